@@ -1,0 +1,13 @@
+#!/usr/bin/env node
+// `datagen`: parse options and wire stages; each command lives in its own module under commands/.
+import { Command } from "commander";
+import { runProgram } from "./run.js";
+
+const program = new Command("datagen")
+  .description("Build persona tool-calling fine-tuning datasets for GPT-OSS models: generate, validate, render, pack, train.")
+  .version("0.1.0")
+  .showHelpAfterError();
+
+// Command registrations (one line each; keep sorted by pipeline order).
+
+await runProgram(program);

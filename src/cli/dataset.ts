@@ -1,0 +1,13 @@
+#!/usr/bin/env node
+// `dataset`: inspect datasets (stats report, verify).
+import { Command } from "commander";
+import { runProgram } from "./run.js";
+
+const program = new Command("dataset")
+  .description("Inspect datasets: statistics reports and packed-dataset verification.")
+  .version("0.1.0")
+  .showHelpAfterError();
+
+// Command registrations (one line each).
+
+await runProgram(program);

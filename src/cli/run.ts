@@ -1,0 +1,36 @@
+// Shared CLI plumbing: one top-level catch that maps our error classes to exit codes.
+import { Command, CommanderError, InvalidArgumentError } from "commander";
+import { DatagenError } from "../core/errors.js";
+
+/** Parse argv and run; known errors become a one-line message and their exit code. */
+export async function runProgram(program: Command, argv: string[] = process.argv): Promise<void> {
+  program.exitOverride();
+  program.configureOutput({ outputError: (str, write) => write(str) });
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    process.exitCode = exitCodeFor(err);
+  }
+}
+
+function exitCodeFor(err: unknown): number {
+  if (err instanceof CommanderError) {
+    // --help and --version exit 0; every other commander error is a usage error.
+    return err.exitCode === 0 ? 0 : 2;
+  }
+  if (err instanceof DatagenError) {
+    process.stderr.write(`error: ${err.message}\n`);
+    return err.exitCode;
+  }
+  process.stderr.write(`internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  return 70;
+}
+
+/** Parse a positive integer option strictly (commander argParser). */
+export function positiveInt(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive integer, got "${value}"`);
+    return n;
+  };
+}

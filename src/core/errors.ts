@@ -1,0 +1,37 @@
+// Named errors. The CLI's single top-level catch maps them to exit codes:
+// 0 ok, 1 invalid data / failed check, 2 usage error.
+
+/** Where a problem is: file, 1-based line, and record id when known. */
+export interface Location {
+  file?: string;
+  line?: number;
+  id?: string;
+}
+
+export function formatLocation(loc: Location): string {
+  const where = loc.file ? (loc.line ? `${loc.file}:${loc.line}` : loc.file) : loc.line ? `line ${loc.line}` : "";
+  return [where, loc.id].filter(Boolean).join(" ");
+}
+
+export class DatagenError extends Error {
+  readonly exitCode: number = 1;
+}
+
+/** Bad flags or arguments: exit 2. */
+export class UsageError extends DatagenError {
+  override readonly exitCode = 2;
+}
+
+/** Invalid input data, with a stable reason code and its location: exit 1. */
+export class DataError extends DatagenError {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly location: Location = {},
+  ) {
+    super(`${formatLocation(location)}${formatLocation(location) ? " " : ""}${code} ${message}`);
+  }
+}
+
+/** A check that failed (verify, eval): exit 1. */
+export class CheckFailedError extends DatagenError {}
