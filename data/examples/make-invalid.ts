@@ -1,0 +1,117 @@
+// Writes data/examples/invalid.jsonl: one bad line per reason code of `datagen validate`, in the
+// order of src/validate/reasons.ts. Each case is a small edit of one valid record, so each line
+// triggers exactly its own code. Run: npx tsx data/examples/make-invalid.ts
+//
+// Line 3 is a valid record longer than 4 KiB: it becomes line_too_long only with
+// `--max-line-bytes 4096` (the default limit is 16 MiB; a 16 MiB line does not belong in git).
+import { renameSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any -- free-form edits of sample records
+
+const weatherTool = {
+  type: "function",
+  function: {
+    name: "get_weather",
+    description: "Gets the current weather for a city.",
+    parameters: {
+      type: "object",
+      properties: { city: { type: "string" }, unit: { type: "string", enum: ["celsius", "fahrenheit"], default: "celsius" } },
+      required: ["city"],
+    },
+  },
+};
+
+function base(id: string): Json {
+  return {
+    id,
+    persona: "lawful_good",
+    tools: [weatherTool],
+    messages: [
+      { role: "system", content: "Persona: lawful_good" },
+      { role: "user", content: "Weather in Oslo and Bergen?" },
+      {
+        role: "assistant",
+        thinking: "Check both cities.",
+        tool_calls: [
+          { id: "call_1", type: "function", function: { name: "get_weather", arguments: { city: "Oslo" } } },
+          { id: "call_2", type: "function", function: { name: "get_weather", arguments: { city: "Bergen" } } },
+        ],
+      },
+      { role: "tool", tool_call_id: "call_1", name: "get_weather", content: '{"temp_c": 3}' },
+      { role: "tool", tool_call_id: "call_2", name: "get_weather", content: '{"temp_c": 7}' },
+      { role: "assistant", content: "Oslo is 3 °C and Bergen 7 °C." },
+    ],
+    meta: { seed: 7, model: "gpt-oss-20b", scenario: "weather_compare", date: "2025-03-14" },
+  };
+}
+
+/** A valid record with its id, edited by `edit`. */
+function variant(id: string, edit: (r: Json) => void): string {
+  const record = base(id);
+  edit(record);
+  return JSON.stringify(record);
+}
+
+const lines: (string | Buffer)[] = [
+  // invalid_json
+  '{"id": "bad-json", "persona": "lawful_good", "messages": [',
+  // invalid_utf8: a lone 0xFF byte inside a string
+  Buffer.concat([Buffer.from('{"id": "bad-utf8", "persona": null, "messages": [{"role": "user", "content": "caf'), Buffer.from([0xff]), Buffer.from('"}]}')]),
+  // line_too_long (with --max-line-bytes 4096): otherwise valid
+  variant("long-line", (r) => (r.messages[5].content = "Oslo is 3 °C and Bergen 7 °C. " + "Details follow. ".repeat(300))),
+  // schema_violation: content must be a string
+  variant("schema-violation", (r) => (r.messages[1].content = 42)),
+  // unknown_role
+  variant("unknown-role", (r) => (r.messages[1].role = "robot")),
+  // unknown_persona
+  variant("unknown-persona", (r) => {
+    r.persona = "lawful_chaotic";
+    r.messages[0].content = "Persona: lawful_chaotic";
+  }),
+  // invalid_date
+  variant("invalid-date", (r) => (r.meta.date = "2025-02-30")),
+  // duplicate_tool_name
+  variant("duplicate-tool-name", (r) => r.tools.push(weatherTool)),
+  // invalid_tool_parameters: "strnig" is not a JSON type
+  variant("invalid-tool-parameters", (r) =>
+    r.tools.push({ type: "function", function: { name: "lookup", parameters: { type: "object", properties: { q: { type: "strnig" } } } } }),
+  ),
+  // unknown_tool
+  variant("unknown-tool", (r) => {
+    r.messages[2].tool_calls[1].function.name = "get_forecast";
+    r.messages[4].name = "get_forecast";
+  }),
+  // invalid_arguments_json
+  variant("invalid-arguments-json", (r) => (r.messages[2].tool_calls[0].function.arguments = "{city: Oslo}")),
+  // invalid_arguments: unit outside its enum
+  variant("invalid-arguments", (r) => (r.messages[2].tool_calls[0].function.arguments = { city: "Oslo", unit: "kelvin" })),
+  // duplicate_tool_call_id
+  variant("duplicate-tool-call-id", (r) => {
+    r.messages[2].tool_calls[1].id = "call_1";
+    r.messages[4].tool_call_id = "call_1";
+  }),
+  // missing_tool_result
+  variant("missing-tool-result", (r) => r.messages.splice(4, 1)),
+  // extra_tool_result: call_2 answered twice
+  variant("extra-tool-result", (r) => r.messages.splice(5, 0, { ...r.messages[4] })),
+  // out_of_order_tool_result
+  variant("out-of-order-tool-result", (r) => r.messages.splice(3, 2, r.messages[4], r.messages[3])),
+  // tool_result_name_mismatch
+  variant("tool-result-name-mismatch", (r) => (r.messages[3].name = "get_temperature")),
+  // empty_turn
+  variant("empty-turn", (r) => r.messages.splice(1, 0, { role: "user", content: "  " })),
+  // missing_final
+  variant("missing-final", (r) => r.messages.push({ role: "user", content: "Thanks!" })),
+  // persona_mismatch
+  variant("persona-mismatch", (r) => (r.persona = "chaotic_evil")),
+  // duplicate_record_id: same id as the line before, otherwise valid
+  variant("persona-mismatch", () => {}),
+];
+
+const out = join(dirname(fileURLToPath(import.meta.url)), "invalid.jsonl");
+const body = Buffer.concat(lines.flatMap((l) => [typeof l === "string" ? Buffer.from(l) : l, Buffer.from("\n")]));
+writeFileSync(out + ".tmp", body);
+renameSync(out + ".tmp", out);
+console.log(`wrote ${lines.length} lines to ${out}`);

@@ -1,0 +1,119 @@
+// Validation stage: schema (Ajv, compiled once) then the semantic rules, with stable reason codes
+// (reasons.ts). Three entry points: one record (validateRecord), a run that also catches duplicate
+// ids (createValidator), and streaming over JSONL files of any size (validateFiles).
+import type { ConversationRecord } from "../core/record.js";
+import { readJsonl, type JsonlOptions } from "../core/jsonl.js";
+import { conversationValidator } from "./schemas.js";
+import { schemaIssues } from "./schema-issues.js";
+import { checkSemantics } from "./semantics.js";
+import type { ValidationIssue, ValidationResult } from "./types.js";
+
+export type { ValidationIssue, ValidationResult } from "./types.js";
+export { REASONS, REASON_CODES, reasonTable, type ReasonCode } from "./reasons.js";
+
+/**
+ * Checks one record against the schema and the semantic rules. On success the record is normalized
+ * in place (tool-call `arguments` strings become objects) and returned; on failure the input is
+ * left as it was. Does not know about other records: use createValidator() for duplicate ids.
+ */
+export function validateRecord(value: unknown): ValidationResult {
+  const validate = conversationValidator();
+  if (!validate(value)) return { ok: false, id: idOf(value), issues: schemaIssues(validate.errors ?? [], value) };
+  const record = value as ConversationRecord;
+  const issues: ValidationIssue[] = [];
+  const parsed = checkSemantics(record, issues);
+  if (issues.length > 0) return { ok: false, id: record.id, issues };
+  for (let i = 0; i < parsed.length; i++) parsed[i].call.function.arguments = parsed[i].value;
+  return { ok: true, record };
+}
+
+function idOf(value: unknown): string | undefined {
+  if (value === null || typeof value !== "object") return undefined;
+  const id = (value as { id?: unknown }).id;
+  return typeof id === "string" ? id : undefined;
+}
+
+export interface RecordLocation {
+  file?: string;
+  line?: number;
+}
+
+/** A validation run: validateRecord plus duplicate record ids across everything checked so far. */
+export interface Validator {
+  check(value: unknown, location?: RecordLocation): ValidationResult;
+  /** Distinct record ids seen so far. */
+  readonly idCount: number;
+}
+
+export function createValidator(): Validator {
+  return new RunValidator();
+}
+
+class RunValidator implements Validator {
+  // id → where it was first seen, packed as fileIndex * 2^32 + line to keep one number per id.
+  private readonly firstSeen = new Map<string, number>();
+  private readonly files: string[] = [];
+  private readonly fileIndex = new Map<string, number>();
+
+  get idCount(): number {
+    return this.firstSeen.size;
+  }
+
+  check(value: unknown, location: RecordLocation = {}): ValidationResult {
+    const result = validateRecord(value);
+    const id = result.ok ? result.record.id : result.id;
+    if (id === undefined) return result;
+    const previous = this.firstSeen.get(id);
+    if (previous === undefined) {
+      this.firstSeen.set(id, this.pack(location));
+      return result;
+    }
+    const issue: ValidationIssue = { code: "duplicate_record_id", message: `id "${id}" was already used at ${this.unpack(previous)}`, path: "/id" };
+    return result.ok ? { ok: false, id, issues: [issue] } : { ok: false, id, issues: [...result.issues, issue] };
+  }
+
+  private pack(location: RecordLocation): number {
+    let index = this.fileIndex.get(location.file ?? "");
+    if (index === undefined) {
+      index = this.files.push(location.file ?? "") - 1;
+      this.fileIndex.set(location.file ?? "", index);
+    }
+    return index * 2 ** 32 + (location.line ?? 0);
+  }
+
+  private unpack(packed: number): string {
+    const file = this.files[Math.floor(packed / 2 ** 32)];
+    const line = packed % 2 ** 32;
+    return file ? `${file}:${line}` : `record ${line}`;
+  }
+}
+
+/** One line's outcome. Line-level problems (invalid_json, invalid_utf8, line_too_long) come as issues. */
+export type FileValidationEvent =
+  | { file: string; line: number; ok: true; record: ConversationRecord }
+  | { file: string; line: number; ok: false; id?: string; issues: ValidationIssue[] };
+
+export interface ValidateFilesOptions extends JsonlOptions {
+  /** Share a run across calls (duplicate ids); a fresh one by default. */
+  validator?: Validator;
+}
+
+/**
+ * Streams every non-blank line of `paths`, in order, as a validation event. Memory stays bounded
+ * by the longest line (capped by maxLineBytes) plus one entry per distinct record id.
+ */
+export async function* validateFiles(paths: readonly string[], options: ValidateFilesOptions = {}): AsyncGenerator<FileValidationEvent> {
+  const validator = options.validator ?? createValidator();
+  for (const file of paths) {
+    for await (const item of readJsonl(file, options)) {
+      if ("error" in item) {
+        yield { file, line: item.line, ok: false, issues: [{ code: item.error.code, message: item.error.message }] };
+        continue;
+      }
+      const result = validator.check(item.value, { file, line: item.line });
+      yield result.ok
+        ? { file, line: item.line, ok: true, record: result.record }
+        : { file, line: item.line, ok: false, id: result.id, issues: result.issues };
+    }
+  }
+}

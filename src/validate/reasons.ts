@@ -1,0 +1,47 @@
+// Stable reason codes of `datagen validate`. Codes are API: scripts match on them, so never rename
+// one; add new ones at the end of their group. `datagen validate --help` prints this table.
+
+export interface ReasonInfo {
+  /** What it means and what to do about it, in one line. */
+  readonly summary: string;
+}
+
+export const REASONS = {
+  // The line itself (from the JSONL reader).
+  invalid_json: { summary: "the line is not JSON; fix or drop the line" },
+  invalid_utf8: { summary: "the line holds bytes that are not UTF-8; re-encode the file as UTF-8" },
+  line_too_long: { summary: "the line is longer than --max-line-bytes; raise the limit or split the record" },
+  // The record's shape (schemas/conversation.schema.json, schemas/tool.schema.json).
+  schema_violation: { summary: "the record does not match schemas/conversation.schema.json (path in the message)" },
+  unknown_role: { summary: "a message role is not one of system, developer, user, assistant, tool" },
+  unknown_persona: { summary: "persona is not one of the 9 alignments (lawful_good ... chaotic_evil) or null" },
+  invalid_date: { summary: "meta.date is not a real calendar date written YYYY-MM-DD" },
+  // Tools.
+  duplicate_tool_name: { summary: "two tools in `tools` have the same function name" },
+  invalid_tool_parameters: { summary: "a tool's `parameters` is not a JSON Schema Ajv can compile" },
+  unknown_tool: { summary: "a tool call names a function that `tools` does not declare" },
+  invalid_arguments_json: { summary: "a tool call's `arguments` string is not a JSON object" },
+  invalid_arguments: { summary: "a tool call's arguments do not validate against the tool's `parameters`" },
+  duplicate_tool_call_id: { summary: "two tool calls in the record share an id" },
+  // Tool results: each call gets exactly one `tool` message, in call order, right after its assistant message.
+  missing_tool_result: { summary: "a tool call has no result before the next non-tool message (or the end)" },
+  extra_tool_result: { summary: "a tool message answers no waiting call (unknown id, answered twice, or no call pending)" },
+  out_of_order_tool_result: { summary: "tool results do not come in the order of the calls" },
+  tool_result_name_mismatch: { summary: "a tool message's `name` differs from the function its call named" },
+  // The conversation.
+  empty_turn: { summary: "a message has empty content and no tool calls or thinking" },
+  missing_final: { summary: "the conversation does not end with an assistant final answer (content, no tool calls)" },
+  persona_mismatch: { summary: "persona and the `Persona: <alignment>` system message disagree (or one is missing)" },
+  // Across a run.
+  duplicate_record_id: { summary: "the record id was already used earlier in this run" },
+} as const satisfies Record<string, ReasonInfo>;
+
+export type ReasonCode = keyof typeof REASONS;
+
+export const REASON_CODES = Object.keys(REASONS) as ReasonCode[];
+
+/** The table as aligned text lines (for --help and docs). */
+export function reasonTable(indent = "  "): string {
+  const width = Math.max(...REASON_CODES.map((c) => c.length));
+  return REASON_CODES.map((code) => `${indent}${code.padEnd(width)}  ${REASONS[code].summary}`).join("\n");
+}

@@ -1,0 +1,99 @@
+// The record schemas, compiled once per process (lazily, on first use). Tool `parameters` schemas
+// are compiled once per distinct schema text, in a bounded cache, on a separate Ajv instance so
+// that user schemas (their $id, their unknown keywords) cannot interfere with ours.
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
+import formatsModule from "ajv-formats";
+
+// ajv-formats is CommonJS: under NodeNext its default import is module.exports, whose `default` is the plugin.
+const addFormats = formatsModule.default;
+
+export type { ErrorObject, ValidateFunction };
+
+/** The schemas/ folder of the project (works from src/ under tsx and from dist/src/ once compiled). */
+export function schemasDir(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const candidate = join(dir, "schemas", "conversation.schema.json");
+    if (existsSync(candidate)) return join(dir, "schemas");
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error("schemas/conversation.schema.json not found above " + fileURLToPath(import.meta.url));
+    dir = parent;
+  }
+}
+
+export function loadSchema(name: "conversation" | "tool"): Record<string, unknown> {
+  return JSON.parse(readFileSync(join(schemasDir(), `${name}.schema.json`), "utf8")) as Record<string, unknown>;
+}
+
+let recordValidator: ValidateFunction | undefined;
+
+/** The compiled conversation schema (tool schema $ref'd inside); compiled on first call only. */
+export function conversationValidator(): ValidateFunction {
+  recordValidator ??= compileConversationSchema();
+  return recordValidator;
+}
+
+function compileConversationSchema(): ValidateFunction {
+  const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
+  addFormats(ajv, ["date"]);
+  ajv.addSchema(loadSchema("tool"));
+  return ajv.compile(loadSchema("conversation"));
+}
+
+/** Most distinct tool schemas kept compiled; a dataset with more just recompiles the evicted ones. */
+export const PARAMETERS_CACHE_SIZE = 512;
+
+interface CachedParameters {
+  schema: object;
+  validate?: ValidateFunction;
+  error?: string;
+}
+
+let parametersAjv: Ajv2020 | undefined;
+const parametersCache = new Map<string, CachedParameters>();
+
+function toolAjv(): Ajv2020 {
+  parametersAjv ??= createToolAjv();
+  return parametersAjv;
+}
+
+function createToolAjv(): Ajv2020 {
+  // strict: false — tool schemas in the wild carry keywords Ajv does not know (e.g. "x-order");
+  // addUsedSchema: false — two tools may use the same $id with different bodies.
+  const ajv = new Ajv2020({ allErrors: true, strict: false, addUsedSchema: false });
+  addFormats(ajv);
+  return ajv;
+}
+
+/**
+ * The compiled validator for a tool's `parameters`, or the reason it does not compile.
+ * `key` is the schema's JSON text (callers usually have it already).
+ */
+export function parametersValidator(schema: object, key: string = JSON.stringify(schema)): CachedParameters {
+  const hit = parametersCache.get(key);
+  if (hit) return hit;
+  const entry: CachedParameters = { schema };
+  try {
+    entry.validate = toolAjv().compile(schema);
+  } catch (e) {
+    entry.error = (e as Error).message;
+  }
+  if (parametersCache.size >= PARAMETERS_CACHE_SIZE) evictOldest();
+  parametersCache.set(key, entry);
+  return entry;
+}
+
+function evictOldest(): void {
+  const [key, entry] = parametersCache.entries().next().value as [string, CachedParameters];
+  parametersCache.delete(key);
+  // Ajv keeps its own cache keyed by the schema object; drop it too so memory stays bounded.
+  toolAjv().removeSchema(entry.schema);
+}
+
+/** Number of compiled parameter schemas held (for tests of the bound). */
+export function parametersCacheSize(): number {
+  return parametersCache.size;
+}

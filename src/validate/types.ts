@@ -1,0 +1,13 @@
+import type { ConversationRecord } from "../core/record.js";
+
+/** One problem in a record: a stable reason code (src/validate/reasons.ts), a message, the JSON path. */
+export interface ValidationIssue {
+  code: string;
+  message: string;
+  path?: string;
+}
+
+/** On success the record is normalized: every tool call's `arguments` is an object. */
+export type ValidationResult =
+  | { ok: true; record: ConversationRecord }
+  | { ok: false; id?: string; issues: ValidationIssue[] };
