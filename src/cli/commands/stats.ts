@@ -1,0 +1,48 @@
+// `dataset stats report PATH... [--json FILE] [--html FILE] [--mask MODE]`
+import { Command, InvalidArgumentError, Option } from "commander";
+import { statsReport, defaultWorkers } from "../../stats/index.js";
+import type { Dialect, MaskMode } from "../../render/index.js";
+
+const MASK_MODES: readonly MaskMode[] = ["assistant", "last-turn", "final"];
+const DIALECTS: readonly Dialect[] = ["harmony", "hf"];
+
+interface ReportFlags {
+  json?: string;
+  html?: string;
+  mask: MaskMode;
+  dialect: Dialect;
+  workers: number;
+}
+
+export function register(program: Command): void {
+  const stats = program.command("stats").description("Statistics of raw conversation JSONL and packed datasets.");
+  stats
+    .command("report")
+    .description("Report what is in the data: terminal tables, --json with every figure, --html with charts.")
+    .argument("<path...>", "conversations JSONL file or folder, generate output folder, or packed dataset folder (has manifest.json)")
+    .option("--json <file>", "write every figure as JSON")
+    .option("--html <file>", "write a self-contained HTML report with charts (opens offline)")
+    .addOption(new Option("--mask <mode>", "loss mask mode for trained-token counts").choices(MASK_MODES).default("assistant"))
+    .addOption(new Option("--dialect <dialect>", "rendering dialect for token counts").choices(DIALECTS).default("harmony"))
+    .option("--workers <n>", "worker threads for rendering and tokenizing (0: main thread)", nonNegativeInt, defaultWorkers())
+    .addHelpText(
+      "after",
+      `
+Examples:
+  $ dataset stats report out/conversations.jsonl
+  $ dataset stats report out/ packed/ --json stats.json --html stats.html
+  $ dataset stats report packed/ --mask last-turn`,
+    )
+    .action(async (paths: string[], flags: ReportFlags) => {
+      const progress = process.stderr.isTTY ? (n: number) => n % 1024 === 0 && process.stderr.write(`\r${n} records`) : undefined;
+      const { text } = await statsReport(paths, { mask: flags.mask, dialect: flags.dialect, workers: flags.workers, onProgress: progress }, { json: flags.json, html: flags.html });
+      if (progress) process.stderr.write("\r");
+      process.stdout.write(text);
+    });
+}
+
+function nonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`--workers must be a non-negative integer, got "${value}"`);
+  return n;
+}

@@ -1,0 +1,22 @@
+// One parsed JSONL value → a validated record's facts, or the reason it is invalid.
+// Pure and self-contained so that worker threads (pool.ts) can run it.
+import { validateRecord } from "../validate/index.js";
+import { recordFacts, type RecordFacts, type TokenCounter } from "./facts.js";
+
+export type Outcome =
+  | { ok: true; facts: RecordFacts }
+  | { ok: false; id?: string; code: string; message: string };
+
+export function analyzeValue(value: unknown, countTokens: TokenCounter): Outcome {
+  const result = validateRecord(value);
+  if (!result.ok) {
+    const first = result.issues[0];
+    return { ok: false, id: result.id, code: first?.code ?? "invalid_record", message: first ? `${first.path ? `${first.path}: ` : ""}${first.message}` : "invalid record" };
+  }
+  try {
+    return { ok: true, facts: recordFacts(result.record, countTokens) };
+  } catch (e) {
+    // A record the validator accepts but the renderer cannot render: report it, keep going.
+    return { ok: false, id: result.record.id, code: "render_failed", message: (e as Error).message };
+  }
+}

@@ -1,0 +1,94 @@
+// Record analysis in order, on worker threads or in this thread. Batches go round-robin to
+// the workers; results are handed back strictly in submission order (duplicates are "a later
+// text matching an earlier one", so order matters), with a bounded number of batches in flight.
+import { Worker } from "node:worker_threads";
+import { analyzeValue, type Outcome } from "./analyze.js";
+import type { TokenCounter } from "./facts.js";
+import { renderTokenCounter, type RenderOptions } from "./tokens.js";
+
+export interface Analyzer {
+  /** Queue a batch; resolves once it may be followed by another (back-pressure). */
+  submit(values: unknown[], onDone: (outcomes: Outcome[]) => void): Promise<void>;
+  /** Wait for every queued batch, then stop the workers. */
+  close(): Promise<void>;
+}
+
+export function createAnalyzer(workers: number, options: RenderOptions, countTokens?: TokenCounter): Analyzer {
+  return workers <= 0 ? new InlineAnalyzer(countTokens ?? renderTokenCounter(options)) : new WorkerAnalyzer(workers, options);
+}
+
+class InlineAnalyzer implements Analyzer {
+  constructor(private readonly countTokens: TokenCounter) {}
+  async submit(values: unknown[], onDone: (outcomes: Outcome[]) => void): Promise<void> {
+    onDone(values.map((v) => analyzeValue(v, this.countTokens)));
+  }
+  async close(): Promise<void> {}
+}
+
+interface Pending {
+  result: Promise<Outcome[]>;
+  onDone: (outcomes: Outcome[]) => void;
+}
+
+class WorkerAnalyzer implements Analyzer {
+  private readonly workers: Worker[];
+  private readonly waiting = new Map<number, { resolve: (o: Outcome[]) => void; reject: (e: Error) => void }>();
+  private readonly queue: Pending[] = [];
+  private seq = 0;
+  private failure: Error | undefined;
+
+  constructor(count: number, options: RenderOptions) {
+    this.workers = Array.from({ length: count }, () => this.spawn(options));
+  }
+
+  async submit(values: unknown[], onDone: (outcomes: Outcome[]) => void): Promise<void> {
+    if (this.failure) throw this.failure;
+    const seq = this.seq++;
+    const result = new Promise<Outcome[]>((resolve, reject) => this.waiting.set(seq, { resolve, reject }));
+    this.workers[seq % this.workers.length].postMessage({ seq, values });
+    this.queue.push({ result, onDone });
+    while (this.queue.length > this.workers.length * 2) await this.finishOldest();
+  }
+
+  async close(): Promise<void> {
+    try {
+      while (this.queue.length > 0) await this.finishOldest();
+    } finally {
+      await Promise.all(this.workers.map((w) => w.terminate()));
+    }
+  }
+
+  private async finishOldest(): Promise<void> {
+    const next = this.queue.shift()!;
+    next.onDone(await next.result);
+  }
+
+  private spawn(options: RenderOptions): Worker {
+    const worker = new Worker(workerUrl(), { workerData: options, execArgv: workerExecArgv() });
+    worker.on("message", (m: { seq: number; outcomes: Outcome[] }) => {
+      this.waiting.get(m.seq)?.resolve(m.outcomes);
+      this.waiting.delete(m.seq);
+    });
+    worker.on("error", (e) => this.fail(e));
+    worker.on("exit", (code) => {
+      if (code !== 0 && this.waiting.size > 0) this.fail(new Error(`stats worker exited with code ${code}`));
+    });
+    return worker;
+  }
+
+  private fail(e: Error): void {
+    this.failure ??= e;
+    for (const w of this.waiting.values()) w.reject(e);
+    this.waiting.clear();
+  }
+}
+
+/** The worker module beside this one: worker.js when compiled, worker.ts under tsx / vitest. */
+function workerUrl(): URL {
+  return new URL(import.meta.url.endsWith(".ts") ? "./worker.ts" : "./worker.js", import.meta.url);
+}
+
+/** Running from TypeScript sources, the worker needs tsx's loader too. */
+function workerExecArgv(): string[] {
+  return import.meta.url.endsWith(".ts") ? ["--import", "tsx"] : [];
+}

@@ -1,0 +1,111 @@
+// `dataset stats report`: the stage's entry point. Streams every input once and returns
+// the report's figures (JSON-ready) plus the samples the HTML charts need.
+import { availableParallelism } from "node:os";
+import { readJsonl } from "../core/jsonl.js";
+import type { Dialect, MaskMode } from "../render/index.js";
+import { type TokenCounter } from "./facts.js";
+import { resolveInputs } from "./inputs.js";
+import { PackedAccumulator, rejectReason, type PackedFigures } from "./packed.js";
+import { createAnalyzer } from "./pool.js";
+import { RawAccumulator, type RawFigures } from "./raw.js";
+
+export const REPORT_VERSION = 1;
+const BATCH = 64;
+
+export interface ReportOptions {
+  mask?: MaskMode;
+  dialect?: Dialect;
+  /** Worker threads for rendering and tokenizing; 0 analyzes in this thread. Default: cores - 1 (≥ 1 if more than one core). */
+  workers?: number;
+  /** Cap on stored MinHash signatures per text kind (see minhash.ts). */
+  signatureCapacity?: number;
+  /** Replaces rendering (tests of the aggregation only). */
+  countTokens?: TokenCounter;
+  /** Called every `progressEvery` records with the count so far. */
+  onProgress?: (records: number) => void;
+}
+
+export interface StatsReport {
+  format: "datagen.stats";
+  version: number;
+  mask: MaskMode;
+  dialect: Dialect;
+  inputs: { raw: string[]; rejects: string[]; packed: string[] };
+  raw: RawFigures | null;
+  packed: PackedFigures | null;
+}
+
+export interface ReportBundle {
+  report: StatsReport;
+  /** Per persona, a sample of tokens per conversation (the HTML length histograms). */
+  lengthSamples: Map<string, Float64Array>;
+}
+
+export function defaultWorkers(): number {
+  const cores = availableParallelism();
+  return cores > 1 ? cores - 1 : 0;
+}
+
+export async function buildReport(paths: string[], options: ReportOptions = {}): Promise<ReportBundle> {
+  const mask = options.mask ?? "assistant";
+  const dialect = options.dialect ?? "harmony";
+  const inputs = resolveInputs(paths);
+  const raw = new RawAccumulator(options.signatureCapacity);
+  const hasRaw = inputs.raw.length > 0 || inputs.rejects.length > 0;
+  if (inputs.raw.length > 0) await readRaw(inputs.raw, raw, { ...options, mask, dialect });
+  for (const file of inputs.rejects) await readRejects(file, raw);
+  let packed: PackedFigures | null = null;
+  if (inputs.packed.length > 0) {
+    const acc = new PackedAccumulator();
+    for (const dir of inputs.packed) await acc.addDataset(dir);
+    packed = acc.figures();
+  }
+  return {
+    report: { format: "datagen.stats", version: REPORT_VERSION, mask, dialect, inputs, raw: hasRaw ? raw.figures() : null, packed },
+    lengthSamples: raw.lengthSamples(),
+  };
+}
+
+async function readRaw(files: string[], acc: RawAccumulator, options: ReportOptions & { mask: MaskMode; dialect: Dialect }): Promise<void> {
+  const analyzer = createAnalyzer(options.countTokens ? 0 : (options.workers ?? defaultWorkers()), options, options.countTokens);
+  let records = 0;
+  try {
+    for (const file of files) {
+      acc.addFile(file);
+      let values: unknown[] = [];
+      let lines: number[] = [];
+      const flush = async () => {
+        const batchLines = lines;
+        await analyzer.submit(values, (outcomes) => {
+          outcomes.forEach((o, i) => {
+            if (o.ok) acc.addRecord(o.facts);
+            else acc.addInvalid({ file, line: batchLines[i], id: o.id, code: o.code, message: o.message });
+          });
+          records += outcomes.length;
+          options.onProgress?.(records);
+        });
+        values = [];
+        lines = [];
+      };
+      for await (const item of readJsonl(file)) {
+        if ("error" in item) {
+          acc.addInvalid({ file, line: item.line, code: item.error.code, message: item.error.message });
+          continue;
+        }
+        values.push(item.value);
+        lines.push(item.line);
+        if (values.length === BATCH) await flush();
+      }
+      if (values.length > 0) await flush();
+    }
+  } finally {
+    await analyzer.close();
+  }
+}
+
+async function readRejects(file: string, acc: RawAccumulator): Promise<void> {
+  acc.addRejectFile(file);
+  for await (const item of readJsonl(file)) {
+    acc.addReject("error" in item ? `unreadable_${item.error.code}` : rejectReason(item.value));
+  }
+}
