@@ -2,6 +2,7 @@
 // `datagen`: parse options and wire stages; each command lives in its own module under commands/.
 import { Command } from "commander";
 import { runProgram } from "./run.js";
+import { register as registerModel } from "./commands/model.js";
 
 const program = new Command("datagen")
   .description("Build persona tool-calling fine-tuning datasets for GPT-OSS models: generate, validate, render, pack, train.")
@@ -9,5 +10,6 @@ const program = new Command("datagen")
   .showHelpAfterError();
 
 // Command registrations (one line each; keep sorted by pipeline order).
+registerModel(program);
 
 await runProgram(program);
