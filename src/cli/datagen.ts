@@ -2,6 +2,8 @@
 // `datagen`: parse options and wire stages; each command lives in its own module under commands/.
 import { Command } from "commander";
 import { runProgram } from "./run.js";
+import { register as registerValidate } from "./commands/validate.js";
+import { register as registerPack } from "./commands/pack.js";
 import { register as registerModel } from "./commands/model.js";
 
 const program = new Command("datagen")
@@ -10,6 +12,8 @@ const program = new Command("datagen")
   .showHelpAfterError();
 
 // Command registrations (one line each; keep sorted by pipeline order).
+registerValidate(program);
+registerPack(program);
 registerModel(program);
 
 await runProgram(program);

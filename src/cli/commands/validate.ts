@@ -1,0 +1,69 @@
+// `datagen validate FILE...`: flags in, runValidation out; exit 0 all valid, 1 some invalid, 2 usage.
+import { statSync } from "node:fs";
+import type { Command } from "commander";
+import { DEFAULT_MAX_LINE_BYTES } from "../../core/jsonl.js";
+import { CheckFailedError, UsageError } from "../../core/errors.js";
+import { reasonTable } from "../../validate/reasons.js";
+import { runValidation } from "../../validate/report.js";
+import { positiveInt } from "../run.js";
+
+interface ValidateFlags {
+  json?: boolean;
+  quiet?: boolean;
+  maxLineBytes: number;
+}
+
+const HELP_AFTER = `
+Output (stdout):
+  text    one line per problem:  FILE:LINE ID REASON_CODE message   (ID is "-" when unknown),
+          then "N records in F files: V valid, I invalid" and the issue count per reason code.
+  --json  JSON Lines: one {"type":"invalid","file","line","id","issues":[{"code","message","path"}]}
+          per bad record, then one {"type":"summary","files","records","valid","invalid","issues_by_code"}.
+  --quiet prints only the summary (text or JSON).
+Exit status: 0 every record valid, 1 some record invalid, 2 usage error (bad flag, missing file).
+
+Reason codes:
+${reasonTable("  ")}
+
+Examples:
+  $ datagen validate data/examples/conversations.jsonl
+  $ datagen validate out/*.jsonl --quiet
+  $ datagen validate data/examples/invalid.jsonl --max-line-bytes 4096 --json | jq -c 'select(.type=="invalid") | .issues[].code'
+`;
+
+export function register(program: Command): void {
+  program
+    .command("validate")
+    .description("Check conversation JSONL files against the record schema and the semantic rules (streams files of any size).")
+    .argument("<files...>", "JSONL files, one conversation per line")
+    .option("--json", "machine-readable output: JSON Lines (see below)")
+    .option("--quiet", "print only the summary")
+    .option("--max-line-bytes <n>", "longest accepted line in bytes; longer lines are reported as line_too_long", positiveInt("--max-line-bytes"), DEFAULT_MAX_LINE_BYTES)
+    .addHelpText("after", HELP_AFTER)
+    // Subcommands copy exitOverride only when created after it is set; without it commander exits 1 on usage errors.
+    .exitOverride()
+    .showHelpAfterError("(run 'datagen validate --help' for usage and the reason codes)")
+    .action(async (files: string[], flags: ValidateFlags) => {
+      for (const file of files) requireReadableFile(file);
+      const summary = await runValidation(files, {
+        json: flags.json,
+        quiet: flags.quiet,
+        maxLineBytes: flags.maxLineBytes,
+        write: (text) => process.stdout.write(text),
+        onProgress: process.stderr.isTTY && !flags.quiet ? (n) => process.stderr.write(`\rvalidated ${n} lines…`) : undefined,
+        progressEvery: 50_000,
+      });
+      if (process.stderr.isTTY && !flags.quiet && summary.records >= 50_000) process.stderr.write("\n");
+      if (summary.invalid > 0) throw new CheckFailedError(`${summary.invalid} of ${summary.records} records are invalid`);
+    });
+}
+
+function requireReadableFile(file: string): void {
+  let stat;
+  try {
+    stat = statSync(file);
+  } catch {
+    throw new UsageError(`no such file: ${file}`);
+  }
+  if (!stat.isFile()) throw new UsageError(`not a regular file: ${file} (give JSONL files, not folders)`);
+}
