@@ -3,6 +3,7 @@
 import { Command } from "commander";
 import { runProgram } from "./run.js";
 import { register as registerValidate } from "./commands/validate.js";
+import { register as registerPack } from "./commands/pack.js";
 import { register as registerModel } from "./commands/model.js";
 
 const program = new Command("datagen")
@@ -12,6 +13,7 @@ const program = new Command("datagen")
 
 // Command registrations (one line each; keep sorted by pipeline order).
 registerValidate(program);
+registerPack(program);
 registerModel(program);
 
 await runProgram(program);

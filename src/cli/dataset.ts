@@ -9,5 +9,7 @@ const program = new Command("dataset")
   .showHelpAfterError();
 
 // Command registrations (one line each).
+import { register as registerVerify } from "./commands/verify.js";
+registerVerify(program);
 
 await runProgram(program);

@@ -1,0 +1,104 @@
+// `datagen pack FILE... --out DIR`: parse options, run the pack stage, print the summary.
+import { Command, InvalidArgumentError, Option } from "commander";
+import { DEFAULT_PACK_WINDOW, DEFAULT_SEQ_LEN, DEFAULT_SHARD_SAMPLES, OVERLONG_POLICIES, packDataset, type PackProgress, type PackSummary } from "../../pack/index.js";
+import { positiveInt } from "../run.js";
+
+interface PackCliOptions {
+  out: string;
+  seqLen: number;
+  dialect: "harmony" | "hf";
+  mask: "assistant" | "last-turn" | "final";
+  workers?: number;
+  packWindow: number;
+  shardSamples: number;
+  overlong: "drop" | "truncate" | "error";
+  shuffleSeed?: number;
+  strict: boolean;
+  force: boolean;
+  json: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command("pack")
+    .description("Render, tokenize (o200k_harmony), mask and pack conversations into fixed-length block-causal samples")
+    .argument("<files...>", "conversation JSONL files (ours, or any OpenAI / Hugging Face style messages + tools)")
+    .requiredOption("--out <dir>", "output directory (refuses an existing dataset unless --force)")
+    .option("--seq-len <n>", "tokens per sample", positiveInt("--seq-len"), DEFAULT_SEQ_LEN)
+    .addOption(new Option("--dialect <name>", "rendering dialect").choices(["harmony", "hf"]).default("harmony"))
+    .addOption(new Option("--mask <mode>", "which tokens are trained").choices(["assistant", "last-turn", "final"]).default("assistant"))
+    .option("--workers <n>", "render/tokenize worker threads (default: the core count)", positiveInt("--workers"))
+    .option("--pack-window <n>", "documents packed together (best-fit-decreasing) per window", positiveInt("--pack-window"), DEFAULT_PACK_WINDOW)
+    .option("--shard-samples <n>", "samples per shard", positiveInt("--shard-samples"), DEFAULT_SHARD_SAMPLES)
+    .addOption(new Option("--overlong <policy>", "documents longer than --seq-len").choices([...OVERLONG_POLICIES]).default("drop"))
+    .option("--shuffle-seed <n>", "shuffle the sample order with this seed (reproducible)", seedArg)
+    .option("--strict", "stop with exit 1 at the first invalid record", false)
+    .option("--force", "replace an existing dataset in --out", false)
+    .option("--json", "print the summary as JSON", false)
+    .addHelpText(
+      "after",
+      `
+Writes DIR/shard-NNNNN.{tokens.u32,mask.u8,bounds.u32,bounds_index.u64}, documents.jsonl,
+rejects.jsonl and, last, manifest.json (format: docs/FORMAT.md). Invalid records go to
+rejects.jsonl with file, line and reason code. Same inputs and flags give byte-identical
+output for any --workers.
+
+Examples:
+  datagen pack data/conversations.jsonl --out data/packed
+  datagen pack a.jsonl b.jsonl --out packed --seq-len 32768 --mask last-turn --shuffle-seed 1
+  datagen pack chats.jsonl --out packed --overlong truncate --strict --json`,
+    )
+    .action(async (files: string[], o: PackCliOptions) => {
+      const summary = await packDataset(files, {
+        out: o.out,
+        seqLen: o.seqLen,
+        dialect: o.dialect,
+        mask: o.mask,
+        workers: o.workers,
+        packWindow: o.packWindow,
+        shardSamples: o.shardSamples,
+        overlong: o.overlong,
+        shuffleSeed: o.shuffleSeed ?? null,
+        strict: o.strict,
+        force: o.force,
+        onProgress: progressPrinter(),
+      });
+      process.stdout.write(o.json ? JSON.stringify(summary, null, 2) + "\n" : formatSummary(summary));
+    });
+}
+
+function seedArg(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n >= 2 ** 32) throw new InvalidArgumentError(`--shuffle-seed must be an integer in 0..2^32-1, got "${value}"`);
+  return n;
+}
+
+/** One line per update: rewritten in place on a TTY, appended (every ~5 s) otherwise. */
+function progressPrinter(): (p: PackProgress) => void {
+  const tty = process.stderr.isTTY;
+  let lastLine = 0;
+  const started = Date.now();
+  return (p) => {
+    const now = Date.now();
+    if (!tty && now - lastLine < 5000) return;
+    lastLine = now;
+    const pct = p.bytesTotal > 0 ? ((100 * p.bytesRead) / p.bytesTotal).toFixed(1) : "100";
+    const secs = ((now - started) / 1000).toFixed(0);
+    const line = `pack: ${pct}% read, ${p.records} records, ${p.documents} documents in ${p.samples} samples, ${p.rejects} rejects, ${secs} s`;
+    process.stderr.write(tty ? `\r${line}\x1b[K` : `${line}\n`);
+  };
+}
+
+function formatSummary(s: PackSummary): string {
+  const pct = (x: number): string => `${(100 * x).toFixed(3)} %`;
+  const n = (x: number): string => x.toLocaleString("en-US");
+  return [
+    `${process.stderr.isTTY ? "\n" : ""}packed ${n(s.documents)} documents (${n(s.records)} records) into ${n(s.samples)} samples in ${s.shards} shard(s): ${s.out}`,
+    `fill rate ${pct(s.fillRate)} (${pct(s.fillRateExcludingLeast)} without the least-filled sample)`,
+    `tokens: ${n(s.tokens.real)} real, ${n(s.tokens.trained)} trained, ${n(s.tokens.padding)} padding`,
+    `rejects: ${n(s.rejects)}${s.rejects > 0 ? ` (see ${s.out}/rejects.jsonl)` : ""}`,
+    `overlong (${s.overlong.policy}): ${n(s.overlong.count)}`,
+    `time: ${s.seconds.toFixed(1)} s`,
+    "",
+  ].join("\n");
+}

@@ -1,0 +1,39 @@
+// `dataset verify DIR`: checksums and invariants of a packed dataset; exit 1 on any problem.
+import { Command } from "commander";
+import { CheckFailedError } from "../../core/errors.js";
+import { verifyDataset, type VerifyReport } from "../../pack/verify.js";
+import { positiveInt } from "../run.js";
+
+export function register(program: Command): void {
+  program
+    .command("verify")
+    .description("Check a packed dataset: every checksum, the format's invariants, and optionally each document against its source")
+    .argument("<dir>", "packed dataset directory (holds manifest.json)")
+    .option("--source", "re-render every document from its input line (paths relative to where pack ran) and compare", false)
+    .option("--workers <n>", "render threads for --source", positiveInt("--workers"), 2)
+    .option("--json", "print the report as JSON", false)
+    .addHelpText(
+      "after",
+      `
+Checks: sha256 of every file (a changed byte is reported with its file and offset), token ids
+< 201088, mask 0 on padding and on every document's first token, bounds increasing within
+seq_len, bounds_index consistent, documents.jsonl consistent with the shards, manifest totals.
+
+Examples:
+  dataset verify data/packed
+  dataset verify data/packed --source --json`,
+    )
+    .action(async (dir: string, o: { source: boolean; workers: number; json: boolean }) => {
+      const report = await verifyDataset(dir, { source: o.source, workers: o.workers });
+      process.stdout.write(o.json ? JSON.stringify(report, null, 2) + "\n" : formatReport(report));
+      if (!report.ok) throw new CheckFailedError(`${dir}: ${report.problems.length}${report.truncated ? "+" : ""} problem(s) found`);
+    });
+}
+
+function formatReport(r: VerifyReport): string {
+  const head = `${r.dir}: ${r.samples} samples, ${r.documents} documents, ${r.filesChecked} files (${r.bytesChecked} bytes) checked` + (r.sourceDocumentsChecked ? `, ${r.sourceDocumentsChecked} documents re-rendered from source` : "");
+  if (r.ok) return `${head}\nOK\n`;
+  const lines = r.problems.map((p) => `  ${p.code}${p.file ? ` ${p.file}` : ""}${p.offset !== undefined ? ` @${p.offset}` : ""}: ${p.message}`);
+  if (r.truncated) lines.push("  … more problems not shown");
+  return `${head}\nFAILED\n${lines.join("\n")}\n`;
+}

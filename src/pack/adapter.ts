@@ -1,0 +1,54 @@
+// Input adapter: lets `pack` take any OpenAI / Hugging Face style chat record (`messages` + `tools`)
+// besides ours. Missing `id` becomes "<file>:<line>"; missing `persona` is read from a
+// "Persona: <alignment>" system message, else null; content given as a list of text parts is
+// joined; a tool message without `name` gets the name of the call it answers.
+// Anything else is left to validation, which reports it with a reason code.
+import { PERSONAS } from "../core/record.js";
+
+type Obj = Record<string, unknown>;
+const isObject = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
+
+export function adaptRecord(value: unknown, file: string, line: number): unknown {
+  if (!isObject(value) || !Array.isArray(value.messages)) return value;
+  const messages = value.messages.map(adaptMessage);
+  nameToolResults(messages);
+  return {
+    ...value,
+    id: value.id ?? `${file}:${line}`,
+    persona: value.persona === undefined ? personaFromSystem(messages) : value.persona,
+    messages,
+  };
+}
+
+function adaptMessage(message: unknown): unknown {
+  if (!isObject(message) || !Array.isArray(message.content)) return message;
+  const parts = message.content as unknown[];
+  const texts = parts.map((p) => (isObject(p) && p.type === "text" && typeof p.text === "string" ? p.text : undefined));
+  if (texts.some((t) => t === undefined)) return message; // non-text parts: validation rejects it
+  return { ...message, content: texts.join("") };
+}
+
+function nameToolResults(messages: unknown[]): void {
+  const callNames = new Map<string, string>();
+  messages.forEach((m, k) => {
+    if (!isObject(m)) return;
+    if (Array.isArray(m.tool_calls)) {
+      for (const call of m.tool_calls) {
+        if (isObject(call) && typeof call.id === "string" && isObject(call.function) && typeof call.function.name === "string") {
+          callNames.set(call.id, call.function.name);
+        }
+      }
+    }
+    if (m.role === "tool" && m.name === undefined && typeof m.tool_call_id === "string") {
+      const name = callNames.get(m.tool_call_id);
+      if (name !== undefined) messages[k] = { ...m, name };
+    }
+  });
+}
+
+function personaFromSystem(messages: unknown[]): string | null {
+  const system = messages.find((m) => isObject(m) && m.role === "system");
+  const content = isObject(system) && typeof system.content === "string" ? system.content : "";
+  const match = /^Persona: (\w+)$/.exec(content);
+  return match && (PERSONAS as readonly string[]).includes(match[1]) ? match[1] : null;
+}

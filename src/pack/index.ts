@@ -1,0 +1,357 @@
+// The pack stage: JSONL records → rendered, tokenized, masked documents → best-fit-decreasing
+// packing into fixed-length samples → shards + documents.jsonl + manifest.json (written last).
+//
+//   read (raw lines) → worker threads (parse, adapt, validate, render) → results in input order
+//   → overlong policy → packing window → BinPacker → [shuffle staging] → ShardWriter → manifest
+import { createHash } from "node:crypto";
+import { createReadStream, renameSync, statSync, writeFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import { join } from "node:path";
+import { DataError, UsageError } from "../core/errors.js";
+import { N_VOCAB, PAD_ID } from "../tokenize/o200k_harmony.js";
+import type { Dialect, MaskMode } from "../render/index.js";
+import { BinPacker, type Bin } from "./bfd.js";
+import {
+  FORMAT_NAME,
+  FORMAT_VERSION,
+  MANIFEST_FILE,
+  PARTIAL_SUFFIX,
+  REJECTS_FILE,
+  TOKENIZER_NAME,
+  assertLittleEndian,
+  type InputEntry,
+  type Manifest,
+  type OverlongPolicy,
+} from "./format.js";
+import { HashedFile } from "./hashed-file.js";
+import { lineBatches } from "./lines.js";
+import { LOCATOR_BLOCK_BYTES, LOCATOR_MODULUS } from "./locator.js";
+import { prepareOutputDir, removePartialFiles } from "./output-dir.js";
+import { RenderPool } from "./pool.js";
+import type { LineResult, RejectedLine, RenderedDocument } from "./process-record.js";
+import { ShardWriter, type PackedSample, type SampleSink } from "./shard-writer.js";
+import { ShuffleStage } from "./shuffle.js";
+
+export * from "./format.js";
+export { BinPacker, CapacityIndex } from "./bfd.js";
+export { adaptRecord } from "./adapter.js";
+
+export const DEFAULT_SEQ_LEN = 131_072;
+export const DEFAULT_PACK_WINDOW = 20_000;
+export const DEFAULT_SHARD_SAMPLES = 1024;
+/** Tokens held in the packing window (on top of the document-count window): bounds memory. */
+export const DEFAULT_WINDOW_TOKENS = 1 << 25;
+/** Tokens held in open (not yet full) samples carried across windows. */
+export const DEFAULT_OPEN_TOKENS = 1 << 24;
+
+export interface PackOptions {
+  out: string;
+  seqLen?: number;
+  dialect?: Dialect;
+  mask?: MaskMode;
+  workers?: number;
+  packWindow?: number;
+  shardSamples?: number;
+  overlong?: OverlongPolicy;
+  shuffleSeed?: number | null;
+  strict?: boolean;
+  force?: boolean;
+  windowTokens?: number;
+  maxOpenSamples?: number;
+  maxLineBytes?: number;
+  onProgress?: (progress: PackProgress) => void;
+}
+
+export interface PackProgress {
+  bytesRead: number;
+  bytesTotal: number;
+  records: number;
+  documents: number;
+  samples: number;
+  rejects: number;
+}
+
+export interface PackSummary {
+  out: string;
+  samples: number;
+  documents: number;
+  records: number;
+  tokens: { real: number; trained: number; padding: number };
+  fillRate: number;
+  /** Fill rate without the least-filled sample (the packing's unavoidable remainder). */
+  fillRateExcludingLeast: number;
+  rejects: number;
+  overlong: { policy: OverlongPolicy; count: number };
+  shards: number;
+  seconds: number;
+}
+
+interface WindowDocument {
+  length: number;
+  id: string;
+  input: string;
+  line: number;
+  tokens: Uint32Array;
+  mask: Uint8Array;
+  trained: number;
+}
+
+interface Settings {
+  out: string;
+  seqLen: number;
+  dialect: Dialect;
+  mask: MaskMode;
+  workers: number;
+  packWindow: number;
+  shardSamples: number;
+  overlong: OverlongPolicy;
+  shuffleSeed: number | null;
+  strict: boolean;
+  windowTokens: number;
+  maxOpenSamples: number;
+  maxLineBytes: number | undefined;
+}
+
+export async function packDataset(inputs: string[], options: PackOptions): Promise<PackSummary> {
+  const started = Date.now();
+  const settings = resolveSettings(inputs, options);
+  assertLittleEndian();
+  prepareOutputDir(settings.out, options.force ?? false);
+  const run = new PackRun(inputs, settings, options.onProgress);
+  try {
+    return await run.execute(started);
+  } catch (err) {
+    await run.abort();
+    removePartialFiles(settings.out);
+    throw err;
+  }
+}
+
+function resolveSettings(inputs: string[], o: PackOptions): Settings {
+  if (inputs.length === 0) throw new UsageError("pack needs at least one input file");
+  for (const path of inputs) {
+    try {
+      if (!statSync(path).isFile()) throw new Error();
+    } catch {
+      throw new UsageError(`input ${path} is not a readable file`);
+    }
+  }
+  const seqLen = o.seqLen ?? DEFAULT_SEQ_LEN;
+  if (!Number.isInteger(seqLen) || seqLen < 2 || seqLen > 2 ** 31) throw new UsageError(`--seq-len must be an integer in 2..2^31, got ${seqLen}`);
+  return {
+    out: o.out,
+    seqLen,
+    dialect: o.dialect ?? "harmony",
+    mask: o.mask ?? "assistant",
+    workers: o.workers ?? availableParallelism(),
+    packWindow: o.packWindow ?? DEFAULT_PACK_WINDOW,
+    shardSamples: o.shardSamples ?? DEFAULT_SHARD_SAMPLES,
+    overlong: o.overlong ?? "drop",
+    shuffleSeed: o.shuffleSeed ?? null,
+    strict: o.strict ?? false,
+    windowTokens: o.windowTokens ?? DEFAULT_WINDOW_TOKENS,
+    maxOpenSamples: o.maxOpenSamples ?? Math.max(16, Math.floor(DEFAULT_OPEN_TOKENS / seqLen)),
+    maxLineBytes: o.maxLineBytes,
+  };
+}
+
+class PackRun {
+  private readonly pool: RenderPool;
+  private readonly writer: ShardWriter;
+  private readonly stage: ShuffleStage | undefined;
+  private readonly rejectsFile: HashedFile;
+  private readonly packer: BinPacker<WindowDocument>;
+  private readonly sampleTokens: Uint32Array;
+  private readonly sampleMask: Uint8Array;
+  private window: WindowDocument[] = [];
+  private windowTokens = 0;
+  private readonly inputEntries: InputEntry[] = [];
+  private readonly progress: PackProgress;
+  private lastProgressAt = 0;
+  private totals = { real: 0, trained: 0, documents: 0, overlong: 0, rejects: 0, records: 0, leastUsed: Infinity };
+
+  constructor(
+    private readonly inputs: string[],
+    private readonly s: Settings,
+    private readonly onProgress?: (p: PackProgress) => void,
+  ) {
+    this.pool = new RenderPool(Math.max(1, s.workers), { dialect: s.dialect, mask: s.mask });
+    this.writer = new ShardWriter(s.out, s.shardSamples);
+    this.stage = s.shuffleSeed === null ? undefined : new ShuffleStage(s.out, s.seqLen);
+    this.rejectsFile = new HashedFile(s.out, REJECTS_FILE);
+    this.packer = new BinPacker({ capacity: s.seqLen, maxOpenBins: s.maxOpenSamples, onClose: (bin) => this.emit(bin) });
+    this.sampleTokens = new Uint32Array(s.seqLen);
+    this.sampleMask = new Uint8Array(s.seqLen);
+    const bytesTotal = inputs.reduce((sum, p) => sum + statSync(p).size, 0);
+    this.progress = { bytesRead: 0, bytesTotal, records: 0, documents: 0, samples: 0, rejects: 0 };
+  }
+
+  async execute(started: number): Promise<PackSummary> {
+    const inputHashes = Promise.all(this.inputs.map(sha256OfFile));
+    await this.renderAll();
+    this.flushWindow();
+    this.packer.finish();
+    await this.pool.close();
+    if (this.stage) this.stage.replay(this.s.shuffleSeed!, this.writer);
+    const { shards, documents } = this.writer.finish();
+    const rejects = this.rejectsFile.close();
+    const hashes = await inputHashes;
+    this.inputEntries.forEach((e, k) => (e.sha256 = hashes[k]));
+
+    const samples = this.writer.samples;
+    const capacity = samples * this.s.seqLen;
+    const t = this.totals;
+    const manifest: Manifest = {
+      format: FORMAT_NAME,
+      version: FORMAT_VERSION,
+      tokenizer: TOKENIZER_NAME,
+      vocab_size: N_VOCAB,
+      seq_len: this.s.seqLen,
+      dialect: this.s.dialect,
+      mask: this.s.mask,
+      pad_id: PAD_ID,
+      samples,
+      documents: t.documents,
+      tokens: { real: t.real, trained: t.trained, padding: capacity - t.real },
+      fill_rate: capacity === 0 ? 0 : t.real / capacity,
+      overlong: { policy: this.s.overlong, count: t.overlong },
+      rejects: t.rejects,
+      shuffle_seed: this.s.shuffleSeed,
+      pack_window: this.s.packWindow,
+      inputs: this.inputEntries,
+      shards,
+      documents_file: documents,
+      rejects_file: rejects,
+      locator: { algorithm: "weighted-sum-mod-p", block_bytes: LOCATOR_BLOCK_BYTES, modulus: LOCATOR_MODULUS },
+    };
+    this.writer.publish();
+    renameSync(join(this.s.out, REJECTS_FILE + PARTIAL_SUFFIX), join(this.s.out, REJECTS_FILE));
+    const manifestPath = join(this.s.out, MANIFEST_FILE);
+    writeFileSync(manifestPath + PARTIAL_SUFFIX, JSON.stringify(manifest, null, 2) + "\n");
+    renameSync(manifestPath + PARTIAL_SUFFIX, manifestPath);
+
+    const leastExcluded = samples > 1 ? (t.real - t.leastUsed) / ((samples - 1) * this.s.seqLen) : manifest.fill_rate;
+    return {
+      out: this.s.out,
+      samples,
+      documents: t.documents,
+      records: t.records,
+      tokens: manifest.tokens,
+      fillRate: manifest.fill_rate,
+      fillRateExcludingLeast: leastExcluded,
+      rejects: t.rejects,
+      overlong: manifest.overlong,
+      shards: shards.length,
+      seconds: (Date.now() - started) / 1000,
+    };
+  }
+
+  async abort(): Promise<void> {
+    await this.pool.close().catch(() => undefined);
+    this.stage?.remove();
+  }
+
+  /** Reads every input in batches; workers render them; results are consumed in input order. */
+  private async renderAll(): Promise<void> {
+    const inFlight: { file: string; results: Promise<LineResult[]> }[] = [];
+    const maxInFlight = 2 * Math.max(1, this.s.workers) + 1;
+    for (const file of this.inputs) {
+      const entry: InputEntry = { path: file, bytes: statSync(file).size, sha256: "", records: 0 };
+      this.inputEntries.push(entry);
+      for await (const batch of lineBatches(file, this.s.maxLineBytes)) {
+        entry.records += batch.lines.length;
+        this.progress.bytesRead += batch.data.length + batch.lines.length;
+        const results = this.pool.run(batch);
+        results.catch(() => undefined); // awaited below, in order
+        inFlight.push({ file, results });
+        while (inFlight.length >= maxInFlight) await this.consumeNext(inFlight);
+      }
+    }
+    while (inFlight.length > 0) await this.consumeNext(inFlight);
+  }
+
+  private async consumeNext(inFlight: { file: string; results: Promise<LineResult[]> }[]): Promise<void> {
+    const next = inFlight.shift()!;
+    for (const result of await next.results) {
+      this.totals.records++;
+      if (result.kind === "reject") this.reject(next.file, result);
+      else this.accept(next.file, result);
+    }
+    this.reportProgress();
+  }
+
+  private reject(file: string, r: RejectedLine): void {
+    if (this.s.strict) throw new DataError(r.code, `${r.message} (--strict: no rejects allowed)`, { file, line: r.line, id: r.id });
+    this.totals.rejects++;
+    const line = { file, line: r.line, id: r.id ?? null, code: r.code, message: r.message, issues: r.issues ?? [] };
+    this.rejectsFile.writeText(JSON.stringify(line) + "\n");
+  }
+
+  private accept(file: string, r: RenderedDocument): void {
+    let { tokens, mask, trained } = r;
+    if (tokens.length > this.s.seqLen) {
+      this.totals.overlong++;
+      if (this.s.overlong === "error") {
+        throw new DataError("overlong", `document has ${tokens.length} tokens, more than --seq-len ${this.s.seqLen}; use --overlong drop|truncate`, { file, line: r.line, id: r.id });
+      }
+      if (this.s.overlong === "drop") return;
+      tokens = tokens.slice(0, this.s.seqLen);
+      mask = mask.slice(0, this.s.seqLen);
+      trained = mask.reduce((sum, m) => sum + m, 0);
+    }
+    if (tokens.length === 0) return;
+    this.window.push({ length: tokens.length, id: r.id, input: file, line: r.line, tokens, mask, trained });
+    this.windowTokens += tokens.length;
+    if (this.window.length >= this.s.packWindow || this.windowTokens >= this.s.windowTokens) this.flushWindow();
+  }
+
+  private flushWindow(): void {
+    if (this.window.length === 0) return;
+    const docs = this.window;
+    this.window = [];
+    this.windowTokens = 0;
+    this.packer.addWindow(docs);
+  }
+
+  /** A closed bin becomes a sample: documents back to back, then padding. */
+  private emit(bin: Bin<WindowDocument>): void {
+    const tokens = this.sampleTokens.fill(PAD_ID);
+    const mask = this.sampleMask.fill(0);
+    const sample: PackedSample = { tokens, mask, documents: [] };
+    let offset = 0;
+    for (const doc of bin.items) {
+      tokens.set(doc.tokens, offset);
+      mask.set(doc.mask, offset);
+      // The first token of a document is never a target (nothing before it in its block to predict it from).
+      if (mask[offset] === 1) {
+        mask[offset] = 0;
+        doc.trained--;
+      }
+      sample.documents.push({ id: doc.id, input: doc.input, line: doc.line, offset, length: doc.length, trained: doc.trained });
+      this.totals.trained += doc.trained;
+      offset += doc.length;
+    }
+    this.totals.real += offset;
+    this.totals.documents += bin.items.length;
+    this.totals.leastUsed = Math.min(this.totals.leastUsed, offset);
+    (this.stage ?? (this.writer as SampleSink)).writeSample(sample);
+    this.progress.samples++;
+    this.progress.documents = this.totals.documents;
+  }
+
+  private reportProgress(): void {
+    if (!this.onProgress) return;
+    const now = Date.now();
+    if (now - this.lastProgressAt < 500) return;
+    this.lastProgressAt = now;
+    this.progress.records = this.totals.records;
+    this.progress.rejects = this.totals.rejects;
+    this.onProgress({ ...this.progress });
+  }
+}
+
+async function sha256OfFile(path: string): Promise<string> {
+  const hash = createHash("sha256");
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+  return hash.digest("hex");
+}

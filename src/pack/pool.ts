@@ -1,0 +1,66 @@
+// A pool of render worker threads. Batches go to the least busy worker; each run() returns a
+// promise of that batch's results, so a caller that awaits them in submission order gets results
+// in input order whatever the number of workers (output stays byte-identical).
+import { Worker } from "node:worker_threads";
+import type { LineResult, RenderSettings } from "./process-record.js";
+
+/** Lines of one input file: bytes of line k are data[starts[k] .. starts[k+1]). */
+export interface LineBatch {
+  file: string;
+  lines: Int32Array;
+  starts: Uint32Array;
+  tooLong: Uint8Array;
+  data: Uint8Array;
+}
+
+interface Pending {
+  resolve: (r: LineResult[]) => void;
+  reject: (e: Error) => void;
+}
+
+export class RenderPool {
+  private readonly workers: Worker[] = [];
+  private readonly queues: Pending[][] = [];
+  private failure: Error | undefined;
+
+  constructor(size: number, settings: RenderSettings) {
+    const { url, execArgv } = workerEntry();
+    for (let k = 0; k < size; k++) {
+      const worker = new Worker(url, { workerData: settings, execArgv });
+      const queue: Pending[] = [];
+      worker.on("message", (results: LineResult[]) => queue.shift()?.resolve(results));
+      worker.on("error", (err) => this.fail(err));
+      worker.on("exit", (code) => {
+        if (queue.length > 0) this.fail(new Error(`render worker exited with code ${code}`));
+      });
+      this.workers.push(worker);
+      this.queues.push(queue);
+    }
+  }
+
+  run(batch: LineBatch): Promise<LineResult[]> {
+    if (this.failure) return Promise.reject(this.failure);
+    let best = 0;
+    for (let k = 1; k < this.queues.length; k++) if (this.queues[k].length < this.queues[best].length) best = k;
+    return new Promise((resolve, reject) => {
+      this.queues[best].push({ resolve, reject });
+      this.workers[best].postMessage(batch, [batch.data.buffer as ArrayBuffer]);
+    });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+
+  private fail(err: Error): void {
+    this.failure ??= err;
+    for (const queue of this.queues) for (const p of queue.splice(0)) p.reject(this.failure);
+  }
+}
+
+/** Built JS runs the .js worker; under tsx/vitest the .ts source needs the tsx loader. */
+function workerEntry(): { url: URL; execArgv: string[] } {
+  const fromSource = import.meta.url.endsWith(".ts");
+  const url = new URL(fromSource ? "./render-worker.ts" : "./render-worker.js", import.meta.url);
+  return { url, execArgv: fromSource ? ["--import", "tsx"] : [] };
+}

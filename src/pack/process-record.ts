@@ -1,0 +1,68 @@
+// One JSONL line → a rendered document (tokens + mask) or a reject with a reason code.
+// Runs inside the render worker threads (and in-process for `dataset verify --source`).
+import { renderRecord, type Dialect, type MaskMode } from "../render/index.js";
+import { validateRecord } from "../validate/index.js";
+import { adaptRecord } from "./adapter.js";
+
+export interface RenderedDocument {
+  kind: "document";
+  line: number;
+  id: string;
+  tokens: Uint32Array;
+  mask: Uint8Array;
+  trained: number;
+}
+
+export interface RejectedLine {
+  kind: "reject";
+  line: number;
+  id?: string;
+  code: string;
+  message: string;
+  issues?: { code: string; message: string; path?: string }[];
+}
+
+export type LineResult = RenderedDocument | RejectedLine;
+
+export interface RenderSettings {
+  dialect: Dialect;
+  mask: MaskMode;
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+export function processLine(bytes: Uint8Array | null, file: string, line: number, settings: RenderSettings): LineResult {
+  if (bytes === null) return { kind: "reject", line, code: "line_too_long", message: "line is longer than the line limit" };
+  let text: string;
+  try {
+    text = utf8.decode(bytes);
+  } catch {
+    return { kind: "reject", line, code: "invalid_utf8", message: "line is not valid UTF-8" };
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    return { kind: "reject", line, code: "invalid_json", message: (e as Error).message };
+  }
+  return processValue(value, file, line, settings);
+}
+
+export function processValue(value: unknown, file: string, line: number, settings: RenderSettings): LineResult {
+  const checked = validateRecord(adaptRecord(value, file, line));
+  if (!checked.ok) {
+    const first = checked.issues[0] ?? { code: "invalid_record", message: "record is invalid" };
+    return { kind: "reject", line, id: checked.id, code: first.code, message: first.message, issues: checked.issues };
+  }
+  let rendered;
+  try {
+    rendered = renderRecord(checked.record, settings);
+  } catch (e) {
+    return { kind: "reject", line, id: checked.record.id, code: "render_failed", message: (e as Error).message };
+  }
+  const tokens = Uint32Array.from(rendered.tokens);
+  const mask = new Uint8Array(rendered.mask); // own buffer, so it can be transferred
+  let trained = 0;
+  for (let i = 0; i < mask.length; i++) trained += mask[i];
+  return { kind: "document", line, id: checked.record.id, tokens, mask, trained };
+}

@@ -1,0 +1,82 @@
+// Reading a packed dataset (the layout of docs/FORMAT.md): the manifest and samples by index.
+import { closeSync, openSync, readFileSync, readSync } from "node:fs";
+import { join } from "node:path";
+import { DataError } from "../core/errors.js";
+import { FORMAT_NAME, FORMAT_VERSION, MANIFEST_FILE, type Manifest, type ShardEntry } from "./format.js";
+
+export function readManifest(dir: string): Manifest {
+  const path = join(dir, MANIFEST_FILE);
+  let manifest: Manifest;
+  try {
+    manifest = JSON.parse(readFileSync(path, "utf8")) as Manifest;
+  } catch (e) {
+    throw new DataError("missing_manifest", `cannot read ${path}: ${(e as Error).message}; an incomplete or killed pack run leaves none — rerun datagen pack`, { file: path });
+  }
+  if (manifest.format !== FORMAT_NAME || manifest.version !== FORMAT_VERSION) {
+    throw new DataError("unsupported_format", `expected format ${FORMAT_NAME} version ${FORMAT_VERSION}, found ${manifest.format} version ${manifest.version}`, { file: path });
+  }
+  return manifest;
+}
+
+export interface SampleView {
+  tokens: Uint32Array;
+  mask: Uint8Array;
+  /** [0, s1, …, end]: document starts, then the end of the last document. */
+  bounds: Uint32Array;
+}
+
+/** Random access to the samples of one shard (positional reads, nothing mapped). */
+export class ShardReader {
+  private readonly fds: { tokens: number; mask: number; bounds: number };
+  readonly boundsIndex: BigUint64Array;
+
+  constructor(
+    dir: string,
+    readonly shard: ShardEntry,
+    readonly seqLen: number,
+  ) {
+    const f = shard.files;
+    this.fds = { tokens: openSync(join(dir, f.tokens.path), "r"), mask: openSync(join(dir, f.mask.path), "r"), bounds: openSync(join(dir, f.bounds.path), "r") };
+    const index = readFileSync(join(dir, f.bounds_index.path));
+    this.boundsIndex = new BigUint64Array(index.buffer.slice(index.byteOffset, index.byteOffset + (index.byteLength & ~7)));
+  }
+
+  get samples(): number {
+    return this.shard.samples;
+  }
+
+  sample(k: number): SampleView {
+    const tokens = new Uint32Array(this.seqLen);
+    const mask = new Uint8Array(this.seqLen);
+    readAt(this.fds.tokens, new Uint8Array(tokens.buffer), k * this.seqLen * 4);
+    readAt(this.fds.mask, mask, k * this.seqLen);
+    const from = Number(this.boundsIndex[k]);
+    const to = Number(this.boundsIndex[k + 1]);
+    const bounds = new Uint32Array(Math.max(0, to - from));
+    readAt(this.fds.bounds, new Uint8Array(bounds.buffer), from * 4);
+    return { tokens, mask, bounds };
+  }
+
+  /** `length` tokens and mask values of sample k from position `offset`. */
+  range(k: number, offset: number, length: number): { tokens: Uint32Array; mask: Uint8Array } {
+    const tokens = new Uint32Array(length);
+    const mask = new Uint8Array(length);
+    readAt(this.fds.tokens, new Uint8Array(tokens.buffer), (k * this.seqLen + offset) * 4);
+    readAt(this.fds.mask, mask, k * this.seqLen + offset);
+    return { tokens, mask };
+  }
+
+  close(): void {
+    for (const fd of Object.values(this.fds)) closeSync(fd);
+  }
+}
+
+/** Fills `into` from `position`; a short file leaves the rest zero (the checksum check reports it). */
+function readAt(fd: number, into: Uint8Array, position: number): void {
+  let done = 0;
+  while (done < into.length) {
+    const n = readSync(fd, into, done, into.length - done, position + done);
+    if (n === 0) return;
+    done += n;
+  }
+}

@@ -1,0 +1,18 @@
+// Worker thread entry: renders batches of raw JSONL lines (see pool.ts for the protocol).
+import { parentPort, workerData } from "node:worker_threads";
+import { processLine, type LineResult, type RenderSettings } from "./process-record.js";
+import type { LineBatch } from "./pool.js";
+
+const settings = workerData as RenderSettings;
+
+parentPort!.on("message", (batch: LineBatch) => {
+  const results: LineResult[] = [];
+  const transfer: ArrayBuffer[] = [];
+  for (let k = 0; k < batch.lines.length; k++) {
+    const bytes = batch.tooLong[k] ? null : batch.data.subarray(batch.starts[k], batch.starts[k + 1]);
+    const result = processLine(bytes, batch.file, batch.lines[k], settings);
+    if (result.kind === "document") transfer.push(result.tokens.buffer as ArrayBuffer, result.mask.buffer as ArrayBuffer);
+    results.push(result);
+  }
+  parentPort!.postMessage(results, transfer);
+});
