@@ -12,6 +12,8 @@ export interface Chart {
 }
 
 const PALETTE = { primary: "#3b6ea8", secondary: "#d08c3a", muted: "#b8c4d2" };
+/** Counts are integers: no 0.5 ticks on small data. */
+const COUNT_AXIS = { format: "d", tickMinStep: 1 };
 const BASE_CONFIG = { font: "sans-serif", view: { stroke: null }, axis: { labelFontSize: 11, titleFontSize: 12 }, background: "white" };
 
 /** Every chart that has data, in report order. */
@@ -70,7 +72,7 @@ function personaBalance(byPersona: Record<string, number>): ChartSpec {
       height: { step: 22 },
       encoding: {
         y: { field: "persona", type: "nominal", sort: null, title: null },
-        x: { field: "records", type: "quantitative", title: "conversations" },
+        x: { field: "records", type: "quantitative", title: "conversations", axis: COUNT_AXIS },
         tooltip: [{ field: "persona" }, { field: "records" }],
       },
     },
@@ -94,7 +96,7 @@ function lengthHistograms(samples: Map<string, Float64Array>): ChartSpec {
         mark: { type: "bar", color: PALETTE.primary },
         encoding: {
           x: { field: "tokens", type: "quantitative", bin: { maxbins: 20 }, title: "tokens" },
-          y: { aggregate: "count", type: "quantitative", title: "conversations" },
+          y: { aggregate: "count", type: "quantitative", title: "conversations", axis: COUNT_AXIS },
         },
       },
     },
@@ -116,7 +118,7 @@ function toolUsage(byTool: Record<string, number>): ChartSpec {
       height: { step: 18 },
       encoding: {
         y: { field: "tool", type: "nominal", sort: "-x", title: null },
-        x: { field: "calls", type: "quantitative", title: "calls" },
+        x: { field: "calls", type: "quantitative", title: "calls", axis: COUNT_AXIS },
       },
     },
   };
@@ -158,7 +160,7 @@ function channelShares(channels: { analysis: number; commentary: number; final: 
       height: { step: 26 },
       encoding: {
         y: { field: "channel", type: "nominal", sort: ["analysis", "commentary", "final"], title: null },
-        x: { field: "tokens", type: "quantitative", title: "tokens" },
+        x: { field: "tokens", type: "quantitative", title: "tokens", axis: COUNT_AXIS },
       },
     },
   };

@@ -8,9 +8,9 @@ const STYLE = `
 body { font: 14px/1.45 system-ui, sans-serif; color: #1d2733; margin: 2rem auto; max-width: 1100px; padding: 0 1rem; }
 h1 { font-size: 1.5rem; margin-bottom: .2rem; } h2 { font-size: 1.15rem; margin-top: 2rem; border-bottom: 1px solid #dde3ea; }
 .inputs { color: #5b6878; font-size: .9rem; }
-.tables { display: grid; grid-template-columns: repeat(auto-fit, minmax(330px, 1fr)); gap: 1rem 2rem; }
+.tables { display: flex; flex-wrap: wrap; align-items: flex-start; gap: 1.2rem 2.5rem; }
 table { border-collapse: collapse; font-size: .85rem; } caption { text-align: left; font-weight: 600; padding: .3rem 0; }
-th, td { padding: .15rem .6rem; border-bottom: 1px solid #edf0f4; } td:not(:first-child), th:not(:first-child) { text-align: right; }
+th, td { padding: .15rem .6rem; border-bottom: 1px solid #edf0f4; white-space: nowrap; } td:not(:first-child), th:not(:first-child) { text-align: right; }
 th { color: #5b6878; font-weight: 500; }
 figure.chart { margin: 1.2rem 0; } figcaption { color: #5b6878; font-size: .85rem; margin-bottom: .4rem; }
 figcaption strong { color: #1d2733; font-size: 1rem; display: block; }
@@ -33,12 +33,12 @@ export async function renderHtml(bundle: ReportBundle): Promise<string> {
 <h1>Dataset statistics</h1>
 <p class="inputs">Inputs: ${inputs.map(escapeHtml).join(", ")} · mask ${escapeHtml(report.mask)} · dialect ${escapeHtml(report.dialect)} · tokenizer o200k_harmony</p>
 ${warnings.length ? `<ul class="warnings">${warnings.map((w) => `<li>${escapeHtml(w)}</li>`).join("")}</ul>` : ""}
-<h2>Charts</h2>
-${charts.map(chartHtml).join("\n")}
 <h2>Figures</h2>
 <div class="tables">
 ${reportSections(report).map(tableHtml).join("\n")}
 </div>
+<h2>Charts</h2>
+${charts.map(chartHtml).join("\n")}
 </body>
 </html>
 `;

@@ -4,7 +4,7 @@
 import { Worker } from "node:worker_threads";
 import { analyzeValue, type Outcome } from "./analyze.js";
 import type { TokenCounter } from "./facts.js";
-import { renderTokenCounter, type RenderOptions } from "./tokens.js";
+import type { RenderOptions } from "./tokens.js";
 
 export interface Analyzer {
   /** Queue a batch; resolves once it may be followed by another (back-pressure). */
@@ -13,8 +13,10 @@ export interface Analyzer {
   close(): Promise<void>;
 }
 
-export function createAnalyzer(workers: number, options: RenderOptions, countTokens?: TokenCounter): Analyzer {
-  return workers <= 0 ? new InlineAnalyzer(countTokens ?? renderTokenCounter(options)) : new WorkerAnalyzer(workers, options);
+/** The renderer is loaded only when records are analyzed in this thread (workers load their own). */
+export async function createAnalyzer(workers: number, options: RenderOptions, countTokens?: TokenCounter): Promise<Analyzer> {
+  if (workers > 0 && !countTokens) return new WorkerAnalyzer(workers, options);
+  return new InlineAnalyzer(countTokens ?? (await import("./tokens.js")).renderTokenCounter(options));
 }
 
 class InlineAnalyzer implements Analyzer {
