@@ -1,0 +1,225 @@
+// train_gpt_oss: trains a gpt-oss GGUF on packed datasets with the CPU reference (gpt_oss.h).
+//
+//   train_gpt_oss train   --model M.gguf --shard PREFIX... --seq-len L --out DIR --steps N [--resume] [hyperparameters]
+//   train_gpt_oss eval    --model M.gguf --shard PREFIX... --seq-len L
+//   train_gpt_oss logits  --model M.gguf --tokens FILE.u32 --out FILE.f32      (one document, all positions)
+//   train_gpt_oss convert --model M.gguf --out OUT.gguf [--f32]
+//
+// Progress and results are JSON lines on stdout; errors go to stderr with exit code 1 (2 for usage).
+// SIGINT/SIGTERM during training finish the current step, write a checkpoint and exit 0.
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "adamw.h"
+#include "data.h"
+#include "gguf.h"
+#include "gpt_oss.h"
+#include "load.h"
+
+using namespace gptoss;
+
+static volatile std::sig_atomic_t g_stop = 0;
+static void on_signal(int) { g_stop = 1; }
+
+struct UsageError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+// --key value / --flag options; --shard may repeat.
+struct Args {
+    std::string command;
+    std::map<std::string, std::string> values;
+    std::vector<std::string> shards;
+
+    static Args parse(int argc, char** argv) {
+        static const char* flags[] = {"--resume", "--f32", "--rope-untruncated"};
+        Args a;
+        if (argc < 2) throw UsageError("missing command (train, eval, logits, convert)");
+        a.command = argv[1];
+        for (int i = 2; i < argc; i++) {
+            std::string k = argv[i];
+            bool is_flag = false;
+            for (const char* f : flags) is_flag |= k == f;
+            if (is_flag) { a.values[k] = "1"; continue; }
+            if (k.rfind("--", 0) != 0 || i + 1 >= argc) throw UsageError("expected --option value, got " + k);
+            if (k == "--shard") a.shards.push_back(argv[++i]);
+            else a.values[k] = argv[++i];
+        }
+        return a;
+    }
+    bool has(const std::string& k) const { return values.count(k) > 0; }
+    std::string str(const std::string& k) const {
+        auto it = values.find(k);
+        if (it == values.end()) throw UsageError("missing " + k);
+        return it->second;
+    }
+    double num(const std::string& k, double dflt) const {
+        if (!has(k)) return dflt;
+        char* end;
+        double v = std::strtod(values.at(k).c_str(), &end);
+        if (*end) throw UsageError(k + " expects a number, got " + values.at(k));
+        return v;
+    }
+};
+
+static double now_s() {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+static void set_threads(const Args& a) {
+#ifdef _OPENMP
+    int n = (int)a.num("--threads", 0);
+    if (n > 0) omp_set_num_threads(n);
+#endif
+}
+
+static Hyper read_hyper(const Args& a) {
+    Hyper h;
+    h.lr = a.num("--lr", h.lr);
+    h.warmup = (int)a.num("--warmup", h.warmup);
+    h.decay_ratio = a.num("--decay-ratio", h.decay_ratio);
+    h.min_lr_factor = a.num("--min-lr-factor", h.min_lr_factor);
+    h.weight_decay = a.num("--weight-decay", h.weight_decay);
+    h.clip = a.num("--clip", h.clip);
+    h.beta1 = a.num("--beta1", h.beta1);
+    h.beta2 = a.num("--beta2", h.beta2);
+    h.eps = a.num("--eps", h.eps);
+    return h;
+}
+
+// Mean masked loss over every sample (sum of token losses / number of targets).
+static void cmd_eval(const Args& a) {
+    gguf::File f(a.str("--model"));
+    Model<float> m;
+    load_model(m, f, !a.has("--rope-untruncated"));
+    PackedData data(a.shards, (int)a.num("--seq-len", 0), m.cfg.n_vocab);
+    double loss = 0;
+    int64_t targets = 0;
+    for (size_t i = 0; i < data.samples(); i++) {
+        int64_t n = 0;
+        loss += m.loss_and_backward(data.sample(i), nullptr, 1.0, &n);
+        targets += n;
+    }
+    std::printf("{\"loss\":%.8g,\"tokens_trained\":%lld,\"samples\":%zu}\n", targets ? loss / targets : 0.0,
+                (long long)targets, data.samples());
+}
+
+static void checkpoint(const std::string& out, const Model<float>& m, const gguf::File& src, const AdamW& opt,
+                       int64_t samples_seen, bool all_f32) {
+    save_model(out + "/checkpoint.gguf", m, src, all_f32);
+    save_state(out + "/optimizer.bin", m.layout, m.params, opt, samples_seen);
+    std::printf("{\"event\":\"checkpoint\",\"step\":%lld,\"path\":\"%s/checkpoint.gguf\"}\n", (long long)opt.step, out.c_str());
+    std::fflush(stdout);
+}
+
+static void cmd_train(const Args& a) {
+    const std::string out = a.str("--out");
+    const int steps = (int)a.num("--steps", 0);
+    const int accum = (int)a.num("--grad-accum", 1);
+    const int save_every = (int)a.num("--save-every", 0);
+    if (steps <= 0 || accum <= 0) throw UsageError("--steps and --grad-accum must be positive");
+    const Hyper h = read_hyper(a);
+    gguf::File f(a.str("--model"));
+    Model<float> m;
+    load_model(m, f, !a.has("--rope-untruncated"));
+    PackedData data(a.shards, (int)a.num("--seq-len", 0), m.cfg.n_vocab);
+    if (data.samples() == 0) throw DataError("the dataset has no samples");
+    AdamW opt;
+    opt.init(m.params.size());
+    int64_t samples_seen = 0;
+    if (a.has("--resume")) {
+        load_state(out + "/optimizer.bin", m.layout, m.params, opt, &samples_seen);
+        std::printf("{\"event\":\"resumed\",\"step\":%lld}\n", (long long)opt.step);
+    }
+    std::signal(SIGINT, on_signal);
+    std::signal(SIGTERM, on_signal);
+    std::vector<float> grads(m.params.size());
+    const bool all_f32 = a.has("--f32");
+    while (opt.step < steps && !g_stop) {
+        const double t0 = now_s();
+        std::fill(grads.begin(), grads.end(), 0.f);
+        // The loss is normalized by the trained tokens of the whole step (all micro-batches).
+        std::vector<size_t> batch;
+        int64_t targets = 0;
+        for (int k = 0; k < accum; k++) {
+            batch.push_back((size_t)((samples_seen + k) % (int64_t)data.samples()));
+            targets += data.targets(batch.back());
+        }
+        double loss_sum = 0;
+        const double scale = targets > 0 ? 1.0 / targets : 0.0;
+        for (size_t i : batch) loss_sum += m.loss_and_backward(data.sample(i), grads.data(), scale, nullptr);
+        const double lr = lr_at(h, (int)opt.step, steps);
+        const double norm = opt.update(m.layout, m.params, grads, h, lr);
+        samples_seen += accum;
+        const double dt = now_s() - t0;
+        std::printf("{\"step\":%lld,\"loss\":%.6g,\"lr\":%.6g,\"grad_norm\":%.6g,\"tokens_trained\":%lld,"
+                    "\"tokens_per_s\":%.4g,\"seconds\":%.4g}\n",
+                    (long long)opt.step, targets ? loss_sum / targets : 0.0, lr, norm, (long long)targets,
+                    dt > 0 ? targets / dt : 0.0, dt);
+        std::fflush(stdout);
+        if (save_every > 0 && opt.step % save_every == 0 && opt.step < steps) checkpoint(out, m, f, opt, samples_seen, all_f32);
+    }
+    checkpoint(out, m, f, opt, samples_seen, all_f32);
+    std::printf("{\"event\":\"%s\",\"step\":%lld}\n", g_stop ? "stopped" : "done", (long long)opt.step);
+}
+
+// Logits of every position of one document (raw uint32 token ids) as raw float32 [n, vocab].
+static void cmd_logits(const Args& a) {
+    gguf::File f(a.str("--model"));
+    Model<float> m;
+    load_model(m, f, !a.has("--rope-untruncated"));
+    MappedFile tok(a.str("--tokens"));
+    const int n = (int)(tok.size() / 4);
+    if (n == 0) throw DataError(tok.path() + ": no tokens");
+    Sample s;
+    s.tokens = (const uint32_t*)tok.data();
+    s.bounds = {0, (uint32_t)n};
+    for (int t = 0; t < n; t++)
+        if (s.tokens[t] >= (uint32_t)m.cfg.n_vocab) throw DataError(tok.path() + ": token id out of the vocabulary");
+    Acts<float> acts;
+    m.forward(acts, s);
+    const std::string path = a.str("--out");
+    FILE* o = std::fopen(path.c_str(), "wb");
+    if (!o) throw std::runtime_error(path + ": cannot create");
+    std::vector<float> row(m.cfg.n_vocab);
+    for (int t = 0; t < n; t++) {
+        m.logits_row(row.data(), acts, t);
+        if (fwrite(row.data(), 4, row.size(), o) != row.size()) throw std::runtime_error(path + ": write failed");
+    }
+    std::fclose(o);
+    std::printf("{\"positions\":%d,\"vocab\":%d}\n", n, m.cfg.n_vocab);
+}
+
+static void cmd_convert(const Args& a) {
+    gguf::File f(a.str("--model"));
+    Model<float> m;
+    load_model(m, f, true);
+    save_model(a.str("--out"), m, f, a.has("--f32"));
+    std::printf("{\"written\":\"%s\",\"tensors\":%zu}\n", a.str("--out").c_str(), m.layout.tensors.size());
+}
+
+int main(int argc, char** argv) {
+    try {
+        Args a = Args::parse(argc, argv);
+        set_threads(a);
+        if (a.command == "train") cmd_train(a);
+        else if (a.command == "eval") cmd_eval(a);
+        else if (a.command == "logits") cmd_logits(a);
+        else if (a.command == "convert") cmd_convert(a);
+        else throw UsageError("unknown command " + a.command + " (known: train, eval, logits, convert)");
+        return 0;
+    } catch (const UsageError& e) {
+        std::fprintf(stderr, "usage error: %s\n", e.what());
+        return 2;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "error: %s\n", e.what());
+        return 1;
+    }
+}
