@@ -1,7 +1,8 @@
 // Input adapter: lets `pack` take any OpenAI / Hugging Face style chat record (`messages` + `tools`)
 // besides ours. Missing `id` becomes "<file>:<line>"; missing `persona` is read from a
 // "Persona: <alignment>" system message, else null; content given as a list of text parts is
-// joined; a tool message without `name` gets the name of the call it answers.
+// joined; a tool message without `name` gets the name of the call it answers; top-level keys
+// outside our schema and null-valued extra message keys (OpenAI's "refusal": null, …) are dropped.
 // Anything else is left to validation, which reports it with a reason code.
 import { PERSONAS } from "../core/record.js";
 
@@ -12,20 +13,32 @@ export function adaptRecord(value: unknown, file: string, line: number): unknown
   if (!isObject(value) || !Array.isArray(value.messages)) return value;
   const messages = value.messages.map(adaptMessage);
   nameToolResults(messages);
-  return {
-    ...value,
+  if (value.id !== undefined && value.persona !== undefined && messages.every((m, k) => m === value.messages[k])) {
+    return value; // already our format: no copy
+  }
+  const out: Obj = {
     id: value.id ?? `${file}:${line}`,
     persona: value.persona === undefined ? personaFromSystem(messages) : value.persona,
-    messages,
   };
+  if (value.tools !== undefined) out.tools = value.tools;
+  out.messages = messages;
+  if (value.meta !== undefined) out.meta = value.meta;
+  return out;
 }
 
+const MESSAGE_KEYS = new Set(["role", "content", "thinking", "tool_calls", "tool_call_id", "name"]);
+
 function adaptMessage(message: unknown): unknown {
-  if (!isObject(message) || !Array.isArray(message.content)) return message;
-  const parts = message.content as unknown[];
-  const texts = parts.map((p) => (isObject(p) && p.type === "text" && typeof p.text === "string" ? p.text : undefined));
-  if (texts.some((t) => t === undefined)) return message; // non-text parts: validation rejects it
-  return { ...message, content: texts.join("") };
+  if (!isObject(message)) return message;
+  let out = message;
+  const nullExtras = Object.keys(message).filter((k) => !MESSAGE_KEYS.has(k) && message[k] === null);
+  if (nullExtras.length > 0) out = Object.fromEntries(Object.entries(message).filter(([k]) => !nullExtras.includes(k)));
+  if (Array.isArray(out.content)) {
+    const texts = (out.content as unknown[]).map((p) => (isObject(p) && p.type === "text" && typeof p.text === "string" ? p.text : undefined));
+    // non-text parts are left for validation to reject
+    if (texts.every((t) => t !== undefined)) out = { ...out, content: texts.join("") };
+  }
+  return out;
 }
 
 function nameToolResults(messages: unknown[]): void {
