@@ -12,37 +12,47 @@
 // - bounded: at most `capacity` signatures are stored (100,000 by default: ~26 MB of
 //   signatures plus ~10 MB of index); past the cap, texts are still checked against the
 //   stored ones but not added, so later near-duplicates of unstored texts are missed
-//   (the report says how many texts were stored).
+//   (the report says how many texts were stored);
+// - bounded time: at most 200 stored signatures are compared per query (templated data can put
+//   thousands of texts in one bucket); past that a near-duplicate may be missed.
 import { fmix32, hashString32 } from "./hash.js";
 import { words } from "./text.js";
 
 export const MINHASH = { shingleWords: 3, hashes: 64, bands: 8, rows: 8, threshold: 0.8 } as const;
 export const DEFAULT_SIGNATURE_CAPACITY = 100_000;
+const MAX_COMPARISONS = 200;
 
-const SEEDS = Uint32Array.from({ length: MINHASH.hashes }, (_, i) => fmix32(0x2545f491 + i * 0x9e3779b9));
+// Hash function i of the signature: x ↦ (x · A_i + B_i) mod 2^32 with odd A_i, applied to the
+// shingle's (already well mixed) 32-bit hash: a cheap bijection per i, with independent constants.
+const MULTIPLIERS = Uint32Array.from({ length: MINHASH.hashes }, (_, i) => fmix32(0x2545f491 + i * 0x9e3779b9) | 1);
+const OFFSETS = Uint32Array.from({ length: MINHASH.hashes }, (_, i) => fmix32(0x68e31da4 + i * 0x85ebca6b));
 
 /** The MinHash signature of a normalized text, or undefined for an empty text. */
 export function minhashSignature(normalized: string): Uint32Array | undefined {
   const shingles = shingleHashes(normalized);
   if (shingles.length === 0) return undefined;
   const sig = new Uint32Array(MINHASH.hashes).fill(0xffffffff);
-  for (const s of shingles) {
+  for (let s = 0; s < shingles.length; s++) {
+    const x = shingles[s];
     for (let i = 0; i < MINHASH.hashes; i++) {
-      const v = fmix32(s ^ SEEDS[i]);
+      const v = (Math.imul(x, MULTIPLIERS[i]) + OFFSETS[i]) >>> 0;
       if (v < sig[i]) sig[i] = v;
     }
   }
   return sig;
 }
 
-function shingleHashes(normalized: string): number[] {
+/** Distinct 32-bit hashes of the text's word 3-shingles (each word hashed once). */
+function shingleHashes(normalized: string): Uint32Array {
   const w = words(normalized);
-  if (w.length === 0) return normalized ? [hashString32(normalized, 7)] : [];
+  if (w.length === 0) return normalized ? Uint32Array.of(hashString32(normalized, 7)) : new Uint32Array(0);
+  const h = w.map((word) => hashString32(word, 7));
   const n = MINHASH.shingleWords;
-  if (w.length < n) return [hashString32(w.join(" "), 7)];
-  const out = new Set<number>();
-  for (let i = 0; i + n <= w.length; i++) out.add(hashString32(w.slice(i, i + n).join(" "), 7));
-  return [...out];
+  if (h.length < n) return Uint32Array.of(fmix32(h.reduce((acc, x) => Math.imul(acc, 0x9e3779b1) ^ x, h.length)));
+  const out = new Uint32Array(h.length - n + 1);
+  for (let i = 0; i + n <= h.length; i++) out[i] = fmix32(Math.imul(h[i], 0x9e3779b1) ^ Math.imul(h[i + 1], 0x85ebca77) ^ h[i + 2]);
+  // Repeated shingles do not change a minimum: no need to deduplicate.
+  return out;
 }
 
 /** Fraction of equal positions: the MinHash estimate of Jaccard similarity. */
@@ -83,10 +93,12 @@ export class NearDuplicateIndex {
     const stamp = this.queries++;
     const keys = bandKeys(sig);
     let found = false;
-    for (let b = 0; b < MINHASH.bands && !found; b++) {
+    let comparisons = 0;
+    for (let b = 0; b < MINHASH.bands && !found && comparisons < MAX_COMPARISONS; b++) {
       for (let j = this.heads[b * (this.tableMask + 1) + (keys[b] & this.tableMask)]; j !== -1; j = this.next[j * MINHASH.bands + b]) {
         if (this.bandKeys[j * MINHASH.bands + b] !== keys[b] || this.checkedStamp[j] === stamp) continue;
         this.checkedStamp[j] = stamp;
+        if (++comparisons > MAX_COMPARISONS) break;
         if (signatureSimilarity(this.signatures, j * MINHASH.hashes, sig) >= MINHASH.threshold) {
           found = true;
           break;

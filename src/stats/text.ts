@@ -1,9 +1,11 @@
 // Text normalization shared by exact- and near-duplicate detection and refusal matching.
 
+const ASCII = /^[\x00-\x7f]*$/;
+
 /** NFKC, lower case, curly quotes made straight, runs of whitespace collapsed, trimmed. */
 export function normalizeText(text: string): string {
-  return text
-    .normalize("NFKC")
+  // NFKC is the costly step and a no-op on ASCII.
+  return (ASCII.test(text) ? text : text.normalize("NFKC"))
     .toLowerCase()
     .replace(/[\u2018\u2019\u02bc]/g, "'")
     .replace(/[\u201c\u201d]/g, '"')
