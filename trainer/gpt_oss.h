@@ -142,6 +142,22 @@ struct Sample {
 // ---------------------------------------------------------------------------------------------
 // Small kernels. Shapes in the comments: [N,I] is N rows of I values, row-major.
 
+// sum_i a[i] b[i]; the simd reduction lets the compiler vectorize (it reorders the sum).
+template <typename T>
+inline T dot(const T* a, const T* b, int n) {
+    T acc = 0;
+#pragma omp simd reduction(+ : acc)
+    for (int i = 0; i < n; i++) acc += a[i] * b[i];
+    return acc;
+}
+
+// y[i] += alpha x[i]
+template <typename T>
+inline void axpy(T* y, T alpha, const T* x, int n) {
+#pragma omp simd
+    for (int i = 0; i < n; i++) y[i] += alpha * x[i];
+}
+
 // out[N,O] = in[N,I] W[O,I]^T + b[O]  (b may be null)
 template <typename T>
 void matmul_forward(T* out, const T* in, const T* W, const T* b, int N, int I, int O) {
@@ -149,10 +165,7 @@ void matmul_forward(T* out, const T* in, const T* W, const T* b, int N, int I, i
     for (int t = 0; t < N; t++) {
         const T* x = in + (size_t)t * I;
         for (int o = 0; o < O; o++) {
-            const T* w = W + (size_t)o * I;
-            T acc = b ? b[o] : T(0);
-            for (int i = 0; i < I; i++) acc += w[i] * x[i];
-            out[(size_t)t * O + o] = acc;
+            out[(size_t)t * O + o] = (b ? b[o] : T(0)) + dot(W + (size_t)o * I, x, I);
         }
     }
 }
@@ -167,8 +180,7 @@ void matmul_backward(T* din, T* dW, T* db, const T* dout, const T* in, const T* 
         for (int o = 0; o < O; o++) {
             const T d = dy[o];
             if (d == T(0)) continue;
-            const T* w = W + (size_t)o * I;
-            for (int i = 0; i < I; i++) dx[i] += d * w[i];
+            axpy(dx, d, W + (size_t)o * I, I);
         }
     }
 #pragma omp parallel for schedule(static)
@@ -179,8 +191,7 @@ void matmul_backward(T* din, T* dW, T* db, const T* dout, const T* in, const T* 
             const T d = dout[(size_t)t * O + o];
             if (d == T(0)) continue;
             bsum += d;
-            const T* x = in + (size_t)t * I;
-            for (int i = 0; i < I; i++) dw[i] += d * x[i];
+            axpy(dw, d, in + (size_t)t * I, I);
         }
         if (db) db[o] += bsum;
     }
@@ -373,10 +384,7 @@ void attention_forward(T* o, T* lse, const T* q, const T* k, const T* v, const T
                 const int kh = h / group;
                 T m = sinks[h];
                 for (int j = lo; j <= t; j++) {
-                    const T* kv = k + ((size_t)j * s.KV + kh) * D;
-                    T dot = 0;
-                    for (int i = 0; i < D; i++) dot += qv[i] * kv[i];
-                    score[j - lo] = dot * s.scale;
+                    score[j - lo] = dot(qv, k + ((size_t)j * s.KV + kh) * D, D) * s.scale;
                     m = std::max(m, score[j - lo]);
                 }
                 T sum = std::exp(sinks[h] - m);
@@ -385,8 +393,7 @@ void attention_forward(T* o, T* lse, const T* q, const T* k, const T* v, const T
                 for (int j = lo; j <= t; j++) {
                     const T p = std::exp(score[j - lo] - m);
                     sum += p;
-                    const T* vv = v + ((size_t)j * s.KV + kh) * D;
-                    for (int i = 0; i < D; i++) out[i] += p * vv[i];
+                    axpy(out, p, v + ((size_t)j * s.KV + kh) * D, D);
                 }
                 for (int i = 0; i < D; i++) out[i] /= sum;
                 lse[(size_t)t * s.H + h] = m + std::log(sum);
@@ -406,11 +413,8 @@ void attention_backward(T* dq, T* dk, T* dv, T* dsinks, const T* dout, const T* 
     const int group = s.H / s.KV, D = s.D;
     std::vector<T> Dt((size_t)s.N * s.H);
     for (size_t i = 0; i < Dt.size(); i++) {
-        T acc = 0;
-        for (int d = 0; d < D; d++) acc += dout[i * D + d] * o[i * D + d];
-        Dt[i] = acc;
+        Dt[i] = dot(dout + i * D, o + i * D, D);
     }
-    auto dot = [D](const T* x, const T* y) { T acc = 0; for (int i = 0; i < D; i++) acc += x[i] * y[i]; return acc; };
 #pragma omp parallel for schedule(dynamic, 4)
     for (int t = 0; t < s.N; t++) {
         const int lo = s.first_key(a, t);
@@ -420,9 +424,9 @@ void attention_backward(T* dq, T* dk, T* dv, T* dsinks, const T* dout, const T* 
             T* g = dq + th * D;
             for (int j = lo; j <= t; j++) {
                 const T* kv = k + ((size_t)j * s.KV + kh) * D;
-                const T p = std::exp(dot(q + th * D, kv) * s.scale - lse[th]);
-                const T ds = p * (dot(dout + th * D, v + ((size_t)j * s.KV + kh) * D) - Dt[th]);
-                for (int i = 0; i < D; i++) g[i] += s.scale * ds * kv[i];
+                const T p = std::exp(dot(q + th * D, kv, D) * s.scale - lse[th]);
+                const T ds = p * (dot(dout + th * D, v + ((size_t)j * s.KV + kh) * D, D) - Dt[th]);
+                axpy(g, s.scale * ds, kv, D);
             }
         }
     }
@@ -437,12 +441,10 @@ void attention_backward(T* dq, T* dk, T* dv, T* dsinks, const T* dout, const T* 
             for (int t = j; t < hi; t++)
                 for (int h = kh * group; h < (kh + 1) * group; h++) {
                     const size_t th = (size_t)t * s.H + h;
-                    const T p = std::exp(dot(q + th * D, kv) * s.scale - lse[th]);
-                    const T ds = p * (dot(dout + th * D, vv) - Dt[th]);
-                    for (int i = 0; i < D; i++) {
-                        gk[i] += s.scale * ds * q[th * D + i];
-                        gv[i] += p * dout[th * D + i];
-                    }
+                    const T p = std::exp(dot(q + th * D, kv, D) * s.scale - lse[th]);
+                    const T ds = p * (dot(dout + th * D, vv, D) - Dt[th]);
+                    axpy(gk, s.scale * ds, q + th * D, D);
+                    axpy(gv, p, dout + th * D, D);
                 }
         }
     }
@@ -550,16 +552,15 @@ struct Model {
                 const T* Wu = P(w.up_w) + (size_t)e * F * E;
                 T* g = &A.g[tk * F]; T* u = &A.u[tk * F]; T* act = &A.act[tk * F];
                 for (int f = 0; f < F; f++) {
-                    T ag = P(w.gate_b)[(size_t)e * F + f], au = P(w.up_b)[(size_t)e * F + f];
-                    for (int i = 0; i < E; i++) { ag += Wg[(size_t)f * E + i] * hin[i]; au += Wu[(size_t)f * E + i] * hin[i]; }
+                    const T ag = P(w.gate_b)[(size_t)e * F + f] + dot(Wg + (size_t)f * E, hin, E);
+                    const T au = P(w.up_b)[(size_t)e * F + f] + dot(Wu + (size_t)f * E, hin, E);
                     g[f] = ag; u[f] = au;
                     act[f] = swiglu_oai(ag, au, alpha, limit);
                 }
                 const T* Wd = P(w.down_w) + (size_t)e * E * F;
                 T* y = &A.y[tk * E];
                 for (int d = 0; d < E; d++) {
-                    T acc = P(w.down_b)[(size_t)e * E + d];
-                    for (int f = 0; f < F; f++) acc += Wd[(size_t)d * F + f] * act[f];
+                    const T acc = P(w.down_b)[(size_t)e * E + d] + dot(Wd + (size_t)d * F, act, F);
                     y[d] = acc;
                     xo[d] += wscale * A.weight[tk] * acc;
                 }
@@ -570,13 +571,41 @@ struct Model {
     // Logits of one row: out[V] = Wout hf[t].
     void logits_row(T* out, const Acts<T>& a, int t) const {
         const int E = cfg.n_embd;
-        const T* h = &a.hf[(size_t)t * E];
         const T* W = P(layout.output);
-        for (int v = 0; v < cfg.n_vocab; v++) {
-            const T* w = W + (size_t)v * E;
-            T acc = 0;
-            for (int i = 0; i < E; i++) acc += w[i] * h[i];
-            out[v] = acc;
+#pragma omp parallel for schedule(static)
+        for (int v = 0; v < cfg.n_vocab; v++) out[v] = dot(W + (size_t)v * E, &a.hf[(size_t)t * E], E);
+    }
+
+    // Output head for a chunk of rows h[R,E]: logits[R,V] = h Wout^T. The vocabulary is the outer
+    // loop so Wout (the largest tensor) streams through the cache once per chunk, not once per row.
+    void head_forward(T* logits, const T* h, int R) const {
+        const int E = cfg.n_embd, V = cfg.n_vocab;
+        const T* W = P(layout.output);
+#pragma omp parallel for schedule(static)
+        for (int v = 0; v < V; v++)
+            for (int r = 0; r < R; r++) logits[(size_t)r * V + v] = dot(W + (size_t)v * E, h + (size_t)r * E, E);
+    }
+
+    // Given dlogits[R,V]: dW[V,E] += dlogits^T h, dh[R,E] += dlogits W (one pass over W and dW;
+    // each thread sums its vocabulary range's dh contribution, then the partial sums are added).
+    void head_backward(T* dh, T* dW, const T* dlogits, const T* h, int R) const {
+        const int E = cfg.n_embd, V = cfg.n_vocab;
+        const T* W = P(layout.output);
+#pragma omp parallel
+        {
+            std::vector<T> local((size_t)R * E, T(0));
+#pragma omp for schedule(static)
+            for (int v = 0; v < V; v++) {
+                const T* w = W + (size_t)v * E;
+                T* gw = dW + (size_t)v * E;
+                for (int r = 0; r < R; r++) {
+                    const T d = dlogits[(size_t)r * V + v];
+                    axpy(gw, d, h + (size_t)r * E, E);
+                    axpy(&local[(size_t)r * E], d, w, E);
+                }
+            }
+#pragma omp critical
+            for (size_t i = 0; i < local.size(); i++) dh[i] += local[i];
         }
     }
 
@@ -591,40 +620,38 @@ struct Model {
         for (int t = 0; t + 1 < N; t++)
             if (s.mask[t + 1]) rows.push_back(t);
         if (n_targets) *n_targets = (int64_t)rows.size();
+        const uint32_t* labels = s.labels ? s.labels : s.tokens;
 
         std::vector<T> dhf(grads ? (size_t)N * E : 0);
         double loss = 0;
-        const int chunk = 64;
-        std::vector<T> logits((size_t)chunk * V);
-        std::vector<T> rowvals((size_t)chunk * E);
+        const int chunk = 128;
+        std::vector<T> logits((size_t)std::min<size_t>(chunk, rows.size()) * V);
+        std::vector<T> h((size_t)chunk * E), dh((size_t)chunk * E);
         for (size_t c0 = 0; c0 < rows.size(); c0 += chunk) {
             const int nr = (int)std::min<size_t>(chunk, rows.size() - c0);
+            for (int r = 0; r < nr; r++) std::memcpy(&h[(size_t)r * E], &a.hf[(size_t)rows[c0 + r] * E], E * sizeof(T));
+            head_forward(logits.data(), h.data(), nr);
             double chunk_loss = 0;
 #pragma omp parallel for schedule(static) reduction(+ : chunk_loss)
             for (int r = 0; r < nr; r++) {
-                const int t = rows[c0 + r];
                 T* lg = &logits[(size_t)r * V];
-                logits_row(lg, a, t);
-                T m = *std::max_element(lg, lg + V);
+                const T m = *std::max_element(lg, lg + V);
                 double sum = 0;
-                for (int v = 0; v < V; v++) sum += std::exp((double)(lg[v] - m));
+                for (int v = 0; v < V; v++) sum += std::exp(lg[v] - m);
                 const double lse = (double)m + std::log(sum);
-                const uint32_t target = (s.labels ? s.labels : s.tokens)[t + 1];
+                const uint32_t target = labels[rows[c0 + r] + 1];
                 chunk_loss += lse - (double)lg[target];
                 if (grads) {  // dlogits = (softmax - onehot) * scale, in place
-                    for (int v = 0; v < V; v++) lg[v] = (T)(std::exp((double)lg[v] - lse) * loss_scale);
-                    lg[target] -= (T)loss_scale;
+                    const T shift = (T)lse, sc = (T)loss_scale;
+                    for (int v = 0; v < V; v++) lg[v] = std::exp(lg[v] - shift) * sc;
+                    lg[target] -= sc;
                 }
             }
             loss += chunk_loss;
             if (!grads) continue;
-            for (int r = 0; r < nr; r++)
-                std::memcpy(&rowvals[(size_t)r * E], &a.hf[(size_t)rows[c0 + r] * E], E * sizeof(T));
-            std::vector<T> drow((size_t)nr * E, T(0));
-            matmul_backward(drow.data(), grads + layout.output, (T*)nullptr, logits.data(), rowvals.data(),
-                            P(layout.output), nr, E, V);
-            for (int r = 0; r < nr; r++)
-                for (int i = 0; i < E; i++) dhf[(size_t)rows[c0 + r] * E + i] += drow[(size_t)r * E + i];
+            std::fill(dh.begin(), dh.end(), T(0));
+            head_backward(dh.data(), grads + layout.output, logits.data(), h.data(), nr);
+            for (int r = 0; r < nr; r++) axpy(&dhf[(size_t)rows[c0 + r] * E], T(1), &dh[(size_t)r * E], E);
         }
         if (grads && !rows.empty()) backward(a, s, grads, dhf);
         return loss;
@@ -685,19 +712,18 @@ struct Model {
             for (int k = 0; k < K; k++) {
                 const size_t tk = (size_t)t * K + k;
                 const int e = A.sel[tk];
-                T d = 0;
-                for (int i = 0; i < E; i++) d += dxo[i] * A.y[tk * E + i];
-                dweight[k] = wscale * d;
+                dweight[k] = wscale * dot(dxo, &A.y[tk * E], E);
                 wdot += A.weight[tk] * dweight[k];
                 for (int i = 0; i < E; i++) dy[tk * E + i] = wscale * A.weight[tk] * dxo[i];
                 const T* Wd = P(w.down_w) + (size_t)e * E * F;
+                T da[1024];  // d act [F] = dy Wd_e
+                std::fill(da, da + F, T(0));
+                for (int i = 0; i < E; i++) axpy(da, dy[tk * E + i], Wd + (size_t)i * F, F);
                 for (int f = 0; f < F; f++) {
-                    T da = 0;
-                    for (int i = 0; i < E; i++) da += dy[tk * E + i] * Wd[(size_t)i * F + f];
                     T gg, gu;
                     swiglu_oai_grad(A.g[tk * F + f], A.u[tk * F + f], alpha, limit, &gg, &gu);
-                    dg[tk * F + f] = da * gg;
-                    du[tk * F + f] = da * gu;
+                    dg[tk * F + f] = da[f] * gg;
+                    du[tk * F + f] = da[f] * gu;
                 }
             }
             for (int k = 0; k < K; k++) {  // softmax over the selected logits
@@ -712,8 +738,8 @@ struct Model {
                 const T* Wg = P(w.gate_w) + (size_t)e * F * E;
                 const T* Wu = P(w.up_w) + (size_t)e * F * E;
                 for (int f = 0; f < F; f++) {
-                    const T a1 = dg[tk * F + f], a2 = du[tk * F + f];
-                    for (int i = 0; i < E; i++) dh[i] += a1 * Wg[(size_t)f * E + i] + a2 * Wu[(size_t)f * E + i];
+                    axpy(dh, dg[tk * F + f], Wg + (size_t)f * E, E);
+                    axpy(dh, du[tk * F + f], Wu + (size_t)f * E, E);
                 }
             }
         }
@@ -733,7 +759,8 @@ struct Model {
                     const T* h = &A.h2[(tk / K) * E];
                     const T a1 = dg[tk * F + f], a2 = du[tk * F + f];
                     sg += a1; su += a2;
-                    for (int i = 0; i < E; i++) { gWg[i] += a1 * h[i]; gWu[i] += a2 * h[i]; }
+                    axpy(gWg, a1, h, E);
+                    axpy(gWu, a2, h, E);
                 }
                 G[w.gate_b + (size_t)e * F + f] += sg;
                 G[w.up_b + (size_t)e * F + f] += su;
@@ -745,7 +772,7 @@ struct Model {
                 for (size_t tk : list) {
                     const T g = dy[tk * E + d];
                     sb += g;
-                    for (int f = 0; f < F; f++) gWd[f] += g * A.act[tk * F + f];
+                    axpy(gWd, g, &A.act[tk * F], F);
                 }
                 G[w.down_b + (size_t)e * E + d] += sb;
             }

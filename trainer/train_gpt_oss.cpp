@@ -4,6 +4,7 @@
 //   train_gpt_oss eval    --model M.gguf --shard PREFIX... --seq-len L
 //   train_gpt_oss logits  --model M.gguf --tokens FILE.u32 --out FILE.f32      (one document, all positions)
 //   train_gpt_oss convert --model M.gguf --out OUT.gguf [--f32]
+//   train_gpt_oss info    --model M.gguf
 //
 // Progress and results are JSON lines on stdout; errors go to stderr with exit code 1 (2 for usage).
 // SIGINT/SIGTERM during training finish the current step, write a checkpoint and exit 0.
@@ -197,6 +198,18 @@ static void cmd_logits(const Args& a) {
     std::printf("{\"positions\":%d,\"vocab\":%d}\n", n, m.cfg.n_vocab);
 }
 
+// The model's hyperparameters as JSON (the CLI checks a dataset against them before training).
+static void cmd_info(const Args& a) {
+    gguf::File f(a.str("--model"));
+    const Config c = read_config(f, true);
+    const uint64_t n_ctx = f.get_uint("gpt-oss.context_length");
+    std::printf("{\"architecture\":\"gpt-oss\",\"n_vocab\":%d,\"context_length\":%llu,\"n_embd\":%d,\"n_layer\":%d,"
+                "\"n_head\":%d,\"n_head_kv\":%d,\"head_dim\":%d,\"n_expert\":%d,\"n_expert_used\":%d,\"n_ff\":%d,"
+                "\"sliding_window\":%d,\"parameters\":%zu}\n",
+                c.n_vocab, (unsigned long long)n_ctx, c.n_embd, c.n_layer, c.n_head, c.n_head_kv, c.head_dim, c.n_expert,
+                c.n_expert_used, c.n_ff, c.n_swa, make_layout(c).total);
+}
+
 static void cmd_convert(const Args& a) {
     gguf::File f(a.str("--model"));
     Model<float> m;
@@ -213,7 +226,8 @@ int main(int argc, char** argv) {
         else if (a.command == "eval") cmd_eval(a);
         else if (a.command == "logits") cmd_logits(a);
         else if (a.command == "convert") cmd_convert(a);
-        else throw UsageError("unknown command " + a.command + " (known: train, eval, logits, convert)");
+        else if (a.command == "info") cmd_info(a);
+        else throw UsageError("unknown command " + a.command + " (known: train, eval, logits, convert, info)");
         return 0;
     } catch (const UsageError& e) {
         std::fprintf(stderr, "usage error: %s\n", e.what());
