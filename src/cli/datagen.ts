@@ -5,6 +5,7 @@ import { runProgram } from "./run.js";
 import { register as registerValidate } from "./commands/validate.js";
 import { register as registerPack } from "./commands/pack.js";
 import { register as registerModel } from "./commands/model.js";
+import { register as registerGenerate } from "./commands/generate.js";
 
 const program = new Command("datagen")
   .description("Build persona tool-calling fine-tuning datasets for GPT-OSS models: generate, validate, render, pack, train.")
@@ -12,6 +13,7 @@ const program = new Command("datagen")
   .showHelpAfterError();
 
 // Command registrations (one line each; keep sorted by pipeline order).
+registerGenerate(program);
 registerValidate(program);
 registerPack(program);
 registerModel(program);

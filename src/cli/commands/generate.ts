@@ -1,0 +1,95 @@
+// `datagen generate`: parse options, call generateDataset, print the summary.
+import { Command, InvalidArgumentError, Option } from "commander";
+import { positiveInt } from "../run.js";
+import { generateDataset, loadGenerateConfig, type GenerateOverrides, type GenerateSummary } from "../../generate/index.js";
+import { createProgress } from "../../generate/progress.js";
+
+interface GenerateOptions {
+  pipeline?: string;
+  persona?: string;
+  count?: number;
+  model?: string;
+  out?: string;
+  seed?: number;
+  concurrency?: number;
+  threads?: number;
+  gpu?: string;
+  json?: boolean;
+}
+
+const seedInt = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new InvalidArgumentError(`--seed must be an integer in 0..4294967295, got "${value}"`);
+  return n;
+};
+
+export function register(program: Command): void {
+  program
+    .command("generate")
+    .description("Generate persona tool-calling conversations with a local model (node-llama-cpp) into JSONL; resumable.")
+    .option("--pipeline <file>", "pipeline file, checked against schemas/pipeline.schema.json (default: the project's pipelines/default.json)")
+    .option("--persona <list>", "all | none | comma-separated alignments (default: the pipeline's, all)")
+    .option("--count <n>", "records per persona (default: the pipeline's, 3)", positiveInt("--count"))
+    .option("--model <file>", "GGUF model (a gpt-oss model); default: the built-in smoke model, whose text is random noise")
+    .option("--out <dir>", "output folder (default: the pipeline's, out/generate)")
+    .option("--seed <n>", "run seed (default: the pipeline's, 1)", seedInt)
+    .option("--concurrency <n>", "parallel sequences in one context (default: the pipeline's, 4)", positiveInt("--concurrency"))
+    .option("--threads <n>", "CPU threads (default: 1 for the smoke model, else the physical cores)", positiveInt("--threads"))
+    .addOption(new Option("--gpu <kind>", "auto picks CUDA when present (default: the pipeline's, auto)").choices(["auto", "cuda", "vulkan", "cpu"]))
+    .option("--json", "print the summary as JSON on stdout")
+    .addHelpText(
+      "after",
+      `
+Output in --out: conversations.jsonl (valid records), rejects.jsonl (records that failed validation
+after their retries, with the reason), run.json (model sha256, settings, counts, timings).
+Rerunning the same command resumes: finished ids are skipped; Ctrl-C stops cleanly.
+
+Examples:
+  datagen generate --persona all
+  datagen generate --persona lawful_good,chaotic_evil --count 100 --model gpt-oss-20b.gguf --gpu cuda --concurrency 32
+  datagen generate --pipeline pipelines/default.json --persona none --count 50 --out out/general`,
+    )
+    .action(async (options: GenerateOptions) => {
+      const overrides: GenerateOverrides = {
+        personas: options.persona,
+        count: options.count,
+        model: options.model,
+        out: options.out,
+        seed: options.seed,
+        concurrency: options.concurrency,
+        threads: options.threads,
+        gpu: options.gpu,
+      };
+      const config = loadGenerateConfig(options.pipeline, overrides);
+      const controller = new AbortController();
+      const onSigint = () => {
+        if (controller.signal.aborted) process.exit(130);
+        process.stderr.write("\ninterrupt: finishing cleanly (Ctrl-C again to quit at once)\n");
+        controller.abort();
+      };
+      process.on("SIGINT", onSigint);
+      const progress = createProgress();
+      try {
+        const summary = await generateDataset(config, { signal: controller.signal, onProgress: (s) => progress.update(s), log: (line) => process.stderr.write(line + "\n") });
+        progress.stop();
+        printSummary(summary, options.json === true);
+        if (summary.status === "interrupted") process.exitCode = 130;
+      } finally {
+        progress.stop();
+        process.off("SIGINT", onSigint);
+      }
+    });
+}
+
+function printSummary(s: GenerateSummary, json: boolean): void {
+  if (json) {
+    process.stdout.write(JSON.stringify(s, null, 2) + "\n");
+    return;
+  }
+  const lines = [
+    `${s.status}: ${s.records}/${s.target} records, ${s.rejects} rejected (this run: ${s.written} written, ${s.rejected} rejected, ${s.resumed} resumed) in ${s.out}`,
+    `generated ${s.generatedTokens} tokens in ${s.generateSeconds.toFixed(1)} s (${s.tokensPerSecond.toFixed(1)} tokens/s; model load ${s.loadSeconds.toFixed(1)} s; ${s.gpu}, ${s.threads} thread${s.threads > 1 ? "s" : ""})`,
+    `model ${s.model.path} sha256 ${s.model.sha256.slice(0, 16)}…${s.model.smoke ? " (smoke model: random noise text)" : ""}`,
+  ];
+  process.stdout.write(lines.join("\n") + "\n");
+}

@@ -1,0 +1,146 @@
+// Catalogs as registries: tools (data/tools), scenarios (data/scenarios), persona cards and prompt
+// templates (templates/). Loaded once per run; an unknown name lists the known ones.
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { DataError } from "../core/errors.js";
+import type { JsonSchema, ToolDefinition } from "../core/record.js";
+import { EXECUTORS } from "./executors/index.js";
+
+export interface CatalogTool {
+  name: string;
+  domain: string;
+  description: string;
+  parameters: JsonSchema;
+  /** JSON Schema of the tool's result (what the executor returns or the simulator must produce). */
+  result: JsonSchema;
+  /** Name of a deterministic executor (src/generate/executors); absent: simulated. */
+  executor?: string;
+}
+
+export interface Scenario {
+  /** `<theme>/<id>`, unique across catalogs. */
+  key: string;
+  theme: string;
+  guidance: string;
+  brief: string;
+  opening: string;
+  followups: string[];
+  tools: string[];
+  /** Sycophancy trap kind, when the scenario is one. */
+  trap?: string;
+}
+
+export interface Templates {
+  personaCards: Map<string, string>;
+  assistant: string;
+  personaSection: string;
+  noPersonaSection: string;
+  decide: string;
+  userSimulator: string;
+  toolSimulator: string;
+}
+
+/** Every .json file of the given files and folders (folders sorted, not recursive). */
+function jsonFiles(paths: string[]): string[] {
+  return paths.flatMap((p) => {
+    let stat;
+    try {
+      stat = statSync(p);
+    } catch {
+      throw new DataError("catalog_missing", `catalog path does not exist`, { file: p });
+    }
+    if (!stat.isDirectory()) return [p];
+    return readdirSync(p).filter((f) => f.endsWith(".json")).sort().map((f) => join(p, f));
+  });
+}
+
+function readJson(file: string): unknown {
+  try {
+    return JSON.parse(readFileSync(file, "utf8"));
+  } catch (err) {
+    throw new DataError("invalid_catalog", `not readable JSON: ${(err as Error).message}`, { file });
+  }
+}
+
+export function loadTools(paths: string[]): Map<string, CatalogTool> {
+  const tools = new Map<string, CatalogTool>();
+  for (const file of jsonFiles(paths)) {
+    const list = readJson(file);
+    if (!Array.isArray(list)) throw new DataError("invalid_catalog", "a tool catalog is a JSON array of tools", { file });
+    list.forEach((tool: CatalogTool, i) => {
+      const where = { file, id: `[${i}] ${tool?.name ?? "?"}` };
+      if (!tool?.name || !tool.description || !tool.parameters || !tool.result) throw new DataError("invalid_catalog", "a tool needs name, description, parameters and result", where);
+      if (tools.has(tool.name)) throw new DataError("duplicate_tool_name", `tool "${tool.name}" is defined twice`, where);
+      if (tool.executor && !EXECUTORS[tool.executor]) throw new DataError("unknown_executor", `executor "${tool.executor}" is unknown; known: ${Object.keys(EXECUTORS).join(", ")}`, where);
+      tools.set(tool.name, tool);
+    });
+  }
+  if (tools.size === 0) throw new DataError("invalid_catalog", "no tools found", { file: paths.join(", ") });
+  return tools;
+}
+
+interface ScenarioFile {
+  theme: string;
+  guidance: string;
+  tools?: string[];
+  scenarios: { id: string; brief: string; opening: string; followups?: string[]; tools?: string[]; trap?: string }[];
+}
+
+export function loadScenarios(paths: string[], tools: Map<string, CatalogTool>, themes: string[] | null): Scenario[] {
+  const scenarios: Scenario[] = [];
+  const keys = new Set<string>();
+  for (const file of jsonFiles(paths)) {
+    const catalog = readJson(file) as ScenarioFile;
+    if (!catalog?.theme || !catalog.guidance || !Array.isArray(catalog.scenarios)) throw new DataError("invalid_catalog", "a scenario catalog is {theme, guidance, tools?, scenarios: [...]}", { file });
+    for (const s of catalog.scenarios) {
+      const key = `${catalog.theme}/${s.id}`;
+      if (!s.id || !s.brief || !s.opening) throw new DataError("invalid_catalog", "a scenario needs id, brief and opening", { file, id: key });
+      if (keys.has(key)) throw new DataError("duplicate_scenario", `scenario "${key}" is defined twice`, { file, id: key });
+      keys.add(key);
+      const names = [...new Set([...(catalog.tools ?? []), ...(s.tools ?? [])])];
+      for (const name of names) {
+        if (!tools.has(name)) throw new DataError("unknown_tool", `scenario names tool "${name}"; known: ${[...tools.keys()].join(", ")}`, { file, id: key });
+      }
+      scenarios.push({ key, theme: catalog.theme, guidance: catalog.guidance, brief: s.brief, opening: s.opening, followups: s.followups ?? [], tools: names, trap: s.trap });
+    }
+  }
+  const known = [...new Set(scenarios.map((s) => s.theme))];
+  for (const theme of themes ?? []) {
+    if (!known.includes(theme)) throw new DataError("unknown_theme", `theme "${theme}" has no scenarios; known: ${known.join(", ")}`, { file: paths.join(", ") });
+  }
+  const chosen = themes ? scenarios.filter((s) => themes.includes(s.theme)) : scenarios;
+  if (chosen.length === 0) throw new DataError("invalid_catalog", "no scenarios found", { file: paths.join(", ") });
+  return chosen;
+}
+
+export function loadTemplates(dir: string, personas: readonly string[]): Templates {
+  const read = (rel: string): string => {
+    try {
+      return readFileSync(join(dir, rel), "utf8").trim();
+    } catch {
+      throw new DataError("template_missing", "template file not found", { file: join(dir, rel) });
+    }
+  };
+  return {
+    personaCards: new Map(personas.map((p) => [p, read(join("personas", `${p}.md`))])),
+    assistant: read("prompts/assistant.md"),
+    personaSection: read("prompts/persona-section.md"),
+    noPersonaSection: read("prompts/no-persona-section.md"),
+    decide: read("prompts/decide.md"),
+    userSimulator: read("prompts/user-simulator.md"),
+    toolSimulator: read("prompts/tool-simulator.md"),
+  };
+}
+
+/** Fills {{name}} placeholders; an unknown placeholder is a template bug, so it throws. */
+export function fillTemplate(template: string, values: Record<string, string | number>): string {
+  return template.replace(/\{\{(\w+)\}\}/g, (_, name: string) => {
+    if (!(name in values)) throw new Error(`template placeholder {{${name}}} has no value`);
+    return String(values[name]);
+  });
+}
+
+/** The record's `tools` entry: the chat-format definition (no result schema, no executor). */
+export function toolDefinition(tool: CatalogTool): ToolDefinition {
+  return { type: "function", function: { name: tool.name, description: tool.description, parameters: tool.parameters } };
+}

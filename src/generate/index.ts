@@ -1,0 +1,240 @@
+// The generate stage's entry point: load catalogs and the model, schedule conversations over the
+// context's parallel sequences with p-queue, validate each record, append it (or its rejection),
+// and keep run.json current. Resumable and interruptible (hooks.signal).
+import { createHash } from "node:crypto";
+import { createReadStream, existsSync, readFileSync, statSync } from "node:fs";
+import { basename, join } from "node:path";
+import PQueue from "p-queue";
+import { UsageError } from "../core/errors.js";
+import type { ConversationRecord } from "../core/record.js";
+import { ensureSmokeModel } from "../model/smoke.js";
+import { validateRecord } from "../validate/index.js";
+import { loadScenarios, loadTemplates, loadTools } from "./catalog.js";
+import type { GenerateConfig, PersonaChoice } from "./config.js";
+import { AbortedError, generateConversation, StepError, type ConversationDeps } from "./conversation.js";
+import { Llm, physicalCores } from "./llm.js";
+import { CONVERSATIONS_FILE, JsonlAppender, prepareOutput, REJECTS_FILE, RUN_FILE, writeJsonAtomic } from "./output.js";
+import type { ProgressState } from "./progress.js";
+import { recordSeed } from "./seed.js";
+import { ToolSchemas } from "./tools.js";
+
+export { loadGenerateConfig, type GenerateConfig, type GenerateOverrides } from "./config.js";
+
+export interface GenerateHooks {
+  /** Abort to stop cleanly: in-flight records are dropped, run.json says "interrupted". */
+  signal?: AbortSignal;
+  onProgress?: (state: ProgressState) => void;
+  /** One-line notices (model choice, resume state) for stderr. */
+  log?: (line: string) => void;
+}
+
+export interface GenerateSummary {
+  status: "complete" | "interrupted";
+  out: string;
+  target: number;
+  /** Records in conversations.jsonl / rejects.jsonl after this run (resumed ones included). */
+  records: number;
+  rejects: number;
+  /** Written / rejected by this run. */
+  written: number;
+  rejected: number;
+  resumed: number;
+  attempts: number;
+  generatedTokens: number;
+  promptTokens: number;
+  loadSeconds: number;
+  generateSeconds: number;
+  tokensPerSecond: number;
+  model: { path: string; sha256: string; bytes: number; smoke: boolean };
+  threads: number;
+  gpu: string;
+}
+
+export const SMOKE_NOTICE =
+  "note: no --model given, so this run uses the built-in smoke model: random weights, so every generated text is random noise. " +
+  "It exercises the whole pipeline; for real data pass --model FILE.gguf (a gpt-oss model, e.g. gpt-oss-20b).";
+
+const idOf = (persona: PersonaChoice, index: number): string => `${persona ?? "none"}-${String(index).padStart(6, "0")}`;
+
+/** sha256 of a file, streamed (a 13 GB model never sits in memory). */
+export async function sha256File(path: string): Promise<string> {
+  const hash = createHash("sha256");
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 22 })) hash.update(chunk as Buffer);
+  return hash.digest("hex");
+}
+
+/** Settings that change what a record contains: a resumed run must match them. */
+function fingerprint(config: GenerateConfig, modelSha: string): string {
+  const { seed, date, reasoningEffort, turns, toolRoundsPerTurn, sampling, maxTokens, grammar, quality, retries, stepRetries, themes } = config;
+  return createHash("sha256").update(JSON.stringify({ modelSha, seed, date, reasoningEffort, turns, toolRoundsPerTurn, sampling, maxTokens, grammar, quality, retries, stepRetries, themes })).digest("hex").slice(0, 16);
+}
+
+function checkResumable(out: string, print: string): void {
+  const path = join(out, RUN_FILE);
+  if (!existsSync(path)) return;
+  let previous: { fingerprint?: string } = {};
+  try {
+    previous = JSON.parse(readFileSync(path, "utf8")) as { fingerprint?: string };
+  } catch {
+    return;
+  }
+  if (previous.fingerprint && previous.fingerprint !== print) {
+    throw new UsageError(`${out} holds a run with different settings (model, seed, sampling, budgets or quality); resume it with the same settings, or choose another --out`);
+  }
+}
+
+/** Generates config.count records per persona into config.out; skips ids already there. */
+export async function generateDataset(config: GenerateConfig, hooks: GenerateHooks = {}): Promise<GenerateSummary> {
+  const log = hooks.log ?? (() => {});
+  const started = performance.now();
+  const tools = loadTools(config.toolCatalogs);
+  const scenarios = loadScenarios(config.scenarioSources, tools, config.themes);
+  const templates = loadTemplates(config.templates, config.personas.filter((p): p is NonNullable<PersonaChoice> => p !== null));
+  const smoke = config.model === null;
+  const modelPath = config.model ?? (await ensureSmokeModel());
+  if (!existsSync(modelPath)) throw new UsageError(`model file not found: ${modelPath}`);
+  if (smoke) log(SMOKE_NOTICE);
+  const threads = config.threads ?? (smoke ? 1 : physicalCores());
+  const shaPromise = sha256File(modelPath);
+
+  const modelSha = await shaPromise;
+  const print = fingerprint(config, modelSha);
+  checkResumable(config.out, print);
+  const resume = await prepareOutput(config.out);
+  if (resume.records + resume.rejects > 0 || resume.truncatedBytes > 0) {
+    log(`resuming ${config.out}: ${resume.records} records and ${resume.rejects} rejects already there${resume.truncatedBytes ? `, dropped a half-written last line (${resume.truncatedBytes} bytes)` : ""}`);
+  }
+
+  const llm = await Llm.load({ modelPath, gpu: config.gpu, threads, sequences: config.concurrency, contextSize: config.contextSize });
+  const loadSeconds = (performance.now() - started) / 1000;
+  const deps: ConversationDeps = { llm, config, tools, scenarios, templates, schemas: new ToolSchemas(tools.values()), modelName: basename(modelPath), signal: hooks.signal };
+  const records = new JsonlAppender(join(config.out, CONVERSATIONS_FILE));
+  const rejects = new JsonlAppender(join(config.out, REJECTS_FILE));
+
+  const target = config.count * config.personas.length;
+  const counts = { written: 0, rejected: 0, attempts: 0 };
+  const genStarted = performance.now();
+  const summary = (status: GenerateSummary["status"]): GenerateSummary => {
+    const generateSeconds = (performance.now() - genStarted) / 1000;
+    return {
+      status,
+      out: config.out,
+      target,
+      records: resume.records + counts.written,
+      rejects: resume.rejects + counts.rejected,
+      written: counts.written,
+      rejected: counts.rejected,
+      resumed: resume.records + resume.rejects,
+      attempts: counts.attempts,
+      generatedTokens: llm.counters.generated,
+      promptTokens: llm.counters.prompt,
+      loadSeconds,
+      generateSeconds,
+      tokensPerSecond: generateSeconds > 0 ? llm.counters.generated / generateSeconds : 0,
+      model: { path: modelPath, sha256: modelSha, bytes: statSync(modelPath).size, smoke },
+      threads,
+      gpu: llm.gpuType,
+    };
+  };
+  const writeRunJson = (status: "running" | GenerateSummary["status"]) => {
+    const s = summary(status === "running" ? "interrupted" : status);
+    writeJsonAtomic(join(config.out, RUN_FILE), {
+      format: "datagen-generate-run/1",
+      status,
+      fingerprint: print,
+      model: s.model,
+      settings: { ...config, threads, gpu: config.gpu, gpuUsed: s.gpu },
+      counts: { target, records: s.records, rejects: s.rejects, written: s.written, rejected: s.rejected, resumed: s.resumed, attempts: s.attempts },
+      tokens: { generated: s.generatedTokens, prompt: s.promptTokens },
+      timings: { load_s: round(s.loadSeconds), generate_s: round(s.generateSeconds), generated_tokens_per_s: round(s.tokensPerSecond) },
+      written_at: new Date().toISOString(),
+    });
+  };
+  writeRunJson("running");
+
+  const report = () => {
+    const s = summary("complete");
+    const done = s.records + s.rejects;
+    const rate = (counts.written + counts.rejected) / Math.max(s.generateSeconds, 1e-9);
+    hooks.onProgress?.({ done, target, rejected: s.rejects, tokensPerSecond: s.tokensPerSecond, etaSeconds: rate > 0 ? (target - done) / rate : null });
+  };
+
+  const produce = async (persona: PersonaChoice, index: number) => {
+    const id = idOf(persona, index);
+    const outcome = await llm.withSequence((sequence) => produceRecord(deps, sequence, id, persona, index, counts));
+    if (outcome === "aborted") return;
+    if (outcome.ok) {
+      records.append(outcome.record);
+      counts.written++;
+    } else {
+      rejects.append(outcome.reject);
+      counts.rejected++;
+    }
+    report();
+  };
+
+  const queue = new PQueue({ concurrency: config.concurrency });
+  const failures: unknown[] = [];
+  report();
+  try {
+    outer: for (let index = 0; index < config.count; index++) {
+      for (const persona of config.personas) {
+        if (hooks.signal?.aborted) break outer;
+        if (resume.done.has(idOf(persona, index))) continue;
+        await queue.onSizeLessThan(config.concurrency);
+        if (failures.length > 0) break outer;
+        queue.add(() => produce(persona, index)).catch((err: unknown) => failures.push(err));
+      }
+    }
+    await queue.onIdle();
+    if (failures.length > 0) throw failures[0];
+    const status = hooks.signal?.aborted ? "interrupted" : "complete";
+    writeRunJson(status);
+    return summary(status);
+  } catch (err) {
+    queue.clear();
+    await queue.onIdle();
+    writeRunJson("interrupted");
+    throw err;
+  } finally {
+    records.close();
+    rejects.close();
+    await llm.close();
+  }
+}
+
+type Outcome = { ok: true; record: ConversationRecord } | { ok: false; reject: Record<string, unknown> } | "aborted";
+
+/** Tries one record up to 1 + retries times with fresh seeds; the last failure becomes its reject. */
+async function produceRecord(deps: ConversationDeps, sequence: Parameters<typeof generateConversation>[1], id: string, persona: PersonaChoice, index: number, counts: { attempts: number }): Promise<Outcome> {
+  const { config } = deps;
+  const failures: { attempt: number; seed: number; code: string; message: string }[] = [];
+  for (let attempt = 0; attempt <= config.retries; attempt++) {
+    const seed = recordSeed(config.seed, persona, index, attempt);
+    counts.attempts++;
+    try {
+      const record = await generateConversation(deps, sequence, { id, persona, seed });
+      const problem = qualityProblem(record, config);
+      const result = problem ? null : validateRecord(record);
+      if (result?.ok) return { ok: true, record: result.record };
+      const issue = problem ?? (result && !result.ok ? { code: result.issues[0].code, message: result.issues.map((i) => `${i.path ?? ""} ${i.code}: ${i.message}`).join("; ") } : undefined);
+      if (issue) failures.push({ attempt, seed, ...issue });
+    } catch (err) {
+      if (err instanceof AbortedError) return "aborted";
+      if (!(err instanceof StepError)) throw err;
+      failures.push({ attempt, seed, code: err.code, message: err.message });
+    }
+  }
+  const last = failures[failures.length - 1];
+  return { ok: false, reject: { id, persona, reason: last.code, message: last.message, attempts: failures } };
+}
+
+/** Pipeline quality gates beyond the validator (quality.* in the pipeline file). */
+function qualityProblem(record: ConversationRecord, config: GenerateConfig): { code: string; message: string } | null {
+  const final = record.messages[record.messages.length - 1];
+  const chars = [...(final?.content ?? "")].length;
+  if (chars < config.quality.minFinalChars) return { code: "final_too_short", message: `final answer has ${chars} characters, quality.minFinalChars is ${config.quality.minFinalChars}` };
+  return null;
+}
+
+const round = (x: number): number => Math.round(x * 1000) / 1000;

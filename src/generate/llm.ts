@@ -1,0 +1,199 @@
+// The model layer: one model, one context with N parallel sequences (node-llama-cpp batches the
+// sequences' tokens into shared decode calls), and a small token loop over sequence.evaluate().
+//
+// Prompts are token arrays we build ourselves (prompt.ts): llama.cpp's gpt-oss vocabulary marks
+// <|start|>, <|channel|>, <|message|> and <|constrain|> as user-defined tokens, so model.tokenize()
+// turns those strings inside TEXT into special tokens even with specials off. Text therefore goes
+// through our o200k_harmony encoder, which never does.
+import { availableParallelism } from "node:os";
+import { readFileSync } from "node:fs";
+import {
+  getLlama,
+  LlamaGrammarEvaluationState,
+  LlamaLogLevel,
+  type Llama,
+  type LlamaContext,
+  type LlamaContextSequence,
+  type LlamaGrammar,
+  type LlamaModel,
+  type Token,
+} from "node-llama-cpp";
+import { UsageError } from "../core/errors.js";
+import type { JsonSchema } from "../core/record.js";
+import { N_VOCAB, SPECIAL } from "../tokenize/o200k_harmony.js";
+import type { GpuChoice } from "./config.js";
+
+export interface LlmOptions {
+  modelPath: string;
+  gpu: GpuChoice;
+  threads: number;
+  sequences: number;
+  contextSize: number;
+}
+
+export interface Sampling {
+  temperature: number;
+  topK: number;
+  topP: number;
+  minP: number;
+}
+
+export interface GenerateRequest {
+  prompt: Token[];
+  maxTokens: number;
+  seed: number;
+  sampling: Sampling;
+  grammar?: LlamaGrammar;
+}
+
+export interface Generated {
+  tokens: Token[];
+  text: string;
+  /** "stop": a special token ended it; "json": the grammar's JSON object closed; "length": maxTokens ran out. */
+  finish: "stop" | "json" | "length";
+}
+
+/** Counters shared by all sequences (generated tokens/s is the headline figure). */
+export interface TokenCounters {
+  generated: number;
+  prompt: number;
+  calls: number;
+}
+
+/** Physical cores on Linux (distinct core ids in /proc/cpuinfo), else the logical count. */
+export function physicalCores(): number {
+  try {
+    const cores = new Set(readFileSync("/proc/cpuinfo", "utf8").split("\n\n").map((block) => `${/physical id\s*:\s*(\d+)/.exec(block)?.[1]}:${/core id\s*:\s*(\d+)/.exec(block)?.[1]}`));
+    cores.delete("undefined:undefined");
+    if (cores.size > 0) return Math.min(cores.size, availableParallelism());
+  } catch {
+    // not Linux: fall through
+  }
+  return availableParallelism();
+}
+
+export class Llm {
+  readonly counters: TokenCounters = { generated: 0, prompt: 0, calls: 0 };
+  private readonly grammars = new Map<string, Promise<LlamaGrammar>>();
+  private readonly free: LlamaContextSequence[];
+
+  private constructor(
+    readonly llama: Llama,
+    readonly model: LlamaModel,
+    readonly context: LlamaContext,
+    readonly sequences: LlamaContextSequence[],
+  ) {
+    this.free = [...sequences];
+  }
+
+  static async load(options: LlmOptions): Promise<Llm> {
+    const llama = await getLlama({ gpu: options.gpu === "cpu" ? false : options.gpu, build: "never", logLevel: LlamaLogLevel.error });
+    const model = await llama.loadModel({ modelPath: options.modelPath });
+    checkHarmonyVocabulary(model, options.modelPath);
+    const context = await model.createContext({
+      sequences: options.sequences,
+      contextSize: options.contextSize,
+      threads: options.threads,
+      // Keep the whole KV cache of sliding-window layers so a prompt's cached prefix stays reusable
+      // after we erase the tail of the previous step.
+      swaFullCache: true,
+    });
+    const sequences = Array.from({ length: options.sequences }, () => context.getSequence());
+    return new Llm(llama, model, context, sequences);
+  }
+
+  get gpuType(): string {
+    return this.llama.gpu === false ? "cpu" : this.llama.gpu;
+  }
+
+  /** Runs `work` on a free sequence (the caller's concurrency never exceeds the sequence count). */
+  async withSequence<T>(work: (sequence: LlamaContextSequence) => Promise<T>): Promise<T> {
+    const sequence = this.free.pop();
+    if (!sequence) throw new Error("no free sequence: concurrency exceeds the context's sequences");
+    try {
+      return await work(sequence);
+    } finally {
+      this.free.push(sequence);
+    }
+  }
+
+  /** The grammar of a JSON schema, built once per distinct schema. */
+  grammarFor(schema: JsonSchema): Promise<LlamaGrammar> {
+    const key = JSON.stringify(schema);
+    let grammar = this.grammars.get(key);
+    if (!grammar) {
+      grammar = this.llama.createGrammarForJsonSchema(schema as never) as Promise<LlamaGrammar>;
+      this.grammars.set(key, grammar);
+    }
+    return grammar;
+  }
+
+  /**
+   * Generates on `sequence` from `prompt`, reusing the sequence's cached prefix: only the tokens
+   * after the first difference are evaluated. Stops at any special token (ids >= <|startoftext|>),
+   * when a grammar's JSON object is complete, or after maxTokens.
+   */
+  async generate(sequence: LlamaContextSequence, request: GenerateRequest, signal?: AbortSignal): Promise<Generated> {
+    const fresh = await alignSequence(sequence, request.prompt);
+    this.counters.prompt += fresh.length;
+    this.counters.calls++;
+    const grammarEvaluationState = request.grammar ? new LlamaGrammarEvaluationState({ model: this.model, grammar: request.grammar }) : undefined;
+    const tokens: Token[] = [];
+    let finish: Generated["finish"] = "length";
+    let text = "";
+    const iterator = sequence.evaluate(fresh, { ...request.sampling, seed: request.seed, grammarEvaluationState, yieldEogToken: true });
+    for await (const token of iterator) {
+      if (token >= SPECIAL.startoftext || this.model.isEogToken(token)) {
+        finish = "stop";
+        break;
+      }
+      tokens.push(token);
+      this.counters.generated++;
+      if (request.grammar && jsonObjectComplete(this.model, tokens)) {
+        finish = "json";
+        break;
+      }
+      if (tokens.length >= request.maxTokens || signal?.aborted) break;
+    }
+    text = this.model.detokenize(tokens);
+    return { tokens, text, finish };
+  }
+
+  async close(): Promise<void> {
+    await this.context.dispose();
+    await this.model.dispose();
+    await this.llama.dispose();
+  }
+}
+
+/** Erases the sequence's tokens after the common prefix; returns the prompt tokens still to evaluate. */
+async function alignSequence(sequence: LlamaContextSequence, prompt: Token[]): Promise<Token[]> {
+  const cached = sequence.nextTokenIndex;
+  // At least the last prompt token must be evaluated to get its next-token logits.
+  const keep = Math.min(sequence.compareContextTokens(prompt).firstDifferentIndex, prompt.length - 1);
+  if (keep < cached) await sequence.eraseContextTokenRanges([{ start: keep, end: cached }]);
+  return prompt.slice(keep);
+}
+
+/** True once the generated text is a whole JSON object (checked only when it ends with "}"). */
+function jsonObjectComplete(model: LlamaModel, tokens: Token[]): boolean {
+  const last = model.detokenize(tokens.slice(-1));
+  if (!last.trimEnd().endsWith("}")) return false;
+  try {
+    JSON.parse(model.detokenize(tokens));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** generate builds harmony prompts with o200k_harmony ids: refuse a model with another vocabulary. */
+function checkHarmonyVocabulary(model: LlamaModel, path: string): void {
+  const expected: [string, number][] = [["<|start|>", SPECIAL.start], ["<|message|>", SPECIAL.message], ["<|return|>", SPECIAL.return], ["<|call|>", SPECIAL.call]];
+  for (const [name, id] of expected) {
+    const ids = model.tokenize(name, true);
+    if (ids.length !== 1 || ids[0] !== id) {
+      throw new UsageError(`${path}: generate needs a gpt-oss model with the o200k_harmony tokenizer (${N_VOCAB} tokens; ${name} = ${id}, this model gives [${ids.join(", ")}])`);
+    }
+  }
+}
