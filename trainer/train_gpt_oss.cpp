@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -112,6 +113,31 @@ static void cmd_eval(const Args& a) {
                 (long long)targets, data.samples());
 }
 
+// Sample order: in file order (seed 0) or a fresh Fisher-Yates permutation per epoch, derived from
+// the seed and the epoch only, so a resumed run continues with exactly the samples it would have seen.
+class SampleOrder {
+public:
+    SampleOrder(size_t n, uint64_t seed) : n_(n), seed_(seed) {}
+    size_t at(int64_t k) {
+        if (seed_ == 0) return (size_t)(k % (int64_t)n_);
+        const int64_t epoch = k / (int64_t)n_;
+        if (epoch != epoch_) {
+            perm_.resize(n_);
+            for (size_t i = 0; i < n_; i++) perm_[i] = i;
+            std::mt19937_64 rng(seed_ * 0x9E3779B97F4A7C15ull + (uint64_t)epoch);
+            for (size_t i = n_ - 1; i > 0; i--) std::swap(perm_[i], perm_[rng() % (i + 1)]);
+            epoch_ = epoch;
+        }
+        return perm_[(size_t)(k % (int64_t)n_)];
+    }
+
+private:
+    size_t n_;
+    uint64_t seed_;
+    int64_t epoch_ = -1;
+    std::vector<size_t> perm_;
+};
+
 static void checkpoint(const std::string& out, const Model<float>& m, const gguf::File& src, const AdamW& opt,
                        int64_t samples_seen, bool all_f32) {
     save_model(out + "/checkpoint.gguf", m, src, all_f32);
@@ -142,6 +168,7 @@ static void cmd_train(const Args& a) {
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
     std::vector<float> grads(m.params.size());
+    SampleOrder order(data.samples(), (uint64_t)a.num("--seed", 0));
     const bool all_f32 = a.has("--f32");
     while (opt.step < steps && !g_stop) {
         const double t0 = now_s();
@@ -150,7 +177,7 @@ static void cmd_train(const Args& a) {
         std::vector<size_t> batch;
         int64_t targets = 0;
         for (int k = 0; k < accum; k++) {
-            batch.push_back((size_t)((samples_seen + k) % (int64_t)data.samples()));
+            batch.push_back(order.at(samples_seen + k));
             targets += data.targets(batch.back());
         }
         double loss_sum = 0;

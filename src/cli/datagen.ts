@@ -6,6 +6,7 @@ import { register as registerValidate } from "./commands/validate.js";
 import { register as registerPack } from "./commands/pack.js";
 import { register as registerModel } from "./commands/model.js";
 import { register as registerGenerate } from "./commands/generate.js";
+import { register as registerTrain } from "./commands/train.js";
 
 const program = new Command("datagen")
   .description("Build persona tool-calling fine-tuning datasets for GPT-OSS models: generate, validate, render, pack, train.")
@@ -16,6 +17,7 @@ const program = new Command("datagen")
 registerGenerate(program);
 registerValidate(program);
 registerPack(program);
+registerTrain(program);
 registerModel(program);
 
 await runProgram(program);

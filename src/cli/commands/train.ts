@@ -1,0 +1,142 @@
+// `datagen train`: feed a packed dataset to the bundled native trainer (CPU reference).
+import { InvalidArgumentError, type Command } from "commander";
+import { RECIPE, evaluate, train, type StepProgress } from "../../train/index.js";
+import { positiveInt } from "../run.js";
+
+interface TrainFlags {
+  data: string;
+  model?: string;
+  out?: string;
+  steps?: number;
+  resume?: boolean;
+  evalOnly?: boolean;
+  json?: boolean;
+  lr: number;
+  minLrFactor: number;
+  warmup: number;
+  decayRatio: number;
+  weightDecay: number;
+  clip: number;
+  gradAccum: number;
+  seed: number;
+  threads?: number;
+  saveEvery?: number;
+  ropeUntruncated?: boolean;
+  f32?: boolean;
+}
+
+const HELP_AFTER = `
+Trains a gpt-oss GGUF on a packed dataset (\`datagen pack\` output) with the bundled C++ trainer:
+block-causal attention per document, loss on the mask's targets only, normalized by trained tokens.
+Defaults are the kappa_20b_131k model card's recipe: AdamW lr 1e-5, 20 warmup steps, cosine decay over
+the last half of the steps to 0.3 x lr, weight decay 0.01 (embeddings and norms exempt), grad-norm clip 1.0.
+
+Progress goes to stderr and every step is appended to OUT/metrics.jsonl. OUT/checkpoint.gguf loads in
+llama.cpp / node-llama-cpp; OUT/optimizer.bin holds the f32 master weights and AdamW moments for
+--resume. Ctrl-C stops after the current step and writes a checkpoint.
+
+Without --model the embedded smoke model is used (random weights: useful to check a dataset end to end).
+The trainer is built by \`make -C trainer\` (the install step runs it).
+
+Examples:
+  $ datagen train --data packed/ --model gpt-oss-20b.gguf --out run1 --steps 441
+  $ datagen train --data packed/ --out run1 --steps 441 --resume
+  $ datagen train --data heldout/ --model run1/checkpoint.gguf --eval-only --json
+`;
+
+function number(name: string, min: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n < min) throw new InvalidArgumentError(`${name} must be a number >= ${min}, got "${value}"`);
+    return n;
+  };
+}
+
+function nonNegativeInt(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a non-negative integer, got "${value}"`);
+    return n;
+  };
+}
+
+function progressLine(p: StepProgress, total: number): string {
+  return (
+    `step ${p.step}/${total}  loss ${p.loss.toFixed(4)}  lr ${p.lr.toExponential(2)}  ` +
+    `grad_norm ${p.grad_norm.toFixed(3)}  ${Math.round(p.tokens_per_s)} trained tokens/s\n`
+  );
+}
+
+async function runTrain(flags: TrainFlags): Promise<void> {
+  if (flags.evalOnly) {
+    const result = await evaluate({ data: flags.data, model: flags.model, threads: flags.threads, ropeUntruncated: flags.ropeUntruncated });
+    process.stdout.write(flags.json ? JSON.stringify(result) + "\n" : `loss ${result.loss.toFixed(6)} over ${result.tokens_trained} trained tokens\n`);
+    return;
+  }
+  if (!flags.out || !flags.steps) throw new InvalidArgumentError("--out and --steps are required unless --eval-only");
+  const controller = new AbortController();
+  const onSigint = () => {
+    process.stderr.write("stopping after the current step (checkpointing)...\n");
+    controller.abort();
+  };
+  process.on("SIGINT", onSigint);
+  const steps = flags.steps;
+  try {
+    const summary = await train({
+      data: flags.data,
+      model: flags.model,
+      out: flags.out,
+      steps,
+      resume: flags.resume,
+      threads: flags.threads,
+      saveEvery: flags.saveEvery,
+      ropeUntruncated: flags.ropeUntruncated,
+      f32: flags.f32,
+      hyper: {
+        lr: flags.lr,
+        minLrFactor: flags.minLrFactor,
+        warmup: flags.warmup,
+        decayRatio: flags.decayRatio,
+        weightDecay: flags.weightDecay,
+        clip: flags.clip,
+        gradAccum: flags.gradAccum,
+        seed: flags.seed,
+      },
+      onStep: (p) => process.stderr.write(progressLine(p, steps)),
+      signal: controller.signal,
+    });
+    const verb = summary.stopped ? `stopped at step ${summary.steps} (continue with --resume)` : `done: ${summary.steps} steps`;
+    if (flags.json) process.stdout.write(JSON.stringify(summary) + "\n");
+    else process.stdout.write(`${verb}; checkpoint ${summary.checkpoint}, metrics ${summary.metrics}\n`);
+  } finally {
+    process.off("SIGINT", onSigint);
+  }
+}
+
+export function register(program: Command): void {
+  program
+    .command("train")
+    .description("Train a gpt-oss GGUF on a packed dataset with the bundled native trainer (or --eval-only).")
+    .requiredOption("--data <dir>", "packed dataset directory (datagen pack --out)")
+    .option("--model <gguf>", "GGUF to start from (default: the embedded smoke model)")
+    .option("--out <dir>", "run directory: checkpoint.gguf, optimizer.bin, metrics.jsonl")
+    .option("--steps <n>", "total optimizer steps (the schedule's length)", positiveInt("--steps"))
+    .option("--resume", "continue from OUT/optimizer.bin")
+    .option("--eval-only", "print the mean masked loss over the dataset; update nothing")
+    .option("--json", "machine-readable result on stdout")
+    .option("--lr <x>", `peak learning rate (default ${RECIPE.lr})`, number("--lr", 0), RECIPE.lr)
+    .option("--min-lr-factor <x>", `final lr as a fraction of --lr (default ${RECIPE.minLrFactor})`, number("--min-lr-factor", 0), RECIPE.minLrFactor)
+    .option("--warmup <n>", `linear warmup steps (default ${RECIPE.warmup})`, nonNegativeInt("--warmup"), RECIPE.warmup)
+    .option("--decay-ratio <x>", `fraction of the steps that decay, cosine (default ${RECIPE.decayRatio})`, number("--decay-ratio", 0), RECIPE.decayRatio)
+    .option("--weight-decay <x>", `AdamW weight decay; embeddings and norms exempt (default ${RECIPE.weightDecay})`, number("--weight-decay", 0), RECIPE.weightDecay)
+    .option("--clip <x>", `max gradient norm, 0 = off (default ${RECIPE.clip})`, number("--clip", 0), RECIPE.clip)
+    .option("--grad-accum <n>", `samples per optimizer step (default ${RECIPE.gradAccum})`, positiveInt("--grad-accum"), RECIPE.gradAccum)
+    .option("--seed <n>", "sample-order seed; 0 keeps file order (default 0)", nonNegativeInt("--seed"), RECIPE.seed)
+    .option("--threads <n>", "CPU threads (default: all cores)", positiveInt("--threads"))
+    .option("--save-every <n>", "also checkpoint every N steps (default: at the end and on Ctrl-C)", positiveInt("--save-every"))
+    .option("--rope-untruncated", "Hugging Face / OpenAI YaRN correction range (default: llama.cpp's truncated one)")
+    .option("--f32", "write every checkpoint tensor as F32 (default: keep the input's types)")
+    .addHelpText("after", HELP_AFTER)
+    .exitOverride()
+    .action(async (flags: TrainFlags) => runTrain(flags));
+}

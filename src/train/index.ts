@@ -1,0 +1,226 @@
+// `datagen train`: check a packed dataset against the model, run the bundled native trainer
+// (trainer/train_gpt_oss.cpp) on it, stream its progress and append it to OUT/metrics.jsonl.
+import { spawn } from "node:child_process";
+import { appendFileSync, existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { DataError, DatagenError, UsageError } from "../core/errors.js";
+import { ensureSmokeModel } from "../model/smoke.js";
+import { type Manifest } from "../pack/format.js";
+import { readManifest } from "../pack/reader.js";
+import { requireTrainerBinary } from "./binary.js";
+
+export { buildTrainer, trainerBinaryPath, trainerTestBinaryPath, TRAINER_BUILD_COMMAND } from "./binary.js";
+
+/** The model card's recipe (kappa_20b_131k): AdamW, warmup 20, cosine over the last half to 0.3 x lr. */
+export const RECIPE = {
+  lr: 1e-5,
+  warmup: 20,
+  decayRatio: 0.5,
+  minLrFactor: 0.3,
+  weightDecay: 0.01,
+  clip: 1.0,
+  gradAccum: 1,
+  seed: 0,
+} as const;
+
+export type Hyperparameters = { -readonly [K in keyof typeof RECIPE]: number };
+
+export interface ModelInfo {
+  architecture: string;
+  n_vocab: number;
+  context_length: number;
+  n_embd: number;
+  n_layer: number;
+  n_head: number;
+  n_head_kv: number;
+  head_dim: number;
+  n_expert: number;
+  n_expert_used: number;
+  n_ff: number;
+  sliding_window: number;
+  parameters: number;
+}
+
+/** One optimizer step as the trainer reports it (also one line of OUT/metrics.jsonl). */
+export interface StepProgress {
+  step: number;
+  loss: number;
+  lr: number;
+  grad_norm: number;
+  tokens_trained: number;
+  tokens_per_s: number;
+  seconds: number;
+}
+
+export interface TrainOptions {
+  data: string;
+  /** GGUF to start from; default: the embedded smoke model. */
+  model?: string;
+  out: string;
+  steps: number;
+  resume?: boolean;
+  hyper?: Partial<Hyperparameters>;
+  threads?: number;
+  /** Also checkpoint every N steps (0: only at the end or on SIGINT). */
+  saveEvery?: number;
+  /** Use the Hugging Face / OpenAI YaRN correction range instead of llama.cpp's truncated one. */
+  ropeUntruncated?: boolean;
+  /** Write checkpoints with every tensor in F32 (default: each tensor keeps the input's type). */
+  f32?: boolean;
+  onStep?: (step: StepProgress) => void;
+  /** Aborting asks the trainer to stop after the current step and checkpoint (what SIGINT does). */
+  signal?: AbortSignal;
+}
+
+export interface TrainSummary {
+  steps: number;
+  stopped: boolean;
+  checkpoint: string;
+  optimizerState: string;
+  metrics: string;
+}
+
+export interface EvalResult {
+  loss: number;
+  tokens_trained: number;
+}
+
+/** Runs the trainer binary with args; each stdout line is JSON and goes to onLine. */
+async function runTrainer(args: string[], onLine: (value: Record<string, unknown>) => void, signal?: AbortSignal): Promise<void> {
+  const child = spawn(requireTrainerBinary(), args, { stdio: ["ignore", "pipe", "pipe"] });
+  const stop = () => child.kill("SIGINT");
+  signal?.addEventListener("abort", stop, { once: true });
+  let stderr = "";
+  child.stderr.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const lines = createInterface({ input: child.stdout });
+  lines.on("line", (line) => {
+    if (line.trim()) onLine(JSON.parse(line) as Record<string, unknown>);
+  });
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.on("error", reject);
+    child.on("close", resolve);
+  });
+  signal?.removeEventListener("abort", stop);
+  if (code !== 0) {
+    const message = stderr.trim().replace(/^(error|usage error): /, "");
+    throw code === 2 ? new UsageError(`trainer: ${message}`) : new DatagenError(`trainer failed (exit ${code}): ${message}`);
+  }
+}
+
+export async function readModelInfo(model: string): Promise<ModelInfo> {
+  let info: ModelInfo | undefined;
+  await runTrainer(["info", "--model", model], (v) => {
+    info = v as unknown as ModelInfo;
+  });
+  if (!info) throw new DatagenError(`trainer printed no model info for ${model}`);
+  return info;
+}
+
+/** The dataset must use the model's vocabulary and fit its context. */
+export function checkDatasetMatchesModel(dir: string, manifest: Manifest, info: ModelInfo, model: string): void {
+  const file = join(dir, "manifest.json");
+  if (manifest.vocab_size !== info.n_vocab) {
+    throw new DataError(
+      "vocab_mismatch",
+      `the dataset's vocab_size is ${manifest.vocab_size} but ${model} has ${info.n_vocab} tokens; pack with the model's tokenizer or pass the matching --model`,
+      { file },
+    );
+  }
+  if (manifest.seq_len > info.context_length) {
+    throw new DataError(
+      "seq_len_too_long",
+      `the dataset's seq_len ${manifest.seq_len} exceeds ${model}'s context length ${info.context_length}; repack with --seq-len ${info.context_length} or less`,
+      { file },
+    );
+  }
+  if (manifest.samples === 0 || manifest.shards.length === 0) {
+    throw new DataError("empty_dataset", "the dataset has no samples; pack some records first", { file });
+  }
+}
+
+/** `--shard PREFIX` arguments: each shard's tokens path without ".tokens.u32". */
+function shardArgs(dir: string, manifest: Manifest): string[] {
+  return manifest.shards.flatMap((s) => ["--shard", join(dir, s.files.tokens.path.replace(/\.tokens\.u32$/, ""))]);
+}
+
+async function resolveModel(model: string | undefined): Promise<string> {
+  if (model === undefined) return ensureSmokeModel();
+  if (!existsSync(model)) throw new UsageError(`--model ${model} does not exist`);
+  return model;
+}
+
+function hyperArgs(h: Hyperparameters): string[] {
+  return [
+    "--lr", String(h.lr),
+    "--warmup", String(h.warmup),
+    "--decay-ratio", String(h.decayRatio),
+    "--min-lr-factor", String(h.minLrFactor),
+    "--weight-decay", String(h.weightDecay),
+    "--clip", String(h.clip),
+    "--grad-accum", String(h.gradAccum),
+    "--seed", String(h.seed),
+  ];
+}
+
+export async function train(options: TrainOptions): Promise<TrainSummary> {
+  const model = await resolveModel(options.model);
+  const manifest = readManifest(options.data);
+  checkDatasetMatchesModel(options.data, manifest, await readModelInfo(model), model);
+  mkdirSync(options.out, { recursive: true });
+  const optimizerState = join(options.out, "optimizer.bin");
+  if (options.resume && !existsSync(optimizerState)) {
+    throw new UsageError(`--resume: ${optimizerState} does not exist; run without --resume first`);
+  }
+  const metrics = join(options.out, "metrics.jsonl");
+  const hyper: Hyperparameters = { ...RECIPE, ...options.hyper };
+  const args = [
+    "train", "--model", model, "--out", options.out, "--seq-len", String(manifest.seq_len),
+    "--steps", String(options.steps), ...hyperArgs(hyper), ...shardArgs(options.data, manifest),
+  ];
+  if (options.threads) args.push("--threads", String(options.threads));
+  if (options.saveEvery) args.push("--save-every", String(options.saveEvery));
+  if (options.resume) args.push("--resume");
+  if (options.ropeUntruncated) args.push("--rope-untruncated");
+  if (options.f32) args.push("--f32");
+
+  let steps = 0;
+  let stopped = false;
+  await runTrainer(
+    args,
+    (line) => {
+      if (typeof line.step === "number" && typeof line.loss === "number") {
+        const step = line as unknown as StepProgress;
+        steps = step.step;
+        // append + flush per step: a kill -9 loses at most the step in flight
+        appendFileSync(metrics, JSON.stringify({ ...step, time: new Date().toISOString() }) + "\n");
+        options.onStep?.(step);
+      } else if (line.event === "stopped") {
+        stopped = true;
+        steps = Number(line.step);
+      } else if (line.event === "done" || line.event === "resumed") {
+        steps = Number(line.step);
+      }
+    },
+    options.signal,
+  );
+  return { steps, stopped, checkpoint: join(options.out, "checkpoint.gguf"), optimizerState, metrics };
+}
+
+/** Mean masked loss of `model` over the whole dataset (no update). */
+export async function evaluate(options: { data: string; model?: string; threads?: number; ropeUntruncated?: boolean }): Promise<EvalResult> {
+  const model = await resolveModel(options.model);
+  const manifest = readManifest(options.data);
+  checkDatasetMatchesModel(options.data, manifest, await readModelInfo(model), model);
+  const args = ["eval", "--model", model, "--seq-len", String(manifest.seq_len), ...shardArgs(options.data, manifest)];
+  if (options.threads) args.push("--threads", String(options.threads));
+  if (options.ropeUntruncated) args.push("--rope-untruncated");
+  let result: EvalResult | undefined;
+  await runTrainer(args, (line) => {
+    result = { loss: Number(line.loss), tokens_trained: Number(line.tokens_trained) };
+  });
+  if (!result) throw new DatagenError("trainer printed no evaluation result");
+  return result;
+}
