@@ -43,7 +43,7 @@ function declareTools(record: ConversationRecord, issues: ValidationIssue[]): Ma
       issues.push({ code: "duplicate_tool_name", message: `tool "${fn.name}" is declared twice`, path: `/tools/${i}/function/name` });
       continue;
     }
-    const compiled = parametersValidator(fn.parameters ?? NO_PARAMETERS);
+    const compiled = parametersValidator(fn.parameters ?? NO_PARAMETERS, fn.name);
     if (compiled.error !== undefined) {
       issues.push({
         code: "invalid_tool_parameters",
