@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import type { ConversationRecord } from "../src/core/record.js";
 import { PERSONAS } from "../src/core/record.js";
 import { createValidator, REASON_CODES, validateFiles, validateRecord, type FileValidationEvent } from "../src/validate/index.js";
-import { conversationValidator, parametersCacheSize, PARAMETERS_CACHE_SIZE } from "../src/validate/schemas.js";
+import { conversationValidator, parametersCacheSize, PARAMETERS_CACHE_SIZE, sameJson } from "../src/validate/schemas.js";
 
 const EXAMPLES = "data/examples/conversations.jsonl";
 const INVALID = "data/examples/invalid.jsonl";
@@ -169,6 +169,25 @@ describe("runs", () => {
     v.check(example(1));
     expect(v.check(example(0)).ok).toBe(false);
     expect(v.idCount).toBe(2);
+  });
+
+  it("a tool name whose schema changes between records is checked against each record's own schema", () => {
+    const first = weatherRecord();
+    expect(validateRecord(first).ok).toBe(true);
+    const second = weatherRecord();
+    second.id = "changed-schema";
+    (second.tools![0].function.parameters as { required: string[] }).required = ["city", "unit"];
+    expect(codes(second)).toEqual(["invalid_arguments"]);
+    expect(validateRecord(weatherRecord()).ok).toBe(true);
+  });
+
+  it("sameJson ignores key order but not array order, counts or types", () => {
+    expect(sameJson({ a: 1, b: [1, { c: null }] }, { b: [1, { c: null }], a: 1 })).toBe(true);
+    expect(sameJson({ a: [1, 2] }, { a: [2, 1] })).toBe(false);
+    expect(sameJson({ a: 1 }, { a: 1, b: undefined })).toBe(false);
+    expect(sameJson({ a: 1, b: 2 }, { a: 1 })).toBe(false);
+    expect(sameJson({ a: "1" }, { a: 1 })).toBe(false);
+    expect(sameJson([], {})).toBe(false);
   });
 
   it("keeps the compiled tool-parameter cache bounded", () => {
