@@ -9,7 +9,9 @@ const program = new Command("dataset")
   .showHelpAfterError();
 
 // Command registrations (one line each).
+import { register as registerStats } from "./commands/stats.js";
 import { register as registerVerify } from "./commands/verify.js";
+registerStats(program);
 registerVerify(program);
 
 await runProgram(program);

@@ -15,10 +15,12 @@ interface ReportFlags {
 }
 
 export function register(program: Command): void {
-  const stats = program.command("stats").description("Statistics of raw conversation JSONL and packed datasets.");
+  // exitOverride: subcommands made after runProgram's own call would exit 1 on usage errors, not 2.
+  const stats = program.command("stats").description("Statistics of raw conversation JSONL and packed datasets.").exitOverride();
   stats
     .command("report")
     .description("Report what is in the data: terminal tables, --json with every figure, --html with charts.")
+    .exitOverride()
     .argument("<path...>", "conversations JSONL file or folder, generate output folder, or packed dataset folder (has manifest.json)")
     .option("--json <file>", "write every figure as JSON")
     .option("--html <file>", "write a self-contained HTML report with charts (opens offline)")
@@ -34,11 +36,22 @@ Examples:
   $ dataset stats report packed/ --mask last-turn`,
     )
     .action(async (paths: string[], flags: ReportFlags) => {
-      const progress = process.stderr.isTTY ? (n: number) => n % 1024 === 0 && process.stderr.write(`\r${n} records`) : undefined;
-      const { text } = await statsReport(paths, { mask: flags.mask, dialect: flags.dialect, workers: flags.workers, onProgress: progress }, { json: flags.json, html: flags.html });
-      if (progress) process.stderr.write("\r");
+      const { text } = await statsReport(paths, { mask: flags.mask, dialect: flags.dialect, workers: flags.workers, onProgress: progressReporter() }, { json: flags.json, html: flags.html });
+      if (process.stderr.isTTY) process.stderr.write("\r\x1b[K");
       process.stdout.write(text);
     });
+}
+
+/** Records analyzed so far, on stderr: a live counter on a TTY, a plain line every 50,000 otherwise. */
+function progressReporter(): (records: number) => void {
+  let last = 0;
+  const tty = process.stderr.isTTY;
+  const every = tty ? 1000 : 50_000;
+  return (records) => {
+    if (records - last < every) return;
+    last = records;
+    process.stderr.write(tty ? `\r${records.toLocaleString("en-US")} records` : `${records} records\n`);
+  };
 }
 
 function nonNegativeInt(value: string): number {
