@@ -3,6 +3,7 @@
 import { Command } from "commander";
 import { runProgram } from "./run.js";
 import { register as registerValidate } from "./commands/validate.js";
+import { register as registerRender } from "./commands/render.js";
 import { register as registerPack } from "./commands/pack.js";
 import { register as registerModel } from "./commands/model.js";
 import { register as registerGenerate } from "./commands/generate.js";
@@ -16,6 +17,7 @@ const program = new Command("datagen")
 // Command registrations (one line each; keep sorted by pipeline order).
 registerGenerate(program);
 registerValidate(program);
+registerRender(program);
 registerPack(program);
 registerTrain(program);
 registerModel(program);

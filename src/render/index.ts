@@ -5,7 +5,7 @@ import { UsageError } from "../core/errors.js";
 import { harmonyMessages } from "./harmony.js";
 import { hfMessages } from "./hf.js";
 import { buildMask, isMaskMode, MASK_MODES, type MaskMode } from "./mask.js";
-import { TokenWriter, type HarmonyMessage, type MessageSpan, type RenderPiece } from "./message.js";
+import { messageText, TokenWriter, type HarmonyMessage, type MessageSpan, type RenderPiece } from "./message.js";
 
 export type { MaskMode } from "./mask.js";
 export type { HarmonyMessage, MessageSpan, RenderPiece } from "./message.js";
@@ -67,7 +67,6 @@ export function renderRecord(record: ConversationRecord, options: RenderOptions 
 
 /** The rendered text (special tokens written as their names). */
 export function renderText(record: ConversationRecord, options: RenderOptions = {}): string {
-  return renderRecord(record, options)
-    .pieces.map((piece) => piece.text)
-    .join("");
+  const { dialect = "harmony" } = checkRenderOptions(options);
+  return DIALECTS[dialect](record).map(messageText).join("");
 }

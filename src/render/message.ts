@@ -40,20 +40,45 @@ export interface MessageSpan {
 
 const TERMINATOR_ID: Record<Terminator, number> = { end: SPECIAL.end, call: SPECIAL.call, return: SPECIAL.return };
 
+/** A message as an ordered list of parts: special ids and text. */
+export type Part = { special: number } | { text: string; content?: true };
+
+export function messageParts(message: HarmonyMessage): Part[] {
+  const parts: Part[] = [{ special: SPECIAL.start }, { text: message.author }];
+  if (message.recipient !== undefined) parts.push({ text: ` to=${message.recipient}` });
+  if (message.channel !== undefined) parts.push({ special: SPECIAL.channel }, { text: message.channel });
+  if (message.contentType?.constrained) {
+    parts.push({ text: " " }, { special: SPECIAL.constrain }, { text: message.contentType.type });
+  } else if (message.contentType) {
+    parts.push({ text: ` ${message.contentType.type}` });
+  }
+  parts.push({ special: SPECIAL.message }, { text: message.content, content: true });
+  parts.push({ special: TERMINATOR_ID[message.terminator] });
+  return parts;
+}
+
+const specialText = (id: number): string => specialName(id) ?? `<|${id}|>`;
+
+/** The text of a message, special tokens written as their names. */
+export function messageText(message: HarmonyMessage): string {
+  return messageParts(message)
+    .map((part) => ("special" in part ? specialText(part.special) : part.text))
+    .join("");
+}
+
 /** Accumulates ids and pieces; the only place special ids enter a rendering. */
 export class TokenWriter {
   readonly tokens: number[] = [];
   readonly pieces: RenderPiece[] = [];
   private readonly tokenizer = getTokenizer();
 
-  special(id: number): number {
+  private special(id: number): void {
     const at = this.tokens.length;
     this.tokens.push(id);
-    this.pieces.push({ kind: "special", text: specialName(id) ?? `<|${id}|>`, tokens: [at, at + 1] });
-    return at;
+    this.pieces.push({ kind: "special", text: specialText(id), tokens: [at, at + 1] });
   }
 
-  text(text: string): void {
+  private text(text: string): void {
     if (text === "") return;
     const at = this.tokens.length;
     for (const id of this.tokenizer.encodeText(text)) this.tokens.push(id);
@@ -61,25 +86,16 @@ export class TokenWriter {
   }
 
   writeMessage(message: HarmonyMessage): MessageSpan {
-    const start = this.special(SPECIAL.start);
-    this.text(message.author);
-    if (message.recipient !== undefined) this.text(` to=${message.recipient}`);
-    if (message.channel !== undefined) {
-      this.special(SPECIAL.channel);
-      this.text(message.channel);
+    const start = this.tokens.length;
+    let content: [number, number] = [start, start];
+    for (const part of messageParts(message)) {
+      if ("special" in part) this.special(part.special);
+      else {
+        const from = this.tokens.length;
+        this.text(part.text);
+        if (part.content) content = [from, this.tokens.length];
+      }
     }
-    if (message.contentType?.constrained) {
-      this.text(" ");
-      this.special(SPECIAL.constrain);
-      this.text(message.contentType.type);
-    } else if (message.contentType) {
-      this.text(` ${message.contentType.type}`);
-    }
-    this.special(SPECIAL.message);
-    const contentStart = this.tokens.length;
-    this.text(message.content);
-    const contentEnd = this.tokens.length;
-    const terminator = this.special(TERMINATOR_ID[message.terminator]);
-    return { message, start, content: [contentStart, contentEnd], terminator };
+    return { message, start, content, terminator: this.tokens.length - 1 };
   }
 }

@@ -1,0 +1,111 @@
+// `datagen render FILE`: show the exact harmony text, token ids and loss mask of records.
+import { statSync } from "node:fs";
+import { Option, type Command } from "commander";
+import { CheckFailedError, formatLocation, UsageError } from "../../core/errors.js";
+import { DEFAULT_MAX_LINE_BYTES } from "../../core/jsonl.js";
+import { checkRenderOptions, DIALECTS, MASK_MODES, type Dialect, type MaskMode, type RenderPiece } from "../../render/index.js";
+import { renderFile, type RenderedItem } from "../../render/file.js";
+import { formatPieces, formatTokenTable } from "../../render/view.js";
+import { positiveInt } from "../run.js";
+
+interface RenderFlags {
+  id?: string;
+  dialect: Dialect;
+  mask: MaskMode;
+  tokens?: boolean;
+  json?: boolean;
+  brackets?: boolean;
+  maxLineBytes: number;
+}
+
+const HELP_AFTER = `
+Output (stdout):
+  default   the rendered harmony text of each record under a "### ID (FILE:LINE)" line; on a
+            terminal special tokens are coloured, with --brackets they are written ⟦<|start|>⟧
+            (content that merely contains "<|start|>" is ordinary text and is never bracketed).
+  --tokens  a table per record: position, token id, mask (1 = supervised target), token text;
+            special tokens by name, text tokens JSON-quoted; target rows green on a terminal.
+  --json    one line per record: {"id": ..., "tokens": [ids...], "mask": [0|1...]}.
+Bad lines (invalid JSON, invalid records) go to stderr as "FILE:LINE ID REASON message"; the other
+records are still rendered and the exit status is 1.
+
+Mask modes:
+  assistant  every assistant message from its <|start|> through <|end|>/<|call|>/<|return|> (TRL)
+  last-turn  only assistant messages after the last user message (the reference fine-tune)
+  final      final-channel content and its terminator only (Unsloth)
+
+Examples:
+  $ datagen render data/examples/conversations.jsonl --id lawful_good-000001
+  $ datagen render data/examples/conversations.jsonl --id lawful_good-000001 --tokens --mask last-turn | less -R
+  $ datagen render data/examples/conversations.jsonl --json | head -n 1 | jq '.tokens | length'
+  $ datagen render data/examples/conversations.jsonl --dialect hf --brackets
+`;
+
+export function register(program: Command): void {
+  program
+    .command("render")
+    .description("Show the exact harmony rendering of records: text, token ids and loss mask.")
+    .argument("<file>", "conversation JSONL file, one record per line")
+    .option("--id <id>", "render only the record with this id")
+    .addOption(new Option("--dialect <name>", "harmony (openai/harmony training rendering) or hf (Hugging Face gpt-oss chat template)").choices(Object.keys(DIALECTS)).default("harmony"))
+    .addOption(new Option("--mask <mode>", "loss mask mode").choices(Object.keys(MASK_MODES)).default("assistant"))
+    .addOption(new Option("--tokens", "print a position / id / mask / token table").conflicts("json"))
+    .option("--json", "one JSON line per record: id, tokens, mask")
+    .addOption(new Option("--brackets", "write special tokens as ⟦<|start|>⟧ in the text view").conflicts(["json", "tokens"]))
+    .option("--max-line-bytes <n>", "longest accepted JSONL line in bytes", positiveInt("--max-line-bytes"), DEFAULT_MAX_LINE_BYTES)
+    .addHelpText("after", HELP_AFTER)
+    .exitOverride()
+    .showHelpAfterError("(run 'datagen render --help' for usage)")
+    .action(async (file: string, flags: RenderFlags) => {
+      requireReadableFile(file);
+      await renderCommand(file, flags);
+    });
+}
+
+async function renderCommand(file: string, flags: RenderFlags): Promise<void> {
+  const renderOptions = checkRenderOptions({ dialect: flags.dialect, mask: flags.mask });
+  const color = process.stdout.isTTY === true;
+  let bad = 0;
+  for await (const item of renderFile(file, { ...renderOptions, id: flags.id, maxLineBytes: flags.maxLineBytes })) {
+    if (!item.ok) {
+      bad++;
+      process.stderr.write(`${formatLocation({ file, line: item.line })} ${item.id ?? "-"} ${item.code} ${item.message}\n`);
+      continue;
+    }
+    await write(formatItem(file, item, flags, color));
+  }
+  if (bad > 0) throw new CheckFailedError(`${bad} problem${bad === 1 ? "" : "s"} in ${file} (listed above)`);
+}
+
+function formatItem(file: string, item: RenderedItem, flags: RenderFlags, color: boolean): string {
+  const { rendered } = item;
+  if (flags.json) return `${JSON.stringify({ id: item.id, tokens: rendered.tokens, mask: Array.from(rendered.mask) })}\n`;
+  const title = `### ${item.id} (${file}:${item.line}) ${rendered.tokens.length} tokens, ${countOnes(rendered.mask)} targets [${flags.dialect}, mask ${flags.mask}]`;
+  if (flags.tokens) return `${title}\n${formatTokenTable(rendered, { color })}\n\n`;
+  const text = flags.brackets ? formatPieces(rendered.pieces) : color ? colourSpecials(rendered.pieces) : rendered.pieces.map((p) => p.text).join("");
+  return `${title}\n${text}\n\n`;
+}
+
+const countOnes = (mask: Uint8Array): number => mask.reduce((sum, bit) => sum + bit, 0);
+
+const colourSpecials = (pieces: RenderPiece[]): string =>
+  pieces.map((p) => (p.kind === "special" ? `\x1b[36m${p.text}\x1b[0m` : p.text)).join("");
+
+/** Write to stdout, waiting when the pipe is full (bounded memory on big files). */
+function write(text: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const ok = process.stdout.write(text, (err) => (err ? reject(err) : undefined));
+    if (ok) resolve();
+    else process.stdout.once("drain", resolve);
+  });
+}
+
+function requireReadableFile(file: string): void {
+  let stat;
+  try {
+    stat = statSync(file);
+  } catch {
+    throw new UsageError(`no such file: ${file}`);
+  }
+  if (!stat.isFile()) throw new UsageError(`not a regular file: ${file}`);
+}
