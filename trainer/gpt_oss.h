@@ -568,14 +568,6 @@ struct Model {
         }
     }
 
-    // Logits of one row: out[V] = Wout hf[t].
-    void logits_row(T* out, const Acts<T>& a, int t) const {
-        const int E = cfg.n_embd;
-        const T* W = P(layout.output);
-#pragma omp parallel for schedule(static)
-        for (int v = 0; v < cfg.n_vocab; v++) out[v] = dot(W + (size_t)v * E, &a.hf[(size_t)t * E], E);
-    }
-
     // Output head for a chunk of rows h[R,E]: logits[R,V] = h Wout^T. The vocabulary is the outer
     // loop so Wout (the largest tensor) streams through the cache once per chunk, not once per row.
     void head_forward(T* logits, const T* h, int R) const {

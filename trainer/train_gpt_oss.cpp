@@ -216,10 +216,13 @@ static void cmd_logits(const Args& a) {
     const std::string path = a.str("--out");
     FILE* o = std::fopen(path.c_str(), "wb");
     if (!o) throw std::runtime_error(path + ": cannot create");
-    std::vector<float> row(m.cfg.n_vocab);
-    for (int t = 0; t < n; t++) {
-        m.logits_row(row.data(), acts, t);
-        if (fwrite(row.data(), 4, row.size(), o) != row.size()) throw std::runtime_error(path + ": write failed");
+    const int chunk = 64, V = m.cfg.n_vocab;
+    std::vector<float> logits((size_t)chunk * V);
+    for (int t0 = 0; t0 < n; t0 += chunk) {
+        const int rows = std::min(chunk, n - t0);
+        m.head_forward(logits.data(), acts.hf.data() + (size_t)t0 * m.cfg.n_embd, rows);
+        const size_t count = (size_t)rows * V;
+        if (fwrite(logits.data(), 4, count, o) != count) throw std::runtime_error(path + ": write failed");
     }
     std::fclose(o);
     std::printf("{\"positions\":%d,\"vocab\":%d}\n", n, m.cfg.n_vocab);
