@@ -43,7 +43,9 @@ describe("verifyDataset", () => {
     const r = await verifyDataset(good, { source: true });
     expect(r.problems).toEqual([]);
     expect(r.ok).toBe(true);
-    expect(r.sourceDocumentsChecked).toBe(40);
+    const m = readManifest(good);
+    expect(r.sourceDocumentsChecked).toBe(m.documents);
+    expect(m.documents + m.overlong.count).toBe(40);
     expect(r.filesChecked).toBe(readManifest(good).shards.length * 4 + 2);
   });
 

@@ -150,7 +150,7 @@ async function main(): Promise<void> {
   for (; n < count && bytes < maxBytes; n++) {
     const line = JSON.stringify(conversation(n, seed)) + "\n";
     bytes += Buffer.byteLength(line);
-    if (!out.write(line)) await new Promise((resolve) => out.once("drain", resolve));
+    if (!out.write(line)) await new Promise<void>((resolve) => out.once("drain", () => resolve()));
   }
   await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
   process.stderr.write(`wrote ${n} conversations, ${bytes} bytes to ${values.out}\n`);

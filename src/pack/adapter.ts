@@ -13,7 +13,7 @@ export function adaptRecord(value: unknown, file: string, line: number): unknown
   if (!isObject(value) || !Array.isArray(value.messages)) return value;
   const messages = value.messages.map(adaptMessage);
   nameToolResults(messages);
-  if (value.id !== undefined && value.persona !== undefined && messages.every((m, k) => m === value.messages[k])) {
+  if (value.id !== undefined && value.persona !== undefined && messages.every((m, k) => m === (value.messages as unknown[])[k])) {
     return value; // already our format: no copy
   }
   const out: Obj = {

@@ -1,6 +1,9 @@
 // A pool of render worker threads. Batches go to the least busy worker; each run() returns a
 // promise of that batch's results, so a caller that awaits them in submission order gets results
 // in input order whatever the number of workers (output stays byte-identical).
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { LineResult, RenderSettings } from "./process-record.js";
 
@@ -24,9 +27,8 @@ export class RenderPool {
   private failure: Error | undefined;
 
   constructor(size: number, settings: RenderSettings) {
-    const { url, execArgv } = workerEntry();
     for (let k = 0; k < size; k++) {
-      const worker = new Worker(url, { workerData: settings, execArgv });
+      const worker = startWorker(settings);
       const queue: Pending[] = [];
       worker.on("message", (results: LineResult[]) => queue.shift()?.resolve(results));
       worker.on("error", (err) => this.fail(err));
@@ -58,9 +60,12 @@ export class RenderPool {
   }
 }
 
-/** Built JS runs the .js worker; under tsx/vitest the .ts source needs the tsx loader. */
-function workerEntry(): { url: URL; execArgv: string[] } {
-  const fromSource = import.meta.url.endsWith(".ts");
-  const url = new URL(fromSource ? "./render-worker.ts" : "./render-worker.js", import.meta.url);
-  return { url, execArgv: fromSource ? ["--import", "tsx"] : [] };
+/** Built JS runs the .js worker; from source (tsx, vitest) the .ts worker is loaded through tsx's API. */
+function startWorker(workerData: RenderSettings): Worker {
+  if (!import.meta.url.endsWith(".ts")) return new Worker(new URL("./render-worker.js", import.meta.url), { workerData });
+  const tsxRoot = dirname(createRequire(import.meta.url).resolve("tsx/package.json"));
+  const api = pathToFileURL(join(tsxRoot, "dist/esm/api/index.mjs")).href;
+  const entry = new URL("./render-worker.ts", import.meta.url).href;
+  const boot = `import(${JSON.stringify(api)}).then((m) => m.tsImport(${JSON.stringify(entry)}, ${JSON.stringify(import.meta.url)}))`;
+  return new Worker(boot, { eval: true, workerData });
 }
