@@ -4,7 +4,9 @@
 // Safety rule: text is ALWAYS encoded as ordinary text. Special tokens are emitted only
 // by the renderer, by id, never by parsing text.
 import { createRequire } from "node:module";
-import { Tiktoken } from "tiktoken/lite";
+import type { Tiktoken } from "tiktoken/lite";
+import { BytePairEncoder, type BpeOptions } from "./bpe.js";
+import { parseRankList, RankTable } from "./ranks.js";
 
 const require = createRequire(import.meta.url);
 
@@ -58,17 +60,17 @@ export function loadO200kBase(): O200kBaseFile {
   return baseFile;
 }
 
-/**
- * The mergeable ranks: bytes of token `rank` for rank 0..199,997.
- * The file's format is lines of "<first-token-b64> <first-rank> <b64> <b64> ...".
- */
+/** The mergeable ranks as one byte pool: token `rank` is pool[offsets[rank], offsets[rank + 1]). */
+export function loadRankPool(): { pool: Uint8Array; offsets: Uint32Array } {
+  return parseRankList(loadO200kBase().bpe_ranks);
+}
+
+/** The mergeable ranks: bytes of token `rank` for rank 0..199,997 (views of one fresh pool). */
 export function loadRankBytes(): Buffer[] {
+  const { pool, offsets } = loadRankPool();
   const out: Buffer[] = [];
-  for (const line of loadO200kBase().bpe_ranks.split("\n")) {
-    if (!line) continue;
-    const parts = line.split(" ");
-    let rank = Number(parts[1]);
-    for (let i = 2; i < parts.length; i++) out[rank++] = Buffer.from(parts[i], "base64");
+  for (let rank = 0; rank + 1 < offsets.length; rank++) {
+    out.push(Buffer.from(pool.buffer, pool.byteOffset + offsets[rank], offsets[rank + 1] - offsets[rank]));
   }
   return out;
 }
@@ -89,6 +91,68 @@ export function specialName(id: number): string | undefined {
   return specialById.get(id);
 }
 
+/** Our TypeScript byte-pair encoder (bpe.ts): the fast path. */
+class BpeTokenizer implements Tokenizer {
+  readonly nVocab = N_VOCAB;
+  private readonly encoder: BytePairEncoder;
+  constructor(
+    private readonly ranks: RankTable,
+    options: BpeOptions,
+  ) {
+    this.encoder = new BytePairEncoder(ranks, options);
+  }
+  encodeText(text: string): number[] {
+    const out: number[] = [];
+    this.encoder.encode(text, out);
+    return out;
+  }
+  decodeBytes(ids: ArrayLike<number>): Uint8Array {
+    let length = 0;
+    for (let i = 0; i < ids.length; i++) length += this.byteLength(ids[i]);
+    const out = new Uint8Array(length);
+    let at = 0;
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i];
+      if (id < this.ranks.size) at = this.ranks.copyBytes(id, out, at);
+      else at += textEncoder.encodeInto(specialName(id)!, out.subarray(at)).written;
+    }
+    return out;
+  }
+  decode(ids: ArrayLike<number>): string {
+    return textDecoder.decode(this.decodeBytes(ids));
+  }
+  private byteLength(id: number): number {
+    if (Number.isInteger(id) && id >= 0 && id < this.ranks.size) return this.ranks.tokenLength(id);
+    const name = specialName(id);
+    if (name === undefined) throw new RangeError(`token id ${id} is outside o200k_harmony (0..${N_VOCAB - 1})`);
+    return name.length; // special names are ASCII
+  }
+}
+
+const textEncoder = new TextEncoder();
+// ignoreBOM: a leading U+FEFF is text, not a byte-order mark to strip.
+const textDecoder = new TextDecoder("utf-8", { ignoreBOM: true });
+
+let rankTable: RankTable | undefined;
+/** The rank table, built once per thread (about 0.1 s). */
+function sharedRankTable(): RankTable {
+  if (rankTable === undefined) {
+    const { pool, offsets } = loadRankPool();
+    rankTable = new RankTable(pool, offsets);
+  }
+  return rankTable;
+}
+
+/** Our byte-pair encoder; `cacheEntries: 0` disables its piece cache (for benchmarks). */
+export function createBpeTokenizer(options: BpeOptions = {}): Tokenizer {
+  return new BpeTokenizer(sharedRankTable(), options);
+}
+
+/** tiktoken's WASM core (the npm `tiktoken` package): an independent check, several times slower. */
+export function createWasmTokenizer(): Tokenizer {
+  return new WasmTokenizer();
+}
+
 /** Baseline implementation over tiktoken's WASM core. */
 class WasmTokenizer implements Tokenizer {
   readonly nVocab = N_VOCAB;
@@ -96,7 +160,9 @@ class WasmTokenizer implements Tokenizer {
   constructor() {
     const base = loadO200kBase();
     const specials = Object.fromEntries(harmonySpecialTokens());
-    this.core = new Tiktoken(base.bpe_ranks, specials, base.pat_str);
+    // Loaded on demand: the WASM module costs start-up time that getTokenizer() should not pay.
+    const { Tiktoken: WasmCore } = require("tiktoken/lite") as typeof import("tiktoken/lite");
+    this.core = new WasmCore(base.bpe_ranks, specials, base.pat_str);
   }
   encodeText(text: string): number[] {
     // allowed_special = none, disallowed_special = none: specials in text are ordinary text.
@@ -106,13 +172,17 @@ class WasmTokenizer implements Tokenizer {
     return this.core.decode(Uint32Array.from(ids as ArrayLike<number>));
   }
   decode(ids: ArrayLike<number>): string {
-    return new TextDecoder().decode(this.decodeBytes(ids));
+    return textDecoder.decode(this.decodeBytes(ids));
   }
 }
 
 let shared: Tokenizer | undefined;
-/** The process-wide o200k_harmony tokenizer. */
+/**
+ * The o200k_harmony tokenizer of this thread (each worker thread builds its own in ~0.2 s).
+ * Our byte-pair encoder with its piece cache: the fastest token-identical option measured
+ * (docs/BENCHMARKS.md, "Tokenizer").
+ */
 export function getTokenizer(): Tokenizer {
-  shared ??= new WasmTokenizer();
+  shared ??= createBpeTokenizer();
   return shared;
 }
