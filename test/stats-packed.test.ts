@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { DataError } from "../src/core/errors.js";
+import { packDataset } from "../src/pack/index.js";
 import { buildReport } from "../src/stats/index.js";
 
 const FIXTURE = "test/fixtures/stats/packed";
@@ -86,6 +87,31 @@ describe("packed dataset figures", () => {
     const err = await buildReport([truncated], { workers: 0 }).catch((e: DataError) => e);
     expect(err).toMatchObject({ code: "packed_bounds_index_size" });
     expect((err as DataError).message).toContain("shard-00000.bounds_index.u64");
+  });
+});
+
+describe("a dataset written by datagen pack", () => {
+  it("reads back the raw fixture's figures", async () => {
+    // test/fixtures/stats/raw: 6 valid records of 325, 189, 147, 146, 109, 105 tokens (1,021;
+    // 229 trained; see stats-raw.test.ts). Best-fit-decreasing into 512: [325, 147], [189, 146, 109], [105].
+    const out = join(scratch, "from-pack");
+    await packDataset(["test/fixtures/stats/raw/conversations.jsonl"], { out, seqLen: 512, workers: 0 });
+    const p = (await buildReport([out], { workers: 0 })).report.packed!;
+    expect([p.samples, p.documents, p.seq_len]).toEqual([3, 6, 512]);
+    expect(p.tokens).toEqual({ real: 1021, trained: 229, padding: 3 * 512 - 1021 });
+    expect(p.fill_rate).toBeCloseTo(1021 / 1536, 12);
+    expect(p.per_sample.map((s) => s.documents).sort()).toEqual([1, 2, 3]);
+    expect(p.per_sample.map((s) => s.tokens).sort((a, b) => a - b)).toEqual([105, 189 + 146 + 109, 325 + 147]);
+    expect(p.tokens_by_persona).toEqual({
+      lawful_good: { documents: 2, tokens: 189 + 146, trained: 35 + 22 },
+      true_neutral: { documents: 1, tokens: 147, trained: 22 },
+      chaotic_evil: { documents: 2, tokens: 109 + 105, trained: 23 + 17 },
+      none: { documents: 1, tokens: 325, trained: 110 },
+    });
+    // The bad JSON line and the record without a final answer.
+    expect(p.rejects).toEqual({ total: 2, by_reason: { invalid_json: 1, missing_final: 1 } });
+    expect(p.overlong).toEqual({ policy: "drop", dropped: 0, count: 0 });
+    expect(p.warnings).toEqual([]);
   });
 });
 

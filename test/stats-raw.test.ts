@@ -117,7 +117,7 @@ describe("dataset stats report (CLI)", () => {
   it("prints tables, writes --json with the required figures and --html, exit 0", () => {
     const json = join(scratch, "stats.json");
     const html = join(scratch, "stats.html");
-    const run = cli(["stats", "report", RAW, "test/fixtures/stats/packed", "--json", json, "--html", html, "--workers", "0"]);
+    const run = cli(["stats", "report", RAW, "test/fixtures/stats/packed", "--json", json, "--html", html, "--workers", "1"]);
     expect(run.status, run.stderr).toBe(0);
     expect(run.stdout).toContain("Per persona");
     expect(run.stdout).toMatch(/fill rate\s+83\.33 %/);

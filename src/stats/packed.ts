@@ -10,6 +10,7 @@ import { readJsonl } from "../core/jsonl.js";
 import { ratio } from "./duplicates.js";
 import { NO_PERSONA } from "./facts.js";
 import { Reservoir, type Distribution } from "./quantiles.js";
+import { sortByPersona } from "./raw.js";
 
 /** Per-sample rows written to JSON (all samples are in the distributions). */
 export const MAX_SAMPLE_ROWS = 10_000;
@@ -163,7 +164,7 @@ export class PackedAccumulator {
       trained_fraction_per_sample: trainedFraction.summary(),
       overlong: { policy: this.overlongPolicy, dropped: this.overlongPolicy === "drop" ? this.overlongCount : 0, count: this.overlongCount },
       rejects: { total: this.rejectsTotal, by_reason: Object.fromEntries(this.rejectsByReason) },
-      tokens_by_persona: Object.fromEntries(this.personas),
+      tokens_by_persona: Object.fromEntries(sortByPersona(this.personas)),
       persona_source: [...this.personaSources].join(", "),
       per_sample: this.samples.slice(0, MAX_SAMPLE_ROWS).map((s) => ({
         dataset: s.dataset,

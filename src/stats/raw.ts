@@ -224,14 +224,19 @@ export class RawAccumulator {
   }
 
   private sortedPersonas(): Map<string, PersonaAccumulator> {
-    return new Map([...this.personas].sort(([a], [b]) => personaOrder(a) - personaOrder(b) || a.localeCompare(b)));
+    return sortByPersona(this.personas);
   }
 }
 
 /** The model card's grid order, then other names, then "none". */
-function personaOrder(name: string): number {
+export function personaOrder(name: string): number {
   const i = (PERSONAS as readonly string[]).indexOf(name);
   return i >= 0 ? i : name === "none" ? PERSONAS.length + 1 : PERSONAS.length;
+}
+
+/** A persona-keyed map in grid order. */
+export function sortByPersona<T>(map: Map<string, T>): Map<string, T> {
+  return new Map([...map].sort(([a], [b]) => personaOrder(a) - personaOrder(b) || a.localeCompare(b)));
 }
 
 function increment(map: Map<string, number>, key: string): void {

@@ -67,7 +67,7 @@ export async function buildReport(paths: string[], options: ReportOptions = {}):
 }
 
 async function readRaw(files: string[], acc: RawAccumulator, options: ReportOptions & { mask: MaskMode; dialect: Dialect }): Promise<void> {
-  const analyzer = await createAnalyzer(options.workers ?? defaultWorkers(), options, options.countTokens);
+  const analyzer = await createAnalyzer(options.workers ?? defaultWorkers(), { dialect: options.dialect, mask: options.mask }, options.countTokens);
   let records = 0;
   try {
     for (const file of files) {
