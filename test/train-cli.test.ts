@@ -1,0 +1,139 @@
+// `datagen train` end to end on the smoke model: dataset/model checks, a short run that lowers the
+// held-out assistant loss, SIGINT → checkpoint, --resume without duplicate steps, the recipe's lr
+// schedule, and a checkpoint that node-llama-cpp loads and generates from.
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { getLlama } from "node-llama-cpp";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildTrainer } from "../src/train/index.js";
+import { personaDocs, writePackedDataset } from "./train-helpers.js";
+
+const SEQ_LEN = 256;
+const LR = 2e-3;
+const STEPS = 6;
+
+interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI; onStderr may send signals while it runs. */
+function datagen(args: string[], onStderr?: (text: string, child: ReturnType<typeof spawn>) => void): Promise<CliResult> {
+  const child = spawn(process.execPath, ["--import", "tsx", "src/cli/datagen.ts", ...args], { cwd: process.cwd() });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on("data", (c: Buffer) => {
+    stderr += c.toString();
+    onStderr?.(stderr, child);
+  });
+  return new Promise((resolve, reject) => {
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** The recipe schedule (warmup, stable, cosine over the last decay_ratio) the trainer implements. */
+function expectedLr(step: number, total: number, warmup: number, decayRatio: number, minFactor: number): number {
+  const decay = Math.round(total * decayRatio);
+  const stableEnd = total - decay;
+  if (step < warmup) return (LR * (step + 1)) / warmup;
+  if (step < stableEnd) return LR;
+  const progress = (step + 1 - stableEnd) / decay;
+  return LR * (minFactor + (1 - minFactor) * 0.5 * (1 + Math.cos(Math.PI * progress)));
+}
+
+describe("datagen train (smoke model)", () => {
+  let dir: string;
+  let trainData: string;
+  let heldout: string;
+  let out: string;
+
+  beforeAll(async () => {
+    await buildTrainer();
+    dir = mkdtempSync(join(tmpdir(), "datagen-train-cli-"));
+    trainData = join(dir, "train");
+    heldout = join(dir, "heldout");
+    out = join(dir, "run");
+    writePackedDataset(trainData, personaDocs(24), SEQ_LEN);
+    writePackedDataset(heldout, personaDocs(8, 1000), SEQ_LEN);
+  });
+
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("refuses a dataset whose vocabulary is not the model's, naming the manifest", async () => {
+    const bad = join(dir, "bad-vocab");
+    writePackedDataset(bad, personaDocs(2), SEQ_LEN, 50_000);
+    const r = await datagen(["train", "--data", bad, "--out", join(dir, "never"), "--steps", "1"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("vocab_mismatch");
+    expect(r.stderr).toContain(join(bad, "manifest.json"));
+    expect(existsSync(join(dir, "never", "checkpoint.gguf"))).toBe(false);
+  });
+
+  it("trains, stops on SIGINT with a checkpoint, resumes without duplicate steps, and lowers held-out loss", async () => {
+    const evalJson = async (model?: string) => {
+      const r = await datagen(["train", "--data", heldout, "--eval-only", "--json", "--threads", "2", ...(model ? ["--model", model] : [])]);
+      expect(r.code, r.stderr).toBe(0);
+      return JSON.parse(r.stdout) as { loss: number; tokens_trained: number };
+    };
+    const before = await evalJson();
+    expect(before.tokens_trained).toBeGreaterThan(0);
+
+    const common = ["train", "--data", trainData, "--out", out, "--steps", String(STEPS), "--lr", String(LR), "--warmup", "2", "--threads", "2"];
+    let interrupted = false;
+    const first = await datagen(common, (text, child) => {
+      if (!interrupted && /step 1\/6/.test(text)) {
+        interrupted = true;
+        child.kill("SIGINT");
+      }
+    });
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toMatch(/stopped at step \d/);
+    const stoppedAt = Number(/stopped at step (\d+)/.exec(first.stdout)![1]);
+    expect(stoppedAt).toBeGreaterThanOrEqual(1);
+    expect(stoppedAt).toBeLessThan(STEPS);
+    expect(existsSync(join(out, "checkpoint.gguf"))).toBe(true);
+    expect(existsSync(join(out, "optimizer.bin"))).toBe(true);
+
+    const second = await datagen([...common, "--resume"]);
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stdout).toContain(`done: ${STEPS} steps`);
+
+    const metrics = readFileSync(join(out, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    expect(metrics.map((m) => m.step)).toEqual([1, 2, 3, 4, 5, 6]);
+    metrics.forEach((m, i) => {
+      expect(m.lr).toBeCloseTo(expectedLr(i, STEPS, 2, 0.5, 0.3), 9);
+      expect(m.tokens_trained).toBeGreaterThan(0);
+      expect(Number.isFinite(m.grad_norm)).toBe(true);
+    });
+
+    const after = await evalJson(join(out, "checkpoint.gguf"));
+    expect(after.tokens_trained).toBe(before.tokens_trained);
+    console.log(`held-out assistant loss: ${before.loss.toFixed(4)} -> ${after.loss.toFixed(4)}`);
+    expect(after.loss).toBeLessThan(before.loss - 0.5);
+  });
+
+  it("writes a checkpoint that node-llama-cpp loads and generates from", async () => {
+    const checkpoint = join(out, "checkpoint.gguf");
+    expect(existsSync(checkpoint)).toBe(true);
+    const llama = await getLlama({ gpu: false, build: "never", logLevel: "error" as never });
+    const model = await llama.loadModel({ modelPath: checkpoint });
+    const context = await model.createContext({ contextSize: 256, threads: 1 });
+    const sequence = context.getSequence();
+    const prompt = personaDocs(1, 2000)[0]!.tokens.slice(0, 30);
+    const generated: number[] = [];
+    for await (const token of sequence.evaluate(prompt as never, { temperature: 0 })) {
+      generated.push(token as number);
+      if (generated.length >= 8) break;
+    }
+    expect(generated.length).toBe(8);
+    for (const t of generated) expect(t).toBeLessThan(201_088);
+    await context.dispose();
+    await model.dispose();
+    await llama.dispose();
+  });
+});
