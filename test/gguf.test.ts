@@ -15,6 +15,7 @@ import {
   f32ToBf16,
   f32ToF16,
   gv,
+  metadataValue,
   padTo,
   readGguf,
   readTensorData,
@@ -129,6 +130,17 @@ describe("GGUF writer and reader", () => {
       ["b.weight", [7], 64],
       ["c.weight", [2, 3, 4], 96],
     ]);
+  });
+
+  it("returns typed metadata values and names a missing key or a wrong type", async () => {
+    const path = join(dir, "lookup.gguf");
+    await writeGguf(path, { metadata: everyTypeMetadata(), tensors: [] });
+    const file = readGguf(path);
+    expect(metadataValue(file, "t.u32", "uint32")).toBe(4_294_967_295);
+    expect(metadataValue(file, "general.architecture", "string")).toBe("test");
+    expect(() => metadataValue(file, "t.u32", "float32")).toThrow(expect.objectContaining({ code: "gguf-wrong-type" }));
+    expect(() => metadataValue(file, "t.absent", "uint32")).toThrow(expect.objectContaining({ code: "gguf-missing-key" }));
+    expect(file.tensors).toEqual([]);
   });
 
   it("rejects a bad magic with InvalidGgufMagicError naming the file", () => {
