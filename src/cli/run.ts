@@ -2,10 +2,11 @@
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { DatagenError } from "../core/errors.js";
 
-/** Parse argv and run; known errors become a one-line message and their exit code. */
+/**
+ * Parse argv and run; known errors become a one-line message and their exit code.
+ * The program must be created with .exitOverride() before its subcommands are added.
+ */
 export async function runProgram(program: Command, argv: string[] = process.argv): Promise<void> {
-  program.exitOverride();
-  program.configureOutput({ outputError: (str, write) => write(str) });
   try {
     await program.parseAsync(argv);
   } catch (err) {
