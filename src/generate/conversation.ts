@@ -178,7 +178,7 @@ class ConversationRun {
   /** Free text; an empty result is retried with a new seed. */
   private async generateText(what: string, prompt: Token[], maxTokens: number): Promise<string> {
     return this.withRetries<string>(what, async (seed) => {
-      const out = await this.deps.llm.generate(this.sequence, { prompt, maxTokens, seed, sampling: this.deps.config.sampling }, this.deps.signal);
+      const out = await this.deps.llm.generate(this.sequence, { prompt, maxTokens, seed, sampling: this.deps.config.sampling, tag: this.job.id }, this.deps.signal);
       const text = out.text.trim();
       return text ? { value: text } : { error: `empty_${what}`, message: `the model produced no ${what.replace("_", " ")} text` };
     });
@@ -187,7 +187,7 @@ class ConversationRun {
   /** JSON under a grammar; cut off by its budget or rejected by `check` → retried with a new seed. */
   private async generateJson(what: string, prompt: Token[], maxTokens: number, grammar: LlamaGrammar, check: (value: unknown) => string | null): Promise<Record<string, unknown>> {
     return this.withRetries<Record<string, unknown>>(what, async (seed) => {
-      const out = await this.deps.llm.generate(this.sequence, { prompt, maxTokens, seed, sampling: this.deps.config.sampling, grammar }, this.deps.signal);
+      const out = await this.deps.llm.generate(this.sequence, { prompt, maxTokens, seed, sampling: this.deps.config.sampling, grammar, tag: this.job.id }, this.deps.signal);
       if (out.finish !== "json") return { error: `${what}_incomplete`, message: `${what.replace("_", " ")} JSON did not close within ${maxTokens} tokens` };
       const value = JSON.parse(out.text) as Record<string, unknown>;
       const problem = check(value);

@@ -12,7 +12,7 @@ import { validateRecord } from "../validate/index.js";
 import { loadScenarios, loadTemplates, loadTools } from "./catalog.js";
 import type { GenerateConfig, PersonaChoice } from "./config.js";
 import { AbortedError, generateConversation, StepError, type ConversationDeps } from "./conversation.js";
-import { Llm, physicalCores } from "./llm.js";
+import { Llm, physicalCores, type TraceEntry } from "./llm.js";
 import { CONVERSATIONS_FILE, JsonlAppender, prepareOutput, REJECTS_FILE, RUN_FILE, writeJsonAtomic } from "./output.js";
 import type { ProgressState } from "./progress.js";
 import { recordSeed } from "./seed.js";
@@ -26,6 +26,8 @@ export interface GenerateHooks {
   onProgress?: (state: ProgressState) => void;
   /** One-line notices (model choice, resume state) for stderr. */
   log?: (line: string) => void;
+  /** Every model call (benchmarks replay them against raw node-llama-cpp). */
+  trace?: (entry: TraceEntry) => void;
 }
 
 export interface GenerateSummary {
@@ -106,6 +108,7 @@ export async function generateDataset(config: GenerateConfig, hooks: GenerateHoo
   }
 
   const llm = await Llm.load({ modelPath, gpu: config.gpu, threads, sequences: config.concurrency, contextSize: config.contextSize });
+  llm.onCall = hooks.trace;
   const loadSeconds = (performance.now() - started) / 1000;
   const deps: ConversationDeps = { llm, config, tools, scenarios, templates, schemas: new ToolSchemas(tools.values()), modelName: basename(modelPath), signal: hooks.signal };
   const records = new JsonlAppender(join(config.out, CONVERSATIONS_FILE));

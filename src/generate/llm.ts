@@ -44,6 +44,21 @@ export interface GenerateRequest {
   seed: number;
   sampling: Sampling;
   grammar?: LlamaGrammar;
+  /** Who asked (the record id), for the trace. */
+  tag?: string;
+}
+
+/** One generate call as the benchmark replays it: same prompt, grammar, seed, and token count. */
+export interface TraceEntry {
+  tag: string;
+  prompt: number[];
+  grammar: JsonSchema | null;
+  seed: number;
+  sampling: Sampling;
+  generated: number;
+  finish: Generated["finish"];
+  /** Wall time of the call (prompt evaluation included). */
+  seconds: number;
 }
 
 export interface Generated {
@@ -75,6 +90,9 @@ export function physicalCores(): number {
 export class Llm {
   readonly counters: TokenCounters = { generated: 0, prompt: 0, calls: 0 };
   private readonly grammars = new Map<string, Promise<LlamaGrammar>>();
+  private readonly grammarSchemas = new WeakMap<LlamaGrammar, JsonSchema>();
+  /** Set by the benchmark to record every call. */
+  onCall?: (entry: TraceEntry) => void;
   private readonly free: LlamaContextSequence[];
 
   private constructor(
@@ -122,7 +140,10 @@ export class Llm {
     const key = JSON.stringify(schema);
     let grammar = this.grammars.get(key);
     if (!grammar) {
-      grammar = this.llama.createGrammarForJsonSchema(schema as never) as Promise<LlamaGrammar>;
+      grammar = (this.llama.createGrammarForJsonSchema(schema as never) as Promise<LlamaGrammar>).then((g) => {
+        this.grammarSchemas.set(g, schema);
+        return g;
+      });
       this.grammars.set(key, grammar);
     }
     return grammar;
@@ -134,6 +155,7 @@ export class Llm {
    * when a grammar's JSON object is complete, or after maxTokens.
    */
   async generate(sequence: LlamaContextSequence, request: GenerateRequest, signal?: AbortSignal): Promise<Generated> {
+    const started = performance.now();
     const fresh = await alignSequence(sequence, request.prompt);
     this.counters.prompt += fresh.length;
     this.counters.calls++;
@@ -156,6 +178,16 @@ export class Llm {
       if (tokens.length >= request.maxTokens || signal?.aborted) break;
     }
     text = this.model.detokenize(tokens);
+    this.onCall?.({
+      tag: request.tag ?? "",
+      prompt: request.prompt,
+      grammar: request.grammar ? (this.grammarSchemas.get(request.grammar) ?? null) : null,
+      seed: request.seed,
+      sampling: request.sampling,
+      generated: tokens.length,
+      finish,
+      seconds: (performance.now() - started) / 1000,
+    });
     return { tokens, text, finish };
   }
 

@@ -29,7 +29,7 @@ export function register(program: Command): void {
     .description("Generate persona tool-calling conversations with a local model (node-llama-cpp) into JSONL; resumable.")
     .option("--pipeline <file>", "pipeline file, checked against schemas/pipeline.schema.json (default: the project's pipelines/default.json)")
     .option("--persona <list>", "all | none | comma-separated alignments (default: the pipeline's, all)")
-    .option("--count <n>", "records per persona (default: the pipeline's, 3)", positiveInt("--count"))
+    .option("--count <n>", "records per persona (default: the pipeline's, 2)", positiveInt("--count"))
     .option("--model <file>", "GGUF model (a gpt-oss model); default: the built-in smoke model, whose text is random noise")
     .option("--out <dir>", "output folder (default: the pipeline's, out/generate)")
     .option("--seed <n>", "run seed (default: the pipeline's, 1)", seedInt)

@@ -1,0 +1,118 @@
+// Benchmark: generated tokens/s of `datagen generate` (generateDataset) against raw node-llama-cpp
+// decoding the same model with the same number of parallel sequences, side by side in one run.
+//
+// Fairness: the pipeline run records a trace of every model call (the exact prompt tokens, the JSON
+// schema of its grammar or none, the sampling settings and seed, and how many tokens it generated).
+// The baseline replays that trace with nothing but node-llama-cpp calls: the same number of
+// sequences in one context, conversations spread over N workers in the same order, each call's
+// cached prefix reused the same way, the same grammar (built by node-llama-cpp from the same
+// schema), and exactly the same number of generated tokens. So both sides decode the same tokens
+// under the same constraints; the difference is the pipeline (prompt building, tokenization,
+// simulators, executors, validation, p-queue scheduling, JSONL writes with fsync, progress).
+// Rounds alternate pipeline / baseline to spread machine noise over both.
+//
+// Usage: npx tsx bench/generate/bench.ts [--personas all] [--count 2] [--concurrency 4]
+//        [--threads 1] [--rounds 2] [--gpu cpu] [--model FILE]
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { getLlama, LlamaGrammarEvaluationState, LlamaLogLevel, type LlamaContextSequence, type LlamaGrammar, type Token } from "node-llama-cpp";
+import { generateDataset, loadGenerateConfig } from "../../src/generate/index.js";
+import type { TraceEntry } from "../../src/generate/llm.js";
+import { ensureSmokeModel } from "../../src/model/smoke.js";
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : fallback;
+}
+
+const personas = arg("personas", "all");
+const count = Number(arg("count", "2"));
+const concurrency = Number(arg("concurrency", "4"));
+const threads = Number(arg("threads", "1"));
+const rounds = Number(arg("rounds", "2"));
+const gpu = arg("gpu", "cpu");
+const modelArg = arg("model", "");
+
+async function runPipeline(out: string): Promise<{ tokens: number; seconds: number; records: number; trace: TraceEntry[] }> {
+  rmSync(out, { recursive: true, force: true });
+  const config = loadGenerateConfig(undefined, { personas, count, out, concurrency, threads, gpu, model: modelArg || undefined });
+  const trace: TraceEntry[] = [];
+  const s = await generateDataset(config, { trace: (e) => trace.push(e) });
+  return { tokens: s.generatedTokens, seconds: s.generateSeconds, records: s.records + s.rejects, trace };
+}
+
+/** The trace replayed with raw node-llama-cpp calls only. */
+async function runBaseline(modelPath: string, trace: TraceEntry[]): Promise<{ tokens: number; seconds: number }> {
+  const llama = await getLlama({ gpu: gpu === "cpu" ? false : (gpu as "auto"), build: "never", logLevel: LlamaLogLevel.error });
+  const model = await llama.loadModel({ modelPath });
+  const context = await model.createContext({ sequences: concurrency, contextSize: 4096, threads, swaFullCache: true });
+  const sequences = Array.from({ length: concurrency }, () => context.getSequence());
+  const byConversation = new Map<string, TraceEntry[]>();
+  for (const e of trace) byConversation.set(e.tag, [...(byConversation.get(e.tag) ?? []), e]);
+  const conversations = [...byConversation.values()];
+  const grammars = new Map<string, Promise<LlamaGrammar>>();
+  const grammarFor = (schema: object) => {
+    const key = JSON.stringify(schema);
+    if (!grammars.has(key)) grammars.set(key, llama.createGrammarForJsonSchema(schema as never) as Promise<LlamaGrammar>);
+    return grammars.get(key) as Promise<LlamaGrammar>;
+  };
+  let tokens = 0;
+  let next = 0;
+  const replay = async (sequence: LlamaContextSequence, e: TraceEntry) => {
+    const prompt = e.prompt as Token[];
+    const keep = Math.min(sequence.compareContextTokens(prompt).firstDifferentIndex, prompt.length - 1);
+    if (keep < sequence.nextTokenIndex) await sequence.eraseContextTokenRanges([{ start: keep, end: sequence.nextTokenIndex }]);
+    const grammar = e.grammar ? await grammarFor(e.grammar) : undefined;
+    const grammarEvaluationState = grammar ? new LlamaGrammarEvaluationState({ model, grammar }) : undefined;
+    // Sample exactly as many tokens as the pipeline did: its count, plus the stop token when one ended it.
+    const samples = e.generated + (e.finish === "stop" ? 1 : 0);
+    let n = 0;
+    for await (const _token of sequence.evaluate(prompt.slice(keep), { ...e.sampling, seed: e.seed, grammarEvaluationState, yieldEogToken: true })) {
+      if (++n >= samples) break;
+    }
+    n = Math.min(n, e.generated);
+    tokens += n;
+  };
+  const worker = async (sequence: LlamaContextSequence) => {
+    while (next < conversations.length) {
+      const calls = conversations[next++];
+      for (const e of calls) await replay(sequence, e);
+    }
+  };
+  const started = performance.now();
+  await Promise.all(sequences.map(worker));
+  const seconds = (performance.now() - started) / 1000;
+  await context.dispose();
+  await model.dispose();
+  await llama.dispose();
+  return { tokens, seconds };
+}
+
+const work = mkdtempSync(join(tmpdir(), "datagen-bench-"));
+const modelPath = modelArg || (await ensureSmokeModel());
+const results: { round: number; pipeline_tps: number; baseline_tps: number; tokens: number; records: number; calls: number; pipeline_s: number; baseline_s: number }[] = [];
+for (let round = 1; round <= rounds; round++) {
+  const p = await runPipeline(join(work, `round${round}`));
+  const b = await runBaseline(modelPath, p.trace);
+  if (b.tokens !== p.tokens) console.error(`warning: baseline generated ${b.tokens} tokens, pipeline ${p.tokens}`);
+  results.push({ round, pipeline_tps: p.tokens / p.seconds, baseline_tps: b.tokens / b.seconds, tokens: p.tokens, records: p.records, calls: p.trace.length, pipeline_s: p.seconds, baseline_s: b.seconds });
+  console.log(`round ${round}: ${p.records} records, ${p.trace.length} model calls, ${p.tokens} generated tokens | pipeline ${(p.tokens / p.seconds).toFixed(1)} tok/s (${p.seconds.toFixed(1)} s) | raw node-llama-cpp ${(b.tokens / b.seconds).toFixed(1)} tok/s (${b.seconds.toFixed(1)} s) | overhead ${((b.tokens / b.seconds / (p.tokens / p.seconds) - 1) * 100).toFixed(1)} %`);
+}
+const total = (key: "pipeline_s" | "baseline_s") => results.reduce((a, r) => a + r[key], 0);
+const tokensAll = results.reduce((a, r) => a + r.tokens, 0);
+const pipelineTps = tokensAll / total("pipeline_s");
+const baselineTps = tokensAll / total("baseline_s");
+const summary = {
+  machine: process.env.BENCH_MACHINE ?? "2-core node dev machine",
+  date: new Date().toISOString(),
+  settings: { personas, count, concurrency, threads, gpu, model: modelPath, rounds },
+  rounds: results,
+  pipeline_tokens_per_s: pipelineTps,
+  baseline_tokens_per_s: baselineTps,
+  overhead_percent: (baselineTps / pipelineTps - 1) * 100,
+};
+console.log(`all rounds: pipeline ${pipelineTps.toFixed(1)} tok/s, raw node-llama-cpp ${baselineTps.toFixed(1)} tok/s, pipeline overhead ${summary.overhead_percent.toFixed(1)} % (target <= 5 %)`);
+mkdirSync("bench/out", { recursive: true });
+writeFileSync(join("bench/out", `generate-c${concurrency}-t${threads}.json`), JSON.stringify(summary, null, 2) + "\n");
+rmSync(work, { recursive: true, force: true });
