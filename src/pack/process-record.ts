@@ -49,6 +49,15 @@ export function processLine(bytes: Uint8Array | null, file: string, line: number
 }
 
 export function processValue(value: unknown, file: string, line: number, settings: RenderSettings): LineResult {
+  try {
+    return renderValue(value, file, line, settings);
+  } catch (e) {
+    // A bug in a stage must not take the whole run down with it: the record is reported instead.
+    return { kind: "reject", line, code: "render_failed", message: (e as Error).message };
+  }
+}
+
+function renderValue(value: unknown, file: string, line: number, settings: RenderSettings): LineResult {
   const checked = validateRecord(adaptRecord(value, file, line));
   if (!checked.ok) {
     const first = checked.issues[0] ?? { code: "invalid_record", message: "record is invalid" };
