@@ -1,7 +1,7 @@
 // The split pattern: the JS translation of tiktoken's pat_str, and the hand-written scanner
 // held to that regex; linear and heap merging held to each other.
 import { describe, expect, it } from "vitest";
-import { Merger } from "../src/tokenize/bpe.js";
+import { IdBuffer, Merger } from "../src/tokenize/bpe.js";
 import { loadO200kBase, loadRankPool } from "../src/tokenize/o200k_harmony.js";
 import { RankTable } from "../src/tokenize/ranks.js";
 import { splitRegex, splitWithRegex, splitWithScanner, toJsRegexSource } from "../src/tokenize/split.js";
@@ -77,11 +77,12 @@ describe("merging", () => {
       const length = 2 + Math.floor(rng() * 127);
       const start = Math.floor(rng() * (text.length - length));
       const bytes = rng() < 0.2 ? Uint8Array.from({ length }, () => Math.floor(rng() * 256)) : text.subarray(start, start + length);
-      const linear: number[] = [];
-      const heap: number[] = [];
-      merger.mergeLinear(bytes, length, linear);
-      merger.mergeWithHeap(bytes, length, heap);
-      expect(heap).toEqual(linear);
+      const linearOut = new IdBuffer();
+      const heapOut = new IdBuffer();
+      merger.mergeLinear(bytes, length, linearOut);
+      merger.mergeWithHeap(bytes, length, heapOut);
+      const linear = linearOut.toArray();
+      expect(heapOut.toArray()).toEqual(linear);
       expect(Buffer.concat(linear.map((r) => pool.subarray(offsets[r], offsets[r + 1])))).toEqual(Buffer.from(bytes.subarray(0, length)));
     }
   });

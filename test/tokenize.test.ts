@@ -164,15 +164,18 @@ describe("round trips and long pieces", () => {
   const POOL = Array.from("aZ'sStT ɐǅʰ々ā\u0301\u090309٣Ⅻ½ \t\r\n\u000b\u0085\u00a0\u2028\u3000\uFEFF/!?.,-_\"'{}<|>你ก한é😀👍🏽\u200d")
     .concat(["\uD800", "\uDC00", "\uDBFF"]);
 
+  const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
   it("decode(encode(x)) == x for random strings (lone surrogates come back as U+FFFD)", () => {
     const rng = seededRandom(42);
     let sawLoneSurrogate = false;
     for (let trial = 0; trial < 3000; trial++) {
       let text = "";
       for (let i = 0, n = Math.floor(rng() * 40); i < n; i++) text += POOL[Math.floor(rng() * POOL.length)];
-      if (!text.isWellFormed()) sawLoneSurrogate = true;
+      const wellFormed = text.replace(LONE_SURROGATE, "\uFFFD");
+      if (wellFormed !== text) sawLoneSurrogate = true;
       const ids = tokenizer.encodeText(text);
-      expect(tokenizer.decode(ids)).toBe(text.toWellFormed());
+      expect(tokenizer.decode(ids)).toBe(wellFormed);
       // gpt-tokenizer differs from tiktoken on these three (see above).
       if (!/[\u0085\uFEFF\u017F]/.test(text)) expect(ids).toEqual(gptEncode(text, asText));
     }

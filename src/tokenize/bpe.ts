@@ -4,7 +4,7 @@
 //   3. otherwise byte-pair merging by rank, lowest rank first, leftmost on ties — the rule
 //      of tiktoken's `_byte_pair_merge` — linear scans for short pieces, a heap for long ones.
 // Pieces are UTF-8 encoded into one scratch buffer; nothing is allocated per piece.
-import { hashBytes, type RankTable } from "./ranks.js";
+import { FNV_OFFSET, FNV_PRIME, type RankTable } from "./ranks.js";
 import { nextPieceEnd } from "./split.js";
 
 export interface BpeOptions {
@@ -17,6 +17,43 @@ const NO_RANK = 0x7fffffff;
 const LINEAR_MERGE_MAX_BYTES = 128;
 /** Longer pieces are not cached: rarely repeated, and they would crowd out the rest. */
 const CACHE_MAX_PIECE_BYTES = 96;
+
+/**
+ * A growable uint32 id list. Pushing millions of ids onto a JS array was measured ~5x slower
+ * than typed writes plus one copy into a preallocated array at the end (toArray).
+ */
+export class IdBuffer {
+  ids = new Uint32Array(1024);
+  count = 0;
+
+  push(id: number): void {
+    if (this.count === this.ids.length) this.grow(this.count + 1);
+    this.ids[this.count++] = id;
+  }
+
+  append(source: Uint32Array, from: number, to: number): void {
+    if (this.count + (to - from) > this.ids.length) this.grow(this.count + (to - from));
+    const ids = this.ids;
+    let at = this.count;
+    for (let i = from; i < to; i++) ids[at++] = source[i]; // cached pieces are a few ids: no subarray
+    this.count = at;
+  }
+
+  private grow(needed: number): void {
+    const grown = new Uint32Array(Math.max(needed, this.ids.length * 2));
+    grown.set(this.ids.subarray(0, this.count));
+    this.ids = grown;
+  }
+
+  /** The ids as a plain array; empties the buffer (and drops a huge backing store). */
+  toArray(): number[] {
+    const out = new Array<number>(this.count);
+    for (let i = 0; i < this.count; i++) out[i] = this.ids[i];
+    this.count = 0;
+    if (this.ids.length > 1 << 20) this.ids = new Uint32Array(1024);
+    return out;
+  }
+}
 
 export class BytePairEncoder {
   private scratch = new Uint8Array(1024);
@@ -33,16 +70,16 @@ export class BytePairEncoder {
   }
 
   /** Append the ordinary-token ids of `text` to `out`. */
-  encode(text: string, out: number[]): void {
+  encode(text: string, out: IdBuffer): void {
     const n = text.length;
     let pos = 0;
     while (pos < n) {
       const end = nextPieceEnd(text, pos);
       if (3 * (end - pos) > this.scratch.length) this.scratch = new Uint8Array(3 * (end - pos) * 2);
       const bytes = this.scratch;
-      const length = encodeUtf8(text, pos, end, bytes);
+      const length = encodeUtf8Hashed(text, pos, end, bytes);
+      const hash = pieceHash;
       pos = end;
-      const hash = hashBytes(bytes, 0, length);
       const rank = this.ranks.lookupHashed(hash, bytes, 0, length);
       if (rank >= 0) {
         out.push(rank);
@@ -52,7 +89,7 @@ export class BytePairEncoder {
       if (cache === undefined || length > CACHE_MAX_PIECE_BYTES) {
         this.merger.merge(bytes, length, out);
       } else if (!cache.appendIds(hash, bytes, length, out)) {
-        const before = out.length;
+        const before = out.count;
         this.merger.merge(bytes, length, out);
         cache.put(hash, bytes, length, out, before);
       }
@@ -60,13 +97,38 @@ export class BytePairEncoder {
   }
 }
 
+let pieceHash = 0;
+
 /**
- * UTF-8 of text[start, end) into out (sized ≥ 3 × (end − start)); returns the byte length.
+ * encodeUtf8 and, in the same pass, hashBytes of the result (left in `pieceHash`): pieces are
+ * short and mostly ASCII, so one loop over the chars beats two over chars and bytes.
+ */
+function encodeUtf8Hashed(text: string, start: number, end: number, out: Uint8Array): number {
+  let h = FNV_OFFSET;
+  let i = start;
+  for (; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x80) break;
+    out[i - start] = c;
+    h = Math.imul(h ^ c, FNV_PRIME);
+  }
+  let length = i - start;
+  if (i < end) {
+    const tail = encodeUtf8(text, i, end, out, length);
+    for (let k = length; k < length + tail; k++) h = Math.imul(h ^ out[k], FNV_PRIME);
+    length += tail;
+  }
+  pieceHash = h >>> 0;
+  return length;
+}
+
+/**
+ * UTF-8 of text[start, end) into out at offset (room for 3 × (end − start)); returns the byte length.
  * A lone surrogate becomes U+FFFD (EF BF BD), as TextEncoder, Python tiktoken and
  * gpt-tokenizer do.
  */
-export function encodeUtf8(text: string, start: number, end: number, out: Uint8Array): number {
-  let at = 0;
+export function encodeUtf8(text: string, start: number, end: number, out: Uint8Array, offset = 0): number {
+  let at = offset;
   for (let i = start; i < end; i++) {
     let c = text.charCodeAt(i);
     if (c < 0x80) {
@@ -94,7 +156,7 @@ export function encodeUtf8(text: string, start: number, end: number, out: Uint8A
       out[at++] = 0x80 | (c & 0x3f);
     }
   }
-  return at;
+  return at - offset;
 }
 
 /**
@@ -102,34 +164,34 @@ export function encodeUtf8(text: string, start: number, end: number, out: Uint8A
  * instead of hashing and comparing bytes. Bounded: cleared when half full.
  */
 export class PairRanks {
-  private static readonly SLOTS = 1 << 19;
-  private readonly left = new Int32Array(PairRanks.SLOTS).fill(-1);
-  private readonly right = new Int32Array(PairRanks.SLOTS);
-  private readonly merged = new Int32Array(PairRanks.SLOTS);
+  private static readonly SLOTS = 1 << 17;
+  /** Per slot: left rank (-1 = empty), right rank, merged rank — one cache line per probe. */
+  private readonly entries = new Int32Array(PairRanks.SLOTS * 4).fill(-1);
   private used = 0;
 
   constructor(private readonly ranks: RankTable) {}
 
   /** Rank of bytes[start, end) = token a followed by token b, or NO_RANK. */
   get(a: number, b: number, bytes: Uint8Array, start: number, end: number): number {
+    const entries = this.entries;
     const mask = PairRanks.SLOTS - 1;
-    let slot = (Math.imul(a, 0x9e3779b1) ^ Math.imul(b, 0x85ebca77)) >>> 13 & mask;
+    let slot = ((Math.imul(a, 0x9e3779b1) ^ Math.imul(b, 0x85ebca77)) >>> 15) & mask;
     for (;;) {
-      const l = this.left[slot];
-      if (l === -1) break;
-      if (l === a && this.right[slot] === b) return this.merged[slot];
+      const left = entries[slot << 2];
+      if (left === -1) break;
+      if (left === a && entries[(slot << 2) + 1] === b) return entries[(slot << 2) + 2];
       slot = (slot + 1) & mask;
     }
     const rank = this.ranks.lookup(bytes, start, end);
     const value = rank < 0 ? NO_RANK : rank;
     if (++this.used > PairRanks.SLOTS >> 1) {
-      this.left.fill(-1);
+      entries.fill(-1);
       this.used = 1;
-      slot = (Math.imul(a, 0x9e3779b1) ^ Math.imul(b, 0x85ebca77)) >>> 13 & mask;
+      slot = ((Math.imul(a, 0x9e3779b1) ^ Math.imul(b, 0x85ebca77)) >>> 15) & mask;
     }
-    this.left[slot] = a;
-    this.right[slot] = b;
-    this.merged[slot] = value;
+    entries[slot << 2] = a;
+    entries[(slot << 2) + 1] = b;
+    entries[(slot << 2) + 2] = value;
     return value;
   }
 }
@@ -152,13 +214,13 @@ export class Merger {
   }
 
   /** Append the ids of bytes[0, length) (not itself a token, length ≥ 2) to out. */
-  merge(bytes: Uint8Array, length: number, out: number[]): void {
+  merge(bytes: Uint8Array, length: number, out: IdBuffer): void {
     if (length <= LINEAR_MERGE_MAX_BYTES) this.mergeLinear(bytes, length, out);
     else this.mergeWithHeap(bytes, length, out);
   }
 
   /** tiktoken's algorithm: scan for the lowest-ranked adjacent pair, merge it, repeat. */
-  mergeLinear(bytes: Uint8Array, length: number, out: number[]): void {
+  mergeLinear(bytes: Uint8Array, length: number, out: IdBuffer): void {
     const bounds = this.bounds; // part i is bytes[bounds[i], bounds[i + 1])
     const partRanks = this.partRanks; // rank of part i
     const pairRanks = this.pairRanks; // rank of part i joined with part i + 1
@@ -178,9 +240,12 @@ export class Merger {
       }
       if (at < 0) break;
       partRanks[at] = best;
-      bounds.copyWithin(at + 1, at + 2, parts + 1);
-      partRanks.copyWithin(at + 1, at + 2, parts);
-      pairRanks.copyWithin(at + 1, at + 2, parts);
+      // Remove part at + 1 (plain loops: copyWithin's call overhead dominates at these sizes).
+      for (let i = at + 1; i < parts; i++) {
+        bounds[i] = bounds[i + 1];
+        partRanks[i] = partRanks[i + 1];
+        pairRanks[i] = pairRanks[i + 1];
+      }
       parts--;
       if (at + 1 < parts) {
         pairRanks[at] = pairs.get(best, partRanks[at + 1], bytes, bounds[at], bounds[at + 2]);
@@ -197,7 +262,7 @@ export class Merger {
    * pairs in a min-heap keyed by (rank, start) — lowest rank, then leftmost — with stale
    * entries skipped when popped.
    */
-  mergeWithHeap(bytes: Uint8Array, length: number, out: number[]): void {
+  mergeWithHeap(bytes: Uint8Array, length: number, out: IdBuffer): void {
     const next = new Int32Array(length + 1); // part starting at s ends at next[s]
     const prev = new Int32Array(length + 1);
     const partRank = new Int32Array(length + 1); // rank of the part starting at s
@@ -308,7 +373,7 @@ export class PieceCache {
   }
 
   /** If bytes[0, length) is cached, append its ids to out and return true. */
-  appendIds(hash: number, bytes: Uint8Array, length: number, out: number[]): boolean {
+  appendIds(hash: number, bytes: Uint8Array, length: number, out: IdBuffer): boolean {
     let slot = hash & this.mask;
     for (;;) {
       const entry = this.slots[slot] - 1;
@@ -316,16 +381,16 @@ export class PieceCache {
       if (this.hashes[entry] === hash && this.keyEquals(entry, bytes, length)) {
         const from = this.idStart[entry];
         const to = from + this.idCount[entry];
-        for (let i = from; i < to; i++) out.push(this.idPool[i]);
+        out.append(this.idPool, from, to);
         return true;
       }
       slot = (slot + 1) & this.mask;
     }
   }
 
-  /** Remember that bytes[0, length) encodes to ids[from, ids.length). */
-  put(hash: number, bytes: Uint8Array, length: number, ids: number[], from: number): void {
-    const count = ids.length - from;
+  /** Remember that bytes[0, length) encodes to out's ids from `from` on. */
+  put(hash: number, bytes: Uint8Array, length: number, out: IdBuffer, from: number): void {
+    const count = out.count - from;
     if (count > this.idPool.length || length > this.keyPool.length) return;
     if (this.entries === this.maxEntries || this.keyUsed + length > this.keyPool.length || this.idUsed + count > this.idPool.length) {
       this.clear();
@@ -338,7 +403,8 @@ export class PieceCache {
     this.keyUsed += length;
     this.idStart[entry] = this.idUsed;
     this.idCount[entry] = count;
-    for (let i = from; i < ids.length; i++) this.idPool[this.idUsed++] = ids[i];
+    this.idPool.set(out.ids.subarray(from, out.count), this.idUsed);
+    this.idUsed += count;
     let slot = hash & this.mask;
     while (this.slots[slot] !== 0) slot = (slot + 1) & this.mask;
     this.slots[slot] = entry + 1;

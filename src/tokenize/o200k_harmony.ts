@@ -5,7 +5,7 @@
 // by the renderer, by id, never by parsing text.
 import { createRequire } from "node:module";
 import type { Tiktoken } from "tiktoken/lite";
-import { BytePairEncoder, type BpeOptions } from "./bpe.js";
+import { BytePairEncoder, IdBuffer, type BpeOptions } from "./bpe.js";
 import { parseRankList, RankTable } from "./ranks.js";
 
 const require = createRequire(import.meta.url);
@@ -95,6 +95,7 @@ export function specialName(id: number): string | undefined {
 class BpeTokenizer implements Tokenizer {
   readonly nVocab = N_VOCAB;
   private readonly encoder: BytePairEncoder;
+  private readonly ids = new IdBuffer();
   constructor(
     private readonly ranks: RankTable,
     options: BpeOptions,
@@ -102,9 +103,9 @@ class BpeTokenizer implements Tokenizer {
     this.encoder = new BytePairEncoder(ranks, options);
   }
   encodeText(text: string): number[] {
-    const out: number[] = [];
-    this.encoder.encode(text, out);
-    return out;
+    this.ids.count = 0;
+    this.encoder.encode(text, this.ids);
+    return this.ids.toArray();
   }
   decodeBytes(ids: ArrayLike<number>): Uint8Array {
     let length = 0;

@@ -1,10 +1,13 @@
 // The byte-pair ranks as one flat byte pool plus an open-addressing hash table keyed by
 // the bytes, so a lookup allocates nothing: hash a byte range of a scratch buffer, probe.
 
+export const FNV_OFFSET = 0x811c9dc5;
+export const FNV_PRIME = 0x01000193;
+
 /** FNV-1a over bytes[start, end). */
 export function hashBytes(bytes: Uint8Array, start: number, end: number): number {
-  let h = 0x811c9dc5;
-  for (let i = start; i < end; i++) h = Math.imul(h ^ bytes[i], 0x01000193);
+  let h = FNV_OFFSET;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ bytes[i], FNV_PRIME);
   return h >>> 0;
 }
 
@@ -98,8 +101,8 @@ const BASE64_VALUES = (() => {
 export function parseRankList(text: string): { pool: Uint8Array; offsets: Uint32Array } {
   const scratch = new Uint8Array(Math.ceil(text.length * 0.75));
   let scratchUsed = 0;
-  let starts = new Uint32Array(1 << 18);
-  let lengths = new Uint32Array(1 << 18);
+  let starts: Uint32Array = new Uint32Array(1 << 18);
+  let lengths: Uint32Array = new Uint32Array(1 << 18);
   let count = 0;
   let i = 0;
   while (i < text.length) {

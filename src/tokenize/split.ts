@@ -118,13 +118,24 @@ function upperThenLowerEnd(text: string, i: number): number {
   const n = text.length;
   let lastLowerEnd = -1;
   while (i < n) {
-    const cp = codePointAt(text, i);
-    const bits = classOf(cp);
-    if (!(bits & UPPERISH)) break;
-    i += width(cp);
+    const c = text.charCodeAt(i);
+    let bits: number;
+    let next: number;
+    if (c < 0x80) {
+      bits = classTable[c];
+      next = i + 1;
+    } else {
+      const cp = codePointAt(text, i);
+      bits = classOf(cp);
+      next = i + width(cp);
+    }
+    if (!(bits & UPPERISH)) {
+      if (bits & LOWERISH) return lowerRunEnd(text, i);
+      break;
+    }
+    i = next;
     if (bits & LOWERISH) lastLowerEnd = i;
   }
-  if (i < n && classOf(codePointAt(text, i)) & LOWERISH) return lowerRunEnd(text, i);
   return lastLowerEnd;
 }
 
