@@ -147,6 +147,21 @@ describe("packDataset", () => {
   });
 });
 
+describe("several inputs", () => {
+  it("packs them together and records each input with its own checksum and records", async () => {
+    const second = join(dir, "second.jsonl");
+    writeFileSync(second, Array.from({ length: 12 }, (_, i) => JSON.stringify(conversation(100 + i, 4))).join("\n") + "\n");
+    const out = join(dir, "two");
+    const s = await packDataset([input, second], { out, seqLen: 32768, workers: 2 });
+    const m = readManifest(out);
+    expect(m.inputs.map((i) => [i.path, i.records])).toEqual([[input, 83], [second, 12]]);
+    expect(m.inputs[1].sha256).toBe(createHash("sha256").update(readFileSync(second)).digest("hex"));
+    const docs = readFileSync(join(out, "documents.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    expect(docs.filter((d) => d.input === second).length).toBe(12);
+    expect(s.documents + s.overlong.count).toBe(93);
+  });
+});
+
 describe("overlong documents", () => {
   const small = 1024;
   let lengths: number[];
