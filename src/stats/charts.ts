@@ -12,8 +12,11 @@ export interface Chart {
 }
 
 const PALETTE = { primary: "#3b6ea8", secondary: "#d08c3a", muted: "#b8c4d2" };
-/** Counts are integers: no 0.5 ticks on small data. */
-const COUNT_AXIS = { format: "d", tickMinStep: 1 };
+/** Counts: integers (no 0.5 ticks on small data), SI-abbreviated when large (20k, 10M). */
+function countAxis(max: number) {
+  return { format: max < 10_000 ? ",d" : "~s", tickMinStep: 1 };
+}
+const maxOf = (xs: number[]) => xs.reduce((a, b) => Math.max(a, b), 0);
 const BASE_CONFIG = { font: "sans-serif", view: { stroke: null }, axis: { labelFontSize: 11, titleFontSize: 12 }, background: "white" };
 
 /** Every chart that has data, in report order. */
@@ -46,7 +49,7 @@ function chartSpecs({ report, lengthSamples }: ReportBundle): ChartSpec[] {
   const raw = report.raw;
   if (raw && raw.records > 0) {
     out.push(personaBalance(raw.by_persona));
-    out.push(lengthHistograms(lengthSamples));
+    out.push(lengthHistograms(lengthSamples, raw.tokens.per_conversation.total.p99));
     if (Object.keys(raw.tool_calls.by_tool).length > 0) out.push(toolUsage(raw.tool_calls.by_tool));
     out.push(trainedByPersona(raw.personas));
     out.push(channelShares(raw.tokens.channels));
@@ -72,20 +75,29 @@ function personaBalance(byPersona: Record<string, number>): ChartSpec {
       height: { step: 22 },
       encoding: {
         y: { field: "persona", type: "nominal", sort: null, title: null },
-        x: { field: "records", type: "quantitative", title: "conversations", axis: COUNT_AXIS },
+        x: { field: "records", type: "quantitative", title: "conversations", axis: countAxis(maxOf(values.map((v) => v.records))) },
         tooltip: [{ field: "persona" }, { field: "records" }],
       },
     },
   };
 }
 
-function lengthHistograms(samples: Map<string, Float64Array>): ChartSpec {
+/** Histograms up to the 99th percentile: a long tail would squeeze everything into one bin. */
+function lengthHistograms(samples: Map<string, Float64Array>, p99: number): ChartSpec {
   const values: { persona: string; tokens: number }[] = [];
-  for (const [persona, lengths] of samples) for (const tokens of lengths) values.push({ persona, tokens });
+  let above = 0;
+  for (const [persona, lengths] of samples) {
+    for (const tokens of lengths) {
+      if (tokens <= p99) values.push({ persona, tokens });
+      else above++;
+    }
+  }
   return {
     id: "length-histograms",
     title: "Conversation length per persona",
-    caption: "Tokens per conversation (o200k_harmony, rendered), one histogram per persona; up to 5,000 sampled conversations each.",
+    caption:
+      `Tokens per conversation (o200k_harmony, rendered), one histogram per persona, up to the 99th percentile (${Math.round(p99).toLocaleString("en-US")} tokens; ` +
+      `${above.toLocaleString("en-US")} longer sampled conversations not shown); up to 5,000 sampled conversations per persona.`,
     spec: {
       data: { values },
       columns: 3,
@@ -95,8 +107,8 @@ function lengthHistograms(samples: Map<string, Float64Array>): ChartSpec {
         height: 110,
         mark: { type: "bar", color: PALETTE.primary },
         encoding: {
-          x: { field: "tokens", type: "quantitative", bin: { maxbins: 20 }, title: "tokens" },
-          y: { aggregate: "count", type: "quantitative", title: "conversations", axis: COUNT_AXIS },
+          x: { field: "tokens", type: "quantitative", bin: { maxbins: 24 }, title: "tokens", axis: countAxis(p99) },
+          y: { aggregate: "count", type: "quantitative", title: "conversations", axis: countAxis(values.length) },
         },
       },
     },
@@ -118,7 +130,7 @@ function toolUsage(byTool: Record<string, number>): ChartSpec {
       height: { step: 18 },
       encoding: {
         y: { field: "tool", type: "nominal", sort: "-x", title: null },
-        x: { field: "calls", type: "quantitative", title: "calls", axis: COUNT_AXIS },
+        x: { field: "calls", type: "quantitative", title: "calls", axis: countAxis(maxOf(values.map((v) => v.calls))) },
       },
     },
   };
@@ -160,7 +172,7 @@ function channelShares(channels: { analysis: number; commentary: number; final: 
       height: { step: 26 },
       encoding: {
         y: { field: "channel", type: "nominal", sort: ["analysis", "commentary", "final"], title: null },
-        x: { field: "tokens", type: "quantitative", title: "tokens", axis: COUNT_AXIS },
+        x: { field: "tokens", type: "quantitative", title: "tokens", axis: countAxis(maxOf(values.map((v) => v.tokens))) },
       },
     },
   };

@@ -1,11 +1,9 @@
 // Stats stage: `dataset stats report`. Entry point: statsReport() (read inputs, write outputs).
 import { renameSync, writeFileSync } from "node:fs";
 import { buildReport, type ReportBundle, type ReportOptions } from "./report.js";
-import { renderHtml } from "./html.js";
 import { formatTerminal } from "./terminal.js";
 
 export { buildReport, defaultWorkers, type ReportBundle, type ReportOptions, type StatsReport } from "./report.js";
-export { renderHtml } from "./html.js";
 export { formatTerminal } from "./terminal.js";
 export { REFUSAL_PHRASES, isRefusal } from "./refusals.js";
 export { MINHASH } from "./minhash.js";
@@ -21,7 +19,8 @@ export interface StatsReportOutputs {
 export async function statsReport(paths: string[], options: ReportOptions, outputs: StatsReportOutputs = {}): Promise<{ bundle: ReportBundle; text: string }> {
   const bundle = await buildReport(paths, options);
   if (outputs.json) writeAtomically(outputs.json, JSON.stringify(bundle.report, null, 2) + "\n");
-  if (outputs.html) writeAtomically(outputs.html, await renderHtml(bundle));
+  // The charting libraries are large: loaded only when an HTML report is asked for.
+  if (outputs.html) writeAtomically(outputs.html, await (await import("./html.js")).renderHtml(bundle));
   return { bundle, text: formatTerminal(bundle.report) };
 }
 
