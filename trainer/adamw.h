@@ -54,23 +54,27 @@ struct AdamW {
     // Clips grads to h.clip (global L2 norm) and updates params. Returns the norm before clipping.
     double update(const Layout& layout, std::vector<float>& params, std::vector<float>& grads, const Hyper& h, double lr) {
         double sq = 0;
-#pragma omp parallel for reduction(+ : sq)
+#pragma omp parallel for simd reduction(+ : sq)
         for (size_t i = 0; i < grads.size(); i++) sq += (double)grads[i] * grads[i];
         const double norm = std::sqrt(sq);
         const float clip_scale = (h.clip > 0 && norm > h.clip) ? (float)(h.clip / (norm + 1e-6)) : 1.0f;
         step++;
-        const double bc1 = 1.0 - std::pow(h.beta1, (double)step), bc2 = 1.0 - std::pow(h.beta2, (double)step);
-        const float b1 = (float)h.beta1, b2 = (float)h.beta2;
+        const float b1 = (float)h.beta1, b2 = (float)h.beta2, eps = (float)h.eps, lr_f = (float)lr;
+        const float inv_bc1 = (float)(1.0 / (1.0 - std::pow(h.beta1, (double)step)));
+        const float inv_bc2 = (float)(1.0 / (1.0 - std::pow(h.beta2, (double)step)));
         for (const TensorSpec& t : layout.tensors) {
             const float decay = t.weight_decay ? (float)(lr * h.weight_decay) : 0.f;
-#pragma omp parallel for
-            for (size_t i = t.offset; i < t.offset + t.size; i++) {
-                const float g = grads[i] * clip_scale;
-                m[i] = b1 * m[i] + (1 - b1) * g;
-                v[i] = b2 * v[i] + (1 - b2) * g * g;
-                const double mhat = m[i] / bc1, vhat = v[i] / bc2;
-                params[i] -= decay * params[i];  // decoupled weight decay
-                params[i] -= (float)(lr * mhat / (std::sqrt(vhat) + h.eps));
+            float* p = params.data() + t.offset;
+            float* mm = m.data() + t.offset;
+            float* vv = v.data() + t.offset;
+            const float* gg = grads.data() + t.offset;
+#pragma omp parallel for simd schedule(static)
+            for (size_t i = 0; i < t.size; i++) {
+                const float g = gg[i] * clip_scale;
+                mm[i] = b1 * mm[i] + (1 - b1) * g;
+                vv[i] = b2 * vv[i] + (1 - b2) * g * g;
+                p[i] -= decay * p[i];  // decoupled weight decay
+                p[i] -= lr_f * (mm[i] * inv_bc1) / (std::sqrt(vv[i] * inv_bc2) + eps);
             }
         }
         return norm;

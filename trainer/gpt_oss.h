@@ -21,11 +21,15 @@
 #pragma once
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <type_traits>
 #include <vector>
+
+#include "head_fast.h"
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -464,6 +468,14 @@ struct Model {
     Layout layout;
     std::vector<T> params;
     std::vector<T> rope_full, rope_swa;  // cos/sin tables, grown on demand
+    double seconds_forward = 0, seconds_head = 0, seconds_backward = 0;  // phase timers (progress lines)
+    bool reference_head = false;  // float: use the reference loops below instead of head_fast.h
+
+    bool fast_head() const { return std::is_same<T, float>::value && !reference_head && cfg.n_embd % 64 == 0; }
+
+    static double clock_s() {
+        return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+    }
 
     const T* P(size_t off) const { return params.data() + off; }
 
@@ -573,6 +585,9 @@ struct Model {
     void head_forward(T* logits, const T* h, int R) const {
         const int E = cfg.n_embd, V = cfg.n_vocab;
         const T* W = P(layout.output);
+        if constexpr (std::is_same<T, float>::value) {
+            if (fast_head()) return fast::head_forward(logits, h, W, R, V, E);
+        }
 #pragma omp parallel for schedule(static)
         for (int v = 0; v < V; v++)
             for (int r = 0; r < R; r++) logits[(size_t)r * V + v] = dot(W + (size_t)v * E, h + (size_t)r * E, E);
@@ -583,6 +598,9 @@ struct Model {
     void head_backward(T* dh, T* dW, const T* dlogits, const T* h, int R) const {
         const int E = cfg.n_embd, V = cfg.n_vocab;
         const T* W = P(layout.output);
+        if constexpr (std::is_same<T, float>::value) {
+            if (fast_head()) return fast::head_backward(dh, dW, dlogits, h, W, R, V, E);
+        }
 #pragma omp parallel
         {
             std::vector<T> local((size_t)R * E, T(0));
@@ -606,7 +624,10 @@ struct Model {
     // Rows are processed in chunks so the [rows, vocab] logits never exceed chunk * vocab values.
     double loss_and_backward(const Sample& s, T* grads, double loss_scale, int64_t* n_targets) {
         Acts<T> a;
+        double t0 = clock_s();
         forward(a, s);
+        double t1 = clock_s();
+        seconds_forward += t1 - t0;
         const int N = a.N, E = cfg.n_embd, V = cfg.n_vocab;
         std::vector<int> rows;  // row t predicts token t+1
         for (int t = 0; t + 1 < N; t++)
@@ -627,11 +648,20 @@ struct Model {
 #pragma omp parallel for schedule(static) reduction(+ : chunk_loss)
             for (int r = 0; r < nr; r++) {
                 T* lg = &logits[(size_t)r * V];
+                const uint32_t target = labels[rows[c0 + r] + 1];
+                if constexpr (std::is_same<T, float>::value) {
+                    if (fast_head()) {  // vectorized exp; the target's logit is read before it is overwritten
+                        const double target_logit = lg[target];
+                        const double lse = fast::softmax_row(lg, V, grads ? (float)loss_scale : 1.0f);
+                        chunk_loss += lse - target_logit;
+                        if (grads) lg[target] -= (T)loss_scale;
+                        continue;
+                    }
+                }
                 const T m = *std::max_element(lg, lg + V);
                 double sum = 0;
                 for (int v = 0; v < V; v++) sum += std::exp(lg[v] - m);
                 const double lse = (double)m + std::log(sum);
-                const uint32_t target = labels[rows[c0 + r] + 1];
                 chunk_loss += lse - (double)lg[target];
                 if (grads) {  // dlogits = (softmax - onehot) * scale, in place
                     const T shift = (T)lse, sc = (T)loss_scale;
@@ -645,7 +675,10 @@ struct Model {
             head_backward(dh.data(), grads + layout.output, logits.data(), h.data(), nr);
             for (int r = 0; r < nr; r++) axpy(&dhf[(size_t)rows[c0 + r] * E], T(1), &dh[(size_t)r * E], E);
         }
+        t0 = clock_s();
+        seconds_head += t0 - t1;
         if (grads && !rows.empty()) backward(a, s, grads, dhf);
+        seconds_backward += clock_s() - t0;
         return loss;
     }
 

@@ -8,7 +8,11 @@
 //
 // Progress and results are JSON lines on stdout; errors go to stderr with exit code 1 (2 for usage).
 // SIGINT/SIGTERM during training finish the current step, write a checkpoint and exit 0.
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <chrono>
 #include <csignal>
@@ -153,6 +157,7 @@ static void cmd_train(const Args& a) {
     const int save_every = (int)a.num("--save-every", 0);
     if (steps <= 0 || accum <= 0) throw UsageError("--steps and --grad-accum must be positive");
     const Hyper h = read_hyper(a);
+    if (mkdir(out.c_str(), 0755) != 0 && errno != EEXIST) throw std::runtime_error(out + ": cannot create (" + std::strerror(errno) + ")");
     gguf::File f(a.str("--model"));
     Model<float> m;
     load_model(m, f, !a.has("--rope-untruncated"));
@@ -181,16 +186,20 @@ static void cmd_train(const Args& a) {
             targets += data.targets(batch.back());
         }
         double loss_sum = 0;
+        m.seconds_forward = m.seconds_head = m.seconds_backward = 0;
         const double scale = targets > 0 ? 1.0 / targets : 0.0;
         for (size_t i : batch) loss_sum += m.loss_and_backward(data.sample(i), grads.data(), scale, nullptr);
         const double lr = lr_at(h, (int)opt.step, steps);
+        const double t_opt = now_s();
         const double norm = opt.update(m.layout, m.params, grads, h, lr);
+        const double optimizer_s = now_s() - t_opt;
         samples_seen += accum;
         const double dt = now_s() - t0;
         std::printf("{\"step\":%lld,\"loss\":%.6g,\"lr\":%.6g,\"grad_norm\":%.6g,\"tokens_trained\":%lld,"
-                    "\"tokens_per_s\":%.4g,\"seconds\":%.4g}\n",
+                    "\"tokens_per_s\":%.4g,\"seconds\":%.4g,\"phases\":{\"forward\":%.3g,\"head\":%.3g,"
+                    "\"backward\":%.3g,\"optimizer\":%.3g}}\n",
                     (long long)opt.step, targets ? loss_sum / targets : 0.0, lr, norm, (long long)targets,
-                    dt > 0 ? targets / dt : 0.0, dt);
+                    dt > 0 ? targets / dt : 0.0, dt, m.seconds_forward, m.seconds_head, m.seconds_backward, optimizer_s);
         std::fflush(stdout);
         if (save_every > 0 && opt.step % save_every == 0 && opt.step < steps) checkpoint(out, m, f, opt, samples_seen, all_f32);
     }
