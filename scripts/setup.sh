@@ -1,13 +1,12 @@
 #!/usr/bin/env bash
 # Fresh-machine set-up: system packages (only what is missing), then the locked npm install.
-#   scripts/setup.sh         what `datagen` needs (g++, cmake for the bundled trainer)
+#   scripts/setup.sh         what `datagen` needs (g++ and make, for the bundled trainer)
 #   scripts/setup.sh --test  also Debian's chromium, for the HTML report test
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
 command -v g++ >/dev/null || need+=(g++)
-command -v cmake >/dev/null || need+=(cmake)
 command -v make >/dev/null || need+=(make)
 if [[ "${1:-}" == "--test" ]]; then
   [[ -x /usr/bin/chromium ]] || need+=(chromium)
