@@ -12,7 +12,10 @@ import { register as registerTrain } from "./commands/train.js";
 const program = new Command("datagen")
   .description("Build persona tool-calling fine-tuning datasets for GPT-OSS models: generate, validate, render, pack, train.")
   .version("0.1.0")
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // Before any subcommand is added: commander copies these settings to subcommands at creation.
+  .exitOverride()
+  .configureOutput({ outputError: (str, write) => write(str) });
 
 // Command registrations (one line each; keep sorted by pipeline order).
 registerGenerate(program);
