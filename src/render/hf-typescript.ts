@@ -54,11 +54,11 @@ function oneOfType(variants: unknown[]): string {
     .map((variant) => {
       let out = hfType(variant);
       if (truthy(variant.description)) out += `// ${pyStr(variant.description)}`;
-      // The template's `{{ ... }}` here is not whitespace-trimmed: its indentation is kept.
-      if ("default" in variant) out += `\n                    // default: ${pyJson(variant.default)}`;
+      // The template's untrimmed `{{ ... }}` keeps the indentation before it (trim_blocks ate the newline).
+      if ("default" in variant) out += `                    // default: ${pyJson(variant.default)}`;
       return out;
     })
-    .join(" | \n                ");
+    .join(" | \n");
 }
 
 /** Nested object: the template leaves a newline and indentation before each property's type. */

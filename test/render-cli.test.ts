@@ -1,0 +1,106 @@
+// `datagen render`: text, --tokens, --json, --id, bad lines, usage errors — through the real CLI.
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+import type { ConversationRecord } from "../src/core/record.js";
+import { renderRecord } from "../src/render/index.js";
+
+const run = promisify(execFile);
+const ROOT = join(import.meta.dirname, "..");
+const RECORDS = join(ROOT, "test", "fixtures", "render", "records.jsonl");
+
+async function datagen(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, ["--import", "tsx", join(ROOT, "src/cli/datagen.ts"), ...args], { cwd: ROOT });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+const docsRecord = {
+  id: "docs",
+  persona: null,
+  messages: [
+    { role: "user", content: "What is 2 + 2?" },
+    { role: "assistant", content: "2 + 2 = 4." },
+  ],
+  meta: { date: "2025-06-28" },
+};
+
+describe("datagen render", () => {
+  it("--json prints one line per valid record with the renderer's ids and mask; bad lines to stderr, exit 1", async () => {
+    const { code, stdout, stderr } = await datagen("render", RECORDS, "--json", "--mask", "last-turn");
+    expect(code).toBe(1);
+    const lines = stdout.trimEnd().split("\n").map((line) => JSON.parse(line) as { id: string; tokens: number[]; mask: number[] });
+    expect(lines.length).toBe(10);
+    expect(lines.map((l) => l.id)).not.toContain("ongoing-tool-call");
+    const docs = lines.find((l) => l.id === "docs-2plus2")!;
+    expect(docs.tokens.slice(-14)).toEqual([200006, 173781, 200005, 17196, 200008, 17, 659, 220, 17, 314, 220, 19, 13, 200002]);
+    expect(docs.mask.slice(-14)).toEqual(new Array(14).fill(1));
+    expect(docs.mask.length).toBe(docs.tokens.length);
+    expect(stderr).toMatch(/records\.jsonl:7 ongoing-tool-call missing_final /);
+  });
+
+  it("prints the harmony text of one record with --id; --brackets marks the special tokens", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "render-cli-"));
+    const file = join(dir, "one.jsonl");
+    writeFileSync(file, `${JSON.stringify(docsRecord)}\n`);
+    const plain = await datagen("render", file, "--id", "docs");
+    expect(plain.code).toBe(0);
+    expect(plain.stdout).toContain(`### docs (${file}:1)`);
+    expect(plain.stdout).toContain("<|start|>user<|message|>What is 2 + 2?<|end|><|start|>assistant<|channel|>final<|message|>2 + 2 = 4.<|return|>\n");
+    const marked = await datagen("render", file, "--brackets");
+    expect(marked.stdout).toContain("⟦<|start|>⟧assistant⟦<|channel|>⟧final⟦<|message|>⟧2 + 2 = 4.⟦<|return|>⟧");
+  });
+
+  it("--tokens prints position, id, mask and token text for every token", async () => {
+    const { code, stdout } = await datagen("render", RECORDS, "--id", "injection-user", "--tokens");
+    expect(code).toBe(0);
+    const rows = stdout.split("\n").filter((line) => /^\s*\d+\s+\d+\s+[01]\s+/.test(line));
+    const fixture = readFileSync(RECORDS, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as ConversationRecord);
+    const record = renderRecord(fixture.find((r) => r.id === "injection-user")!);
+    expect(rows.length).toBe(record.tokens.length);
+    rows.forEach((row, pos) => {
+      const [p, id, bit] = row.trim().split(/\s+/);
+      expect([Number(p), Number(id), Number(bit)]).toEqual([pos, record.tokens[pos], record.mask[pos]]);
+    });
+    expect(stdout).toMatch(/\s200006\s+0\s+<\|start\|>\n/); // a special token, by name
+    expect(stdout).toMatch(/\s5236\s+0\s+"start"\n/); // "<|start|>" inside content: quoted ordinary tokens
+    expect(stdout).not.toContain("\x1b["); // no colour when not a terminal
+  });
+
+  it("reports an unknown --id, a missing file and bad flags clearly", async () => {
+    const missingId = await datagen("render", RECORDS, "--id", "nope");
+    expect(missingId.code).toBe(1);
+    expect(missingId.stderr).toMatch(/id_not_found no record with id "nope"/);
+    const missingFile = await datagen("render", "no/such.jsonl");
+    expect(missingFile.code).toBe(2);
+    expect(missingFile.stderr).toContain("no such file: no/such.jsonl");
+    const badMode = await datagen("render", RECORDS, "--mask", "all");
+    expect(badMode.code).toBe(2);
+    expect(badMode.stderr).toContain("Allowed choices are assistant, last-turn, final");
+  });
+
+  it("renders the valid records around malformed lines", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "render-cli-"));
+    const file = join(dir, "mixed.jsonl");
+    writeFileSync(file, `{"id": "broken",\n${JSON.stringify(docsRecord)}\n${JSON.stringify({ ...docsRecord, id: "x", messages: [] })}\n`);
+    const { code, stdout, stderr } = await datagen("render", file, "--json");
+    expect(code).toBe(1);
+    expect(stdout.trimEnd().split("\n").map((l) => JSON.parse(l).id)).toEqual(["docs"]);
+    expect(stderr).toMatch(new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:1 - invalid_json `));
+    expect(stderr).toMatch(/mixed\.jsonl:3 x \w+ /);
+  });
+
+  it("--help shows examples and the mask modes", async () => {
+    const { code, stdout } = await datagen("render", "--help");
+    expect(code).toBe(0);
+    expect(stdout).toContain("Examples:");
+    expect(stdout).toContain("last-turn");
+  });
+});
