@@ -127,8 +127,9 @@ export class BytePairEncoder {
   }
 
   private growScratch(size: number): void {
-    this.scratch = new Uint8Array(size * 2);
-    this.scratchWords = new Int32Array(this.scratch.buffer);
+    const buffer = new ArrayBuffer(Math.ceil(size / 4) * 8);
+    this.scratchWords = new Int32Array(buffer);
+    this.scratch = new Uint8Array(buffer);
   }
 }
 
