@@ -191,9 +191,9 @@ describe("grammar schemas", () => {
     expect(toGrammarSchema({ type: "array", items: { type: "integer" }, minItems: 2, maxItems: 2 }, limits)).toEqual({ type: "array", items: { type: "integer" }, minItems: 2, maxItems: 2 });
   });
 
-  it("offers a call only when tools exist", () => {
-    expect(decisionSchema([])).toMatchObject({ properties: { action: { const: "final" } } });
-    expect((decisionSchema(["a", "b"]) as any).oneOf[0].properties.tool).toEqual({ enum: ["a", "b"] });
+  it("decides between answering and each declared tool", () => {
+    expect(decisionSchema([])).toEqual({ enum: ["answer"] });
+    expect(decisionSchema(["a", "b"])).toEqual({ enum: ["answer", "a", "b"] });
   });
 });
 

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { DataError } from "../core/errors.js";
 import type { JsonSchema, ToolDefinition } from "../core/record.js";
 import { EXECUTORS } from "./executors/index.js";
+import { ANSWER } from "./grammar-schema.js";
 
 export interface CatalogTool {
   name: string;
@@ -70,6 +71,7 @@ export function loadTools(paths: string[]): Map<string, CatalogTool> {
     list.forEach((tool: CatalogTool, i) => {
       const where = { file, id: `[${i}] ${tool?.name ?? "?"}` };
       if (!tool?.name || !tool.description || !tool.parameters || !tool.result) throw new DataError("invalid_catalog", "a tool needs name, description, parameters and result", where);
+      if (tool.name === ANSWER) throw new DataError("reserved_tool_name", `"${ANSWER}" is reserved for the assistant's decision to answer`, where);
       if (tools.has(tool.name)) throw new DataError("duplicate_tool_name", `tool "${tool.name}" is defined twice`, where);
       if (tool.executor && !EXECUTORS[tool.executor]) throw new DataError("unknown_executor", `executor "${tool.executor}" is unknown; known: ${Object.keys(EXECUTORS).join(", ")}`, where);
       tools.set(tool.name, tool);

@@ -162,7 +162,7 @@ export function loadGenerateConfig(pipelineFile: string | undefined, overrides: 
     themes: scenarios.themes ?? null,
     templates: fromFile(get("templates", join(root, "templates"))),
     sampling: { temperature: 0.8, topK: 40, topP: 0.95, minP: 0.05, ...get("sampling", {}) },
-    maxTokens: { user: 32, thinking: 24, decision: 16, arguments: 160, toolResult: 200, final: 48, ...get("maxTokens", {}) },
+    maxTokens: { user: 32, thinking: 24, decision: 12, arguments: 160, toolResult: 200, final: 48, ...get("maxTokens", {}) },
     grammar: { maxStringLength: 16, maxArrayItems: 1, ...get("grammar", {}) },
     quality: { minFinalChars: 1, ...get("quality", {}) },
     retries: get("retries", 2),

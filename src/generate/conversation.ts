@@ -6,7 +6,7 @@ import type { LlamaContextSequence, LlamaGrammar, Token } from "node-llama-cpp";
 import { type ConversationRecord, type Message, personaSystemMessage } from "../core/record.js";
 import { fillTemplate, toolDefinition, type CatalogTool, type Scenario, type Templates } from "./catalog.js";
 import type { GenerateConfig, PersonaChoice } from "./config.js";
-import { decisionSchema, toGrammarSchema } from "./grammar-schema.js";
+import { ANSWER, decisionSchema, toGrammarSchema } from "./grammar-schema.js";
 import type { Llm } from "./llm.js";
 import * as P from "./prompt.js";
 import { Rng, stableHash } from "./seed.js";
@@ -146,7 +146,8 @@ class ConversationRun {
     const grammar = await llm.grammarFor(decisionSchema(this.tools.map((t) => t.name)));
     const ask = fillTemplate(templates.decide, { tool_rounds_left: roundsLeft });
     const prompt = [...afterThinking, ...this.prompts.tokens([...developerNote(ask), ...P.finalHeader])];
-    return this.generateJson("decision", prompt, config.maxTokens.decision, grammar, () => null) as Promise<Decision>;
+    const choice = await this.generateJson<string>("decision", prompt, config.maxTokens.decision, grammar, () => null);
+    return choice === ANSWER ? { action: "final" } : { action: "call", tool: choice };
   }
 
   private async generateArguments(afterThinking: Token[], tool: CatalogTool): Promise<Record<string, unknown>> {
@@ -185,11 +186,13 @@ class ConversationRun {
   }
 
   /** JSON under a grammar; cut off by its budget or rejected by `check` → retried with a new seed. */
-  private async generateJson(what: string, prompt: Token[], maxTokens: number, grammar: LlamaGrammar, check: (value: unknown) => string | null): Promise<Record<string, unknown>> {
-    return this.withRetries<Record<string, unknown>>(what, async (seed) => {
+  private async generateJson<T = Record<string, unknown>>(what: string, prompt: Token[], maxTokens: number, grammar: LlamaGrammar, check: (value: unknown) => string | null): Promise<T> {
+    return this.withRetries<T>(what, async (seed) => {
       const out = await this.deps.llm.generate(this.sequence, { prompt, maxTokens, seed, sampling: this.deps.config.sampling, grammar, tag: this.job.id }, this.deps.signal);
       if (out.finish !== "json") return { error: `${what}_incomplete`, message: `${what.replace("_", " ")} JSON did not close within ${maxTokens} tokens` };
-      const value = JSON.parse(out.text) as Record<string, unknown>;
+      const value = JSON.parse(out.text) as T;
+      // JSON number grammars allow exponents: 1e999 parses to Infinity, which JSON cannot carry.
+      if (hasNonFiniteNumber(value)) return { error: `${what}_not_finite`, message: `${what.replace("_", " ")} JSON holds a number too large for a double` };
       const problem = check(value);
       return problem ? { error: `${what}_invalid`, message: problem } : { value };
     });
@@ -211,3 +214,9 @@ class ConversationRun {
 
 /** A generation-time note to the assistant (not part of the record). */
 const developerNote = (text: string) => P.developerMessage(text, []);
+
+function hasNonFiniteNumber(value: unknown): boolean {
+  if (typeof value === "number") return !Number.isFinite(value);
+  if (value && typeof value === "object") return Object.values(value).some(hasNonFiniteNumber);
+  return false;
+}

@@ -65,14 +65,13 @@ function objectSchema(schema: JsonSchema, limits: GrammarLimits): JsonSchema {
   return { type: "object", properties: bounded, required, additionalProperties: false };
 }
 
-/** The assistant's next-step choice: call one of `toolNames`, or answer. */
+/** The decision value that means "answer now" (no tool may take this name). */
+export const ANSWER = "answer";
+
+/**
+ * The assistant's next-step choice as one JSON string: a tool name, or "answer". A bare string
+ * (not an object) keeps the constrained part short: a random or weak model spends few tokens on it.
+ */
 export function decisionSchema(toolNames: string[]): JsonSchema {
-  const final = { type: "object", properties: { action: { const: "final" } }, required: ["action"], additionalProperties: false };
-  if (toolNames.length === 0) return final;
-  return {
-    oneOf: [
-      { type: "object", properties: { action: { const: "call" }, tool: { enum: toolNames } }, required: ["action", "tool"], additionalProperties: false },
-      final,
-    ],
-  };
+  return { enum: [ANSWER, ...toolNames] };
 }

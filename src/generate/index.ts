@@ -218,7 +218,8 @@ async function produceRecord(deps: ConversationDeps, sequence: Parameters<typeof
     try {
       const record = await generateConversation(deps, sequence, { id, persona, seed });
       const problem = qualityProblem(record, config);
-      const result = problem ? null : validateRecord(record);
+      // Validate exactly what will be written (the JSON round trip), not the in-memory object.
+      const result = problem ? null : validateRecord(JSON.parse(JSON.stringify(record)));
       if (result?.ok) return { ok: true, record: result.record };
       const issue = problem ?? (result && !result.ok ? { code: result.issues[0].code, message: result.issues.map((i) => `${i.path ?? ""} ${i.code}: ${i.message}`).join("; ") } : undefined);
       if (issue) failures.push({ attempt, seed, ...issue });

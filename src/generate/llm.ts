@@ -64,7 +64,7 @@ export interface TraceEntry {
 export interface Generated {
   tokens: Token[];
   text: string;
-  /** "stop": a special token ended it; "json": the grammar's JSON object closed; "length": maxTokens ran out. */
+  /** "stop": a special token ended it; "json": the grammar's JSON value closed; "length": maxTokens ran out. */
   finish: "stop" | "json" | "length";
 }
 
@@ -207,10 +207,10 @@ async function alignSequence(sequence: LlamaContextSequence, prompt: Token[]): P
   return prompt.slice(keep);
 }
 
-/** True once the generated text is a whole JSON object (checked only when it ends with "}"). */
+/** True once the generated text is a whole JSON object or string (checked only when it ends with "}" or a quote). */
 function jsonObjectComplete(model: LlamaModel, tokens: Token[]): boolean {
-  const last = model.detokenize(tokens.slice(-1));
-  if (!last.trimEnd().endsWith("}")) return false;
+  const last = model.detokenize(tokens.slice(-1)).trimEnd();
+  if (!last.endsWith("}") && !last.endsWith('"')) return false;
   try {
     JSON.parse(model.detokenize(tokens));
     return true;
