@@ -46,7 +46,7 @@ export async function* renderFile(file: string, options: RenderFileOptions = {})
     const result = validateRecord(item.value);
     if (!result.ok) {
       for (const issue of result.issues) {
-        const where = issue.path ? ` (at ${issue.path})` : "";
+        const where = issue.path && !issue.message.includes(issue.path) ? ` (at ${issue.path})` : "";
         yield { ok: false, line: item.line, id: result.id, code: issue.code, message: `${issue.message}${where}` };
       }
     } else {

@@ -1,5 +1,5 @@
 // Human views of a rendering: the text with special tokens set apart, and a per-token table
-// (position / id / token text / piece / mask) — the view a user needs to debug masks.
+// (position / id / mask / token text) — the view a user needs to debug masks.
 import { getTokenizer } from "../tokenize/o200k_harmony.js";
 import type { Rendered, RenderPiece } from "./index.js";
 
