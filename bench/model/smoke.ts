@@ -84,10 +84,10 @@ async function main() {
     for (const threads of [1, 2]) {
       const rates: number[] = [];
       for (let i = 0; i < REPEATS; i++) rates.push(await decodeSpeed(model, threads, TOKENS));
-      console.log(`decode, threads ${threads}: ${median(rates).toFixed(0)} tokens/s (median of ${REPEATS} x ${TOKENS} tokens; runs ${rates.map((r) => r.toFixed(0)).join(", ")})`);
+      console.log(`decode, threads ${threads}: ${median(rates).toFixed(1)} tokens/s (median of ${REPEATS} x ${TOKENS} tokens; runs ${rates.map((r) => r.toFixed(0)).join(", ")})`);
     }
     const defaultRate = await decodeSpeed(model, undefined, 16);
-    console.log(`decode, node-llama-cpp default threads (${llama.maxThreads}): ${defaultRate.toFixed(0)} tokens/s (16 tokens)`);
+    console.log(`decode, node-llama-cpp default threads (${llama.maxThreads}): ${defaultRate.toFixed(1)} tokens/s (16 tokens)`);
     await model.dispose();
     await llama.dispose();
   } finally {
