@@ -7,7 +7,7 @@ import { HarmonyChatWrapper, LlamaChatSession, LlamaLogLevel, getLlama, resolveC
 import type { Llama, LlamaContext, LlamaModel, Token } from "node-llama-cpp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readGguf, readTensorData, writeGguf } from "../src/model/gguf.js";
-import { SMOKE_DEFAULTS, ensureSmokeModel, smokeHyperparameters, smokeTensorSpecs } from "../src/model/smoke.js";
+import { SMOKE_DEFAULTS, ensureSmokeModel, makeSmokeModel, smokeHyperparameters, smokeTensorSpecs } from "../src/model/smoke.js";
 import { TOKEN_TYPE, o200kHarmonyGgufVocab } from "../src/model/vocab.js";
 import { N_VOCAB, SPECIAL, getTokenizer, harmonySpecialTokens } from "../src/tokenize/o200k_harmony.js";
 
@@ -50,6 +50,13 @@ describe("ensureSmokeModel", () => {
     expect(file.tensors.length).toBe(smokeTensorSpecs(smokeHyperparameters(options)).length);
     expect(statSync(a).size).toBe(file.fileSize);
     expect(readFileSync(a).subarray(0, 4).toString()).toBe("GGUF");
+    // Deterministic: the same options give the same bytes; another seed gives other weights.
+    const { cacheDir: _, ...modelOptions } = options;
+    const again = await makeSmokeModel(join(scratch, "again.gguf"), modelOptions);
+    expect(readFileSync(again.path).equals(readFileSync(a))).toBe(true);
+    const reseeded = await makeSmokeModel(join(scratch, "reseeded.gguf"), { ...modelOptions, seed: 2 });
+    expect(reseeded.bytes).toBe(again.bytes);
+    expect(readFileSync(reseeded.path).equals(readFileSync(a))).toBe(false);
   });
 });
 
