@@ -9,7 +9,7 @@
 // schema), and exactly the same number of generated tokens. So both sides decode the same tokens
 // under the same constraints; the difference is the pipeline (prompt building, tokenization,
 // simulators, executors, validation, p-queue scheduling, JSONL writes with fsync, progress).
-// Rounds alternate pipeline / baseline to spread machine noise over both.
+// Rounds alternate which side runs first (P B | B P | ...), to spread machine-load drift over both.
 //
 // Usage: npx tsx bench/generate/bench.ts [--personas all] [--count 2] [--concurrency 4]
 //        [--threads 1] [--rounds 2] [--gpu cpu] [--model FILE]
@@ -34,16 +34,16 @@ const rounds = Number(arg("rounds", "2"));
 const gpu = arg("gpu", "cpu");
 const modelArg = arg("model", "");
 
-async function runPipeline(out: string): Promise<{ tokens: number; seconds: number; records: number; trace: TraceEntry[] }> {
+async function runPipeline(out: string): Promise<{ tokens: number; seconds: number; cpuSeconds: number; records: number; trace: TraceEntry[] }> {
   rmSync(out, { recursive: true, force: true });
   const config = loadGenerateConfig(undefined, { personas, count, out, concurrency, threads, gpu, model: modelArg || undefined });
   const trace: TraceEntry[] = [];
   const s = await generateDataset(config, { trace: (e) => trace.push(e) });
-  return { tokens: s.generatedTokens, seconds: s.generateSeconds, records: s.records + s.rejects, trace };
+  return { tokens: s.generatedTokens, seconds: s.generateSeconds, cpuSeconds: s.generateCpuSeconds, records: s.records + s.rejects, trace };
 }
 
 /** The trace replayed with raw node-llama-cpp calls only. */
-async function runBaseline(modelPath: string, trace: TraceEntry[]): Promise<{ tokens: number; seconds: number }> {
+async function runBaseline(modelPath: string, trace: TraceEntry[]): Promise<{ tokens: number; seconds: number; cpuSeconds: number }> {
   const llama = await getLlama({ gpu: gpu === "cpu" ? false : (gpu as "auto"), build: "never", logLevel: LlamaLogLevel.error });
   const model = await llama.loadModel({ modelPath });
   const context = await model.createContext({ sequences: concurrency, contextSize: 4096, threads, swaFullCache: true });
@@ -81,38 +81,59 @@ async function runBaseline(modelPath: string, trace: TraceEntry[]): Promise<{ to
     }
   };
   const started = performance.now();
+  const cpu = process.cpuUsage();
   await Promise.all(sequences.map(worker));
   const seconds = (performance.now() - started) / 1000;
+  const used = process.cpuUsage(cpu);
   await context.dispose();
   await model.dispose();
   await llama.dispose();
-  return { tokens, seconds };
+  return { tokens, seconds, cpuSeconds: (used.user + used.system) / 1e6 };
 }
 
 const work = mkdtempSync(join(tmpdir(), "datagen-bench-"));
 const modelPath = modelArg || (await ensureSmokeModel());
-const results: { round: number; pipeline_tps: number; baseline_tps: number; tokens: number; records: number; calls: number; pipeline_s: number; baseline_s: number }[] = [];
-for (let round = 1; round <= rounds; round++) {
+type Side = { tokens: number; seconds: number; cpuSeconds: number };
+const sides: { pipeline: Side[]; baseline: Side[] } = { pipeline: [], baseline: [] };
+let trace: TraceEntry[] = [];
+const pipelineRun = async (round: number) => {
   const p = await runPipeline(join(work, `round${round}`));
-  const b = await runBaseline(modelPath, p.trace);
-  if (b.tokens !== p.tokens) console.error(`warning: baseline generated ${b.tokens} tokens, pipeline ${p.tokens}`);
-  results.push({ round, pipeline_tps: p.tokens / p.seconds, baseline_tps: b.tokens / b.seconds, tokens: p.tokens, records: p.records, calls: p.trace.length, pipeline_s: p.seconds, baseline_s: b.seconds });
-  console.log(`round ${round}: ${p.records} records, ${p.trace.length} model calls, ${p.tokens} generated tokens | pipeline ${(p.tokens / p.seconds).toFixed(1)} tok/s (${p.seconds.toFixed(1)} s) | raw node-llama-cpp ${(b.tokens / b.seconds).toFixed(1)} tok/s (${b.seconds.toFixed(1)} s) | overhead ${((b.tokens / b.seconds / (p.tokens / p.seconds) - 1) * 100).toFixed(1)} %`);
+  sides.pipeline.push({ tokens: p.tokens, seconds: p.seconds, cpuSeconds: p.cpuSeconds });
+  trace = p.trace;
+  console.log(`round ${round} pipeline: ${p.records} records, ${p.trace.length} model calls, ${p.tokens} generated tokens, ${(p.tokens / p.seconds).toFixed(1)} tok/s (${p.seconds.toFixed(1)} s, ${p.cpuSeconds.toFixed(1)} CPU s)`);
+};
+const baselineRun = async (round: number) => {
+  const b = await runBaseline(modelPath, trace);
+  sides.baseline.push(b);
+  console.log(`round ${round} raw node-llama-cpp: ${trace.length} model calls replayed, ${b.tokens} generated tokens, ${(b.tokens / b.seconds).toFixed(1)} tok/s (${b.seconds.toFixed(1)} s, ${b.cpuSeconds.toFixed(1)} CPU s)`);
+};
+// Order P B | B P | P B | ...: neither side always runs first on a machine whose load drifts.
+for (let round = 1; round <= rounds; round++) {
+  if (round % 2 === 1) {
+    await pipelineRun(round);
+    await baselineRun(round);
+  } else {
+    await baselineRun(round);
+    await pipelineRun(round);
+  }
 }
-const total = (key: "pipeline_s" | "baseline_s") => results.reduce((a, r) => a + r[key], 0);
-const tokensAll = results.reduce((a, r) => a + r.tokens, 0);
-const pipelineTps = tokensAll / total("pipeline_s");
-const baselineTps = tokensAll / total("baseline_s");
+const sum = (list: Side[], key: keyof Side) => list.reduce((a, r) => a + r[key], 0);
+const pipelineTps = sum(sides.pipeline, "tokens") / sum(sides.pipeline, "seconds");
+const baselineTps = sum(sides.baseline, "tokens") / sum(sides.baseline, "seconds");
 const summary = {
   machine: process.env.BENCH_MACHINE ?? "2-core node dev machine",
   date: new Date().toISOString(),
   settings: { personas, count, concurrency, threads, gpu, model: modelPath, rounds },
-  rounds: results,
+  sides,
   pipeline_tokens_per_s: pipelineTps,
   baseline_tokens_per_s: baselineTps,
   overhead_percent: (baselineTps / pipelineTps - 1) * 100,
+  // CPU seconds per 1000 generated tokens: less sensitive to other processes than wall time.
+  pipeline_cpu_s_per_1k_tokens: (sum(sides.pipeline, "cpuSeconds") / sum(sides.pipeline, "tokens")) * 1000,
+  baseline_cpu_s_per_1k_tokens: (sum(sides.baseline, "cpuSeconds") / sum(sides.baseline, "tokens")) * 1000,
 };
 console.log(`all rounds: pipeline ${pipelineTps.toFixed(1)} tok/s, raw node-llama-cpp ${baselineTps.toFixed(1)} tok/s, pipeline overhead ${summary.overhead_percent.toFixed(1)} % (target <= 5 %)`);
+console.log(`CPU per 1000 generated tokens: pipeline ${summary.pipeline_cpu_s_per_1k_tokens.toFixed(2)} s, raw ${summary.baseline_cpu_s_per_1k_tokens.toFixed(2)} s (${((summary.pipeline_cpu_s_per_1k_tokens / summary.baseline_cpu_s_per_1k_tokens - 1) * 100).toFixed(1)} % more)`);
 mkdirSync("bench/out", { recursive: true });
 writeFileSync(join("bench/out", `generate-c${concurrency}-t${threads}.json`), JSON.stringify(summary, null, 2) + "\n");
 rmSync(work, { recursive: true, force: true });

@@ -46,6 +46,8 @@ export interface GenerateSummary {
   promptTokens: number;
   loadSeconds: number;
   generateSeconds: number;
+  /** Process CPU time (all threads) while generating: comparable across runs on a busy machine. */
+  generateCpuSeconds: number;
   tokensPerSecond: number;
   model: { path: string; sha256: string; bytes: number; smoke: boolean };
   threads: number;
@@ -97,17 +99,21 @@ export async function generateDataset(config: GenerateConfig, hooks: GenerateHoo
   if (!existsSync(modelPath)) throw new UsageError(`model file not found: ${modelPath}`);
   if (smoke) log(SMOKE_NOTICE);
   const threads = config.threads ?? (smoke ? 1 : physicalCores());
-  const shaPromise = sha256File(modelPath);
-
-  const modelSha = await shaPromise;
+  const modelBytes = statSync(modelPath).size;
+  // Hashing a large model takes as long as loading it: do both at once.
+  const [modelSha, llm] = await Promise.all([sha256File(modelPath), Llm.load({ modelPath, gpu: config.gpu, threads, sequences: config.concurrency, contextSize: config.contextSize })]);
   const print = fingerprint(config, modelSha);
-  checkResumable(config.out, print);
-  const resume = await prepareOutput(config.out);
+  let resume;
+  try {
+    checkResumable(config.out, print);
+    resume = await prepareOutput(config.out);
+  } catch (err) {
+    await llm.close();
+    throw err;
+  }
   if (resume.records + resume.rejects > 0 || resume.truncatedBytes > 0) {
     log(`resuming ${config.out}: ${resume.records} records and ${resume.rejects} rejects already there${resume.truncatedBytes ? `, dropped a half-written last line (${resume.truncatedBytes} bytes)` : ""}`);
   }
-
-  const llm = await Llm.load({ modelPath, gpu: config.gpu, threads, sequences: config.concurrency, contextSize: config.contextSize });
   llm.onCall = hooks.trace;
   const loadSeconds = (performance.now() - started) / 1000;
   const deps: ConversationDeps = { llm, config, tools, scenarios, templates, schemas: new ToolSchemas(tools.values()), modelName: basename(modelPath), signal: hooks.signal };
@@ -117,8 +123,10 @@ export async function generateDataset(config: GenerateConfig, hooks: GenerateHoo
   const target = config.count * config.personas.length;
   const counts = { written: 0, rejected: 0, attempts: 0 };
   const genStarted = performance.now();
+  const cpuStarted = process.cpuUsage();
   const summary = (status: GenerateSummary["status"]): GenerateSummary => {
     const generateSeconds = (performance.now() - genStarted) / 1000;
+    const cpu = process.cpuUsage(cpuStarted);
     return {
       status,
       out: config.out,
@@ -133,8 +141,9 @@ export async function generateDataset(config: GenerateConfig, hooks: GenerateHoo
       promptTokens: llm.counters.prompt,
       loadSeconds,
       generateSeconds,
+      generateCpuSeconds: (cpu.user + cpu.system) / 1e6,
       tokensPerSecond: generateSeconds > 0 ? llm.counters.generated / generateSeconds : 0,
-      model: { path: modelPath, sha256: modelSha, bytes: statSync(modelPath).size, smoke },
+      model: { path: modelPath, sha256: modelSha, bytes: modelBytes, smoke },
       threads,
       gpu: llm.gpuType,
     };
@@ -149,7 +158,7 @@ export async function generateDataset(config: GenerateConfig, hooks: GenerateHoo
       settings: { ...config, threads, gpu: config.gpu, gpuUsed: s.gpu },
       counts: { target, records: s.records, rejects: s.rejects, written: s.written, rejected: s.rejected, resumed: s.resumed, attempts: s.attempts },
       tokens: { generated: s.generatedTokens, prompt: s.promptTokens },
-      timings: { load_s: round(s.loadSeconds), generate_s: round(s.generateSeconds), generated_tokens_per_s: round(s.tokensPerSecond) },
+      timings: { load_s: round(s.loadSeconds), generate_s: round(s.generateSeconds), generate_cpu_s: round(s.generateCpuSeconds), generated_tokens_per_s: round(s.tokensPerSecond) },
       written_at: new Date().toISOString(),
     });
   };

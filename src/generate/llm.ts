@@ -105,7 +105,9 @@ export class Llm {
   }
 
   static async load(options: LlmOptions): Promise<Llm> {
-    const llama = await getLlama({ gpu: options.gpu === "cpu" ? false : options.gpu, build: "never", logLevel: LlamaLogLevel.error });
+    const llama = await getLlama({ gpu: options.gpu === "cpu" ? false : options.gpu, build: "never", logLevel: LlamaLogLevel.error }).catch((err: unknown) => {
+      throw new UsageError(`--gpu ${options.gpu}: node-llama-cpp has no usable prebuilt binary for it here (${err instanceof Error ? err.message : String(err)}); try --gpu auto or --gpu cpu`);
+    });
     const model = await llama.loadModel({ modelPath: options.modelPath });
     checkHarmonyVocabulary(model, options.modelPath);
     const context = await model.createContext({
