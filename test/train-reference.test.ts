@@ -60,4 +60,10 @@ describe("trainer CPU reference (float64)", () => {
     expect(c.max_grad_rel_diff as number).toBeLessThan(1e-5);
     expect(c.ok).toBe(true);
   });
+
+  it("the GGUF reader/writer's F16 and BF16 conversions round to nearest even and round-trip every finite F16", () => {
+    const c = checks.find((x) => x.check === "half_conversions")!;
+    expect(c.cases).toBe(7);
+    expect(c.ok).toBe(true);
+  });
 });

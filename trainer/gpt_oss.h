@@ -729,45 +729,48 @@ struct Model {
         // Per (token, slot): d act [N,K,F] and d(pre-activations) dg, du; router logit grads.
         std::vector<T> dg((size_t)N * K * F), du((size_t)N * K * F), dy((size_t)N * K * E);
         std::vector<T> drouter((size_t)N * X, T(0));
-#pragma omp parallel for schedule(static)
-        for (int t = 0; t < N; t++) {
-            const T* dxo = &dx[(size_t)t * E];
-            T dweight[64];
-            T wdot = 0;
-            for (int k = 0; k < K; k++) {
-                const size_t tk = (size_t)t * K + k;
-                const int e = A.sel[tk];
-                dweight[k] = wscale * dot(dxo, &A.y[tk * E], E);
-                wdot += A.weight[tk] * dweight[k];
-                for (int i = 0; i < E; i++) dy[tk * E + i] = wscale * A.weight[tk] * dxo[i];
-                const T* Wd = P(w.down_w) + (size_t)e * E * F;
-                T da[1024];  // d act [F] = dy Wd_e
-                std::fill(da, da + F, T(0));
-                for (int i = 0; i < E; i++) axpy(da, dy[tk * E + i], Wd + (size_t)i * F, F);
-                for (int f = 0; f < F; f++) {
-                    T gg, gu;
-                    swiglu_oai_grad(A.g[tk * F + f], A.u[tk * F + f], alpha, limit, &gg, &gu);
-                    dg[tk * F + f] = da[f] * gg;
-                    du[tk * F + f] = da[f] * gu;
+#pragma omp parallel
+        {
+            std::vector<T> da(F);  // d act [F] of one (token, slot)
+    #pragma omp for schedule(static)
+            for (int t = 0; t < N; t++) {
+                const T* dxo = &dx[(size_t)t * E];
+                T dweight[64];  // n_expert_used <= 64 (checked when the config is read)
+                T wdot = 0;
+                for (int k = 0; k < K; k++) {
+                    const size_t tk = (size_t)t * K + k;
+                    const int e = A.sel[tk];
+                    dweight[k] = wscale * dot(dxo, &A.y[tk * E], E);
+                    wdot += A.weight[tk] * dweight[k];
+                    for (int i = 0; i < E; i++) dy[tk * E + i] = wscale * A.weight[tk] * dxo[i];
+                    const T* Wd = P(w.down_w) + (size_t)e * E * F;
+                    std::fill(da.begin(), da.end(), T(0));  // d act = dy Wd_e
+                    for (int i = 0; i < E; i++) axpy(da.data(), dy[tk * E + i], Wd + (size_t)i * F, F);
+                    for (int f = 0; f < F; f++) {
+                        T gg, gu;
+                        swiglu_oai_grad(A.g[tk * F + f], A.u[tk * F + f], alpha, limit, &gg, &gu);
+                        dg[tk * F + f] = da[f] * gg;
+                        du[tk * F + f] = da[f] * gu;
+                    }
+                }
+                for (int k = 0; k < K; k++) {  // softmax over the selected logits
+                    const size_t tk = (size_t)t * K + k;
+                    drouter[(size_t)t * X + A.sel[tk]] = A.weight[tk] * (dweight[k] - wdot);
+                }
+                // dh2 from the expert inputs
+                T* dh = &dh2[(size_t)t * E];
+                for (int k = 0; k < K; k++) {
+                    const size_t tk = (size_t)t * K + k;
+                    const int e = A.sel[tk];
+                    const T* Wg = P(w.gate_w) + (size_t)e * F * E;
+                    const T* Wu = P(w.up_w) + (size_t)e * F * E;
+                    for (int f = 0; f < F; f++) {
+                        axpy(dh, dg[tk * F + f], Wg + (size_t)f * E, E);
+                        axpy(dh, du[tk * F + f], Wu + (size_t)f * E, E);
+                    }
                 }
             }
-            for (int k = 0; k < K; k++) {  // softmax over the selected logits
-                const size_t tk = (size_t)t * K + k;
-                drouter[(size_t)t * X + A.sel[tk]] = A.weight[tk] * (dweight[k] - wdot);
-            }
-            // dh2 from the expert inputs
-            T* dh = &dh2[(size_t)t * E];
-            for (int k = 0; k < K; k++) {
-                const size_t tk = (size_t)t * K + k;
-                const int e = A.sel[tk];
-                const T* Wg = P(w.gate_w) + (size_t)e * F * E;
-                const T* Wu = P(w.up_w) + (size_t)e * F * E;
-                for (int f = 0; f < F; f++) {
-                    axpy(dh, dg[tk * F + f], Wg + (size_t)f * E, E);
-                    axpy(dh, du[tk * F + f], Wu + (size_t)f * E, E);
-                }
-            }
-        }
+        }  // omp parallel
         // Expert weight gradients: tokens grouped per expert; threads own rows of one expert.
         std::vector<std::vector<size_t>> routed(X);
         for (int t = 0; t < N; t++)

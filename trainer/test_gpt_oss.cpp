@@ -8,6 +8,7 @@
 #include <random>
 #include <string>
 
+#include "gguf.h"
 #include "gpt_oss.h"
 
 using namespace gptoss;
@@ -212,6 +213,30 @@ static bool fast_head_matches_reference() {
     return ok;
 }
 
+// Half-precision conversions of the GGUF reader/writer against known bit patterns, and round trips.
+static bool half_conversions() {
+    struct Case { float f; uint16_t f16, bf16; };
+    const Case cases[] = {
+        {1.0f, 0x3c00, 0x3f80}, {-2.0f, 0xc000, 0xc000}, {0.5f, 0x3800, 0x3f00}, {65504.0f, 0x7bff, 0x4780},
+        {5.9604645e-08f, 0x0001, 0x3380},  // smallest f16 subnormal
+        {0.0f, 0x0000, 0x0000}, {3.140625f, 0x4248, 0x4049},
+    };
+    int checked = 0;
+    bool ok = true;
+    for (const Case& c : cases) {
+        ok &= gguf::f32_to_f16(c.f) == c.f16 && gguf::f16_to_f32(c.f16) == c.f;
+        ok &= gguf::f32_to_bf16(c.f) == c.bf16;
+        checked++;
+    }
+    ok &= gguf::f32_to_f16(1.0f + 1.0f / 2048) == 0x3c00;               // ties to even: rounds down
+    ok &= gguf::f32_to_f16(1.0f + 3.0f / 2048) == 0x3c02;               // ties to even: rounds up
+    ok &= gguf::f32_to_f16(1e6f) == 0x7c00;                             // overflow to infinity
+    ok &= gguf::bf16_to_f32(gguf::f32_to_bf16(1.00390625f)) == 1.0f;    // tie to even in bf16
+    for (uint32_t h = 0; h < 0x7c00; h++) ok &= gguf::f32_to_f16(gguf::f16_to_f32((uint16_t)h)) == h;  // all finite f16
+    std::printf("{\"check\":\"half_conversions\",\"cases\":%d,\"ok\":%s}\n", checked, ok ? "true" : "false");
+    return ok;
+}
+
 int main() {
 #ifdef _OPENMP
     omp_set_num_threads(1);
@@ -222,5 +247,6 @@ int main() {
     ok &= packed_equals_documents();
     ok &= mask_zero_has_no_effect();
     ok &= fast_head_matches_reference();
+    ok &= half_conversions();
     return ok ? 0 : 1;
 }
