@@ -1,5 +1,6 @@
 // The byte-pair ranks as one flat byte pool plus an open-addressing hash table keyed by
 // the bytes, so a lookup allocates nothing: hash a byte range of a scratch buffer, probe.
+// Construction checks that no two ranks share bytes.
 
 export const FNV_OFFSET = 0x811c9dc5;
 export const FNV_PRIME = 0x01000193;
@@ -11,18 +12,34 @@ export function hashBytes(bytes: Uint8Array, start: number, end: number): number
   return h >>> 0;
 }
 
+/** Bytes [start, start + 4) of bytes[start, end) as a little-endian word, zero-padded. */
+export function packWord(bytes: Uint8Array, start: number, end: number): number {
+  const n = end - start;
+  if (n >= 4) return bytes[start] | (bytes[start + 1] << 8) | (bytes[start + 2] << 16) | (bytes[start + 3] << 24);
+  let word = 0;
+  for (let i = 0; i < n; i++) word |= bytes[start + i] << (8 * i);
+  return word;
+}
+
+/**
+ * Per slot four int32s: the FNV hash, ((length << 18) | rank) + 1 (0 = empty), and the first
+ * 8 bytes of the token, zero-padded. A probe reads one cache line; only tokens longer than
+ * 8 bytes (a quarter of them) touch the byte pool to compare the rest.
+ */
+const SLOT_INTS = 4;
+
 export class RankTable {
   /** Bytes of token r are pool[offsets[r], offsets[r + 1]). */
   readonly pool: Uint8Array;
   readonly offsets: Uint32Array;
-  private readonly slots: Int32Array; // rank + 1, 0 = empty
+  private readonly slots: Int32Array;
   private readonly mask: number;
 
   constructor(pool: Uint8Array, offsets: Uint32Array) {
     this.pool = pool;
     this.offsets = offsets;
     const size = tableSizeFor(offsets.length - 1);
-    this.slots = new Int32Array(size);
+    this.slots = new Int32Array(size * SLOT_INTS);
     this.mask = size - 1;
     for (let rank = 0; rank < offsets.length - 1; rank++) this.insert(rank);
   }
@@ -34,14 +51,16 @@ export class RankTable {
   private insert(rank: number): void {
     const start = this.offsets[rank];
     const end = this.offsets[rank + 1];
-    let slot = hashBytes(this.pool, start, end) & this.mask;
-    while (this.slots[slot] !== 0) {
-      if (this.equals(this.slots[slot] - 1, this.pool, start, end)) {
-        throw new Error(`o200k ranks: duplicate token bytes at rank ${rank}`);
-      }
-      slot = (slot + 1) & this.mask;
-    }
-    this.slots[slot] = rank + 1;
+    if (end - start > 255 || end === start) throw new Error(`o200k ranks: token ${rank} has ${end - start} bytes`);
+    const hash = hashBytes(this.pool, start, end);
+    if (this.lookupHashed(hash, this.pool, start, end) >= 0) throw new Error(`o200k ranks: duplicate token bytes at rank ${rank}`);
+    let slot = hash & this.mask;
+    while (this.slots[slot * SLOT_INTS + 1] !== 0) slot = (slot + 1) & this.mask;
+    const at = slot * SLOT_INTS;
+    this.slots[at] = hash | 0;
+    this.slots[at + 1] = (((end - start) << 18) | rank) + 1;
+    this.slots[at + 2] = packWord(this.pool, start, Math.min(end, start + 4));
+    this.slots[at + 3] = end - start > 4 ? packWord(this.pool, start + 4, Math.min(end, start + 8)) : 0;
   }
 
   /** Rank of bytes[start, end), or -1 when those bytes are not a token. */
@@ -50,20 +69,29 @@ export class RankTable {
   }
 
   lookupHashed(hash: number, bytes: Uint8Array, start: number, end: number): number {
+    const length = end - start;
+    const w0 = packWord(bytes, start, length > 4 ? start + 4 : end);
+    const w1 = length > 4 ? packWord(bytes, start + 4, length > 8 ? start + 8 : end) : 0;
+    const slots = this.slots;
+    const tag = hash | 0;
     let slot = hash & this.mask;
     for (;;) {
-      const entry = this.slots[slot];
-      if (entry === 0) return -1;
-      if (this.equals(entry - 1, bytes, start, end)) return entry - 1;
+      const at = slot * SLOT_INTS;
+      const info = slots[at + 1];
+      if (info === 0) return -1;
+      if (slots[at] === tag && (info - 1) >>> 18 === length && slots[at + 2] === w0 && slots[at + 3] === w1) {
+        const rank = (info - 1) & 0x3ffff;
+        if (length <= 8 || this.tailEquals(rank, bytes, start, end)) return rank;
+      }
       slot = (slot + 1) & this.mask;
     }
   }
 
-  private equals(rank: number, bytes: Uint8Array, start: number, end: number): boolean {
+  /** Bytes after the first 8 of token `rank` equal bytes[start + 8, end) (lengths already equal). */
+  private tailEquals(rank: number, bytes: Uint8Array, start: number, end: number): boolean {
     const from = this.offsets[rank];
-    if (this.offsets[rank + 1] - from !== end - start) return false;
     const pool = this.pool;
-    for (let i = 0; i < end - start; i++) if (pool[from + i] !== bytes[start + i]) return false;
+    for (let i = 8; i < end - start; i++) if (pool[from + i] !== bytes[start + i]) return false;
     return true;
   }
 
