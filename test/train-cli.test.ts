@@ -2,12 +2,12 @@
 // held-out assistant loss, SIGINT → checkpoint, --resume without duplicate steps, the recipe's lr
 // schedule, and a checkpoint that node-llama-cpp loads and generates from.
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { getLlama } from "node-llama-cpp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildTrainer } from "../src/train/index.js";
+import { buildTrainer, train, type StepProgress } from "../src/train/index.js";
 import { personaDocs, writePackedDataset } from "./train-helpers.js";
 
 const SEQ_LEN = 256;
@@ -115,6 +115,36 @@ describe("datagen train (smoke model)", () => {
     expect(after.tokens_trained).toBe(before.tokens_trained);
     console.log(`held-out assistant loss: ${before.loss.toFixed(4)} -> ${after.loss.toFixed(4)}`);
     expect(after.loss).toBeLessThan(before.loss - 0.5);
+  });
+
+  it("on resume, drops logged steps the optimizer state never saw (a run killed before checkpointing)", async () => {
+    const metricsPath = join(out, "metrics.jsonl");
+    const logged = readFileSync(metricsPath, "utf8").trim().split("\n");
+    expect(logged).toHaveLength(STEPS);
+    // what a run killed by kill -9 after logging steps 7 and 8 (and before its checkpoint) leaves
+    appendFileSync(metricsPath, logged[5]!.replace('"step":6', '"step":7') + "\n" + '{"step":8,"loss":1,"lr"');
+    const r = await datagen(["train", "--data", trainData, "--out", out, "--steps", "8", "--lr", String(LR), "--warmup", "2", "--threads", "2", "--resume"]);
+    expect(r.code, r.stderr).toBe(0);
+    const steps = readFileSync(metricsPath, "utf8").trim().split("\n").map((l) => JSON.parse(l).step);
+    expect(steps).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+  });
+
+  it("gradient accumulation over two samples equals one sample holding both documents", async () => {
+    const [a, b] = personaDocs(2, 3000);
+    const separate = join(dir, "accum-separate");
+    const packed = join(dir, "accum-packed");
+    writePackedDataset(separate, [a!, b!], Math.max(a!.tokens.length, b!.tokens.length)); // one document per sample
+    writePackedDataset(packed, [a!, b!], SEQ_LEN);
+    const firstStep = async (data: string, gradAccum: number) => {
+      const steps: StepProgress[] = [];
+      await train({ data, out: join(dir, `run-${gradAccum}`), steps: 1, threads: 2, hyper: { gradAccum, lr: LR }, onStep: (s) => steps.push(s) });
+      return steps[0]!;
+    };
+    const accumulated = await firstStep(separate, 2);
+    const single = await firstStep(packed, 1);
+    expect(accumulated.tokens_trained).toBe(single.tokens_trained);
+    expect(accumulated.loss).toBeCloseTo(single.loss, 4);
+    expect(accumulated.grad_norm).toBeCloseTo(single.grad_norm, 4);
   });
 
   it("writes a checkpoint that node-llama-cpp loads and generates from", async () => {

@@ -1,7 +1,7 @@
 // `datagen train`: check a packed dataset against the model, run the bundled native trainer
 // (trainer/train_gpt_oss.cpp) on it, stream its progress and append it to OUT/metrics.jsonl.
 import { spawn } from "node:child_process";
-import { appendFileSync, existsSync, mkdirSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { DataError, DatagenError, UsageError } from "../core/errors.js";
@@ -165,6 +165,25 @@ function hyperArgs(h: Hyperparameters): string[] {
   ];
 }
 
+/**
+ * On resume, steps after the optimizer state's step were lost with the run that logged them (killed
+ * before its next checkpoint) and will run again: drop their lines so metrics.jsonl has no duplicates.
+ */
+function dropMetricsAfter(metrics: string, step: number): void {
+  if (!existsSync(metrics)) return;
+  const lines = readFileSync(metrics, "utf8").split("\n").filter((l) => l.trim() !== "");
+  const kept = lines.filter((l) => {
+    try {
+      return (JSON.parse(l) as { step?: number }).step! <= step;
+    } catch {
+      return false; // a line torn by kill -9
+    }
+  });
+  if (kept.length === lines.length) return;
+  writeFileSync(metrics + ".tmp", kept.map((l) => l + "\n").join(""));
+  renameSync(metrics + ".tmp", metrics);
+}
+
 export async function train(options: TrainOptions): Promise<TrainSummary> {
   const model = await resolveModel(options.model);
   const manifest = readManifest(options.data);
@@ -200,7 +219,10 @@ export async function train(options: TrainOptions): Promise<TrainSummary> {
       } else if (line.event === "stopped") {
         stopped = true;
         steps = Number(line.step);
-      } else if (line.event === "done" || line.event === "resumed") {
+      } else if (line.event === "resumed") {
+        steps = Number(line.step);
+        dropMetricsAfter(metrics, steps);
+      } else if (line.event === "done") {
         steps = Number(line.step);
       }
     },
