@@ -17,8 +17,9 @@ describe("datagen pack / dataset verify (CLI)", () => {
     const input = join(dir, "big.jsonl");
     writeFileSync(input, Array.from({ length: 1500 }, (_, i) => JSON.stringify(conversation(i, 9))).join("\n") + "\n");
     const out = join(dir, "killed");
-    const args = ["pack", input, "--out", out, "--seq-len", "16384", "--pack-window", "100", "--shard-samples", "8", "--workers", "2"];
-    const child = spawn(process.execPath, [...cli("datagen"), ...args], { stdio: "ignore" });
+    const args = ["pack", input, "--out", out, "--seq-len", "16384", "--pack-window", "100", "--shard-samples", "8"];
+    // one worker: slow enough that the kill lands mid-run on any machine
+    const child = spawn(process.execPath, [...cli("datagen"), ...args, "--workers", "1"], { stdio: "ignore" });
     const sawShard = await new Promise<boolean>((resolve) => {
       const timer = setInterval(() => {
         const partial = existsSync(out) ? readdirSync(out).filter((n) => n.startsWith("shard-") && n.endsWith(".partial")) : [];
@@ -35,7 +36,7 @@ describe("datagen pack / dataset verify (CLI)", () => {
     expect(existsSync(join(out, "manifest.json"))).toBe(false);
     expect(readdirSync(out).some((n) => n.endsWith(".partial"))).toBe(true);
 
-    const rerun = run("datagen", [...args, "--json"]);
+    const rerun = run("datagen", [...args, "--workers", "2", "--json"]);
     expect(rerun.status, rerun.stderr).toBe(0);
     const summary = JSON.parse(rerun.stdout);
     expect(summary.documents + summary.overlong.count).toBe(1500);
