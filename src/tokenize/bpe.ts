@@ -15,11 +15,6 @@ export interface BpeOptions {
 const NO_RANK = 0x7fffffff;
 /** Pieces longer than this (bytes) merge with a heap: O(n log n) instead of O(n²). */
 const LINEAR_MERGE_MAX_BYTES = 128;
-/**
- * Direct-mapped table of recent short single-token pieces (≤ 8 bytes, stored inline: one
- * cache line per probe instead of three scattered reads in the 4 MB rank table). 256 KB.
- */
-const HOT_SLOTS = 1 << 14;
 /** Longer pieces are not cached: rarely repeated, and they would crowd out the rest. */
 const CACHE_MAX_PIECE_BYTES = 96;
 
@@ -65,52 +60,27 @@ export class BytePairEncoder {
   private readonly cache: PieceCache | undefined;
   private readonly merger: Merger;
 
-  private scratchWords = new Int32Array(this.scratch.buffer);
-  private readonly hot: Int32Array | undefined;
-
   constructor(
     private readonly ranks: RankTable,
     options: BpeOptions = {},
   ) {
     const entries = options.cacheEntries ?? 65_536;
     this.cache = entries > 0 ? new PieceCache(entries) : undefined;
-    this.hot = entries > 0 ? new Int32Array(HOT_SLOTS * 4) : undefined;
     this.merger = new Merger(ranks);
   }
 
   /** Append the ordinary-token ids of `text` to `out`. */
   encode(text: string, out: IdBuffer): void {
     const n = text.length;
-    const hot = this.hot;
     let pos = 0;
     while (pos < n) {
       const end = nextPieceEnd(text, pos);
-      if (3 * (end - pos) + 8 > this.scratch.length) this.growScratch(3 * (end - pos) + 8);
+      if (3 * (end - pos) > this.scratch.length) this.scratch = new Uint8Array(6 * (end - pos));
       const bytes = this.scratch;
       const length = encodeUtf8Hashed(text, pos, end, bytes);
       const hash = pieceHash;
       pos = end;
-      let rank: number;
-      if (hot !== undefined && length <= 8) {
-        // Short piece: try the hot table first (key = its 8 zero-padded bytes and length).
-        setWordPadding(bytes, length);
-        const words = this.scratchWords;
-        const at = (hash & (HOT_SLOTS - 1)) << 2;
-        const w0 = words[0];
-        const w1 = words[1];
-        if (hot[at] === w0 && hot[at + 1] === w1 && (hot[at + 2] & 0xf) === length) {
-          out.push(hot[at + 2] >>> 4);
-          continue;
-        }
-        rank = this.ranks.lookupHashed(hash, bytes, 0, length);
-        if (rank >= 0) {
-          hot[at] = w0;
-          hot[at + 1] = w1;
-          hot[at + 2] = (rank << 4) | length;
-        }
-      } else {
-        rank = this.ranks.lookupHashed(hash, bytes, 0, length);
-      }
+      const rank = this.ranks.lookupHashed(hash, bytes, 0, length);
       if (rank >= 0) {
         out.push(rank);
         continue;
@@ -125,17 +95,6 @@ export class BytePairEncoder {
       }
     }
   }
-
-  private growScratch(size: number): void {
-    const buffer = new ArrayBuffer(Math.ceil(size / 4) * 8);
-    this.scratchWords = new Int32Array(buffer);
-    this.scratch = new Uint8Array(buffer);
-  }
-}
-
-/** Zero bytes [length, 8) so a short piece compares as two 32-bit words. */
-function setWordPadding(bytes: Uint8Array, length: number): void {
-  for (let i = length; i < 8; i++) bytes[i] = 0;
 }
 
 let pieceHash = 0;
@@ -440,12 +399,10 @@ export class PieceCache {
     this.hashes[entry] = hash;
     this.keyStart[entry] = this.keyUsed;
     this.keyLength[entry] = length;
-    this.keyPool.set(bytes.subarray(0, length), this.keyUsed);
-    this.keyUsed += length;
+    for (let i = 0; i < length; i++) this.keyPool[this.keyUsed++] = bytes[i];
     this.idStart[entry] = this.idUsed;
     this.idCount[entry] = count;
-    this.idPool.set(out.ids.subarray(from, out.count), this.idUsed);
-    this.idUsed += count;
+    for (let i = from; i < out.count; i++) this.idPool[this.idUsed++] = out.ids[i];
     let slot = hash & this.mask;
     while (this.slots[slot] !== 0) slot = (slot + 1) & this.mask;
     this.slots[slot] = entry + 1;

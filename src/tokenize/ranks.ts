@@ -99,8 +99,9 @@ export class RankTable {
   copyBytes(rank: number, out: Uint8Array, at: number): number {
     const from = this.offsets[rank];
     const to = this.offsets[rank + 1];
-    out.set(this.pool.subarray(from, to), at);
-    return at + (to - from);
+    const pool = this.pool;
+    for (let i = from; i < to; i++) out[at++] = pool[i];
+    return at;
   }
 
   tokenLength(rank: number): number {
