@@ -108,6 +108,24 @@ describe("verifyDataset", () => {
     expect(r.problems.find((p) => p.code === "token_out_of_range")).toMatchObject({ file: tokFile, offset: 8 });
   });
 
+  it("finds bounds that are not increasing and a bounds_index that does not fit the bounds file", async () => {
+    const out = copy("bounds");
+    const m = readManifest(out);
+    const boundsFile = m.shards[0].files.bounds.path;
+    const bounds = readFileSync(join(out, boundsFile));
+    bounds.writeUInt32LE(SEQ + 5, 4); // sample 0's second bound beyond seq_len
+    writeFileSync(join(out, boundsFile), bounds);
+    resign(out, boundsFile);
+    const indexFile = m.shards[1].files.bounds_index.path;
+    const index = readFileSync(join(out, indexFile));
+    index.writeBigUInt64LE(10_000n, 8);
+    writeFileSync(join(out, indexFile), index);
+    resign(out, indexFile);
+    const r = await verifyDataset(out);
+    expect(r.problems.find((p) => p.code === "bad_bounds")).toMatchObject({ file: boundsFile, offset: 4 });
+    expect(r.problems.find((p) => p.code === "bad_bounds_index")).toMatchObject({ file: indexFile, offset: 8 });
+  });
+
   it("with --source, catches a token that no longer matches its source record", async () => {
     const out = copy("source");
     const m = readManifest(out);
