@@ -1,11 +1,12 @@
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { conversation } from "../bench/corpus/generate.js";
 
 const dir = mkdtempSync(join(tmpdir(), "pack-cli-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const cli = (name: string): string[] => ["--import", "tsx", join(import.meta.dirname, `../src/cli/${name}.ts`)];
 
 function run(name: string, args: string[]) {

@@ -1,6 +1,6 @@
 // The documented layout (docs/FORMAT.md), read back the way the numpy snippet reads it.
 import { createHash } from "node:crypto";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -68,6 +68,7 @@ describe("packed format layout", () => {
       ["d3000-2", 1, 0, 6, 4],
     ]);
     expect(Object.keys(lines[0])).toEqual(["id", "input", "line", "shard", "sample", "offset", "length", "trained"]);
+    rmSync(dir, { recursive: true, force: true });
   });
 });
 

@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { conversation } from "../bench/corpus/generate.js";
 import { DataError } from "../src/core/errors.js";
 import { packDataset, type Manifest } from "../src/pack/index.js";
@@ -10,6 +10,7 @@ import { ShardReader, readManifest } from "../src/pack/reader.js";
 import { processValue } from "../src/pack/process-record.js";
 
 const dir = mkdtempSync(join(tmpdir(), "pack-test-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const input = join(dir, "input.jsonl");
 const SEQ = 4096;
 

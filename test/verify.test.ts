@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
-import { mkdtempSync, readFileSync, writeFileSync, cpSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync, cpSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { conversation } from "../bench/corpus/generate.js";
 import { packDataset } from "../src/pack/index.js";
 import { LocatorSums } from "../src/pack/locator.js";
@@ -10,6 +10,7 @@ import { readManifest } from "../src/pack/reader.js";
 import { verifyDataset } from "../src/pack/verify.js";
 
 const dir = mkdtempSync(join(tmpdir(), "verify-test-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const input = join(dir, "in.jsonl");
 const SEQ = 4096;
 const good = join(dir, "good");
