@@ -1,16 +1,17 @@
-// `datagen train` end to end on the smoke model: dataset/model checks, a short run that lowers the
-// held-out assistant loss, SIGINT → checkpoint, --resume without duplicate steps, the recipe's lr
+// `datagen train` end to end on the smoke model and the example persona conversations packed by
+// `datagen pack`: dataset/model checks, a short run that lowers the held-out assistant loss, SIGINT → checkpoint, --resume without duplicate steps, the recipe's lr
 // schedule, and a checkpoint that node-llama-cpp loads and generates from.
 import { spawn } from "node:child_process";
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { getLlama } from "node-llama-cpp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { packDataset } from "../src/pack/index.js";
 import { buildTrainer, train, type StepProgress } from "../src/train/index.js";
 import { personaDocs, writePackedDataset } from "./train-helpers.js";
 
-const SEQ_LEN = 256;
+const SEQ_LEN = 1024;
 const LR = 2e-3;
 const STEPS = 6;
 
@@ -58,8 +59,16 @@ describe("datagen train (smoke model)", () => {
     trainData = join(dir, "train");
     heldout = join(dir, "heldout");
     out = join(dir, "run");
-    writePackedDataset(trainData, personaDocs(24), SEQ_LEN);
-    writePackedDataset(heldout, personaDocs(8, 1000), SEQ_LEN);
+    // The example persona conversations, rendered, tokenized and packed by the real `datagen pack`:
+    // nine to train on, three held out.
+    const lines = readFileSync("data/examples/conversations.jsonl", "utf8").trim().split("\n");
+    expect(lines.length).toBe(12);
+    writeFileSync(join(dir, "train.jsonl"), lines.slice(0, 9).join("\n") + "\n");
+    writeFileSync(join(dir, "heldout.jsonl"), lines.slice(9).join("\n") + "\n");
+    const packedTrain = await packDataset([join(dir, "train.jsonl")], { out: trainData, seqLen: SEQ_LEN, workers: 1 });
+    const packedHeldout = await packDataset([join(dir, "heldout.jsonl")], { out: heldout, seqLen: SEQ_LEN, workers: 1 });
+    expect(packedTrain.documents).toBe(9);
+    expect(packedHeldout.documents).toBe(3);
   });
 
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
