@@ -70,6 +70,15 @@ describe("merging", () => {
   const ranks = new RankTable(pool, offsets);
   const merger = new Merger(ranks);
 
+  it("finds every token's bytes at its own rank (so no two ranks share bytes)", () => {
+    let found = 0;
+    for (let rank = 0; rank < ranks.size; rank++) {
+      if (ranks.lookup(pool, offsets[rank], offsets[rank + 1]) === rank) found++;
+    }
+    expect(ranks.size).toBe(199_998);
+    expect(found).toBe(ranks.size);
+  });
+
   it("linear and heap merging give the same ids", () => {
     const rng = seededRandom(5);
     const text = Buffer.from(mixedText(200_000, 5));

@@ -3,7 +3,8 @@
 //   2. the piece was seen recently → the bounded piece cache;
 //   3. otherwise byte-pair merging by rank, lowest rank first, leftmost on ties — the rule
 //      of tiktoken's `_byte_pair_merge` — linear scans for short pieces, a heap for long ones.
-// Pieces are UTF-8 encoded into one scratch buffer; nothing is allocated per piece.
+// Pieces are UTF-8 encoded into one scratch buffer; nothing is allocated per piece (but for
+// the heap path of pieces over 128 bytes).
 import { FNV_OFFSET, FNV_PRIME, type RankTable } from "./ranks.js";
 import { nextPieceEnd } from "./split.js";
 
