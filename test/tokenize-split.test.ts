@@ -70,6 +70,16 @@ describe("merging", () => {
   const ranks = new RankTable(pool, offsets);
   const merger = new Merger(ranks);
 
+  it("parses the rank list like a plain base64 decode of each field", () => {
+    const fields = loadO200kBase().bpe_ranks.trim().split(" ");
+    expect(Number(fields[1])).toBe(0);
+    const plain = fields.slice(2).map((b64) => Buffer.from(b64, "base64"));
+    expect(plain).toHaveLength(offsets.length - 1);
+    for (let rank = 0; rank < plain.length; rank++) {
+      if (!plain[rank].equals(pool.subarray(offsets[rank], offsets[rank + 1]))) throw new Error(`rank ${rank} differs`);
+    }
+  });
+
   it("finds every token's bytes at its own rank (so no two ranks share bytes)", () => {
     let found = 0;
     for (let rank = 0; rank < ranks.size; rank++) {
