@@ -37,13 +37,15 @@ function datagen(args: string[], onStderr?: (text: string, child: ReturnType<typ
   });
 }
 
-/** The recipe schedule (warmup, stable, cosine over the last decay_ratio) the trainer implements. */
+/** torchtitan's warmup-stable-decay (the recipe's scheduler) for 0-indexed step i. */
 function expectedLr(step: number, total: number, warmup: number, decayRatio: number, minFactor: number): number {
-  const decay = Math.round(total * decayRatio);
-  const stableEnd = total - decay;
-  if (step < warmup) return (LR * (step + 1)) / warmup;
-  if (step < stableEnd) return LR;
-  const progress = (step + 1 - stableEnd) / decay;
+  const x = total * decayRatio;
+  let decay = x - Math.floor(x) === 0.5 ? 2 * Math.round(x / 2) : Math.round(x); // Python's round: half to even
+  if (warmup + decay > total) decay = Math.max(0, total - warmup);
+  const decayStart = total - decay;
+  if (step < warmup) return (LR * (step + 1)) / (warmup + 1);
+  if (step < decayStart || decay === 0) return LR;
+  const progress = (step + 1 - decayStart) / (decay + 1);
   return LR * (minFactor + (1 - minFactor) * 0.5 * (1 + Math.cos(Math.PI * progress)));
 }
 
@@ -115,7 +117,7 @@ describe("datagen train (smoke model)", () => {
     const metrics = readFileSync(join(out, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
     expect(metrics.map((m) => m.step)).toEqual([1, 2, 3, 4, 5, 6]);
     metrics.forEach((m, i) => {
-      expect(m.lr).toBeCloseTo(expectedLr(i, STEPS, 2, 0.5, 0.3), 9);
+      expect(Math.abs(m.lr / expectedLr(i, STEPS, 2, 0.5, 0.3) - 1)).toBeLessThan(1e-8);
       expect(m.tokens_trained).toBeGreaterThan(0);
       expect(Number.isFinite(m.grad_norm)).toBe(true);
     });

@@ -66,4 +66,13 @@ describe("trainer CPU reference (float64)", () => {
     expect(c.cases).toBe(7);
     expect(c.ok).toBe(true);
   });
+
+  it("the learning-rate schedule is torchtitan's warmup-stable-decay at the model card's 441 steps", () => {
+    const c = checks.find((x) => x.check === "recipe_schedule")!;
+    expect(c.lr_0 as number).toBeCloseTo(1e-5 / 21, 12);
+    expect(c.lr_220).toBe(1e-5); // round(441 * 0.5) = 220 decay steps, as Python rounds
+    expect(c.lr_221 as number).toBeLessThan(1e-5);
+    expect(c.lr_440 as number).toBeGreaterThan(0.3e-5);
+    expect(c.ok).toBe(true);
+  });
 });

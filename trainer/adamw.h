@@ -24,25 +24,23 @@ struct Hyper {
     double beta1 = 0.9, beta2 = 0.95, eps = 1e-8;
 };
 
-// Warmup-stable-decay as torchtitan's linear_warmup_stable_decay (0-indexed step):
-// linear warmup to lr over `warmup` steps, constant, then cosine over the last
-// round(steps * decay_ratio) steps down to min_lr_factor.
+// Warmup-stable-decay exactly as torchtitan's linear_warmup_stable_decay (components/lr_scheduler.py),
+// the scheduler behind the model card's recipe; `step` is 0-indexed and step i trains with lr_at(i):
+//   decay  = round(steps * decay_ratio) (Python's round: half to even; 441 * 0.5 -> 220), cut to
+//            steps - warmup if warmup + decay > steps
+//   warmup: lr * (step + 1) / (warmup + 1)
+//   stable: lr
+//   decay:  lr * (min + (1 - min) * (1 + cos(pi * progress)) / 2), progress = (step + 1 - start) / (decay + 1)
 inline double lr_at(const Hyper& h, int step, int total_steps) {
-    int decay_steps = (int)std::lround(total_steps * h.decay_ratio);
-    int warmup = std::min(h.warmup, std::max(0, total_steps - decay_steps));
-    if (h.decay_ratio <= 0) decay_steps = 0;
-    const int stable_end = total_steps - decay_steps;
-    double factor;
-    if (step < warmup) {
-        factor = (double)(step + 1) / warmup;
-    } else if (step < stable_end || decay_steps == 0) {
-        factor = 1.0;
-    } else {
-        const double progress = (double)(step + 1 - stable_end) / decay_steps;
-        const double cosine = 0.5 * (1.0 + std::cos(M_PI * std::min(1.0, progress)));
-        factor = h.min_lr_factor + (1.0 - h.min_lr_factor) * cosine;
-    }
-    return h.lr * factor;
+    const int warmup = std::max(0, h.warmup);
+    int decay = (int)std::nearbyint(total_steps * h.decay_ratio);  // default rounding mode: half to even
+    if (warmup + decay > total_steps) decay = std::max(0, total_steps - warmup);
+    const int decay_start = total_steps - decay;  // = warmup + stable
+    if (step < warmup) return h.lr * (double)(step + 1) / (warmup + 1);
+    if (step < decay_start || decay == 0) return h.lr;
+    const double progress = (double)(step + 1 - decay_start) / (decay + 1);
+    const double cosine = 0.5 * (1.0 + std::cos(M_PI * progress));
+    return h.lr * (h.min_lr_factor + (1.0 - h.min_lr_factor) * cosine);
 }
 
 struct AdamW {

@@ -8,6 +8,7 @@
 #include <random>
 #include <string>
 
+#include "adamw.h"
 #include "gguf.h"
 #include "gpt_oss.h"
 
@@ -237,6 +238,20 @@ static bool half_conversions() {
     return ok;
 }
 
+// The recipe's schedule at the model card's 441 steps (warmup 20, decay ratio 0.5, min factor 0.3).
+static bool recipe_schedule() {
+    Hyper h;  // defaults = the recipe
+    auto near = [](double a, double b) { return std::fabs(a - b) <= 1e-12 * std::fabs(b); };
+    bool ok = near(lr_at(h, 0, 441), 1e-5 / 21) && near(lr_at(h, 19, 441), 1e-5 * 20 / 21);
+    ok &= lr_at(h, 20, 441) == 1e-5 && lr_at(h, 220, 441) == 1e-5;  // decay = round(220.5) = 220 starts at 221
+    ok &= lr_at(h, 221, 441) < 1e-5;
+    ok &= near(lr_at(h, 440, 441), 1e-5 * (0.3 + 0.7 * 0.5 * (1 + std::cos(M_PI * 220.0 / 221))));
+    for (int s = 1; s < 441; s++) ok &= s <= 20 ? lr_at(h, s, 441) > lr_at(h, s - 1, 441) : lr_at(h, s, 441) <= lr_at(h, s - 1, 441);
+    std::printf("{\"check\":\"recipe_schedule\",\"lr_0\":%.6g,\"lr_220\":%.6g,\"lr_221\":%.6g,\"lr_440\":%.6g,\"ok\":%s}\n",
+                lr_at(h, 0, 441), lr_at(h, 220, 441), lr_at(h, 221, 441), lr_at(h, 440, 441), ok ? "true" : "false");
+    return ok;
+}
+
 int main() {
 #ifdef _OPENMP
     omp_set_num_threads(1);
@@ -248,5 +263,6 @@ int main() {
     ok &= mask_zero_has_no_effect();
     ok &= fast_head_matches_reference();
     ok &= half_conversions();
+    ok &= recipe_schedule();
     return ok ? 0 : 1;
 }

@@ -195,7 +195,7 @@ static void cmd_train(const Args& a) {
         const double optimizer_s = now_s() - t_opt;
         samples_seen += accum;
         const double dt = now_s() - t0;
-        std::printf("{\"step\":%lld,\"loss\":%.6g,\"lr\":%.6g,\"grad_norm\":%.6g,\"tokens_trained\":%lld,"
+        std::printf("{\"step\":%lld,\"loss\":%.6g,\"lr\":%.9g,\"grad_norm\":%.6g,\"tokens_trained\":%lld,"
                     "\"tokens_per_s\":%.4g,\"seconds\":%.4g,\"phases\":{\"forward\":%.3g,\"head\":%.3g,"
                     "\"backward\":%.3g,\"optimizer\":%.3g}}\n",
                     (long long)opt.step, targets ? loss_sum / targets : 0.0, lr, norm, (long long)targets,
