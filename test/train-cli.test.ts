@@ -85,6 +85,17 @@ describe("datagen train (smoke model)", () => {
     expect(existsSync(join(dir, "never", "checkpoint.gguf"))).toBe(false);
   });
 
+  it("reports a truncated shard with its file and a reason code, exit 1", async () => {
+    const broken = join(dir, "broken");
+    writePackedDataset(broken, personaDocs(3), SEQ_LEN);
+    const mask = join(broken, "shard-00000.mask.u8");
+    writeFileSync(mask, readFileSync(mask).subarray(0, 100));
+    const r = await datagen(["train", "--data", broken, "--eval-only", "--json"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${mask} shard_size_mismatch`);
+    expect(r.stdout).toBe("");
+  });
+
   it("trains, stops on SIGINT with a checkpoint, resumes without duplicate steps, and lowers held-out loss", async () => {
     const evalJson = async (model?: string) => {
       const r = await datagen(["train", "--data", heldout, "--eval-only", "--json", "--threads", "2", ...(model ? ["--model", model] : [])]);

@@ -23,21 +23,24 @@
 
 namespace gptoss {
 
+// Bad input data: a stable reason code, the file it is in, and what to do (the CLI reports the code).
 struct DataError : std::runtime_error {
-    using std::runtime_error::runtime_error;
+    std::string code, file, detail;
+    DataError(const std::string& code_, const std::string& file_, const std::string& message)
+        : std::runtime_error(file_.empty() ? message : file_ + ": " + message), code(code_), file(file_), detail(message) {}
 };
 
 class MappedFile {
 public:
     explicit MappedFile(const std::string& path) : path_(path) {
         int fd = ::open(path.c_str(), O_RDONLY);
-        if (fd < 0) throw DataError(path + ": cannot open (" + std::strerror(errno) + "); is this a `datagen pack` output?");
+        if (fd < 0) throw DataError("missing_shard_file", path, std::string("cannot open (") + std::strerror(errno) + "); is this a `datagen pack` output?");
         struct stat st;
         fstat(fd, &st);
         size_ = (size_t)st.st_size;
         if (size_ > 0) {
             void* m = mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
-            if (m == MAP_FAILED) { ::close(fd); throw DataError(path + ": mmap failed"); }
+            if (m == MAP_FAILED) { ::close(fd); throw DataError("unreadable_file", path, "mmap failed"); }
             data_ = (const uint8_t*)m;
         }
         ::close(fd);
@@ -81,14 +84,14 @@ public:
         std::memcpy(&b1, sh.index->data() + 8 * (i + 1), 8);
         const size_t n_bounds = sh.bounds->size() / 4;
         if (b1 < b0 + 1 || b1 > n_bounds)
-            throw DataError(sh.index->path() + ": sample " + std::to_string(i) + " has bounds [" + std::to_string(b0) + ", " +
+            throw DataError("bad_bounds", sh.index->path(), "sample " + std::to_string(i) + " has bounds [" + std::to_string(b0) + ", " +
                             std::to_string(b1) + ") outside the bounds file; run `dataset verify`");
         out.bounds.resize(b1 - b0);
         std::memcpy(out.bounds.data(), sh.bounds->data() + 4 * b0, 4 * (b1 - b0));
         for (size_t k = 0; k < out.bounds.size(); k++) {
             const bool monotone = k == 0 ? out.bounds[0] == 0 : out.bounds[k] > out.bounds[k - 1];
             if (!monotone || out.bounds[k] > (uint32_t)seq_len_)
-                throw DataError(sh.bounds->path() + ": sample " + std::to_string(i) +
+                throw DataError("bad_bounds", sh.bounds->path(), "sample " + std::to_string(i) +
                                 " has bounds that are not [0, increasing, <= seq_len]; run `dataset verify`");
         }
         return out;
@@ -112,17 +115,17 @@ private:
         sh.index.reset(new MappedFile(prefix + ".bounds_index.u64"));
         const size_t row = (size_t)seq_len_;
         if (sh.tokens->size() % (4 * row) != 0)
-            throw DataError(sh.tokens->path() + ": size " + std::to_string(sh.tokens->size()) + " is not a multiple of 4 x seq_len (" +
+            throw DataError("shard_size_mismatch", sh.tokens->path(), "size " + std::to_string(sh.tokens->size()) + " is not a multiple of 4 x seq_len (" +
                             std::to_string(seq_len_) + "); is --seq-len the manifest's?");
         sh.samples = sh.tokens->size() / (4 * row);
         if (sh.mask->size() != sh.samples * row)
-            throw DataError(sh.mask->path() + ": expected " + std::to_string(sh.samples * row) + " bytes (samples x seq_len)");
+            throw DataError("shard_size_mismatch", sh.mask->path(), "expected " + std::to_string(sh.samples * row) + " bytes (samples x seq_len)");
         if (sh.index->size() != 8 * (sh.samples + 1))
-            throw DataError(sh.index->path() + ": expected " + std::to_string(sh.samples + 1) + " offsets (samples + 1)");
+            throw DataError("shard_size_mismatch", sh.index->path(), "expected " + std::to_string(sh.samples + 1) + " offsets (samples + 1)");
         const uint32_t* tok = (const uint32_t*)sh.tokens->data();
         for (size_t i = 0; i < sh.samples * row; i++)
             if (tok[i] >= (uint32_t)n_vocab)
-                throw DataError(sh.tokens->path() + ": token id " + std::to_string(tok[i]) + " at offset " + std::to_string(4 * i) +
+                throw DataError("token_out_of_vocab", sh.tokens->path(), "token id " + std::to_string(tok[i]) + " at offset " + std::to_string(4 * i) +
                                 " is not below the model's vocabulary size " + std::to_string(n_vocab));
         total_ += sh.samples;
         shards_.push_back(std::move(sh));

@@ -75,6 +75,16 @@ struct Args {
     }
 };
 
+static std::string json_escape(const std::string& s) {
+    std::string out;
+    for (char ch : s) {
+        if (ch == '"' || ch == '\\') { out += '\\'; out += ch; }
+        else if ((unsigned char)ch < 0x20) { char buf[8]; std::snprintf(buf, sizeof buf, "\\u%04x", ch); out += buf; }
+        else out += ch;
+    }
+    return out;
+}
+
 static double now_s() {
     return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
@@ -162,7 +172,7 @@ static void cmd_train(const Args& a) {
     Model<float> m;
     load_model(m, f, !a.has("--rope-untruncated"));
     PackedData data(a.shards, (int)a.num("--seq-len", 0), m.cfg.n_vocab);
-    if (data.samples() == 0) throw DataError("the dataset has no samples");
+    if (data.samples() == 0) throw DataError("empty_dataset", "", "the dataset has no samples");
     AdamW opt;
     opt.init(m.params.size());
     int64_t samples_seen = 0;
@@ -214,12 +224,12 @@ static void cmd_logits(const Args& a) {
     load_model(m, f, !a.has("--rope-untruncated"));
     MappedFile tok(a.str("--tokens"));
     const int n = (int)(tok.size() / 4);
-    if (n == 0) throw DataError(tok.path() + ": no tokens");
+    if (n == 0) throw DataError("empty_input", tok.path(), "no tokens");
     Sample s;
     s.tokens = (const uint32_t*)tok.data();
     s.bounds = {0, (uint32_t)n};
     for (int t = 0; t < n; t++)
-        if (s.tokens[t] >= (uint32_t)m.cfg.n_vocab) throw DataError(tok.path() + ": token id out of the vocabulary");
+        if (s.tokens[t] >= (uint32_t)m.cfg.n_vocab) throw DataError("token_out_of_vocab", tok.path(), "token id out of the vocabulary");
     Acts<float> acts;
     m.forward(acts, s);
     const std::string path = a.str("--out");
@@ -268,6 +278,14 @@ int main(int argc, char** argv) {
         else if (a.command == "info") cmd_info(a);
         else throw UsageError("unknown command " + a.command + " (known: train, eval, logits, convert, info)");
         return 0;
+    } catch (const DataError& e) {
+        // one JSON line, so the CLI can report the reason code and file
+        std::fprintf(stderr, "{\"error\":{\"code\":\"%s\",\"file\":\"%s\",\"message\":\"%s\"}}\n", e.code.c_str(),
+                     json_escape(e.file).c_str(), json_escape(e.detail).c_str());
+        return 1;
+    } catch (const gguf::Error& e) {
+        std::fprintf(stderr, "{\"error\":{\"code\":\"bad_model\",\"file\":\"\",\"message\":\"%s\"}}\n", json_escape(e.what()).c_str());
+        return 1;
     } catch (const UsageError& e) {
         std::fprintf(stderr, "usage error: %s\n", e.what());
         return 2;

@@ -104,10 +104,18 @@ async function runTrainer(args: string[], onLine: (value: Record<string, unknown
     child.on("close", resolve);
   });
   signal?.removeEventListener("abort", stop);
-  if (code !== 0) {
-    const message = stderr.trim().replace(/^(error|usage error): /, "");
-    throw code === 2 ? new UsageError(`trainer: ${message}`) : new DatagenError(`trainer failed (exit ${code}): ${message}`);
+  if (code !== 0) throw trainerError(code, stderr);
+}
+
+/** The binary reports bad data as one JSON line {"error": {code, file, message}}; anything else is plain text. */
+function trainerError(code: number | null, stderr: string): DatagenError {
+  const last = stderr.trim().split("\n").pop() ?? "";
+  if (last.startsWith('{"error"')) {
+    const e = (JSON.parse(last) as { error: { code: string; file: string; message: string } }).error;
+    return new DataError(e.code, e.message, e.file ? { file: e.file } : {});
   }
+  const message = stderr.trim().replace(/^(error|usage error): /, "");
+  return code === 2 ? new UsageError(`trainer: ${message}`) : new DatagenError(`trainer failed (exit ${code}): ${message}`);
 }
 
 export async function readModelInfo(model: string): Promise<ModelInfo> {
