@@ -162,9 +162,33 @@ inline void axpy(T* y, T alpha, const T* x, int n) {
     for (int i = 0; i < n; i++) y[i] += alpha * x[i];
 }
 
+// Tests set this to run every float op through the reference loops, to hold the fast paths
+// (head_fast.h) to them.
+inline bool g_reference_kernels = false;
+
+// The fast paths are float only and need the inner dimension to be a multiple of 64.
+template <typename T>
+inline bool use_fast_kernels(int inner) {
+    return std::is_same<T, float>::value && !g_reference_kernels && inner % 64 == 0;
+}
+
+// Rows go through the fast kernels in chunks, so their per-thread buffers stay [128, I].
+static const int kFastRows = 128;
+
 // out[N,O] = in[N,I] W[O,I]^T + b[O]  (b may be null)
 template <typename T>
 void matmul_forward(T* out, const T* in, const T* W, const T* b, int N, int I, int O) {
+    if constexpr (std::is_same<T, float>::value) {
+        if (use_fast_kernels<T>(I)) {
+            for (int t0 = 0; t0 < N; t0 += kFastRows)
+                fast::head_forward(out + (size_t)t0 * O, in + (size_t)t0 * I, W, std::min(kFastRows, N - t0), O, I);
+            if (b)
+#pragma omp parallel for schedule(static)
+                for (int t = 0; t < N; t++)
+                    for (int o = 0; o < O; o++) out[(size_t)t * O + o] += b[o];
+            return;
+        }
+    }
 #pragma omp parallel for schedule(static)
     for (int t = 0; t < N; t++) {
         const T* x = in + (size_t)t * I;
@@ -177,6 +201,21 @@ void matmul_forward(T* out, const T* in, const T* W, const T* b, int N, int I, i
 // Given dout[N,O]: din[N,I] += dout W; dW[O,I] += dout^T in; db[O] += sum_t dout (db may be null).
 template <typename T>
 void matmul_backward(T* din, T* dW, T* db, const T* dout, const T* in, const T* W, int N, int I, int O) {
+    if constexpr (std::is_same<T, float>::value) {
+        if (use_fast_kernels<T>(I)) {
+            for (int t0 = 0; t0 < N; t0 += kFastRows)
+                fast::head_backward(din + (size_t)t0 * I, dW, dout + (size_t)t0 * O, in + (size_t)t0 * I, W,
+                                    std::min(kFastRows, N - t0), O, I);
+            if (db)
+#pragma omp parallel for schedule(static)
+                for (int o = 0; o < O; o++) {
+                    T sum = 0;
+                    for (int t = 0; t < N; t++) sum += dout[(size_t)t * O + o];
+                    db[o] += sum;
+                }
+            return;
+        }
+    }
 #pragma omp parallel for schedule(static)
     for (int t = 0; t < N; t++) {
         T* dx = din + (size_t)t * I;
@@ -469,9 +508,7 @@ struct Model {
     std::vector<T> params;
     std::vector<T> rope_full, rope_swa;  // cos/sin tables, grown on demand
     double seconds_forward = 0, seconds_head = 0, seconds_backward = 0;  // phase timers (progress lines)
-    bool reference_head = false;  // float: use the reference loops below instead of head_fast.h
-
-    bool fast_head() const { return std::is_same<T, float>::value && !reference_head && cfg.n_embd % 64 == 0; }
+    bool fast_head() const { return use_fast_kernels<T>(cfg.n_embd); }
 
     static double clock_s() {
         return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
