@@ -43,7 +43,7 @@ async function runPipeline(out: string): Promise<{ tokens: number; seconds: numb
 }
 
 /** The trace replayed with raw node-llama-cpp calls only. */
-async function runBaseline(modelPath: string, trace: TraceEntry[]): Promise<{ tokens: number; seconds: number; cpuSeconds: number }> {
+async function runBaseline(modelPath: string, trace: TraceEntry[]): Promise<{ tokens: number; seconds: number; cpuSeconds: number; evaluated: number }> {
   const llama = await getLlama({ gpu: gpu === "cpu" ? false : (gpu as "auto"), build: "never", logLevel: LlamaLogLevel.error });
   const model = await llama.loadModel({ modelPath });
   const context = await model.createContext({ sequences: concurrency, contextSize: 4096, threads, swaFullCache: true });
@@ -58,11 +58,13 @@ async function runBaseline(modelPath: string, trace: TraceEntry[]): Promise<{ to
     return grammars.get(key) as Promise<LlamaGrammar>;
   };
   let tokens = 0;
+  let evaluated = 0;
   let next = 0;
   const replay = async (sequence: LlamaContextSequence, e: TraceEntry) => {
     const prompt = e.prompt as Token[];
     const keep = Math.min(sequence.compareContextTokens(prompt).firstDifferentIndex, prompt.length - 1);
     if (keep < sequence.nextTokenIndex) await sequence.eraseContextTokenRanges([{ start: keep, end: sequence.nextTokenIndex }]);
+    evaluated += prompt.length - keep;
     const grammar = e.grammar ? await grammarFor(e.grammar) : undefined;
     const grammarEvaluationState = grammar ? new LlamaGrammarEvaluationState({ model, grammar }) : undefined;
     // Sample exactly as many tokens as the pipeline did: its count, plus the stop token when one ended it.
@@ -88,24 +90,24 @@ async function runBaseline(modelPath: string, trace: TraceEntry[]): Promise<{ to
   await context.dispose();
   await model.dispose();
   await llama.dispose();
-  return { tokens, seconds, cpuSeconds: (used.user + used.system) / 1e6 };
+  return { tokens, seconds, cpuSeconds: (used.user + used.system) / 1e6, evaluated };
 }
 
 const work = mkdtempSync(join(tmpdir(), "datagen-bench-"));
 const modelPath = modelArg || (await ensureSmokeModel());
-type Side = { tokens: number; seconds: number; cpuSeconds: number };
+type Side = { tokens: number; seconds: number; cpuSeconds: number; evaluated: number };
 const sides: { pipeline: Side[]; baseline: Side[] } = { pipeline: [], baseline: [] };
 let trace: TraceEntry[] = [];
 const pipelineRun = async (round: number) => {
   const p = await runPipeline(join(work, `round${round}`));
-  sides.pipeline.push({ tokens: p.tokens, seconds: p.seconds, cpuSeconds: p.cpuSeconds });
+  sides.pipeline.push({ tokens: p.tokens, seconds: p.seconds, cpuSeconds: p.cpuSeconds, evaluated: p.trace.reduce((a, e) => a + e.evaluated, 0) });
   trace = p.trace;
-  console.log(`round ${round} pipeline: ${p.records} records, ${p.trace.length} model calls, ${p.tokens} generated tokens, ${(p.tokens / p.seconds).toFixed(1)} tok/s (${p.seconds.toFixed(1)} s, ${p.cpuSeconds.toFixed(1)} CPU s)`);
+  console.log(`round ${round} pipeline: ${p.records} records, ${p.trace.length} model calls, ${p.tokens} generated tokens, ${sides.pipeline[sides.pipeline.length - 1].evaluated} prompt tokens evaluated, ${(p.tokens / p.seconds).toFixed(1)} tok/s (${p.seconds.toFixed(1)} s, ${p.cpuSeconds.toFixed(1)} CPU s)`);
 };
 const baselineRun = async (round: number) => {
   const b = await runBaseline(modelPath, trace);
   sides.baseline.push(b);
-  console.log(`round ${round} raw node-llama-cpp: ${trace.length} model calls replayed, ${b.tokens} generated tokens, ${(b.tokens / b.seconds).toFixed(1)} tok/s (${b.seconds.toFixed(1)} s, ${b.cpuSeconds.toFixed(1)} CPU s)`);
+  console.log(`round ${round} raw node-llama-cpp: ${trace.length} model calls replayed, ${b.tokens} generated tokens, ${b.evaluated} prompt tokens evaluated, ${(b.tokens / b.seconds).toFixed(1)} tok/s (${b.seconds.toFixed(1)} s, ${b.cpuSeconds.toFixed(1)} CPU s)`);
 };
 // Order P B | B P | P B | ...: neither side always runs first on a machine whose load drifts.
 for (let round = 1; round <= rounds; round++) {

@@ -57,6 +57,8 @@ export interface TraceEntry {
   sampling: Sampling;
   generated: number;
   finish: Generated["finish"];
+  /** Prompt tokens evaluated (those after the prefix already in the sequence's cache). */
+  evaluated: number;
   /** Wall time of the call (prompt evaluation included). */
   seconds: number;
 }
@@ -188,6 +190,7 @@ export class Llm {
       sampling: request.sampling,
       generated: tokens.length,
       finish,
+      evaluated: fresh.length,
       seconds: (performance.now() - started) / 1000,
     });
     return { tokens, text, finish };
