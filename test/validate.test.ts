@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import type { ConversationRecord } from "../src/core/record.js";
+import { mulberry32 } from "../src/core/prng.js";
 import { PERSONAS } from "../src/core/record.js";
 import { createValidator, REASON_CODES, validateFiles, validateRecord, type FileValidationEvent } from "../src/validate/index.js";
 import { conversationValidator, parametersCacheSize, PARAMETERS_CACHE_SIZE, sameJson } from "../src/validate/schemas.js";
@@ -204,15 +205,8 @@ describe("runs", () => {
 });
 
 describe("properties", () => {
-  // Small deterministic PRNG (mulberry32) so failures reproduce.
-  function rng(seed: number): () => number {
-    return () => {
-      seed = (seed + 0x6d2b79f5) | 0;
-      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-  }
+  // Seeded so failures reproduce.
+  const rng = mulberry32;
   function shuffle<T>(items: T[], random: () => number): T[] {
     const out = items.slice();
     for (let i = out.length - 1; i > 0; i--) {

@@ -6,19 +6,8 @@
 //   npx tsx bench/corpus/generate.ts --out /tmp/big.jsonl --bytes 1000000000
 import { createWriteStream } from "node:fs";
 import { parseArgs } from "node:util";
+import { mulberry32 } from "../../src/core/prng.js";
 import { PERSONAS, type ConversationRecord, type Message, type ToolDefinition } from "../../src/core/record.js";
-
-/** mulberry32: a small, fast, seedable PRNG. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Rand = () => number;
 const pick = <T>(r: Rand, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
@@ -102,7 +91,7 @@ function targetTokens(r: Rand): number {
 }
 
 export function conversation(index: number, seed: number): ConversationRecord {
-  const r = prng((seed * 2654435761) ^ (index * 40503) ^ 0x9e3779b9);
+  const r = mulberry32((seed * 2654435761) ^ (index * 40503) ^ 0x9e3779b9);
   const persona = r() < 0.9 ? pick(r, PERSONAS) : null;
   const tools = TOOLS.filter(() => r() < 0.45);
   const budget = targetTokens(r);

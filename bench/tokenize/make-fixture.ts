@@ -3,7 +3,8 @@
 //   npx tsx bench/tokenize/make-fixture.ts
 import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
-import { mixedText, seededRandom } from "../../test/fixtures/tokenize/mixed-text.js";
+import { mulberry32 } from "../../src/core/prng.js";
+import { mixedText } from "../../test/fixtures/tokenize/mixed-text.js";
 import { pythonTiktokenEnv } from "./python-env.js";
 
 const EDGE_CASES = [
@@ -15,7 +16,7 @@ const EDGE_CASES = [
 ];
 
 function randomCases(): string[] {
-  const rng = seededRandom(11);
+  const rng = mulberry32(11);
   const pool = Array.from("aZ'sStT ɐǅʰ々\u0301\u090309٣Ⅻ½\t\r\n\u0085\u00a0\u3000\uFEFF/!?.,ſ你ก한é😀👍🏽\u200d");
   return Array.from({ length: 40 }, () => Array.from({ length: 1 + Math.floor(rng() * 30) }, () => pool[Math.floor(rng() * pool.length)]).join(""));
 }

@@ -11,6 +11,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { UsageError } from "../core/errors.js";
+import { splitmix32 } from "../core/prng.js";
 import { N_VOCAB, SPECIAL } from "../tokenize/o200k_harmony.js";
 import { GGML_TYPE, type GgufMetadata, type GgufTensorInput, bytesOf, f32ToBf16, f32ToF16, gv, writeGguf } from "./gguf.js";
 import { o200kHarmonyGgufVocab } from "./vocab.js";
@@ -116,13 +117,7 @@ class Prng {
   constructor(seed: number, name: string) {
     let x = seed >>> 0;
     for (let i = 0; i < name.length; i++) x = Math.imul(x ^ name.charCodeAt(i), 0x01000193);
-    const next = () => {
-      x = (x + 0x9e3779b9) | 0;
-      let z = x;
-      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-      return (z ^ (z >>> 16)) >>> 0;
-    };
+    const next = splitmix32(x);
     this.s0 = next();
     this.s1 = next();
     this.s2 = next();

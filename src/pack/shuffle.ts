@@ -2,6 +2,7 @@
 // bounded), then replayed in a seeded random order into the shard writer.
 import { closeSync, openSync, readSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
+import { splitmix32 } from "../core/prng.js";
 import { PARTIAL_SUFFIX, bytesOf } from "./format.js";
 import type { PackedSample, PlacedDocument, SampleSink } from "./shard-writer.js";
 
@@ -61,14 +62,7 @@ export class ShuffleStage implements SampleSink {
 export function seededPermutation(n: number, seed: number): Uint32Array {
   const order = new Uint32Array(n);
   for (let i = 0; i < n; i++) order[i] = i;
-  let state = seed >>> 0;
-  const next = (): number => {
-    state = (state + 0x9e3779b9) >>> 0;
-    let z = state;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-    return (z ^ (z >>> 16)) >>> 0;
-  };
+  const next = splitmix32(seed);
   for (let i = n - 1; i > 0; i--) {
     const unit = ((next() >>> 5) * 67108864 + (next() >>> 6)) / 9007199254740992; // [0, 1), 53 bits
     const j = Math.floor(unit * (i + 1));

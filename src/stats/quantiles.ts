@@ -3,7 +3,7 @@
 // `capacity` values (Vitter's algorithm R, seeded, so reports are reproducible), whose
 // percentile error is about ±0.3 percentile points at p50 and less in the tails' rank terms.
 // The count, sum, min and max are always exact.
-import { mulberry32 } from "./hash.js";
+import { mulberry32 } from "../core/prng.js";
 
 export const DEFAULT_RESERVOIR = 100_000;
 
