@@ -1,12 +1,10 @@
 // `datagen render FILE`: show the exact harmony text, token ids and loss mask of records.
-import { statSync } from "node:fs";
 import { Option, type Command } from "commander";
-import { CheckFailedError, formatLocation, UsageError } from "../../core/errors.js";
-import { DEFAULT_MAX_LINE_BYTES } from "../../core/jsonl.js";
+import { CheckFailedError, formatLocation } from "../../core/errors.js";
 import { checkRenderOptions, DIALECTS, MASK_MODES, type Dialect, type MaskMode, type RenderPiece } from "../../render/index.js";
 import { renderFile, type RenderedItem } from "../../render/file.js";
 import { formatPieces, formatTokenTable } from "../../render/view.js";
-import { positiveInt } from "../run.js";
+import { maxLineBytesOption, requireReadableFile } from "../options.js";
 
 interface RenderFlags {
   id?: string;
@@ -52,7 +50,7 @@ export function register(program: Command): void {
     .addOption(new Option("--tokens", "print a position / id / mask / token table").conflicts("json"))
     .option("--json", "one JSON line per record: id, tokens, mask")
     .addOption(new Option("--brackets", "write special tokens as ⟦<|start|>⟧ in the text view").conflicts(["json", "tokens"]))
-    .option("--max-line-bytes <n>", "longest accepted JSONL line in bytes", positiveInt("--max-line-bytes"), DEFAULT_MAX_LINE_BYTES)
+    .addOption(maxLineBytesOption())
     .addHelpText("after", HELP_AFTER)
     .exitOverride()
     .showHelpAfterError("(run 'datagen render --help' for usage)")
@@ -98,14 +96,4 @@ function write(text: string): Promise<void> {
     if (ok) resolve();
     else process.stdout.once("drain", resolve);
   });
-}
-
-function requireReadableFile(file: string): void {
-  let stat;
-  try {
-    stat = statSync(file);
-  } catch {
-    throw new UsageError(`no such file: ${file}`);
-  }
-  if (!stat.isFile()) throw new UsageError(`not a regular file: ${file}`);
 }

@@ -1,11 +1,9 @@
 // `datagen validate FILE...`: flags in, runValidation out; exit 0 all valid, 1 some invalid, 2 usage.
-import { statSync } from "node:fs";
 import type { Command } from "commander";
-import { DEFAULT_MAX_LINE_BYTES } from "../../core/jsonl.js";
-import { CheckFailedError, UsageError } from "../../core/errors.js";
+import { CheckFailedError } from "../../core/errors.js";
 import { reasonTable } from "../../validate/reasons.js";
 import { runValidation } from "../../validate/report.js";
-import { positiveInt } from "../run.js";
+import { maxLineBytesOption, requireReadableFile } from "../options.js";
 
 interface ValidateFlags {
   json?: boolean;
@@ -38,7 +36,7 @@ export function register(program: Command): void {
     .argument("<files...>", "JSONL files, one conversation per line")
     .option("--json", "machine-readable output: JSON Lines (see below)")
     .option("--quiet", "print only the summary")
-    .option("--max-line-bytes <n>", "longest accepted line in bytes; longer lines are reported as line_too_long", positiveInt("--max-line-bytes"), DEFAULT_MAX_LINE_BYTES)
+    .addOption(maxLineBytesOption())
     .addHelpText("after", HELP_AFTER)
     // Subcommands copy exitOverride only when created after it is set; without it commander exits 1 on usage errors.
     .exitOverride()
@@ -56,14 +54,4 @@ export function register(program: Command): void {
       if (process.stderr.isTTY && !flags.quiet && summary.records >= 50_000) process.stderr.write("\n");
       if (summary.invalid > 0) throw new CheckFailedError(`${summary.invalid} of ${summary.records} records are invalid`);
     });
-}
-
-function requireReadableFile(file: string): void {
-  let stat;
-  try {
-    stat = statSync(file);
-  } catch {
-    throw new UsageError(`no such file: ${file}`);
-  }
-  if (!stat.isFile()) throw new UsageError(`not a regular file: ${file} (give JSONL files, not folders)`);
 }

@@ -1,0 +1,24 @@
+// Option handling shared by the commands that read conversation JSONL files.
+import { statSync } from "node:fs";
+import { Option } from "commander";
+import { DEFAULT_MAX_LINE_BYTES } from "../core/lines.js";
+import { UsageError } from "../core/errors.js";
+import { positiveInt } from "./run.js";
+
+/** --max-line-bytes <n> (default 16 MiB); longer lines are reported as line_too_long and skipped. */
+export function maxLineBytesOption(): Option {
+  return new Option("--max-line-bytes <n>", "longest accepted JSONL line in bytes; longer lines are reported as line_too_long")
+    .argParser(positiveInt("--max-line-bytes"))
+    .default(DEFAULT_MAX_LINE_BYTES);
+}
+
+/** A usage error (exit 2) unless `file` is an existing regular file. */
+export function requireReadableFile(file: string): void {
+  let stat;
+  try {
+    stat = statSync(file);
+  } catch {
+    throw new UsageError(`no such file: ${file}`);
+  }
+  if (!stat.isFile()) throw new UsageError(`not a regular file: ${file} (give JSONL files, not folders)`);
+}
