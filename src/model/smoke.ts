@@ -19,7 +19,8 @@ import { o200kHarmonyGgufVocab } from "./vocab.js";
 /** Bump when the bytes makeSmokeModel writes for the same options change (invalidates caches). */
 export const SMOKE_GENERATOR_VERSION = 1;
 
-export type WeightType = "f32" | "f16" | "bf16";
+export const WEIGHT_TYPES = ["f32", "f16", "bf16"] as const;
+export type WeightType = (typeof WEIGHT_TYPES)[number];
 
 export interface SmokeModelOptions {
   /** Hidden size (default 64). */
@@ -87,7 +88,7 @@ export function smokeHyperparameters(options: SmokeModelOptions = {}): SmokeHype
   if (o.heads % o.kvHeads !== 0) throw new UsageError(`smoke model: heads (${o.heads}) must be a multiple of kvHeads (${o.kvHeads})`);
   if (o.expertsUsed > o.experts) throw new UsageError(`smoke model: expertsUsed (${o.expertsUsed}) exceeds experts (${o.experts})`);
   if (o.headDim % 2 !== 0) throw new UsageError(`smoke model: headDim must be even for RoPE, got ${o.headDim}`);
-  if (!["f32", "f16", "bf16"].includes(o.weightType)) throw new UsageError(`smoke model: weightType must be f32, f16 or bf16, got ${o.weightType}`);
+  if (!WEIGHT_TYPES.includes(o.weightType)) throw new UsageError(`smoke model: weightType must be one of ${WEIGHT_TYPES.join(", ")}, got ${o.weightType}`);
   return {
     ...o,
     ropeFreqBase: 150_000,

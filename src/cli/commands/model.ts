@@ -4,6 +4,7 @@ import { InvalidArgumentError, type Command } from "commander";
 import {
   SMOKE_DEFAULTS,
   SMOKE_MODEL_NOTE,
+  WEIGHT_TYPES,
   type SmokeModelOptions,
   type WeightType,
   ensureSmokeModel,
@@ -12,22 +13,8 @@ import {
 } from "../../model/smoke.js";
 import { positiveInt } from "../run.js";
 
-interface SmokeFlags {
-  out?: string;
-  layers?: number;
-  embd?: number;
-  heads?: number;
-  kvHeads?: number;
-  headDim?: number;
-  experts?: number;
-  expertsUsed?: number;
-  expertFfn?: number;
-  slidingWindow?: number;
-  context?: number;
-  seed?: number;
-  weightType?: WeightType;
-  json?: boolean;
-}
+/** The model options by their flag names (--context sets contextLength), plus where and how to print. */
+type SmokeFlags = Omit<SmokeModelOptions, "contextLength"> & { context?: number; out?: string; json?: boolean };
 
 const SMOKE_HELP_AFTER = `
 The smoke model is a deterministic, random-weight GGUF of the gpt-oss architecture carrying the full
@@ -53,8 +40,8 @@ function nonNegativeInt(name: string) {
 }
 
 function weightType(value: string): WeightType {
-  if (value === "f32" || value === "f16" || value === "bf16") return value;
-  throw new InvalidArgumentError(`--weight-type must be one of f32, f16, bf16, got "${value}"`);
+  if ((WEIGHT_TYPES as readonly string[]).includes(value)) return value as WeightType;
+  throw new InvalidArgumentError(`--weight-type must be one of ${WEIGHT_TYPES.join(", ")}, got "${value}"`);
 }
 
 export function register(program: Command): void {
@@ -78,30 +65,18 @@ export function register(program: Command): void {
     .option("--sliding-window <n>", `sliding window of the even layers (default ${d.slidingWindow})`, positiveInt("--sliding-window"))
     .option("--context <n>", `trained context length in the metadata (default ${d.contextLength})`, positiveInt("--context"))
     .option("--seed <n>", `weight seed (default ${d.seed})`, nonNegativeInt("--seed"))
-    .option("--weight-type <type>", `type of token_embd and output: f32, f16, bf16 (default ${d.weightType})`, weightType)
+    .option("--weight-type <type>", `type of token_embd and output: ${WEIGHT_TYPES.join(", ")} (default ${d.weightType})`, weightType)
     .option("--json", "print {path, bytes, hyperparameters} as JSON")
     .addHelpText("after", SMOKE_HELP_AFTER)
     .exitOverride()
     .showHelpAfterError("(run 'datagen model smoke --help' for usage)")
     .action(async (flags: SmokeFlags) => {
-      const options: SmokeModelOptions = {
-        layers: flags.layers,
-        embd: flags.embd,
-        heads: flags.heads,
-        kvHeads: flags.kvHeads,
-        headDim: flags.headDim,
-        experts: flags.experts,
-        expertsUsed: flags.expertsUsed,
-        expertFfn: flags.expertFfn,
-        slidingWindow: flags.slidingWindow,
-        contextLength: flags.context,
-        seed: flags.seed,
-        weightType: flags.weightType,
-      };
+      const { out, json, context, ...modelFlags } = flags;
+      const options: SmokeModelOptions = { ...modelFlags, contextLength: context };
       const hyperparameters = smokeHyperparameters(options); // usage errors before any work
-      const path = flags.out ? (await makeSmokeModel(flags.out, options)).path : await ensureSmokeModel(options);
+      const path = out ? (await makeSmokeModel(out, options)).path : await ensureSmokeModel(options);
       const { size } = statSync(path);
-      if (flags.json) process.stdout.write(`${JSON.stringify({ path, bytes: size, hyperparameters })}\n`);
+      if (json) process.stdout.write(`${JSON.stringify({ path, bytes: size, hyperparameters })}\n`);
       else process.stdout.write(`${path}\n`);
       process.stderr.write(`note: ${SMOKE_MODEL_NOTE}\n`);
     });
