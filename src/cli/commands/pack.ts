@@ -1,6 +1,7 @@
 // `datagen pack FILE... --out DIR`: parse options, run the pack stage, print the summary.
 import { Command, InvalidArgumentError, Option } from "commander";
 import { DEFAULT_PACK_WINDOW, DEFAULT_SEQ_LEN, DEFAULT_SHARD_SAMPLES, OVERLONG_POLICIES, packDataset, type PackProgress, type PackSummary } from "../../pack/index.js";
+import { elapsed, StderrProgress } from "../progress.js";
 import { positiveInt } from "../run.js";
 
 interface PackCliOptions {
@@ -49,6 +50,8 @@ Examples:
   datagen pack chats.jsonl --out packed --overlong truncate --strict --json`,
     )
     .action(async (files: string[], o: PackCliOptions) => {
+      const progress = new StderrProgress();
+      const started = Date.now();
       const summary = await packDataset(files, {
         out: o.out,
         seqLen: o.seqLen,
@@ -61,8 +64,9 @@ Examples:
         shuffleSeed: o.shuffleSeed ?? null,
         strict: o.strict,
         force: o.force,
-        onProgress: progressPrinter(),
+        onProgress: (p) => progress.report(() => progressLine(p, started)),
       });
+      progress.done();
       process.stdout.write(o.json ? JSON.stringify(summary, null, 2) + "\n" : formatSummary(summary));
     });
 }
@@ -73,27 +77,16 @@ function seedArg(value: string): number {
   return n;
 }
 
-/** One line per update: rewritten in place on a TTY, appended (every ~5 s) otherwise. */
-function progressPrinter(): (p: PackProgress) => void {
-  const tty = process.stderr.isTTY;
-  let lastLine = 0;
-  const started = Date.now();
-  return (p) => {
-    const now = Date.now();
-    if (!tty && now - lastLine < 5000) return;
-    lastLine = now;
-    const pct = p.bytesTotal > 0 ? ((100 * p.bytesRead) / p.bytesTotal).toFixed(1) : "100";
-    const secs = ((now - started) / 1000).toFixed(0);
-    const line = `pack: ${pct}% read, ${p.records} records, ${p.documents} documents in ${p.samples} samples, ${p.rejects} rejects, ${secs} s`;
-    process.stderr.write(tty ? `\r${line}\x1b[K` : `${line}\n`);
-  };
+function progressLine(p: PackProgress, started: number): string {
+  const pct = p.bytesTotal > 0 ? ((100 * p.bytesRead) / p.bytesTotal).toFixed(1) : "100";
+  return `pack: ${pct}% read, ${p.records} records, ${p.documents} documents in ${p.samples} samples, ${p.rejects} rejects, ${elapsed(started)}`;
 }
 
 function formatSummary(s: PackSummary): string {
   const pct = (x: number): string => `${(100 * x).toFixed(3)} %`;
   const n = (x: number): string => x.toLocaleString("en-US");
   return [
-    `${process.stderr.isTTY ? "\n" : ""}packed ${n(s.documents)} documents (${n(s.records)} records) into ${n(s.samples)} samples in ${s.shards} shard(s): ${s.out}`,
+    `packed ${n(s.documents)} documents (${n(s.records)} records) into ${n(s.samples)} samples in ${s.shards} shard(s): ${s.out}`,
     `fill rate ${pct(s.fillRate)} (${pct(s.fillRateExcludingLeast)} without the least-filled sample)`,
     `tokens: ${n(s.tokens.real)} real, ${n(s.tokens.trained)} trained, ${n(s.tokens.padding)} padding`,
     `rejects: ${n(s.rejects)}${s.rejects > 0 ? ` (see ${s.out}/rejects.jsonl)` : ""}`,

@@ -2,6 +2,7 @@
 import { Command, InvalidArgumentError, Option } from "commander";
 import { statsReport, defaultWorkers } from "../../stats/index.js";
 import type { Dialect, MaskMode } from "../../render/index.js";
+import { elapsed, StderrProgress } from "../progress.js";
 
 const MASK_MODES: readonly MaskMode[] = ["assistant", "last-turn", "final"];
 const DIALECTS: readonly Dialect[] = ["harmony", "hf"];
@@ -36,22 +37,13 @@ Examples:
   $ dataset stats report packed/ --mask last-turn`,
     )
     .action(async (paths: string[], flags: ReportFlags) => {
-      const { text } = await statsReport(paths, { mask: flags.mask, dialect: flags.dialect, workers: flags.workers, onProgress: progressReporter() }, { json: flags.json, html: flags.html });
-      if (process.stderr.isTTY) process.stderr.write("\r\x1b[K");
+      const progress = new StderrProgress();
+      const started = Date.now();
+      const onProgress = (records: number) => progress.report(() => `stats: ${records.toLocaleString("en-US")} records, ${elapsed(started)}`);
+      const { text } = await statsReport(paths, { mask: flags.mask, dialect: flags.dialect, workers: flags.workers, onProgress }, { json: flags.json, html: flags.html });
+      progress.done();
       process.stdout.write(text);
     });
-}
-
-/** Records analyzed so far, on stderr: a live counter on a TTY, a plain line every 50,000 otherwise. */
-function progressReporter(): (records: number) => void {
-  let last = 0;
-  const tty = process.stderr.isTTY;
-  const every = tty ? 1000 : 50_000;
-  return (records) => {
-    if (records - last < every) return;
-    last = records;
-    process.stderr.write(tty ? `\r${records.toLocaleString("en-US")} records` : `${records} records\n`);
-  };
 }
 
 function nonNegativeInt(value: string): number {

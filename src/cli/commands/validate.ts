@@ -4,6 +4,7 @@ import { CheckFailedError } from "../../core/errors.js";
 import { reasonTable } from "../../validate/reasons.js";
 import { runValidation } from "../../validate/report.js";
 import { maxLineBytesOption, requireReadableFile } from "../options.js";
+import { elapsed, StderrProgress } from "../progress.js";
 
 interface ValidateFlags {
   json?: boolean;
@@ -18,6 +19,8 @@ Output (stdout):
   --json  JSON Lines: one {"type":"invalid","file","line","id","issues":[{"code","message","path"}]}
           per bad record, then one {"type":"summary","files","records","valid","invalid","issues_by_code"}.
   --quiet prints only the summary (text or JSON).
+Progress (stderr, not with --quiet): a line updated in place on a terminal; otherwise a plain
+"validate: N records, T s" line every 5 s.
 Exit status: 0 every record valid, 1 some record invalid, 2 usage error (bad flag, missing file).
 
 Reason codes:
@@ -43,15 +46,19 @@ export function register(program: Command): void {
     .showHelpAfterError("(run 'datagen validate --help' for usage and the reason codes)")
     .action(async (files: string[], flags: ValidateFlags) => {
       for (const file of files) requireReadableFile(file);
+      const progress = new StderrProgress();
+      const started = Date.now();
       const summary = await runValidation(files, {
         json: flags.json,
         quiet: flags.quiet,
         maxLineBytes: flags.maxLineBytes,
-        write: (text) => process.stdout.write(text),
-        onProgress: process.stderr.isTTY && !flags.quiet ? (n) => process.stderr.write(`\rvalidated ${n} lines…`) : undefined,
-        progressEvery: 50_000,
+        write: (text) => {
+          progress.done();
+          process.stdout.write(text);
+        },
+        onProgress: flags.quiet ? undefined : (n) => progress.report(() => `validate: ${n.toLocaleString("en-US")} records, ${elapsed(started)}`),
+        progressEvery: 10_000,
       });
-      if (process.stderr.isTTY && !flags.quiet && summary.records >= 50_000) process.stderr.write("\n");
       if (summary.invalid > 0) throw new CheckFailedError(`${summary.invalid} of ${summary.records} records are invalid`);
     });
 }
