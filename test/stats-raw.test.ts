@@ -121,6 +121,9 @@ describe("dataset stats report (CLI)", () => {
     expect(run.status, run.stderr).toBe(0);
     expect(run.stdout).toContain("Per persona");
     expect(run.stdout).toMatch(/fill rate\s+83\.33 %/);
+    // Bad lines are located (file:line, id, reason) in the terminal report too.
+    expect(run.stdout).toMatch(/raw\/conversations\.jsonl:4\s+-\s+invalid_json /);
+    expect(run.stdout).toMatch(/raw\/conversations\.jsonl:7\s+bad-final\s+missing_final /);
     const figures = JSON.parse(readFileSync(json, "utf8"));
     expect(figures.raw.records).toBe(6);
     expect(figures.raw.by_persona).toEqual({ lawful_good: 2, true_neutral: 1, chaotic_evil: 2, none: 1 });

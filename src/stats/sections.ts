@@ -68,6 +68,15 @@ export function reportSections(report: StatsReport): Section[] {
     });
     const problems = [...Object.entries(raw.invalid.by_code).map(([c, n]) => ["invalid", c, int(n)]), ...Object.entries(raw.rejects.by_reason).map(([c, n]) => ["rejected", c, int(n)])];
     if (problems.length > 0) out.push({ title: "Invalid and rejected records by reason", header: ["kind", "reason", "count"], rows: problems });
+    // Workers finish out of order: show the kept examples in file and line order.
+    const examples = [...raw.invalid.examples].sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line);
+    if (examples.length > 0) {
+      out.push({
+        title: `Invalid records: ${examples.length} of ${int(raw.invalid.total)} (datagen validate lists them all)`,
+        header: ["where", "id", "reason", "message"],
+        rows: examples.map((e) => [`${e.file}:${e.line}`, e.id ?? "-", e.code, e.message]),
+      });
+    }
   }
   const packed = report.packed;
   if (packed) {
