@@ -175,6 +175,15 @@ describe("generateDataset in process", () => {
     expect(JSON.parse(readFileSync(join(out, "run.json"), "utf8")).counts).toMatchObject({ target: 2, records: 0, rejects: 2 });
   }, 300_000);
 
+  it("rejects a record whose prompt would overflow the context instead of letting llama.cpp shift it", async () => {
+    const out = mkdtempSync(join(tmpdir(), "datagen-overflow-"));
+    const summary = await generateDataset(loadGenerateConfig(pipeline({ contextSize: 512, retries: 0 }), { ...base, count: 1, out }));
+    expect(summary).toMatchObject({ records: 0, rejects: 1 });
+    const [reject] = readLines(join(out, "rejects.jsonl")) as { reason: string; message: string }[];
+    expect(reject.reason).toBe("context_overflow");
+    expect(reject.message).toMatch(/exceed the context \(512\)/);
+  }, 300_000);
+
   it("refuses to resume into a folder made with other settings", async () => {
     const out = mkdtempSync(join(tmpdir(), "datagen-mismatch-"));
     writeFileSync(join(out, "run.json"), JSON.stringify({ fingerprint: "0000000000000000" }));

@@ -177,7 +177,18 @@ class ConversationRun {
   // --- generation with step retries -------------------------------------------------------------
 
   /** Free text; an empty result is retried with a new seed. */
+  private pending = { prompt: 0, maxTokens: 0 };
+
+  /** The prompt and its budget must fit the sequence: llama.cpp would otherwise shift the context and silently drop the prompt's start. */
+  private checkRoom(what: string): void {
+    const room = this.sequence.contextSize;
+    if (this.pending.prompt + this.pending.maxTokens > room) {
+      throw new StepError("context_overflow", `${what.replace("_", " ")}: prompt ${this.pending.prompt} + budget ${this.pending.maxTokens} tokens exceed the context (${room}); raise contextSize in the pipeline or lower turns/maxTokens`);
+    }
+  }
+
   private async generateText(what: string, prompt: Token[], maxTokens: number): Promise<string> {
+    this.pending = { prompt: prompt.length, maxTokens };
     return this.withRetries<string>(what, async (seed) => {
       const out = await this.deps.llm.generate(this.sequence, { prompt, maxTokens, seed, sampling: this.deps.config.sampling, tag: this.job.id }, this.deps.signal);
       const text = out.text.trim();
@@ -187,6 +198,7 @@ class ConversationRun {
 
   /** JSON under a grammar; cut off by its budget or rejected by `check` → retried with a new seed. */
   private async generateJson<T = Record<string, unknown>>(what: string, prompt: Token[], maxTokens: number, grammar: LlamaGrammar, check: (value: unknown) => string | null): Promise<T> {
+    this.pending = { prompt: prompt.length, maxTokens };
     return this.withRetries<T>(what, async (seed) => {
       const out = await this.deps.llm.generate(this.sequence, { prompt, maxTokens, seed, sampling: this.deps.config.sampling, grammar, tag: this.job.id }, this.deps.signal);
       if (out.finish !== "json") return { error: `${what}_incomplete`, message: `${what.replace("_", " ")} JSON did not close within ${maxTokens} tokens` };
@@ -200,6 +212,7 @@ class ConversationRun {
 
   private async withRetries<T>(what: string, attempt: (seed: number) => Promise<{ value: T } | { error: string; message: string }>): Promise<T> {
     const step = this.step++;
+    this.checkRoom(what);
     let last = { error: `${what}_failed`, message: "" };
     for (let retry = 0; retry <= this.deps.config.stepRetries; retry++) {
       if (this.deps.signal?.aborted) throw new AbortedError("aborted");

@@ -148,8 +148,8 @@ export async function generateDataset(config: GenerateConfig, hooks: GenerateHoo
       gpu: llm.gpuType,
     };
   };
-  const writeRunJson = (status: "running" | GenerateSummary["status"]) => {
-    const s = summary(status === "running" ? "interrupted" : status);
+  const writeRunJson = (status: "running" | "failed" | GenerateSummary["status"]) => {
+    const s = summary(status === "complete" ? "complete" : "interrupted");
     writeJsonAtomic(join(config.out, RUN_FILE), {
       format: "datagen-generate-run/1",
       status,
@@ -206,7 +206,7 @@ export async function generateDataset(config: GenerateConfig, hooks: GenerateHoo
   } catch (err) {
     queue.clear();
     await queue.onIdle();
-    writeRunJson("interrupted");
+    writeRunJson("failed");
     throw err;
   } finally {
     records.close();

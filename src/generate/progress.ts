@@ -34,7 +34,10 @@ function barProgress(stream: NodeJS.WriteStream): ProgressReporter {
         started = true;
       } else bar.update(s.done, payload);
     },
-    stop: () => started && bar.stop(),
+    stop() {
+      if (started) bar.stop();
+      started = false;
+    },
   };
 }
 
