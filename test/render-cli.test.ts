@@ -1,16 +1,18 @@
 // `datagen render`: text, --tokens, --json, --id, bad lines, usage errors — through the real CLI.
-import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { execFile, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import type { ConversationRecord } from "../src/core/record.js";
 import { renderRecord } from "../src/render/index.js";
 
 const run = promisify(execFile);
 const ROOT = join(import.meta.dirname, "..");
 const RECORDS = join(ROOT, "test", "fixtures", "render", "records.jsonl");
+const scratch = mkdtempSync(join(tmpdir(), "render-cli-"));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 async function datagen(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
@@ -47,8 +49,7 @@ describe("datagen render", () => {
   });
 
   it("prints the harmony text of one record with --id; --brackets marks the special tokens", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "render-cli-"));
-    const file = join(dir, "one.jsonl");
+    const file = join(scratch, "one.jsonl");
     writeFileSync(file, `${JSON.stringify(docsRecord)}\n`);
     const plain = await datagen("render", file, "--id", "docs");
     expect(plain.code).toBe(0);
@@ -87,14 +88,31 @@ describe("datagen render", () => {
   });
 
   it("renders the valid records around malformed lines", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "render-cli-"));
-    const file = join(dir, "mixed.jsonl");
+    const file = join(scratch, "mixed.jsonl");
     writeFileSync(file, `{"id": "broken",\n${JSON.stringify(docsRecord)}\n${JSON.stringify({ ...docsRecord, id: "x", messages: [] })}\n`);
     const { code, stdout, stderr } = await datagen("render", file, "--json");
     expect(code).toBe(1);
     expect(stdout.trimEnd().split("\n").map((l) => JSON.parse(l).id)).toEqual(["docs"]);
     expect(stderr).toMatch(new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:1 - invalid_json `));
     expect(stderr).toMatch(/mixed\.jsonl:3 x \w+ /);
+  });
+
+  it("stops quietly with status 141 when the reader closes the pipe (render … | head)", async () => {
+    const file = join(scratch, "many.jsonl");
+    // ~1 MB of output: far more than a pipe holds, so the write after the close must fail.
+    writeFileSync(file, Array.from({ length: 400 }, (_, i) => JSON.stringify({ ...docsRecord, id: `r${i}` })).join("\n"));
+    const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "src/cli/datagen.ts"), "render", file, "--tokens"], { cwd: ROOT });
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    let sawOutput = false;
+    child.stdout.once("data", () => {
+      sawOutput = true;
+      child.stdout.destroy();
+    });
+    const code = await new Promise((resolve) => child.on("close", resolve));
+    expect(sawOutput).toBe(true);
+    expect(stderr).toBe("");
+    expect(code).toBe(141);
   });
 
   it("--help shows examples and the mask modes", async () => {

@@ -7,11 +7,23 @@ import { DatagenError } from "../core/errors.js";
  * The program must be created with .exitOverride() before its subcommands are added.
  */
 export async function runProgram(program: Command, argv: string[] = process.argv): Promise<void> {
+  exitQuietlyWhenStdoutCloses();
   try {
     await program.parseAsync(argv);
   } catch (err) {
     process.exitCode = exitCodeFor(err);
   }
+}
+
+/**
+ * `datagen render … | head`: once the reader is gone, stop with the usual status of a closed pipe
+ * instead of an unhandled EPIPE stack trace.
+ */
+function exitQuietlyWhenStdoutCloses(): void {
+  process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code !== "EPIPE") throw err;
+    process.exit(141); // 128 + SIGPIPE, what a C tool killed by the signal reports
+  });
 }
 
 function exitCodeFor(err: unknown): number {
