@@ -197,20 +197,17 @@ describe("round trips and long pieces", () => {
     const letters = Array.from({ length: 20_000 }, () => "abcdefghijklmnopqrstuvwxyzéß"[Math.floor(rng() * 28)]).join("");
     const cjk = Array.from({ length: 5_000 }, () => "的一是不了人我在有他这中大来上国个到说们"[Math.floor(rng() * 20)]).join("");
     for (const text of [" ".repeat(20_000) + "x", "\t".repeat(20_000), "\n".repeat(5_000), letters, cjk, "9".repeat(10_000), "!?".repeat(5_000)]) {
-      const start = performance.now();
       const ids = tokenizer.encodeText(text);
-      expect(performance.now() - start).toBeLessThan(2_000);
       expect(ids).toEqual(gptEncode(text, asText));
       expect(ids).toEqual(wasm.encodeText(text));
       expect(tokenizer.decode(ids)).toBe(text);
     }
   });
 
-  it("stays fast where tiktoken and gpt-tokenizer are quadratic (100,000 spaces: ~30 s and ~17 s there)", () => {
+  // Its speed (where tiktoken and gpt-tokenizer are quadratic) is measured by bench/tokenize/long-pieces.ts.
+  it("encodes a 100,000-space piece, round trip and merges as its 20,000-space prefix does", () => {
     const text = " ".repeat(100_000) + "x";
-    const start = performance.now();
     const ids = tokenizer.encodeText(text);
-    expect(performance.now() - start).toBeLessThan(2_000);
     expect(tokenizer.decode(ids)).toBe(text);
     // The run of spaces merges into the longest space tokens, like its 20,000-space prefix does.
     expect(ids.slice(0, 100)).toEqual(tokenizer.encodeText(" ".repeat(20_000) + "x").slice(0, 100));
