@@ -15,6 +15,7 @@
 #include <cstring>
 
 #include <chrono>
+#include <ctime>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -187,6 +188,7 @@ static void cmd_train(const Args& a) {
     const bool all_f32 = a.has("--f32");
     while (opt.step < steps && !g_stop) {
         const double t0 = now_s();
+        const std::clock_t cpu0 = std::clock();  // process CPU time, all threads
         std::fill(grads.begin(), grads.end(), 0.f);
         // The loss is normalized by the trained tokens of the whole step (all micro-batches).
         std::vector<size_t> batch;
@@ -205,11 +207,12 @@ static void cmd_train(const Args& a) {
         const double optimizer_s = now_s() - t_opt;
         samples_seen += accum;
         const double dt = now_s() - t0;
+        const double cpu_s = (double)(std::clock() - cpu0) / CLOCKS_PER_SEC;
         std::printf("{\"step\":%lld,\"loss\":%.6g,\"lr\":%.9g,\"grad_norm\":%.6g,\"tokens_trained\":%lld,"
-                    "\"tokens_per_s\":%.4g,\"seconds\":%.4g,\"phases\":{\"forward\":%.3g,\"head\":%.3g,"
+                    "\"tokens_per_s\":%.4g,\"seconds\":%.4g,\"cpu_seconds\":%.4g,\"phases\":{\"forward\":%.3g,\"head\":%.3g,"
                     "\"backward\":%.3g,\"optimizer\":%.3g}}\n",
                     (long long)opt.step, targets ? loss_sum / targets : 0.0, lr, norm, (long long)targets,
-                    dt > 0 ? targets / dt : 0.0, dt, m.seconds_forward, m.seconds_head, m.seconds_backward, optimizer_s);
+                    dt > 0 ? targets / dt : 0.0, dt, cpu_s, m.seconds_forward, m.seconds_head, m.seconds_backward, optimizer_s);
         std::fflush(stdout);
         if (save_every > 0 && opt.step % save_every == 0 && opt.step < steps) checkpoint(out, m, f, opt, samples_seen, all_f32);
     }

@@ -1,15 +1,16 @@
 // Trainer benchmark: our CPU trainer against PyTorch eager (transformers GptOss, float32) on the
 // same GGUF weights, the same samples and the same step, side by side in one run, same thread count.
 //
-//   npx tsx bench/train/run.ts [--seq-len 1024] [--steps 4] [--threads 2] [--config smoke|wide]
+//   npx tsx bench/train/run.ts [--seq-len 1024] [--steps 4] [--threads 2] [--rounds 3] [--config smoke|wide]
 //
 // Needs python3 with torch, transformers and gguf (from the local pip mirror), and `make -C trainer`.
-// Throughput is trained (masked) tokens per second, averaged over the steps after the first.
+// Throughput is trained (masked) tokens per second over the steps after the first, the median of
+// rounds that alternate which side runs first; CPU seconds (all threads) per 1,000 trained tokens too.
 // Each side's step-1 loss is printed too: both use the untruncated YaRN range of HF here
 // (--rope-untruncated on our side), so the losses must agree.
 import { execFile, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { ensureSmokeModel, type SmokeModelOptions } from "../../src/model/smoke.js";
@@ -46,6 +47,7 @@ interface Step {
   loss: number;
   tokens_trained: number;
   seconds: number;
+  cpu_seconds: number;
   tokens_per_s: number;
 }
 
@@ -62,17 +64,23 @@ async function jsonLines(cmd: string, args: string[]): Promise<Step[]> {
     .filter((v) => typeof v.loss === "number") as Step[];
 }
 
-function steady(steps: Step[]): number {
+/** Trained tokens per wall second and CPU seconds per 1,000 trained tokens, steps after the first. */
+function steady(steps: Step[]): { tps: number; cpuPer1k: number } {
   const rest = steps.slice(1);
   const tokens = rest.reduce((a, s) => a + s.tokens_trained, 0);
-  const seconds = rest.reduce((a, s) => a + s.seconds, 0);
-  return tokens / seconds;
+  return {
+    tps: tokens / rest.reduce((a, s) => a + s.seconds, 0),
+    cpuPer1k: (1000 * rest.reduce((a, s) => a + s.cpu_seconds, 0)) / tokens,
+  };
 }
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function main(): Promise<void> {
   const seqLen = Number(flag("seq-len", "1024"));
   const steps = Number(flag("steps", "4"));
   const threads = Number(flag("threads", "2"));
+  const rounds = Number(flag("rounds", "3"));
   const configName = flag("config", "smoke");
   const config = CONFIGS[configName];
   if (!config) throw new Error(`unknown --config ${configName} (known: ${Object.keys(CONFIGS).join(", ")})`);
@@ -83,25 +91,39 @@ async function main(): Promise<void> {
     const data = join(dir, "data");
     writePackedDataset(data, benchDocs(steps, seqLen), seqLen);
     const shard = join(data, "shard-00000");
-    const ours = await jsonLines(trainerBinaryPath(), [
-      "train", "--model", model, "--shard", shard, "--seq-len", String(seqLen), "--out", join(dir, "ours"),
-      "--steps", String(steps), "--threads", String(threads), "--rope-untruncated", "--warmup", "0",
-    ]);
-    const torch = await jsonLines("python3", [
-      "bench/train/torch_gpt_oss_step.py", "--model", model, "--data", data, "--steps", String(steps), "--threads", String(threads),
-    ]);
+    const runOurs = () =>
+      jsonLines(trainerBinaryPath(), [
+        "train", "--model", model, "--shard", shard, "--seq-len", String(seqLen), "--out", join(dir, "ours"),
+        "--steps", String(steps), "--threads", String(threads), "--rope-untruncated", "--warmup", "0",
+      ]);
+    const runTorch = () =>
+      jsonLines("python3", ["bench/train/torch_gpt_oss_step.py", "--model", model, "--data", data, "--steps", String(steps), "--threads", String(threads)]);
+    // Rounds alternate which side goes first, so a change in the machine's load hits both sides.
+    const ours: Step[][] = [];
+    const torch: Step[][] = [];
+    for (let r = 0; r < rounds; r++) {
+      if (r % 2 === 0) {
+        ours.push(await runOurs());
+        torch.push(await runTorch());
+      } else {
+        torch.push(await runTorch());
+        ours.push(await runOurs());
+      }
+      const [a, b] = [steady(ours[r]!), steady(torch[r]!)];
+      console.log(`round ${r + 1}: ours ${a.tps.toFixed(1)} tok/s, PyTorch ${b.tps.toFixed(1)} tok/s, ratio ${(a.tps / b.tps).toFixed(2)}; ` +
+        `CPU s per 1k trained tokens: ours ${a.cpuPer1k.toFixed(2)}, PyTorch ${b.cpuPer1k.toFixed(2)}; load ${loadavg()[0]!.toFixed(1)}`);
+    }
     const { stdout: torchVersion } = await execFileAsync("python3", ["-c", "import torch, transformers; print(torch.__version__, transformers.__version__)"]);
-    const a = steady(ours);
-    const b = steady(torch);
-    const row = (name: string, s: Step[], tps: number) =>
-      `| ${name} | ${s[0]!.loss.toFixed(6)} | ${s.slice(1).map((x) => x.seconds.toFixed(2)).join(", ")} | ${tps.toFixed(1)} |`;
-    console.log(`config ${configName} (${JSON.stringify(config)}), seq_len ${seqLen}, ${steps} steps (first excluded), threads ${threads}, ` +
-      `${cpus().length} cores, ${new Date().toISOString().slice(0, 10)}, torch/transformers ${torchVersion.trim()}`);
-    console.log("| implementation | step-1 loss | step seconds (after the first) | trained tokens/s |");
+    const summary = (runs: Step[][]) => ({ tps: median(runs.map((s) => steady(s).tps)), cpu: median(runs.map((s) => steady(s).cpuPer1k)) });
+    const [a, b] = [summary(ours), summary(torch)];
+    console.log(`config ${configName} (${JSON.stringify(config)}), seq_len ${seqLen}, ${steps} steps per run (first excluded), ${rounds} alternating rounds, ` +
+      `threads ${threads}, ${cpus().length} cores, ${new Date().toISOString().slice(0, 10)}, torch/transformers ${torchVersion.trim()}`);
+    console.log("| implementation | step-1 loss | trained tokens/s (median of rounds) | CPU s per 1k trained tokens |");
     console.log("|---|---|---|---|");
-    console.log(row("datagen trainer (C++ CPU reference, f32)", ours, a));
-    console.log(row("PyTorch eager, transformers GptOss (f32)", torch, b));
-    console.log(`ratio ours / PyTorch: ${(a / b).toFixed(2)}; step-1 loss difference ${Math.abs(ours[0]!.loss - torch[0]!.loss).toExponential(2)}`);
+    console.log(`| datagen trainer (C++, f32) | ${ours[0]![0]!.loss.toFixed(6)} | ${a.tps.toFixed(1)} | ${a.cpu.toFixed(2)} |`);
+    console.log(`| PyTorch eager, transformers GptOss (f32) | ${torch[0]![0]!.loss.toFixed(6)} | ${b.tps.toFixed(1)} | ${b.cpu.toFixed(2)} |`);
+    console.log(`ratio ours / PyTorch: ${(a.tps / b.tps).toFixed(2)} (wall), ${(b.cpu / a.cpu).toFixed(2)} (CPU); ` +
+      `step-1 loss difference ${Math.abs(ours[0]![0]!.loss - torch[0]![0]!.loss).toExponential(2)}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
