@@ -1,5 +1,5 @@
 // Executors (computed results), catalogs, grammar-schema bounds, and pipeline-file checks: no model.
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Ajv2020 } from "ajv/dist/2020.js";
@@ -218,6 +218,7 @@ describe("seeds and resume helpers", () => {
     expect(truncatePartialLine(file)).toBe(0);
     writeFileSync(file, '{"id":"no newline at all"');
     expect(truncatePartialLine(file)).toBe(25);
+    rmSync(dir, { recursive: true, force: true });
   });
 });
 
@@ -247,5 +248,6 @@ describe("pipeline files", () => {
     for (const fragment of ['/: must NOT have additional properties "bogus"', "/count: must be >= 1", "/sampling/temperature: must be number", "/turns: must have required property 'max'", "/personas/1: must be equal to one of the allowed values"]) {
       expect(message).toContain(fragment);
     }
+    rmSync(dir, { recursive: true, force: true });
   });
 });

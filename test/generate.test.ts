@@ -2,12 +2,12 @@
 // One 9-persona x 2-record output is made by three runs of the CLI (Ctrl-C, then kill -9 plus a
 // hand-written half line, then a resume to the end) and every assertion about records is made on it.
 import { spawn } from "node:child_process";
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import formatsModule from "ajv-formats";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { callArguments, PERSONAS, type ConversationRecord } from "../src/core/record.js";
 import { projectRoot } from "../src/generate/config.js";
 import { generateDataset, loadGenerateConfig } from "../src/generate/index.js";
@@ -49,11 +49,22 @@ function runCli(args: string[], interrupt?: { signal: NodeJS.Signals; file: stri
   });
 }
 
+const made: string[] = [];
+/** A fresh temp folder, removed after all tests of this file. */
+function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  made.push(dir);
+  return dir;
+}
+afterAll(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
+
 const lineCount = (file: string): number => (existsSync(file) ? readFileSync(file, "utf8").split("\n").length - 1 : 0);
 const readLines = (file: string): unknown[] => readFileSync(file, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as unknown);
 
 describe("datagen generate on the smoke model", () => {
-  const out = mkdtempSync(join(tmpdir(), "datagen-generate-"));
+  const out = tempDir("datagen-generate-");
   const conversations = join(out, "conversations.jsonl");
   const args = ["generate", "--persona", "all", "--count", "2", "--out", out, "--concurrency", "4", "--threads", "1", "--gpu", "cpu"];
   const runs: RunResult[] = [];
@@ -141,13 +152,13 @@ describe("generateDataset in process", () => {
   const base = { personas: "none", count: 2, concurrency: 2, threads: 1, gpu: "cpu", seed: 7 };
 
   function pipeline(extra: Record<string, unknown>): string {
-    const file = join(mkdtempSync(join(tmpdir(), "datagen-pipeline-")), "p.json");
+    const file = join(tempDir("datagen-pipeline-"), "p.json");
     writeFileSync(file, JSON.stringify({ turns: { min: 1, max: 1 }, toolRoundsPerTurn: 0, retries: 1, ...extra }));
     return file;
   }
 
   it("makes persona-less records for --persona none", async () => {
-    const out = mkdtempSync(join(tmpdir(), "datagen-none-"));
+    const out = tempDir("datagen-none-");
     const summary = await generateDataset(loadGenerateConfig(pipeline({}), { ...base, out }));
     expect(summary).toMatchObject({ status: "complete", records: 2, rejects: 0, target: 2 });
     expect(summary.generatedTokens).toBeGreaterThan(0);
@@ -160,7 +171,7 @@ describe("generateDataset in process", () => {
   }, 300_000);
 
   it("retries a failing record with new seeds, then writes it to rejects.jsonl with its reason", async () => {
-    const out = mkdtempSync(join(tmpdir(), "datagen-rejects-"));
+    const out = tempDir("datagen-rejects-");
     // An honest failure: a quality gate no 48-token answer can meet.
     const summary = await generateDataset(loadGenerateConfig(pipeline({ quality: { minFinalChars: 100000 } }), { ...base, out }));
     expect(summary).toMatchObject({ status: "complete", records: 0, rejects: 2, attempts: 4 });
@@ -176,7 +187,7 @@ describe("generateDataset in process", () => {
   }, 300_000);
 
   it("rejects a record whose prompt would overflow the context instead of letting llama.cpp shift it", async () => {
-    const out = mkdtempSync(join(tmpdir(), "datagen-overflow-"));
+    const out = tempDir("datagen-overflow-");
     const summary = await generateDataset(loadGenerateConfig(pipeline({ contextSize: 512, retries: 0 }), { ...base, count: 1, out }));
     expect(summary).toMatchObject({ records: 0, rejects: 1 });
     const [reject] = readLines(join(out, "rejects.jsonl")) as { reason: string; message: string }[];
@@ -185,7 +196,7 @@ describe("generateDataset in process", () => {
   }, 300_000);
 
   it("refuses to resume into a folder made with other settings", async () => {
-    const out = mkdtempSync(join(tmpdir(), "datagen-mismatch-"));
+    const out = tempDir("datagen-mismatch-");
     writeFileSync(join(out, "run.json"), JSON.stringify({ fingerprint: "0000000000000000" }));
     await expect(generateDataset(loadGenerateConfig(pipeline({}), { ...base, out }))).rejects.toThrow(/holds a run with different settings/);
   }, 120_000);
@@ -193,7 +204,7 @@ describe("generateDataset in process", () => {
 
 describe("the generate CLI", () => {
   it("rejects a bad pipeline file with every error and its JSON path, exit 2", async () => {
-    const file = join(mkdtempSync(join(tmpdir(), "datagen-bad-")), "bad.json");
+    const file = join(tempDir("datagen-bad-"), "bad.json");
     writeFileSync(file, JSON.stringify({ count: -1, gpu: "tpu", maxTokens: { final: 0 } }));
     const result = await runCli(["generate", "--pipeline", file]);
     expect(result.code).toBe(2);
