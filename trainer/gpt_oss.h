@@ -578,6 +578,7 @@ struct Model {
     }
 
     // Router top-k (ties: lower expert index first), softmax over the selected, experts; adds to x.
+    // Each expert runs as dense matmuls over the tokens routed to it ([n_e, E] gathered rows).
     void moe_forward(LayerActs<T>& A, const LayerOffsets& w, std::vector<T>& x, int N) {
         const Config& c = cfg;
         const int E = c.n_embd, X = c.n_expert, K = c.n_expert_used, F = c.n_ff;
@@ -590,31 +591,47 @@ struct Model {
             std::stable_sort(order.begin(), order.end(), [r](int i, int j) { return r[i] > r[j]; });
             T m = r[order[0]], sum = 0;
             for (int k = 0; k < K; k++) sum += std::exp(r[order[k]] - m);
-            const T* hin = &A.h2[(size_t)t * E];
-            T* xo = &x[(size_t)t * E];
             for (int k = 0; k < K; k++) {
-                const int e = order[k];
-                const size_t tk = (size_t)t * K + k;
-                A.sel[tk] = e;
-                A.weight[tk] = std::exp(r[e] - m) / sum;
-                const T* Wg = P(w.gate_w) + (size_t)e * F * E;
-                const T* Wu = P(w.up_w) + (size_t)e * F * E;
-                T* g = &A.g[tk * F]; T* u = &A.u[tk * F]; T* act = &A.act[tk * F];
-                for (int f = 0; f < F; f++) {
-                    const T ag = P(w.gate_b)[(size_t)e * F + f] + dot(Wg + (size_t)f * E, hin, E);
-                    const T au = P(w.up_b)[(size_t)e * F + f] + dot(Wu + (size_t)f * E, hin, E);
-                    g[f] = ag; u[f] = au;
-                    act[f] = swiglu_oai(ag, au, alpha, limit);
-                }
-                const T* Wd = P(w.down_w) + (size_t)e * E * F;
-                T* y = &A.y[tk * E];
-                for (int d = 0; d < E; d++) {
-                    const T acc = P(w.down_b)[(size_t)e * E + d] + dot(Wd + (size_t)d * F, act, F);
-                    y[d] = acc;
-                    xo[d] += wscale * A.weight[tk] * acc;
-                }
+                A.sel[(size_t)t * K + k] = order[k];
+                A.weight[(size_t)t * K + k] = std::exp(r[order[k]] - m) / sum;
             }
         }
+        const std::vector<std::vector<size_t>> routed = routed_slots(A, N);
+        std::vector<T> in, g, u, y;
+        for (int e = 0; e < X; e++) {
+            const std::vector<size_t>& list = routed[e];  // (token, slot) indices tk = t * K + k
+            const int n = (int)list.size();
+            if (n == 0) continue;
+            in.resize((size_t)n * E); g.resize((size_t)n * F); u.resize((size_t)n * F); y.resize((size_t)n * E);
+            for (int i = 0; i < n; i++) std::memcpy(&in[(size_t)i * E], &A.h2[(list[i] / K) * E], E * sizeof(T));
+            matmul_forward(g.data(), in.data(), P(w.gate_w) + (size_t)e * F * E, P(w.gate_b) + (size_t)e * F, n, E, F);
+            matmul_forward(u.data(), in.data(), P(w.up_w) + (size_t)e * F * E, P(w.up_b) + (size_t)e * F, n, E, F);
+            for (int i = 0; i < n; i++) {
+                const size_t tk = list[i];
+                std::memcpy(&A.g[tk * F], &g[(size_t)i * F], F * sizeof(T));
+                std::memcpy(&A.u[tk * F], &u[(size_t)i * F], F * sizeof(T));
+                for (int f = 0; f < F; f++) A.act[tk * F + f] = swiglu_oai(g[(size_t)i * F + f], u[(size_t)i * F + f], alpha, limit);
+                std::memcpy(&g[(size_t)i * F], &A.act[tk * F], F * sizeof(T));  // g now holds act rows
+            }
+            matmul_forward(y.data(), g.data(), P(w.down_w) + (size_t)e * E * F, P(w.down_b) + (size_t)e * E, n, F, E);
+            for (int i = 0; i < n; i++) std::memcpy(&A.y[list[i] * E], &y[(size_t)i * E], E * sizeof(T));
+        }
+#pragma omp parallel for schedule(static)
+        for (int t = 0; t < N; t++)
+            for (int k = 0; k < K; k++) {
+                const size_t tk = (size_t)t * K + k;
+                axpy(&x[(size_t)t * E], wscale * A.weight[tk], &A.y[tk * E], E);
+            }
+    }
+
+    // For each expert, the (token, slot) indices routed to it, in token order. A token picks an expert
+    // at most once, so rows of one expert's list belong to distinct tokens.
+    std::vector<std::vector<size_t>> routed_slots(const LayerActs<T>& A, int N) const {
+        const int K = cfg.n_expert_used;
+        std::vector<std::vector<size_t>> routed(cfg.n_expert);
+        for (int t = 0; t < N; t++)
+            for (int k = 0; k < K; k++) routed[A.sel[(size_t)t * K + k]].push_back((size_t)t * K + k);
+        return routed;
     }
 
     // Output head for a chunk of rows h[R,E]: logits[R,V] = h Wout^T. The vocabulary is the outer
@@ -763,84 +780,57 @@ struct Model {
         const Config& c = cfg;
         const int E = c.n_embd, X = c.n_expert, K = c.n_expert_used, F = c.n_ff;
         const T alpha = (T)c.swiglu_alpha, limit = (T)c.swiglu_limit, wscale = (T)c.expert_weights_scale;
-        // Per (token, slot): d act [N,K,F] and d(pre-activations) dg, du; router logit grads.
-        std::vector<T> dg((size_t)N * K * F), du((size_t)N * K * F), dy((size_t)N * K * E);
-        std::vector<T> drouter((size_t)N * X, T(0));
-#pragma omp parallel
-        {
-            std::vector<T> da(F);  // d act [F] of one (token, slot)
-    #pragma omp for schedule(static)
-            for (int t = 0; t < N; t++) {
-                const T* dxo = &dx[(size_t)t * E];
-                T dweight[64];  // n_expert_used <= 64 (checked when the config is read)
-                T wdot = 0;
-                for (int k = 0; k < K; k++) {
-                    const size_t tk = (size_t)t * K + k;
-                    const int e = A.sel[tk];
-                    dweight[k] = wscale * dot(dxo, &A.y[tk * E], E);
-                    wdot += A.weight[tk] * dweight[k];
-                    for (int i = 0; i < E; i++) dy[tk * E + i] = wscale * A.weight[tk] * dxo[i];
-                    const T* Wd = P(w.down_w) + (size_t)e * E * F;
-                    std::fill(da.begin(), da.end(), T(0));  // d act = dy Wd_e
-                    for (int i = 0; i < E; i++) axpy(da.data(), dy[tk * E + i], Wd + (size_t)i * F, F);
-                    for (int f = 0; f < F; f++) {
-                        T gg, gu;
-                        swiglu_oai_grad(A.g[tk * F + f], A.u[tk * F + f], alpha, limit, &gg, &gu);
-                        dg[tk * F + f] = da[f] * gg;
-                        du[tk * F + f] = da[f] * gu;
-                    }
-                }
-                for (int k = 0; k < K; k++) {  // softmax over the selected logits
-                    const size_t tk = (size_t)t * K + k;
-                    drouter[(size_t)t * X + A.sel[tk]] = A.weight[tk] * (dweight[k] - wdot);
-                }
-                // dh2 from the expert inputs
-                T* dh = &dh2[(size_t)t * E];
-                for (int k = 0; k < K; k++) {
-                    const size_t tk = (size_t)t * K + k;
-                    const int e = A.sel[tk];
-                    const T* Wg = P(w.gate_w) + (size_t)e * F * E;
-                    const T* Wu = P(w.up_w) + (size_t)e * F * E;
-                    for (int f = 0; f < F; f++) {
-                        axpy(dh, dg[tk * F + f], Wg + (size_t)f * E, E);
-                        axpy(dh, du[tk * F + f], Wu + (size_t)f * E, E);
-                    }
-                }
+        // Per token: moe = wscale sum_k weight_k y_k, so dy_k = wscale weight_k dx and d weight_k =
+        // wscale dx . y_k; the softmax over the selected logits gives the router logit gradients.
+        std::vector<T> dy((size_t)N * K * E), drouter((size_t)N * X, T(0));
+#pragma omp parallel for schedule(static)
+        for (int t = 0; t < N; t++) {
+            const T* dxo = &dx[(size_t)t * E];
+            T dweight[64];  // n_expert_used <= 64 (checked when the config is read)
+            T wdot = 0;
+            for (int k = 0; k < K; k++) {
+                const size_t tk = (size_t)t * K + k;
+                dweight[k] = wscale * dot(dxo, &A.y[tk * E], E);
+                wdot += A.weight[tk] * dweight[k];
+                for (int i = 0; i < E; i++) dy[tk * E + i] = wscale * A.weight[tk] * dxo[i];
             }
-        }  // omp parallel
-        // Expert weight gradients: tokens grouped per expert; threads own rows of one expert.
-        std::vector<std::vector<size_t>> routed(X);
-        for (int t = 0; t < N; t++)
-            for (int k = 0; k < K; k++) routed[A.sel[(size_t)t * K + k]].push_back((size_t)t * K + k);
+            for (int k = 0; k < K; k++) {
+                const size_t tk = (size_t)t * K + k;
+                drouter[(size_t)t * X + A.sel[tk]] = A.weight[tk] * (dweight[k] - wdot);
+            }
+        }
+        // Per expert, the forward's matmuls backwards over its gathered rows.
+        const std::vector<std::vector<size_t>> routed = routed_slots(A, N);
+        std::vector<T> in, act, dyr, dact, dg, du, din;
         for (int e = 0; e < X; e++) {
             const std::vector<size_t>& list = routed[e];
-            if (list.empty()) continue;
-#pragma omp parallel for schedule(static)
-            for (int f = 0; f < F; f++) {
-                T* gWg = G + w.gate_w + ((size_t)e * F + f) * E;
-                T* gWu = G + w.up_w + ((size_t)e * F + f) * E;
-                T sg = 0, su = 0;
-                for (size_t tk : list) {
-                    const T* h = &A.h2[(tk / K) * E];
-                    const T a1 = dg[tk * F + f], a2 = du[tk * F + f];
-                    sg += a1; su += a2;
-                    axpy(gWg, a1, h, E);
-                    axpy(gWu, a2, h, E);
-                }
-                G[w.gate_b + (size_t)e * F + f] += sg;
-                G[w.up_b + (size_t)e * F + f] += su;
+            const int n = (int)list.size();
+            if (n == 0) continue;
+            in.resize((size_t)n * E); act.resize((size_t)n * F); dyr.resize((size_t)n * E);
+            dg.resize((size_t)n * F); du.resize((size_t)n * F);
+            dact.assign((size_t)n * F, T(0));
+            din.assign((size_t)n * E, T(0));
+            for (int i = 0; i < n; i++) {
+                const size_t tk = list[i];
+                std::memcpy(&in[(size_t)i * E], &A.h2[(tk / K) * E], E * sizeof(T));
+                std::memcpy(&act[(size_t)i * F], &A.act[tk * F], F * sizeof(T));
+                std::memcpy(&dyr[(size_t)i * E], &dy[tk * E], E * sizeof(T));
             }
-#pragma omp parallel for schedule(static)
-            for (int d = 0; d < E; d++) {
-                T* gWd = G + w.down_w + ((size_t)e * E + d) * F;
-                T sb = 0;
-                for (size_t tk : list) {
-                    const T g = dy[tk * E + d];
-                    sb += g;
-                    axpy(gWd, g, &A.act[tk * F], F);
+            matmul_backward(dact.data(), G + w.down_w + (size_t)e * E * F, G + w.down_b + (size_t)e * E, dyr.data(), act.data(),
+                            P(w.down_w) + (size_t)e * E * F, n, F, E);
+            for (int i = 0; i < n; i++)
+                for (int f = 0; f < F; f++) {
+                    const size_t tk = list[i];
+                    T gg, gu;
+                    swiglu_oai_grad(A.g[tk * F + f], A.u[tk * F + f], alpha, limit, &gg, &gu);
+                    dg[(size_t)i * F + f] = dact[(size_t)i * F + f] * gg;
+                    du[(size_t)i * F + f] = dact[(size_t)i * F + f] * gu;
                 }
-                G[w.down_b + (size_t)e * E + d] += sb;
-            }
+            matmul_backward(din.data(), G + w.gate_w + (size_t)e * F * E, G + w.gate_b + (size_t)e * F, dg.data(), in.data(),
+                            P(w.gate_w) + (size_t)e * F * E, n, E, F);
+            matmul_backward(din.data(), G + w.up_w + (size_t)e * F * E, G + w.up_b + (size_t)e * F, du.data(), in.data(),
+                            P(w.up_w) + (size_t)e * F * E, n, E, F);
+            for (int i = 0; i < n; i++) axpy(&dh2[(list[i] / K) * E], T(1), &din[(size_t)i * E], E);
         }
         // Router: logits = h2 Wr + br.
         matmul_backward(dh2.data(), G + w.router_w, G + w.router_b, drouter.data(), A.h2.data(), P(w.router_w), N, E, X);
