@@ -62,6 +62,8 @@ export interface ByteLineOptions {
   maxLineBytes?: number;
   /** Size of each read; smaller is only useful in tests. */
   highWaterMark?: number;
+  /** Sees every chunk as read (e.g. to hash the file in the same pass). */
+  onChunk?: (chunk: Buffer) => void;
 }
 
 /** A chunked read stream of `path` (1 MiB reads by default). */
@@ -72,7 +74,10 @@ export function readChunks(path: string, options: ByteLineOptions = {}): AsyncIt
 /** Yields every non-blank line of `path` as raw bytes; an over-long line is never buffered. */
 export async function* readByteLines(path: string, options: ByteLineOptions = {}): AsyncGenerator<ByteLine> {
   const splitter = new ByteLineSplitter(options.maxLineBytes);
-  for await (const chunk of readChunks(path, options)) yield* splitter.push(chunk);
+  for await (const chunk of readChunks(path, options)) {
+    options.onChunk?.(chunk);
+    yield* splitter.push(chunk);
+  }
   const last = splitter.end();
   if (last) yield last;
 }

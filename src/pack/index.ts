@@ -4,7 +4,7 @@
 //   read (raw lines) → worker threads (parse, adapt, validate, render) → results in input order
 //   → overlong policy → packing window → BinPacker → [shuffle staging] → ShardWriter → manifest
 import { createHash } from "node:crypto";
-import { createReadStream, renameSync, statSync, writeFileSync } from "node:fs";
+import { renameSync, statSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { DataError, UsageError } from "../core/errors.js";
@@ -187,7 +187,6 @@ class PackRun {
   }
 
   async execute(started: number): Promise<PackSummary> {
-    const inputHashes = Promise.all(this.inputs.map(sha256OfFile));
     await this.renderAll();
     this.flushWindow();
     this.packer.finish();
@@ -195,8 +194,6 @@ class PackRun {
     if (this.stage) this.stage.replay(this.s.shuffleSeed!, this.writer);
     const { shards, documents } = this.writer.finish();
     const rejects = this.rejectsFile.close();
-    const hashes = await inputHashes;
-    this.inputEntries.forEach((e, k) => (e.sha256 = hashes[k]));
 
     const samples = this.writer.samples;
     const capacity = samples * this.s.seqLen;
@@ -256,16 +253,23 @@ class PackRun {
     const inFlight: { file: string; results: Promise<LineResult[]> }[] = [];
     const maxInFlight = 2 * Math.max(1, this.s.workers) + 1;
     for (const file of this.inputs) {
-      const entry: InputEntry = { path: file, bytes: statSync(file).size, sha256: "", records: 0 };
+      const entry: InputEntry = { path: file, bytes: 0, sha256: "", records: 0 };
       this.inputEntries.push(entry);
-      for await (const batch of lineBatches(file, this.s.maxLineBytes)) {
+      // The input is hashed and measured in the same pass that splits it: each file is read once.
+      const hash = createHash("sha256");
+      const onChunk = (chunk: Buffer): void => {
+        hash.update(chunk);
+        entry.bytes += chunk.length;
+        this.progress.bytesRead += chunk.length;
+      };
+      for await (const batch of lineBatches(file, this.s.maxLineBytes, onChunk)) {
         entry.records += batch.lines.length;
-        this.progress.bytesRead += batch.data.length + batch.lines.length;
         const results = this.pool.run(batch);
         results.catch(() => undefined); // awaited below, in order
         inFlight.push({ file, results });
         while (inFlight.length >= maxInFlight) await this.consumeNext(inFlight);
       }
+      entry.sha256 = hash.digest("hex");
     }
     while (inFlight.length > 0) await this.consumeNext(inFlight);
   }
@@ -348,10 +352,4 @@ class PackRun {
     this.progress.rejects = this.totals.rejects;
     this.onProgress({ ...this.progress });
   }
-}
-
-async function sha256OfFile(path: string): Promise<string> {
-  const hash = createHash("sha256");
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
-  return hash.digest("hex");
 }

@@ -5,7 +5,7 @@ import { readByteLines } from "../core/lines.js";
 import type { LineBatch } from "./pool.js";
 
 /** Groups raw lines into batches of ≤ 256 lines or ≤ 1 MiB, copied into one transferable buffer. */
-export async function* lineBatches(file: string, maxLineBytes: number | undefined): AsyncGenerator<LineBatch> {
+export async function* lineBatches(file: string, maxLineBytes: number | undefined, onChunk?: (chunk: Buffer) => void): AsyncGenerator<LineBatch> {
   let lines: number[] = [];
   let parts: (Buffer | null)[] = [];
   let bytes = 0;
@@ -29,7 +29,7 @@ export async function* lineBatches(file: string, maxLineBytes: number | undefine
     bytes = 0;
     return batch;
   };
-  for await (const raw of readByteLines(file, { maxLineBytes })) {
+  for await (const raw of readByteLines(file, { maxLineBytes, onChunk })) {
     lines.push(raw.line);
     const part = "bytes" in raw ? raw.bytes : null;
     parts.push(part);
