@@ -32,7 +32,7 @@ export interface RenderSettings {
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 export function processLine(bytes: Uint8Array | null, file: string, line: number, settings: RenderSettings): LineResult {
-  if (bytes === null) return { kind: "reject", line, code: "line_too_long", message: "line is longer than the line limit" };
+  if (bytes === null) return { kind: "reject", line, code: "line_too_long", message: "line exceeds --max-line-bytes (default 16 MiB); raise it to accept longer records" };
   let text: string;
   try {
     text = utf8.decode(bytes);

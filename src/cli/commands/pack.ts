@@ -1,6 +1,7 @@
 // `datagen pack FILE... --out DIR`: parse options, run the pack stage, print the summary.
 import { Command, InvalidArgumentError, Option } from "commander";
 import { DEFAULT_PACK_WINDOW, DEFAULT_SEQ_LEN, DEFAULT_SHARD_SAMPLES, OVERLONG_POLICIES, packDataset, type PackProgress, type PackSummary } from "../../pack/index.js";
+import { maxLineBytesOption } from "../options.js";
 import { elapsed, StderrProgress } from "../progress.js";
 import { positiveInt } from "../run.js";
 
@@ -17,6 +18,7 @@ interface PackCliOptions {
   strict: boolean;
   force: boolean;
   json: boolean;
+  maxLineBytes: number;
 }
 
 export function register(program: Command): void {
@@ -36,6 +38,7 @@ export function register(program: Command): void {
     .option("--strict", "stop with exit 1 at the first invalid record", false)
     .option("--force", "replace an existing dataset in --out", false)
     .option("--json", "print the summary as JSON", false)
+    .addOption(maxLineBytesOption())
     .addHelpText(
       "after",
       `
@@ -64,6 +67,7 @@ Examples:
         shuffleSeed: o.shuffleSeed ?? null,
         strict: o.strict,
         force: o.force,
+        maxLineBytes: o.maxLineBytes,
         onProgress: (p) => progress.report(() => progressLine(p, started)),
       });
       progress.done();
