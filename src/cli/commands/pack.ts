@@ -38,6 +38,7 @@ export function register(program: Command): void {
     .option("--strict", "stop with exit 1 at the first invalid record", false)
     .option("--force", "replace an existing dataset in --out", false)
     .option("--json", "print the summary as JSON", false)
+    .showHelpAfterError("(run 'datagen pack --help' for usage)")
     .addOption(maxLineBytesOption())
     .addHelpText(
       "after",

@@ -22,12 +22,13 @@ export function register(program: Command): void {
     .command("report")
     .description("Report what is in the data: terminal tables, --json with every figure, --html with charts.")
     .exitOverride()
+    .showHelpAfterError("(run 'dataset stats report --help' for usage)")
     .argument("<path...>", "conversations JSONL file or folder, generate output folder, or packed dataset folder (has manifest.json)")
     .option("--json <file>", "write every figure as JSON")
     .option("--html <file>", "write a self-contained HTML report with charts (opens offline)")
     .addOption(new Option("--mask <mode>", "loss mask mode for trained-token counts").choices(MASK_MODES).default("assistant"))
     .addOption(new Option("--dialect <dialect>", "rendering dialect for token counts").choices(DIALECTS).default("harmony"))
-    .option("--workers <n>", "worker threads for rendering and tokenizing (0: main thread)", nonNegativeInt, defaultWorkers())
+    .addOption(new Option("--workers <n>", "worker threads for rendering and tokenizing (0: main thread)").argParser(nonNegativeInt).default(defaultWorkers(), `cores - 1, here ${defaultWorkers()}`))
     .addHelpText(
       "after",
       `

@@ -12,6 +12,7 @@ export function register(program: Command): void {
     .option("--source", "re-render every document from its input line (paths relative to where pack ran) and compare", false)
     .option("--workers <n>", "render threads for --source", positiveInt("--workers"), 2)
     .option("--json", "print the report as JSON", false)
+    .showHelpAfterError("(run 'dataset verify --help' for usage)")
     .addHelpText(
       "after",
       `
