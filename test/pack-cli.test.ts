@@ -68,6 +68,8 @@ describe("datagen pack / dataset verify (CLI)", () => {
     expect(verify.status).toBe(1);
     const report = JSON.parse(verify.stdout);
     expect(report.problems[0]).toMatchObject({ code: "checksum_mismatch", file: "shard-00000.tokens.u32", offset: 123 });
+    const typo = run("dataset", ["verify", join(dir, "no-such-folder")]);
+    expect([typo.status, typo.stderr]).toEqual([2, expect.stringContaining("no such folder")]);
   }, 120_000);
 
   it("rejects a line over --max-line-bytes with its file, line and reason code, and packs the others", () => {

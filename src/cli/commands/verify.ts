@@ -1,6 +1,7 @@
 // `dataset verify DIR`: checksums and invariants of a packed dataset; exit 1 on any problem.
 import { Command } from "commander";
-import { CheckFailedError } from "../../core/errors.js";
+import { statSync } from "node:fs";
+import { CheckFailedError, UsageError } from "../../core/errors.js";
 import { verifyDataset, type VerifyReport } from "../../pack/verify.js";
 import { positiveInt } from "../run.js";
 
@@ -25,6 +26,7 @@ Examples:
   dataset verify data/packed --source --json`,
     )
     .action(async (dir: string, o: { source: boolean; workers: number; json: boolean }) => {
+      requireFolder(dir);
       const report = await verifyDataset(dir, { source: o.source, workers: o.workers });
       process.stdout.write(o.json ? JSON.stringify(report, null, 2) + "\n" : formatReport(report));
       if (!report.ok) throw new CheckFailedError(`${dir}: ${report.problems.length}${report.truncated ? "+" : ""} problem(s) found`);
@@ -37,4 +39,15 @@ function formatReport(r: VerifyReport): string {
   const lines = r.problems.map((p) => `  ${p.code}${p.file ? ` ${p.file}` : ""}${p.offset !== undefined ? ` @${p.offset}` : ""}: ${p.message}`);
   if (r.truncated) lines.push("  … more problems not shown");
   return `${head}\nFAILED\n${lines.join("\n")}\n`;
+}
+
+/** A typo'd path is a usage error (exit 2), not a broken dataset (exit 1). */
+function requireFolder(dir: string): void {
+  let isDirectory = false;
+  try {
+    isDirectory = statSync(dir).isDirectory();
+  } catch {
+    throw new UsageError(`no such folder: ${dir}`);
+  }
+  if (!isDirectory) throw new UsageError(`not a folder: ${dir} (give the folder that datagen pack --out wrote)`);
 }
