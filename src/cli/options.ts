@@ -1,6 +1,7 @@
 // Option handling shared by the commands that read conversation JSONL files.
 import { statSync } from "node:fs";
 import { Option } from "commander";
+import { DIALECT_NAMES, MASK_MODE_NAMES } from "../render/names.js";
 import { DEFAULT_MAX_LINE_BYTES } from "../core/lines.js";
 import { UsageError } from "../core/errors.js";
 import { positiveInt } from "./run.js";
@@ -21,4 +22,14 @@ export function requireReadableFile(file: string): void {
     throw new UsageError(`no such file: ${file}`);
   }
   if (!stat.isFile()) throw new UsageError(`not a regular file: ${file} (give JSONL files, not folders)`);
+}
+
+/** --dialect <name>: one of the render dialects (default harmony). */
+export function dialectOption(description = "rendering dialect: harmony (openai/harmony training rendering) or hf (Hugging Face gpt-oss chat template)"): Option {
+  return new Option("--dialect <name>", description).choices(DIALECT_NAMES).default("harmony");
+}
+
+/** --mask <mode>: one of the loss mask modes (default assistant). */
+export function maskOption(description = "loss mask mode"): Option {
+  return new Option("--mask <mode>", description).choices(MASK_MODE_NAMES).default("assistant");
 }

@@ -5,13 +5,14 @@ import { UsageError } from "../core/errors.js";
 import { harmonyMessages } from "./harmony.js";
 import { hfMessages } from "./hf.js";
 import { buildMask, isMaskMode, MASK_MODES, type MaskMode } from "./mask.js";
+import type { Dialect } from "./names.js";
 import { messageText, TokenWriter, type HarmonyMessage, type MessageSpan, type RenderPiece } from "./message.js";
 
 export type { MaskMode } from "./mask.js";
 export type { HarmonyMessage, MessageSpan, RenderPiece } from "./message.js";
 export { MASK_MODES } from "./mask.js";
 
-export type Dialect = "harmony" | "hf";
+export type { Dialect } from "./names.js";
 
 /** Registry of dialects: record → harmony messages. */
 export const DIALECTS: Record<Dialect, (record: ConversationRecord) => HarmonyMessage[]> = {

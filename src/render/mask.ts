@@ -1,7 +1,9 @@
 // Loss masks: mask[t] = 1 means token t is a supervised target. See shared/HARMONY.md "Loss masks".
 import type { MessageSpan } from "./message.js";
 
-export type MaskMode = "assistant" | "last-turn" | "final";
+import type { MaskMode } from "./names.js";
+
+export type { MaskMode } from "./names.js";
 
 type SpanSelector = (spans: MessageSpan[]) => Array<[number, number]>;
 

@@ -1,15 +1,16 @@
 // `datagen pack FILE... --out DIR`: parse options, run the pack stage, print the summary.
 import { Command, InvalidArgumentError, Option } from "commander";
 import { DEFAULT_PACK_WINDOW, DEFAULT_SEQ_LEN, DEFAULT_SHARD_SAMPLES, OVERLONG_POLICIES, packDataset, type PackProgress, type PackSummary } from "../../pack/index.js";
-import { maxLineBytesOption } from "../options.js";
+import type { Dialect, MaskMode } from "../../render/names.js";
+import { dialectOption, maskOption, maxLineBytesOption } from "../options.js";
 import { elapsed, StderrProgress } from "../progress.js";
 import { positiveInt } from "../run.js";
 
 interface PackCliOptions {
   out: string;
   seqLen: number;
-  dialect: "harmony" | "hf";
-  mask: "assistant" | "last-turn" | "final";
+  dialect: Dialect;
+  mask: MaskMode;
   workers?: number;
   packWindow: number;
   shardSamples: number;
@@ -28,8 +29,8 @@ export function register(program: Command): void {
     .argument("<files...>", "conversation JSONL files (ours, or any OpenAI / Hugging Face style messages + tools)")
     .requiredOption("--out <dir>", "output directory (refuses an existing dataset unless --force)")
     .option("--seq-len <n>", "tokens per sample", positiveInt("--seq-len"), DEFAULT_SEQ_LEN)
-    .addOption(new Option("--dialect <name>", "rendering dialect").choices(["harmony", "hf"]).default("harmony"))
-    .addOption(new Option("--mask <mode>", "which tokens are trained").choices(["assistant", "last-turn", "final"]).default("assistant"))
+    .addOption(dialectOption())
+    .addOption(maskOption("which tokens are trained"))
     .option("--workers <n>", "render/tokenize worker threads (default: the core count)", positiveInt("--workers"))
     .option("--pack-window <n>", "documents packed together (best-fit-decreasing) per window", positiveInt("--pack-window"), DEFAULT_PACK_WINDOW)
     .option("--shard-samples <n>", "samples per shard", positiveInt("--shard-samples"), DEFAULT_SHARD_SAMPLES)

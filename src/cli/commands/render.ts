@@ -1,10 +1,10 @@
 // `datagen render FILE`: show the exact harmony text, token ids and loss mask of records.
 import { Option, type Command } from "commander";
 import { CheckFailedError, formatLocation } from "../../core/errors.js";
-import { checkRenderOptions, DIALECTS, MASK_MODES, type Dialect, type MaskMode, type RenderPiece } from "../../render/index.js";
+import { checkRenderOptions, type Dialect, type MaskMode, type RenderPiece } from "../../render/index.js";
 import { renderFile, type RenderedItem } from "../../render/file.js";
 import { formatPieces, formatTokenTable } from "../../render/view.js";
-import { maxLineBytesOption, requireReadableFile } from "../options.js";
+import { dialectOption, maskOption, maxLineBytesOption, requireReadableFile } from "../options.js";
 
 interface RenderFlags {
   id?: string;
@@ -45,8 +45,8 @@ export function register(program: Command): void {
     .description("Show the exact harmony rendering of records: text, token ids and loss mask.")
     .argument("<file>", "conversation JSONL file, one record per line")
     .option("--id <id>", "render only the record with this id")
-    .addOption(new Option("--dialect <name>", "harmony (openai/harmony training rendering) or hf (Hugging Face gpt-oss chat template)").choices(Object.keys(DIALECTS)).default("harmony"))
-    .addOption(new Option("--mask <mode>", "loss mask mode").choices(Object.keys(MASK_MODES)).default("assistant"))
+    .addOption(dialectOption())
+    .addOption(maskOption())
     .addOption(new Option("--tokens", "print a position / id / mask / token table").conflicts("json"))
     .option("--json", "one JSON line per record: id, tokens, mask")
     .addOption(new Option("--brackets", "write special tokens as ⟦<|start|>⟧ in the text view").conflicts(["json", "tokens"]))

@@ -1,11 +1,10 @@
 // `dataset stats report PATH... [--json FILE] [--html FILE] [--mask MODE]`
 import { Command, InvalidArgumentError, Option } from "commander";
 import { statsReport, defaultWorkers } from "../../stats/index.js";
-import type { Dialect, MaskMode } from "../../render/index.js";
+import type { Dialect, MaskMode } from "../../render/names.js";
+import { dialectOption, maskOption } from "../options.js";
 import { elapsed, StderrProgress } from "../progress.js";
 
-const MASK_MODES: readonly MaskMode[] = ["assistant", "last-turn", "final"];
-const DIALECTS: readonly Dialect[] = ["harmony", "hf"];
 
 interface ReportFlags {
   json?: string;
@@ -26,8 +25,8 @@ export function register(program: Command): void {
     .argument("<path...>", "conversations JSONL file or folder, generate output folder, or packed dataset folder (has manifest.json)")
     .option("--json <file>", "write every figure as JSON")
     .option("--html <file>", "write a self-contained HTML report with charts (opens offline)")
-    .addOption(new Option("--mask <mode>", "loss mask mode for trained-token counts").choices(MASK_MODES).default("assistant"))
-    .addOption(new Option("--dialect <dialect>", "rendering dialect for token counts").choices(DIALECTS).default("harmony"))
+    .addOption(maskOption("loss mask mode for trained-token counts"))
+    .addOption(dialectOption("rendering dialect for token counts"))
     .addOption(new Option("--workers <n>", "worker threads for rendering and tokenizing (0: main thread)").argParser(nonNegativeInt).default(defaultWorkers(), `cores - 1, here ${defaultWorkers()}`))
     .addHelpText(
       "after",
