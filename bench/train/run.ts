@@ -122,6 +122,8 @@ async function main(): Promise<void> {
     console.log("|---|---|---|---|");
     console.log(`| datagen trainer (C++, f32) | ${ours[0]![0]!.loss.toFixed(6)} | ${a.tps.toFixed(1)} | ${a.cpu.toFixed(2)} |`);
     console.log(`| PyTorch eager, transformers GptOss (f32) | ${torch[0]![0]!.loss.toFixed(6)} | ${b.tps.toFixed(1)} | ${b.cpu.toFixed(2)} |`);
+    const roundRatios = ours.map((o, r) => steady(o).tps / steady(torch[r]!).tps);
+    console.log(`per-round wall ratios ${roundRatios.map((x) => x.toFixed(2)).join(", ")} (median ${median(roundRatios).toFixed(2)})`);
     console.log(`ratio ours / PyTorch: ${(a.tps / b.tps).toFixed(2)} (wall), ${(b.cpu / a.cpu).toFixed(2)} (CPU); ` +
       `step-1 loss difference ${Math.abs(ours[0]![0]!.loss - torch[0]![0]!.loss).toExponential(2)}`);
   } finally {
