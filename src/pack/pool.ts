@@ -1,10 +1,8 @@
 // A pool of render worker threads. Batches go to the least busy worker; each run() returns a
 // promise of that batch's results, so a caller that awaits them in submission order gets results
 // in input order whatever the number of workers (output stays byte-identical).
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
-import { pathToFileURL } from "node:url";
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
+import { startModuleWorker } from "../core/worker.js";
 import type { LineResult, RenderSettings } from "./process-record.js";
 
 /** Lines of one input file: bytes of line k are data[starts[k] .. starts[k+1]). */
@@ -28,7 +26,7 @@ export class RenderPool {
 
   constructor(size: number, settings: RenderSettings) {
     for (let k = 0; k < size; k++) {
-      const worker = startWorker(settings);
+      const worker = startModuleWorker(import.meta.url, "render-worker", settings);
       const queue: Pending[] = [];
       worker.on("message", (results: LineResult[]) => queue.shift()?.resolve(results));
       worker.on("error", (err) => this.fail(err));
@@ -58,14 +56,4 @@ export class RenderPool {
     this.failure ??= err;
     for (const queue of this.queues) for (const p of queue.splice(0)) p.reject(this.failure);
   }
-}
-
-/** Built JS runs the .js worker; from source (tsx, vitest) the .ts worker is loaded through tsx's API. */
-function startWorker(workerData: RenderSettings): Worker {
-  if (!import.meta.url.endsWith(".ts")) return new Worker(new URL("./render-worker.js", import.meta.url), { workerData });
-  const tsxRoot = dirname(createRequire(import.meta.url).resolve("tsx/package.json"));
-  const api = pathToFileURL(join(tsxRoot, "dist/esm/api/index.mjs")).href;
-  const entry = new URL("./render-worker.ts", import.meta.url).href;
-  const boot = `import(${JSON.stringify(api)}).then((m) => m.tsImport(${JSON.stringify(entry)}, ${JSON.stringify(import.meta.url)}))`;
-  return new Worker(boot, { eval: true, workerData });
 }

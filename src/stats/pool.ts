@@ -1,11 +1,8 @@
 // Record analysis in order, on worker threads or in this thread. Batches go round-robin to
 // the workers; results are handed back strictly in submission order (duplicates are "a later
 // text matching an earlier one", so order matters), with a bounded number of batches in flight.
-import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
-import { pathToFileURL } from "node:url";
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
+import { startModuleWorker } from "../core/worker.js";
 import { analyzeValue, type Outcome } from "./analyze.js";
 import type { TokenCounter } from "./facts.js";
 import type { RenderOptions } from "./tokens.js";
@@ -70,7 +67,7 @@ class WorkerAnalyzer implements Analyzer {
   }
 
   private spawn(options: RenderOptions): Worker {
-    const worker = startWorker(options);
+    const worker = startModuleWorker(import.meta.url, "worker", options);
     worker.on("message", (m: { seq: number; outcomes: Outcome[] }) => {
       this.waiting.get(m.seq)?.resolve(m.outcomes);
       this.waiting.delete(m.seq);
@@ -87,23 +84,4 @@ class WorkerAnalyzer implements Analyzer {
     for (const w of this.waiting.values()) w.reject(e);
     this.waiting.clear();
   }
-}
-
-/**
- * Compiled, the worker is worker.js beside this file. From TypeScript sources (tsx, vitest) a
- * plain Worker cannot load worker.ts, so a small eval'd script loads it through tsx's tsImport API.
- */
-function startWorker(options: RenderOptions): Worker {
-  if (!import.meta.url.endsWith(".ts")) return new Worker(new URL("./worker.js", import.meta.url), { workerData: options });
-  const tsxApi = tsxEsmApiUrl();
-  const entry = new URL("./worker.ts", import.meta.url).href;
-  const script = `import(${JSON.stringify(tsxApi)}).then((api) => api.tsImport(${JSON.stringify(entry)}, ${JSON.stringify(import.meta.url)}));`;
-  return new Worker(script, { eval: true, workerData: options });
-}
-
-/** tsx's ESM API entry, from its package.json exports ("./esm/api", import condition). */
-function tsxEsmApiUrl(): string {
-  const manifestPath = createRequire(import.meta.url).resolve("tsx/package.json");
-  const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as { exports: Record<string, { import: { default: string } }> };
-  return pathToFileURL(join(dirname(manifestPath), manifest.exports["./esm/api"].import.default)).href;
 }
