@@ -1,6 +1,7 @@
 // Where the bundled native trainer lives and how it is built (trainer/Makefile, g++ with OpenMP).
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { DatagenError } from "../core/errors.js";
@@ -21,9 +22,11 @@ export function trainerTestBinaryPath(): string {
 /** The build command the install step runs (make is a no-op when the binaries are up to date). */
 export const TRAINER_BUILD_COMMAND = "make -C trainer";
 
+/** Runs the build; concurrent callers (parallel test files) are serialized by flock on one lock file. */
 export async function buildTrainer(): Promise<void> {
+  const lock = join(tmpdir(), "datagen-trainer-build.lock");
   try {
-    await run("make", ["-C", join(projectRoot(), "trainer")], { maxBuffer: 16 << 20 });
+    await run("flock", [lock, "make", "-C", join(projectRoot(), "trainer")], { maxBuffer: 16 << 20 });
   } catch (err) {
     const detail = err instanceof Error && "stderr" in err ? String((err as { stderr: unknown }).stderr) : String(err);
     throw new DatagenError(`building the trainer failed (${TRAINER_BUILD_COMMAND}; needs g++ with C++17 and OpenMP):\n${detail}`);
