@@ -8,10 +8,10 @@
 // layers (pattern 2), YaRN metadata; counts are UINT32, epsilons and rope values FLOAT32.
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { UsageError } from "../core/errors.js";
 import { splitmix32 } from "../core/prng.js";
+import { projectRoot } from "../core/project.js";
 import { N_VOCAB, SPECIAL } from "../tokenize/o200k_harmony.js";
 import { GGML_TYPE, type GgufMetadata, type GgufTensorInput, bytesOf, f32ToBf16, f32ToF16, gv, writeGguf } from "./gguf.js";
 import { o200kHarmonyGgufVocab } from "./vocab.js";
@@ -292,16 +292,7 @@ export async function makeSmokeModel(path: string, options: SmokeModelOptions = 
   return { path, bytes, seconds: (performance.now() - started) / 1000, hyperparameters: h };
 }
 
-/** Nearest folder above this module holding a package.json. */
-export function projectRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, "package.json"))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error("datagen: no package.json above src/model (cannot place the model cache)");
-    dir = up;
-  }
-  return dir;
-}
+export { projectRoot } from "../core/project.js";
 
 /** DATAGEN_CACHE_DIR, or <project root>/.cache/datagen. */
 export function cacheDir(): string {

@@ -1,27 +1,20 @@
 // The record schemas, compiled once per process (lazily, on first use). Tool `parameters` schemas
 // are compiled once per distinct schema text, in a bounded cache, on a separate Ajv instance so
 // that user schemas (their $id, their unknown keywords) cannot interfere with ours.
-import { existsSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
 import formatsModule from "ajv-formats";
+import { projectRoot } from "../core/project.js";
 
 // ajv-formats is CommonJS: under NodeNext its default import is module.exports, whose `default` is the plugin.
 const addFormats = formatsModule.default;
 
 export type { ErrorObject, ValidateFunction };
 
-/** The schemas/ folder of the project (works from src/ under tsx and from dist/src/ once compiled). */
+/** The schemas/ folder of the project. */
 export function schemasDir(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const candidate = join(dir, "schemas", "conversation.schema.json");
-    if (existsSync(candidate)) return join(dir, "schemas");
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error("schemas/conversation.schema.json not found above " + fileURLToPath(import.meta.url));
-    dir = parent;
-  }
+  return join(projectRoot(), "schemas");
 }
 
 export function loadSchema(name: "conversation" | "tool"): Record<string, unknown> {
