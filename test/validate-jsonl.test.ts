@@ -35,6 +35,7 @@ describe("ByteLineSplitter", () => {
 });
 
 describe("readJsonl", () => {
+  // A line of only non-ASCII whitespace (U+00A0) is not blank in JSON terms: invalid_json, as in pack.
   it("parses, skips blank lines, and reports bad lines with their line numbers", async () => {
     const path = join(dir, "mixed.jsonl");
     const bad = Buffer.from([0xff, 0xfe, 0x0a]);
@@ -46,6 +47,7 @@ describe("readJsonl", () => {
       "3:invalid_json",
       "4:invalid_utf8",
       "5:line_too_long",
+      "6:invalid_json",
       "7:[2]",
     ]);
   });

@@ -4,44 +4,51 @@ import { ByteLineSplitter, readChunks, type ByteLine, type ByteLineOptions } fro
 
 export { DEFAULT_MAX_LINE_BYTES } from "./lines.js";
 
-export type JsonlItem =
-  | { line: number; value: unknown; bytes: number }
-  | { line: number; error: { code: "invalid_utf8" | "invalid_json" | "line_too_long"; message: string } };
+/** Why a line is not a record: the reason codes shared by validate, render, stats and pack. */
+export interface LineError {
+  code: "invalid_utf8" | "invalid_json" | "line_too_long";
+  message: string;
+}
+
+export type JsonlItem = { line: number; value: unknown; bytes: number } | { line: number; error: LineError };
 
 export type JsonlOptions = ByteLineOptions;
 
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 
+/** A line the splitter cut short; names the flag to raise. */
+export function lineTooLong(maxLineBytes?: number): LineError {
+  const limit = maxLineBytes === undefined ? "" : ` (${maxLineBytes} bytes)`;
+  return { code: "line_too_long", message: `line exceeds --max-line-bytes${limit}; raise it to accept longer records` };
+}
+
+/** One line's bytes (no "\n") as UTF-8 JSON. Blank lines never get here: the splitter drops them. */
+export function parseJsonLine(bytes: Uint8Array): { value: unknown } | { error: LineError } {
+  let text: string;
+  try {
+    text = utf8.decode(bytes);
+  } catch {
+    return { error: { code: "invalid_utf8", message: "line is not valid UTF-8" } };
+  }
+  try {
+    return { value: JSON.parse(text) };
+  } catch (e) {
+    return { error: { code: "invalid_json", message: (e as Error).message } };
+  }
+}
+
 /** Yields every non-blank line of `path` as parsed JSON or as a located error; never throws on data. */
 export async function* readJsonl(path: string, options: JsonlOptions = {}): AsyncGenerator<JsonlItem> {
   const splitter = new ByteLineSplitter(options.maxLineBytes);
-  const toItem = (raw: ByteLine): JsonlItem | undefined =>
-    "tooLong" in raw
-      ? { line: raw.line, error: { code: "line_too_long", message: `line exceeds --max-line-bytes (${splitter.maxLineBytes} bytes)` } }
-      : parseLine(raw.bytes, raw.line);
+  const toItem = (raw: ByteLine): JsonlItem => {
+    if ("tooLong" in raw) return { line: raw.line, error: lineTooLong(splitter.maxLineBytes) };
+    const parsed = parseJsonLine(raw.bytes);
+    return "error" in parsed ? { line: raw.line, error: parsed.error } : { line: raw.line, value: parsed.value, bytes: raw.bytes.length };
+  };
   // The splitter is synchronous, so each record costs one async step, not two.
   for await (const chunk of readChunks(path, options)) {
-    for (const raw of splitter.push(chunk)) {
-      const item = toItem(raw);
-      if (item) yield item;
-    }
+    for (const raw of splitter.push(chunk)) yield toItem(raw);
   }
   const last = splitter.end();
-  const item = last && toItem(last);
-  if (item) yield item;
-}
-
-function parseLine(buf: Buffer, line: number): JsonlItem | undefined {
-  let text: string;
-  try {
-    text = utf8.decode(buf);
-  } catch {
-    return { line, error: { code: "invalid_utf8", message: "line is not valid UTF-8" } };
-  }
-  if (text.trim() === "") return undefined; // Unicode whitespace only (ASCII-blank lines never get here)
-  try {
-    return { line, value: JSON.parse(text), bytes: buf.length };
-  } catch (e) {
-    return { line, error: { code: "invalid_json", message: (e as Error).message } };
-  }
+  if (last) yield toItem(last);
 }

@@ -1,5 +1,6 @@
 // One JSONL line → a rendered document (tokens + mask) or a reject with a reason code.
 // Runs inside the render worker threads (and in-process for `dataset verify --source`).
+import { lineTooLong, parseJsonLine } from "../core/jsonl.js";
 import { renderRecord, type Dialect, type MaskMode } from "../render/index.js";
 import { validateRecord } from "../validate/index.js";
 import { adaptRecord } from "./adapter.js";
@@ -29,23 +30,10 @@ export interface RenderSettings {
   mask: MaskMode;
 }
 
-const utf8 = new TextDecoder("utf-8", { fatal: true });
-
 export function processLine(bytes: Uint8Array | null, file: string, line: number, settings: RenderSettings): LineResult {
-  if (bytes === null) return { kind: "reject", line, code: "line_too_long", message: "line exceeds --max-line-bytes (default 16 MiB); raise it to accept longer records" };
-  let text: string;
-  try {
-    text = utf8.decode(bytes);
-  } catch {
-    return { kind: "reject", line, code: "invalid_utf8", message: "line is not valid UTF-8" };
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (e) {
-    return { kind: "reject", line, code: "invalid_json", message: (e as Error).message };
-  }
-  return processValue(value, file, line, settings);
+  const parsed = bytes === null ? { error: lineTooLong() } : parseJsonLine(bytes);
+  if ("error" in parsed) return { kind: "reject", line, code: parsed.error.code, message: parsed.error.message };
+  return processValue(parsed.value, file, line, settings);
 }
 
 export function processValue(value: unknown, file: string, line: number, settings: RenderSettings): LineResult {
