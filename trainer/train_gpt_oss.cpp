@@ -5,6 +5,7 @@
 //   train_gpt_oss logits  --model M.gguf --tokens FILE.u32 --out FILE.f32      (one document, all positions)
 //   train_gpt_oss convert --model M.gguf --out OUT.gguf [--f32]
 //   train_gpt_oss info    --model M.gguf
+//   train_gpt_oss grads   --model M.gguf --shard PREFIX --seq-len L --sample I --out FILE.f64   (float64)
 //
 // Progress and results are JSON lines on stdout; errors go to stderr with exit code 1 (2 for usage).
 // SIGINT/SIGTERM during training finish the current step, write a checkpoint and exit 0.
@@ -250,6 +251,31 @@ static void cmd_logits(const Args& a) {
     std::printf("{\"positions\":%d,\"vocab\":%d}\n", n, m.cfg.n_vocab);
 }
 
+// Loss and gradients of one sample in float64 (mean over its targets, as a step with one sample):
+// the raw float64 gradients in layout order to --out, a JSON index of the tensors on stdout.
+// bench/train/check_grads_torch.py compares them with PyTorch autograd.
+static void cmd_grads(const Args& a) {
+    gguf::File f(a.str("--model"));
+    Model<double> m;
+    load_model(m, f, !a.has("--rope-untruncated"));
+    PackedData data(a.shards, (int)a.num("--seq-len", 0), m.cfg.n_vocab);
+    const size_t index = (size_t)a.num("--sample", 0);
+    if (index >= data.samples()) throw UsageError("--sample is past the dataset's samples");
+    const int64_t targets = data.targets(index);
+    std::vector<double> grads(m.params.size(), 0.0);
+    const double loss = m.loss_and_backward(data.sample(index), grads.data(), targets ? 1.0 / targets : 0.0, nullptr);
+    const std::string path = a.str("--out");
+    FILE* o = std::fopen(path.c_str(), "wb");
+    if (!o || fwrite(grads.data(), 8, grads.size(), o) != grads.size()) throw std::runtime_error(path + ": write failed");
+    std::fclose(o);
+    std::printf("{\"loss\":%.17g,\"targets\":%lld,\"tensors\":[", targets ? loss / targets : 0.0, (long long)targets);
+    for (size_t i = 0; i < m.layout.tensors.size(); i++) {
+        const TensorSpec& t = m.layout.tensors[i];
+        std::printf("%s{\"name\":\"%s\",\"offset\":%zu,\"size\":%zu}", i ? "," : "", t.name.c_str(), t.offset, t.size);
+    }
+    std::printf("]}\n");
+}
+
 // The model's hyperparameters as JSON (the CLI checks a dataset against them before training).
 static void cmd_info(const Args& a) {
     gguf::File f(a.str("--model"));
@@ -279,7 +305,8 @@ int main(int argc, char** argv) {
         else if (a.command == "logits") cmd_logits(a);
         else if (a.command == "convert") cmd_convert(a);
         else if (a.command == "info") cmd_info(a);
-        else throw UsageError("unknown command " + a.command + " (known: train, eval, logits, convert, info)");
+        else if (a.command == "grads") cmd_grads(a);
+        else throw UsageError("unknown command " + a.command + " (known: train, eval, logits, convert, info, grads)");
         return 0;
     } catch (const DataError& e) {
         // one JSON line, so the CLI can report the reason code and file

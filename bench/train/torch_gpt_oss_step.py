@@ -24,7 +24,7 @@ def field(reader, key):
     return value.tobytes().decode() if f.types[0].name == "STRING" else value[0].item()
 
 
-def load_model(path):
+def load_model(path, dtype=torch.float32):
     r = GGUFReader(path)
     arch = "gpt-oss"
     g = lambda k: field(r, f"{arch}.{k}")
@@ -51,8 +51,10 @@ def load_model(path):
         tie_word_embeddings=False,
     )
     config._attn_implementation = "eager"
-    model = GptOssForCausalLM(config).float()
-    t = lambda name: torch.from_numpy(tensors[name].copy())
+    if dtype == torch.float64:  # the default grouped_mm experts kernel has no float64; the eager loop does
+        config._experts_implementation = "eager"
+    model = GptOssForCausalLM(config).to(dtype)
+    t = lambda name: torch.from_numpy(tensors[name].copy()).to(dtype)
     sd = {"model.embed_tokens.weight": t("token_embd.weight"), "model.norm.weight": t("output_norm.weight"),
           "lm_head.weight": t("output.weight")}
     for l in range(config.num_hidden_layers):
@@ -66,9 +68,9 @@ def load_model(path):
         sd[p + "mlp.router.weight"] = t(b + "ffn_gate_inp.weight")
         sd[p + "mlp.router.bias"] = t(b + "ffn_gate_inp.bias")
         gate, up = t(b + "ffn_gate_exps.weight"), t(b + "ffn_up_exps.weight")  # [X, F, E]
-        gate_up = torch.empty(gate.shape[0], gate.shape[2], 2 * gate.shape[1])  # [X, E, 2F], gate on even columns
+        gate_up = torch.empty(gate.shape[0], gate.shape[2], 2 * gate.shape[1], dtype=dtype)  # [X, E, 2F], gate on even columns
         gate_up[:, :, 0::2], gate_up[:, :, 1::2] = gate.transpose(1, 2), up.transpose(1, 2)
-        bias = torch.empty(gate.shape[0], 2 * gate.shape[1])
+        bias = torch.empty(gate.shape[0], 2 * gate.shape[1], dtype=dtype)
         bias[:, 0::2], bias[:, 1::2] = t(b + "ffn_gate_exps.bias"), t(b + "ffn_up_exps.bias")
         sd[p + "mlp.experts.gate_up_proj"], sd[p + "mlp.experts.gate_up_proj_bias"] = gate_up, bias
         sd[p + "mlp.experts.down_proj"] = t(b + "ffn_down_exps.weight").transpose(1, 2).contiguous()  # [X, F, E]
