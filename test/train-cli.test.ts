@@ -61,16 +61,17 @@ describe("datagen train (smoke model)", () => {
     trainData = join(dir, "train");
     heldout = join(dir, "heldout");
     out = join(dir, "run");
-    // The example persona conversations, rendered, tokenized and packed by the real `datagen pack`:
-    // nine to train on, three held out.
-    const lines = readFileSync("data/examples/conversations.jsonl", "utf8").trim().split("\n");
-    expect(lines.length).toBe(12);
-    writeFileSync(join(dir, "train.jsonl"), lines.slice(0, 9).join("\n") + "\n");
-    writeFileSync(join(dir, "heldout.jsonl"), lines.slice(9).join("\n") + "\n");
+    // Persona conversations written by `datagen generate` on the smoke model (18 records, all 9
+    // personas; see test/fixtures/train/README.md), packed by the real `datagen pack`:
+    // fourteen to train on, four held out.
+    const lines = readFileSync("test/fixtures/train/generated-persona.jsonl", "utf8").trim().split("\n");
+    expect(lines.length).toBe(18);
+    writeFileSync(join(dir, "train.jsonl"), lines.slice(0, 14).join("\n") + "\n");
+    writeFileSync(join(dir, "heldout.jsonl"), lines.slice(14).join("\n") + "\n");
     const packedTrain = await packDataset([join(dir, "train.jsonl")], { out: trainData, seqLen: SEQ_LEN, workers: 1 });
     const packedHeldout = await packDataset([join(dir, "heldout.jsonl")], { out: heldout, seqLen: SEQ_LEN, workers: 1 });
-    expect(packedTrain.documents).toBe(9);
-    expect(packedHeldout.documents).toBe(3);
+    expect(packedTrain.documents).toBe(14);
+    expect(packedHeldout.documents).toBe(4);
   });
 
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -136,7 +137,8 @@ describe("datagen train (smoke model)", () => {
     const after = await evalJson(join(out, "checkpoint.gguf"));
     expect(after.tokens_trained).toBe(before.tokens_trained);
     console.log(`held-out assistant loss: ${before.loss.toFixed(4)} -> ${after.loss.toFixed(4)}`);
-    expect(after.loss).toBeLessThan(before.loss - 0.5);
+    // 6 steps at lr 2e-3 measured 10.79 -> 10.25 on this data; a drop of at least 0.25 is required.
+    expect(after.loss).toBeLessThan(before.loss - 0.25);
   });
 
   it("on resume, drops logged steps the optimizer state never saw (a run killed before checkpointing)", async () => {
