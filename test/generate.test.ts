@@ -9,7 +9,7 @@ import { Ajv2020 } from "ajv/dist/2020.js";
 import formatsModule from "ajv-formats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { callArguments, PERSONAS, type ConversationRecord } from "../src/core/record.js";
-import { projectRoot } from "../src/generate/config.js";
+import { projectRoot } from "../src/core/project.js";
 import { generateDataset, loadGenerateConfig } from "../src/generate/index.js";
 import { recordSeed } from "../src/generate/seed.js";
 import { ensureSmokeModel } from "../src/model/smoke.js";

@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import formatsModule from "ajv-formats";
 import { UsageError } from "../core/errors.js";
+import { projectRoot } from "../core/project.js";
 import { PERSONAS } from "../core/record.js";
 
 const addFormats = formatsModule.default;
@@ -66,16 +67,6 @@ export interface GenerateOverrides {
   gpu?: string;
 }
 
-/** The project folder (holds pipelines/, schemas/, data/, templates/), from src/ or dist/src/. */
-export function projectRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(join(dir, "schemas", "pipeline.schema.json")) && existsSync(join(dir, "package.json"))) return dir;
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error("project root (schemas/pipeline.schema.json) not found above " + fileURLToPath(import.meta.url));
-    dir = parent;
-  }
-}
 
 export const defaultPipelinePath = (): string => join(projectRoot(), "pipelines", "default.json");
 

@@ -1,6 +1,7 @@
 // Deterministic seeds: a record's seed is a stable hash of (run seed, persona, index, attempt), so
 // a rerun, a resume or another machine picks the same scenario, turns and sampling seeds.
 import { createHash } from "node:crypto";
+import { mulberry32 } from "../core/prng.js";
 
 /** uint32 from sha256 of the parts joined with NUL (stable across Node versions and platforms). */
 export function stableHash(...parts: (string | number)[]): number {
@@ -10,26 +11,17 @@ export function stableHash(...parts: (string | number)[]): number {
 export const recordSeed = (runSeed: number, persona: string | null, index: number, attempt: number): number =>
   stableHash("record", runSeed, persona ?? "none", index, attempt);
 
-/** mulberry32: a small, fast, well-mixed PRNG for the record's choices (not for cryptography). */
+/** The record's choices, from the project's one seeded PRNG (mulberry32; not for cryptography). */
 export class Rng {
-  private state: number;
+  private readonly uniform: () => number;
 
   constructor(seed: number) {
-    this.state = seed >>> 0;
-  }
-
-  /** Next uint32. */
-  nextUint32(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
+    this.uniform = mulberry32(seed);
   }
 
   /** Uniform float in [0, 1). */
   next(): number {
-    return this.nextUint32() / 4294967296;
+    return this.uniform();
   }
 
   /** Uniform integer in [min, max] inclusive. */

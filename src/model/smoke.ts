@@ -292,8 +292,6 @@ export async function makeSmokeModel(path: string, options: SmokeModelOptions = 
   return { path, bytes, seconds: (performance.now() - started) / 1000, hyperparameters: h };
 }
 
-export { projectRoot } from "../core/project.js";
-
 /** DATAGEN_CACHE_DIR, or <project root>/.cache/datagen. */
 export function cacheDir(): string {
   return process.env.DATAGEN_CACHE_DIR || join(projectRoot(), ".cache", "datagen");

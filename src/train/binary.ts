@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { DatagenError } from "../core/errors.js";
-import { projectRoot } from "../model/smoke.js";
+import { projectRoot } from "../core/project.js";
 
 const run = promisify(execFile);
 
