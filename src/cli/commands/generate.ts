@@ -4,18 +4,8 @@ import { positiveInt } from "../run.js";
 import { generateDataset, loadGenerateConfig, type GenerateOverrides, type GenerateSummary } from "../../generate/index.js";
 import { createProgress } from "../../generate/progress.js";
 
-interface GenerateOptions {
-  pipeline?: string;
-  persona?: string;
-  count?: number;
-  model?: string;
-  out?: string;
-  seed?: number;
-  concurrency?: number;
-  threads?: number;
-  gpu?: string;
-  json?: boolean;
-}
+/** Parsed flags: the pipeline overrides (commander names --persona in the singular) plus CLI-only ones. */
+type GenerateOptions = Omit<GenerateOverrides, "personas"> & { persona?: string; pipeline?: string; json?: boolean };
 
 const seedInt = (value: string): number => {
   const n = Number(value);
@@ -50,17 +40,9 @@ Examples:
   datagen generate --pipeline pipelines/default.json --persona none --count 50 --out out/general`,
     )
     .action(async (options: GenerateOptions) => {
-      const overrides: GenerateOverrides = {
-        personas: options.persona,
-        count: options.count,
-        model: options.model,
-        out: options.out,
-        seed: options.seed,
-        concurrency: options.concurrency,
-        threads: options.threads,
-        gpu: options.gpu,
-      };
-      const config = loadGenerateConfig(options.pipeline, overrides);
+      const { pipeline, persona, json: _json, ...rest } = options;
+      const overrides: GenerateOverrides = { ...rest, personas: persona };
+      const config = loadGenerateConfig(pipeline, overrides);
       const controller = new AbortController();
       const onSigint = () => {
         if (controller.signal.aborted) process.exit(130);
