@@ -9,13 +9,19 @@
 // schema), and exactly the same number of generated tokens. So both sides decode the same tokens
 // under the same constraints; the difference is the pipeline (prompt building, tokenization,
 // simulators, executors, validation, p-queue scheduling, JSONL writes with fsync, progress).
-// Rounds alternate which side runs first (P B | B P | ...), to spread machine-load drift over both.
+// Each round runs the pipeline, then replays that round's own trace (the same work on both sides).
+// Every side of every round runs in its own fresh process (this script, --side pipeline|raw), as a
+// user's `datagen generate` does: each side pays its own process warm-up (JIT, first use of the
+// native grammar code) and none is charged to whichever side happens to run first. Model loading
+// is outside both timings.
 //
 // Usage: npx tsx bench/generate/bench.ts [--personas all] [--count 2] [--concurrency 4]
 //        [--threads 1] [--rounds 2] [--gpu cpu] [--model FILE]
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { getLlama, LlamaGrammarEvaluationState, LlamaLogLevel, type LlamaContextSequence, type LlamaGrammar, type Token } from "node-llama-cpp";
 import { generateDataset, loadGenerateConfig } from "../../src/generate/index.js";
 import type { TraceEntry } from "../../src/generate/llm.js";
@@ -34,12 +40,12 @@ const rounds = Number(arg("rounds", "2"));
 const gpu = arg("gpu", "cpu");
 const modelArg = arg("model", "");
 
-async function runPipeline(out: string): Promise<{ tokens: number; seconds: number; cpuSeconds: number; records: number; trace: TraceEntry[] }> {
+async function runPipeline(out: string): Promise<{ tokens: number; seconds: number; cpuSeconds: number; loadSeconds: number; records: number; trace: TraceEntry[] }> {
   rmSync(out, { recursive: true, force: true });
   const config = loadGenerateConfig(undefined, { personas, count, out, concurrency, threads, gpu, model: modelArg || undefined });
   const trace: TraceEntry[] = [];
   const s = await generateDataset(config, { trace: (e) => trace.push(e) });
-  return { tokens: s.generatedTokens, seconds: s.generateSeconds, cpuSeconds: s.generateCpuSeconds, records: s.records + s.rejects, trace };
+  return { tokens: s.generatedTokens, seconds: s.generateSeconds, cpuSeconds: s.generateCpuSeconds, loadSeconds: s.loadSeconds, records: s.records + s.rejects, trace };
 }
 
 /** The trace replayed with raw node-llama-cpp calls only. */
@@ -93,31 +99,59 @@ async function runBaseline(modelPath: string, trace: TraceEntry[]): Promise<{ to
   return { tokens, seconds, cpuSeconds: (used.user + used.system) / 1e6, evaluated };
 }
 
+type Side = { tokens: number; seconds: number; cpuSeconds: number; evaluated: number };
+const RESULT = "BENCH-RESULT ";
+
+/** Child mode: one side of one round in this fresh process; the result goes to stdout as one line. */
+async function runSide(side: string): Promise<void> {
+  const traceFile = arg("trace-file", "");
+  if (side === "pipeline") {
+    const p = await runPipeline(arg("out", ""));
+    writeFileSync(traceFile, JSON.stringify(p.trace));
+    const result = { tokens: p.tokens, seconds: p.seconds, cpuSeconds: p.cpuSeconds, loadSeconds: p.loadSeconds, records: p.records, calls: p.trace.length, evaluated: p.trace.reduce((a, e) => a + e.evaluated, 0) };
+    console.log(RESULT + JSON.stringify(result));
+  } else {
+    const trace = JSON.parse(readFileSync(traceFile, "utf8")) as TraceEntry[];
+    const b = await runBaseline(arg("model-path", ""), trace);
+    console.log(RESULT + JSON.stringify({ ...b, calls: trace.length }));
+  }
+}
+
+/** Runs one side in a fresh node process (same loader flags, same settings). */
+function spawnSide(side: "pipeline" | "raw", extra: string[]): Side & Record<string, number> {
+  const settings = ["--personas", personas, "--count", String(count), "--concurrency", String(concurrency), "--threads", String(threads), "--gpu", gpu];
+  const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...settings, "--side", side, ...extra], { stdio: ["ignore", "pipe", "inherit"], encoding: "utf8", maxBuffer: 1 << 26 });
+  const line = child.stdout.split("\n").find((l) => l.startsWith(RESULT));
+  if (child.status !== 0 || !line) throw new Error(`${side} side failed (exit ${child.status}): ${child.stdout.slice(-2000)}`);
+  return JSON.parse(line.slice(RESULT.length)) as Side & Record<string, number>;
+}
+
+const childSide = arg("side", "");
+if (childSide) {
+  await runSide(childSide);
+  process.exit(0);
+}
+
 const work = mkdtempSync(join(tmpdir(), "datagen-bench-"));
 const modelPath = modelArg || (await ensureSmokeModel());
-type Side = { tokens: number; seconds: number; cpuSeconds: number; evaluated: number };
 const sides: { pipeline: Side[]; baseline: Side[] } = { pipeline: [], baseline: [] };
-let trace: TraceEntry[] = [];
-const pipelineRun = async (round: number) => {
-  const p = await runPipeline(join(work, `round${round}`));
-  sides.pipeline.push({ tokens: p.tokens, seconds: p.seconds, cpuSeconds: p.cpuSeconds, evaluated: p.trace.reduce((a, e) => a + e.evaluated, 0) });
-  trace = p.trace;
-  console.log(`round ${round} pipeline: ${p.records} records, ${p.trace.length} model calls, ${p.tokens} generated tokens, ${sides.pipeline[sides.pipeline.length - 1].evaluated} prompt tokens evaluated, ${(p.tokens / p.seconds).toFixed(1)} tok/s (${p.seconds.toFixed(1)} s, ${p.cpuSeconds.toFixed(1)} CPU s)`);
+const traceFile = join(work, "trace.json");
+const pipelineRun = (round: number) => {
+  const p = spawnSide("pipeline", ["--out", join(work, `round${round}`), "--trace-file", traceFile, ...(modelArg ? ["--model", modelArg] : [])]);
+  sides.pipeline.push({ tokens: p.tokens, seconds: p.seconds, cpuSeconds: p.cpuSeconds, evaluated: p.evaluated });
+  console.log(`round ${round} pipeline (fresh process): ${p.records} records, ${p.calls} model calls, ${p.tokens} generated tokens, ${p.evaluated} prompt tokens evaluated, ${(p.tokens / p.seconds).toFixed(1)} tok/s (${p.seconds.toFixed(1)} s, ${p.cpuSeconds.toFixed(1)} CPU s; load ${p.loadSeconds.toFixed(1)} s, not counted)`);
 };
-const baselineRun = async (round: number) => {
-  const b = await runBaseline(modelPath, trace);
-  sides.baseline.push(b);
-  console.log(`round ${round} raw node-llama-cpp: ${trace.length} model calls replayed, ${b.tokens} generated tokens, ${b.evaluated} prompt tokens evaluated, ${(b.tokens / b.seconds).toFixed(1)} tok/s (${b.seconds.toFixed(1)} s, ${b.cpuSeconds.toFixed(1)} CPU s)`);
+const baselineRun = (round: number) => {
+  const b = spawnSide("raw", ["--trace-file", traceFile, "--model-path", modelPath]);
+  sides.baseline.push({ tokens: b.tokens, seconds: b.seconds, cpuSeconds: b.cpuSeconds, evaluated: b.evaluated });
+  console.log(`round ${round} raw node-llama-cpp (fresh process): ${b.calls} model calls replayed, ${b.tokens} generated tokens, ${b.evaluated} prompt tokens evaluated, ${(b.tokens / b.seconds).toFixed(1)} tok/s (${b.seconds.toFixed(1)} s, ${b.cpuSeconds.toFixed(1)} CPU s)`);
 };
-// Order P B | B P | P B | ...: neither side always runs first on a machine whose load drifts.
+// Each round: the pipeline, then the raw replay of that same round's trace, so both sides of a
+// round do the same work (which differs between rounds: the pipeline's sampling depends on how
+// node-llama-cpp happens to batch the sequences, and grammar tokens cost ~10x free ones).
 for (let round = 1; round <= rounds; round++) {
-  if (round % 2 === 1) {
-    await pipelineRun(round);
-    await baselineRun(round);
-  } else {
-    await baselineRun(round);
-    await pipelineRun(round);
-  }
+  pipelineRun(round);
+  baselineRun(round);
 }
 const sum = (list: Side[], key: keyof Side) => list.reduce((a, r) => a + r[key], 0);
 const pipelineTps = sum(sides.pipeline, "tokens") / sum(sides.pipeline, "seconds");
@@ -125,16 +159,18 @@ const baselineTps = sum(sides.baseline, "tokens") / sum(sides.baseline, "seconds
 const summary = {
   machine: process.env.BENCH_MACHINE ?? "2-core node dev machine",
   date: new Date().toISOString(),
-  settings: { personas, count, concurrency, threads, gpu, model: modelPath, rounds },
+  settings: { personas, count, concurrency, threads, gpu, model: modelPath, rounds, method: "each side of each round in its own fresh process" },
   sides,
   pipeline_tokens_per_s: pipelineTps,
   baseline_tokens_per_s: baselineTps,
   overhead_percent: (baselineTps / pipelineTps - 1) * 100,
+  round_overheads_percent: sides.pipeline.map((p, i) => (p.seconds / sides.baseline[i].seconds - 1) * 100),
   // CPU seconds per 1000 generated tokens: less sensitive to other processes than wall time.
   pipeline_cpu_s_per_1k_tokens: (sum(sides.pipeline, "cpuSeconds") / sum(sides.pipeline, "tokens")) * 1000,
   baseline_cpu_s_per_1k_tokens: (sum(sides.baseline, "cpuSeconds") / sum(sides.baseline, "tokens")) * 1000,
 };
 console.log(`all rounds: pipeline ${pipelineTps.toFixed(1)} tok/s, raw node-llama-cpp ${baselineTps.toFixed(1)} tok/s, pipeline overhead ${summary.overhead_percent.toFixed(1)} % (target <= 5 %)`);
+console.log(`per round (same work on both sides): ${summary.round_overheads_percent.map((o) => `${o >= 0 ? "+" : ""}${o.toFixed(1)} %`).join(", ")}`);
 console.log(`CPU per 1000 generated tokens: pipeline ${summary.pipeline_cpu_s_per_1k_tokens.toFixed(2)} s, raw ${summary.baseline_cpu_s_per_1k_tokens.toFixed(2)} s (${((summary.pipeline_cpu_s_per_1k_tokens / summary.baseline_cpu_s_per_1k_tokens - 1) * 100).toFixed(1)} % more)`);
 mkdirSync("bench/out", { recursive: true });
 writeFileSync(join("bench/out", `generate-c${concurrency}-t${threads}.json`), JSON.stringify(summary, null, 2) + "\n");
