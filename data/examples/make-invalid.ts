@@ -8,7 +8,8 @@ import { renameSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any -- free-form edits of sample records
+// eslint is not used here; `any` because this script deliberately breaks records in free-form ways.
+type Json = any;
 
 const weatherTool = {
   type: "function",
