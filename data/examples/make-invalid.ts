@@ -8,7 +8,7 @@ import { renameSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-// eslint is not used here; `any` because this script deliberately breaks records in free-form ways.
+// `any`: this script deliberately breaks records in free-form ways.
 type Json = any;
 
 const weatherTool = {
