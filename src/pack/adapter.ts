@@ -9,6 +9,11 @@ import { PERSONAS } from "../core/record.js";
 type Obj = Record<string, unknown>;
 const isObject = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
 
+/** False when adaptRecord would make the id up from the record's place ("<file>:<line>"). */
+export function hasOwnId(value: unknown): boolean {
+  return isObject(value) && value.id !== undefined && value.id !== null;
+}
+
 export function adaptRecord(value: unknown, file: string, line: number): unknown {
   if (!isObject(value) || !Array.isArray(value.messages)) return value;
   const messages = value.messages.map(adaptMessage);

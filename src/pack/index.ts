@@ -23,6 +23,7 @@ import {
   type Manifest,
   type OverlongPolicy,
 } from "./format.js";
+import { FirstSeenIds } from "./first-seen-ids.js";
 import { HashedFile } from "./hashed-file.js";
 import { lineBatches } from "./lines.js";
 import { LOCATOR_BLOCK_BYTES, LOCATOR_MODULUS } from "./locator.js";
@@ -166,6 +167,7 @@ class PackRun {
   private window: WindowDocument[] = [];
   private windowTokens = 0;
   private readonly inputEntries: InputEntry[] = [];
+  private readonly seenIds = new FirstSeenIds();
   private readonly progress: PackProgress;
   private lastProgressAt = 0;
   private totals = { real: 0, trained: 0, documents: 0, overlong: 0, rejects: 0, records: 0, leastUsed: Infinity };
@@ -279,7 +281,7 @@ class PackRun {
     for (const result of await next.results) {
       this.totals.records++;
       if (result.kind === "reject") this.reject(next.file, result);
-      else this.accept(next.file, result);
+      else this.acceptUnlessDuplicate(next.file, result);
     }
     this.reportProgress();
   }
@@ -289,6 +291,14 @@ class PackRun {
     this.totals.rejects++;
     const line = { file, line: r.line, id: r.id ?? null, code: r.code, message: r.message, issues: r.issues ?? [] };
     this.rejectsFile.writeText(JSON.stringify(line) + "\n");
+  }
+
+  /** Only accepted records claim an id: a record rejected for another reason blocks nothing. */
+  private acceptUnlessDuplicate(file: string, r: RenderedDocument): void {
+    const firstSeen = r.ownId ? this.seenIds.claim(r.id, file, r.line) : undefined;
+    if (firstSeen === undefined) return this.accept(file, r);
+    const message = `id "${r.id}" was already used at ${firstSeen}`;
+    this.reject(file, { kind: "reject", line: r.line, id: r.id, code: "duplicate_record_id", message, issues: [{ code: "duplicate_record_id", message, path: "/id" }] });
   }
 
   private accept(file: string, r: RenderedDocument): void {

@@ -3,12 +3,14 @@
 import { lineTooLong, parseJsonLine } from "../core/jsonl.js";
 import { renderRecord, type Dialect, type MaskMode } from "../render/index.js";
 import { validateRecord } from "../validate/index.js";
-import { adaptRecord } from "./adapter.js";
+import { adaptRecord, hasOwnId } from "./adapter.js";
 
 export interface RenderedDocument {
   kind: "document";
   line: number;
   id: string;
+  /** False when the id was made up from file:line (input without an id): such ids never collide. */
+  ownId: boolean;
   tokens: Uint32Array;
   mask: Uint8Array;
   trained: number;
@@ -61,5 +63,5 @@ function renderValue(value: unknown, file: string, line: number, settings: Rende
   const mask = new Uint8Array(rendered.mask); // own buffer, so it can be transferred
   let trained = 0;
   for (let i = 0; i < mask.length; i++) trained += mask[i];
-  return { kind: "document", line, id: checked.record.id, tokens, mask, trained };
+  return { kind: "document", line, id: checked.record.id, ownId: hasOwnId(value), tokens, mask, trained };
 }
