@@ -4,7 +4,8 @@ import { DatagenError } from "../core/errors.js";
 
 /**
  * Parse argv and run; known errors become a one-line message and their exit code.
- * The program must be created with .exitOverride() before its subcommands are added.
+ * The program is created with .exitOverride() before its subcommands are added: commander copies
+ * that setting to each subcommand when it is created, so every usage error exits 2.
  */
 export async function runProgram(program: Command, argv: string[] = process.argv): Promise<void> {
   exitQuietlyWhenStdoutCloses();

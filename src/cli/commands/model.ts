@@ -47,8 +47,7 @@ function weightType(value: string): WeightType {
 export function register(program: Command): void {
   const model = program
     .command("model")
-    .description("Models datagen makes itself (the embedded default model).")
-    .exitOverride();
+    .description("Models datagen makes itself (the embedded default model).");
   const d = SMOKE_DEFAULTS;
   model
     .command("smoke")
@@ -68,7 +67,6 @@ export function register(program: Command): void {
     .option("--weight-type <type>", `type of token_embd and output: ${WEIGHT_TYPES.join(", ")} (default ${d.weightType})`, weightType)
     .option("--json", "print {path, bytes, hyperparameters} as JSON")
     .addHelpText("after", SMOKE_HELP_AFTER)
-    .exitOverride()
     .showHelpAfterError("(run 'datagen model smoke --help' for usage)")
     .action(async (flags: SmokeFlags) => {
       const { out, json, context, ...modelFlags } = flags;

@@ -52,7 +52,6 @@ export function register(program: Command): void {
     .addOption(new Option("--brackets", "write special tokens as ⟦<|start|>⟧ in the text view").conflicts(["json", "tokens"]))
     .addOption(maxLineBytesOption())
     .addHelpText("after", HELP_AFTER)
-    .exitOverride()
     .showHelpAfterError("(run 'datagen render --help' for usage)")
     .action(async (file: string, flags: RenderFlags) => {
       requireReadableFile(file);

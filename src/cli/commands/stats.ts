@@ -15,12 +15,10 @@ interface ReportFlags {
 }
 
 export function register(program: Command): void {
-  // exitOverride: subcommands made after runProgram's own call would exit 1 on usage errors, not 2.
-  const stats = program.command("stats").description("Statistics of raw conversation JSONL and packed datasets.").exitOverride();
+  const stats = program.command("stats").description("Statistics of raw conversation JSONL and packed datasets.");
   stats
     .command("report")
     .description("Report what is in the data: terminal tables, --json with every figure, --html with charts.")
-    .exitOverride()
     .showHelpAfterError("(run 'dataset stats report --help' for usage)")
     .argument("<path...>", "conversations JSONL file or folder, generate output folder, or packed dataset folder (has manifest.json)")
     .option("--json <file>", "write every figure as JSON")

@@ -41,8 +41,6 @@ export function register(program: Command): void {
     .option("--quiet", "print only the summary")
     .addOption(maxLineBytesOption())
     .addHelpText("after", HELP_AFTER)
-    // Subcommands copy exitOverride only when created after it is set; without it commander exits 1 on usage errors.
-    .exitOverride()
     .showHelpAfterError("(run 'datagen validate --help' for usage and the reason codes)")
     .action(async (files: string[], flags: ValidateFlags) => {
       for (const file of files) requireReadableFile(file);
