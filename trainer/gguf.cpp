@@ -35,6 +35,21 @@ const char* type_name(uint32_t type) {
 
 // ---- half-precision conversions (IEEE binary16 and bfloat16, round to nearest even) ----
 
+namespace {
+// The bit patterns of a float and back (memcpy is the defined way to type-pun in C++17).
+float float_from_bits(uint32_t bits) {
+    float f;
+    std::memcpy(&f, &bits, 4);
+    return f;
+}
+
+uint32_t float_bits(float f) {
+    uint32_t x;
+    std::memcpy(&x, &f, 4);
+    return x;
+}
+}  // namespace
+
 float f16_to_f32(uint16_t h) {
     uint32_t sign = (uint32_t)(h & 0x8000) << 16;
     uint32_t exp = (h >> 10) & 0x1f;
@@ -53,22 +68,17 @@ float f16_to_f32(uint16_t h) {
     } else {
         bits = sign | ((exp + 127 - 15) << 23) | (mant << 13);
     }
-    float f;
-    std::memcpy(&f, &bits, 4);
-    return f;
+    return float_from_bits(bits);
 }
 
 uint16_t f32_to_f16(float f) {
-    uint32_t x;
-    std::memcpy(&x, &f, 4);
+    uint32_t x = float_bits(f);
     uint32_t sign = (x >> 16) & 0x8000;
     uint32_t absx = x & 0x7fffffff;
     if (absx >= 0x7f800000) return (uint16_t)(sign | 0x7c00 | (absx > 0x7f800000 ? 0x200 : 0));
     if (absx >= 0x477ff000) return (uint16_t)(sign | 0x7c00);  // rounds to infinity
     if (absx < 0x38800000) {                                    // subnormal or zero in f16
-        float a;
-        std::memcpy(&a, &absx, 4);
-        return (uint16_t)(sign | (uint32_t)std::nearbyint(a * 16777216.0f));  // a / 2^-24
+        return (uint16_t)(sign | (uint32_t)std::nearbyint(float_from_bits(absx) * 16777216.0f));  // |f| / 2^-24
     }
     uint32_t mant = absx & 0x7fffff;
     uint32_t exp = (absx >> 23) - 127 + 15;
@@ -79,15 +89,11 @@ uint16_t f32_to_f16(float f) {
 }
 
 float bf16_to_f32(uint16_t h) {
-    uint32_t bits = (uint32_t)h << 16;
-    float f;
-    std::memcpy(&f, &bits, 4);
-    return f;
+    return float_from_bits((uint32_t)h << 16);
 }
 
 uint16_t f32_to_bf16(float f) {
-    uint32_t x;
-    std::memcpy(&x, &f, 4);
+    uint32_t x = float_bits(f);
     if ((x & 0x7fffffff) > 0x7f800000) return (uint16_t)((x >> 16) | 64);  // quiet NaN
     return (uint16_t)((x + (0x7fff + ((x >> 16) & 1))) >> 16);
 }
