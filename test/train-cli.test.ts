@@ -2,13 +2,13 @@
 // `datagen pack`: dataset/model checks, a short run that lowers the held-out assistant loss, SIGINT → checkpoint, --resume without duplicate steps, the recipe's lr
 // schedule, and a checkpoint that node-llama-cpp loads and generates from.
 import { spawn } from "node:child_process";
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { getLlama } from "node-llama-cpp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { packDataset } from "../src/pack/index.js";
-import { buildTrainer, train, type StepProgress } from "../src/train/index.js";
+import { buildTrainer, readModelInfo, train, type StepProgress } from "../src/train/index.js";
 import { personaDocs, writePackedDataset } from "./train-helpers.js";
 
 const SEQ_LEN = 1024;
@@ -75,6 +75,20 @@ describe("datagen train (smoke model)", () => {
   });
 
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("reports a trainer that prints a line that is not JSON as an error (not an uncaught exception), and stops it", async () => {
+    const fake = join(dir, "fake-trainer.sh");
+    writeFileSync(fake, "#!/bin/sh\necho 'not json at all'\nexec sleep 30\n");
+    chmodSync(fake, 0o755);
+    const saved = process.env.DATAGEN_TRAINER_BIN;
+    process.env.DATAGEN_TRAINER_BIN = fake;
+    try {
+      await expect(readModelInfo("unused.gguf")).rejects.toThrow(/printed a line that is not JSON.*not json at all/);
+    } finally {
+      if (saved === undefined) delete process.env.DATAGEN_TRAINER_BIN;
+      else process.env.DATAGEN_TRAINER_BIN = saved;
+    }
+  }, 10_000);
 
   it("refuses a dataset whose vocabulary is not the model's, naming the manifest", async () => {
     const bad = join(dir, "bad-vocab");

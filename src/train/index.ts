@@ -8,7 +8,7 @@ import { DataError, DatagenError, UsageError } from "../core/errors.js";
 import { ensureSmokeModel } from "../model/smoke.js";
 import { type Manifest } from "../pack/format.js";
 import { readManifest } from "../pack/reader.js";
-import { requireTrainerBinary } from "./binary.js";
+import { requireTrainerBinary, TRAINER_BUILD_COMMAND } from "./binary.js";
 
 export { buildTrainer, trainerBinaryPath, trainerTestBinaryPath, TRAINER_BUILD_COMMAND } from "./binary.js";
 
@@ -95,16 +95,34 @@ async function runTrainer(args: string[], onLine: (value: Record<string, unknown
   child.stderr.on("data", (chunk: Buffer) => {
     stderr += chunk.toString();
   });
+  // A line that is not JSON, or a handler that throws (e.g. metrics.jsonl not writable), stops the
+  // trainer and is reported after it exits, instead of escaping as an uncaught exception.
+  let failure: unknown;
   const lines = createInterface({ input: child.stdout });
   lines.on("line", (line) => {
-    if (line.trim()) onLine(JSON.parse(line) as Record<string, unknown>);
+    if (failure !== undefined || !line.trim()) return;
+    try {
+      onLine(parseTrainerLine(line));
+    } catch (err) {
+      failure = err;
+      child.kill("SIGTERM");
+    }
   });
   const code = await new Promise<number | null>((resolve, reject) => {
     child.on("error", reject);
     child.on("close", resolve);
   });
   signal?.removeEventListener("abort", stop);
+  if (failure !== undefined) throw failure;
   if (code !== 0) throw trainerError(code, stderr);
+}
+
+function parseTrainerLine(line: string): Record<string, unknown> {
+  try {
+    return JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    throw new DatagenError(`the trainer printed a line that is not JSON (is ${requireTrainerBinary()} from another build? rebuild with \`${TRAINER_BUILD_COMMAND}\`): ${line.slice(0, 200)}`);
+  }
 }
 
 /** The binary reports bad data as one JSON line {"error": {code, file, message}}; anything else is plain text. */
