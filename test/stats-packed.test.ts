@@ -79,7 +79,7 @@ describe("packed dataset figures", () => {
     const foreign = copyFixture("foreign");
     writeFileSync(join(foreign, "manifest.json"), JSON.stringify({ format: "other", version: 3 }));
     await expect(buildReport([foreign], { workers: 0 })).rejects.toThrow(DataError);
-    await expect(buildReport([foreign], { workers: 0 })).rejects.toMatchObject({ code: "packed_format_unsupported" });
+    await expect(buildReport([foreign], { workers: 0 })).rejects.toMatchObject({ code: "unsupported_format" });
 
     const truncated = copyFixture("truncated");
     const index = readFileSync(join(truncated, "shard-00000.bounds_index.u64"));

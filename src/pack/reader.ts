@@ -15,6 +15,9 @@ export function readManifest(dir: string): Manifest {
   if (manifest.format !== FORMAT_NAME || manifest.version !== FORMAT_VERSION) {
     throw new DataError("unsupported_format", `expected format ${FORMAT_NAME} version ${FORMAT_VERSION}, found ${manifest.format} version ${manifest.version}`, { file: path });
   }
+  if (!Number.isInteger(manifest.seq_len) || manifest.seq_len <= 0 || !Array.isArray(manifest.shards)) {
+    throw new DataError("invalid_manifest", "seq_len must be a positive integer and shards an array", { file: path });
+  }
   return manifest;
 }
 

@@ -7,6 +7,8 @@ import { readFile } from "node:fs/promises";
 import { isAbsolute, join, resolve } from "node:path";
 import { DataError } from "../core/errors.js";
 import { readJsonl } from "../core/jsonl.js";
+import type { Manifest } from "../pack/format.js";
+import { readManifest } from "../pack/reader.js";
 import { ratio } from "./duplicates.js";
 import { NO_PERSONA } from "./facts.js";
 import { Reservoir, type Distribution } from "./quantiles.js";
@@ -46,21 +48,6 @@ export interface PackedFigures {
   per_sample: SampleRow[];
   per_sample_truncated: boolean;
   warnings: string[];
-}
-
-interface Manifest {
-  format: string;
-  version: number;
-  seq_len: number;
-  dialect?: string;
-  mask?: string;
-  samples: number;
-  documents: number;
-  tokens?: { real?: number; trained?: number; padding?: number };
-  overlong?: { policy?: string; count?: number };
-  rejects?: number | { count?: number; total?: number };
-  inputs?: { path: string }[];
-  shards: { samples: number; files: { bounds: { path: string }; bounds_index: { path: string } } }[];
 }
 
 interface DocumentLine {
@@ -202,9 +189,8 @@ export class PackedAccumulator {
         const reason = "error" in item ? `unreadable_${item.error.code}` : rejectReason(item.value);
         this.rejectsByReason.set(reason, (this.rejectsByReason.get(reason) ?? 0) + 1);
       }
-    } else if (manifest.rejects !== undefined) {
-      const r = manifest.rejects;
-      this.rejectsTotal += typeof r === "number" ? r : (r.count ?? r.total ?? 0);
+    } else {
+      this.rejectsTotal += manifest.rejects;
     }
   }
 }
@@ -215,23 +201,6 @@ export function rejectReason(value: unknown): string {
   const candidates = [v?.reason, v?.code, v?.issues?.[0]?.code, v?.error?.code];
   const found = candidates.find((c) => typeof c === "string" && c !== "");
   return (found as string | undefined) ?? "unknown";
-}
-
-function readManifest(dir: string): Manifest {
-  const path = join(dir, "manifest.json");
-  let manifest: Manifest;
-  try {
-    manifest = JSON.parse(readFileSync(path, "utf8")) as Manifest;
-  } catch (e) {
-    throw new DataError("packed_manifest_unreadable", `${(e as Error).message}; is this a complete packed dataset?`, { file: path });
-  }
-  if (manifest.format !== "datagen.packed" || manifest.version !== 1) {
-    throw new DataError("packed_format_unsupported", `expected format "datagen.packed" version 1, found ${JSON.stringify(manifest.format)} version ${manifest.version}`, { file: path });
-  }
-  if (!Number.isInteger(manifest.seq_len) || manifest.seq_len <= 0 || !Array.isArray(manifest.shards)) {
-    throw new DataError("packed_manifest_invalid", "seq_len must be a positive integer and shards an array", { file: path });
-  }
-  return manifest;
 }
 
 /** Documents and real tokens of every sample, from the shards' bounds files. */
