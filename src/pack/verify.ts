@@ -1,5 +1,6 @@
 // `dataset verify`: recompute every checksum of a packed dataset and check its invariants;
 // with `source`, re-render every document from its input line and compare tokens and mask.
+import { availableParallelism } from "node:os";
 import { createHash } from "node:crypto";
 import { createReadStream, existsSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -73,7 +74,7 @@ export async function verifyDataset(dir: string, options: VerifyOptions = {}): P
   }
   const sources = options.source ? new Map<string, Map<number, DocLocation>>() : undefined;
   await checkInvariants(dir, manifest, problems, sources);
-  if (sources && !problems.full) report.sourceDocumentsChecked = await checkSources(dir, manifest, sources, problems, options.workers ?? 2);
+  if (sources && !problems.full) report.sourceDocumentsChecked = await checkSources(dir, manifest, sources, problems, options.workers ?? availableParallelism());
   report.truncated = problems.truncated;
   report.ok = problems.list.length === 0;
   return report;

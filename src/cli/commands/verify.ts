@@ -11,7 +11,7 @@ export function register(program: Command): void {
     .description("Check a packed dataset: every checksum, the format's invariants, and optionally each document against its source")
     .argument("<dir>", "packed dataset directory (holds manifest.json)")
     .option("--source", "re-render every document from its input line (paths relative to where pack ran) and compare", false)
-    .option("--workers <n>", "render threads for --source", positiveInt("--workers"), 2)
+    .option("--workers <n>", "render threads for --source (default: the core count, as pack)", positiveInt("--workers"))
     .option("--json", "print the report as JSON", false)
     .showHelpAfterError("(run 'dataset verify --help' for usage)")
     .addHelpText(
@@ -25,7 +25,7 @@ Examples:
   dataset verify data/packed
   dataset verify data/packed --source --json`,
     )
-    .action(async (dir: string, o: { source: boolean; workers: number; json: boolean }) => {
+    .action(async (dir: string, o: { source: boolean; workers?: number; json: boolean }) => {
       requireFolder(dir);
       const report = await verifyDataset(dir, { source: o.source, workers: o.workers });
       process.stdout.write(o.json ? JSON.stringify(report, null, 2) + "\n" : formatReport(report));
