@@ -2,7 +2,8 @@
 import { Command, InvalidArgumentError, Option } from "commander";
 import { positiveInt } from "../run.js";
 import { generateDataset, loadGenerateConfig, type GenerateOverrides, type GenerateSummary } from "../../generate/index.js";
-import { createProgress } from "../../generate/progress.js";
+import { progressLine } from "../../generate/progress.js";
+import { StderrProgress } from "../progress.js";
 
 /** Parsed flags: the pipeline overrides (commander names --persona in the singular) plus CLI-only ones. */
 type GenerateOptions = Omit<GenerateOverrides, "personas"> & { persona?: string; pipeline?: string; json?: boolean };
@@ -50,14 +51,14 @@ Examples:
         controller.abort();
       };
       process.on("SIGINT", onSigint);
-      const progress = createProgress();
+      const progress = new StderrProgress();
       try {
-        const summary = await generateDataset(config, { signal: controller.signal, onProgress: (s) => progress.update(s), log: (line) => process.stderr.write(line + "\n") });
-        progress.stop();
+        const summary = await generateDataset(config, { signal: controller.signal, onProgress: (s) => progress.report(() => progressLine(s)), log: (line) => process.stderr.write(line + "\n") });
+        progress.done();
         printSummary(summary, options.json === true);
         if (summary.status === "interrupted") process.exitCode = 130;
       } finally {
-        progress.stop();
+        progress.done();
         process.off("SIGINT", onSigint);
       }
     });

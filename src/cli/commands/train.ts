@@ -1,7 +1,7 @@
 // `datagen train`: feed a packed dataset to the bundled native trainer (CPU reference).
-import cliProgress from "cli-progress";
 import { InvalidArgumentError, type Command } from "commander";
 import { RECIPE, evaluate, train, type StepProgress } from "../../train/index.js";
+import { StderrProgress } from "../progress.js";
 import { positiveInt } from "../run.js";
 
 interface TrainFlags {
@@ -61,33 +61,10 @@ function nonNegativeInt(name: string) {
   };
 }
 
-/** A bar on a TTY, one plain line per step otherwise (steps are seconds apart). */
-function stepReporter(total: number): { update(p: StepProgress): void; stop(): void } {
-  if (!process.stderr.isTTY) return { update: (p) => process.stderr.write(progressLine(p, total)), stop: () => {} };
-  const bar = new cliProgress.SingleBar(
-    { stream: process.stderr, format: "train [{bar}] {value}/{total} steps | loss {loss} | lr {lr} | grad_norm {grad} | {tps} trained tok/s", hideCursor: true },
-    cliProgress.Presets.shades_classic,
-  );
-  let started = false;
-  return {
-    update(p) {
-      const payload = { loss: p.loss.toFixed(4), lr: p.lr.toExponential(2), grad: p.grad_norm.toFixed(3), tps: Math.round(p.tokens_per_s) };
-      if (!started) {
-        bar.start(total, p.step, payload);
-        started = true;
-      } else bar.update(p.step, payload);
-    },
-    stop() {
-      if (started) bar.stop();
-      started = false;
-    },
-  };
-}
-
 function progressLine(p: StepProgress, total: number): string {
   return (
     `step ${p.step}/${total}  loss ${p.loss.toFixed(4)}  lr ${p.lr.toExponential(2)}  ` +
-    `grad_norm ${p.grad_norm.toFixed(3)}  ${Math.round(p.tokens_per_s)} trained tokens/s\n`
+    `grad_norm ${p.grad_norm.toFixed(3)}  ${Math.round(p.tokens_per_s)} trained tokens/s`
   );
 }
 
@@ -105,7 +82,8 @@ async function runTrain(flags: TrainFlags): Promise<void> {
   };
   process.on("SIGINT", onSigint);
   const steps = flags.steps;
-  const progress = stepReporter(steps);
+  // Steps are seconds apart: without a terminal, one plain line per step (no 5 s spacing).
+  const progress = new StderrProgress(process.stderr, 0);
   try {
     const summary = await train({
       data: flags.data,
@@ -127,15 +105,15 @@ async function runTrain(flags: TrainFlags): Promise<void> {
         gradAccum: flags.gradAccum,
         seed: flags.seed,
       },
-      onStep: (p) => progress.update(p),
+      onStep: (p) => progress.report(() => progressLine(p, steps)),
       signal: controller.signal,
     });
-    progress.stop();
+    progress.done();
     const verb = summary.stopped ? `stopped at step ${summary.steps} (continue with --resume)` : `done: ${summary.steps} steps`;
     if (flags.json) process.stdout.write(JSON.stringify(summary) + "\n");
     else process.stdout.write(`${verb}; checkpoint ${summary.checkpoint}, metrics ${summary.metrics}\n`);
   } finally {
-    progress.stop();
+    progress.done();
     process.off("SIGINT", onSigint);
   }
 }
