@@ -200,6 +200,14 @@ describe("generateDataset in process", () => {
     writeFileSync(join(out, "run.json"), JSON.stringify({ fingerprint: "0000000000000000" }));
     await expect(generateDataset(loadGenerateConfig(pipeline({}), { ...base, out }))).rejects.toThrow(/holds a run with different settings/);
   }, 120_000);
+
+  it("refuses to resume when run.json is unreadable, naming the file and a reason code, and leaves it as it was", async () => {
+    const out = tempDir("datagen-bad-run-json-");
+    const runJson = join(out, "run.json");
+    writeFileSync(runJson, "{ not json");
+    await expect(generateDataset(loadGenerateConfig(pipeline({}), { ...base, out }))).rejects.toThrow(`${runJson} unreadable_run_json`);
+    expect(readFileSync(runJson, "utf8")).toBe("{ not json");
+  }, 120_000);
 });
 
 describe("the generate CLI", () => {

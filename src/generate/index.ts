@@ -5,7 +5,7 @@ import { createHash } from "node:crypto";
 import { createReadStream, existsSync, readFileSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import PQueue from "p-queue";
-import { UsageError } from "../core/errors.js";
+import { DataError, UsageError } from "../core/errors.js";
 import type { ConversationRecord } from "../core/record.js";
 import { ensureSmokeModel } from "../model/smoke.js";
 import { validateRecord } from "../validate/index.js";
@@ -77,11 +77,12 @@ function fingerprint(config: GenerateConfig, modelSha: string): string {
 function checkResumable(out: string, print: string): void {
   const path = join(out, RUN_FILE);
   if (!existsSync(path)) return;
-  let previous: { fingerprint?: string } = {};
+  let previous: { fingerprint?: string };
   try {
     previous = JSON.parse(readFileSync(path, "utf8")) as { fingerprint?: string };
-  } catch {
-    return;
+  } catch (err) {
+    // run.json is written by rename, so it is never torn by us; without it the settings cannot be checked.
+    throw new DataError("unreadable_run_json", `cannot check that this run's settings match the previous run's: ${(err as Error).message}; move the file away to resume anyway`, { file: path });
   }
   if (previous.fingerprint && previous.fingerprint !== print) {
     throw new UsageError(`${out} holds a run with different settings (model, seed, sampling, budgets or quality); resume it with the same settings, or choose another --out`);
