@@ -68,7 +68,7 @@ export interface GenerateOverrides {
 }
 
 
-export const defaultPipelinePath = (): string => join(projectRoot(), "pipelines", "default.json");
+const defaultPipelinePath = (): string => join(projectRoot(), "pipelines", "default.json");
 
 let pipelineValidator: ReturnType<Ajv2020["compile"]> | undefined;
 
@@ -88,7 +88,7 @@ function validatePipelineJson(value: unknown): string[] {
 }
 
 /** Reads and checks a pipeline file; all schema errors in one UsageError (exit 2). */
-export function readPipelineFile(file: string): Record<string, unknown> {
+function readPipelineFile(file: string): Record<string, unknown> {
   let text: string;
   try {
     text = readFileSync(file, "utf8");

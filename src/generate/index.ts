@@ -55,14 +55,14 @@ export interface GenerateSummary {
   gpu: string;
 }
 
-export const SMOKE_NOTICE =
+const SMOKE_NOTICE =
   "note: no --model given, so this run uses the built-in smoke model: random weights, so every generated text is random noise. " +
   "It exercises the whole pipeline; for real data pass --model FILE.gguf (a gpt-oss model, e.g. gpt-oss-20b).";
 
 const idOf = (persona: PersonaChoice, index: number): string => `${persona ?? "none"}-${String(index).padStart(6, "0")}`;
 
 /** sha256 of a file, streamed (a 13 GB model never sits in memory). */
-export async function sha256File(path: string): Promise<string> {
+async function sha256File(path: string): Promise<string> {
   const hash = createHash("sha256");
   for await (const chunk of createReadStream(path, { highWaterMark: 1 << 22 })) hash.update(chunk as Buffer);
   return hash.digest("hex");

@@ -95,7 +95,7 @@ export function transcript(messages: Message[]): string {
 }
 
 /** A tool as a TypeScript signature in the harmony `functions` namespace (for the prompt only). */
-export function toolTypeScript(tool: CatalogTool): string {
+function toolTypeScript(tool: CatalogTool): string {
   const params = tool.parameters as JsonSchema;
   const props = (params.properties ?? {}) as Record<string, JsonSchema>;
   const doc = `// ${tool.description}\n`;

@@ -22,7 +22,7 @@ const FUNCTIONS: Record<string, { arity: [number, number]; apply: (args: number[
 
 const CONSTANTS: Record<string, number> = { pi: Math.PI, e: Math.E };
 
-export class ExpressionError extends Error {}
+class ExpressionError extends Error {}
 
 export function roundTo(x: number, digits: number): number {
   const f = 10 ** digits;

@@ -45,7 +45,7 @@ const ALIASES: Record<string, string> = {
   teaspoon: "tsp", tablespoon: "tbsp", kph: "km/h", kmh: "km/h", knots: "kn", hours: "h", hour: "h", minutes: "min", seconds: "s", days: "day", weeks: "week",
 };
 
-export function resolveUnit(name: string): string | undefined {
+function resolveUnit(name: string): string | undefined {
   const trimmed = name.trim();
   if (trimmed in UNITS) return trimmed;
   const lower = trimmed.toLowerCase();
