@@ -70,7 +70,7 @@ describe("harmony goldens", () => {
   });
 });
 
-describe("harmony rules (shared/HARMONY.md, openai/harmony)", () => {
+describe("harmony rules (docs/RENDERING.md, openai/harmony)", () => {
   it("ends with the docs' `2 + 2 = 4.` token stream", () => {
     const { tokens } = renderRecord(byId("docs-2plus2"));
     expect(tokens.slice(-14)).toEqual([200006, 173781, 200005, 17196, 200008, 17, 659, 220, 17, 314, 220, 19, 13, 200002]);
@@ -92,7 +92,7 @@ describe("harmony rules (shared/HARMONY.md, openai/harmony)", () => {
     expect(renderText(byId("tool-schemas"))).toContain("\n\nReasoning: low\n\n");
   });
 
-  it("renders the developer message of HARMONY.md for the weather tool", () => {
+  it("renders the developer message of docs/RENDERING.md for the weather tool", () => {
     const record = byId("tool-call");
     record.messages.unshift({ role: "system", content: "Persona: lawful_good" });
     expect(renderText(record)).toContain(

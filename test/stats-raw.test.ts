@@ -1,7 +1,7 @@
 // Raw-conversation statistics against test/fixtures/stats/raw (8 lines: 6 valid records, one
 // line that is not JSON, one record without a final answer; rejects.jsonl with 3 lines).
 // Every expected number below is worked out by hand from the fixture; the token counts come
-// from the harmony text written out by hand from HARMONY.md and tokenized with Python tiktoken's
+// from the harmony text written out by hand from docs/RENDERING.md and tokenized with Python tiktoken's
 // o200k_harmony (per message, assistant messages from <|start|> through their terminator):
 //   id  persona       total  trained(assistant)  analysis  commentary  final  trained(last-turn)
 //   r1  lawful_good     189       35                 0         21        14        35

@@ -93,7 +93,7 @@ describe("channel token counts from a harmony token stream", () => {
     // <|start|>assistant to=functions.get_weather<|channel|>commentary <|constrain|>json<|message|>{}<|call|>
     const call = [200006, 173781, 316, 28, 44580, 775, 170154, 200005, 12606, 815, 220, 200003, 4108, 200008, 12083, 200012]; // 16
     const result = [200006, 44580, 775, 170154, 316, 28, 173781, 200005, 12606, 815, 200008, 18, 200007]; // tool result: not assistant
-    const final = [200006, 173781, 200005, 17196, 200008, 17, 659, 220, 17, 314, 220, 19, 13, 200002]; // HARMONY.md: 14 tokens
+    const final = [200006, 173781, 200005, 17196, 200008, 17, 659, 220, 17, 314, 220, 19, 13, 200002]; // docs/RENDERING.md: 14 tokens
     expect(channelTokens([...user, ...analysis, ...call, ...result, ...final])).toEqual({ analysis: 8, commentary: 16, final: 14 });
   });
 });

@@ -46,7 +46,7 @@ describe("o200k_harmony vocabulary", () => {
     expect(Math.max(...specials.values()) + 1).toBe(N_VOCAB);
   });
 
-  it("has the special-token ids of HARMONY.md", () => {
+  it("has the special-token ids of docs/RENDERING.md", () => {
     const specials = harmonySpecialTokens();
     const table: Array<[string, number]> = [
       ["<|startoftext|>", 199998],
@@ -85,7 +85,7 @@ describe("o200k_harmony vocabulary", () => {
   });
 });
 
-describe("spot values (HARMONY.md)", () => {
+describe("spot values (docs/RENDERING.md)", () => {
   it.each([
     ["2 + 2 = 4.", [17, 659, 220, 17, 314, 220, 19, 13]],
     ["assistant", [173781]],

@@ -4,7 +4,7 @@ datasets (load + map with N processes) → harmony rendering (render_harmony.py,
 
     python3 bench/pack/python_pipeline.py CORPUS --seq-len 131072 --num-proc 2 --out DIR --summary FILE
 
-Needs TIKTOKEN_CACHE_DIR holding the o200k_base vocabulary offline (see ../shared/HARMONY.md).
+Needs TIKTOKEN_CACHE_DIR holding the o200k_base vocabulary offline (see docs/RENDERING.md).
 """
 import argparse
 import json

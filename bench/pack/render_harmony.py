@@ -1,6 +1,6 @@
 """Minimal Python harmony renderer for our conversation records (the Python side of bench/pack).
 
-The same rules as src/render (see ../shared/HARMONY.md): system + developer messages, analysis /
+The same rules as src/render (see docs/RENDERING.md): system + developer messages, analysis /
 commentary / final channels, tool calls with <|constrain|>json, <|return|> on the last final,
 analysis dropped before the first final when the conversation ends with a final. Text pieces are
 encoded with tiktoken's encode_ordinary (special-token text stays text); special tokens are ids.

@@ -1,5 +1,5 @@
 // Python tiktoken offline: its o200k_base vocabulary file, taken from gpt-tokenizer's copy,
-// placed where tiktoken looks for it (the sha1 of its download address, see HARMONY.md).
+// placed where tiktoken looks for it (the sha1 of its download address, see docs/RENDERING.md).
 import { createHash } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";

@@ -3,7 +3,7 @@
   python3 python_tiktoken.py bench FILE REPEATS   -> one JSON line: MB/s of wall and of CPU time (best of REPEATS), token count, sha256 of the ids
   python3 python_tiktoken.py ids < cases.json      -> JSON: tiktoken version and ids of each text
 
-Offline, tiktoken needs its vocabulary in TIKTOKEN_CACHE_DIR (run.ts prepares it; see HARMONY.md).
+Offline, tiktoken needs its vocabulary in TIKTOKEN_CACHE_DIR (run.ts prepares it; see docs/RENDERING.md).
 """
 import array
 import hashlib

@@ -1,4 +1,4 @@
-// The `harmony` dialect: openai/harmony's training rendering of a record (see shared/HARMONY.md).
+// The `harmony` dialect: openai/harmony's training rendering of a record (see docs/RENDERING.md).
 import { callArguments, type ConversationRecord, type Message, type ToolCall } from "../core/record.js";
 import type { HarmonyMessage } from "./message.js";
 import { renderFunctionsNamespace } from "./typescript.js";

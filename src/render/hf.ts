@@ -1,6 +1,6 @@
 // The `hf` dialect: what the Hugging Face gpt-oss chat template (trl/chat_templates/gptoss.jinja,
 // the "original GPT-OSS chat template") renders for a training conversation. Differences from
-// `harmony` are listed in shared/HARMONY.md; this reproduces the template's behaviour, quirks
+// `harmony` are listed in docs/RENDERING.md; this reproduces the template's behaviour, quirks
 // included, except the date, which comes from meta.date (the template prints the render date).
 import { DataError } from "../core/errors.js";
 import { callArguments, type ConversationRecord, type Message } from "../core/record.js";

@@ -1,4 +1,4 @@
-// Loss masks: mask[t] = 1 means token t is a supervised target. See shared/HARMONY.md "Loss masks".
+// Loss masks: mask[t] = 1 means token t is a supervised target. See docs/RENDERING.md "Loss masks".
 import type { MessageSpan } from "./message.js";
 
 import type { MaskMode } from "./names.js";

@@ -1,5 +1,5 @@
 // The o200k_harmony encoding: o200k_base's byte-pair ranks and split pattern plus
-// the harmony special tokens (ids 199998..201087). See ../shared/HARMONY.md.
+// the harmony special tokens (ids 199998..201087). See docs/RENDERING.md.
 //
 // Safety rule: text is ALWAYS encoded as ordinary text. Special tokens are emitted only
 // by the renderer, by id, never by parsing text.
