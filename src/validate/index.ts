@@ -2,26 +2,29 @@
 // (reasons.ts). Three entry points: one record (validateRecord), a run that also catches duplicate
 // ids (createValidator), and streaming over JSONL files of any size (validateFiles).
 import type { ConversationRecord } from "../core/record.js";
-import { readJsonl, type JsonlOptions } from "../core/jsonl.js";
+import { readSource, type ReadSourceOptions } from "../ingest/source.js";
 import { conversationValidator } from "./schemas.js";
 import { schemaIssues } from "./schema-issues.js";
-import { checkSemantics } from "./semantics.js";
+import { checkSemantics, type SemanticOptions } from "./semantics.js";
 import type { ValidationIssue, ValidationResult } from "./types.js";
 
 export type { ValidationIssue, ValidationResult } from "./types.js";
 export { REASONS, REASON_CODES, reasonTable, type ReasonCode } from "./reasons.js";
+
+/** Options of the rules (shared by validate, render, pack and stats through --allow-trailing-call). */
+export type ValidateOptions = SemanticOptions;
 
 /**
  * Checks one record against the schema and the semantic rules. On success the record is normalized
  * in place (tool-call `arguments` strings become objects) and returned; on failure the input is
  * left as it was. Does not know about other records: use createValidator() for duplicate ids.
  */
-export function validateRecord(value: unknown): ValidationResult {
+export function validateRecord(value: unknown, options: ValidateOptions = {}): ValidationResult {
   const validate = conversationValidator();
   if (!validate(value)) return { ok: false, id: idOf(value), issues: schemaIssues(validate.errors ?? [], value) };
   const record = value as ConversationRecord;
   const issues: ValidationIssue[] = [];
-  const parsed = checkSemantics(record, issues);
+  const parsed = checkSemantics(record, issues, options);
   if (issues.length > 0) return { ok: false, id: record.id, issues };
   for (let i = 0; i < parsed.length; i++) parsed[i].call.function.arguments = parsed[i].value;
   return { ok: true, record };
@@ -45,8 +48,8 @@ export interface Validator {
   readonly idCount: number;
 }
 
-export function createValidator(): Validator {
-  return new RunValidator();
+export function createValidator(options: ValidateOptions = {}): Validator {
+  return new RunValidator(options);
 }
 
 class RunValidator implements Validator {
@@ -55,12 +58,14 @@ class RunValidator implements Validator {
   private readonly files: string[] = [];
   private readonly fileIndex = new Map<string, number>();
 
+  constructor(private readonly options: ValidateOptions) {}
+
   get idCount(): number {
     return this.firstSeen.size;
   }
 
   check(value: unknown, location: RecordLocation = {}): ValidationResult {
-    const result = validateRecord(value);
+    const result = validateRecord(value, this.options);
     const id = result.ok ? result.record.id : result.id;
     if (id === undefined) return result;
     const previous = this.firstSeen.get(id);
@@ -93,19 +98,20 @@ export type FileValidationEvent =
   | { file: string; line: number; ok: true; record: ConversationRecord }
   | { file: string; line: number; ok: false; id?: string; issues: ValidationIssue[] };
 
-export interface ValidateFilesOptions extends JsonlOptions {
+export interface ValidateFilesOptions extends ReadSourceOptions, ValidateOptions {
   /** Share a run across calls (duplicate ids); a fresh one by default. */
   validator?: Validator;
 }
 
 /**
- * Streams every non-blank line of `paths`, in order, as a validation event. Memory stays bounded
+ * Streams every record of `paths` (any container: src/ingest/source.ts), in order, as a validation event. Memory stays bounded
  * by the longest line (capped by maxLineBytes) plus one entry per distinct record id.
  */
 export async function* validateFiles(paths: readonly string[], options: ValidateFilesOptions = {}): AsyncGenerator<FileValidationEvent> {
-  const validator = options.validator ?? createValidator();
-  for (const file of paths) {
-    for await (const item of readJsonl(file, options)) {
+  const validator = options.validator ?? createValidator(options);
+  for (const path of paths) {
+    for await (const item of readSource(path, options)) {
+      const { file } = item; // "<stdin>" for "-"
       if ("error" in item) {
         yield { file, line: item.line, ok: false, issues: [{ code: item.error.code, message: item.error.message }] };
         continue;

@@ -25,11 +25,17 @@ interface PendingCall {
 /** A tool without `parameters` takes no arguments. */
 const NO_PARAMETERS = { type: "object", properties: {}, additionalProperties: false };
 
+export interface SemanticOptions {
+  /** Accept a conversation that ends with an assistant tool call and no results (xLAM / APIGen data). */
+  allowTrailingCall?: boolean;
+}
+
 /** Appends every rule violation to `issues`; returns the string arguments it parsed (for normalizing). */
-export function checkSemantics(record: ConversationRecord, issues: ValidationIssue[]): ParsedArguments[] {
+export function checkSemantics(record: ConversationRecord, issues: ValidationIssue[], options: SemanticOptions = {}): ParsedArguments[] {
   const tools = declareTools(record, issues);
-  const parsed = checkMessages(record.messages, tools, issues);
-  checkFinal(record.messages, issues);
+  const trailingCall = options.allowTrailingCall === true && endsWithCall(record.messages);
+  const parsed = checkMessages(record.messages, tools, issues, trailingCall);
+  if (!trailingCall) checkFinal(record.messages, issues);
   checkPersona(record, issues);
   return parsed;
 }
@@ -56,7 +62,13 @@ function declareTools(record: ConversationRecord, issues: ValidationIssue[]): Ma
   return tools;
 }
 
-function checkMessages(messages: Message[], tools: Map<string, DeclaredTool>, issues: ValidationIssue[]): ParsedArguments[] {
+/** The last message is an assistant message with tool calls (so its calls have no results yet). */
+function endsWithCall(messages: Message[]): boolean {
+  const last = messages[messages.length - 1];
+  return last.role === "assistant" && (last.tool_calls?.length ?? 0) > 0;
+}
+
+function checkMessages(messages: Message[], tools: Map<string, DeclaredTool>, issues: ValidationIssue[], trailingCall: boolean): ParsedArguments[] {
   const parsed: ParsedArguments[] = [];
   const callIds = new Set<string>();
   let pending: PendingCall[] = [];
@@ -82,7 +94,8 @@ function checkMessages(messages: Message[], tools: Map<string, DeclaredTool>, is
       }
     }
   }
-  if (pending.length > 0) reportMissing(pending, "before the end of the conversation", issues);
+  // Under --allow-trailing-call the final message's calls are the answer: they wait for nothing.
+  if (pending.length > 0 && !trailingCall) reportMissing(pending, "before the end of the conversation", issues);
   return parsed;
 }
 

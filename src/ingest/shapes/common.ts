@@ -1,0 +1,118 @@
+// Shared pieces of the shape adapters: the result type, a located reject, the strict parser for
+// JSON carried inside strings, and the bookkeeping of what a conversion leaves out.
+import { PERSONAS, type ConversationRecord, type Message, type ToolDefinition } from "../../core/record.js";
+
+export type Obj = Record<string, unknown>;
+
+export const isObject = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** The shapes we read. "native" is our own record (schemas/conversation.schema.json). */
+export const SHAPE_NAMES = ["native", "openai", "sharegpt", "hermes", "xlam"] as const;
+export type ShapeName = (typeof SHAPE_NAMES)[number];
+
+/** Why a value could not be turned into a record (stable codes, listed in src/validate/reasons.ts). */
+export type ShapeErrorCode =
+  | "unknown_shape"
+  | "shape_mismatch"
+  | "invalid_embedded_json"
+  | "malformed_tool_call"
+  | "unsupported_content"
+  | "unknown_sender";
+
+export interface ShapeError {
+  code: ShapeErrorCode;
+  message: string;
+}
+
+export type AdaptResult = { record: ConversationRecord; shape: ShapeName; dropped: string[] } | { error: ShapeError; shape?: ShapeName };
+
+/** Thrown inside an adapter, caught once in adaptRecord (adapters stay straight-line code). */
+export class ShapeReject extends Error {
+  constructor(readonly code: ShapeErrorCode, message: string) {
+    super(message);
+  }
+}
+
+/** Per-record conversion state: where it came from, what was dropped, fresh call ids. */
+export class Conversion {
+  readonly dropped: string[] = [];
+  private nextCall = 1;
+
+  constructor(readonly file: string, readonly line: number) {}
+
+  /** Records one field left out (a path pattern like "messages[].refusal"), once per record. */
+  drop(what: string): void {
+    if (!this.dropped.includes(what)) this.dropped.push(what);
+  }
+
+  /** A call id for shapes whose calls carry none; `taken` ids in the record are skipped. */
+  callId(taken?: ReadonlySet<string>): string {
+    let id: string;
+    do id = `call_${this.nextCall++}`;
+    while (taken?.has(id));
+    return id;
+  }
+
+  /** The record id: its own (a number becomes its decimal text), else FILE:LINE as in every command. */
+  recordId(value: unknown): string {
+    if (typeof value === "string" && value !== "") return value;
+    if (typeof value === "number" && Number.isSafeInteger(value)) return String(value);
+    if (value !== undefined && value !== null && value !== "") this.drop("id (not a string)");
+    return `${this.file}:${this.line}`;
+  }
+}
+
+/**
+ * JSON carried inside a string field (ShareGPT tools, xLAM answers, Hermes bodies): parsed with
+ * the project's strict parser, so duplicate keys or unrepresentable numbers are a reject.
+ */
+export function parseEmbedded(text: string, what: string, code: ShapeErrorCode = "invalid_embedded_json"): unknown {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new ShapeReject(code, `${what} is not valid JSON: ${(e as Error).message}`);
+  }
+  return value;
+}
+
+/** A field that may hold JSON either as a value or as a JSON string of it. */
+export function maybeEmbedded(value: unknown, what: string): unknown {
+  return typeof value === "string" ? parseEmbedded(value, what) : value;
+}
+
+/** Persona from an exact "Persona: <alignment>" system message (our generator's), else null. */
+export function personaFromMessages(messages: readonly Message[]): string | null {
+  const system = messages.find((m) => m.role === "system");
+  const match = /^Persona: (\w+)$/.exec(typeof system?.content === "string" ? system.content : "");
+  return match && (PERSONAS as readonly string[]).includes(match[1]) ? match[1] : null;
+}
+
+/**
+ * Tool declarations in any of the usual spellings: `{type: "function", function: {...}}`, a bare
+ * function object `{name, description, parameters}` (legacy `functions`, ShareGPT, Hermes).
+ * Anything else is passed on for validation to report.
+ */
+export function toolDefinitions(list: unknown, what: string, conv: Conversion): ToolDefinition[] {
+  if (!Array.isArray(list)) {
+    throw new ShapeReject("invalid_embedded_json", `${what} must be a list of tools, got ${describe(list)}`);
+  }
+  return list.map((tool) => {
+    if (isObject(tool) && tool.type === "function" && isObject(tool.function)) return tool as unknown as ToolDefinition;
+    if (isObject(tool) && typeof tool.name === "string" && tool.function === undefined) {
+      const fn: Obj = {};
+      for (const [key, v] of Object.entries(tool)) {
+        if (key === "name" || key === "description" || key === "parameters" || key === "strict") fn[key] = v;
+        else if (key !== "type") conv.drop(`tools[].${key}`);
+      }
+      return { type: "function", function: fn } as unknown as ToolDefinition;
+    }
+    return tool as ToolDefinition;
+  });
+}
+
+export function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "a list";
+  return typeof value === "object" ? "an object" : `a ${typeof value}`;
+}
