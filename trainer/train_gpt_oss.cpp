@@ -112,6 +112,14 @@ static Hyper read_hyper(const Args& a) {
     return h;
 }
 
+// A loss averaged over no trained token is undefined: JSON null, never a 0 that reads as a perfect fit.
+static std::string mean_loss_json(double sum, int64_t targets, const char* format) {
+    if (targets == 0) return "null";
+    char buf[64];
+    std::snprintf(buf, sizeof buf, format, sum / (double)targets);
+    return buf;
+}
+
 // Mean masked loss over every sample (sum of token losses / number of targets).
 static void cmd_eval(const Args& a) {
     gguf::File f(a.str("--model"));
@@ -125,7 +133,7 @@ static void cmd_eval(const Args& a) {
         loss += m.loss_and_backward(data.sample(i), nullptr, 1.0, &n);
         targets += n;
     }
-    std::printf("{\"loss\":%.8g,\"tokens_trained\":%lld,\"samples\":%zu}\n", targets ? loss / targets : 0.0,
+    std::printf("{\"loss\":%s,\"tokens_trained\":%lld,\"samples\":%zu}\n", mean_loss_json(loss, targets, "%.8g").c_str(),
                 (long long)targets, data.samples());
 }
 
@@ -209,10 +217,10 @@ static void cmd_train(const Args& a) {
         samples_seen += accum;
         const double dt = now_s() - t0;
         const double cpu_s = (double)(std::clock() - cpu0) / CLOCKS_PER_SEC;
-        std::printf("{\"step\":%lld,\"loss\":%.6g,\"lr\":%.9g,\"grad_norm\":%.6g,\"tokens_trained\":%lld,"
+        std::printf("{\"step\":%lld,\"loss\":%s,\"lr\":%.9g,\"grad_norm\":%.6g,\"tokens_trained\":%lld,"
                     "\"tokens_per_s\":%.4g,\"seconds\":%.4g,\"cpu_seconds\":%.4g,\"phases\":{\"forward\":%.3g,\"head\":%.3g,"
                     "\"backward\":%.3g,\"optimizer\":%.3g}}\n",
-                    (long long)opt.step, targets ? loss_sum / targets : 0.0, lr, norm, (long long)targets,
+                    (long long)opt.step, mean_loss_json(loss_sum, targets, "%.6g").c_str(), lr, norm, (long long)targets,
                     dt > 0 ? targets / dt : 0.0, dt, cpu_s, m.seconds_forward, m.seconds_head, m.seconds_backward, optimizer_s);
         std::fflush(stdout);
         if (save_every > 0 && opt.step % save_every == 0 && opt.step < steps) checkpoint(out, m, f, opt, samples_seen, all_f32);

@@ -1,6 +1,8 @@
-// Shared CLI plumbing: one top-level catch that maps our error classes to exit codes.
+// Shared CLI plumbing: one top-level catch that maps our error classes to exit codes, and one
+// SIGINT/SIGTERM handler for every command.
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { DatagenError } from "../core/errors.js";
+import { escapeControls } from "../core/escape.js";
 
 /**
  * Parse argv and run; known errors become a one-line message and their exit code.
@@ -9,10 +11,51 @@ import { DatagenError } from "../core/errors.js";
  */
 export async function runProgram(program: Command, argv: string[] = process.argv): Promise<void> {
   exitQuietlyWhenStdoutCloses();
+  stopOnSignals();
+  let code = 0;
   try {
     await program.parseAsync(argv);
   } catch (err) {
-    process.exitCode = exitCodeFor(err);
+    code = exitCodeFor(err);
+  }
+  if (interruptedBy !== undefined) code = SIGNAL_EXIT_CODES[interruptedBy];
+  // After an error or an interruption nothing more is owed: end now, even if a worker thread, a
+  // timer or a child's pipe is still open (a leaked handle must not turn an error into a hang).
+  if (code !== 0) process.exit(code);
+}
+
+/** Exit status of a command stopped by a signal: 128 + the signal's number, as a shell reports it. */
+export const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
+type StopSignalName = keyof typeof SIGNAL_EXIT_CODES;
+
+let interruptedBy: StopSignalName | undefined;
+const interruption = new AbortController();
+let stopsGracefully = false;
+
+/**
+ * For a command that can stop cleanly (finish the step in flight, write a checkpoint or run.json):
+ * the signal aborts on the first SIGINT/SIGTERM and the command winds down; the process then exits
+ * 130 (SIGINT) or 143 (SIGTERM) whatever the command returned. Commands that never call this are
+ * ended at once by the first signal (their worker threads go with the process). A second signal
+ * always ends the process at once.
+ */
+export function gracefulStopSignal(): AbortSignal {
+  stopsGracefully = true;
+  return interruption.signal;
+}
+
+function stopOnSignals(): void {
+  for (const name of Object.keys(SIGNAL_EXIT_CODES) as StopSignalName[]) {
+    process.on(name, () => {
+      const code = SIGNAL_EXIT_CODES[name];
+      if (interruptedBy !== undefined || !stopsGracefully) {
+        process.stderr.write(`\n${name}: stopped\n`);
+        process.exit(interruptedBy === undefined ? code : SIGNAL_EXIT_CODES[interruptedBy]);
+      }
+      interruptedBy = name;
+      process.stderr.write(`\n${name}: finishing cleanly (send it again to stop at once)\n`);
+      interruption.abort();
+    });
   }
 }
 
@@ -28,23 +71,45 @@ function exitQuietlyWhenStdoutCloses(): void {
 }
 
 function exitCodeFor(err: unknown): number {
+  if (err instanceof InvalidArgumentError) {
+    // Thrown by a command's own checks: commander prints only the errors it raises while parsing
+    // (those reach us as a plain CommanderError), so this one is still unsaid.
+    process.stderr.write(`error: ${printableMessage(err.message)}\n`);
+    return 2;
+  }
   if (err instanceof CommanderError) {
     // --help and --version exit 0; every other commander error is a usage error.
     return err.exitCode === 0 ? 0 : 2;
   }
   if (err instanceof DatagenError) {
-    process.stderr.write(`error: ${err.message}\n`);
+    process.stderr.write(`error: ${printableMessage(err.message)}\n`);
     return err.exitCode;
   }
+  // A bug, not a user's mistake: keep the stack, it is what a bug report needs.
   process.stderr.write(`internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   return 70;
 }
 
-/** Parse a positive integer option strictly (commander argParser). */
-export function positiveInt(name: string) {
+/**
+ * Control characters escaped; the lines of a deliberately multi-line message (a compiler's output, a
+ * list of schema errors) stay lines but are indented, so nothing in a message can pass for a line
+ * of its own at the start of the terminal's line.
+ */
+function printableMessage(message: string): string {
+  return message
+    .split("\n")
+    .map((line, k) => (k > 0 && !line.startsWith(" ") ? "  " : "") + escapeControls(line))
+    .join("\n");
+}
+
+/** Parse a positive integer option strictly (commander argParser), at most `max` when given. */
+export function positiveInt(name: string, max = Number.MAX_SAFE_INTEGER) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive integer, got "${value}"`);
+    if (!Number.isInteger(n) || n <= 0 || n > max) {
+      const range = max === Number.MAX_SAFE_INTEGER ? "a positive integer" : `an integer in 1..${max}`;
+      throw new InvalidArgumentError(`${name} must be ${range}, got "${escapeControls(value)}"`);
+    }
     return n;
   };
 }

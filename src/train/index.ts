@@ -1,14 +1,17 @@
 // `datagen train`: check a packed dataset against the model, run the bundled native trainer
 // (trainer/train_gpt_oss.cpp) on it, stream its progress and append it to OUT/metrics.jsonl.
 import { spawn } from "node:child_process";
-import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { DataError, DatagenError, UsageError } from "../core/errors.js";
+import { writeFileAtomic } from "../core/output.js";
+import { checkModelFile } from "../model/check.js";
 import { ensureSmokeModel } from "../model/smoke.js";
 import { type Manifest } from "../pack/format.js";
 import { readManifest } from "../pack/reader.js";
 import { requireTrainerBinary, TRAINER_BUILD_COMMAND } from "./binary.js";
+import { CHECKPOINT_FILE, METRICS_FILE, OPTIMIZER_FILE, openRunDir } from "./output.js";
 
 export { buildTrainer, trainerBinaryPath, trainerTestBinaryPath, TRAINER_BUILD_COMMAND } from "./binary.js";
 
@@ -45,7 +48,8 @@ export interface ModelInfo {
 /** One optimizer step as the trainer reports it (also one line of OUT/metrics.jsonl). */
 export interface StepProgress {
   step: number;
-  loss: number;
+  /** null for a step whose samples have no trained token (a mean over nothing). */
+  loss: number | null;
   lr: number;
   grad_norm: number;
   tokens_trained: number;
@@ -59,7 +63,10 @@ export interface TrainOptions {
   model?: string;
   out: string;
   steps: number;
+  /** Continue the run in `out` (its optimizer.bin). */
   resume?: boolean;
+  /** Replace the run in `out`; it stays until the new run ends. */
+  force?: boolean;
   hyper?: Partial<Hyperparameters>;
   threads?: number;
   /** Also checkpoint every N steps (0: only at the end or on SIGINT). */
@@ -82,6 +89,7 @@ export interface TrainSummary {
 }
 
 export interface EvalResult {
+  /** Never null here: evaluate() refuses a dataset with no trained token. */
   loss: number;
   tokens_trained: number;
 }
@@ -91,6 +99,9 @@ async function runTrainer(args: string[], onLine: (value: Record<string, unknown
   const child = spawn(requireTrainerBinary(), args, { stdio: ["ignore", "pipe", "pipe"] });
   const stop = () => child.kill("SIGINT");
   signal?.addEventListener("abort", stop, { once: true });
+  // If this process ends first (a second Ctrl-C, an error elsewhere), the trainer must not run on.
+  const killOnExit = () => child.kill("SIGKILL");
+  process.once("exit", killOnExit);
   let stderr = "";
   child.stderr.on("data", (chunk: Buffer) => {
     stderr += chunk.toString();
@@ -113,6 +124,7 @@ async function runTrainer(args: string[], onLine: (value: Record<string, unknown
     child.on("close", resolve);
   });
   signal?.removeEventListener("abort", stop);
+  process.off("exit", killOnExit);
   if (failure !== undefined) throw failure;
   if (code !== 0) throw trainerError(code, stderr);
 }
@@ -165,6 +177,13 @@ export function checkDatasetMatchesModel(dir: string, manifest: Manifest, info: 
   if (manifest.samples === 0 || manifest.shards.length === 0) {
     throw new DataError("empty_dataset", "the dataset has no samples; pack some records first", { file });
   }
+  if (manifest.tokens.trained === 0) {
+    throw new DataError(
+      "no_trained_tokens",
+      `the dataset has no trained token (mask "${manifest.mask}" selects nothing), so there is no loss to train on or measure; repack with another --mask or records that have assistant replies`,
+      { file },
+    );
+  }
 }
 
 /** `--shard PREFIX` arguments: each shard's tokens path without ".tokens.u32". */
@@ -174,7 +193,7 @@ function shardArgs(dir: string, manifest: Manifest): string[] {
 
 async function resolveModel(model: string | undefined): Promise<string> {
   if (model === undefined) return ensureSmokeModel();
-  if (!existsSync(model)) throw new UsageError(`--model ${model} does not exist`);
+  checkModelFile(model);
   return model;
 }
 
@@ -206,23 +225,35 @@ function dropMetricsAfter(metrics: string, step: number): void {
     }
   });
   if (kept.length === lines.length) return;
-  writeFileSync(metrics + ".tmp", kept.map((l) => l + "\n").join(""));
-  renameSync(metrics + ".tmp", metrics);
+  writeFileAtomic(metrics, kept.map((l) => l + "\n").join(""));
 }
 
 export async function train(options: TrainOptions): Promise<TrainSummary> {
+  // Refused before any work: a non-empty --out needs --resume or --force (src/train/output.ts).
+  const output = openRunDir(options);
+  try {
+    const summary = await trainIn(output.dir, options);
+    output.commit();
+    return summary;
+  } catch (err) {
+    output.abort();
+    throw err;
+  }
+}
+
+/** Trains into `dir`: --out itself, or the folder beside it that replaces it (--force). */
+async function trainIn(dir: string, options: TrainOptions): Promise<TrainSummary> {
   const model = await resolveModel(options.model);
   const manifest = readManifest(options.data);
   checkDatasetMatchesModel(options.data, manifest, await readModelInfo(model), model);
-  mkdirSync(options.out, { recursive: true });
-  const optimizerState = join(options.out, "optimizer.bin");
+  const optimizerState = join(dir, OPTIMIZER_FILE);
   if (options.resume && !existsSync(optimizerState)) {
     throw new UsageError(`--resume: ${optimizerState} does not exist; run without --resume first`);
   }
-  const metrics = join(options.out, "metrics.jsonl");
+  const metrics = join(dir, METRICS_FILE);
   const hyper: Hyperparameters = { ...RECIPE, ...options.hyper };
   const args = [
-    "train", "--model", model, "--out", options.out, "--seq-len", String(manifest.seq_len),
+    "train", "--model", model, "--out", dir, "--seq-len", String(manifest.seq_len),
     "--steps", String(options.steps), ...hyperArgs(hyper), ...shardArgs(options.data, manifest),
   ];
   if (options.threads) args.push("--threads", String(options.threads));
@@ -236,7 +267,7 @@ export async function train(options: TrainOptions): Promise<TrainSummary> {
   await runTrainer(
     args,
     (line) => {
-      if (typeof line.step === "number" && typeof line.loss === "number") {
+      if (typeof line.step === "number" && (typeof line.loss === "number" || line.loss === null)) {
         const step = line as unknown as StepProgress;
         steps = step.step;
         // append + flush per step: a kill -9 loses at most the step in flight
@@ -254,7 +285,8 @@ export async function train(options: TrainOptions): Promise<TrainSummary> {
     },
     options.signal,
   );
-  return { steps, stopped, checkpoint: join(options.out, "checkpoint.gguf"), optimizerState, metrics };
+  const final = (name: string) => join(options.out, name);
+  return { steps, stopped, checkpoint: final(CHECKPOINT_FILE), optimizerState: final(OPTIMIZER_FILE), metrics: final(METRICS_FILE) };
 }
 
 /** Mean masked loss of `model` over the whole dataset (no update). */
@@ -265,10 +297,14 @@ export async function evaluate(options: { data: string; model?: string; threads?
   const args = ["eval", "--model", model, "--seq-len", String(manifest.seq_len), ...shardArgs(options.data, manifest)];
   if (options.threads) args.push("--threads", String(options.threads));
   if (options.ropeUntruncated) args.push("--rope-untruncated");
-  let result: EvalResult | undefined;
+  let result: { loss: number | null; tokens_trained: number } | undefined;
   await runTrainer(args, (line) => {
-    result = { loss: Number(line.loss), tokens_trained: Number(line.tokens_trained) };
+    result = { loss: typeof line.loss === "number" ? line.loss : null, tokens_trained: Number(line.tokens_trained) };
   });
   if (!result) throw new DatagenError("trainer printed no evaluation result");
-  return result;
+  // The manifest said there were trained tokens; the shards disagree (run `dataset verify`).
+  if (result.loss === null || result.tokens_trained === 0) {
+    throw new DataError("no_trained_tokens", "the dataset's masks select no token, so the loss is undefined; check it with `dataset verify`", { file: join(options.data, "manifest.json") });
+  }
+  return { loss: result.loss, tokens_trained: result.tokens_trained };
 }

@@ -1,8 +1,11 @@
 // `datagen generate`: parse options, call generateDataset, print the summary.
 import { Command, InvalidArgumentError, Option } from "commander";
-import { positiveInt } from "../run.js";
+import { escapeControls, jsonLine } from "../../core/escape.js";
+import { checkModelFile } from "../../model/check.js";
+import { gracefulStopSignal, positiveInt } from "../run.js";
 import { generateDataset, loadGenerateConfig, type GenerateOverrides, type GenerateSummary } from "../../generate/index.js";
 import { progressLine } from "../../generate/progress.js";
+import { claimOutputDir } from "../../generate/output.js";
 import { StderrProgress } from "../progress.js";
 
 /** Parsed flags: the pipeline overrides (commander names --persona in the singular) plus CLI-only ones. */
@@ -24,7 +27,7 @@ export function register(program: Command): void {
     .option("--model <file>", "GGUF model (a gpt-oss model); default: the built-in smoke model, whose text is random noise")
     .option("--out <dir>", "output folder (default: the pipeline's, out/generate)")
     .option("--seed <n>", "run seed (default: the pipeline's, 1)", seedInt)
-    .option("--concurrency <n>", "parallel sequences in one context (default: the pipeline's, 4)", positiveInt("--concurrency"))
+    .option("--concurrency <n>", `parallel sequences in one context, at most ${MAX_SEQUENCES} (default: the pipeline's, 4)`, positiveInt("--concurrency", MAX_SEQUENCES))
     .option("--threads <n>", "CPU threads (default: 1 for the smoke model, else the physical cores)", positiveInt("--threads"))
     .addOption(new Option("--gpu <kind>", "auto picks CUDA when present (default: the pipeline's, auto)").choices(["auto", "cuda", "vulkan", "cpu"]))
     .option("--json", "print the summary as JSON on stdout")
@@ -44,35 +47,33 @@ Examples:
       const { pipeline, persona, json: _json, ...rest } = options;
       const overrides: GenerateOverrides = { ...rest, personas: persona };
       const config = loadGenerateConfig(pipeline, overrides);
-      const controller = new AbortController();
-      const onSigint = () => {
-        if (controller.signal.aborted) process.exit(130);
-        process.stderr.write("\ninterrupt: finishing cleanly (Ctrl-C again to quit at once)\n");
-        controller.abort();
-      };
-      process.on("SIGINT", onSigint);
+      claimOutputDir(config.out); // refused before the model loads
+      if (config.model !== null) checkModelFile(config.model);
+      // SIGINT/SIGTERM: in-flight records are dropped, run.json says "interrupted", exit 130/143 (run.ts).
+      const signal = gracefulStopSignal();
       const progress = new StderrProgress();
       try {
-        const summary = await generateDataset(config, { signal: controller.signal, onProgress: (s) => progress.report(() => progressLine(s)), log: (line) => process.stderr.write(line + "\n") });
+        const summary = await generateDataset(config, { signal, onProgress: (s) => progress.report(() => progressLine(s)), log: (line) => process.stderr.write(escapeControls(line) + "\n") });
         progress.done();
         printSummary(summary, options.json === true);
-        if (summary.status === "interrupted") process.exitCode = 130;
       } finally {
         progress.done();
-        process.off("SIGINT", onSigint);
       }
     });
 }
 
+/** node-llama-cpp's limit on sequences in one context (llama.cpp's LLAMA_MAX_SEQ); pipeline.schema.json has the same maximum. */
+const MAX_SEQUENCES = 256;
+
 function printSummary(s: GenerateSummary, json: boolean): void {
   if (json) {
-    process.stdout.write(JSON.stringify(s, null, 2) + "\n");
+    process.stdout.write(jsonLine(s));
     return;
   }
   const lines = [
-    `${s.status}: ${s.records}/${s.target} records, ${s.rejects} rejected (this run: ${s.written} written, ${s.rejected} rejected, ${s.resumed} resumed) in ${s.out}`,
+    `${s.status}: ${s.records}/${s.target} records, ${s.rejects} rejected (this run: ${s.written} written, ${s.rejected} rejected, ${s.resumed} resumed) in ${escapeControls(s.out)}`,
     `generated ${s.generatedTokens} tokens in ${s.generateSeconds.toFixed(1)} s (${s.tokensPerSecond.toFixed(1)} tokens/s; model load ${s.loadSeconds.toFixed(1)} s; ${s.gpu}, ${s.threads} thread${s.threads > 1 ? "s" : ""})`,
-    `model ${s.model.path} sha256 ${s.model.sha256.slice(0, 16)}…${s.model.smoke ? " (smoke model: random noise text)" : ""}`,
+    `model ${escapeControls(s.model.path)} sha256 ${s.model.sha256.slice(0, 16)}…${s.model.smoke ? " (smoke model: random noise text)" : ""}`,
   ];
   process.stdout.write(lines.join("\n") + "\n");
 }

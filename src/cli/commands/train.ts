@@ -1,8 +1,10 @@
 // `datagen train`: feed a packed dataset to the bundled native trainer (CPU reference).
 import { InvalidArgumentError, type Command } from "commander";
 import { RECIPE, evaluate, train, type StepProgress } from "../../train/index.js";
+import { UsageError } from "../../core/errors.js";
+import { escapeControls, jsonLine } from "../../core/escape.js";
 import { StderrProgress } from "../progress.js";
-import { positiveInt } from "../run.js";
+import { gracefulStopSignal, positiveInt } from "../run.js";
 
 interface TrainFlags {
   data: string;
@@ -10,6 +12,7 @@ interface TrainFlags {
   out?: string;
   steps?: number;
   resume?: boolean;
+  force?: boolean;
   evalOnly?: boolean;
   json?: boolean;
   lr: number;
@@ -34,7 +37,8 @@ the last half of the steps to 0.3 x lr, weight decay 0.01 (embeddings and norms 
 
 Progress goes to stderr and every step is appended to OUT/metrics.jsonl. OUT/checkpoint.gguf loads in
 llama.cpp / node-llama-cpp; OUT/optimizer.bin holds the f32 master weights and AdamW moments for
---resume. Ctrl-C stops after the current step and writes a checkpoint.
+--resume. Ctrl-C stops after the current step and writes a checkpoint. A non-empty OUT is refused
+unless --resume (continue it) or --force (train a new run beside it, swapped in when it ends).
 
 Without --model the embedded smoke model is used (random weights: useful to check a dataset end to end).
 The trainer is built by \`make -C trainer\` (the install step runs it).
@@ -63,7 +67,7 @@ function nonNegativeInt(name: string) {
 
 function progressLine(p: StepProgress, total: number): string {
   return (
-    `step ${p.step}/${total}  loss ${p.loss.toFixed(4)}  lr ${p.lr.toExponential(2)}  ` +
+    `step ${p.step}/${total}  loss ${p.loss === null ? "n/a (no trained token)" : p.loss.toFixed(4)}  lr ${p.lr.toExponential(2)}  ` +
     `grad_norm ${p.grad_norm.toFixed(3)}  ${Math.round(p.tokens_per_s)} trained tokens/s`
   );
 }
@@ -71,16 +75,12 @@ function progressLine(p: StepProgress, total: number): string {
 async function runTrain(flags: TrainFlags): Promise<void> {
   if (flags.evalOnly) {
     const result = await evaluate({ data: flags.data, model: flags.model, threads: flags.threads, ropeUntruncated: flags.ropeUntruncated });
-    process.stdout.write(flags.json ? JSON.stringify(result) + "\n" : `loss ${result.loss.toFixed(6)} over ${result.tokens_trained} trained tokens\n`);
+    process.stdout.write(flags.json ? jsonLine(result) : `loss ${result.loss.toFixed(6)} over ${result.tokens_trained} trained tokens\n`);
     return;
   }
-  if (!flags.out || !flags.steps) throw new InvalidArgumentError("--out and --steps are required unless --eval-only");
-  const controller = new AbortController();
-  const onSigint = () => {
-    process.stderr.write("stopping after the current step (checkpointing)...\n");
-    controller.abort();
-  };
-  process.on("SIGINT", onSigint);
+  if (!flags.out || !flags.steps) throw new UsageError("--out and --steps are required unless --eval-only");
+  // SIGINT/SIGTERM: the trainer finishes the current step and writes a checkpoint; exit 130/143 (run.ts).
+  const signal = gracefulStopSignal();
   const steps = flags.steps;
   // Steps are seconds apart: without a terminal, one plain line per step (no 5 s spacing).
   const progress = new StderrProgress(process.stderr, 0);
@@ -91,6 +91,7 @@ async function runTrain(flags: TrainFlags): Promise<void> {
       out: flags.out,
       steps,
       resume: flags.resume,
+      force: flags.force,
       threads: flags.threads,
       saveEvery: flags.saveEvery,
       ropeUntruncated: flags.ropeUntruncated,
@@ -106,15 +107,14 @@ async function runTrain(flags: TrainFlags): Promise<void> {
         seed: flags.seed,
       },
       onStep: (p) => progress.report(() => progressLine(p, steps)),
-      signal: controller.signal,
+      signal,
     });
     progress.done();
     const verb = summary.stopped ? `stopped at step ${summary.steps} (continue with --resume)` : `done: ${summary.steps} steps`;
-    if (flags.json) process.stdout.write(JSON.stringify(summary) + "\n");
-    else process.stdout.write(`${verb}; checkpoint ${summary.checkpoint}, metrics ${summary.metrics}\n`);
+    if (flags.json) process.stdout.write(jsonLine(summary));
+    else process.stdout.write(`${verb}; checkpoint ${escapeControls(summary.checkpoint)}, metrics ${escapeControls(summary.metrics)}\n`);
   } finally {
     progress.done();
-    process.off("SIGINT", onSigint);
   }
 }
 
@@ -124,9 +124,10 @@ export function register(program: Command): void {
     .description("Train a gpt-oss GGUF on a packed dataset with the bundled native trainer (or --eval-only).")
     .requiredOption("--data <dir>", "packed dataset directory (datagen pack --out)")
     .option("--model <gguf>", "GGUF to start from (default: the embedded smoke model)")
-    .option("--out <dir>", "run directory: checkpoint.gguf, optimizer.bin, metrics.jsonl")
+    .option("--out <dir>", "run directory: checkpoint.gguf, optimizer.bin, metrics.jsonl (a non-empty one needs --resume or --force)")
     .option("--steps <n>", "total optimizer steps (the schedule's length)", positiveInt("--steps"))
-    .option("--resume", "continue from OUT/optimizer.bin")
+    .option("--resume", "continue the run in --out from its optimizer.bin")
+    .option("--force", "replace the run in --out (kept until the new run ends)")
     .option("--eval-only", "print the mean masked loss over the dataset; update nothing")
     .option("--json", "machine-readable result on stdout")
     .option("--lr <x>", `peak learning rate`, number("--lr", 0), RECIPE.lr)
