@@ -24,7 +24,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { getLlama, LlamaGrammarEvaluationState, LlamaLogLevel, type LlamaContextSequence, type LlamaGrammar, type Token } from "node-llama-cpp";
 import { generateDataset, loadGenerateConfig } from "../../src/generate/index.js";
-import type { TraceEntry } from "../../src/generate/llm.js";
+import type { TraceEntry } from "../../src/generate/model/types.js";
 import { ensureSmokeModel } from "../../src/model/smoke.js";
 
 function arg(name: string, fallback: string): string {

@@ -2,12 +2,12 @@
 // arguments under a grammar built from the tool's parameters) → tool result (executor, or the tool
 // simulator under the result schema's grammar) → … → assistant final. Every choice and sampling
 // seed derives from the record seed, so a record is reproducible from (run seed, persona, index).
-import type { LlamaContextSequence, LlamaGrammar, Token } from "node-llama-cpp";
+import type { JsonSchema } from "../core/record.js";
 import { type ConversationRecord, type Message, personaSystemMessage } from "../core/record.js";
 import { fillTemplate, toolDefinition, type CatalogTool, type Scenario, type Templates } from "./catalog.js";
 import type { GenerateConfig, PersonaChoice } from "./config.js";
 import { ANSWER, decisionSchema, toGrammarSchema } from "./grammar-schema.js";
-import type { Llm } from "./llm.js";
+import type { GenerationModel, ModelSession } from "./model/types.js";
 import * as P from "./prompt.js";
 import { Rng, stableHash } from "./seed.js";
 import { execute, type ToolSchemas } from "./tools.js";
@@ -25,7 +25,7 @@ export class StepError extends Error {
 export class AbortedError extends Error {}
 
 export interface ConversationDeps {
-  llm: Llm;
+  model: GenerationModel;
   config: GenerateConfig;
   tools: Map<string, CatalogTool>;
   scenarios: Scenario[];
@@ -41,9 +41,11 @@ export interface ConversationJob {
   seed: number;
 }
 
-export async function generateConversation(deps: ConversationDeps, sequence: LlamaContextSequence, job: ConversationJob): Promise<ConversationRecord> {
-  return new ConversationRun(deps, sequence, job).run();
+export async function generateConversation(deps: ConversationDeps, session: ModelSession, job: ConversationJob): Promise<ConversationRecord> {
+  return new ConversationRun(deps, session, job).run();
 }
+
+type Token = number;
 
 type Decision = { action: "call"; tool: string } | { action: "final" };
 
@@ -58,7 +60,7 @@ class ConversationRun {
 
   constructor(
     private readonly deps: ConversationDeps,
-    private readonly sequence: LlamaContextSequence,
+    private readonly session: ModelSession,
     private readonly job: ConversationJob,
   ) {
     this.rng = new Rng(job.seed);
@@ -142,8 +144,8 @@ class ConversationRun {
   }
 
   private async decide(afterThinking: Token[], roundsLeft: number): Promise<Decision> {
-    const { llm, templates, config } = this.deps;
-    const grammar = await llm.grammarFor(decisionSchema(this.tools.map((t) => t.name)));
+    const { templates, config } = this.deps;
+    const grammar = decisionSchema(this.tools.map((t) => t.name));
     const ask = fillTemplate(templates.decide, { tool_rounds_left: roundsLeft });
     const prompt = [...afterThinking, ...this.prompts.tokens([...developerNote(ask), ...P.finalHeader])];
     const choice = await this.generateJson<string>("decision", prompt, config.maxTokens.decision, grammar, () => null);
@@ -151,8 +153,8 @@ class ConversationRun {
   }
 
   private async generateArguments(afterThinking: Token[], tool: CatalogTool): Promise<Record<string, unknown>> {
-    const { llm, config, schemas } = this.deps;
-    const grammar = await llm.grammarFor(toGrammarSchema(tool.parameters, config.grammar));
+    const { config, schemas } = this.deps;
+    const grammar = toGrammarSchema(tool.parameters, config.grammar);
     const prompt = [...afterThinking, ...this.prompts.tokens(P.callHeader(tool.name))];
     return this.generateJson("arguments", prompt, config.maxTokens.arguments, grammar, (value) => schemas.checkArguments(tool.name, value));
   }
@@ -161,7 +163,7 @@ class ConversationRun {
 
   private async toolResult(tool: CatalogTool, args: Record<string, unknown>): Promise<unknown> {
     if (tool.executor) return execute(tool, args);
-    const { llm, config, templates, schemas } = this.deps;
+    const { config, templates, schemas } = this.deps;
     const developer = fillTemplate(templates.toolSimulator, {
       tool_name: tool.name,
       tool_description: tool.description,
@@ -169,7 +171,7 @@ class ConversationRun {
       date: config.date,
       result_schema: JSON.stringify(tool.result),
     });
-    const grammar = await llm.grammarFor(toGrammarSchema(tool.result, config.grammar));
+    const grammar = toGrammarSchema(tool.result, config.grammar);
     const prompt = this.prompts.tokens([...P.systemMessage(config.date, "low", false), ...P.developerMessage(developer, []), ...P.userMessage("Return the result JSON."), ...P.finalHeader]);
     return this.generateJson("tool_result", prompt, config.maxTokens.toolResult, grammar, (value) => schemas.checkResult(tool.name, value));
   }
@@ -181,7 +183,7 @@ class ConversationRun {
 
   /** The prompt and its budget must fit the sequence: llama.cpp would otherwise shift the context and silently drop the prompt's start. */
   private checkRoom(what: string): void {
-    const room = this.sequence.contextSize;
+    const room = this.session.contextSize;
     if (this.pending.prompt + this.pending.maxTokens > room) {
       throw new StepError("context_overflow", `${what.replace("_", " ")}: prompt ${this.pending.prompt} + budget ${this.pending.maxTokens} tokens exceed the context (${room}); raise contextSize in the pipeline or lower turns/maxTokens`);
     }
@@ -190,17 +192,17 @@ class ConversationRun {
   private async generateText(what: string, prompt: Token[], maxTokens: number): Promise<string> {
     this.pending = { prompt: prompt.length, maxTokens };
     return this.withRetries<string>(what, async (seed) => {
-      const out = await this.deps.llm.generate(this.sequence, { prompt, maxTokens, seed, sampling: this.deps.config.sampling, tag: this.job.id }, this.deps.signal);
+      const out = await this.session.generate({ prompt, maxTokens, seed, sampling: this.deps.config.sampling, tag: this.job.id }, this.deps.signal);
       const text = out.text.trim();
       return text ? { value: text } : { error: `empty_${what}`, message: `the model produced no ${what.replace("_", " ")} text` };
     });
   }
 
   /** JSON under a grammar; cut off by its budget or rejected by `check` → retried with a new seed. */
-  private async generateJson<T = Record<string, unknown>>(what: string, prompt: Token[], maxTokens: number, grammar: LlamaGrammar, check: (value: unknown) => string | null): Promise<T> {
+  private async generateJson<T = Record<string, unknown>>(what: string, prompt: Token[], maxTokens: number, schema: JsonSchema, check: (value: unknown) => string | null): Promise<T> {
     this.pending = { prompt: prompt.length, maxTokens };
     return this.withRetries<T>(what, async (seed) => {
-      const out = await this.deps.llm.generate(this.sequence, { prompt, maxTokens, seed, sampling: this.deps.config.sampling, grammar, tag: this.job.id }, this.deps.signal);
+      const out = await this.session.generate({ prompt, maxTokens, seed, sampling: this.deps.config.sampling, schema, tag: this.job.id }, this.deps.signal);
       if (out.finish !== "json") return { error: `${what}_incomplete`, message: `${what.replace("_", " ")} JSON did not close within ${maxTokens} tokens` };
       const value = JSON.parse(out.text) as T;
       // JSON number grammars allow exponents: 1e999 parses to Infinity, which JSON cannot carry.

@@ -13,7 +13,8 @@ import { getTokenizer } from "../tokenize/o200k_harmony.js";
 import { loadScenarios, loadTemplates, loadTools, toolDefinition, type CatalogTool } from "./catalog.js";
 import type { GenerateConfig, PersonaChoice } from "./config.js";
 import { AbortedError, generateConversation, StepError, type ConversationDeps } from "./conversation.js";
-import { Llm, physicalCores, type TraceEntry } from "./llm.js";
+import { LocalModel, physicalCores } from "./model/local.js";
+import type { ModelSession, TraceEntry } from "./model/types.js";
 import { CONVERSATIONS_FILE, JsonlAppender, prepareOutput, REJECTS_FILE, RUN_FILE, writeJsonAtomic } from "./output.js";
 import type { ProgressState } from "./progress.js";
 import { recordSeed } from "./seed.js";
@@ -104,7 +105,7 @@ export async function generateDataset(config: GenerateConfig, hooks: GenerateHoo
   const modelBytes = statSync(modelPath).size;
   warmUp(tools.values());
   // Hashing a large model takes as long as loading it: do both at once.
-  const [modelSha, llm] = await Promise.all([sha256File(modelPath), Llm.load({ modelPath, gpu: config.gpu, threads, sequences: config.concurrency, contextSize: config.contextSize })]);
+  const [modelSha, llm] = await Promise.all([sha256File(modelPath), LocalModel.load({ modelPath, gpu: config.gpu, threads, sequences: config.concurrency, contextSize: config.contextSize })]);
   const print = fingerprint(config, modelSha);
   let resume;
   try {
@@ -119,7 +120,7 @@ export async function generateDataset(config: GenerateConfig, hooks: GenerateHoo
   }
   llm.onCall = hooks.trace;
   const loadSeconds = (performance.now() - started) / 1000;
-  const deps: ConversationDeps = { llm, config, tools, scenarios, templates, schemas: new ToolSchemas(tools.values()), modelName: basename(modelPath), signal: hooks.signal };
+  const deps: ConversationDeps = { model: llm, config, tools, scenarios, templates, schemas: new ToolSchemas(tools.values()), modelName: basename(modelPath), signal: hooks.signal };
   const records = new JsonlAppender(join(config.out, CONVERSATIONS_FILE));
   const rejects = new JsonlAppender(join(config.out, REJECTS_FILE));
 
@@ -148,7 +149,7 @@ export async function generateDataset(config: GenerateConfig, hooks: GenerateHoo
       tokensPerSecond: generateSeconds > 0 ? llm.counters.generated / generateSeconds : 0,
       model: { path: modelPath, sha256: modelSha, bytes: modelBytes, smoke },
       threads,
-      gpu: llm.gpuType,
+      gpu: llm.device,
     };
   };
   const writeRunJson = (status: "running" | "failed" | GenerateSummary["status"]) => {
@@ -176,7 +177,7 @@ export async function generateDataset(config: GenerateConfig, hooks: GenerateHoo
 
   const produce = async (persona: PersonaChoice, index: number) => {
     const id = idOf(persona, index);
-    const outcome = await llm.withSequence((sequence) => produceRecord(deps, sequence, id, persona, index, counts));
+    const outcome = await llm.withSession((session) => produceRecord(deps, session, id, persona, index, counts));
     if (outcome === "aborted") return;
     if (outcome.ok) {
       records.append(outcome.record);
@@ -240,14 +241,14 @@ function warmUp(tools: Iterable<CatalogTool>): void {
 type Outcome = { ok: true; record: ConversationRecord } | { ok: false; reject: Record<string, unknown> } | "aborted";
 
 /** Tries one record up to 1 + retries times with fresh seeds; the last failure becomes its reject. */
-async function produceRecord(deps: ConversationDeps, sequence: Parameters<typeof generateConversation>[1], id: string, persona: PersonaChoice, index: number, counts: { attempts: number }): Promise<Outcome> {
+async function produceRecord(deps: ConversationDeps, session: ModelSession, id: string, persona: PersonaChoice, index: number, counts: { attempts: number }): Promise<Outcome> {
   const { config } = deps;
   const failures: { attempt: number; seed: number; code: string; message: string }[] = [];
   for (let attempt = 0; attempt <= config.retries; attempt++) {
     const seed = recordSeed(config.seed, persona, index, attempt);
     counts.attempts++;
     try {
-      const record = await generateConversation(deps, sequence, { id, persona, seed });
+      const record = await generateConversation(deps, session, { id, persona, seed });
       const problem = qualityProblem(record, config);
       // Validate exactly what will be written (the JSON round trip), not the in-memory object.
       const result = problem ? null : validateRecord(JSON.parse(JSON.stringify(record)));

@@ -1,5 +1,6 @@
-// The model layer: one model, one context with N parallel sequences (node-llama-cpp batches the
-// sequences' tokens into shared decode calls), and a small token loop over sequence.evaluate().
+// The in-process implementation of the model interface (types.ts): one GGUF, one context with N
+// parallel sequences (node-llama-cpp batches the sequences' tokens into shared decode calls), and a
+// small token loop over sequence.evaluate(). A session is one of the context's sequences.
 //
 // Prompts are token arrays we build ourselves (prompt.ts): llama.cpp's gpt-oss vocabulary marks
 // <|start|>, <|channel|>, <|message|> and <|constrain|> as user-defined tokens, so model.tokenize()
@@ -18,10 +19,11 @@ import {
   type LlamaModel,
   type Token,
 } from "node-llama-cpp";
-import { UsageError } from "../core/errors.js";
-import type { JsonSchema } from "../core/record.js";
-import { N_VOCAB, SPECIAL } from "../tokenize/o200k_harmony.js";
-import type { GpuChoice } from "./config.js";
+import { UsageError } from "../../core/errors.js";
+import type { JsonSchema } from "../../core/record.js";
+import { N_VOCAB, SPECIAL } from "../../tokenize/o200k_harmony.js";
+import type { GpuChoice } from "../config.js";
+import type { Generated, GenerateRequest, GenerationModel, ModelSession, TokenCounters, TraceEntry } from "./types.js";
 
 export interface LlmOptions {
   modelPath: string;
@@ -29,52 +31,6 @@ export interface LlmOptions {
   threads: number;
   sequences: number;
   contextSize: number;
-}
-
-export interface Sampling {
-  temperature: number;
-  topK: number;
-  topP: number;
-  minP: number;
-}
-
-export interface GenerateRequest {
-  prompt: Token[];
-  maxTokens: number;
-  seed: number;
-  sampling: Sampling;
-  grammar?: LlamaGrammar;
-  /** Who asked (the record id), for the trace. */
-  tag?: string;
-}
-
-/** One generate call as the benchmark replays it: same prompt, grammar, seed, and token count. */
-export interface TraceEntry {
-  tag: string;
-  prompt: number[];
-  grammar: JsonSchema | null;
-  seed: number;
-  sampling: Sampling;
-  generated: number;
-  finish: Generated["finish"];
-  /** Prompt tokens evaluated (those after the prefix already in the sequence's cache). */
-  evaluated: number;
-  /** Wall time of the call (prompt evaluation included). */
-  seconds: number;
-}
-
-export interface Generated {
-  tokens: Token[];
-  text: string;
-  /** "stop": a special token ended it; "json": the grammar's JSON value closed; "length": maxTokens ran out. */
-  finish: "stop" | "json" | "length";
-}
-
-/** Counters shared by all sequences (generated tokens/s is the headline figure). */
-export interface TokenCounters {
-  generated: number;
-  prompt: number;
-  calls: number;
 }
 
 /** Physical cores on Linux (distinct core ids in /proc/cpuinfo), else the logical count. */
@@ -89,11 +45,9 @@ export function physicalCores(): number {
   return availableParallelism();
 }
 
-export class Llm {
+export class LocalModel implements GenerationModel {
   readonly counters: TokenCounters = { generated: 0, prompt: 0, calls: 0 };
   private readonly grammars = new Map<string, Promise<LlamaGrammar>>();
-  private readonly grammarSchemas = new WeakMap<LlamaGrammar, JsonSchema>();
-  /** Set by the benchmark to record every call. */
   onCall?: (entry: TraceEntry) => void;
   private readonly free: LlamaContextSequence[];
 
@@ -106,7 +60,7 @@ export class Llm {
     this.free = [...sequences];
   }
 
-  static async load(options: LlmOptions): Promise<Llm> {
+  static async load(options: LlmOptions): Promise<LocalModel> {
     const llama = await getLlama({ gpu: options.gpu === "cpu" ? false : options.gpu, build: "never", logLevel: LlamaLogLevel.error }).catch((err: unknown) => {
       throw new UsageError(`--gpu ${options.gpu}: node-llama-cpp has no usable prebuilt binary for it here (${err instanceof Error ? err.message : String(err)}); try --gpu auto or --gpu cpu`);
     });
@@ -121,33 +75,34 @@ export class Llm {
       swaFullCache: true,
     });
     const sequences = Array.from({ length: options.sequences }, () => context.getSequence());
-    return new Llm(llama, model, context, sequences);
+    return new LocalModel(llama, model, context, sequences);
   }
 
-  get gpuType(): string {
+  get capacity(): number {
+    return this.sequences.length;
+  }
+
+  get device(): string {
     return this.llama.gpu === false ? "cpu" : this.llama.gpu;
   }
 
   /** Runs `work` on a free sequence (the caller's concurrency never exceeds the sequence count). */
-  async withSequence<T>(work: (sequence: LlamaContextSequence) => Promise<T>): Promise<T> {
+  async withSession<T>(work: (session: ModelSession) => Promise<T>): Promise<T> {
     const sequence = this.free.pop();
     if (!sequence) throw new Error("no free sequence: concurrency exceeds the context's sequences");
     try {
-      return await work(sequence);
+      return await work({ contextSize: sequence.contextSize, generate: (request, signal) => this.generate(sequence, request, signal) });
     } finally {
       this.free.push(sequence);
     }
   }
 
   /** The grammar of a JSON schema, built once per distinct schema. */
-  grammarFor(schema: JsonSchema): Promise<LlamaGrammar> {
+  private grammarFor(schema: JsonSchema): Promise<LlamaGrammar> {
     const key = JSON.stringify(schema);
     let grammar = this.grammars.get(key);
     if (!grammar) {
-      grammar = (this.llama.createGrammarForJsonSchema(schema as never) as Promise<LlamaGrammar>).then((g) => {
-        this.grammarSchemas.set(g, schema);
-        return g;
-      });
+      grammar = this.llama.createGrammarForJsonSchema(schema as never) as Promise<LlamaGrammar>;
       this.grammars.set(key, grammar);
     }
     return grammar;
@@ -158,12 +113,13 @@ export class Llm {
    * after the first difference are evaluated. Stops at any special token (ids >= <|startoftext|>),
    * when a grammar's JSON object is complete, or after maxTokens.
    */
-  async generate(sequence: LlamaContextSequence, request: GenerateRequest, signal?: AbortSignal): Promise<Generated> {
+  private async generate(sequence: LlamaContextSequence, request: GenerateRequest, signal?: AbortSignal): Promise<Generated> {
+    const grammar = request.schema ? await this.grammarFor(request.schema) : undefined;
     const started = performance.now();
-    const fresh = await alignSequence(sequence, request.prompt);
+    const fresh = await alignSequence(sequence, request.prompt as Token[]);
     this.counters.prompt += fresh.length;
     this.counters.calls++;
-    const grammarEvaluationState = request.grammar ? new LlamaGrammarEvaluationState({ model: this.model, grammar: request.grammar }) : undefined;
+    const grammarEvaluationState = grammar ? new LlamaGrammarEvaluationState({ model: this.model, grammar }) : undefined;
     const tokens: Token[] = [];
     let finish: Generated["finish"] = "length";
     let text = "";
@@ -175,7 +131,7 @@ export class Llm {
       }
       tokens.push(token);
       this.counters.generated++;
-      if (request.grammar && jsonObjectComplete(this.model, tokens)) {
+      if (grammar && jsonObjectComplete(this.model, tokens)) {
         finish = "json";
         break;
       }
@@ -185,7 +141,7 @@ export class Llm {
     this.onCall?.({
       tag: request.tag ?? "",
       prompt: request.prompt,
-      grammar: request.grammar ? (this.grammarSchemas.get(request.grammar) ?? null) : null,
+      grammar: request.schema ?? null,
       seed: request.seed,
       sampling: request.sampling,
       generated: tokens.length,
