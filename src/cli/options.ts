@@ -4,6 +4,7 @@ import { Option } from "commander";
 import { DIALECT_NAMES, MASK_MODE_NAMES } from "../render/names.js";
 import { DEFAULT_MAX_LINE_BYTES } from "../core/lines.js";
 import { UsageError } from "../core/errors.js";
+import { STDIN_ARG } from "../ingest/source.js";
 import { positiveInt } from "./run.js";
 
 /** --max-line-bytes <n> (default 16 MiB); longer lines are reported as line_too_long and skipped. */
@@ -13,8 +14,9 @@ export function maxLineBytesOption(): Option {
     .default(DEFAULT_MAX_LINE_BYTES);
 }
 
-/** A usage error (exit 2) unless `file` is an existing regular file. */
+/** A usage error (exit 2) unless `file` is an existing regular file or "-" (stdin). */
 export function requireReadableFile(file: string): void {
+  if (file === STDIN_ARG) return;
   let stat;
   try {
     stat = statSync(file);
@@ -22,6 +24,12 @@ export function requireReadableFile(file: string): void {
     throw new UsageError(`no such file: ${file}`);
   }
   if (!stat.isFile()) throw new UsageError(`not a regular file: ${file} (give JSONL files, not folders)`);
+}
+
+/** requireReadableFile for each input, and stdin ("-") at most once: it can be read only once. */
+export function requireReadableInputs(files: readonly string[]): void {
+  for (const file of files) requireReadableFile(file);
+  if (files.filter((f) => f === STDIN_ARG).length > 1) throw new UsageError(`"${STDIN_ARG}" (stdin) can be given only once`);
 }
 
 /** --dialect <name>: one of the render dialects (default harmony). */

@@ -1,7 +1,7 @@
-// The render stage over a JSONL file: read (streaming), validate, render. Bad lines are yielded
+// The render stage over an input file (any container: src/ingest/source.ts): read (streaming), validate, render. Bad lines are yielded
 // with their location and reason, and the rest of the file proceeds.
 import { DataError } from "../core/errors.js";
-import { readJsonl, type JsonlOptions } from "../core/jsonl.js";
+import { displayName, readSource, type ReadSourceOptions } from "../ingest/source.js";
 import type { ConversationRecord } from "../core/record.js";
 import { validateRecord } from "../validate/index.js";
 import { renderRecord, checkRenderOptions, type Rendered, type RenderOptions } from "./index.js";
@@ -22,7 +22,7 @@ export interface BadLine {
   message: string;
 }
 
-export interface RenderFileOptions extends RenderOptions, JsonlOptions {
+export interface RenderFileOptions extends RenderOptions, ReadSourceOptions {
   /** Only this record; reading stops at it. Not found: DataError id_not_found. */
   id?: string;
 }
@@ -36,7 +36,7 @@ const idOf = (value: unknown): string | undefined =>
 export async function* renderFile(file: string, options: RenderFileOptions = {}): AsyncGenerator<RenderedItem | BadLine> {
   const renderOptions = checkRenderOptions(options);
   let found = false;
-  for await (const item of readJsonl(file, options)) {
+  for await (const item of readSource(file, options)) {
     if ("error" in item) {
       yield { ok: false, line: item.line, code: item.error.code, message: item.error.message };
       continue;
@@ -59,6 +59,6 @@ export async function* renderFile(file: string, options: RenderFileOptions = {})
     }
   }
   if (options.id !== undefined && !found) {
-    throw new DataError("id_not_found", `no record with id "${options.id}" (check the id, or run without --id to see them all)`, { file });
+    throw new DataError("id_not_found", `no record with id "${options.id}" (check the id, or run without --id to see them all)`, { file: displayName(file) });
   }
 }

@@ -3,6 +3,7 @@ import { Option, type Command } from "commander";
 import { CheckFailedError, formatLocation } from "../../core/errors.js";
 import { checkRenderOptions, type Dialect, type MaskMode, type RenderPiece } from "../../render/index.js";
 import { renderFile, type RenderedItem } from "../../render/file.js";
+import { displayName } from "../../ingest/source.js";
 import { formatPieces, formatTokenTable } from "../../render/view.js";
 import { dialectOption, maskOption, maxLineBytesOption, requireReadableFile } from "../options.js";
 
@@ -43,7 +44,7 @@ export function register(program: Command): void {
   program
     .command("render")
     .description("Show the exact harmony rendering of records: text, token ids and loss mask.")
-    .argument("<file>", "conversation JSONL file, one record per line")
+    .argument("<file>", "input file (JSONL, JSON array, .gz, .zst, Parquet; - for stdin)")
     .option("--id <id>", "render only the record with this id")
     .addOption(dialectOption())
     .addOption(maskOption())
@@ -59,11 +60,12 @@ export function register(program: Command): void {
     });
 }
 
-async function renderCommand(file: string, flags: RenderFlags): Promise<void> {
+async function renderCommand(path: string, flags: RenderFlags): Promise<void> {
+  const file = displayName(path); // "<stdin>" for "-"
   const renderOptions = checkRenderOptions({ dialect: flags.dialect, mask: flags.mask });
   const color = process.stdout.isTTY === true;
   let bad = 0;
-  for await (const item of renderFile(file, { ...renderOptions, id: flags.id, maxLineBytes: flags.maxLineBytes })) {
+  for await (const item of renderFile(path, { ...renderOptions, id: flags.id, maxLineBytes: flags.maxLineBytes })) {
     if (!item.ok) {
       bad++;
       process.stderr.write(`${formatLocation({ file, line: item.line })} ${item.id ?? "-"} ${item.code} ${item.message}\n`);

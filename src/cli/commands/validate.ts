@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { CheckFailedError } from "../../core/errors.js";
 import { reasonTable } from "../../validate/reasons.js";
 import { runValidation } from "../../validate/report.js";
-import { maxLineBytesOption, requireReadableFile } from "../options.js";
+import { maxLineBytesOption, requireReadableInputs } from "../options.js";
 import { elapsed, StderrProgress } from "../progress.js";
 
 interface ValidateFlags {
@@ -36,14 +36,14 @@ export function register(program: Command): void {
   program
     .command("validate")
     .description("Check conversation JSONL files against the record schema and the semantic rules (streams files of any size).")
-    .argument("<files...>", "JSONL files, one conversation per line")
+    .argument("<files...>", "input files, one record per line/element/row (JSONL, JSON array, .gz, .zst, Parquet; - for stdin)")
     .option("--json", "machine-readable output: JSON Lines (see below)")
     .option("--quiet", "print only the summary")
     .addOption(maxLineBytesOption())
     .addHelpText("after", HELP_AFTER)
     .showHelpAfterError("(run 'datagen validate --help' for usage and the reason codes)")
     .action(async (files: string[], flags: ValidateFlags) => {
-      for (const file of files) requireReadableFile(file);
+      requireReadableInputs(files);
       const progress = new StderrProgress();
       const started = Date.now();
       const summary = await runValidation(files, {

@@ -1,0 +1,49 @@
+// Streaming decompression: gzip by node:zlib, zstd by fzstd (Node 20 has no zstd in zlib).
+// Either way memory stays at one chunk plus the codec's window; a corrupt or truncated stream
+// ends in a CorruptContainer error once the good bytes before it have been handed on.
+import { Readable } from "node:stream";
+import { createGunzip } from "node:zlib";
+import { Decompress } from "fzstd";
+
+/** The compressed data is damaged or cut short; source.ts adds the file and line. */
+export class CorruptContainer extends Error {}
+
+export async function* gunzip(chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  const unzip = createGunzip();
+  const input = Readable.from(chunks);
+  input.on("error", (e) => unzip.destroy(e));
+  input.pipe(unzip);
+  try {
+    for await (const chunk of unzip) yield chunk as Buffer;
+  } catch (e) {
+    if (isZlibError(e)) throw new CorruptContainer(`gzip data is corrupt or truncated (${(e as Error).message})`);
+    throw e;
+  } finally {
+    input.destroy();
+    unzip.destroy();
+  }
+}
+
+function isZlibError(e: unknown): boolean {
+  const code = (e as { code?: unknown }).code;
+  return typeof code === "string" && code.startsWith("Z_");
+}
+
+export async function* unzstd(chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  let out: Buffer[] = [];
+  const codec = new Decompress((data) => {
+    out.push(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+  });
+  const push = (chunk: Uint8Array, final: boolean): Buffer[] => {
+    try {
+      codec.push(chunk, final);
+    } catch (e) {
+      throw new CorruptContainer(`zstd data is corrupt or truncated (${(e as Error).message})`);
+    }
+    const ready = out;
+    out = [];
+    return ready;
+  };
+  for await (const chunk of chunks) yield* push(chunk, false);
+  yield* push(new Uint8Array(0), true);
+}

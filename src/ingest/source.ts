@@ -1,0 +1,121 @@
+// The input layer every command reads through (validate, render, stats, pack, verify --source):
+// a path (or "-" for stdin) → items located by FILE:LINE, whatever the container. The container
+// is told by content (containers/detect.ts), never by name alone:
+//   JSONL · a JSON array (one record per element) · gzip or zstd around either · Parquet (one
+//   record per row; its "line" is the row number).
+// readSourceLines yields each item's raw JSON bytes (pack hands those to its worker threads);
+// readSource also parses and adapts them (source-record.ts), on this thread.
+import { DataError } from "../core/errors.js";
+import { lineTooLong } from "../core/jsonl.js";
+import { ByteLineSplitter, type ByteLineOptions } from "../core/lines.js";
+import { displayName, openChunks, peekHead, STDIN_ARG } from "./containers/chunks.js";
+import { CorruptContainer, gunzip, unzstd } from "./containers/decompress.js";
+import { detectContainer, DETECT_BYTES, type Container } from "./containers/detect.js";
+import type { ItemError, SourceLine } from "./containers/item.js";
+import { JsonArraySplitter } from "./containers/json-array.js";
+import { parquetRows } from "./containers/parquet.js";
+import { recordFromBytes, type FromShape } from "./source-record.js";
+
+export { displayName, STDIN_ARG, STDIN_NAME } from "./containers/chunks.js";
+export type { Container } from "./containers/detect.js";
+export { FROM_SHAPES, type FromShape } from "./source-record.js";
+
+export type { ItemError, SourceLine } from "./containers/item.js";
+
+export interface SourceOptions extends ByteLineOptions {
+  /** Called once the container is known; `layers` lists it from the outside in, e.g. ["gzip", "json-array"]. */
+  onContainer?: (layers: Container[]) => void;
+}
+
+export type SourceItem = { file: string; line: number; value: unknown; bytes: number } | { file: string; line: number; error: ItemError };
+
+export interface ReadSourceOptions extends SourceOptions {
+  from?: FromShape;
+}
+
+/** Every item of `path` as a parsed, adapted record or a located error; throws only on a broken container. */
+export async function* readSource(path: string, options: ReadSourceOptions = {}): AsyncGenerator<SourceItem> {
+  const file = displayName(path);
+  const from = options.from ?? "native";
+  for await (const raw of readSourceLines(path, options)) {
+    if ("error" in raw) yield { file, line: raw.line, error: raw.error };
+    else if ("tooLong" in raw) yield { file, line: raw.line, error: lineTooLong(options.maxLineBytes) };
+    else {
+      const result = recordFromBytes(raw.bytes, { file, line: raw.line, from });
+      yield "error" in result ? { file, line: raw.line, error: result.error } : { file, line: raw.line, value: result.value, bytes: raw.bytes.length };
+    }
+  }
+}
+
+/**
+ * Every item of `path` as raw JSON bytes with its line. `onChunk` sees the input's bytes as stored
+ * (compressed, for gzip and zstd), e.g. to hash the file in the same pass. A file with no item at
+ * all ends with one `empty_input` error (line 0); a damaged container throws DataError corrupt_input.
+ */
+export async function* readSourceLines(path: string, options: SourceOptions = {}): AsyncGenerator<SourceLine> {
+  const file = displayName(path);
+  let items = 0;
+  let lastLine = 0;
+  let inner: Container = "jsonl";
+  const onContainer = (layers: Container[]): void => {
+    inner = layers[layers.length - 1];
+    options.onContainer?.(layers);
+  };
+  try {
+    for await (const item of containerLines(path, { ...options, onContainer })) {
+      items++;
+      lastLine = item.line;
+      yield item;
+    }
+  } catch (e) {
+    if (!(e instanceof CorruptContainer)) throw e;
+    const after = lastLine > 0 ? ` (after line ${lastLine}; the items before it were read)` : "";
+    throw new DataError("corrupt_input", `${e.message}${after}`, { file });
+  }
+  if (items === 0) yield { line: 0, error: { code: "empty_input", message: `no records: ${EMPTY[inner]}` } };
+}
+
+const EMPTY: Record<Container, string> = {
+  jsonl: "the input is empty or holds only blank lines",
+  "json-array": "the JSON array is empty",
+  parquet: "the Parquet file has no rows",
+  gzip: "",
+  zstd: "",
+};
+
+async function* containerLines(path: string, options: SourceOptions): AsyncGenerator<SourceLine> {
+  const tap = (chunks: AsyncIterable<Buffer>): AsyncIterable<Buffer> => (options.onChunk ? tapped(chunks, options.onChunk) : chunks);
+  let { head, chunks } = await peekHead(openChunks(path, options.highWaterMark), DETECT_BYTES);
+  chunks = tap(chunks);
+  const layers: Container[] = [];
+  for (;;) {
+    const detected = detectContainer(head);
+    if ("unsupported" in detected) {
+      throw new DataError("unsupported_input", `the input is ${detected.unsupported}; datagen reads JSONL, a JSON array, gzip or zstd of either, and Parquet: unpack or convert it first`, { file: displayName(path) });
+    }
+    layers.push(detected.container);
+    if (detected.container !== "gzip" && detected.container !== "zstd") break;
+    ({ head, chunks } = await peekHead(detected.container === "gzip" ? gunzip(chunks) : unzstd(chunks), DETECT_BYTES));
+  }
+  options.onContainer?.(layers);
+  const inner = layers[layers.length - 1];
+  if (inner === "parquet") {
+    if (layers.length > 1 || path === STDIN_ARG) {
+      throw new DataError("unsupported_input", "Parquet needs random access: give it as a file of its own, not compressed or on stdin", { file: displayName(path) });
+    }
+    for await (const _ of chunks); // the bytes as stored, for onChunk (the file is read once more below)
+    yield* parquetRows(path, options.maxLineBytes);
+    return;
+  }
+  const splitter = inner === "json-array" ? new JsonArraySplitter(options.maxLineBytes) : new ByteLineSplitter(options.maxLineBytes);
+  for await (const chunk of chunks) yield* splitter.push(chunk);
+  const last = splitter.end();
+  if (last) yield last;
+}
+
+async function* tapped(chunks: AsyncIterable<Buffer>, onChunk: (chunk: Buffer) => void): AsyncGenerator<Buffer> {
+  for await (const chunk of chunks) {
+    onChunk(chunk);
+    yield chunk;
+  }
+}
