@@ -2,6 +2,7 @@
 // `datagen`: parse options and wire stages; each command lives in its own module under commands/.
 import { Command } from "commander";
 import { runProgram } from "./run.js";
+import { register as registerImport } from "./commands/import.js";
 import { register as registerValidate } from "./commands/validate.js";
 import { register as registerRender } from "./commands/render.js";
 import { register as registerPack } from "./commands/pack.js";
@@ -19,6 +20,7 @@ const program = new Command("datagen")
 
 // Command registrations (one line each; keep sorted by pipeline order).
 registerGenerate(program);
+registerImport(program);
 registerValidate(program);
 registerRender(program);
 registerPack(program);

@@ -10,7 +10,7 @@ export const isObject = (v: unknown): v is Obj => typeof v === "object" && v !==
 export const SHAPE_NAMES = ["native", "openai", "sharegpt", "hermes", "xlam"] as const;
 export type ShapeName = (typeof SHAPE_NAMES)[number];
 
-/** Why a value could not be turned into a record (stable codes, listed in src/validate/reasons.ts). */
+/** Why a value could not be turned into a record (stable codes, summaries in reasons.ts). */
 export type ShapeErrorCode =
   | "unknown_shape"
   | "shape_mismatch"

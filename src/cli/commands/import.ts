@@ -1,0 +1,182 @@
+// `datagen import FILE... --out FILE.jsonl`: convert chat data of any shape we read into our
+// records (src/ingest/import.ts), written atomically, with a report of what happened to each line.
+import { closeSync, existsSync, fsyncSync, openSync, realpathSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { Option, type Command } from "commander";
+import { CheckFailedError, UsageError } from "../../core/errors.js";
+import { importFiles, type ImportReject, type ImportReport } from "../../ingest/import.js";
+import { SHAPE_NAMES, type ShapeOption } from "../../ingest/shapes/index.js";
+import { shapeReasonTable } from "../../ingest/shapes/reasons.js";
+import { maxLineBytesOption, requireReadableFile } from "../options.js";
+import { elapsed, StderrProgress } from "../progress.js";
+
+interface ImportFlags {
+  out: string;
+  from: ShapeOption;
+  allowTrailingCall?: boolean;
+  force?: boolean;
+  strict?: boolean;
+  json?: boolean;
+  quiet?: boolean;
+  maxLineBytes: number;
+}
+
+const HELP_AFTER = `
+Shapes (--from, default auto: detected per record; docs/INPUTS.md shows each):
+  native    our records (schemas/conversation.schema.json), copied as they are
+  openai    OpenAI chat completions / HF "messages": content parts, tool_calls, refusal and other
+            API fields, legacy function_call, thinking / reasoning_content / reasoning, developer
+            messages; HF thinking sets (Multilingual-Thinking) too
+  sharegpt  ShareGPT / LLaMA-Factory "conversations" of {from, value}: system, human, gpt,
+            function_call, observation; "tools" and "system" columns
+  hermes    NousResearch Hermes: <tools> in the system prompt, <tool_call> / <tool_response> tags
+  xlam      Salesforce xLAM / APIGen: query, tools and answers as JSON strings (these end with the
+            calls: add --allow-trailing-call)
+Each converted record is validated as 'datagen validate' does; only valid records are written.
+A record without an id gets FILE:LINE, as in every command.
+
+Output:
+  --out     the records, one per line; written to FILE.partial and renamed at the end, so FILE is
+            either absent, the old file, or complete. An existing FILE is refused unless --force.
+  stdout    one line per rejected record: FILE:LINE ID REASON_CODE message, then a summary:
+            records by shape, converted, rejected by reason, and the fields left out (dropped).
+  --json    JSON Lines: {"type":"rejected",...} per rejected record, then {"type":"summary",...}.
+Exit status: 0 records written (some may be rejected, listed), 1 nothing to write or (--strict)
+any record rejected, 2 usage error.
+
+Reason codes of conversion (besides those of 'datagen validate --help'):
+${shapeReasonTable("  ")}
+
+Examples:
+  $ datagen import dump.jsonl --out chats.jsonl
+  $ datagen import xlam_function_calling_60k.jsonl --from xlam --allow-trailing-call --out xlam.jsonl
+  $ datagen import glaive.jsonl hermes.jsonl --out mixed.jsonl --json | tail -n 1 | jq .shapes
+`;
+
+export function register(program: Command): void {
+  program
+    .command("import")
+    .description("Convert chat data of another shape (OpenAI, ShareGPT, Hermes, xLAM, HF thinking sets) into datagen records.")
+    .argument("<files...>", "input JSONL files, one record per line")
+    .requiredOption("--out <file>", "where to write the converted records (JSONL)")
+    .addOption(new Option("--from <shape>", "the inputs' shape, or auto to detect it per record").choices(["auto", ...SHAPE_NAMES]).default("auto"))
+    .option("--allow-trailing-call", "accept records that end with an assistant tool call (xLAM / APIGen)")
+    .option("--force", "replace an existing --out file")
+    .option("--strict", "write nothing and exit 1 if any record is rejected")
+    .option("--json", "machine-readable output: JSON Lines (see below)")
+    .option("--quiet", "print only the summary")
+    .addOption(maxLineBytesOption())
+    .addHelpText("after", HELP_AFTER)
+    .showHelpAfterError("(run 'datagen import --help' for usage)")
+    .action(async (files: string[], flags: ImportFlags) => {
+      for (const file of files) requireReadableFile(file);
+      checkOut(flags.out, files, flags.force === true);
+      await importCommand(files, flags);
+    });
+}
+
+/** --out must be a new file (or, with --force, a file) in an existing folder, and not an input. */
+function checkOut(out: string, inputs: string[], force: boolean): void {
+  const folder = dirname(resolve(out));
+  if (!existsSync(folder) || !statSync(folder).isDirectory()) throw new UsageError(`--out ${out}: folder ${dirname(out)} does not exist`);
+  if (!existsSync(out)) return;
+  if (!statSync(out).isFile()) throw new UsageError(`--out ${out} exists and is not a file`);
+  const real = realpathSync(out);
+  if (inputs.some((input) => realpathSync(input) === real)) throw new UsageError(`--out ${out} is also an input; write somewhere else`);
+  if (!force) throw new UsageError(`--out ${out} already exists; pass --force to replace it`);
+}
+
+async function importCommand(files: string[], flags: ImportFlags): Promise<void> {
+  const progress = new StderrProgress();
+  const started = Date.now();
+  const print = (text: string): void => {
+    progress.done();
+    process.stdout.write(text);
+  };
+  const output = new AtomicFile(flags.out);
+  let report: ImportReport;
+  try {
+    report = await importFiles(files, {
+      from: flags.from,
+      allowTrailingCall: flags.allowTrailingCall === true,
+      maxLineBytes: flags.maxLineBytes,
+      write: (line) => output.write(line),
+      onReject: flags.quiet ? undefined : (r) => print(flags.json ? JSON.stringify({ type: "rejected", ...r, id: r.id ?? null }) + "\n" : rejectLine(r)),
+      onProgress: flags.quiet ? undefined : (n) => progress.report(() => `import: ${n.toLocaleString("en-US")} records, ${elapsed(started)}`),
+    });
+  } catch (e) {
+    output.discard();
+    throw e;
+  }
+  const keep = report.converted > 0 && !(flags.strict && report.rejected > 0);
+  if (keep) output.commit();
+  else output.discard();
+  print(flags.json ? JSON.stringify({ type: "summary", out: keep ? flags.out : null, ...report }) + "\n" : summaryText(report, keep ? flags.out : undefined));
+  if (report.converted === 0) throw new CheckFailedError(`no record was imported (${report.records} read, all rejected); ${flags.out} was not written`);
+  if (!keep) throw new CheckFailedError(`${report.rejected} of ${report.records} records rejected (--strict); ${flags.out} was not written`);
+}
+
+/** Control characters in ids and messages are shown escaped, so a line cannot forge another. */
+const printable = (text: string): string => text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+
+function rejectLine(r: ImportReject): string {
+  return `${printable(r.file)}:${r.line} ${printable(r.id ?? "-")} ${r.code} ${printable(r.message)}\n`;
+}
+
+function summaryText(report: ImportReport, out: string | undefined): string {
+  const list = (counts: Record<string, number>): string =>
+    Object.entries(counts)
+      .map(([k, n]) => `${k} ${n}`)
+      .join(", ");
+  const lines = [
+    `${report.records} records in ${report.files} file${report.files === 1 ? "" : "s"}: ${report.converted} converted, ${report.rejected} rejected${out ? `; written to ${printable(out)}` : "; nothing written"}`,
+  ];
+  if (Object.keys(report.shapes).length > 0) lines.push(`  shapes: ${list(report.shapes)}`);
+  if (report.rejected > 0) lines.push(`  rejected: ${list(report.rejected_by_code)}`);
+  const dropped = Object.entries(report.dropped);
+  if (dropped.length > 0) {
+    lines.push("  dropped (field: records):");
+    for (const [field, n] of dropped) lines.push(`    ${printable(field)}: ${n}`);
+  }
+  return lines.join("\n") + "\n";
+}
+
+/** FILE.partial, fsync'd and renamed over FILE on commit; removed on discard. Writes are batched. */
+class AtomicFile {
+  private readonly partial: string;
+  private fd: number | undefined;
+  private buffer: string[] = [];
+  private buffered = 0;
+
+  constructor(private readonly path: string) {
+    this.partial = `${path}.partial`;
+  }
+
+  write(text: string): void {
+    this.buffer.push(text);
+    this.buffered += text.length;
+    if (this.buffered >= 1 << 20) this.flush();
+  }
+
+  commit(): void {
+    this.flush();
+    fsyncSync(this.fd!);
+    closeSync(this.fd!);
+    this.fd = undefined;
+    renameSync(this.partial, this.path);
+  }
+
+  discard(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+    rmSync(this.partial, { force: true });
+  }
+
+  private flush(): void {
+    this.fd ??= openSync(this.partial, "w");
+    if (this.buffered === 0) return;
+    writeSync(this.fd, this.buffer.join(""));
+    this.buffer = [];
+    this.buffered = 0;
+  }
+}
