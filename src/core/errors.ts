@@ -35,3 +35,9 @@ export class DataError extends DatagenError {
 
 /** A check that failed (verify, eval): exit 1. */
 export class CheckFailedError extends DatagenError {}
+
+/**
+ * A command ran on its input and produced nothing usable (no record, no document, no trained
+ * token): exit 1 with what was missing, never an empty result that looks like success.
+ */
+export class NothingUsableError extends DatagenError {}

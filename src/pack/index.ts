@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { renameSync, statSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
-import { DataError, UsageError } from "../core/errors.js";
+import { DataError, formatLocation, NothingUsableError, UsageError } from "../core/errors.js";
 import { N_VOCAB, PAD_ID } from "../tokenize/o200k_harmony.js";
 import type { Dialect, MaskMode } from "../render/index.js";
 import { BinPacker, type Bin } from "./bfd.js";
@@ -170,6 +170,7 @@ class PackRun {
   private readonly seenIds = new FirstSeenIds();
   private readonly progress: PackProgress;
   private lastProgressAt = 0;
+  private firstReject: string | undefined;
   private totals = { real: 0, trained: 0, documents: 0, overlong: 0, rejects: 0, records: 0, leastUsed: Infinity };
 
   constructor(
@@ -200,6 +201,7 @@ class PackRun {
     const samples = this.writer.samples;
     const capacity = samples * this.s.seqLen;
     const t = this.totals;
+    this.requireSomethingPacked();
     const manifest: Manifest = {
       format: FORMAT_NAME,
       version: FORMAT_VERSION,
@@ -286,8 +288,22 @@ class PackRun {
     this.reportProgress();
   }
 
+  /** Before anything is published: an empty dataset must not replace a good one or look like success. */
+  private requireSomethingPacked(): void {
+    const t = this.totals;
+    const inputs = this.inputs.join(", ");
+    if (t.documents === 0) {
+      const why = this.firstReject ? `; ${t.rejects} rejected, the first: ${this.firstReject}` : t.overlong > 0 ? `; ${t.overlong} longer than --seq-len ${this.s.seqLen} (--overlong ${this.s.overlong})` : "";
+      throw new NothingUsableError(`nothing packed: ${t.records} line${t.records === 1 ? "" : "s"} read from ${inputs}, no usable conversation${why}`);
+    }
+    if (t.trained === 0) {
+      throw new NothingUsableError(`nothing to train on: ${t.documents} document${t.documents === 1 ? "" : "s"} packed from ${inputs}, but --mask ${this.s.mask} selects no token in any of them`);
+    }
+  }
+
   private reject(file: string, r: RejectedLine): void {
     if (this.s.strict) throw new DataError(r.code, `${r.message} (--strict: no rejects allowed)`, { file, line: r.line, id: r.id });
+    this.firstReject ??= `${formatLocation({ file, line: r.line, id: r.id })} ${r.code} ${r.message}`;
     this.totals.rejects++;
     const line = { file, line: r.line, id: r.id ?? null, code: r.code, message: r.message, issues: r.issues ?? [] };
     this.rejectsFile.writeText(JSON.stringify(line) + "\n");

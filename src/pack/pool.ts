@@ -19,10 +19,16 @@ interface Pending {
   reject: (e: Error) => void;
 }
 
+/**
+ * A worker that throws or exits on its own fails the whole pool: every pending and later batch is
+ * rejected and every worker is terminated, so an internal error can neither hang a caller waiting
+ * on a dead worker nor keep the process alive through the live ones.
+ */
 export class RenderPool {
   private readonly workers: Worker[] = [];
   private readonly queues: Pending[][] = [];
   private failure: Error | undefined;
+  private closing = false;
 
   constructor(size: number, settings: RenderSettings) {
     for (let k = 0; k < size; k++) {
@@ -31,7 +37,7 @@ export class RenderPool {
       worker.on("message", (results: LineResult[]) => queue.shift()?.resolve(results));
       worker.on("error", (err) => this.fail(err));
       worker.on("exit", (code) => {
-        if (queue.length > 0) this.fail(new Error(`render worker exited with code ${code}`));
+        if (!this.closing) this.fail(new Error(`render worker exited unexpectedly (code ${code})`));
       });
       this.workers.push(worker);
       this.queues.push(queue);
@@ -49,11 +55,13 @@ export class RenderPool {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
 
   private fail(err: Error): void {
     this.failure ??= err;
     for (const queue of this.queues) for (const p of queue.splice(0)) p.reject(this.failure);
+    void this.close();
   }
 }

@@ -39,6 +39,7 @@ class WorkerAnalyzer implements Analyzer {
   private readonly queue: Pending[] = [];
   private seq = 0;
   private failure: Error | undefined;
+  private closing = false;
 
   constructor(count: number, options: RenderOptions) {
     this.workers = Array.from({ length: count }, () => this.spawn(options));
@@ -57,8 +58,13 @@ class WorkerAnalyzer implements Analyzer {
     try {
       while (this.queue.length > 0) await this.finishOldest();
     } finally {
-      await Promise.all(this.workers.map((w) => w.terminate()));
+      await this.terminate();
     }
+  }
+
+  private async terminate(): Promise<void> {
+    this.closing = true;
+    await Promise.all(this.workers.map((w) => w.terminate()));
   }
 
   private async finishOldest(): Promise<void> {
@@ -74,14 +80,16 @@ class WorkerAnalyzer implements Analyzer {
     });
     worker.on("error", (e) => this.fail(e));
     worker.on("exit", (code) => {
-      if (code !== 0 && this.waiting.size > 0) this.fail(new Error(`stats worker exited with code ${code}`));
+      if (!this.closing) this.fail(new Error(`stats worker exited unexpectedly (code ${code})`));
     });
     return worker;
   }
 
+  /** As the pack pool: one failed worker rejects everything pending and stops every worker. */
   private fail(e: Error): void {
     this.failure ??= e;
     for (const w of this.waiting.values()) w.reject(e);
     this.waiting.clear();
+    void this.terminate();
   }
 }

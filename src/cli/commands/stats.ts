@@ -1,5 +1,6 @@
 // `dataset stats report PATH... [--json FILE] [--html FILE] [--mask MODE]`
 import { Command, InvalidArgumentError, Option } from "commander";
+import { NothingUsableError } from "../../core/errors.js";
 import { statsReport, defaultWorkers } from "../../stats/index.js";
 import type { Dialect, MaskMode } from "../../render/names.js";
 import { dialectOption, maskOption } from "../options.js";
@@ -38,9 +39,13 @@ Examples:
       const progress = new StderrProgress();
       const started = Date.now();
       const onProgress = (records: number) => progress.report(() => `stats: ${records.toLocaleString("en-US")} records, ${elapsed(started)}`);
-      const { text } = await statsReport(paths, { mask: flags.mask, dialect: flags.dialect, workers: flags.workers, onProgress }, { json: flags.json, html: flags.html });
+      const { text, bundle } = await statsReport(paths, { mask: flags.mask, dialect: flags.dialect, workers: flags.workers, onProgress }, { json: flags.json, html: flags.html });
       progress.done();
       process.stdout.write(text);
+      const raw = bundle.report.raw;
+      if (raw && raw.files.length > 0 && raw.records === 0) {
+        throw new NothingUsableError(`no valid record in ${raw.files.join(", ")}: the figures above describe nothing (${raw.invalid.total} invalid; see \`datagen validate\`)`);
+      }
     });
 }
 
