@@ -1,14 +1,38 @@
 // The output folder: conversations.jsonl and rejects.jsonl (appended and synced one line at a time,
 // so kill -9 loses at most the line being written) and run.json (temp file + rename).
 // Resuming: a half-written last line is cut off, and the ids already present are skipped.
-import { closeSync, existsSync, fdatasyncSync, ftruncateSync, mkdirSync, openSync, readSync, renameSync, writeFileSync, writeSync, fstatSync } from "node:fs";
+import { closeSync, existsSync, fdatasyncSync, ftruncateSync, openSync, readSync, writeSync, fstatSync } from "node:fs";
 import { join } from "node:path";
-import { DataError } from "../core/errors.js";
+import { DataError, UsageError } from "../core/errors.js";
 import { readJsonl } from "../core/jsonl.js";
+import { foreignError, inspectOutputDir, makeDirs, PARTIAL_FILE_SUFFIX, writeFileAtomic, type OutputKind } from "../core/output.js";
 
 export const CONVERSATIONS_FILE = "conversations.jsonl";
 export const REJECTS_FILE = "rejects.jsonl";
 export const RUN_FILE = "run.json";
+
+/** A generate run's folder (rules in src/core/output.ts); run.json marks it as ours, so only then is it resumed. */
+export const GENERATE_RUN: OutputKind = {
+  what: "a generate run",
+  // run.json.<pid>.tmp: the temp name of earlier versions
+  isOurs: (name) => [CONVERSATIONS_FILE, REJECTS_FILE, RUN_FILE, RUN_FILE + PARTIAL_FILE_SUFFIX].includes(name) || /^run\.json\.\d+\.tmp$/.test(name),
+  isComplete: (names) => names.includes(RUN_FILE),
+  howToReplace: "rerun with the same settings to resume it, or choose another --out",
+};
+
+/**
+ * Checks --out before any work and creates it: it must be missing, empty, or a folder of a previous
+ * generate run (it has run.json). Records without run.json are someone else's file: never appended to.
+ */
+export function claimOutputDir(dir: string): void {
+  const state = inspectOutputDir(dir, GENERATE_RUN);
+  if (state.kind === "foreign") throw foreignError(dir, state.foreign);
+  if (state.kind === "ours" && !state.names.includes(RUN_FILE)) {
+    const data = state.names.find((n) => n === CONVERSATIONS_FILE || n === REJECTS_FILE);
+    if (data) throw new UsageError(`${join(dir, data)} was not written by a datagen generate run (there is no ${RUN_FILE} beside it): it is not resumed or appended to; move it away or choose another --out`);
+  }
+  makeDirs(dir);
+}
 
 export interface ResumeState {
   /** Ids already written (records) or given up on (rejects): skipped by this run. */
@@ -62,7 +86,7 @@ async function readIds(path: string, into: Set<string>): Promise<number> {
 }
 
 export async function prepareOutput(dir: string): Promise<ResumeState> {
-  mkdirSync(dir, { recursive: true });
+  claimOutputDir(dir);
   const conversations = join(dir, CONVERSATIONS_FILE);
   const rejects = join(dir, REJECTS_FILE);
   const truncatedBytes = truncatePartialLine(conversations) + truncatePartialLine(rejects);
@@ -94,13 +118,5 @@ export class JsonlAppender {
 
 /** Writes JSON atomically: a reader sees the old file or the new one, never a torn one. */
 export function writeJsonAtomic(path: string, value: unknown): void {
-  const temp = `${path}.${process.pid}.tmp`;
-  writeFileSync(temp, JSON.stringify(value, null, 2) + "\n");
-  const fd = openSync(temp, "r");
-  try {
-    fdatasyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(temp, path);
+  writeFileAtomic(path, JSON.stringify(value, null, 2) + "\n");
 }

@@ -4,10 +4,11 @@
 //   read (raw lines) → worker threads (parse, adapt, validate, render) → results in input order
 //   → overlong policy → packing window → BinPacker → [shuffle staging] → ShardWriter → manifest
 import { createHash } from "node:crypto";
-import { renameSync, statSync, writeFileSync } from "node:fs";
+import { renameSync, statSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { DataError, formatLocation, NothingUsableError, UsageError } from "../core/errors.js";
+import { openOutputDir, writeFileAtomic } from "../core/output.js";
 import { N_VOCAB, PAD_ID } from "../tokenize/o200k_harmony.js";
 import type { Dialect, MaskMode } from "../render/index.js";
 import { BinPacker, type Bin } from "./bfd.js";
@@ -27,7 +28,7 @@ import { FirstSeenIds } from "./first-seen-ids.js";
 import { HashedFile } from "./hashed-file.js";
 import { lineBatches } from "./lines.js";
 import { LOCATOR_BLOCK_BYTES, LOCATOR_MODULUS } from "./locator.js";
-import { prepareOutputDir, removePartialFiles } from "./output-dir.js";
+import { PACKED_DATASET, removePartialFiles } from "./output-dir.js";
 import { RenderPool } from "./pool.js";
 import type { LineResult, RejectedLine, RenderedDocument } from "./process-record.js";
 import { ShardWriter, type PackedSample, type SampleSink } from "./shard-writer.js";
@@ -117,13 +118,18 @@ export async function packDataset(inputs: string[], options: PackOptions): Promi
   const started = Date.now();
   const settings = resolveSettings(inputs, options);
   assertLittleEndian();
-  prepareOutputDir(settings.out, options.force ?? false);
-  const run = new PackRun(inputs, settings, options.onProgress);
+  // Checked before anything is touched; with --force the new dataset is written beside the old one
+  // and swapped in only once complete (src/core/output.ts).
+  const output = openOutputDir(settings.out, PACKED_DATASET, { force: options.force ?? false, inputs });
+  const run = new PackRun(inputs, { ...settings, out: output.dir }, options.onProgress);
   try {
-    return await run.execute(started);
+    const summary = await run.execute(started);
+    output.commit();
+    return { ...summary, out: settings.out };
   } catch (err) {
     await run.abort();
-    removePartialFiles(settings.out);
+    removePartialFiles(output.dir);
+    output.abort();
     throw err;
   }
 }
@@ -228,8 +234,7 @@ class PackRun {
     this.writer.publish();
     renameSync(join(this.s.out, REJECTS_FILE + PARTIAL_SUFFIX), join(this.s.out, REJECTS_FILE));
     const manifestPath = join(this.s.out, MANIFEST_FILE);
-    writeFileSync(manifestPath + PARTIAL_SUFFIX, JSON.stringify(manifest, null, 2) + "\n");
-    renameSync(manifestPath + PARTIAL_SUFFIX, manifestPath);
+    writeFileAtomic(manifestPath, JSON.stringify(manifest, null, 2) + "\n");
 
     const leastExcluded = samples > 1 ? (t.real - t.leastUsed) / ((samples - 1) * this.s.seqLen) : manifest.fill_rate;
     return {

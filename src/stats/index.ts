@@ -1,5 +1,6 @@
 // Stats stage: `dataset stats report`. Entry point: statsReport() (read inputs, write outputs).
-import { renameSync, writeFileSync } from "node:fs";
+import { UsageError } from "../core/errors.js";
+import { checkOutputFile, realPathOf, writeFileAtomic } from "../core/output.js";
 import { buildReport, type ReportBundle, type ReportOptions } from "./report.js";
 import { formatTerminal } from "./terminal.js";
 
@@ -17,15 +18,13 @@ export interface StatsReportOutputs {
 
 /** Builds the report, writes the requested files (temp + rename), returns the bundle and the terminal text. */
 export async function statsReport(paths: string[], options: ReportOptions, outputs: StatsReportOutputs = {}): Promise<{ bundle: ReportBundle; text: string }> {
+  // Checked before the work: not a folder, not an input; a missing folder is created at the end.
+  if (outputs.json) checkOutputFile(outputs.json, "--json", paths);
+  if (outputs.html) checkOutputFile(outputs.html, "--html", paths);
+  if (outputs.json && outputs.html && realPathOf(outputs.json) === realPathOf(outputs.html)) throw new UsageError("--json and --html name the same file");
   const bundle = await buildReport(paths, options);
-  if (outputs.json) writeAtomically(outputs.json, JSON.stringify(bundle.report, null, 2) + "\n");
+  if (outputs.json) writeFileAtomic(outputs.json, JSON.stringify(bundle.report, null, 2) + "\n", "--json");
   // The charting libraries are large: loaded only when an HTML report is asked for.
-  if (outputs.html) writeAtomically(outputs.html, await (await import("./html.js")).renderHtml(bundle));
+  if (outputs.html) writeFileAtomic(outputs.html, await (await import("./html.js")).renderHtml(bundle), "--html");
   return { bundle, text: formatTerminal(bundle.report) };
-}
-
-function writeAtomically(path: string, content: string): void {
-  const temp = `${path}.${process.pid}.tmp`;
-  writeFileSync(temp, content);
-  renameSync(temp, path);
 }

@@ -1,0 +1,324 @@
+// Where commands write: one set of rules for every output folder and output file.
+//
+// - An output never overlaps an input (real paths): an input inside, or equal to, the output is
+//   refused before anything is touched.
+// - A folder holding anything we did not write is refused, even with --force.
+// - A folder holding a finished output of ours is refused unless --force (replace) or --resume.
+// - --force never deletes the old output first: the new one is written into a sibling folder
+//   OUT.datagen-new and swapped in at the end (OUT → OUT.datagen-old, OUT.datagen-new → OUT, remove
+//   OUT.datagen-old). A run killed at any point leaves the old or the new output complete at OUT (or,
+//   between the two renames, at OUT.datagen-old / OUT.datagen-new); the next run on OUT finishes or
+//   undoes the swap and removes the leftover.
+// - A single output file is written to FILE.partial beside it, fsync'd and renamed over FILE.
+// - Folders are created one level at a time: Node's recursive mkdir spins forever on paths such as
+//   /proc/x (it retries ENOENT under a parent that exists but refuses new entries).
+import { closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, realpathSync, renameSync, rmSync, statSync, writeSync, type Stats } from "node:fs";
+import { basename, dirname, join, resolve, sep } from "node:path";
+import { DatagenError, UsageError } from "./errors.js";
+
+/** Suffixes of the sibling folders of a --force swap. */
+export const STAGING_SUFFIX = ".datagen-new";
+export const REPLACED_SUFFIX = ".datagen-old";
+/** A single output file is written under this suffix, then renamed. */
+export const PARTIAL_FILE_SUFFIX = ".partial";
+
+/** What one command writes into its output folder. */
+export interface OutputKind {
+  /** For messages: "a packed dataset", "a training run". */
+  what: string;
+  /** True for every file or folder name this command may leave in its output folder. */
+  isOurs(name: string): boolean;
+  /** The entries of a finished output (e.g. it has manifest.json): a swap interrupted between its renames keeps such a new folder. */
+  isComplete(names: string[]): boolean;
+  /** Entries left by a killed run that hold nothing worth keeping (e.g. a dataset without manifest): cleared without --force. */
+  isDisposable?(names: string[]): boolean;
+  /** How to get past the refusal of a finished output, e.g. "pass --force to replace it". */
+  howToReplace: string;
+}
+
+export type OutputDirState =
+  | { kind: "missing" }
+  | { kind: "empty" }
+  | { kind: "ours"; names: string[] }
+  | { kind: "foreign"; names: string[]; foreign: string[] };
+
+/** Turns a failed file-system call on an output path into a one-line error (exit 2 for a path that cannot be used). */
+export function outputFsError(err: unknown, action: string, path: string): DatagenError {
+  const e = err as NodeJS.ErrnoException;
+  if (err instanceof DatagenError || typeof e?.code !== "string") return err instanceof DatagenError ? err : new DatagenError(`cannot ${action} ${path}: ${String(e?.message ?? err)}`);
+  const reason = `${e.code}${e.message ? `: ${e.message.replace(/^[A-Z]+: /, "").replace(/, \w+ '.*'$/, "")}` : ""}`;
+  const usage = ["ENOENT", "EACCES", "EPERM", "EROFS", "ENOTDIR", "EISDIR", "EEXIST", "ENAMETOOLONG", "ELOOP", "EINVAL", "EXDEV", "EBUSY"];
+  return usage.includes(e.code) ? new UsageError(`cannot ${action} ${path} (${reason})`) : new DatagenError(`cannot ${action} ${path} (${reason})`);
+}
+
+function statOrNull(path: string): Stats | null {
+  try {
+    return statSync(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw outputFsError(err, "read", path);
+  }
+}
+
+/** mkdir -p, one level at a time from the nearest folder that exists; a clear error instead of Node's endless retry. */
+export function makeDirs(dir: string): void {
+  const missing: string[] = [];
+  let at = resolve(dir);
+  for (;;) {
+    const st = statOrNull(at);
+    if (st) {
+      if (!st.isDirectory()) throw new UsageError(`cannot create folder ${dir}: ${at} is not a folder`);
+      break;
+    }
+    missing.unshift(at);
+    const parent = dirname(at);
+    if (parent === at) break;
+    at = parent;
+  }
+  for (const path of missing) {
+    try {
+      mkdirSync(path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "EEXIST" && statOrNull(path)?.isDirectory()) continue;
+      throw outputFsError(err, "create folder", path);
+    }
+  }
+}
+
+/** The real path of a path that may not exist yet: its nearest existing ancestor resolved, the rest appended. */
+export function realPathOf(path: string): string {
+  const rest: string[] = [];
+  let at = resolve(path);
+  for (;;) {
+    try {
+      return join(realpathSync(at), ...rest);
+    } catch {
+      const parent = dirname(at);
+      if (parent === at) return join(at, ...rest);
+      rest.unshift(basename(at));
+      at = parent;
+    }
+  }
+}
+
+const within = (path: string, folder: string): boolean => path === folder || path.startsWith(folder.endsWith(sep) ? folder : folder + sep);
+
+/** Refuses an output (folder or file) that is, or contains, one of the inputs. */
+export function assertOutputApart(out: string, inputs: readonly string[], flag = "--out"): void {
+  const realOut = realPathOf(out);
+  for (const input of inputs) {
+    const realInput = realPathOf(input);
+    if (within(realInput, realOut)) {
+      const how = realInput === realOut ? "is" : "contains";
+      throw new UsageError(`${flag} ${out} ${how} the input ${input}: writing there would destroy what is being read; choose another ${flag}`);
+    }
+  }
+}
+
+/** What a folder holds, judged by the names one command writes. A path that is a file is a usage error. */
+export function inspectOutputDir(dir: string, kind: OutputKind, flag = "--out"): OutputDirState {
+  const st = statOrNull(dir);
+  if (!st) return { kind: "missing" };
+  if (!st.isDirectory()) throw new UsageError(`${flag} ${dir} exists and is not a folder`);
+  let names: string[];
+  try {
+    names = readdirSync(dir).sort();
+  } catch (err) {
+    throw outputFsError(err, "read folder", dir);
+  }
+  if (names.length === 0) return { kind: "empty" };
+  const foreign = names.filter((n) => !kind.isOurs(n));
+  return foreign.length > 0 ? { kind: "foreign", names, foreign } : { kind: "ours", names };
+}
+
+export function foreignError(dir: string, foreign: string[], flag = "--out"): UsageError {
+  const shown = foreign.slice(0, 5).join(", ") + (foreign.length > 5 ? `, … (${foreign.length} in all)` : "");
+  return new UsageError(`${flag} ${dir} holds files datagen did not write (${shown}); use an empty or new folder`);
+}
+
+/** An output folder opened for writing: write into `dir`, then commit() (or abort() on failure). */
+export interface OutputDir {
+  /** The folder the caller asked for. */
+  readonly final: string;
+  /** Where to write now: `final` itself, or its sibling staging folder when replacing. */
+  readonly dir: string;
+  readonly replacing: boolean;
+  /** Makes the written output the one at `final` (the swap, when replacing). */
+  commit(): void;
+  /** After a failure: drops the staging folder (the old output stays); in place, leaves what was written. */
+  abort(): void;
+}
+
+export interface OpenOutputOptions {
+  flag?: string;
+  /** Replace a finished output of ours (swap at commit). */
+  force?: boolean;
+  /** Continue in a finished output of ours, in place. */
+  resume?: boolean;
+  /** Paths this run reads: none may be, or be inside, the output. */
+  inputs?: readonly string[];
+}
+
+/** Applies the rules at the top of this file and returns where to write. Nothing is deleted before every check passed. */
+export function openOutputDir(out: string, kind: OutputKind, options: OpenOutputOptions = {}): OutputDir {
+  const flag = options.flag ?? "--out";
+  if (options.force && options.resume) throw new UsageError("--force and --resume exclude each other: --resume continues the output, --force replaces it");
+  assertOutputApart(out, options.inputs ?? [], flag);
+  const final = realPathOf(out);
+  recoverInterruptedSwap(final, kind, flag);
+  const state = inspectOutputDir(final, kind, flag);
+  if (state.kind === "foreign") throw foreignError(out, state.foreign, flag);
+  if (options.resume) {
+    if (state.kind !== "ours") throw new UsageError(`--resume: ${out} holds no ${kind.what.replace(/^an? /, "")} to continue`);
+    return inPlace(final);
+  }
+  if (state.kind === "missing") {
+    makeDirs(final);
+    return inPlace(final);
+  }
+  if (state.kind === "empty") return inPlace(final);
+  if (kind.isDisposable?.(state.names)) {
+    for (const name of state.names) removeEntry(join(final, name));
+    return inPlace(final);
+  }
+  if (!options.force) throw new UsageError(`${flag} ${out} already holds ${kind.what} (${state.names.slice(0, 3).join(", ")}${state.names.length > 3 ? ", …" : ""}); ${kind.howToReplace}`);
+  return staged(final, out);
+}
+
+function removeEntry(path: string): void {
+  try {
+    rmSync(path, { recursive: true, force: true });
+  } catch (err) {
+    throw outputFsError(err, "remove", path);
+  }
+}
+
+function inPlace(final: string): OutputDir {
+  // Nothing old is at stake here; a failed run keeps what it wrote for inspection (pack clears its own partial files).
+  return { final, dir: final, replacing: false, commit: () => syncDir(final), abort: () => {} };
+}
+
+function staged(final: string, shown: string): OutputDir {
+  const staging = final + STAGING_SUFFIX;
+  const replaced = final + REPLACED_SUFFIX;
+  try {
+    mkdirSync(staging);
+  } catch (err) {
+    throw outputFsError(err, `create the folder beside ${shown} that replaces it,`, staging);
+  }
+  return {
+    final,
+    dir: staging,
+    replacing: true,
+    commit: () => {
+      syncDir(staging);
+      try {
+        renameSync(final, replaced);
+      } catch (err) {
+        throw outputFsError(err, "move the old output aside to", replaced);
+      }
+      try {
+        renameSync(staging, final);
+      } catch (err) {
+        renameSync(replaced, final); // put the old output back: nothing was lost
+        throw outputFsError(err, "move the new output into", final);
+      }
+      syncDir(dirname(final));
+      rmSync(replaced, { recursive: true, force: true });
+    },
+    abort: () => rmSync(staging, { recursive: true, force: true }),
+  };
+}
+
+/**
+ * The leftovers of a swap killed part way: OUT.datagen-old beside a missing OUT means the kill came
+ * between the two renames (the new output wins when it is complete); OUT.datagen-old beside OUT, or
+ * OUT.datagen-new beside OUT, are a finished swap's or a killed run's leftovers and are removed.
+ * A leftover that holds anything we did not write is left alone and refused.
+ */
+export function recoverInterruptedSwap(final: string, kind: OutputKind, flag = "--out"): void {
+  const staging = final + STAGING_SUFFIX;
+  const replaced = final + REPLACED_SUFFIX;
+  const checked = (path: string): string[] | null => {
+    const st = lstatOrNull(path);
+    if (!st) return null;
+    const state = st.isDirectory() ? inspectOutputDir(path, kind, flag) : null;
+    if (!state || state.kind === "foreign") throw new UsageError(`${path} is in the way of ${flag} ${final} and was not left by datagen; move it away`);
+    return state.kind === "ours" ? state.names : [];
+  };
+  const replacedNames = checked(replaced);
+  const stagingNames = checked(staging);
+  if (replacedNames && !lstatOrNull(final)) {
+    if (stagingNames && kind.isComplete(stagingNames)) renameSync(staging, final);
+    else renameSync(replaced, final);
+    syncDir(dirname(final));
+  }
+  if (lstatOrNull(replaced)) removeEntry(replaced);
+  if (lstatOrNull(staging)) removeEntry(staging);
+}
+
+function lstatOrNull(path: string): Stats | null {
+  try {
+    return lstatSync(path);
+  } catch {
+    return null;
+  }
+}
+
+/** fsync a folder so that renames in it survive a power loss (best effort where the system refuses). */
+function syncDir(dir: string): void {
+  let fd = -1;
+  try {
+    fd = openSync(dir, "r");
+    fsyncSync(fd);
+  } catch {
+    /* some file systems cannot fsync a folder */
+  } finally {
+    if (fd >= 0) closeSync(fd);
+  }
+}
+
+/**
+ * Checks an output file before the work that produces it: not a folder, not an input, and its
+ * folder exists or can be created. `inputs`: paths the run reads.
+ */
+export function checkOutputFile(path: string, flag: string, inputs: readonly string[] = []): void {
+  const st = statOrNull(path);
+  if (st?.isDirectory()) throw new UsageError(`${flag} ${path} is a folder; name a file`);
+  assertOutputApart(path, inputs, flag);
+  let at = dirname(resolve(path));
+  while (!statOrNull(at)) at = dirname(at);
+  if (!statSync(at).isDirectory()) throw new UsageError(`${flag} ${path}: ${at} is not a folder`);
+}
+
+/**
+ * Writes a whole file atomically: FILE.partial beside it, fsync'd, renamed over FILE, folder fsync'd.
+ * A reader (or a run killed at any point) sees the old file or the new one, never a torn one.
+ * The file's folder is created when missing.
+ */
+export function writeFileAtomic(path: string, content: string | Uint8Array, flag?: string): void {
+  const shown = flag ? `${flag} ${path}` : path;
+  if (statOrNull(path)?.isDirectory()) throw new UsageError(`cannot write ${shown}: it is a folder`);
+  makeDirs(dirname(path));
+  const temp = path + PARTIAL_FILE_SUFFIX;
+  const data = typeof content === "string" ? Buffer.from(content, "utf8") : content;
+  let fd = -1;
+  try {
+    fd = openSync(temp, "w");
+    let done = 0;
+    while (done < data.length) {
+      const n = writeSync(fd, data, done, data.length - done);
+      if (n <= 0) throw new DatagenError(`cannot write ${shown}: the file system accepted no bytes`);
+      done += n;
+    }
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = -1;
+    renameSync(temp, path);
+  } catch (err) {
+    if (fd >= 0) closeSync(fd);
+    rmSync(temp, { force: true });
+    throw outputFsError(err, "write", shown);
+  }
+  syncDir(dirname(path));
+}
