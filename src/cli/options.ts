@@ -4,7 +4,7 @@ import { Option } from "commander";
 import { DIALECT_NAMES, MASK_MODE_NAMES } from "../render/names.js";
 import { DEFAULT_MAX_LINE_BYTES } from "../core/lines.js";
 import { UsageError } from "../core/errors.js";
-import { STDIN_ARG } from "../ingest/source.js";
+import { FROM_SHAPES, STDIN_ARG } from "../ingest/source.js";
 import { positiveInt } from "./run.js";
 
 /** --max-line-bytes <n> (default 16 MiB); longer lines are reported as line_too_long and skipped. */
@@ -12,6 +12,11 @@ export function maxLineBytesOption(): Option {
   return new Option("--max-line-bytes <n>", "longest accepted JSONL line in bytes; longer lines are reported as line_too_long")
     .argParser(positiveInt("--max-line-bytes"))
     .default(DEFAULT_MAX_LINE_BYTES);
+}
+
+/** --from <shape>: how input records are read (src/ingest/shapes); auto detects each record's shape. */
+export function fromOption(): Option {
+  return new Option("--from <shape>", "shape of the input records: auto detects it per record (see docs/INPUTS.md)").choices(FROM_SHAPES).default("auto");
 }
 
 /** A usage error (exit 2) unless `file` is an existing regular file or "-" (stdin). */

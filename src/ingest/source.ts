@@ -14,6 +14,7 @@ import { detectContainer, DETECT_BYTES, type Container } from "./containers/dete
 import type { ItemError, SourceLine } from "./containers/item.js";
 import { JsonArraySplitter } from "./containers/json-array.js";
 import { parquetRows } from "./containers/parquet.js";
+import type { ShapeName } from "./shapes/index.js";
 import { recordFromBytes, type FromShape } from "./source-record.js";
 
 export { displayName, STDIN_ARG, STDIN_NAME } from "./containers/chunks.js";
@@ -27,22 +28,26 @@ export interface SourceOptions extends ByteLineOptions {
   onContainer?: (layers: Container[]) => void;
 }
 
-export type SourceItem = { file: string; line: number; value: unknown; bytes: number } | { file: string; line: number; error: ItemError };
+/** A record (after the shape adapter: see source-record.ts), or why the item is none. */
+export type SourceItem =
+  | { file: string; line: number; value: unknown; bytes: number; shape: ShapeName; dropped: string[]; ownId: boolean }
+  | { file: string; line: number; error: ItemError; shape?: ShapeName; id?: string };
 
 export interface ReadSourceOptions extends SourceOptions {
+  /** --from: the records' shape; auto (default) detects it per record. */
   from?: FromShape;
 }
 
 /** Every item of `path` as a parsed, adapted record or a located error; throws only on a broken container. */
 export async function* readSource(path: string, options: ReadSourceOptions = {}): AsyncGenerator<SourceItem> {
   const file = displayName(path);
-  const from = options.from ?? "native";
+  const from = options.from ?? "auto";
   for await (const raw of readSourceLines(path, options)) {
     if ("error" in raw) yield { file, line: raw.line, error: raw.error };
     else if ("tooLong" in raw) yield { file, line: raw.line, error: lineTooLong(options.maxLineBytes) };
     else {
       const result = recordFromBytes(raw.bytes, { file, line: raw.line, from });
-      yield "error" in result ? { file, line: raw.line, error: result.error } : { file, line: raw.line, value: result.value, bytes: raw.bytes.length };
+      yield "error" in result ? { file, line: raw.line, ...result } : { file, line: raw.line, bytes: raw.bytes.length, ...result };
     }
   }
 }

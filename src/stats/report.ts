@@ -2,6 +2,7 @@
 // the report's figures (JSON-ready) plus the samples the HTML charts need.
 import { availableParallelism } from "node:os";
 import { readJsonl } from "../core/jsonl.js";
+import { displayName, readSource, type FromShape } from "../ingest/source.js";
 import type { Dialect, MaskMode } from "../render/index.js";
 import { type TokenCounter } from "./facts.js";
 import { resolveInputs } from "./inputs.js";
@@ -21,6 +22,8 @@ export interface ReportOptions {
   signatureCapacity?: number;
   /** Replaces rendering (tests of the aggregation only). */
   countTokens?: TokenCounter;
+  /** --from: the raw inputs' record shape (default auto). */
+  from?: FromShape;
   /** Called every `progressEvery` records with the count so far. */
   onProgress?: (records: number) => void;
 }
@@ -70,7 +73,8 @@ async function readRaw(files: string[], acc: RawAccumulator, options: ReportOpti
   const analyzer = await createAnalyzer(options.workers ?? defaultWorkers(), { dialect: options.dialect, mask: options.mask }, options.countTokens);
   let records = 0;
   try {
-    for (const file of files) {
+    for (const path of files) {
+      const file = displayName(path);
       acc.addFile(file);
       let values: unknown[] = [];
       let lines: number[] = [];
@@ -87,9 +91,9 @@ async function readRaw(files: string[], acc: RawAccumulator, options: ReportOpti
         values = [];
         lines = [];
       };
-      for await (const item of readJsonl(file)) {
+      for await (const item of readSource(path, { from: options.from })) {
         if ("error" in item) {
-          acc.addInvalid({ file, line: item.line, code: item.error.code, message: item.error.message });
+          acc.addInvalid({ file, line: item.line, id: item.id, code: item.error.code, message: item.error.message });
           continue;
         }
         values.push(item.value);

@@ -113,7 +113,7 @@ export async function* validateFiles(paths: readonly string[], options: Validate
     for await (const item of readSource(path, options)) {
       const { file } = item; // "<stdin>" for "-"
       if ("error" in item) {
-        yield { file, line: item.line, ok: false, issues: [{ code: item.error.code, message: item.error.message }] };
+        yield { file, line: item.line, ok: false, id: item.id, issues: [{ code: item.error.code, message: item.error.message }] };
         continue;
       }
       const result = validator.check(item.value, { file, line: item.line });

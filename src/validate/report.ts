@@ -1,10 +1,13 @@
 // `datagen validate` as a function: stream the files, print one line per issue (or one JSON object
 // per bad record), then a summary by reason code. The CLI only parses flags and calls runValidation.
 import { REASON_CODES } from "./reasons.js";
+import type { FromShape } from "../ingest/source.js";
 import { validateFiles, type FileValidationEvent } from "./index.js";
 
 export interface RunValidationOptions {
   maxLineBytes?: number;
+  /** --from: the input records' shape (default auto). */
+  from?: FromShape;
   /** JSON Lines: one object per bad record, then one summary object. */
   json?: boolean;
   /** Only the summary. */
@@ -31,7 +34,7 @@ export async function runValidation(paths: readonly string[], options: RunValida
   const every = options.progressEvery ?? 10_000;
   let records = 0;
   let invalid = 0;
-  for await (const event of validateFiles(paths, { maxLineBytes: options.maxLineBytes })) {
+  for await (const event of validateFiles(paths, { maxLineBytes: options.maxLineBytes, from: options.from })) {
     records++;
     if (options.onProgress && records % every === 0) options.onProgress(records);
     if (event.ok) continue;

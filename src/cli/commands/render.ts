@@ -5,7 +5,8 @@ import { checkRenderOptions, type Dialect, type MaskMode, type RenderPiece } fro
 import { renderFile, type RenderedItem } from "../../render/file.js";
 import { displayName } from "../../ingest/source.js";
 import { formatPieces, formatTokenTable } from "../../render/view.js";
-import { dialectOption, maskOption, maxLineBytesOption, requireReadableFile } from "../options.js";
+import type { FromShape } from "../../ingest/source.js";
+import { dialectOption, fromOption, maskOption, maxLineBytesOption, requireReadableFile } from "../options.js";
 
 interface RenderFlags {
   id?: string;
@@ -15,6 +16,7 @@ interface RenderFlags {
   json?: boolean;
   brackets?: boolean;
   maxLineBytes: number;
+  from: FromShape;
 }
 
 const HELP_AFTER = `
@@ -52,6 +54,7 @@ export function register(program: Command): void {
     .option("--json", "one JSON line per record: id, tokens, mask")
     .addOption(new Option("--brackets", "write special tokens as ⟦<|start|>⟧ in the text view").conflicts(["json", "tokens"]))
     .addOption(maxLineBytesOption())
+    .addOption(fromOption())
     .addHelpText("after", HELP_AFTER)
     .showHelpAfterError("(run 'datagen render --help' for usage)")
     .action(async (file: string, flags: RenderFlags) => {
@@ -65,7 +68,7 @@ async function renderCommand(path: string, flags: RenderFlags): Promise<void> {
   const renderOptions = checkRenderOptions({ dialect: flags.dialect, mask: flags.mask });
   const color = process.stdout.isTTY === true;
   let bad = 0;
-  for await (const item of renderFile(path, { ...renderOptions, id: flags.id, maxLineBytes: flags.maxLineBytes })) {
+  for await (const item of renderFile(path, { ...renderOptions, id: flags.id, maxLineBytes: flags.maxLineBytes, from: flags.from })) {
     if (!item.ok) {
       bad++;
       process.stderr.write(`${formatLocation({ file, line: item.line })} ${item.id ?? "-"} ${item.code} ${item.message}\n`);

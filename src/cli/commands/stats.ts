@@ -3,7 +3,8 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { NothingUsableError } from "../../core/errors.js";
 import { statsReport, defaultWorkers } from "../../stats/index.js";
 import type { Dialect, MaskMode } from "../../render/names.js";
-import { dialectOption, maskOption } from "../options.js";
+import type { FromShape } from "../../ingest/source.js";
+import { dialectOption, fromOption, maskOption } from "../options.js";
 import { elapsed, StderrProgress } from "../progress.js";
 
 
@@ -13,6 +14,7 @@ interface ReportFlags {
   mask: MaskMode;
   dialect: Dialect;
   workers: number;
+  from: FromShape;
 }
 
 export function register(program: Command): void {
@@ -21,11 +23,12 @@ export function register(program: Command): void {
     .command("report")
     .description("Report what is in the data: terminal tables, --json with every figure, --html with charts.")
     .showHelpAfterError("(run 'dataset stats report --help' for usage)")
-    .argument("<path...>", "conversations JSONL file or folder, generate output folder, or packed dataset folder (has manifest.json)")
+    .argument("<path...>", "input file (JSONL, JSON array, .gz, .zst, Parquet; - for stdin) or folder of them, generate output folder, or packed dataset folder (has manifest.json)")
     .option("--json <file>", "write every figure as JSON")
     .option("--html <file>", "write a self-contained HTML report with charts (opens offline)")
     .addOption(maskOption("loss mask mode for trained-token counts"))
     .addOption(dialectOption("rendering dialect for token counts"))
+    .addOption(fromOption())
     .addOption(new Option("--workers <n>", "worker threads for rendering and tokenizing (0: main thread)").argParser(nonNegativeInt).default(defaultWorkers(), `cores - 1, here ${defaultWorkers()}`))
     .addHelpText(
       "after",
@@ -39,7 +42,7 @@ Examples:
       const progress = new StderrProgress();
       const started = Date.now();
       const onProgress = (records: number) => progress.report(() => `stats: ${records.toLocaleString("en-US")} records, ${elapsed(started)}`);
-      const { text, bundle } = await statsReport(paths, { mask: flags.mask, dialect: flags.dialect, workers: flags.workers, onProgress }, { json: flags.json, html: flags.html });
+      const { text, bundle } = await statsReport(paths, { mask: flags.mask, dialect: flags.dialect, workers: flags.workers, from: flags.from, onProgress }, { json: flags.json, html: flags.html });
       progress.done();
       process.stdout.write(text);
       const raw = bundle.report.raw;

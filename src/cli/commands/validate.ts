@@ -3,13 +3,15 @@ import type { Command } from "commander";
 import { CheckFailedError } from "../../core/errors.js";
 import { reasonTable } from "../../validate/reasons.js";
 import { runValidation } from "../../validate/report.js";
-import { maxLineBytesOption, requireReadableInputs } from "../options.js";
+import type { FromShape } from "../../ingest/source.js";
+import { fromOption, maxLineBytesOption, requireReadableInputs } from "../options.js";
 import { elapsed, StderrProgress } from "../progress.js";
 
 interface ValidateFlags {
   json?: boolean;
   quiet?: boolean;
   maxLineBytes: number;
+  from: FromShape;
 }
 
 const HELP_AFTER = `
@@ -40,6 +42,7 @@ export function register(program: Command): void {
     .option("--json", "machine-readable output: JSON Lines (see below)")
     .option("--quiet", "print only the summary")
     .addOption(maxLineBytesOption())
+    .addOption(fromOption())
     .addHelpText("after", HELP_AFTER)
     .showHelpAfterError("(run 'datagen validate --help' for usage and the reason codes)")
     .action(async (files: string[], flags: ValidateFlags) => {
@@ -50,6 +53,7 @@ export function register(program: Command): void {
         json: flags.json,
         quiet: flags.quiet,
         maxLineBytes: flags.maxLineBytes,
+        from: flags.from,
         write: (text) => {
           progress.done();
           process.stdout.write(text);
