@@ -37,7 +37,7 @@ export function register(program: Command): void {
     .addOption(new Option("--overlong <policy>", "documents longer than --seq-len").choices([...OVERLONG_POLICIES]).default("drop"))
     .option("--shuffle-seed <n>", "shuffle the sample order with this seed (reproducible)", seedArg)
     .option("--strict", "stop with exit 1 at the first invalid record", false)
-    .option("--force", "replace an existing dataset in --out", false)
+    .option("--force", "replace an existing dataset in --out (written beside it, swapped in when complete)", false)
     .option("--json", "print the summary as JSON", false)
     .showHelpAfterError("(run 'datagen pack --help' for usage)")
     .addOption(maxLineBytesOption())

@@ -24,7 +24,7 @@ export function register(program: Command): void {
     .description("Report what is in the data: terminal tables, --json with every figure, --html with charts.")
     .showHelpAfterError("(run 'dataset stats report --help' for usage)")
     .argument("<path...>", "input file (JSONL, JSON array, .gz, .zst, Parquet; - for stdin) or folder of them, generate output folder, or packed dataset folder (has manifest.json)")
-    .option("--json <file>", "write every figure as JSON")
+    .option("--json <file>", "write every figure as JSON (missing folders are created)")
     .option("--html <file>", "write a self-contained HTML report with charts (opens offline)")
     .addOption(maskOption("loss mask mode for trained-token counts"))
     .addOption(dialectOption("rendering dialect for token counts"))
