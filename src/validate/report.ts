@@ -1,5 +1,6 @@
 // `datagen validate` as a function: stream the files, print one line per issue (or one JSON object
 // per bad record), then a summary by reason code. The CLI only parses flags and calls runValidation.
+import { escapeControls } from "../core/escape.js";
 import { REASON_CODES } from "./reasons.js";
 import type { FromShape } from "../ingest/source.js";
 import { validateFiles, type FileValidationEvent } from "./index.js";
@@ -49,10 +50,11 @@ export async function runValidation(paths: readonly string[], options: RunValida
 
 type InvalidEvent = Extract<FileValidationEvent, { ok: false }>;
 
-/** `FILE:LINE ID REASON_CODE message`, one line per issue; ID is "-" when the line has none. */
+/** `FILE:LINE ID REASON_CODE message`, one line per issue; ID is "-" when the line has none. Control characters in the file name, id and message are escaped, so each issue stays one line. */
 export function textLines(event: InvalidEvent): string {
+  const where = `${escapeControls(event.file)}:${event.line} ${event.id == null ? "-" : escapeControls(event.id)}`;
   let out = "";
-  for (const issue of event.issues) out += `${event.file}:${event.line} ${event.id ?? "-"} ${issue.code} ${issue.message}\n`;
+  for (const issue of event.issues) out += `${where} ${issue.code} ${escapeControls(issue.message)}\n`;
   return out;
 }
 

@@ -4,6 +4,7 @@ import { DEFAULT_PACK_WINDOW, DEFAULT_SEQ_LEN, DEFAULT_SHARD_SAMPLES, OVERLONG_P
 import type { Dialect, MaskMode } from "../../render/names.js";
 import { dialectOption, maskOption, maxLineBytesOption } from "../options.js";
 import { elapsed, StderrProgress } from "../progress.js";
+import { escapeControls, jsonLine } from "../../core/escape.js";
 import { positiveInt } from "../run.js";
 
 interface PackCliOptions {
@@ -73,7 +74,7 @@ Examples:
         onProgress: (p) => progress.report(() => progressLine(p, started)),
       });
       progress.done();
-      process.stdout.write(o.json ? JSON.stringify(summary, null, 2) + "\n" : formatSummary(summary));
+      process.stdout.write(o.json ? jsonLine(summary) : formatSummary(summary));
     });
 }
 
@@ -91,11 +92,12 @@ function progressLine(p: PackProgress, started: number): string {
 function formatSummary(s: PackSummary): string {
   const pct = (x: number): string => `${(100 * x).toFixed(3)} %`;
   const n = (x: number): string => x.toLocaleString("en-US");
+  const out = escapeControls(s.out);
   return [
-    `packed ${n(s.documents)} documents (${n(s.records)} records) into ${n(s.samples)} samples in ${s.shards} shard(s): ${s.out}`,
+    `packed ${n(s.documents)} documents (${n(s.records)} records) into ${n(s.samples)} samples in ${s.shards} shard(s): ${out}`,
     `fill rate ${pct(s.fillRate)} (${pct(s.fillRateExcludingLeast)} without the least-filled sample)`,
     `tokens: ${n(s.tokens.real)} real, ${n(s.tokens.trained)} trained, ${n(s.tokens.padding)} padding`,
-    `rejects: ${n(s.rejects)}${s.rejects > 0 ? ` (see ${s.out}/rejects.jsonl)` : ""}`,
+    `rejects: ${n(s.rejects)}${s.rejects > 0 ? ` (see ${out}/rejects.jsonl)` : ""}`,
     `overlong (${s.overlong.policy}): ${n(s.overlong.count)}`,
     `time: ${s.seconds.toFixed(1)} s`,
     "",

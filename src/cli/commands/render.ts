@@ -1,6 +1,7 @@
 // `datagen render FILE`: show the exact harmony text, token ids and loss mask of records.
 import { Option, type Command } from "commander";
 import { CheckFailedError, formatLocation } from "../../core/errors.js";
+import { escapeControls, escapeControlsKeepLayout } from "../../core/escape.js";
 import { checkRenderOptions, type Dialect, type MaskMode, type RenderPiece } from "../../render/index.js";
 import { renderFile, type RenderedItem } from "../../render/file.js";
 import { displayName } from "../../ingest/source.js";
@@ -24,6 +25,8 @@ Output (stdout):
   default   the rendered harmony text of each record under a "### ID (FILE:LINE)" line; on a
             terminal special tokens are coloured, with --brackets they are written ⟦<|start|>⟧
             (content that merely contains "<|start|>" is ordinary text and is never bracketed).
+            Control characters other than newline and tab are shown escaped (\\u001b); ids and
+            messages are always one line.
   --tokens  a table per record: position, token id, mask (1 = supervised target), token text;
             special tokens by name, text tokens JSON-quoted; target rows green on a terminal.
   --json    one line per record: {"id": ..., "tokens": [ids...], "mask": [0|1...]}.
@@ -71,7 +74,7 @@ async function renderCommand(path: string, flags: RenderFlags): Promise<void> {
   for await (const item of renderFile(path, { ...renderOptions, id: flags.id, maxLineBytes: flags.maxLineBytes, from: flags.from })) {
     if (!item.ok) {
       bad++;
-      process.stderr.write(`${formatLocation({ file, line: item.line })} ${item.id ?? "-"} ${item.code} ${item.message}\n`);
+      process.stderr.write(`${escapeControls(formatLocation({ file, line: item.line }))} ${item.id == null ? "-" : escapeControls(item.id)} ${item.code} ${escapeControls(item.message)}\n`);
       continue;
     }
     await write(formatItem(file, item, flags, color));
@@ -82,16 +85,18 @@ async function renderCommand(path: string, flags: RenderFlags): Promise<void> {
 function formatItem(file: string, item: RenderedItem, flags: RenderFlags, color: boolean): string {
   const { rendered } = item;
   if (flags.json) return `${JSON.stringify({ id: item.id, tokens: rendered.tokens, mask: Array.from(rendered.mask) })}\n`;
-  const title = `### ${item.id} (${file}:${item.line}) ${rendered.tokens.length} tokens, ${countOnes(rendered.mask)} targets [${flags.dialect}, mask ${flags.mask}]`;
+  const title = `### ${escapeControls(item.id)} (${escapeControls(file)}:${item.line}) ${rendered.tokens.length} tokens, ${countOnes(rendered.mask)} targets [${flags.dialect}, mask ${flags.mask}]`;
   if (flags.tokens) return `${title}\n${formatTokenTable(rendered, { color })}\n\n`;
-  const text = flags.brackets ? formatPieces(rendered.pieces) : color ? colourSpecials(rendered.pieces) : rendered.pieces.map((p) => p.text).join("");
+  // The record's text keeps its newlines and tabs; other control characters (an ESC that would drive
+  // the terminal, a CR that would overwrite the line) are shown escaped. --json has the exact tokens.
+  const text = flags.brackets ? escapeControlsKeepLayout(formatPieces(rendered.pieces)) : color ? colourSpecials(rendered.pieces) : escapeControlsKeepLayout(rendered.pieces.map((p) => p.text).join(""));
   return `${title}\n${text}\n\n`;
 }
 
 const countOnes = (mask: Uint8Array): number => mask.reduce((sum, bit) => sum + bit, 0);
 
 const colourSpecials = (pieces: RenderPiece[]): string =>
-  pieces.map((p) => (p.kind === "special" ? `\x1b[36m${p.text}\x1b[0m` : p.text)).join("");
+  pieces.map((p) => (p.kind === "special" ? `\x1b[36m${p.text}\x1b[0m` : escapeControlsKeepLayout(p.text))).join("");
 
 /** Write to stdout, waiting when the pipe is full (bounded memory on big files). */
 function write(text: string): Promise<void> {

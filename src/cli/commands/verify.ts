@@ -3,6 +3,7 @@ import { Command } from "commander";
 import { statSync } from "node:fs";
 import { CheckFailedError, UsageError } from "../../core/errors.js";
 import { verifyDataset, type VerifyReport } from "../../pack/verify.js";
+import { escapeControls, jsonLine } from "../../core/escape.js";
 import { positiveInt } from "../run.js";
 
 export function register(program: Command): void {
@@ -28,15 +29,16 @@ Examples:
     .action(async (dir: string, o: { source: boolean; workers?: number; json: boolean }) => {
       requireFolder(dir);
       const report = await verifyDataset(dir, { source: o.source, workers: o.workers });
-      process.stdout.write(o.json ? JSON.stringify(report, null, 2) + "\n" : formatReport(report));
+      process.stdout.write(o.json ? jsonLine(report) : formatReport(report));
       if (!report.ok) throw new CheckFailedError(`${dir}: ${report.problems.length}${report.truncated ? "+" : ""} problem(s) found`);
     });
 }
 
 function formatReport(r: VerifyReport): string {
-  const head = `${r.dir}: ${r.samples} samples, ${r.documents} documents, ${r.filesChecked} files (${r.bytesChecked} bytes) checked` + (r.sourceDocumentsChecked ? `, ${r.sourceDocumentsChecked} documents re-rendered from source` : "");
+  const head = `${escapeControls(r.dir)}: ${r.samples} samples, ${r.documents} documents, ${r.filesChecked} files (${r.bytesChecked} bytes) checked` + (r.sourceDocumentsChecked ? `, ${r.sourceDocumentsChecked} documents re-rendered from source` : "");
   if (r.ok) return `${head}\nOK\n`;
-  const lines = r.problems.map((p) => `  ${p.code}${p.file ? ` ${p.file}` : ""}${p.offset !== undefined ? ` @${p.offset}` : ""}: ${p.message}`);
+  // File names and messages can quote the dataset's own ids and paths: one printable line per problem.
+  const lines = r.problems.map((p) => `  ${p.code}${p.file ? ` ${escapeControls(p.file)}` : ""}${p.offset !== undefined ? ` @${p.offset}` : ""}: ${escapeControls(p.message)}`);
   if (r.truncated) lines.push("  … more problems not shown");
   return `${head}\nFAILED\n${lines.join("\n")}\n`;
 }
