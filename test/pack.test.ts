@@ -130,7 +130,7 @@ describe("packDataset", () => {
     const foreign = join(dir, "foreign");
     await packDataset([input], { out: foreign, seqLen: SEQ, workers: 1 });
     writeFileSync(join(foreign, "notes.txt"), "mine");
-    await expect(packDataset([input], { out: foreign, seqLen: SEQ, force: true })).rejects.toThrow(/not part of a datagen dataset/);
+    await expect(packDataset([input], { out: foreign, seqLen: SEQ, force: true })).rejects.toThrow(/holds files datagen did not write \(notes.txt\)/);
     const out3 = join(dir, "w3");
     await packDataset([input], { out: out3, seqLen: SEQ, workers: 1, packWindow: 25, shardSamples: 4 });
     await packDataset([input], { out: out3, seqLen: SEQ, workers: 2, packWindow: 25, shardSamples: 4, force: true });
