@@ -12,6 +12,7 @@ import { PERSONAS } from "../core/record.js";
 const addFormats = formatsModule.default;
 
 export type GpuChoice = "auto" | "cuda" | "vulkan" | "cpu";
+export type ServerKindChoice = "auto" | "llama-server" | "vllm" | "sglang";
 export type PersonaChoice = (typeof PERSONAS)[number] | null;
 
 export interface MaxTokens {
@@ -50,6 +51,15 @@ export interface GenerateConfig {
   /** null: chosen from the model (1 for the smoke model, physical cores otherwise). */
   threads: number | null;
   gpu: GpuChoice;
+  /** Inference servers that take every model call (--server); empty: the in-process model. */
+  servers: string[];
+  serverKind: ServerKindChoice;
+  /** Calls in flight per vLLM or SGLang server (llama-server: its own slot count). */
+  serverConcurrency: number;
+  /** All servers down: seconds to wait before the run stops (interrupted, resumable). */
+  serverWaitSeconds: number;
+  /** One server call's deadline in seconds. */
+  requestTimeoutSeconds: number;
   out: string;
   /** Where the configuration came from (shown in run.json). */
   pipelineFile: string;
@@ -65,6 +75,11 @@ export interface GenerateOverrides {
   concurrency?: number;
   threads?: number;
   gpu?: string;
+  /** --server, repeatable; each may be a comma list. */
+  server?: string[];
+  serverKind?: string;
+  serverWait?: number;
+  requestTimeout?: number;
 }
 
 
@@ -124,6 +139,23 @@ export function parsePersonas(value: string | string[]): PersonaChoice[] {
 
 const GPU_CHOICES: GpuChoice[] = ["auto", "cuda", "vulkan", "cpu"];
 
+/** --server values (repeatable, comma lists) → distinct http(s) base URLs. */
+function parseServers(values: string[], modelGiven: boolean): string[] {
+  const urls = values.flatMap((v) => v.split(",")).map((v) => v.trim()).filter(Boolean);
+  for (const url of urls) {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new UsageError(`--server "${url}" is not a URL (example: http://10.0.0.5:8000)`);
+    }
+    if (parsed.protocol !== "http:" && parsed.protocol !== "https:") throw new UsageError(`--server "${url}": only http:// and https:// servers are supported`);
+  }
+  if (urls.length > 0 && modelGiven) throw new UsageError("--model and --server exclude each other: the servers serve their own model");
+  if (new Set(urls).size !== urls.length) throw new UsageError("--server lists the same URL twice");
+  return urls;
+}
+
 /** Pipeline file (default pipelines/default.json) + overrides → a complete configuration. */
 export function loadGenerateConfig(pipelineFile: string | undefined, overrides: GenerateOverrides = {}): GenerateConfig {
   const file = resolve(pipelineFile ?? defaultPipelinePath());
@@ -163,6 +195,11 @@ export function loadGenerateConfig(pipelineFile: string | undefined, overrides: 
     concurrency: overrides.concurrency ?? get("concurrency", 4),
     threads: overrides.threads ?? get<number | null>("threads", null),
     gpu: (overrides.gpu as GpuChoice | undefined) ?? get("gpu", "auto"),
+    servers: parseServers(overrides.server ?? [], overrides.model !== undefined),
+    serverKind: (overrides.serverKind as ServerKindChoice | undefined) ?? "auto",
+    serverConcurrency: overrides.concurrency ?? 16,
+    serverWaitSeconds: overrides.serverWait ?? 600,
+    requestTimeoutSeconds: overrides.requestTimeout ?? 300,
     out: resolve(overrides.out ?? get("out", "out/generate")),
     pipelineFile: file,
   };

@@ -14,7 +14,8 @@ import { loadScenarios, loadTemplates, loadTools, toolDefinition, type CatalogTo
 import type { GenerateConfig, PersonaChoice } from "./config.js";
 import { AbortedError, generateConversation, StepError, type ConversationDeps } from "./conversation.js";
 import { LocalModel, physicalCores } from "./model/local.js";
-import type { ModelSession, TraceEntry } from "./model/types.js";
+import { FleetModel, ServersUnavailableError } from "./model/server.js";
+import type { GenerationModel, ModelSession, TraceEntry } from "./model/types.js";
 import { CONVERSATIONS_FILE, JsonlAppender, prepareOutput, REJECTS_FILE, RUN_FILE, writeJsonAtomic } from "./output.js";
 import type { ProgressState } from "./progress.js";
 import { recordSeed } from "./seed.js";
@@ -51,9 +52,13 @@ export interface GenerateSummary {
   /** Process CPU time (all threads) while generating: comparable across runs on a busy machine. */
   generateCpuSeconds: number;
   tokensPerSecond: number;
-  model: { path: string; sha256: string; bytes: number; smoke: boolean };
-  threads: number;
+  /** In-process: the GGUF file. Over --server: path, sha256 and bytes are null. */
+  model: { path: string | null; sha256: string | null; bytes: number | null; smoke: boolean; identity: string };
+  /** null over --server. */
+  threads: number | null;
   gpu: string;
+  /** Over --server: each server with its kind, model and counters. */
+  servers?: Record<string, unknown>[];
 }
 
 const SMOKE_NOTICE =
@@ -75,15 +80,19 @@ function fingerprint(config: GenerateConfig, modelSha: string): string {
   return createHash("sha256").update(JSON.stringify({ modelSha, seed, date, reasoningEffort, turns, toolRoundsPerTurn, sampling, maxTokens, grammar, quality, retries, stepRetries, themes })).digest("hex").slice(0, 16);
 }
 
-function checkResumable(out: string, print: string): void {
+function checkResumable(out: string, print: string, identity: string): void {
   const path = join(out, RUN_FILE);
   if (!existsSync(path)) return;
-  let previous: { fingerprint?: string };
+  let previous: { fingerprint?: string; model?: { identity?: string } };
   try {
-    previous = JSON.parse(readFileSync(path, "utf8")) as { fingerprint?: string };
+    previous = JSON.parse(readFileSync(path, "utf8")) as typeof previous;
   } catch (err) {
     // run.json is written by rename, so it is never torn by us; without it the settings cannot be checked.
     throw new DataError("unreadable_run_json", `cannot check that this run's settings match the previous run's: ${(err as Error).message}; move the file away to resume anyway`, { file: path });
+  }
+  const before = previous.model?.identity;
+  if (before && before !== identity) {
+    throw new UsageError(`${out} holds a run made with model ${before}, but this run's model is ${identity}; resume it with the same model, or choose another --out`);
   }
   if (previous.fingerprint && previous.fingerprint !== print) {
     throw new UsageError(`${out} holds a run with different settings (model, seed, sampling, budgets or quality); resume it with the same settings, or choose another --out`);
@@ -97,19 +106,13 @@ export async function generateDataset(config: GenerateConfig, hooks: GenerateHoo
   const tools = loadTools(config.toolCatalogs);
   const scenarios = loadScenarios(config.scenarioSources, tools, config.themes);
   const templates = loadTemplates(config.templates, config.personas.filter((p): p is NonNullable<PersonaChoice> => p !== null));
-  const smoke = config.model === null;
-  const modelPath = config.model ?? (await ensureSmokeModel());
-  if (!existsSync(modelPath)) throw new UsageError(`model file not found: ${modelPath}`);
-  if (smoke) log(SMOKE_NOTICE);
-  const threads = config.threads ?? (smoke ? 1 : physicalCores());
-  const modelBytes = statSync(modelPath).size;
   warmUp(tools.values());
-  // Hashing a large model takes as long as loading it: do both at once.
-  const [modelSha, llm] = await Promise.all([sha256File(modelPath), LocalModel.load({ modelPath, gpu: config.gpu, threads, sequences: config.concurrency, contextSize: config.contextSize })]);
-  const print = fingerprint(config, modelSha);
+  const { model: llm, info: modelInfo, threads } = await openModel(config, log);
+  // Over --server the fingerprint's model is what the servers report they serve.
+  const print = fingerprint(config, modelInfo.sha256 ?? `served:${modelInfo.identity}`);
   let resume;
   try {
-    checkResumable(config.out, print);
+    checkResumable(config.out, print, modelInfo.identity);
     resume = await prepareOutput(config.out);
   } catch (err) {
     await llm.close();
@@ -120,7 +123,7 @@ export async function generateDataset(config: GenerateConfig, hooks: GenerateHoo
   }
   llm.onCall = hooks.trace;
   const loadSeconds = (performance.now() - started) / 1000;
-  const deps: ConversationDeps = { model: llm, config, tools, scenarios, templates, schemas: new ToolSchemas(tools.values()), modelName: basename(modelPath), signal: hooks.signal };
+  const deps: ConversationDeps = { model: llm, config, tools, scenarios, templates, schemas: new ToolSchemas(tools.values()), modelName: basename(modelInfo.path ?? modelInfo.identity), signal: hooks.signal };
   const records = new JsonlAppender(join(config.out, CONVERSATIONS_FILE));
   const rejects = new JsonlAppender(join(config.out, REJECTS_FILE));
 
@@ -147,9 +150,10 @@ export async function generateDataset(config: GenerateConfig, hooks: GenerateHoo
       generateSeconds,
       generateCpuSeconds: (cpu.user + cpu.system) / 1e6,
       tokensPerSecond: generateSeconds > 0 ? llm.counters.generated / generateSeconds : 0,
-      model: { path: modelPath, sha256: modelSha, bytes: modelBytes, smoke },
+      model: modelInfo,
       threads,
       gpu: llm.device,
+      ...(llm instanceof FleetModel ? { servers: llm.report() } : {}),
     };
   };
   const writeRunJson = (status: "running" | "failed" | GenerateSummary["status"]) => {
@@ -159,6 +163,7 @@ export async function generateDataset(config: GenerateConfig, hooks: GenerateHoo
       status,
       fingerprint: print,
       model: s.model,
+      ...(s.servers ? { servers: s.servers } : {}),
       settings: { ...config, threads, gpu: config.gpu, gpuUsed: s.gpu },
       counts: { target, records: s.records, rejects: s.rejects, written: s.written, rejected: s.rejected, resumed: s.resumed, attempts: s.attempts },
       tokens: { generated: s.generatedTokens, prompt: s.promptTokens },
@@ -177,7 +182,11 @@ export async function generateDataset(config: GenerateConfig, hooks: GenerateHoo
 
   const produce = async (persona: PersonaChoice, index: number) => {
     const id = idOf(persona, index);
-    const outcome = await llm.withSession((session) => produceRecord(deps, session, id, persona, index, counts));
+    const outcome = await llm.withSession(async (session) => {
+      const result = await produceRecord(deps, session, id, persona, index, counts);
+      if (result !== "aborted") llm.recordDone?.(session);
+      return result;
+    });
     if (outcome === "aborted") return;
     if (outcome.ok) {
       records.append(outcome.record);
@@ -189,7 +198,8 @@ export async function generateDataset(config: GenerateConfig, hooks: GenerateHoo
     report();
   };
 
-  const queue = new PQueue({ concurrency: config.concurrency });
+  // In-process: the context's sequences; over --server: the servers' slots together.
+  const queue = new PQueue({ concurrency: llm.capacity });
   const failures: unknown[] = [];
   report();
   try {
@@ -197,7 +207,7 @@ export async function generateDataset(config: GenerateConfig, hooks: GenerateHoo
       for (const persona of config.personas) {
         if (hooks.signal?.aborted) break outer;
         if (resume.done.has(idOf(persona, index))) continue;
-        await queue.onSizeLessThan(config.concurrency);
+        await queue.onSizeLessThan(llm.capacity);
         if (failures.length > 0) break outer;
         queue.add(() => produce(persona, index)).catch((err: unknown) => failures.push(err));
       }
@@ -210,13 +220,40 @@ export async function generateDataset(config: GenerateConfig, hooks: GenerateHoo
   } catch (err) {
     queue.clear();
     await queue.onIdle();
-    writeRunJson("failed");
+    // Every server gone for --server-wait: a clean stop that a rerun resumes.
+    writeRunJson(err instanceof ServersUnavailableError ? "interrupted" : "failed");
     throw err;
   } finally {
     records.close();
     rejects.close();
     await llm.close();
   }
+}
+
+/** The in-process model (a GGUF through node-llama-cpp), or the client of the --server fleet. */
+async function openModel(config: GenerateConfig, log: (line: string) => void): Promise<{ model: GenerationModel; info: GenerateSummary["model"]; threads: number | null }> {
+  if (config.servers.length > 0) {
+    const model = await FleetModel.connect({
+      urls: config.servers,
+      kind: config.serverKind,
+      concurrency: config.serverConcurrency,
+      waitSeconds: config.serverWaitSeconds,
+      timeoutSeconds: config.requestTimeoutSeconds,
+      contextSize: config.contextSize,
+      log,
+    });
+    log(`generating on ${config.servers.length} server${config.servers.length > 1 ? "s" : ""} serving ${model.identity} (${model.capacity} calls at once)`);
+    return { model, info: { path: null, sha256: null, bytes: null, smoke: false, identity: model.identity }, threads: null };
+  }
+  const smoke = config.model === null;
+  const modelPath = config.model ?? (await ensureSmokeModel());
+  if (!existsSync(modelPath)) throw new UsageError(`model file not found: ${modelPath}`);
+  if (smoke) log(SMOKE_NOTICE);
+  const threads = config.threads ?? (smoke ? 1 : physicalCores());
+  const bytes = statSync(modelPath).size;
+  // Hashing a large model takes as long as loading it: do both at once.
+  const [sha256, model] = await Promise.all([sha256File(modelPath), LocalModel.load({ modelPath, gpu: config.gpu, threads, sequences: config.concurrency, contextSize: config.contextSize })]);
+  return { model, info: { path: modelPath, sha256, bytes, smoke, identity: `sha256:${sha256}` }, threads };
 }
 
 /**

@@ -30,6 +30,10 @@ export function register(program: Command): void {
     .option("--concurrency <n>", `parallel sequences in one context, at most ${MAX_SEQUENCES} (default: the pipeline's, 4)`, positiveInt("--concurrency", MAX_SEQUENCES))
     .option("--threads <n>", "CPU threads (default: 1 for the smoke model, else the physical cores)", positiveInt("--threads"))
     .addOption(new Option("--gpu <kind>", "auto picks CUDA when present (default: the pipeline's, auto)").choices(["auto", "cuda", "vulkan", "cpu"]))
+    .option("--server <url>", "send every model call to this llama-server, vLLM or SGLang server instead of loading a model (repeatable, or a comma list); --concurrency is then calls per vLLM/SGLang server (default 16)", (v: string, prev: string[] = []) => [...prev, v])
+    .addOption(new Option("--server-kind <kind>", "what the servers are; auto asks their own endpoints (default: auto)").choices(["auto", "llama-server", "vllm", "sglang"]))
+    .option("--server-wait <duration>", "with every server down, wait this long (e.g. 90s, 10m) before stopping as interrupted (default: 10m)", duration("--server-wait"))
+    .option("--request-timeout <duration>", "deadline of one server call, e.g. 300s or 5m (default: 300s)", duration("--request-timeout"))
     .option("--json", "print the summary as JSON on stdout")
     .addHelpText(
       "after",
@@ -41,7 +45,8 @@ Rerunning the same command resumes: finished ids are skipped; Ctrl-C stops clean
 Examples:
   datagen generate --persona all
   datagen generate --persona lawful_good,chaotic_evil --count 100 --model gpt-oss-20b.gguf --gpu cuda --concurrency 32
-  datagen generate --pipeline pipelines/default.json --persona none --count 50 --out out/general`,
+  datagen generate --pipeline pipelines/default.json --persona none --count 50 --out out/general
+  datagen generate --persona all --count 1000 --server http://gpu1:8000,http://gpu2:8000 --concurrency 64`,
     )
     .action(async (options: GenerateOptions) => {
       const { pipeline, persona, json: _json, ...rest } = options;
@@ -62,6 +67,13 @@ Examples:
     });
 }
 
+/** "90", "90s", "10m", "1h" → seconds. */
+const duration = (flag: string) => (value: string): number => {
+  const m = /^(\d+(?:\.\d+)?)(s|m|h)?$/.exec(value.trim());
+  if (!m) throw new InvalidArgumentError(`${flag} must be a duration like 30s, 10m or 1h, got "${value}"`);
+  return Number(m[1]) * { s: 1, m: 60, h: 3600 }[(m[2] ?? "s") as "s" | "m" | "h"];
+};
+
 /** node-llama-cpp's limit on sequences in one context (llama.cpp's LLAMA_MAX_SEQ); pipeline.schema.json has the same maximum. */
 const MAX_SEQUENCES = 256;
 
@@ -72,8 +84,10 @@ function printSummary(s: GenerateSummary, json: boolean): void {
   }
   const lines = [
     `${s.status}: ${s.records}/${s.target} records, ${s.rejects} rejected (this run: ${s.written} written, ${s.rejected} rejected, ${s.resumed} resumed) in ${escapeControls(s.out)}`,
-    `generated ${s.generatedTokens} tokens in ${s.generateSeconds.toFixed(1)} s (${s.tokensPerSecond.toFixed(1)} tokens/s; model load ${s.loadSeconds.toFixed(1)} s; ${s.gpu}, ${s.threads} thread${s.threads > 1 ? "s" : ""})`,
-    `model ${escapeControls(s.model.path)} sha256 ${s.model.sha256.slice(0, 16)}…${s.model.smoke ? " (smoke model: random noise text)" : ""}`,
+    `generated ${s.generatedTokens} tokens in ${s.generateSeconds.toFixed(1)} s (${s.tokensPerSecond.toFixed(1)} tokens/s; model load ${s.loadSeconds.toFixed(1)} s; ${s.threads === null ? `${s.servers?.length ?? 0} servers` : `${s.gpu}, ${s.threads} thread${s.threads > 1 ? "s" : ""}`})`,
+    s.model.path === null || s.model.sha256 === null
+      ? `model ${escapeControls(s.model.identity)} as the servers report it`
+      : `model ${escapeControls(s.model.path)} sha256 ${s.model.sha256.slice(0, 16)}…${s.model.smoke ? " (smoke model: random noise text)" : ""}`,
   ];
   process.stdout.write(lines.join("\n") + "\n");
 }

@@ -71,5 +71,7 @@ export interface GenerationModel {
   onCall?: (entry: TraceEntry) => void;
   /** Runs one conversation's work on a session (never more at once than `capacity`). */
   withSession<T>(work: (session: ModelSession) => Promise<T>): Promise<T>;
+  /** A record of this session was written or rejected (per-server counts in run.json). */
+  recordDone?(session: ModelSession): void;
   close(): Promise<void>;
 }

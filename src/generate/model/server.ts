@@ -1,0 +1,404 @@
+// The fleet implementation of the model interface: the same token-exact calls as local.ts, sent to
+// one or more llama-server, vLLM or SGLang servers (protocols.ts says what each is sent).
+//
+// Scheduling, per server: at most `limit` calls in flight, limit starting at the server's slots
+// (llama-server's total_slots; --concurrency for vLLM and SGLang) and adapting AIMD-style: halved
+// on 429, 503 or a timeout, one more after `limit` calls in a row succeed. A failed call is retried
+// with jittered exponential back-off (at least what Retry-After asks), on the same server while it
+// is healthy, else on another: the call carries the conversation's whole prompt, so the
+// conversation goes on where it was. A server that refuses connections or fails 3 calls in a row is
+// benched; a health probe every second brings it back when it answers again. With every server
+// benched, calls wait up to --server-wait, then the run stops (ServersUnavailableError: run.json
+// says interrupted, rerunning resumes).
+import { basename } from "node:path";
+import { DatagenError, UsageError } from "../../core/errors.js";
+import { SPECIAL } from "../../tokenize/o200k_harmony.js";
+import { StepError } from "../conversation.js";
+import { httpJson, oneLine, parseJsonBody, TransportError } from "./http.js";
+import { buildRequest, finishGeneration, LlamaServerStream, parseAnswer, SERVER_KINDS, type ServerKind, type WireResult } from "./protocols.js";
+import type { Generated, GenerateRequest, GenerationModel, ModelSession, TokenCounters, TraceEntry } from "./types.js";
+
+export interface FleetOptions {
+  urls: string[];
+  kind: ServerKind | "auto";
+  /** Calls in flight per vLLM or SGLang server (llama-server: its own total_slots). */
+  concurrency: number;
+  /** All servers down: how long calls wait before the run stops. */
+  waitSeconds: number;
+  /** One call's deadline. */
+  timeoutSeconds: number;
+  /** Used when a server does not report its context size. */
+  contextSize: number;
+  log: (line: string) => void;
+}
+
+/** No server answered for --server-wait (or none at start): exit 1; run.json says interrupted. */
+export class ServersUnavailableError extends DatagenError {}
+
+/** Tries of one call (over all servers) before it fails its step with the last reason. */
+export const MAX_TRIES = 6;
+const PROBE_EVERY_MS = 1000;
+const BENCH_AFTER_FAILURES = 3;
+
+interface ServerInfo {
+  kind: ServerKind;
+  /** The model it serves, as it reports it: part of the resume fingerprint. */
+  model: string;
+  /** The name to send as `model` (vLLM). */
+  servedName: string;
+  slots: number | null;
+  contextSize: number | null;
+}
+
+class Server {
+  info?: ServerInfo;
+  max = 1;
+  limit = 1;
+  inflight = 0;
+  private streak = 0;
+  failures = 0;
+  benched = false;
+  lastError = "";
+  readonly stats = { requests: 0, errors: 0, retries: 0, records: 0, generated_tokens: 0, benched: 0, restored: 0 };
+
+  constructor(readonly url: string) {}
+
+  setUp(info: ServerInfo, concurrency: number): void {
+    this.info = info;
+    this.max = info.kind === "llama-server" && info.slots ? info.slots : concurrency;
+    this.limit = this.max;
+  }
+
+  get free(): boolean {
+    return !this.benched && this.info !== undefined && this.inflight < this.limit;
+  }
+
+  succeeded(): void {
+    this.failures = 0;
+    if (++this.streak >= this.limit) {
+      this.limit = Math.min(this.max, this.limit + 1);
+      this.streak = 0;
+    }
+  }
+
+  /** AIMD and benching; true when the server is now benched. */
+  failed(err: TransportError): boolean {
+    this.lastError = err.message;
+    this.streak = 0;
+    if (err.status === 429 || err.status === 503 || err.kind === "timeout") this.limit = Math.max(1, Math.floor(this.limit / 2));
+    if (err.status === 429) return false;
+    this.failures++;
+    if (err.kind === "refused" || this.failures >= BENCH_AFTER_FAILURES) this.bench();
+    return this.benched;
+  }
+
+  bench(): void {
+    if (this.benched) return;
+    this.benched = true;
+    this.stats.benched++;
+  }
+}
+
+const trimSlash = (url: string) => url.replace(/\/+$/, "");
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+async function getJson(url: string, timeoutMs: number): Promise<unknown> {
+  const res = await httpJson("GET", url, undefined, { timeoutMs });
+  return parseJsonBody(url, res.body);
+}
+
+/** Which kind of server answers at `base` (its own endpoints tell). */
+async function detectKind(base: string, timeoutMs: number): Promise<ServerKind> {
+  const tries: [ServerKind, string, (v: unknown) => boolean][] = [
+    ["llama-server", "/props", (v) => isRecord(v) && "total_slots" in v],
+    ["sglang", "/get_model_info", (v) => isRecord(v) && "model_path" in v],
+    ["vllm", "/v1/models", (v) => isRecord(v) && Array.isArray(v.data)],
+  ];
+  let last: unknown;
+  for (const [kind, path, fits] of tries) {
+    try {
+      if (fits(await getJson(base + path, timeoutMs))) return kind;
+    } catch (err) {
+      last = err;
+      if (err instanceof TransportError && (err.kind === "refused" || err.kind === "timeout" || err.status === 503)) throw err;
+    }
+  }
+  throw last instanceof TransportError ? last : new TransportError("bad_answer", `${base}: not a llama-server, vLLM or SGLang server (none of /props, /get_model_info, /v1/models answered as one)`);
+}
+
+/** Health, kind, model identity, slots and context of one server; throws a TransportError. */
+export async function probeServer(base: string, kind: ServerKind | "auto", timeoutMs: number): Promise<ServerInfo> {
+  const health = await httpJson("GET", `${base}/health`, undefined, { timeoutMs });
+  if (health.status !== 200) throw new TransportError("http", `${base}/health: HTTP ${health.status}`, health.status);
+  const found = kind === "auto" ? await detectKind(base, timeoutMs) : kind;
+  if (found === "llama-server") {
+    const props = await getJson(`${base}/props`, timeoutMs);
+    if (!isRecord(props) || typeof props.total_slots !== "number") throw new TransportError("bad_answer", `${base}/props: no total_slots; is this a llama-server?`);
+    await checkHarmonyIds(base, timeoutMs);
+    const settings = isRecord(props.default_generation_settings) ? props.default_generation_settings : {};
+    const model = typeof props.model_path === "string" ? basename(props.model_path) : "unknown";
+    return { kind: found, model, servedName: model, slots: props.total_slots, contextSize: typeof settings.n_ctx === "number" ? settings.n_ctx : null };
+  }
+  if (found === "vllm") {
+    const models = await getJson(`${base}/v1/models`, timeoutMs);
+    const first = isRecord(models) && Array.isArray(models.data) && isRecord(models.data[0]) ? models.data[0] : null;
+    if (!first || typeof first.id !== "string") throw new TransportError("bad_answer", `${base}/v1/models: no model listed`);
+    return { kind: found, model: typeof first.root === "string" ? first.root : first.id, servedName: first.id, slots: null, contextSize: typeof first.max_model_len === "number" ? first.max_model_len : null };
+  }
+  const info = await getJson(`${base}/get_model_info`, timeoutMs);
+  if (!isRecord(info) || typeof info.model_path !== "string") throw new TransportError("bad_answer", `${base}/get_model_info: no model_path`);
+  return { kind: found, model: info.model_path, servedName: info.model_path, slots: null, contextSize: null };
+}
+
+/** Our prompts are o200k_harmony ids: the server's vocabulary must put the harmony markers where we do. */
+async function checkHarmonyIds(base: string, timeoutMs: number): Promise<void> {
+  const expected = [SPECIAL.start, SPECIAL.message, SPECIAL.return, SPECIAL.call];
+  const res = await httpJson("POST", `${base}/tokenize`, { content: "<|start|><|message|><|return|><|call|>", parse_special: true }, { timeoutMs });
+  const got = (parseJsonBody(base, res.body) as { tokens?: unknown }).tokens;
+  if (JSON.stringify(got) !== JSON.stringify(expected)) {
+    throw new UsageError(`${base}: the server's model does not use the o200k_harmony tokenizer (<|start|><|message|><|return|><|call|> → ${JSON.stringify(got)}, expected ${JSON.stringify(expected)}); generate needs a gpt-oss model`);
+  }
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+    signal?.addEventListener("abort", done, { once: true });
+  });
+
+/** Jittered exponential back-off (±25 %, 0.5 s doubling to 30 s), never shorter than Retry-After. */
+export function backoffMs(tries: number, retryAfterSeconds: number | undefined, random = Math.random): number {
+  const base = Math.min(30_000, 500 * 2 ** (tries - 1));
+  const jittered = base * (0.75 + 0.5 * random());
+  return Math.max(jittered, (retryAfterSeconds ?? 0) * 1000);
+}
+
+interface FleetSession extends ModelSession {
+  server?: Server;
+}
+
+export class FleetModel implements GenerationModel {
+  readonly counters: TokenCounters = { generated: 0, prompt: 0, calls: 0 };
+  readonly device = "servers";
+  onCall?: (entry: TraceEntry) => void;
+  private waiters: (() => void)[] = [];
+  private downSince: number | null = null;
+  private readonly probe: NodeJS.Timeout;
+  private probing = false;
+
+  private constructor(
+    private readonly servers: Server[],
+    private readonly options: FleetOptions,
+    /** The model every server reports. */
+    readonly identity: string,
+  ) {
+    this.probe = setInterval(() => void this.probeBenched(), PROBE_EVERY_MS);
+    this.probe.unref();
+  }
+
+  /** Probes every server; fails at once with every URL and its reason when none answers. */
+  static async connect(options: FleetOptions): Promise<FleetModel> {
+    const servers = options.urls.map((url) => new Server(trimSlash(url)));
+    const probeMs = Math.min(10_000, options.timeoutSeconds * 1000);
+    const deadline = Date.now() + options.waitSeconds * 1000;
+    for (;;) {
+      const results = await Promise.allSettled(servers.map((s) => probeServer(s.url, options.kind, probeMs)));
+      const usage = results.find((r): r is PromiseRejectedResult => r.status === "rejected" && r.reason instanceof UsageError);
+      if (usage) throw usage.reason;
+      results.forEach((r, i) => {
+        if (r.status === "fulfilled") servers[i].setUp(r.value, options.concurrency);
+        else servers[i].lastError = r.reason instanceof Error ? r.reason.message : String(r.reason);
+      });
+      const up = servers.filter((s) => s.info);
+      if (up.length > 0) {
+        const identities = [...new Set(up.map((s) => s.info?.model))];
+        if (identities.length > 1) throw new UsageError(`the servers serve different models (${up.map((s) => `${s.url}: ${s.info?.model}`).join(", ")}); one run needs one model`);
+        for (const s of servers) if (!s.info) s.bench();
+        const fleet = new FleetModel(servers, options, identities[0] as string);
+        for (const s of servers.filter((x) => !x.info)) options.log(`server ${s.url} is not answering (${s.lastError}); it joins when it does`);
+        return fleet;
+      }
+      // Only a server that answers but is still loading (503) is worth waiting for at the start.
+      const loading = results.some((r) => r.status === "rejected" && r.reason instanceof TransportError && r.reason.status === 503);
+      if (!loading || Date.now() >= deadline) throw new ServersUnavailableError(`no server reachable: ${servers.map((s) => `${s.url} (${s.lastError})`).join("; ")}`);
+      options.log(`waiting for the servers to finish loading: ${servers.map((s) => `${s.url} (${s.lastError})`).join("; ")}`);
+      await sleep(PROBE_EVERY_MS * 2);
+    }
+  }
+
+  get capacity(): number {
+    return this.servers.reduce((n, s) => n + (s.info ? s.max : 0), 0) || 1;
+  }
+
+  get contextSize(): number {
+    const sizes = this.servers.map((s) => s.info?.contextSize).filter((n): n is number => typeof n === "number");
+    return sizes.length > 0 ? Math.min(...sizes) : this.options.contextSize;
+  }
+
+  async withSession<T>(work: (session: ModelSession) => Promise<T>): Promise<T> {
+    const session: FleetSession = { contextSize: this.contextSize, generate: (request, signal) => this.generate(session, request, signal) };
+    return work(session);
+  }
+
+  /** Credits a finished record to the server that made its last call (run.json's per-server records). */
+  recordDone(session: ModelSession): void {
+    const server = (session as FleetSession).server;
+    if (server) server.stats.records++;
+  }
+
+  /** run.json: each server with its kind, model and counters. */
+  report(): Record<string, unknown>[] {
+    return this.servers.map((s) => ({ url: s.url, kind: s.info?.kind ?? null, model: s.info?.model ?? null, slots: s.max, benched_now: s.benched, ...s.stats, ...(s.lastError ? { last_error: s.lastError } : {}) }));
+  }
+
+  private async generate(session: FleetSession, request: GenerateRequest, signal?: AbortSignal): Promise<Generated> {
+    const started = performance.now();
+    for (let tries = 1; ; tries++) {
+      const server = await this.acquire(session.server, signal);
+      if (!server) return { tokens: [], text: "", finish: "length" }; // aborted: the conversation sees the signal
+      session.server = server;
+      server.inflight++;
+      server.stats.requests++;
+      let error: TransportError;
+      try {
+        const wire = await this.send(server, request, signal);
+        const out = finishGeneration(server.url, request, wire);
+        server.succeeded();
+        server.stats.generated_tokens += out.tokens.length;
+        this.account(request, out, wire, started);
+        return out;
+      } catch (err) {
+        if (!(err instanceof TransportError)) throw err;
+        error = err;
+      } finally {
+        server.inflight--;
+        this.wake();
+      }
+      if (error.kind === "aborted" || signal?.aborted) return { tokens: [], text: "", finish: "length" };
+      server.stats.errors++;
+      const benched = server.failed(error);
+      if (benched) {
+        this.options.log(`server ${server.url} benched: ${error.message}`);
+        this.noteDown();
+      }
+      if (tries >= MAX_TRIES) throw new StepError(error.code, `${oneLine(error.message)} (${tries} tries)`);
+      server.stats.retries++;
+      // A benched server's calls move to another at once; a busy or failing one is given time.
+      if (!benched) await sleep(backoffMs(tries, error.retryAfter !== undefined ? Math.min(error.retryAfter, this.options.waitSeconds) : undefined), signal);
+    }
+  }
+
+  private async send(server: Server, request: GenerateRequest, signal?: AbortSignal): Promise<WireResult> {
+    const info = server.info as ServerInfo;
+    const wire = buildRequest(info.kind, request, info.servedName);
+    const url = server.url + wire.path;
+    const timeoutMs = this.options.timeoutSeconds * 1000;
+    if (info.kind === "llama-server") {
+      const stream = new LlamaServerStream(url, request);
+      const res = await httpJson("POST", url, wire.body, { timeoutMs, signal, onEvent: stream.onEvent });
+      // A 200 without an event stream: the whole answer in one body.
+      if (res.body) stream.onEvent(res.body);
+      return stream.result();
+    }
+    const res = await httpJson("POST", url, wire.body, { timeoutMs, signal });
+    return parseAnswer(info.kind, url, parseJsonBody(url, res.body));
+  }
+
+  private account(request: GenerateRequest, out: Generated, wire: WireResult, started: number): void {
+    const evaluated = wire.evaluated ?? request.prompt.length;
+    this.counters.generated += out.tokens.length;
+    this.counters.prompt += evaluated;
+    this.counters.calls++;
+    this.onCall?.({
+      tag: request.tag ?? "",
+      prompt: request.prompt,
+      grammar: request.schema ?? null,
+      seed: request.seed,
+      sampling: request.sampling,
+      generated: out.tokens.length,
+      finish: out.finish,
+      evaluated,
+      seconds: (performance.now() - started) / 1000,
+      serverSeconds: wire.serverSeconds,
+    });
+  }
+
+  /** A server with room, the session's own first; waits while none has; undefined when aborted. */
+  private async acquire(preferred: Server | undefined, signal?: AbortSignal): Promise<Server | undefined> {
+    for (;;) {
+      if (signal?.aborted) return undefined;
+      if (preferred?.free) return preferred;
+      const free = this.servers.filter((s) => s.free);
+      if (free.length > 0) return free.reduce((a, b) => (a.inflight / a.limit <= b.inflight / b.limit ? a : b));
+      if (this.downSince !== null && Date.now() - this.downSince >= this.options.waitSeconds * 1000) {
+        throw new ServersUnavailableError(`no server answered for ${this.options.waitSeconds} s (--server-wait): ${this.servers.map((s) => `${s.url} (${s.lastError || "benched"})`).join("; ")}; run.json says interrupted, rerun the same command to resume`);
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, PROBE_EVERY_MS);
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  private wake(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w();
+  }
+
+  private noteDown(): void {
+    if (this.downSince === null && this.servers.every((s) => s.benched)) {
+      this.downSince = Date.now();
+      this.options.log(`all servers are down; waiting up to ${this.options.waitSeconds} s for one to come back`);
+    }
+  }
+
+  /** Health probe of benched servers: one that answers (with the same model) is back. */
+  private async probeBenched(): Promise<void> {
+    if (this.probing) return;
+    this.probing = true;
+    try {
+      const benched = this.servers.filter((s) => s.benched);
+      await Promise.all(
+        benched.map(async (server) => {
+          try {
+            const info = await probeServer(server.url, server.info?.kind ?? this.options.kind, Math.min(5000, this.options.timeoutSeconds * 1000));
+            if (info.model !== this.identity) {
+              server.lastError = `serves ${info.model}, not ${this.identity}`;
+              return;
+            }
+            const max = server.max;
+            server.setUp(info, this.options.concurrency);
+            // Back with half its slots; AIMD grows it again as calls succeed.
+            server.limit = Math.max(1, Math.floor((server.info ? server.max : max) / 2));
+            server.failures = 0;
+            server.benched = false;
+            server.stats.restored++;
+            this.downSince = null;
+            this.options.log(`server ${server.url} is back`);
+            this.wake();
+          } catch (err) {
+            server.lastError = err instanceof Error ? err.message : String(err);
+          }
+        }),
+      );
+    } finally {
+      this.probing = false;
+    }
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.probe);
+    this.wake();
+  }
+}
+
+export { SERVER_KINDS, type ServerKind };
