@@ -9,6 +9,7 @@ import { register as registerPack } from "./commands/pack.js";
 import { register as registerModel } from "./commands/model.js";
 import { register as registerGenerate } from "./commands/generate.js";
 import { register as registerTrain } from "./commands/train.js";
+import { register as registerExport } from "./commands/export.js";
 
 const program = new Command("datagen")
   .description("Build persona tool-calling fine-tuning datasets for GPT-OSS models: generate, validate, render, pack, train.")
@@ -24,6 +25,7 @@ registerImport(program);
 registerValidate(program);
 registerRender(program);
 registerPack(program);
+registerExport(program);
 registerTrain(program);
 registerModel(program);
 

@@ -34,6 +34,9 @@ export const REASONS = {
   persona_mismatch: { summary: "persona and the `Persona: <alignment>` system message disagree (or one is missing)" },
   // Across a run.
   duplicate_record_id: { summary: "the record id was already used earlier in this run" },
+  // Text exports (datagen export --to harmony-text / hf-messages): text cannot mark what is a special token.
+  special_token_text: { summary: "content spells an o200k_harmony special token (e.g. <|return|>); exported as text it would become that token, so the record is not exported" },
+  text_roundtrip_mismatch: { summary: "the exported text would not tokenize back (specials allowed) to the rendered ids; the record is not exported" },
 } as const satisfies Record<string, ReasonInfo>;
 
 export type ReasonCode = keyof typeof REASONS;

@@ -1,0 +1,111 @@
+// `datagen export SOURCE --to FORMAT --out DIR`: parse options, run the export stage, print the summary.
+import { Command, Option } from "commander";
+import { existsSync, statSync } from "node:fs";
+import { UsageError } from "../../core/errors.js";
+import { COMPRESSIONS, DEFAULT_FILE_TOKENS, DEFAULT_ROW_GROUP_ROWS, EXPORT_FORMATS, PACKED_FORMATS, exportPacked, exportText, type CompressionName, type ExportFormat, type ExportSummary, type PackedFormat, type TextFormat } from "../../export/index.js";
+import type { Dialect } from "../../render/names.js";
+import { dialectOption, maxLineBytesOption, requireReadableFile } from "../options.js";
+import { elapsed, StderrProgress } from "../progress.js";
+import { positiveInt } from "../run.js";
+
+interface ExportCliOptions {
+  to: ExportFormat;
+  out: string;
+  force: boolean;
+  verify: boolean;
+  json: boolean;
+  compression: CompressionName;
+  fileTokens: number;
+  rowGroupRows: number;
+  dialect: Dialect;
+  maxLineBytes: number;
+}
+
+export function register(program: Command): void {
+  program
+    .command("export")
+    .description("Write a packed dataset (or JSONL records) in the layout another trainer reads: HF/TRL Parquet, Megatron-Bridge packed Parquet, harmony text")
+    .argument("<source...>", "a packed dataset folder (hf-parquet, megatron-bridge) or conversation JSONL files (harmony-text, hf-messages)")
+    .addOption(new Option("--to <format>", "output layout").choices([...EXPORT_FORMATS]).makeOptionMandatory())
+    .requiredOption("--out <dir>", "output folder (refuses a non-empty one unless --force replaces an earlier export)")
+    .option("--force", "replace an earlier export in --out", false)
+    .option("--no-verify", "skip the checksum check of the packed source (a damaged source is refused otherwise)")
+    .addOption(new Option("--compression <codec>", "Parquet compression").choices([...COMPRESSIONS]).default("zstd"))
+    .option("--file-tokens <n>", "tokens per Parquet file (bounds memory: ~50 bytes per token)", positiveInt("--file-tokens"), DEFAULT_FILE_TOKENS)
+    .option("--row-group-rows <n>", "rows per Parquet row group", positiveInt("--row-group-rows"), DEFAULT_ROW_GROUP_ROWS)
+    .addOption(dialectOption("rendering dialect of the text exports"))
+    .addOption(maxLineBytesOption())
+    .option("--json", "print the summary as JSON", false)
+    .showHelpAfterError("(run 'datagen export --help' for usage)")
+    .addHelpText(
+      "after",
+      `
+Formats (docs/FORMAT.md, "Export conventions"; docs/TRAINING.md shows each trainer):
+  hf-parquet       packed → part-NNNNN.parquet: input_ids, labels (−100 where untrained,
+                   unshifted), position_ids (restart at 0 per document); for TRL SFTTrainer
+  megatron-bridge  packed → part-NNNNN.idx.parquet: input_ids, loss_mask (shifted by one inside
+                   each document), seq_start_id; for GPTSFTPackedParquetDataset
+  harmony-text     JSONL → data.jsonl of {"text": harmony rendering}; records whose content
+                   spells a special token are rejected (special_token_text)
+  hf-messages      JSONL → part-NNNNN.parquet: id, messages, tools (JSON strings)
+Every export writes README.md (a dataset card, last), export.json (the summary) and, for the
+text formats, rejects.jsonl. Each file is written atomically.
+
+Examples:
+  datagen export data/packed --to hf-parquet --out export/hf
+  datagen export data/packed --to megatron-bridge --out export/megatron --json
+  datagen export data/conversations.jsonl --to harmony-text --out export/text`,
+    )
+    .action(async (sources: string[], o: ExportCliOptions) => {
+      const progress = new StderrProgress();
+      const started = Date.now();
+      let summary: ExportSummary;
+      if (PACKED_FORMATS.includes(o.to)) {
+        if (sources.length !== 1) throw new UsageError(`--to ${o.to} reads one packed dataset folder, got ${sources.length} sources`);
+        requirePackedFolder(sources[0]);
+        summary = await exportPacked({
+          source: sources[0],
+          to: o.to as PackedFormat,
+          out: o.out,
+          force: o.force,
+          verify: o.verify,
+          compression: o.compression,
+          fileTokens: o.fileTokens,
+          rowGroupRows: o.rowGroupRows,
+          onProgress: (p) => progress.report(() => (p.stage === "verify" ? `export: verifying ${sources[0]}, ${elapsed(started)}` : `export: ${p.samples}/${p.totalSamples} samples, ${elapsed(started)}`)),
+        });
+      } else {
+        for (const file of sources) requireReadableFile(file);
+        summary = await exportText({
+          inputs: sources,
+          to: o.to as TextFormat,
+          out: o.out,
+          force: o.force,
+          dialect: o.dialect,
+          compression: o.compression,
+          fileTokens: o.fileTokens,
+          rowGroupRows: o.rowGroupRows,
+          maxLineBytes: o.maxLineBytes,
+          onProgress: (p) => progress.report(() => `export: ${p.records} records, ${p.rejects} rejects, ${elapsed(started)}`),
+        });
+      }
+      progress.done();
+      process.stdout.write(o.json ? JSON.stringify(summary, null, 2) + "\n" : formatSummary(summary));
+    });
+}
+
+function requirePackedFolder(dir: string): void {
+  if (!existsSync(dir)) throw new UsageError(`no such folder: ${dir}`);
+  if (!statSync(dir).isDirectory()) throw new UsageError(`not a folder: ${dir} (--to hf-parquet and megatron-bridge read a packed dataset folder; give JSONL files with --to harmony-text or hf-messages)`);
+}
+
+function formatSummary(s: ExportSummary): string {
+  const n = (x: number): string => x.toLocaleString("en-US");
+  return [
+    `exported ${n(s.rows)} rows (${n(s.documents)} documents, ${n(s.tokens)} tokens${s.trained !== undefined ? `, ${n(s.trained)} trained` : ""}) as ${s.format} in ${s.files.length} file(s): ${s.out}`,
+    ...(s.eosZeroed ? [`warning: ${n(s.eosZeroed)} trained targets follow an eos token that Megatron-Bridge will not train on`] : []),
+    ...(s.format === "harmony-text" || s.format === "hf-messages" ? [`rejects: ${n(s.rejects)}${s.rejects > 0 ? ` (see ${s.out}/rejects.jsonl)` : ""}`] : []),
+    `time: ${s.seconds.toFixed(1)} s`,
+    "",
+  ].join("\n");
+}

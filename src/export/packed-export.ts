@@ -1,0 +1,141 @@
+// `datagen export --to hf-parquet | megatron-bridge`: a packed dataset → Parquet rows, one per sample.
+import { createHash } from "node:crypto";
+import { readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { DataError } from "../core/errors.js";
+import { MANIFEST_FILE, type Manifest } from "../pack/format.js";
+import { readManifest } from "../pack/reader.js";
+import { verifyDataset } from "../pack/verify.js";
+import { packedCard } from "./card.js";
+import { hfRow, megatronRow } from "./columns.js";
+import { CARD_FILE, SUMMARY_FILE, openExportDir, writeOutputFile } from "./output.js";
+import { checkShardFiles, packedSamples } from "./packed.js";
+import { ParquetParts, type ColumnSpec, type CompressionName, type Row, type WrittenPart } from "./parquet.js";
+
+export type PackedFormat = "hf-parquet" | "megatron-bridge";
+
+export const PACKED_LAYOUTS: Record<PackedFormat, { suffix: string; columns: ColumnSpec[] }> = {
+  "hf-parquet": {
+    suffix: ".parquet",
+    columns: [
+      { name: "input_ids", kind: "list<int32>" },
+      { name: "labels", kind: "list<int32>" },
+      { name: "position_ids", kind: "list<int32>" },
+    ],
+  },
+  // Megatron-Bridge's GPTSFTPackedParquetDataset globs *.idx.parquet in a folder.
+  "megatron-bridge": {
+    suffix: ".idx.parquet",
+    columns: [
+      { name: "input_ids", kind: "list<int32>" },
+      { name: "loss_mask", kind: "list<int8>" },
+      { name: "seq_start_id", kind: "list<int32>" },
+    ],
+  },
+};
+
+export interface PackedExportOptions {
+  source: string;
+  to: PackedFormat;
+  out: string;
+  force: boolean;
+  /** Recompute every checksum of the source first and refuse a damaged one. */
+  verify: boolean;
+  compression: CompressionName;
+  fileTokens: number;
+  rowGroupRows: number;
+  onProgress?: (p: { samples: number; totalSamples: number; stage: "verify" | "export" }) => void;
+}
+
+export interface ExportSummary {
+  format: string;
+  source: string;
+  out: string;
+  files: WrittenPart[];
+  rows: number;
+  documents: number;
+  tokens: number;
+  /** Supervised targets in the written rows (for megatron-bridge: after its eos rule). */
+  trained?: number;
+  rejects: number;
+  /** megatron-bridge only: trained targets Megatron would drop because the input token is an eos id. */
+  eosZeroed?: number;
+  sourceManifestSha256?: string;
+  verified: boolean;
+  seconds: number;
+}
+
+export async function exportPacked(o: PackedExportOptions): Promise<ExportSummary> {
+  const started = Date.now();
+  const manifest = readManifest(o.source);
+  const manifestSha256 = createHash("sha256").update(readFileSync(join(o.source, MANIFEST_FILE))).digest("hex");
+  if (o.verify) await refuseDamaged(o.source, manifest, o.onProgress);
+  checkShardFiles(o.source, manifest);
+
+  const out = openExportDir(o.out, o.force, [o.source]);
+  const layout = PACKED_LAYOUTS[o.to];
+  const parts = new ParquetParts({
+    dir: out.dir,
+    prefix: "part-",
+    suffix: layout.suffix,
+    columns: layout.columns,
+    fileTokens: o.fileTokens,
+    rowGroupRows: o.rowGroupRows,
+    compression: o.compression,
+    metadata: { "datagen.export": o.to, "datagen.source_manifest_sha256": manifestSha256 },
+  });
+  const s = { rows: 0, documents: 0, tokens: 0, trained: 0, eosZeroed: 0 };
+  try {
+    for (const sample of packedSamples(o.source, manifest)) {
+      let row: Row;
+      if (o.to === "hf-parquet") {
+        row = { ...hfRow(sample.tokens, sample.mask, sample.bounds) };
+        for (let i = 0; i < sample.mask.length; i++) s.trained += sample.mask[i];
+      } else {
+        const m = megatronRow(sample.tokens, sample.mask, sample.bounds);
+        row = { input_ids: m.input_ids, loss_mask: m.loss_mask, seq_start_id: m.seq_start_id };
+        for (let i = 0; i < m.loss_mask.length; i++) s.trained += m.loss_mask[i];
+        s.trained -= m.eosZeroed;
+        s.eosZeroed += m.eosZeroed;
+      }
+      parts.add(row, sample.tokens.length);
+      s.rows++;
+      s.documents += sample.bounds.length - 1;
+      s.tokens += sample.tokens.length;
+      o.onProgress?.({ samples: s.rows, totalSamples: manifest.samples, stage: "export" });
+    }
+    const files = parts.finish();
+    const summary: ExportSummary = {
+      format: o.to,
+      source: o.source,
+      out: out.final,
+      files,
+      rows: s.rows,
+      documents: s.documents,
+      tokens: s.tokens,
+      trained: s.trained,
+      rejects: 0,
+      ...(o.to === "megatron-bridge" ? { eosZeroed: s.eosZeroed } : {}),
+      sourceManifestSha256: manifestSha256,
+      verified: o.verify,
+      seconds: (Date.now() - started) / 1000,
+    };
+    writeOutputFile(join(out.dir, SUMMARY_FILE), JSON.stringify(summary, null, 2) + "\n");
+    writeOutputFile(join(out.dir, CARD_FILE), packedCard(summary, manifest));
+    out.commit();
+    return summary;
+  } catch (e) {
+    for (const f of parts.written) rmSync(join(out.dir, f.path), { force: true });
+    out.abort();
+    throw e;
+  }
+}
+
+async function refuseDamaged(dir: string, manifest: Manifest, onProgress: PackedExportOptions["onProgress"]): Promise<void> {
+  onProgress?.({ samples: 0, totalSamples: manifest.samples, stage: "verify" });
+  const report = await verifyDataset(dir, { maxProblems: 5 });
+  if (report.ok) return;
+  const p = report.problems[0];
+  const where = p.file ? `${p.file}${p.offset !== undefined ? ` @${p.offset}` : ""}: ` : "";
+  throw new DataError("source_verify_failed", `${dir} fails dataset verify (${report.problems.length}${report.truncated ? "+" : ""} problem(s); first: ${p.code} ${where}${p.message}); run 'dataset verify ${dir}', repack, or pass --no-verify to export anyway`, { file: dir });
+}

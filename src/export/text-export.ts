@@ -1,0 +1,136 @@
+// `datagen export --to harmony-text | hf-messages`: JSONL conversation records → text a trainer
+// tokenizes itself. Text cannot tell a special token from content that spells one, so a record
+// whose content spells any o200k_harmony special token is rejected (special_token_text), and every
+// exported line is re-tokenized with specials allowed and must give exactly the rendered ids.
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { readJsonl } from "../core/jsonl.js";
+import type { ConversationRecord } from "../core/record.js";
+import { adaptRecord } from "../pack/adapter.js";
+import { renderRecord, renderText, type Dialect } from "../render/index.js";
+import { getTokenizer, harmonySpecialTokens } from "../tokenize/o200k_harmony.js";
+import { validateRecord } from "../validate/index.js";
+import { hfMessagesRow, HF_MESSAGES_COLUMNS } from "./messages.js";
+import { CARD_FILE, REJECTS_FILE, SUMMARY_FILE, StreamedFile, TEXT_FILE, openExportDir, writeOutputFile } from "./output.js";
+import type { ExportSummary } from "./packed-export.js";
+import { ParquetParts, type CompressionName } from "./parquet.js";
+import { textCard } from "./card.js";
+
+export type TextFormat = "harmony-text" | "hf-messages";
+
+export interface TextExportOptions {
+  inputs: string[];
+  to: TextFormat;
+  out: string;
+  force: boolean;
+  dialect: Dialect;
+  compression: CompressionName;
+  fileTokens: number;
+  rowGroupRows: number;
+  maxLineBytes?: number;
+  onProgress?: (p: { records: number; rejects: number }) => void;
+}
+
+export interface Reject {
+  file: string;
+  line: number;
+  id?: string;
+  code: string;
+  message: string;
+  issues?: unknown[];
+}
+
+const SPECIALS = harmonySpecialTokens();
+const SPECIAL_SPELLING = /<\|[^<>|]{1,40}\|>/g;
+
+/** The first o200k_harmony special token spelled inside the text, if any. */
+export function spelledSpecial(text: string): string | undefined {
+  for (const m of text.matchAll(SPECIAL_SPELLING)) if (SPECIALS.has(m[0])) return m[0];
+  return undefined;
+}
+
+/** Tokenizes like a consumer that allows specials: special names become their ids, the rest is text. */
+export function tokenizeAllowingSpecials(text: string): number[] {
+  const tokenizer = getTokenizer();
+  const out: number[] = [];
+  let at = 0;
+  for (const m of text.matchAll(SPECIAL_SPELLING)) {
+    const id = SPECIALS.get(m[0]);
+    if (id === undefined) continue;
+    if (m.index > at) out.push(...tokenizer.encodeText(text.slice(at, m.index)));
+    out.push(id);
+    at = m.index + m[0].length;
+  }
+  if (at < text.length) out.push(...tokenizer.encodeText(text.slice(at)));
+  return out;
+}
+
+type Checked = { ok: true; record: ConversationRecord; text: string; tokens: number } | { ok: false; reject: Omit<Reject, "file" | "line"> };
+
+/** Validates, renders and checks one record for a text export. */
+export function checkTextRecord(value: unknown, file: string, line: number, dialect: Dialect): Checked {
+  const checked = validateRecord(adaptRecord(value, file, line));
+  if (!checked.ok) {
+    const first = checked.issues[0] ?? { code: "invalid_record", message: "record is invalid" };
+    return { ok: false, reject: { id: checked.id, code: first.code, message: first.message, issues: checked.issues } };
+  }
+  const record = checked.record;
+  try {
+    const rendered = renderRecord(record, { dialect });
+    for (const piece of rendered.pieces) {
+      const special = piece.kind === "text" ? spelledSpecial(piece.text) : undefined;
+      if (special) return { ok: false, reject: { id: record.id, code: "special_token_text", message: `content spells the special token ${special}; a text export would turn it into that token` } };
+    }
+    const text = renderText(record, { dialect });
+    const back = tokenizeAllowingSpecials(text);
+    const same = back.length === rendered.tokens.length && back.every((id, i) => id === rendered.tokens[i]);
+    if (!same) return { ok: false, reject: { id: record.id, code: "text_roundtrip_mismatch", message: `the text re-tokenizes to ${back.length} ids that differ from the ${rendered.tokens.length} rendered ones` } };
+    return { ok: true, record, text, tokens: rendered.tokens.length };
+  } catch (e) {
+    return { ok: false, reject: { id: record.id, code: "render_failed", message: (e as Error).message } };
+  }
+}
+
+export async function exportText(o: TextExportOptions): Promise<ExportSummary> {
+  const started = Date.now();
+  const out = openExportDir(o.out, o.force, o.inputs);
+  const rejects = new StreamedFile(join(out.dir, REJECTS_FILE));
+  const text = o.to === "harmony-text" ? new StreamedFile(join(out.dir, TEXT_FILE)) : undefined;
+  const parts = o.to === "hf-messages" ? new ParquetParts({ dir: out.dir, prefix: "part-", suffix: ".parquet", columns: HF_MESSAGES_COLUMNS, fileTokens: o.fileTokens, rowGroupRows: o.rowGroupRows, compression: o.compression, metadata: { "datagen.export": o.to } }) : undefined;
+  const s = { records: 0, rows: 0, tokens: 0, rejects: 0 };
+  try {
+    for (const file of o.inputs) {
+      for await (const item of readJsonl(file, { maxLineBytes: o.maxLineBytes })) {
+        s.records++;
+        const result: Checked = "error" in item ? { ok: false, reject: { code: item.error.code, message: item.error.message } } : checkTextRecord(item.value, file, item.line, o.dialect);
+        if (!result.ok) {
+          s.rejects++;
+          rejects.write(JSON.stringify({ file, line: item.line, ...result.reject }) + "\n");
+        } else {
+          s.rows++;
+          s.tokens += result.tokens;
+          if (text) text.write(JSON.stringify({ text: result.text }) + "\n");
+          if (parts) {
+            const row = hfMessagesRow(result.record);
+            parts.add(row, row.messages.length + row.tools.length);
+          }
+        }
+        o.onProgress?.({ records: s.records, rejects: s.rejects });
+      }
+    }
+    text?.close();
+    rejects.close();
+    const files = parts ? parts.finish() : [{ path: TEXT_FILE, rows: s.rows, bytes: text!.bytes }];
+    const summary: ExportSummary = { format: o.to, source: o.inputs.join(", "), out: out.final, files, rows: s.rows, documents: s.rows, tokens: s.tokens, rejects: s.rejects, verified: false, seconds: (Date.now() - started) / 1000 };
+    writeOutputFile(join(out.dir, SUMMARY_FILE), JSON.stringify(summary, null, 2) + "\n");
+    writeOutputFile(join(out.dir, CARD_FILE), textCard(summary, o.dialect));
+    out.commit();
+    return summary;
+  } catch (e) {
+    text?.discard();
+    rejects.discard();
+    for (const name of [TEXT_FILE, REJECTS_FILE, ...(parts?.written.map((f) => f.path) ?? [])]) rmSync(join(out.dir, name), { force: true });
+    out.abort();
+    throw e;
+  }
+}
