@@ -1,12 +1,11 @@
 // `datagen import` as a function: read inputs of any shape, convert each record to ours
 // (shapes/), validate it as `datagen validate` does, and hand the valid ones on as JSONL lines,
 // with a report: records by detected shape, converted, rejected by reason, and what was dropped.
-import { readJsonl, type JsonlOptions } from "../core/jsonl.js";
 import { createValidator, type ValidateOptions } from "../validate/index.js";
-import { adaptRecord, type ShapeName, type ShapeOption } from "./shapes/index.js";
+import type { ShapeName } from "./shapes/index.js";
+import { readSource, type ReadSourceOptions } from "./source.js";
 
-export interface ImportOptions extends JsonlOptions, ValidateOptions {
-  from?: ShapeOption;
+export interface ImportOptions extends ReadSourceOptions, ValidateOptions {
   /** Receives each converted record as one JSONL line (with "\n"); awaited, so output can apply back-pressure. */
   write: (line: string) => Promise<void> | void;
   /** Each line that was not converted, as it happens. */
@@ -48,39 +47,31 @@ export async function importFiles(paths: readonly string[], options: ImportOptio
     report.rejected_by_code[r.code] = (report.rejected_by_code[r.code] ?? 0) + 1;
     options.onReject?.(r);
   };
-  for (const file of paths) {
-    for await (const item of readJsonl(file, options)) {
-      report.records++;
+  for (const path of paths) {
+    for await (const item of readSource(path, options)) {
+      const { file, line } = item;
+      // line 0: the input held no item at all (empty_input); a reject, but not a record.
+      if (line > 0) report.records++;
       if (options.onProgress && report.records % every === 0) options.onProgress(report.records);
+      if (item.shape !== undefined) report.shapes[item.shape] = (report.shapes[item.shape] ?? 0) + 1;
       if ("error" in item) {
-        reject({ file, line: item.line, ...item.error });
-        continue;
-      }
-      const adapted = adaptRecord(item.value, { shape: options.from ?? "auto", file, line: item.line });
-      if (adapted.shape !== undefined) report.shapes[adapted.shape] = (report.shapes[adapted.shape] ?? 0) + 1;
-      if ("error" in adapted) {
-        reject({ file, line: item.line, id: idOf(item.value), shape: adapted.shape, ...adapted.error });
+        reject({ file, line, id: item.id, shape: item.shape, ...item.error });
         continue;
       }
       // Serialized before validation, which normalizes argument strings in place: the written
       // record keeps them exactly as the input had them.
-      const line = JSON.stringify(adapted.record) + "\n";
-      const checked = validator.check(adapted.record, { file, line: item.line });
+      const text = JSON.stringify(item.value) + "\n";
+      const checked = validator.check(item.value, { file, line });
       if (!checked.ok) {
         const first = checked.issues[0];
         const where = first.path && !first.message.includes(first.path) ? ` (at ${first.path})` : "";
-        reject({ file, line: item.line, id: checked.id, shape: adapted.shape, code: first.code, message: `${first.message}${where}` });
+        reject({ file, line, id: checked.id, shape: item.shape, code: first.code, message: `${first.message}${where}` });
         continue;
       }
-      for (const field of adapted.dropped) report.dropped[field] = (report.dropped[field] ?? 0) + 1;
+      for (const field of item.dropped) report.dropped[field] = (report.dropped[field] ?? 0) + 1;
       report.converted++;
-      await options.write(line);
+      await options.write(text);
     }
   }
   return report;
-}
-
-function idOf(value: unknown): string | undefined {
-  const id = value !== null && typeof value === "object" ? (value as { id?: unknown }).id : undefined;
-  return typeof id === "string" ? id : typeof id === "number" ? String(id) : undefined;
 }

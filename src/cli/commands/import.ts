@@ -1,13 +1,14 @@
 // `datagen import FILE... --out FILE.jsonl`: convert chat data of any shape we read into our
 // records (src/ingest/import.ts), written atomically, with a report of what happened to each line.
-import { closeSync, existsSync, fsyncSync, openSync, realpathSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
-import { dirname, resolve } from "node:path";
-import { Option, type Command } from "commander";
+import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
+import type { Command } from "commander";
 import { CheckFailedError, UsageError } from "../../core/errors.js";
+import { escapeControls, jsonLine } from "../../core/escape.js";
+import { checkOutputFile, PARTIAL_FILE_SUFFIX } from "../../core/output.js";
 import { importFiles, type ImportReject, type ImportReport } from "../../ingest/import.js";
-import { SHAPE_NAMES, type ShapeOption } from "../../ingest/shapes/index.js";
+import type { ShapeOption } from "../../ingest/shapes/index.js";
 import { shapeReasonTable } from "../../ingest/shapes/reasons.js";
-import { maxLineBytesOption, requireReadableFile } from "../options.js";
+import { fromOption, maxLineBytesOption, requireReadableInputs } from "../options.js";
 import { elapsed, StderrProgress } from "../progress.js";
 
 interface ImportFlags {
@@ -57,9 +58,9 @@ export function register(program: Command): void {
   program
     .command("import")
     .description("Convert chat data of another shape (OpenAI, ShareGPT, Hermes, xLAM, HF thinking sets) into datagen records.")
-    .argument("<files...>", "input JSONL files, one record per line")
+    .argument("<files...>", "input files, one record per line/element/row (JSONL, JSON array, .gz, .zst, Parquet; - for stdin)")
     .requiredOption("--out <file>", "where to write the converted records (JSONL)")
-    .addOption(new Option("--from <shape>", "the inputs' shape, or auto to detect it per record").choices(["auto", ...SHAPE_NAMES]).default("auto"))
+    .addOption(fromOption())
     .option("--allow-trailing-call", "accept records that end with an assistant tool call (xLAM / APIGen)")
     .option("--force", "replace an existing --out file")
     .option("--strict", "write nothing and exit 1 if any record is rejected")
@@ -69,21 +70,11 @@ export function register(program: Command): void {
     .addHelpText("after", HELP_AFTER)
     .showHelpAfterError("(run 'datagen import --help' for usage)")
     .action(async (files: string[], flags: ImportFlags) => {
-      for (const file of files) requireReadableFile(file);
-      checkOut(flags.out, files, flags.force === true);
+      requireReadableInputs(files);
+      checkOutputFile(flags.out, "--out", files.filter((f) => f !== "-"));
+      if (existsSync(flags.out) && flags.force !== true) throw new UsageError(`--out ${flags.out} already exists; pass --force to replace it`);
       await importCommand(files, flags);
     });
-}
-
-/** --out must be a new file (or, with --force, a file) in an existing folder, and not an input. */
-function checkOut(out: string, inputs: string[], force: boolean): void {
-  const folder = dirname(resolve(out));
-  if (!existsSync(folder) || !statSync(folder).isDirectory()) throw new UsageError(`--out ${out}: folder ${dirname(out)} does not exist`);
-  if (!existsSync(out)) return;
-  if (!statSync(out).isFile()) throw new UsageError(`--out ${out} exists and is not a file`);
-  const real = realpathSync(out);
-  if (inputs.some((input) => realpathSync(input) === real)) throw new UsageError(`--out ${out} is also an input; write somewhere else`);
-  if (!force) throw new UsageError(`--out ${out} already exists; pass --force to replace it`);
 }
 
 async function importCommand(files: string[], flags: ImportFlags): Promise<void> {
@@ -101,7 +92,7 @@ async function importCommand(files: string[], flags: ImportFlags): Promise<void>
       allowTrailingCall: flags.allowTrailingCall === true,
       maxLineBytes: flags.maxLineBytes,
       write: (line) => output.write(line),
-      onReject: flags.quiet ? undefined : (r) => print(flags.json ? JSON.stringify({ type: "rejected", ...r, id: r.id ?? null }) + "\n" : rejectLine(r)),
+      onReject: flags.quiet ? undefined : (r) => print(flags.json ? jsonLine({ type: "rejected", ...r, id: r.id ?? null }) : rejectLine(r)),
       onProgress: flags.quiet ? undefined : (n) => progress.report(() => `import: ${n.toLocaleString("en-US")} records, ${elapsed(started)}`),
     });
   } catch (e) {
@@ -111,16 +102,13 @@ async function importCommand(files: string[], flags: ImportFlags): Promise<void>
   const keep = report.converted > 0 && !(flags.strict && report.rejected > 0);
   if (keep) output.commit();
   else output.discard();
-  print(flags.json ? JSON.stringify({ type: "summary", out: keep ? flags.out : null, ...report }) + "\n" : summaryText(report, keep ? flags.out : undefined));
+  print(flags.json ? jsonLine({ type: "summary", out: keep ? flags.out : null, ...report }) : summaryText(report, keep ? flags.out : undefined));
   if (report.converted === 0) throw new CheckFailedError(`no record was imported (${report.records} read, all rejected); ${flags.out} was not written`);
   if (!keep) throw new CheckFailedError(`${report.rejected} of ${report.records} records rejected (--strict); ${flags.out} was not written`);
 }
 
-/** Control characters in ids and messages are shown escaped, so a line cannot forge another. */
-const printable = (text: string): string => text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
-
 function rejectLine(r: ImportReject): string {
-  return `${printable(r.file)}:${r.line} ${printable(r.id ?? "-")} ${r.code} ${printable(r.message)}\n`;
+  return `${escapeControls(r.file)}:${r.line} ${escapeControls(r.id ?? "-")} ${r.code} ${escapeControls(r.message)}\n`;
 }
 
 function summaryText(report: ImportReport, out: string | undefined): string {
@@ -129,14 +117,14 @@ function summaryText(report: ImportReport, out: string | undefined): string {
       .map(([k, n]) => `${k} ${n}`)
       .join(", ");
   const lines = [
-    `${report.records} records in ${report.files} file${report.files === 1 ? "" : "s"}: ${report.converted} converted, ${report.rejected} rejected${out ? `; written to ${printable(out)}` : "; nothing written"}`,
+    `${report.records} records in ${report.files} file${report.files === 1 ? "" : "s"}: ${report.converted} converted, ${report.rejected} rejected${out ? `; written to ${escapeControls(out)}` : "; nothing written"}`,
   ];
   if (Object.keys(report.shapes).length > 0) lines.push(`  shapes: ${list(report.shapes)}`);
   if (report.rejected > 0) lines.push(`  rejected: ${list(report.rejected_by_code)}`);
   const dropped = Object.entries(report.dropped);
   if (dropped.length > 0) {
     lines.push("  dropped (field: records):");
-    for (const [field, n] of dropped) lines.push(`    ${printable(field)}: ${n}`);
+    for (const [field, n] of dropped) lines.push(`    ${escapeControls(field)}: ${n}`);
   }
   return lines.join("\n") + "\n";
 }
@@ -149,7 +137,7 @@ class AtomicFile {
   private buffered = 0;
 
   constructor(private readonly path: string) {
-    this.partial = `${path}.partial`;
+    this.partial = path + PARTIAL_FILE_SUFFIX;
   }
 
   write(text: string): void {
