@@ -225,7 +225,7 @@ export class FleetModel implements GenerationModel {
       }
       // Only a server that answers but is still loading (503) is worth waiting for at the start.
       const loading = results.some((r) => r.status === "rejected" && r.reason instanceof TransportError && r.reason.status === 503);
-      if (!loading || Date.now() >= deadline) throw new ServersUnavailableError(`no server reachable: ${servers.map((s) => `${s.url} (${s.lastError})`).join("; ")}`);
+      if (!loading || Date.now() >= deadline) throw new ServersUnavailableError(`no server reachable: ${servers.map((s) => `${s.url} (${s.lastError.replace(s.url, "")})`).join("; ")}`);
       options.log(`waiting for the servers to finish loading: ${servers.map((s) => `${s.url} (${s.lastError})`).join("; ")}`);
       await sleep(PROBE_EVERY_MS * 2);
     }
@@ -336,7 +336,7 @@ export class FleetModel implements GenerationModel {
       const free = this.servers.filter((s) => s.free);
       if (free.length > 0) return free.reduce((a, b) => (a.inflight / a.limit <= b.inflight / b.limit ? a : b));
       if (this.downSince !== null && Date.now() - this.downSince >= this.options.waitSeconds * 1000) {
-        throw new ServersUnavailableError(`no server answered for ${this.options.waitSeconds} s (--server-wait): ${this.servers.map((s) => `${s.url} (${s.lastError || "benched"})`).join("; ")}; run.json says interrupted, rerun the same command to resume`);
+        throw new ServersUnavailableError(`no server answered for ${this.options.waitSeconds} s (--server-wait): ${this.servers.map((s) => `${s.url} (${s.lastError.replace(s.url, "") || "benched"})`).join("; ")}; run.json says interrupted, rerun the same command to resume`);
       }
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, PROBE_EVERY_MS);
