@@ -26,6 +26,7 @@ import {
 } from "./format.js";
 import { FirstSeenIds } from "./first-seen-ids.js";
 import { HashedFile } from "./hashed-file.js";
+import { displayName, STDIN_ARG, type FromShape } from "../ingest/source.js";
 import { lineBatches } from "./lines.js";
 import { LOCATOR_BLOCK_BYTES, LOCATOR_MODULUS } from "./locator.js";
 import { PACKED_DATASET, removePartialFiles } from "./output-dir.js";
@@ -61,6 +62,8 @@ export interface PackOptions {
   windowTokens?: number;
   maxOpenSamples?: number;
   maxLineBytes?: number;
+  /** --from: the input records' shape (default auto: detected per record). */
+  from?: FromShape;
   onProgress?: (progress: PackProgress) => void;
 }
 
@@ -112,6 +115,7 @@ interface Settings {
   windowTokens: number;
   maxOpenSamples: number;
   maxLineBytes: number | undefined;
+  from: FromShape;
 }
 
 export async function packDataset(inputs: string[], options: PackOptions): Promise<PackSummary> {
@@ -137,12 +141,14 @@ export async function packDataset(inputs: string[], options: PackOptions): Promi
 function resolveSettings(inputs: string[], o: PackOptions): Settings {
   if (inputs.length === 0) throw new UsageError("pack needs at least one input file");
   for (const path of inputs) {
+    if (path === STDIN_ARG) continue;
     try {
       if (!statSync(path).isFile()) throw new Error();
     } catch {
       throw new UsageError(`input ${path} is not a readable file`);
     }
   }
+  if (inputs.filter((p) => p === STDIN_ARG).length > 1) throw new UsageError(`"${STDIN_ARG}" (stdin) can be given only once`);
   const seqLen = o.seqLen ?? DEFAULT_SEQ_LEN;
   if (!Number.isInteger(seqLen) || seqLen < 2 || seqLen > 2 ** 31) throw new UsageError(`--seq-len must be an integer in 2..2^31, got ${seqLen}`);
   return {
@@ -159,6 +165,7 @@ function resolveSettings(inputs: string[], o: PackOptions): Settings {
     windowTokens: o.windowTokens ?? DEFAULT_WINDOW_TOKENS,
     maxOpenSamples: o.maxOpenSamples ?? Math.max(16, Math.floor(DEFAULT_OPEN_TOKENS / seqLen)),
     maxLineBytes: o.maxLineBytes,
+    from: o.from ?? "auto",
   };
 }
 
@@ -184,14 +191,14 @@ class PackRun {
     private readonly s: Settings,
     private readonly onProgress?: (p: PackProgress) => void,
   ) {
-    this.pool = new RenderPool(Math.max(1, s.workers), { dialect: s.dialect, mask: s.mask });
+    this.pool = new RenderPool(Math.max(1, s.workers), { dialect: s.dialect, mask: s.mask, from: s.from });
     this.writer = new ShardWriter(s.out, s.shardSamples);
     this.stage = s.shuffleSeed === null ? undefined : new ShuffleStage(s.out, s.seqLen);
     this.rejectsFile = new HashedFile(s.out, REJECTS_FILE);
     this.packer = new BinPacker({ capacity: s.seqLen, maxOpenBins: s.maxOpenSamples, onClose: (bin) => this.emit(bin) });
     this.sampleTokens = new Uint32Array(s.seqLen);
     this.sampleMask = new Uint8Array(s.seqLen);
-    const bytesTotal = inputs.reduce((sum, p) => sum + statSync(p).size, 0);
+    const bytesTotal = inputs.reduce((sum, p) => sum + (p === STDIN_ARG ? 0 : statSync(p).size), 0);
     this.progress = { bytesRead: 0, bytesTotal, records: 0, documents: 0, samples: 0, rejects: 0 };
   }
 
@@ -261,7 +268,8 @@ class PackRun {
   private async renderAll(): Promise<void> {
     const inFlight: { file: string; results: Promise<LineResult[]> }[] = [];
     const maxInFlight = 2 * Math.max(1, this.s.workers) + 1;
-    for (const file of this.inputs) {
+    for (const path of this.inputs) {
+      const file = displayName(path); // "<stdin>" for "-"
       const entry: InputEntry = { path: file, bytes: 0, sha256: "", records: 0 };
       this.inputEntries.push(entry);
       // The input is hashed and measured in the same pass that splits it: each file is read once.
@@ -271,7 +279,7 @@ class PackRun {
         entry.bytes += chunk.length;
         this.progress.bytesRead += chunk.length;
       };
-      for await (const batch of lineBatches(file, this.s.maxLineBytes, onChunk)) {
+      for await (const batch of lineBatches(path, this.s.maxLineBytes, onChunk)) {
         entry.records += batch.lines.length;
         const results = this.pool.run(batch);
         results.catch(() => undefined); // awaited below, in order

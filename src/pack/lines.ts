@@ -1,13 +1,16 @@
-// Raw JSONL lines for the pack pipeline. Unlike core/jsonl.ts this does not parse: the bytes go
-// to the worker threads, which decode and parse them, so the main thread only splits lines
-// (parsing + structured-cloning objects on the main thread would cost a third of a core).
-import { readByteLines } from "../core/lines.js";
+// Raw items for the pack pipeline. Unlike readSource this does not parse: the bytes go to the
+// worker threads, which decode and parse them, so the main thread only splits lines (parsing +
+// structured-cloning objects on the main thread would cost a third of a core). Compressed and
+// Parquet inputs are decoded here (src/ingest/source.ts) and reach the workers as JSON bytes too.
+import { displayName, readSourceLines } from "../ingest/source.js";
 import type { LineBatch } from "./pool.js";
 
-/** Groups raw lines into batches of ≤ 256 lines or ≤ 1 MiB, copied into one transferable buffer. */
-export async function* lineBatches(file: string, maxLineBytes: number | undefined, onChunk?: (chunk: Buffer) => void): AsyncGenerator<LineBatch> {
+/** Groups raw items into batches of ≤ 256 items or ≤ 1 MiB, copied into one transferable buffer. `onChunk` sees the file's bytes as stored. */
+export async function* lineBatches(path: string, maxLineBytes: number | undefined, onChunk?: (chunk: Buffer) => void): AsyncGenerator<LineBatch> {
+  const file = displayName(path);
   let lines: number[] = [];
   let parts: (Buffer | null)[] = [];
+  let errors: LineBatch["errors"] = [];
   let bytes = 0;
   const build = (): LineBatch => {
     const data = new Uint8Array(bytes); // not a pooled Buffer: it is transferred to a worker
@@ -23,14 +26,16 @@ export async function* lineBatches(file: string, maxLineBytes: number | undefine
       }
     });
     starts[parts.length] = at;
-    const batch = { file, lines: Int32Array.from(lines), starts, tooLong, data };
+    const batch = { file, lines: Int32Array.from(lines), starts, tooLong, data, errors };
     lines = [];
     parts = [];
+    errors = [];
     bytes = 0;
     return batch;
   };
-  for await (const raw of readByteLines(file, { maxLineBytes, onChunk })) {
+  for await (const raw of readSourceLines(path, { maxLineBytes, onChunk })) {
     lines.push(raw.line);
+    if ("error" in raw) errors.push({ index: parts.length, ...raw.error });
     const part = "bytes" in raw ? raw.bytes : null;
     parts.push(part);
     bytes += part?.length ?? 0;

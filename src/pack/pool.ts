@@ -5,13 +5,15 @@ import type { Worker } from "node:worker_threads";
 import { startModuleWorker } from "../core/worker.js";
 import type { LineResult, RenderSettings } from "./process-record.js";
 
-/** Lines of one input file: bytes of line k are data[starts[k] .. starts[k+1]). */
+/** Items of one input file: bytes of item k are data[starts[k] .. starts[k+1]). */
 export interface LineBatch {
   file: string;
   lines: Int32Array;
   starts: Uint32Array;
   tooLong: Uint8Array;
   data: Uint8Array;
+  /** Items the container already found to be none (e.g. empty_input, a broken JSON array). */
+  errors: { index: number; code: string; message: string }[];
 }
 
 interface Pending {

@@ -1,9 +1,10 @@
-// One JSONL line → a rendered document (tokens + mask) or a reject with a reason code.
-// Runs inside the render worker threads (and in-process for `dataset verify --source`).
+// One input item (JSONL line, JSON array element, Parquet row) → a rendered document (tokens +
+// mask) or a reject with a reason code. Runs inside the render worker threads. Parsing and the
+// shape adapter are the ones every command uses (src/ingest/source-record.ts).
 import { lineTooLong, parseJsonLine } from "../core/jsonl.js";
+import { adaptValue, type FromShape } from "../ingest/source-record.js";
 import { renderRecord, type Dialect, type MaskMode } from "../render/index.js";
 import { validateRecord } from "../validate/index.js";
-import { adaptRecord, hasOwnId } from "./adapter.js";
 
 export interface RenderedDocument {
   kind: "document";
@@ -30,6 +31,8 @@ export type LineResult = RenderedDocument | RejectedLine;
 export interface RenderSettings {
   dialect: Dialect;
   mask: MaskMode;
+  /** --from: the records' shape (default auto). */
+  from?: FromShape;
 }
 
 export function processLine(bytes: Uint8Array | null, file: string, line: number, settings: RenderSettings): LineResult {
@@ -48,7 +51,9 @@ export function processValue(value: unknown, file: string, line: number, setting
 }
 
 function renderValue(value: unknown, file: string, line: number, settings: RenderSettings): LineResult {
-  const checked = validateRecord(adaptRecord(value, file, line));
+  const adapted = adaptValue(value, { file, line, from: settings.from });
+  if ("error" in adapted) return { kind: "reject", line, id: adapted.id, code: adapted.error.code, message: adapted.error.message };
+  const checked = validateRecord(adapted.value);
   if (!checked.ok) {
     const first = checked.issues[0] ?? { code: "invalid_record", message: "record is invalid" };
     return { kind: "reject", line, id: checked.id, code: first.code, message: first.message, issues: checked.issues };
@@ -63,5 +68,5 @@ function renderValue(value: unknown, file: string, line: number, settings: Rende
   const mask = new Uint8Array(rendered.mask); // own buffer, so it can be transferred
   let trained = 0;
   for (let i = 0; i < mask.length; i++) trained += mask[i];
-  return { kind: "document", line, id: checked.record.id, ownId: hasOwnId(value), tokens, mask, trained };
+  return { kind: "document", line, id: checked.record.id, ownId: adapted.ownId, tokens, mask, trained };
 }

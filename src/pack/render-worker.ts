@@ -8,9 +8,11 @@ const settings = workerData as RenderSettings;
 parentPort!.on("message", (batch: LineBatch) => {
   const results: LineResult[] = [];
   const transfer: ArrayBuffer[] = [];
+  const errors = new Map(batch.errors.map((e) => [e.index, e]));
   for (let k = 0; k < batch.lines.length; k++) {
+    const error = errors.get(k);
     const bytes = batch.tooLong[k] ? null : batch.data.subarray(batch.starts[k], batch.starts[k + 1]);
-    const result = processLine(bytes, batch.file, batch.lines[k], settings);
+    const result: LineResult = error ? { kind: "reject", line: batch.lines[k], code: error.code, message: error.message } : processLine(bytes, batch.file, batch.lines[k], settings);
     if (result.kind === "document") transfer.push(result.tokens.buffer as ArrayBuffer, result.mask.buffer as ArrayBuffer);
     results.push(result);
   }

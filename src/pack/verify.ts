@@ -8,6 +8,7 @@ import { createInterface } from "node:readline";
 import { N_VOCAB } from "../tokenize/o200k_harmony.js";
 import type { Dialect, MaskMode } from "../render/index.js";
 import { DOCUMENTS_FILE, SHARD_KINDS, type DocumentEntry, type FileEntry, type Manifest } from "./format.js";
+import { STDIN_NAME } from "../ingest/source.js";
 import { lineBatches } from "./lines.js";
 import { LocatorSums, locateDifferences } from "./locator.js";
 import { RenderPool } from "./pool.js";
@@ -256,6 +257,10 @@ async function checkSources(dir: string, m: Manifest, sources: Map<string, Map<n
     for (const input of m.inputs) {
       const wanted = sources.get(input.path);
       if (!wanted) continue;
+      if (input.path === STDIN_NAME) {
+        problems.add({ code: "missing_source", file: input.path, message: "the dataset was packed from stdin: there is no input file to compare with" });
+        continue;
+      }
       if (!existsSync(input.path)) {
         problems.add({ code: "missing_source", file: input.path, message: `input ${input.path} is not found (paths are relative to the directory pack ran in)` });
         continue;

@@ -2,7 +2,8 @@
 import { Command, InvalidArgumentError, Option } from "commander";
 import { DEFAULT_PACK_WINDOW, DEFAULT_SEQ_LEN, DEFAULT_SHARD_SAMPLES, OVERLONG_POLICIES, packDataset, type PackProgress, type PackSummary } from "../../pack/index.js";
 import type { Dialect, MaskMode } from "../../render/names.js";
-import { dialectOption, maskOption, maxLineBytesOption } from "../options.js";
+import type { FromShape } from "../../ingest/source.js";
+import { dialectOption, fromOption, maskOption, maxLineBytesOption } from "../options.js";
 import { elapsed, StderrProgress } from "../progress.js";
 import { escapeControls, jsonLine } from "../../core/escape.js";
 import { positiveInt } from "../run.js";
@@ -21,13 +22,14 @@ interface PackCliOptions {
   force: boolean;
   json: boolean;
   maxLineBytes: number;
+  from: FromShape;
 }
 
 export function register(program: Command): void {
   program
     .command("pack")
     .description("Render, tokenize (o200k_harmony), mask and pack conversations into fixed-length block-causal samples")
-    .argument("<files...>", "conversation JSONL files (ours, or any OpenAI / Hugging Face style messages + tools)")
+    .argument("<files...>", "input files (JSONL, JSON array, .gz, .zst, Parquet; - for stdin) of records in any shape --from reads")
     .requiredOption("--out <dir>", "output directory (refuses an existing dataset unless --force)")
     .option("--seq-len <n>", "tokens per sample", positiveInt("--seq-len"), DEFAULT_SEQ_LEN)
     .addOption(dialectOption())
@@ -42,6 +44,7 @@ export function register(program: Command): void {
     .option("--json", "print the summary as JSON", false)
     .showHelpAfterError("(run 'datagen pack --help' for usage)")
     .addOption(maxLineBytesOption())
+    .addOption(fromOption())
     .addHelpText(
       "after",
       `
@@ -71,6 +74,7 @@ Examples:
         strict: o.strict,
         force: o.force,
         maxLineBytes: o.maxLineBytes,
+        from: o.from,
         onProgress: (p) => progress.report(() => progressLine(p, started)),
       });
       progress.done();
