@@ -101,6 +101,13 @@ describe("answers", () => {
     expect(stream.onEvent(JSON.stringify({ content: "", tokens: [SPECIAL.end], stop: false }))).toBe(true);
     expect(finishGeneration("http://l", request, stream.result())).toMatchObject({ text: "Hi", finish: "stop" });
 
+    // llama-server's last event: the stop id, stop_type and its own timings.
+    const last = new LlamaServerStream("http://l", request);
+    last.onEvent(JSON.stringify({ tokens: ids('{"city":"Oslo"}'), stop: false }));
+    expect(last.onEvent(JSON.stringify({ content: "", tokens: [SPECIAL.return], stop: true, stop_type: "eos", timings: { prompt_n: 5, prompt_ms: 40, predicted_n: 6, predicted_ms: 60 } }))).toBe(true);
+    expect(last.result()).toMatchObject({ stopped: true, evaluated: 5, serverSeconds: 0.1 });
+    expect(finishGeneration("http://l", request, last.result()).finish).toBe("json");
+
     // The client stops reading once the budget's ids are in, before llama-server's final event
     // (the HTTP 500 on a cut UTF-8 ending, FLEET.md) can take them away.
     const budget = new LlamaServerStream("http://l", { ...request, maxTokens: 2, schema: undefined });

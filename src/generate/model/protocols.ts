@@ -135,8 +135,9 @@ export function parseAnswer(kind: Exclude<ServerKind, "llama-server">, url: stri
 }
 
 /**
- * llama-server's event stream for one call. Reading stops at the first special id, when the
- * schema's JSON closes, at the budget, or at the server's own stop. Stopping at the budget ourselves
+ * llama-server's event stream for one call. Reading stops at the first special id (llama-server
+ * itself stops only at <|return|> and <|call|>, not at <|end|>), at the budget, or at the server's
+ * own stop; a schema's grammar ends in a stop id by itself. Stopping at the budget ourselves
  * keeps the ids of a generation whose text ends in a cut UTF-8 sequence: llama-server's final event
  * for it is an error (its HTTP 500, FLEET.md), sent after every id has been streamed.
  */
@@ -166,18 +167,18 @@ export class LlamaServerStream {
       const error = isRecord(event.error) ? event.error : {};
       throw new TransportError("http", `${this.url}: error event: ${String(error.message ?? JSON.stringify(event.error)).slice(0, 200)}`, typeof error.code === "number" ? error.code : 500);
     }
-    for (const id of idList(this.url, event.tokens ?? [], "tokens")) {
-      this.tokens.push(id);
-      if (isStopId(id) || this.tokens.length >= this.request.maxTokens) return (this.done = true);
-    }
-    if (this.request.schema && jsonComplete(this.tokens)) return (this.done = true);
+    // The last event carries the server's timings (and may carry the stop id itself).
     if (event.stop === true) {
       this.stopped = event.stop_type === "eos" || event.stop_type === "word";
       const timings = isRecord(event.timings) ? event.timings : {};
       if (typeof timings.prompt_ms === "number" && typeof timings.predicted_ms === "number") this.serverSeconds = (timings.prompt_ms + timings.predicted_ms) / 1000;
       if (typeof timings.prompt_n === "number") this.evaluated = timings.prompt_n;
-      return (this.done = true);
     }
+    for (const id of idList(this.url, event.tokens ?? [], "tokens")) {
+      this.tokens.push(id);
+      if (isStopId(id) || this.tokens.length >= this.request.maxTokens) return (this.done = true);
+    }
+    if (event.stop === true) return (this.done = true);
     return false;
   };
 
@@ -189,19 +190,6 @@ export class LlamaServerStream {
 
 /** Ids at or above <|startoftext|> are special: none is text. */
 const isStopId = (id: number): boolean => id >= SPECIAL.startoftext;
-
-/** True once the ids decode to a whole JSON value (checked only when the text ends with "}" or a quote). */
-function jsonComplete(tokens: number[]): boolean {
-  const tokenizer = getTokenizer();
-  const last = tokenizer.decode(tokens.slice(-1)).trimEnd();
-  if (!last.endsWith("}") && !last.endsWith('"')) return false;
-  try {
-    JSON.parse(tokenizer.decode(tokens));
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * Our checks on what any server returned (servers fail open): every id in the vocabulary, cut at
