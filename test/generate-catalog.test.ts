@@ -244,7 +244,7 @@ describe("pipeline files", () => {
       error = err;
     }
     expect(error).toBeInstanceOf(UsageError);
-    const message = (error as Error).message;
+    const message = [(error as UsageError).message, ...(error as UsageError).details].join("\n");
     expect(message).toContain(`${file}: invalid_pipeline`);
     for (const fragment of ['/: must NOT have additional properties "bogus"', "/count: must be >= 1", "/sampling/temperature: must be number", "/turns: must have required property 'max'", "/personas/1: must be equal to one of the allowed values"]) {
       expect(message).toContain(fragment);

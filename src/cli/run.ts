@@ -74,7 +74,7 @@ function exitCodeFor(err: unknown): number {
   if (err instanceof InvalidArgumentError) {
     // Thrown by a command's own checks: commander prints only the errors it raises while parsing
     // (those reach us as a plain CommanderError), so this one is still unsaid.
-    process.stderr.write(`error: ${printableMessage(err.message)}\n`);
+    process.stderr.write(`error: ${printableMessage(err)}\n`);
     return 2;
   }
   if (err instanceof CommanderError) {
@@ -82,7 +82,7 @@ function exitCodeFor(err: unknown): number {
     return err.exitCode === 0 ? 0 : 2;
   }
   if (err instanceof DatagenError) {
-    process.stderr.write(`error: ${printableMessage(err.message)}\n`);
+    process.stderr.write(`error: ${printableMessage(err)}\n`);
     return err.exitCode;
   }
   // A bug, not a user's mistake: keep the stack, it is what a bug report needs.
@@ -91,15 +91,12 @@ function exitCodeFor(err: unknown): number {
 }
 
 /**
- * Control characters escaped; the lines of a deliberately multi-line message (a compiler's output, a
- * list of schema errors) stay lines but are indented, so nothing in a message can pass for a line
- * of its own at the start of the terminal's line.
+ * The message as one line, its control characters escaped (it may quote the user's ids and text),
+ * then the error's detail lines, each escaped and indented: nothing can pass for a line of its own.
  */
-function printableMessage(message: string): string {
-  return message
-    .split("\n")
-    .map((line, k) => (k > 0 && !line.startsWith(" ") ? "  " : "") + escapeControls(line))
-    .join("\n");
+function printableMessage(err: DatagenError | InvalidArgumentError): string {
+  const details = err instanceof DatagenError ? err.details : [];
+  return [escapeControls(err.message), ...details.map((line) => `  ${escapeControls(line)}`)].join("\n");
 }
 
 /** Parse a positive integer option strictly (commander argParser), at most `max` when given. */

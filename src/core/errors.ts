@@ -15,6 +15,17 @@ export function formatLocation(loc: Location): string {
 
 export class DatagenError extends Error {
   readonly exitCode: number = 1;
+
+  /**
+   * `details`: lines printed under the one-line message, indented (a compiler's output, a list of
+   * schema errors). The message itself is always printed as one line, its control characters escaped.
+   */
+  constructor(
+    message?: string,
+    readonly details: readonly string[] = [],
+  ) {
+    super(message);
+  }
 }
 
 /** Bad flags or arguments: exit 2. */

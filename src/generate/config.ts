@@ -118,7 +118,7 @@ function readPipelineFile(file: string): Record<string, unknown> {
   }
   const errors = validatePipelineJson(value);
   if (errors.length > 0) {
-    throw new UsageError(`${file}: invalid_pipeline (${errors.length} error${errors.length > 1 ? "s" : ""}, see schemas/pipeline.schema.json)\n  ${errors.join("\n  ")}`);
+    throw new UsageError(`${file}: invalid_pipeline (${errors.length} error${errors.length > 1 ? "s" : ""}, see schemas/pipeline.schema.json)`, errors);
   }
   return value as Record<string, unknown>;
 }

@@ -1,0 +1,236 @@
+// Issue 10, the classes that need no model: ordinary mistakes end with a message and exit 1 or 2
+// (never a stack trace or 70), SIGINT/SIGTERM end every command with 130/143, a pool whose worker
+// fails lets the process end, "nothing usable" is exit 1, and text/JSON output a script can trust.
+// Each test runs the CLI from source through tsx, as a user does.
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { escapeControls, escapeControlsKeepLayout } from "../src/core/escape.js";
+
+interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `datagen` (or `dataset`); `onStderr` may signal the child while it runs. */
+function cli(bin: "datagen" | "dataset", args: string[], onStderr?: (text: string, child: ReturnType<typeof spawn>) => void): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", `src/cli/${bin}.ts`, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => {
+      stderr += d.toString();
+      onStderr?.(stderr, child);
+    });
+    child.on("error", reject);
+    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
+const datagen = (...args: string[]) => cli("datagen", args);
+
+/** No stack trace, no "internal error": the user's mistake is named on one line. */
+function expectCleanError(run: Run, code: number, message: RegExp): void {
+  expect(run.code, run.stderr).toBe(code);
+  expect(run.stderr).toMatch(message);
+  expect(run.stderr).not.toMatch(/internal error|\n\s+at /);
+}
+
+const work = mkdtempSync(join(tmpdir(), "datagen-hardening-"));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+const EXAMPLES = "data/examples/conversations.jsonl";
+
+describe("ordinary mistakes: a message and exit 1/2, never a crash", () => {
+  it("train without --steps or --out prints the usage error (it printed nothing)", async () => {
+    expectCleanError(await datagen("train", "--data", work), 2, /^error: --out and --steps are required unless --eval-only\n$/);
+  });
+
+  it("generate --concurrency above node-llama-cpp's 256 sequences is a usage error, before any model loads", async () => {
+    const run = await datagen("generate", "--concurrency", "1000", "--out", join(work, "never"));
+    expectCleanError(run, 2, /--concurrency must be an integer in 1\.\.256, got "1000"/);
+    expect(existsSync(join(work, "never"))).toBe(false);
+  });
+
+  for (const command of ["generate", "train"]) {
+    it(`${command} --model: a folder, a text file and a truncated GGUF are named, with a reason`, async () => {
+      const args = (model: string) =>
+        command === "generate" ? ["generate", "--model", model, "--count", "1", "--out", join(work, `out-${command}`)] : ["train", "--data", work, "--model", model, "--out", join(work, `out-${command}`), "--steps", "1"];
+      const folder = join(work, "folder.gguf");
+      rmSync(folder, { recursive: true, force: true });
+      mkdirSync(folder);
+      expectCleanError(await datagen(...args(folder)), 2, /--model .*folder\.gguf: not a regular file/);
+      const text = join(work, "text.gguf");
+      writeFileSync(text, "this is not a model\n");
+      expectCleanError(await datagen(...args(text)), 1, /text\.gguf gguf-bad-magic not a GGUF file/);
+      // A header cut off inside its metadata: what an interrupted download leaves.
+      const cut = join(work, "cut.gguf");
+      const header = Buffer.alloc(64);
+      header.write("GGUF", 0, "latin1");
+      header.writeUInt32LE(3, 4);
+      header.writeBigUInt64LE(1n, 8); // one tensor
+      header.writeBigUInt64LE(5n, 16); // five metadata entries, none of them present
+      writeFileSync(cut, header.subarray(0, 30));
+      expectCleanError(await datagen(...args(cut)), 1, /cut\.gguf gguf-truncated/);
+    });
+  }
+});
+
+describe("SIGINT and SIGTERM end every command, with a message and 130 / 143", () => {
+  let big: string;
+  beforeAll(() => {
+    const lines = readFileSync(EXAMPLES, "utf8").trim().split("\n");
+    const out: string[] = [];
+    for (let k = 0; k < 2000; k++) {
+      const record = JSON.parse(lines[k % lines.length]!) as { id: string };
+      record.id = `${record.id}-${k}`;
+      out.push(JSON.stringify(record));
+    }
+    big = join(work, "big.jsonl");
+    writeFileSync(big, out.join("\n") + "\n");
+  });
+
+  // Each command gets far more input than it can finish before its first progress line (5 s off a
+  // terminal); the signal goes at that line, when the command is surely past its start-up.
+  const cases = [
+    { command: "validate", signal: "SIGINT", code: 130, args: () => ["validate", ...Array(40).fill(big)] },
+    { command: "pack", signal: "SIGTERM", code: 143, args: () => ["pack", ...Array(40).fill(big), "--out", join(work, "packed-signal"), "--seq-len", "4096", "--workers", "2"] },
+  ] as const;
+  for (const c of cases) {
+    it(`${c.command} stopped by ${c.signal} exits ${c.code} with a message (it died by the signal, with no status)`, async () => {
+      let sent = false;
+      const run = await cli("datagen", c.args(), (text, child) => {
+        if (!sent && new RegExp(`${c.command}: .*records`).test(text)) {
+          sent = true;
+          child.kill(c.signal);
+        }
+      });
+      expect(sent, run.stderr).toBe(true);
+      expect(run.signal).toBeNull();
+      expect(run.code, run.stderr).toBe(c.code);
+      expect(run.stderr).toContain(`${c.signal}: stopped`);
+    }, 120_000);
+  }
+});
+
+describe("a worker pool whose worker fails", () => {
+  it("rejects its work and terminates every worker, so the process ends by itself", async () => {
+    // Without close(): before the fix the other workers kept the process alive forever.
+    const script = `
+      const { RenderPool } = await import(${JSON.stringify(join(process.cwd(), "src/pack/pool.ts"))});
+      const pool = new RenderPool(3, { dialect: "harmony", mask: "assistant" });
+      const broken = { file: "x.jsonl", lines: null, starts: new Uint32Array(1), tooLong: new Uint8Array(1), data: new Uint8Array(8) };
+      for (const attempt of [1, 2]) {
+        try { await pool.run({ ...broken, data: new Uint8Array(8) }); console.log("resolved"); }
+        catch (err) { console.log("rejected " + attempt); }
+      }`;
+    const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    const ended = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => {
+        child.kill("SIGKILL");
+        resolve(false);
+      }, 20_000);
+      child.on("close", () => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+    expect(stdout).toBe("rejected 1\nrejected 2\n");
+    expect(ended).toBe(true);
+  }, 30_000);
+});
+
+describe("nothing usable produced: say so and exit 1", () => {
+  it("pack of a file in which no line is a record exits 1, names the first reject, and writes no dataset", async () => {
+    const input = join(work, "no-records.jsonl");
+    writeFileSync(input, '{"conversations":"not ours"}\n{"foo":1}\n');
+    const out = join(work, "packed-nothing");
+    const run = await datagen("pack", input, "--out", out, "--seq-len", "1024", "--workers", "1");
+    expectCleanError(run, 1, /nothing packed: 2 lines read from .*no-records\.jsonl, no usable conversation; 2 rejected, the first: .*no-records\.jsonl:1 /);
+    expect(run.stdout).toBe("");
+    expect(existsSync(join(out, "manifest.json"))).toBe(false);
+  }, 60_000);
+
+  it("pack of a non-JSONL binary file exits 1 instead of 'packed 0 documents'", async () => {
+    const input = join(work, "binary.jsonl");
+    writeFileSync(input, Buffer.from([0x00, 0x01, 0xfe, 0xff, 0x0a, 0x80, 0x81, 0x0a]));
+    const run = await datagen("pack", input, "--out", join(work, "packed-binary"), "--seq-len", "1024", "--workers", "1");
+    expectCleanError(run, 1, /nothing packed/);
+  }, 60_000);
+
+  it("stats report on raw records none of which is valid exits 1 after its tables", async () => {
+    const input = join(work, "invalid-only.jsonl");
+    writeFileSync(input, '{"foo":1}\n');
+    const run = await cli("dataset", ["stats", "report", input, "--workers", "0"]);
+    expectCleanError(run, 1, /no valid record in .*invalid-only\.jsonl/);
+    expect(run.stdout).toContain("records (valid)");
+  }, 60_000);
+
+  it("validate and render of an empty file exit 1", async () => {
+    const empty = join(work, "empty.jsonl");
+    writeFileSync(empty, "");
+    expect((await datagen("validate", empty)).code).toBe(1);
+    expect((await datagen("render", empty)).code).toBe(1);
+  }, 60_000);
+});
+
+describe("output a script can trust", () => {
+  // An id that, printed raw, ends the report line, forges another and clears the screen.
+  const forged = "ok\nforged.jsonl:9 fake-id schema_violation all good\u001b[2J\r";
+  let input: string;
+  beforeAll(() => {
+    input = join(work, "forged.jsonl");
+    const record = JSON.parse(readFileSync(EXAMPLES, "utf8").split("\n")[0]!) as { id: string; messages: unknown[] };
+    const bad = { ...record, id: forged, messages: [] };
+    writeFileSync(input, JSON.stringify({ ...record, id: forged }) + "\n" + JSON.stringify(bad) + "\n");
+  });
+
+  it("escapeControls writes every control character visibly; the layout variant keeps newlines and tabs", () => {
+    expect(escapeControls("a\nb\tc\u001b[2J\r\u0000\u009b\u2028")).toBe("a\\nb\\tc\\u001b[2J\\r\\u0000\\u009b\\u2028");
+    expect(escapeControlsKeepLayout("a\nb\tc\u001b\r")).toBe("a\nb\tc\\u001b\\u000d");
+    expect(escapeControls("plain text, ünïcödé ✓")).toBe("plain text, ünïcödé ✓");
+  });
+
+  it("validate: one report line per issue, the id escaped", async () => {
+    const run = await datagen("validate", input);
+    expect(run.code).toBe(1);
+    const issues = run.stdout.split("\n").filter((l) => l.includes(".jsonl:"));
+    expect(issues.length).toBeGreaterThan(0);
+    for (const line of issues) expect(line).toMatch(/^\S+forged\.jsonl:2 ok\\nforged\.jsonl:9 fake-id schema_violation all good\\u001b\[2J\\r \w+ /);
+    expect(run.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f]/);
+  });
+
+  it("render: the title and the stderr problem line escape the id; --json stays exact", async () => {
+    const run = await datagen("render", input);
+    expect(run.code).toBe(1);
+    expect(run.stdout.split("\n")[0]).toMatch(/^### ok\\nforged\.jsonl:9 fake-id schema_violation all good\\u001b\[2J\\r \(/);
+    expect(run.stdout).not.toMatch(/[\u0000-\u0008\u000b-\u001f]/);
+    expect(run.stderr.split("\n")[0]).toMatch(/^\S+forged\.jsonl:2 ok\\nforged/);
+    const json = await datagen("render", input, "--json");
+    expect((JSON.parse(json.stdout.split("\n")[0]!) as { id: string }).id).toBe(forged);
+  });
+
+  it("an error message quoting the user's text is one line", async () => {
+    const run = await datagen("render", EXAMPLES, "--id", "nope\nerror: forged");
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe(`error: ${EXAMPLES} id_not_found no record with id "nope\\nerror: forged" (check the id, or run without --id to see them all)\n`);
+  });
+
+  it("pack --json and verify --json print exactly one JSON document on one line", async () => {
+    const out = join(work, "packed-json");
+    const pack = await datagen("pack", EXAMPLES, "--out", out, "--seq-len", "4096", "--workers", "1", "--json");
+    expect(pack.code, pack.stderr).toBe(0);
+    expect(pack.stdout.endsWith("\n")).toBe(true);
+    expect(pack.stdout.trimEnd().split("\n")).toHaveLength(1);
+    expect(JSON.parse(pack.stdout)).toMatchObject({ documents: 12 });
+    const verify = await cli("dataset", ["verify", out, "--json"]);
+    expect(verify.code, verify.stderr).toBe(0);
+    expect(verify.stdout.trimEnd().split("\n")).toHaveLength(1);
+    expect(JSON.parse(verify.stdout)).toMatchObject({ ok: true });
+  }, 60_000);
+});
