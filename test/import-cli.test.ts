@@ -62,7 +62,7 @@ function attempt<T>(fn: () => T): T | { error: string } {
 describe("datagen import", () => {
   it("converts every shape, reports shapes, rejects by reason with FILE:LINE, and what was dropped", async () => {
     const out = join(work, "all.jsonl");
-    const run = await datagen("import", ...SHAPE_FILES, `${DIR}/rejects.jsonl`, "--out", out, "--allow-trailing-call", "--json");
+    const run = await datagen("import", ...SHAPE_FILES, `${DIR}/malformed.jsonl`, "--out", out, "--allow-trailing-call", "--json");
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
     const lines = jsonLines(run.stdout);
@@ -73,14 +73,14 @@ describe("datagen import", () => {
     expect(summary.dropped).toMatchObject({ "messages[].refusal": 2, "messages[].annotations": 3, "system <tools> block (declared as tools)": 2 });
     const rejected = lines.slice(0, -1);
     expect(rejected.map((r) => [r.type, r.file, r.line, r.code])).toEqual([
-      ["rejected", `${DIR}/rejects.jsonl`, 1, "malformed_tool_call"],
-      ["rejected", `${DIR}/rejects.jsonl`, 2, "malformed_tool_call"],
-      ["rejected", `${DIR}/rejects.jsonl`, 3, "malformed_tool_call"],
-      ["rejected", `${DIR}/rejects.jsonl`, 4, "invalid_embedded_json"],
-      ["rejected", `${DIR}/rejects.jsonl`, 5, "unknown_sender"],
-      ["rejected", `${DIR}/rejects.jsonl`, 6, "unsupported_content"],
-      ["rejected", `${DIR}/rejects.jsonl`, 7, "invalid_embedded_json"],
-      ["rejected", `${DIR}/rejects.jsonl`, 8, "unknown_shape"],
+      ["rejected", `${DIR}/malformed.jsonl`, 1, "malformed_tool_call"],
+      ["rejected", `${DIR}/malformed.jsonl`, 2, "malformed_tool_call"],
+      ["rejected", `${DIR}/malformed.jsonl`, 3, "malformed_tool_call"],
+      ["rejected", `${DIR}/malformed.jsonl`, 4, "invalid_embedded_json"],
+      ["rejected", `${DIR}/malformed.jsonl`, 5, "unknown_sender"],
+      ["rejected", `${DIR}/malformed.jsonl`, 6, "unsupported_content"],
+      ["rejected", `${DIR}/malformed.jsonl`, 7, "invalid_embedded_json"],
+      ["rejected", `${DIR}/malformed.jsonl`, 8, "unknown_shape"],
     ]);
     const records = jsonLines(readFileSync(out, "utf8"));
     expect(records).toHaveLength(16);
@@ -156,7 +156,7 @@ describe("datagen import", () => {
 
   it("--strict writes nothing when a record is rejected; a forced shape that does not fit rejects every line", async () => {
     const out = join(work, "strict.jsonl");
-    const strict = await datagen("import", `${DIR}/sharegpt.jsonl`, `${DIR}/rejects.jsonl`, "--out", out, "--strict", "--quiet");
+    const strict = await datagen("import", `${DIR}/sharegpt.jsonl`, `${DIR}/malformed.jsonl`, "--out", out, "--strict", "--quiet");
     expect(strict.code).toBe(1);
     expect(existsSync(out)).toBe(false);
     expect(existsSync(`${out}.partial`)).toBe(false);

@@ -193,7 +193,7 @@ describe("Hermes function calling", () => {
   });
 
   it("a malformed <tool_call> is a reject with a reason, never a crash", () => {
-    const rejects = lines("rejects.jsonl");
+    const rejects = lines("malformed.jsonl");
     const codeOf = (i: number) => adaptRecord(rejects[i], { file: "r", line: i + 1 });
     expect(codeOf(0)).toMatchObject({ error: { code: "malformed_tool_call", message: expect.stringContaining("<tool_call> 1 body is not valid JSON") } });
     expect(codeOf(1)).toMatchObject({ error: { code: "malformed_tool_call", message: "turn 2: <tool_call> without </tool_call>" } });

@@ -14,6 +14,11 @@ export function maxLineBytesOption(): Option {
     .default(DEFAULT_MAX_LINE_BYTES);
 }
 
+/** --allow-trailing-call: a conversation may end with an assistant tool call (xLAM / APIGen records). */
+export function allowTrailingCallOption(): Option {
+  return new Option("--allow-trailing-call", "accept records that end with an assistant tool call and no result (xLAM / APIGen); rendered ending with <|call|> and trained on").default(false);
+}
+
 /** --from <shape>: how input records are read (src/ingest/shapes); auto detects each record's shape. */
 export function fromOption(): Option {
   return new Option("--from <shape>", "shape of the input records: auto detects it per record (see docs/INPUTS.md)").choices(FROM_SHAPES).default("auto");

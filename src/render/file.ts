@@ -3,7 +3,7 @@
 import { DataError } from "../core/errors.js";
 import { displayName, readSource, type ReadSourceOptions } from "../ingest/source.js";
 import type { ConversationRecord } from "../core/record.js";
-import { validateRecord } from "../validate/index.js";
+import { validateRecord, type ValidateOptions } from "../validate/index.js";
 import { renderRecord, checkRenderOptions, type Rendered, type RenderOptions } from "./index.js";
 
 export interface RenderedItem {
@@ -22,7 +22,7 @@ export interface BadLine {
   message: string;
 }
 
-export interface RenderFileOptions extends RenderOptions, ReadSourceOptions {
+export interface RenderFileOptions extends RenderOptions, ReadSourceOptions, ValidateOptions {
   /** Only this record; reading stops at it. Not found: DataError id_not_found. */
   id?: string;
 }
@@ -43,7 +43,7 @@ export async function* renderFile(file: string, options: RenderFileOptions = {})
     }
     // With --id, other records are neither validated nor reported.
     if (options.id !== undefined && idOf(item.value) !== options.id) continue;
-    const result = validateRecord(item.value);
+    const result = validateRecord(item.value, { allowTrailingCall: options.allowTrailingCall });
     if (!result.ok) {
       for (const issue of result.issues) {
         const where = issue.path && !issue.message.includes(issue.path) ? ` (at ${issue.path})` : "";

@@ -17,13 +17,16 @@ export interface Analyzer {
 /** The renderer is loaded only when records are analyzed in this thread (workers load their own). */
 export async function createAnalyzer(workers: number, options: RenderOptions, countTokens?: TokenCounter): Promise<Analyzer> {
   if (workers > 0 && !countTokens) return new WorkerAnalyzer(workers, options);
-  return new InlineAnalyzer(countTokens ?? (await import("./tokens.js")).renderTokenCounter(options));
+  return new InlineAnalyzer(countTokens ?? (await import("./tokens.js")).renderTokenCounter(options), options);
 }
 
 class InlineAnalyzer implements Analyzer {
-  constructor(private readonly countTokens: TokenCounter) {}
+  constructor(
+    private readonly countTokens: TokenCounter,
+    private readonly options: RenderOptions,
+  ) {}
   async submit(values: unknown[], onDone: (outcomes: Outcome[]) => void): Promise<void> {
-    onDone(values.map((v) => analyzeValue(v, this.countTokens)));
+    onDone(values.map((v) => analyzeValue(v, this.countTokens, this.options)));
   }
   async close(): Promise<void> {}
 }

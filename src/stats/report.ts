@@ -24,6 +24,8 @@ export interface ReportOptions {
   countTokens?: TokenCounter;
   /** --from: the raw inputs' record shape (default auto). */
   from?: FromShape;
+  /** --allow-trailing-call: a raw record may end with an assistant tool call. */
+  allowTrailingCall?: boolean;
   /** Called every `progressEvery` records with the count so far. */
   onProgress?: (records: number) => void;
 }
@@ -70,7 +72,7 @@ export async function buildReport(paths: string[], options: ReportOptions = {}):
 }
 
 async function readRaw(files: string[], acc: RawAccumulator, options: ReportOptions & { mask: MaskMode; dialect: Dialect }): Promise<void> {
-  const analyzer = await createAnalyzer(options.workers ?? defaultWorkers(), { dialect: options.dialect, mask: options.mask }, options.countTokens);
+  const analyzer = await createAnalyzer(options.workers ?? defaultWorkers(), { dialect: options.dialect, mask: options.mask, allowTrailingCall: options.allowTrailingCall }, options.countTokens);
   let records = 0;
   try {
     for (const path of files) {

@@ -8,6 +8,8 @@ import type { TokenCounter, TokenFacts } from "./facts.js";
 export interface RenderOptions {
   dialect: Dialect;
   mask: MaskMode;
+  /** --allow-trailing-call (a rule of validation, carried here to the workers with the render settings). */
+  allowTrailingCall?: boolean;
 }
 
 export function renderTokenCounter(options: RenderOptions): TokenCounter {

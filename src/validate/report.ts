@@ -9,6 +9,8 @@ export interface RunValidationOptions {
   maxLineBytes?: number;
   /** --from: the input records' shape (default auto). */
   from?: FromShape;
+  /** --allow-trailing-call: a record may end with an assistant tool call. */
+  allowTrailingCall?: boolean;
   /** JSON Lines: one object per bad record, then one summary object. */
   json?: boolean;
   /** Only the summary. */
@@ -35,7 +37,7 @@ export async function runValidation(paths: readonly string[], options: RunValida
   const every = options.progressEvery ?? 10_000;
   let records = 0;
   let invalid = 0;
-  for await (const event of validateFiles(paths, { maxLineBytes: options.maxLineBytes, from: options.from })) {
+  for await (const event of validateFiles(paths, { maxLineBytes: options.maxLineBytes, from: options.from, allowTrailingCall: options.allowTrailingCall })) {
     records++;
     if (options.onProgress && records % every === 0) options.onProgress(records);
     if (event.ok) continue;

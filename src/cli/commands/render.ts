@@ -7,7 +7,7 @@ import { renderFile, type RenderedItem } from "../../render/file.js";
 import { displayName } from "../../ingest/source.js";
 import { formatPieces, formatTokenTable } from "../../render/view.js";
 import type { FromShape } from "../../ingest/source.js";
-import { dialectOption, fromOption, maskOption, maxLineBytesOption, requireReadableFile } from "../options.js";
+import { allowTrailingCallOption, dialectOption, fromOption, maskOption, maxLineBytesOption, requireReadableFile } from "../options.js";
 
 interface RenderFlags {
   id?: string;
@@ -18,6 +18,7 @@ interface RenderFlags {
   brackets?: boolean;
   maxLineBytes: number;
   from: FromShape;
+  allowTrailingCall: boolean;
 }
 
 const HELP_AFTER = `
@@ -58,6 +59,7 @@ export function register(program: Command): void {
     .addOption(new Option("--brackets", "write special tokens as ⟦<|start|>⟧ in the text view").conflicts(["json", "tokens"]))
     .addOption(maxLineBytesOption())
     .addOption(fromOption())
+    .addOption(allowTrailingCallOption())
     .addHelpText("after", HELP_AFTER)
     .showHelpAfterError("(run 'datagen render --help' for usage)")
     .action(async (file: string, flags: RenderFlags) => {
@@ -71,7 +73,7 @@ async function renderCommand(path: string, flags: RenderFlags): Promise<void> {
   const renderOptions = checkRenderOptions({ dialect: flags.dialect, mask: flags.mask });
   const color = process.stdout.isTTY === true;
   let bad = 0;
-  for await (const item of renderFile(path, { ...renderOptions, id: flags.id, maxLineBytes: flags.maxLineBytes, from: flags.from })) {
+  for await (const item of renderFile(path, { ...renderOptions, id: flags.id, maxLineBytes: flags.maxLineBytes, from: flags.from, allowTrailingCall: flags.allowTrailingCall })) {
     if (!item.ok) {
       bad++;
       process.stderr.write(`${escapeControls(formatLocation({ file, line: item.line }))} ${item.id == null ? "-" : escapeControls(item.id)} ${item.code} ${escapeControls(item.message)}\n`);

@@ -4,7 +4,7 @@ import { NothingUsableError } from "../../core/errors.js";
 import { statsReport, defaultWorkers } from "../../stats/index.js";
 import type { Dialect, MaskMode } from "../../render/names.js";
 import type { FromShape } from "../../ingest/source.js";
-import { dialectOption, fromOption, maskOption } from "../options.js";
+import { allowTrailingCallOption, dialectOption, fromOption, maskOption } from "../options.js";
 import { elapsed, StderrProgress } from "../progress.js";
 
 
@@ -15,6 +15,7 @@ interface ReportFlags {
   dialect: Dialect;
   workers: number;
   from: FromShape;
+  allowTrailingCall: boolean;
 }
 
 export function register(program: Command): void {
@@ -29,6 +30,7 @@ export function register(program: Command): void {
     .addOption(maskOption("loss mask mode for trained-token counts"))
     .addOption(dialectOption("rendering dialect for token counts"))
     .addOption(fromOption())
+    .addOption(allowTrailingCallOption())
     .addOption(new Option("--workers <n>", "worker threads for rendering and tokenizing (0: main thread)").argParser(nonNegativeInt).default(defaultWorkers(), `cores - 1, here ${defaultWorkers()}`))
     .addHelpText(
       "after",
@@ -42,7 +44,7 @@ Examples:
       const progress = new StderrProgress();
       const started = Date.now();
       const onProgress = (records: number) => progress.report(() => `stats: ${records.toLocaleString("en-US")} records, ${elapsed(started)}`);
-      const { text, bundle } = await statsReport(paths, { mask: flags.mask, dialect: flags.dialect, workers: flags.workers, from: flags.from, onProgress }, { json: flags.json, html: flags.html });
+      const { text, bundle } = await statsReport(paths, { mask: flags.mask, dialect: flags.dialect, workers: flags.workers, from: flags.from, allowTrailingCall: flags.allowTrailingCall, onProgress }, { json: flags.json, html: flags.html });
       progress.done();
       process.stdout.write(text);
       const raw = bundle.report.raw;

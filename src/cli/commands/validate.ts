@@ -4,7 +4,7 @@ import { CheckFailedError } from "../../core/errors.js";
 import { reasonTable } from "../../validate/reasons.js";
 import { runValidation } from "../../validate/report.js";
 import type { FromShape } from "../../ingest/source.js";
-import { fromOption, maxLineBytesOption, requireReadableInputs } from "../options.js";
+import { allowTrailingCallOption, fromOption, maxLineBytesOption, requireReadableInputs } from "../options.js";
 import { elapsed, StderrProgress } from "../progress.js";
 
 interface ValidateFlags {
@@ -12,6 +12,7 @@ interface ValidateFlags {
   quiet?: boolean;
   maxLineBytes: number;
   from: FromShape;
+  allowTrailingCall: boolean;
 }
 
 const HELP_AFTER = `
@@ -43,6 +44,7 @@ export function register(program: Command): void {
     .option("--quiet", "print only the summary")
     .addOption(maxLineBytesOption())
     .addOption(fromOption())
+    .addOption(allowTrailingCallOption())
     .addHelpText("after", HELP_AFTER)
     .showHelpAfterError("(run 'datagen validate --help' for usage and the reason codes)")
     .action(async (files: string[], flags: ValidateFlags) => {
@@ -54,6 +56,7 @@ export function register(program: Command): void {
         quiet: flags.quiet,
         maxLineBytes: flags.maxLineBytes,
         from: flags.from,
+        allowTrailingCall: flags.allowTrailingCall,
         write: (text) => {
           progress.done();
           process.stdout.write(text);
