@@ -51,9 +51,8 @@ struct AdamW {
 
     // Clips grads to h.clip (global L2 norm) and updates params. Returns the norm before clipping.
     double update(const Layout& layout, std::vector<float>& params, std::vector<float>& grads, const Hyper& h, double lr) {
-        double sq = 0;
-#pragma omp parallel for simd reduction(+ : sq)
-        for (size_t i = 0; i < grads.size(); i++) sq += (double)grads[i] * grads[i];
+        const float* gs = grads.data();
+        const double sq = ordered_sum(grads.size(), [gs](size_t i) { return (double)gs[i] * gs[i]; });
         const double norm = std::sqrt(sq);
         const float clip_scale = (h.clip > 0 && norm > h.clip) ? (float)(h.clip / (norm + 1e-6)) : 1.0f;
         step++;

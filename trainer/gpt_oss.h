@@ -655,9 +655,10 @@ struct Model {
         if constexpr (std::is_same<T, float>::value) {
             if (fast_head()) return fast::head_backward(dh, dW, dlogits, h, W, R, V, E);
         }
+        ThreadLocals<T> locals((size_t)R * E);  // dh partial sums, added in thread order below
 #pragma omp parallel
         {
-            std::vector<T> local((size_t)R * E, T(0));
+            std::vector<T>& local = locals.mine();
 #pragma omp for schedule(static)
             for (int v = 0; v < V; v++) {
                 const T* w = W + (size_t)v * E;
@@ -668,9 +669,8 @@ struct Model {
                     axpy(&local[(size_t)r * E], d, w, E);
                 }
             }
-#pragma omp critical
-            for (size_t i = 0; i < local.size(); i++) dh[i] += local[i];
         }
+        locals.add_into(dh);
     }
 
     // Cross-entropy over the target positions, optionally with backward.
@@ -698,8 +698,8 @@ struct Model {
             const int nr = (int)std::min<size_t>(chunk, rows.size() - c0);
             for (int r = 0; r < nr; r++) std::memcpy(&h[(size_t)r * E], &a.hf[(size_t)rows[c0 + r] * E], E * sizeof(T));
             head_forward(logits.data(), h.data(), nr);
-            double chunk_loss = 0;
-#pragma omp parallel for schedule(static) reduction(+ : chunk_loss)
+            std::vector<double> row_loss(nr);  // summed in row order below, for bit-identical runs
+#pragma omp parallel for schedule(static)
             for (int r = 0; r < nr; r++) {
                 T* lg = &logits[(size_t)r * V];
                 const uint32_t target = labels[rows[c0 + r] + 1];
@@ -707,7 +707,7 @@ struct Model {
                     if (fast_head()) {  // vectorized exp; the target's logit is read before it is overwritten
                         const double target_logit = lg[target];
                         const double lse = fast::softmax_row(lg, V, grads ? (float)loss_scale : 1.0f);
-                        chunk_loss += lse - target_logit;
+                        row_loss[r] = lse - target_logit;
                         if (grads) lg[target] -= (T)loss_scale;
                         continue;
                     }
@@ -716,14 +716,14 @@ struct Model {
                 double sum = 0;
                 for (int v = 0; v < V; v++) sum += std::exp(lg[v] - m);
                 const double lse = (double)m + std::log(sum);
-                chunk_loss += lse - (double)lg[target];
+                row_loss[r] = lse - (double)lg[target];
                 if (grads) {  // dlogits = (softmax - onehot) * scale, in place
                     const T shift = (T)lse, sc = (T)loss_scale;
                     for (int v = 0; v < V; v++) lg[v] = std::exp(lg[v] - shift) * sc;
                     lg[target] -= sc;
                 }
             }
-            loss += chunk_loss;
+            for (double l : row_loss) loss += l;
             if (!grads) continue;
             std::fill(dh.begin(), dh.end(), T(0));
             head_backward(dh.data(), grads + layout.output, logits.data(), h.data(), nr);

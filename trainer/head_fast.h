@@ -9,6 +9,8 @@
 #include <cstring>
 #include <vector>
 
+#include "parallel.h"
+
 namespace gptoss {
 namespace fast {
 
@@ -96,9 +98,10 @@ inline void head_forward(float* logits, const float* h, const float* W, int R, i
 // held in 8 registers.
 inline void head_backward(float* dh, float* dW, const float* dlogits, const float* h, const float* W, int R, int V, int E) {
     const int B = 8;
+    ThreadLocals<float> locals((size_t)R * E);  // dh partial sums, added in thread order below
 #pragma omp parallel
     {
-        std::vector<float> local((size_t)R * E, 0.f);
+        std::vector<float>& local = locals.mine();
         std::vector<float> col((size_t)B * R);  // col[j * R + r] = dlogits[r, v0 + j]
 #pragma omp for schedule(static)
         for (int v0 = 0; v0 < V; v0 += B) {
@@ -133,9 +136,8 @@ inline void head_backward(float* dh, float* dW, const float* dlogits, const floa
                 }
             }
         }
-#pragma omp critical
-        for (size_t i = 0; i < local.size(); i++) dh[i] += local[i];
     }
+    locals.add_into(dh);
 }
 
 }  // namespace fast
