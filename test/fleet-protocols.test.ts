@@ -96,23 +96,26 @@ describe("answers", () => {
   });
 
   it("llama-server's stream: stops reading at the first special id; an error event after the whole budget is llama-server's cut-UTF-8 500, so the ids are kept", () => {
+    // <|end|>: llama-server would go on, so the client stops reading (and so cancels it).
     const stream = new LlamaServerStream("http://l", { ...request, schema: undefined });
     expect(stream.onEvent(JSON.stringify({ content: "Hi", tokens: ids("Hi"), stop: false }))).toBe(false);
     expect(stream.onEvent(JSON.stringify({ content: "", tokens: [SPECIAL.end], stop: false }))).toBe(true);
     expect(finishGeneration("http://l", request, stream.result())).toMatchObject({ text: "Hi", finish: "stop" });
 
     // llama-server's last event: the stop id, stop_type and its own timings.
+    // <|return|>: llama-server stops by itself; its last event (after the stop id's) has the timings.
     const last = new LlamaServerStream("http://l", request);
     last.onEvent(JSON.stringify({ tokens: ids('{"city":"Oslo"}'), stop: false }));
-    expect(last.onEvent(JSON.stringify({ content: "", tokens: [SPECIAL.return], stop: true, stop_type: "eos", timings: { prompt_n: 5, prompt_ms: 40, predicted_n: 6, predicted_ms: 60 } }))).toBe(true);
+    expect(last.onEvent(JSON.stringify({ content: "", tokens: [SPECIAL.return], stop: false }))).toBe(false);
+    expect(last.onEvent(JSON.stringify({ content: "", tokens: [], stop: true, stop_type: "eos", timings: { prompt_n: 5, prompt_ms: 40, predicted_n: 6, predicted_ms: 60 } }))).toBe(true);
     expect(last.result()).toMatchObject({ stopped: true, evaluated: 5, serverSeconds: 0.1 });
     expect(finishGeneration("http://l", request, last.result()).finish).toBe("json");
 
-    // The client stops reading once the budget's ids are in, before llama-server's final event
-    // (the HTTP 500 on a cut UTF-8 ending, FLEET.md) can take them away.
+    // The budget's ids are all in: llama-server's last event being its error on a cut UTF-8 ending
+    // (its HTTP 500, FLEET.md) takes nothing away.
     const budget = new LlamaServerStream("http://l", { ...request, maxTokens: 2, schema: undefined });
     expect(budget.onEvent(JSON.stringify({ tokens: [72], stop: false }))).toBe(false);
-    expect(budget.onEvent(JSON.stringify({ tokens: [73], stop: false }))).toBe(true);
+    expect(budget.onEvent(JSON.stringify({ tokens: [73], stop: false }))).toBe(false);
     expect(budget.onEvent(JSON.stringify({ error: { code: 500, message: "The model produced output that does not match the expected Content-only format", type: "server_error" } }))).toBe(true);
     expect(finishGeneration("http://l", { ...request, maxTokens: 2, schema: undefined }, budget.result())).toMatchObject({ tokens: [72, 73], finish: "length" });
 
@@ -217,6 +220,35 @@ describe("the client on vLLM- and SGLang-shaped servers (stand-ins; no real vLLM
     } finally {
       await fleet.close();
     }
+  }, 60_000);
+
+  it("llama-server-shaped: an error event mid-stream is an error with its reason, never a crash; a non-harmony vocabulary is refused", async () => {
+    let calls = 0;
+    let vocabulary = [SPECIAL.start, SPECIAL.message, SPECIAL.return, SPECIAL.call];
+    const url = await standIn((req, _body, res) => {
+      if (req.url === "/health") return send(res, 200, { status: "ok" });
+      if (req.url === "/props") return send(res, 200, { total_slots: 1, model_path: "/models/gpt-oss-20b.gguf", default_generation_settings: { n_ctx: 4096 } });
+      if (req.url === "/tokenize") return send(res, 200, { tokens: vocabulary });
+      if (req.url === "/completion") {
+        calls++;
+        res.writeHead(200, { "content-type": "text/event-stream" });
+        res.write(`data: ${JSON.stringify({ content: "H", tokens: [39], stop: false })}\n\n`);
+        return res.end(`data: ${JSON.stringify({ error: { code: 500, message: "boom", type: "server_error" } })}\n\n`);
+      }
+      send(res, 404, {});
+    });
+    const fleet = await FleetModel.connect({ ...options([url]), waitSeconds: 60 });
+    try {
+      expect(fleet.identity).toBe("gpt-oss-20b.gguf");
+      expect(fleet.capacity).toBe(1);
+      const failing = fleet.withSession((s) => s.generate(request));
+      await expect(failing).rejects.toThrow(/error event: boom \(6 tries\)/);
+      expect(calls).toBe(MAX_TRIES);
+    } finally {
+      await fleet.close();
+    }
+    vocabulary = [1, 2, 3, 4];
+    await expect(FleetModel.connect(options([url]))).rejects.toThrow(/does not use the o200k_harmony tokenizer/);
   }, 60_000);
 
   it("no server reachable: one error naming every URL and why", async () => {

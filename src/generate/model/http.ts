@@ -102,7 +102,16 @@ export function httpJson(method: "GET" | "POST", url: string, body: unknown, opt
           const event = pending.slice(0, end);
           pending = pending.slice(end + 2);
           const data = event.split("\n").filter((l) => l.startsWith("data:")).map((l) => l.slice(5).trimStart()).join("\n");
-          if (data && (options.onEvent as (d: string) => boolean)(data)) {
+          let stop: boolean;
+          try {
+            stop = data !== "" && (options.onEvent as (d: string) => boolean)(data);
+          } catch (err) {
+            // A bad or error event ends the call with that error (never an exception in this handler).
+            finish(err instanceof TransportError ? err : new TransportError("bad_answer", `${url}: ${String(err)}`));
+            req.destroy();
+            return;
+          }
+          if (stop) {
             finish(null, { status, body: "" });
             req.destroy();
             return;

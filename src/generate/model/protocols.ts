@@ -135,15 +135,18 @@ export function parseAnswer(kind: Exclude<ServerKind, "llama-server">, url: stri
 }
 
 /**
- * llama-server's event stream for one call. Reading stops at the first special id (llama-server
- * itself stops only at <|return|> and <|call|>, not at <|end|>), at the budget, or at the server's
- * own stop; a schema's grammar ends in a stop id by itself. Stopping at the budget ourselves
- * keeps the ids of a generation whose text ends in a cut UTF-8 sequence: llama-server's final event
- * for it is an error (its HTTP 500, FLEET.md), sent after every id has been streamed.
+ * llama-server's event stream for one call. llama-server stops by itself at <|return|> and
+ * <|call|> (a schema's grammar ends in one) and at the budget; then the stream is read to its last
+ * event, which carries the server's timings. Any other special id (<|end|>, which llama-server does
+ * not stop at) ends the call here: reading stops and the closed connection cancels the rest. When
+ * the text ends in a cut UTF-8 sequence, llama-server's last event is an error (its HTTP 500,
+ * FLEET.md), sent after every id: with the whole generation in hand, that error is ignored.
  */
 export class LlamaServerStream {
   readonly tokens: number[] = [];
   stopped = false;
+  /** Every generated id is in (a stop id or the budget); only the server's last event may follow. */
+  complete = false;
   done = false;
   evaluated?: number;
   serverSeconds?: number;
@@ -163,27 +166,32 @@ export class LlamaServerStream {
     }
     if (!isRecord(event)) throw new TransportError("bad_answer", `${this.url}: a stream event is not a JSON object`);
     if (event.error !== undefined) {
-      if (this.done) return true;
+      if (this.complete) return (this.done = true);
       const error = isRecord(event.error) ? event.error : {};
       throw new TransportError("http", `${this.url}: error event: ${String(error.message ?? JSON.stringify(event.error)).slice(0, 200)}`, typeof error.code === "number" ? error.code : 500);
     }
-    // The last event carries the server's timings (and may carry the stop id itself).
+    const timings = isRecord(event.timings) ? event.timings : null;
+    if (timings && typeof timings.prompt_ms === "number" && typeof timings.predicted_ms === "number") this.serverSeconds = (timings.prompt_ms + timings.predicted_ms) / 1000;
+    if (timings && typeof timings.prompt_n === "number") this.evaluated = timings.prompt_n;
+    if (!this.complete) {
+      for (const id of idList(this.url, event.tokens ?? [], "tokens")) {
+        this.tokens.push(id);
+        if (isStopId(id) && id !== SPECIAL.return && id !== SPECIAL.call) return (this.done = true);
+        if (isStopId(id) || this.tokens.length >= this.request.maxTokens) {
+          this.complete = true;
+          break;
+        }
+      }
+    }
     if (event.stop === true) {
       this.stopped = event.stop_type === "eos" || event.stop_type === "word";
-      const timings = isRecord(event.timings) ? event.timings : {};
-      if (typeof timings.prompt_ms === "number" && typeof timings.predicted_ms === "number") this.serverSeconds = (timings.prompt_ms + timings.predicted_ms) / 1000;
-      if (typeof timings.prompt_n === "number") this.evaluated = timings.prompt_n;
+      return (this.done = true);
     }
-    for (const id of idList(this.url, event.tokens ?? [], "tokens")) {
-      this.tokens.push(id);
-      if (isStopId(id) || this.tokens.length >= this.request.maxTokens) return (this.done = true);
-    }
-    if (event.stop === true) return (this.done = true);
     return false;
   };
 
   result(): WireResult {
-    if (!this.done) throw new TransportError("reset", `${this.url}: the stream ended before the generation did`);
+    if (!this.done && !this.complete) throw new TransportError("reset", `${this.url}: the stream ended before the generation did`);
     return { tokens: this.tokens, stopped: this.stopped, evaluated: this.evaluated, serverSeconds: this.serverSeconds };
   }
 }
