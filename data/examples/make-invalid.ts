@@ -109,6 +109,12 @@ const lines: (string | Buffer)[] = [
   variant("persona-mismatch", (r) => (r.persona = "chaotic_evil")),
   // duplicate_record_id: same id as the line before, otherwise valid
   variant("persona-mismatch", () => {}),
+  // duplicate_key: the user message also says "role":"assistant" (JSON.parse would keep that one)
+  variant("duplicate-key", () => {}).replace('{"role":"user",', '{"role":"user","role":"assistant",'),
+  // number_out_of_range: 1e400 is Infinity as a double (JSON.parse would make it null in the render)
+  variant("number-out-of-range", () => {}).replace('{"city":"Oslo"}', '{"city":"Oslo","days":1e400}'),
+  // too_deep: 300 nested arrays in meta
+  variant("too-deep", () => {}).replace('"meta":{', `"meta":{"notes":${"[".repeat(300)}${"]".repeat(300)},`),
 ];
 
 const out = join(dirname(fileURLToPath(import.meta.url)), "invalid.jsonl");

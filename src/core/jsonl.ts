@@ -1,12 +1,14 @@
 // Streaming JSONL reading with line numbers. A file of any size is read in chunks; a line is
 // never buffered past `maxLineBytes` (the rest of an over-long line is skipped, not stored).
+import { parseJsonText, type JsonErrorCode } from "./json.js";
 import { ByteLineSplitter, readChunks, type ByteLine, type ByteLineOptions } from "./lines.js";
 
 export { DEFAULT_MAX_LINE_BYTES } from "./lines.js";
 
 /** Why a line is not a record: the reason codes shared by validate, render, stats and pack. */
 export interface LineError {
-  code: "invalid_utf8" | "invalid_json" | "line_too_long";
+  /** invalid_json, duplicate_key, number_out_of_range, too_deep: see core/json.ts. */
+  code: "invalid_utf8" | "line_too_long" | JsonErrorCode;
   message: string;
 }
 
@@ -22,7 +24,10 @@ export function lineTooLong(maxLineBytes?: number): LineError {
   return { code: "line_too_long", message: `line exceeds --max-line-bytes${limit}; raise it to accept longer records` };
 }
 
-/** One line's bytes (no "\n") as UTF-8 JSON. Blank lines never get here: the splitter drops them. */
+/**
+ * One line's bytes (no "\n") as UTF-8 JSON, read by the strict parser of core/json.ts (repeated
+ * keys, numbers JSON.parse would change, deep nesting). Blank lines never get here: the splitter drops them.
+ */
 export function parseJsonLine(bytes: Uint8Array): { value: unknown } | { error: LineError } {
   let text: string;
   try {
@@ -30,11 +35,8 @@ export function parseJsonLine(bytes: Uint8Array): { value: unknown } | { error: 
   } catch {
     return { error: { code: "invalid_utf8", message: "line is not valid UTF-8" } };
   }
-  try {
-    return { value: JSON.parse(text) };
-  } catch (e) {
-    return { error: { code: "invalid_json", message: (e as Error).message } };
-  }
+  const parsed = parseJsonText(text);
+  return "error" in parsed ? { error: { code: parsed.error.code, message: parsed.error.message } } : parsed;
 }
 
 /** Yields every non-blank line of `path` as parsed JSON or as a located error; never throws on data. */

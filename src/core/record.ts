@@ -1,5 +1,6 @@
 // The conversation record: one JSONL line, OpenAI / Hugging Face `messages` + `tools`,
 // with GPT-OSS's `thinking` field for the analysis channel. Schema: schemas/conversation.schema.json.
+import { parseJsonText } from "./json.js";
 
 export type JsonSchema = { [key: string]: unknown };
 
@@ -72,8 +73,15 @@ export type Persona = (typeof PERSONAS)[number];
 
 export const personaSystemMessage = (persona: string): string => `Persona: ${persona}`;
 
-/** Tool-call arguments as an object (parses a JSON string; throws SyntaxError if invalid). */
+/**
+ * Tool-call arguments as an object: a JSON string is read by the strict parser (core/json.ts), so
+ * numbers keep their literal; throws SyntaxError if it is not acceptable JSON. Validation has
+ * normally turned the string into an object already.
+ */
 export function callArguments(call: ToolCall): Record<string, unknown> {
   const args = call.function.arguments;
-  return typeof args === "string" ? (JSON.parse(args) as Record<string, unknown>) : args;
+  if (typeof args !== "string") return args;
+  const read = parseJsonText(args);
+  if ("error" in read) throw new SyntaxError(`arguments of call "${call.id}": ${read.error.message}`);
+  return read.value as Record<string, unknown>;
 }

@@ -1,6 +1,7 @@
 // `datagen import` as a function: read inputs of any shape, convert each record to ours
 // (shapes/), validate it as `datagen validate` does, and hand the valid ones on as JSONL lines,
 // with a report: records by detected shape, converted, rejected by reason, and what was dropped.
+import { stringifyJson } from "../core/json.js";
 import { createValidator, type ValidateOptions } from "../validate/index.js";
 import type { ShapeName } from "./shapes/index.js";
 import { readSource, type ReadSourceOptions } from "./source.js";
@@ -59,8 +60,8 @@ export async function importFiles(paths: readonly string[], options: ImportOptio
         continue;
       }
       // Serialized before validation, which normalizes argument strings in place: the written
-      // record keeps them exactly as the input had them.
-      const text = JSON.stringify(item.value) + "\n";
+      // record keeps them exactly as the input had them (numbers too: stringifyJson prints literals).
+      const text = stringifyJson(item.value) + "\n";
       const checked = validator.check(item.value, { file, line });
       if (!checked.ok) {
         const first = checked.issues[0];

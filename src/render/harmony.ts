@@ -1,4 +1,5 @@
 // The `harmony` dialect: openai/harmony's training rendering of a record (see docs/RENDERING.md).
+import { stringifyJson } from "../core/json.js";
 import { callArguments, type ConversationRecord, type Message, type ToolCall } from "../core/record.js";
 import type { HarmonyMessage } from "./message.js";
 import { renderFunctionsNamespace } from "./typescript.js";
@@ -58,8 +59,8 @@ const toolCallMessage = (call: ToolCall): HarmonyMessage => ({
   recipient: `functions.${call.function.name}`,
   channel: "commentary",
   contentType: { type: "json", constrained: true },
-  // Compact JSON, key order as given.
-  content: JSON.stringify(callArguments(call)),
+  // Compact JSON, key order as given, numbers as written in the input.
+  content: stringifyJson(callArguments(call)),
   terminator: "call",
 });
 

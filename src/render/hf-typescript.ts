@@ -1,18 +1,14 @@
 // Tool signatures as the Hugging Face gpt-oss chat template renders them (its
 // render_typescript_type / render_tool_namespace macros), quirks included, and the template's
 // `tojson` filter. Only for the `hf` dialect; the reference rendering is in typescript.ts.
+import { stringifyJson } from "../core/json.js";
 import type { JsonSchema, ToolDefinition } from "../core/record.js";
 
 type Schema = JsonSchema;
 
-/** Jinja `tojson` (Python json.dumps default separators ", " and ": "; non-ASCII kept). */
+/** Jinja `tojson` (Python json.dumps default separators ", " and ": "; non-ASCII kept; numbers as written). */
 export function pyJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(pyJson).join(", ")}]`;
-  if (value !== null && typeof value === "object") {
-    const entries = Object.entries(value).map(([k, v]) => `${JSON.stringify(k)}: ${pyJson(v)}`);
-    return `{${entries.join(", ")}}`;
-  }
-  return JSON.stringify(value ?? null);
+  return stringifyJson(value ?? null, { style: "python" });
 }
 
 const asSchema = (value: unknown): Schema | undefined =>

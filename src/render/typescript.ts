@@ -1,6 +1,7 @@
 // JSON Schema → the TypeScript-like tool signatures of the harmony developer message.
 // Rules are those of openai/harmony's reference renderer (src/encoding.rs,
 // json_schema_to_typescript / template_tools_section); the code is ours.
+import { stringifyJson } from "../core/json.js";
 import type { JsonSchema, ToolDefinition } from "../core/record.js";
 
 type Schema = JsonSchema;
@@ -10,8 +11,8 @@ const asSchema = (value: unknown): Schema | undefined =>
 
 const isEnum = (schema: Schema): boolean => Array.isArray(schema.enum) && schema.enum.length > 0;
 
-/** serde_json's compact Display of a JSON value. */
-const compactJson = (value: unknown): string => JSON.stringify(value);
+/** serde_json's compact Display of a JSON value (numbers as written in the input). */
+const compactJson = (value: unknown): string => stringifyJson(value);
 
 /** `default: X` — a string default is quoted unless the schema is an enum. */
 function defaultComment(schema: Schema): string | undefined {

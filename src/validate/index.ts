@@ -1,6 +1,7 @@
 // Validation stage: schema (Ajv, compiled once) then the semantic rules, with stable reason codes
 // (reasons.ts). Three entry points: one record (validateRecord), a run that also catches duplicate
 // ids (createValidator), and streaming over JSONL files of any size (validateFiles).
+import { toPlainJson } from "../core/json.js";
 import type { ConversationRecord } from "../core/record.js";
 import { readSource, type ReadSourceOptions } from "../ingest/source.js";
 import { conversationValidator } from "./schemas.js";
@@ -21,7 +22,9 @@ export type ValidateOptions = SemanticOptions;
  */
 export function validateRecord(value: unknown, options: ValidateOptions = {}): ValidationResult {
   const validate = conversationValidator();
-  if (!validate(value)) return { ok: false, id: idOf(value), issues: schemaIssues(validate.errors ?? [], value) };
+  // Ajv sees numbers kept as written (core/json.ts JsonNumber) as the numbers they are.
+  const view = toPlainJson(value);
+  if (!validate(view)) return { ok: false, id: idOf(value), issues: schemaIssues(validate.errors ?? [], view) };
   const record = value as ConversationRecord;
   const issues: ValidationIssue[] = [];
   const parsed = checkSemantics(record, issues, options);

@@ -34,6 +34,10 @@ export const REASONS = {
   persona_mismatch: { summary: "persona and the `Persona: <alignment>` system message disagree (or one is missing)" },
   // Across a run.
   duplicate_record_id: { summary: "the record id was already used earlier in this run" },
+  // The line's JSON beyond its syntax (src/core/json.ts, the parser every command shares).
+  duplicate_key: { summary: "an object repeats a key (JSON.parse would keep the last silently); keep one (path in the message)" },
+  number_out_of_range: { summary: "a number is beyond the range of a 64-bit float (e.g. 1e400); write it as a string or a smaller number" },
+  too_deep: { summary: "arrays and objects are nested deeper than 256 levels; flatten the value" },
   // Text exports (datagen export --to harmony-text / hf-messages): text cannot mark what is a special token.
   special_token_text: { summary: "content spells an o200k_harmony special token (e.g. <|return|>); exported as text it would become that token, so the record is not exported" },
   text_roundtrip_mismatch: { summary: "the exported text would not tokenize back (specials allowed) to the rendered ids; the record is not exported" },

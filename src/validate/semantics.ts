@@ -1,6 +1,7 @@
 // The rules beyond the schema (DESIGN.md "Validation beyond the schema"). Runs only on records that
 // passed the schema, so the shapes are known. Plain loops and no per-record closures: this is the
 // hot path of `datagen validate` on large files.
+import { hasJsonNumbers, MAX_JSON_DEPTH, parseJsonText, toPlainJson } from "../core/json.js";
 import type { ConversationRecord, Message, ToolCall } from "../core/record.js";
 import { personaSystemMessage } from "../core/record.js";
 import { parametersValidator, type ValidateFunction } from "./schemas.js";
@@ -22,6 +23,10 @@ interface PendingCall {
   path: string;
 }
 
+// Whether the record being checked holds numbers kept as written (core/json.ts JsonNumber): then
+// Ajv gets plain copies of its parameters and arguments, even of parts an adapter rebuilt unmarked.
+let recordHoldsJsonNumbers = false;
+
 /** A tool without `parameters` takes no arguments. */
 const NO_PARAMETERS = { type: "object", properties: {}, additionalProperties: false };
 
@@ -32,6 +37,7 @@ export interface SemanticOptions {
 
 /** Appends every rule violation to `issues`; returns the string arguments it parsed (for normalizing). */
 export function checkSemantics(record: ConversationRecord, issues: ValidationIssue[], options: SemanticOptions = {}): ParsedArguments[] {
+  recordHoldsJsonNumbers = hasJsonNumbers(record);
   const tools = declareTools(record, issues);
   const trailingCall = options.allowTrailingCall === true && endsWithCall(record.messages);
   const parsed = checkMessages(record.messages, tools, issues, trailingCall);
@@ -49,7 +55,8 @@ function declareTools(record: ConversationRecord, issues: ValidationIssue[]): Ma
       issues.push({ code: "duplicate_tool_name", message: `tool "${fn.name}" is declared twice`, path: `/tools/${i}/function/name` });
       continue;
     }
-    const compiled = parametersValidator(fn.parameters ?? NO_PARAMETERS, fn.name);
+    // Ajv must see numbers kept as written (core/json.ts JsonNumber) as the numbers they are.
+    const compiled = parametersValidator((toPlainJson(fn.parameters, recordHoldsJsonNumbers) as object | undefined) ?? NO_PARAMETERS, fn.name);
     if (compiled.error !== undefined) {
       issues.push({
         code: "invalid_tool_parameters",
@@ -128,7 +135,7 @@ function checkCall(
     issues.push({ code: "unknown_tool", message: `call "${call.id}" names tool "${name}", which is not declared (declared: ${known})`, path: `${path}/function/name` });
     return;
   }
-  if (args === undefined || !tool.validate || tool.validate(args)) return;
+  if (args === undefined || !tool.validate || tool.validate(toPlainJson(args, recordHoldsJsonNumbers))) return;
   for (const error of tool.validate.errors ?? []) {
     const where = error.instancePath || "/";
     issues.push({
@@ -145,17 +152,26 @@ function describeParams(params: Record<string, unknown>): string {
   return "";
 }
 
+/** Levels above a call's arguments object: record, messages, message, tool_calls, call, function. */
+const ARGUMENTS_LEVEL = 6;
+
 /** The arguments as an object; a JSON string is parsed (and remembered for normalizing). */
 function argumentsObject(call: ToolCall, path: string, parsed: ParsedArguments[], issues: ValidationIssue[]): Record<string, unknown> | undefined {
   const args = call.function.arguments;
   if (typeof args !== "string") return args;
-  let value: unknown;
-  try {
-    value = JSON.parse(args);
-  } catch (e) {
-    issues.push({ code: "invalid_arguments_json", message: `call "${call.id}": arguments string is not JSON: ${(e as Error).message}`, path: `${path}/function/arguments` });
+  // The same strict parser as the line's (repeated keys, exact numbers); the arguments object sits
+  // 6 levels below the record, so the record's nesting limit holds whichever form it takes.
+  const read = parseJsonText(args, { maxDepth: MAX_JSON_DEPTH - ARGUMENTS_LEVEL });
+  if ("error" in read) {
+    const { code, message, path: inner } = read.error;
+    issues.push(
+      code === "invalid_json"
+        ? { code: "invalid_arguments_json", message: `call "${call.id}": arguments string is not JSON: ${message}`, path: `${path}/function/arguments` }
+        : { code, message: `call "${call.id}": arguments string: ${message}`, path: `${path}/function/arguments${inner}` },
+    );
     return undefined;
   }
+  const value = read.value;
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
     issues.push({ code: "invalid_arguments_json", message: `call "${call.id}": arguments string must encode a JSON object, got ${JSON.stringify(value)}`, path: `${path}/function/arguments` });
     return undefined;

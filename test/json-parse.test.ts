@@ -1,0 +1,172 @@
+// The strict JSON parser every command shares (src/core/json.ts): repeated keys, numbers kept as
+// written, nesting depth; and its fast path agrees with an independent reading on random JSON.
+import { describe, expect, it } from "vitest";
+import { hasJsonNumbers, isJsonNumber, markJsonNumbers, MAX_JSON_DEPTH, parseJsonText, stringifyJson, toPlainJson, type JsonParseResult } from "../src/core/json.js";
+import { parseJsonLine } from "../src/core/jsonl.js";
+import { mulberry32 } from "../src/core/prng.js";
+
+const value = (r: JsonParseResult): unknown => {
+  if ("error" in r) throw new Error(`unexpected ${r.error.code}: ${r.error.message}`);
+  return r.value;
+};
+const error = (r: JsonParseResult) => ("error" in r ? r.error : undefined);
+
+describe("duplicate keys", () => {
+  it("a repeated key is duplicate_key, naming the key and its path (JSON.parse keeps the last silently)", () => {
+    const line = '{"id":"x","messages":[{"role":"user","role":"assistant","content":"hi"}]}';
+    expect((JSON.parse(line) as { messages: { role: string }[] }).messages[0].role).toBe("assistant");
+    expect(error(parseJsonText(line))).toMatchObject({ code: "duplicate_key", path: "/messages/0/role" });
+    expect(error(parseJsonText(line))?.message).toContain('"role"');
+  });
+
+  it("finds repeats however the keys are written: spaces before the colon, escapes, backslash endings, same value", () => {
+    for (const [text, path] of [
+      ['{"a" : 1, "a" : 1}', "/a"],
+      ['{"a\\\\":1,"a\\\\":2}', "/a\\"],
+      ['{"\\u0061":1,"a":2}', "/a"],
+      ['{"k":{"x":[1,{"y":":","y":"\\":"}]}}', "/k/x/1/y"],
+      ['{":":1,":":2}', "/:"],
+      ['{"a/b~":1,"a/b~":2}', "/a~1b~0"],
+    ]) {
+      expect(error(parseJsonText(text)), text).toMatchObject({ code: "duplicate_key", path });
+    }
+  });
+
+  it("keys that only look alike, and colons and quotes inside strings, are fine", () => {
+    const text = '{"a":"x\\":y","b":":","c":"\\\\","d":" : ","e":{"a":1},"__proto__":{"a":1}}';
+    expect(value(parseJsonText(text))).toEqual(JSON.parse(text));
+    expect(Object.getPrototypeOf(value(parseJsonText('{"__proto__":{"a":1},"b":1.0}')))).toBe(Object.prototype);
+  });
+});
+
+describe("numbers", () => {
+  it("1e400 is number_out_of_range, wherever it is (JSON.parse makes it Infinity, printed as null)", () => {
+    expect(JSON.stringify(JSON.parse('{"x":1e400}'))).toBe('{"x":null}');
+    expect(error(parseJsonText('{"x":1e400}'))).toMatchObject({ code: "number_out_of_range", path: "/x" });
+    expect(error(parseJsonText('{"x":[1,-1E+400]}'))).toMatchObject({ code: "number_out_of_range", path: "/x/1" });
+    expect(error(parseJsonText("1e400"))).toMatchObject({ code: "number_out_of_range", path: "" });
+  });
+
+  it("a literal whose double prints differently is kept as written; ordinary numbers stay plain numbers", () => {
+    const text = '{"big":12345678901234567890123,"one":1.0,"neg0":-0,"exp":1e5,"small":1E-7,"list":[2.50,3],"plain":[1,-2,0.5,1e+21,100000000000000000000]}';
+    expect(JSON.stringify(JSON.parse(text))).toContain("1.2345678901234568e+22");
+    const parsed = value(parseJsonText(text)) as Record<string, unknown>;
+    expect(stringifyJson(parsed)).toBe(text);
+    expect(stringifyJson(parsed, { style: "python" })).toBe(text.replace(/,/g, ", ").replace(/:/g, ": "));
+    expect(isJsonNumber(parsed.big) && String(parsed.big)).toBe("12345678901234567890123");
+    expect(parsed.plain).toEqual([1, -2, 0.5, 1e21, 1e20]);
+    expect(toPlainJson(parsed)).toEqual({ big: 1.2345678901234568e22, one: 1, neg0: -0, exp: 100000, small: 1e-7, list: [2.5, 3], plain: [1, -2, 0.5, 1e21, 1e20] });
+    expect(hasJsonNumbers(parsed)).toBe(true);
+    expect(hasJsonNumbers(value(parseJsonText('{"a":[1,2.5]}')))).toBe(false);
+  });
+
+  it("a kept literal survives structured cloning (worker threads) and markJsonNumbers restores the mark", () => {
+    const parsed = value(parseJsonText('{"a":{"b":[1.0]}}'));
+    const clone = structuredClone(parsed) as { a: { b: unknown[] } };
+    expect(isJsonNumber(clone.a.b[0])).toBe(true);
+    expect(hasJsonNumbers(clone)).toBe(false);
+    expect(markJsonNumbers(clone)).toBe(true);
+    expect(hasJsonNumbers(clone) && hasJsonNumbers(clone.a)).toBe(true);
+    expect(toPlainJson(clone)).toEqual({ a: { b: [1] } });
+    expect(stringifyJson(clone)).toBe('{"a":{"b":[1.0]}}');
+  });
+});
+
+describe("nesting depth", () => {
+  it(`more than ${MAX_JSON_DEPTH} levels is too_deep, even 100,000 levels, without recursion errors`, () => {
+    const deep = (n: number) => `{"p":${"[".repeat(n)}${"]".repeat(n)}}`;
+    expect(value(parseJsonText(deep(MAX_JSON_DEPTH - 1)))).toBeTruthy();
+    expect(error(parseJsonText(deep(MAX_JSON_DEPTH)))).toMatchObject({ code: "too_deep" });
+    const huge = error(parseJsonText(`{"meta":${'{"a":'.repeat(100_000)}1${"}".repeat(100_000)}}`));
+    expect(huge).toMatchObject({ code: "too_deep", path: "/meta/a/a/a/a/a" });
+    expect(huge?.message).toContain("(at /meta/a/a/a/a/a/…)");
+  });
+
+  it("maxDepth lowers the limit for JSON embedded at a depth", () => {
+    expect(error(parseJsonText("[[[]]]", { maxDepth: 2 }))).toMatchObject({ code: "too_deep" });
+    expect(value(parseJsonText("[[[]]]", { maxDepth: 3 }))).toEqual([[[]]]);
+  });
+});
+
+describe("parseJsonLine", () => {
+  it("gives the same codes on bytes, and invalid_json / invalid_utf8 as before", () => {
+    expect(parseJsonLine(Buffer.from('{"a":1,"a":2}'))).toMatchObject({ error: { code: "duplicate_key" } });
+    expect(parseJsonLine(Buffer.from("{"))).toMatchObject({ error: { code: "invalid_json" } });
+    expect(parseJsonLine(Buffer.from([0x22, 0xff, 0x22]))).toMatchObject({ error: { code: "invalid_utf8" } });
+    expect(parseJsonLine(Buffer.from('\ufeff{"a":1}'))).toEqual({ value: { a: 1 } });
+  });
+});
+
+// Random JSON written in several styles, some with a repeated key or a non-canonical number
+// injected: the parser must report exactly what was injected, and otherwise read what JSON.parse reads.
+describe("random JSON", () => {
+  const rand = mulberry32(20261201);
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(rand() * items.length)];
+  const STRINGS = ["", "a", ":", '"', '":', '\\":', "\\", "x\\", "{", "[1,2]", "é", "日本", " : ", '\\\\"', "1.0", ",1.0", "-0"];
+  const CANONICAL = ["0", "1", "-7", "0.5", "123456789012345", "1e+21", "-1.5e-7", "9007199254740991"];
+  const ODD = ["1.0", "-0", "1e5", "12345678901234567890123", "2.50", "1E2", "0.10"];
+
+  function randomValue(depth: number, odd: { count: number }): unknown {
+    const r = rand();
+    if (depth > 4 || r < 0.3) {
+      const k = rand();
+      if (k < 0.4) return pick(STRINGS) + pick(STRINGS);
+      if (k < 0.7) {
+        if (rand() < 0.05) {
+          odd.count++;
+          return { literal: pick(ODD) };
+        }
+        return { literal: pick(CANONICAL) };
+      }
+      return pick([true, false, null]);
+    }
+    if (r < 0.6) return Array.from({ length: Math.floor(rand() * 4) }, () => randomValue(depth + 1, odd));
+    const out: Record<string, unknown> = {};
+    for (let i = Math.floor(rand() * 5); i > 0; i--) out[pick(STRINGS) + String(i)] = randomValue(depth + 1, odd);
+    return out;
+  }
+
+  // Writes the value; `dup` repeats one key of the first object met when set.
+  function write(v: unknown, style: { colon: string; comma: string }, dup: { pending: boolean; done: boolean }): string {
+    if (v !== null && typeof v === "object" && "literal" in (v as object) && Object.keys(v as object).length === 1) return (v as { literal: string }).literal;
+    if (typeof v !== "object" || v === null) return JSON.stringify(v);
+    if (Array.isArray(v)) return `[${v.map((x) => write(x, style, dup)).join(style.comma)}]`;
+    const entries = Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}${style.colon}${write(x, style, dup)}`);
+    if (dup.pending && !dup.done && entries.length > 0) {
+      entries.push(entries[0]);
+      dup.done = true;
+    }
+    return `{${entries.join(style.comma)}}`;
+  }
+
+  it("agrees with the injected truth on 3,000 random texts", () => {
+    const styles = [
+      { colon: ":", comma: "," },
+      { colon: ": ", comma: ", " },
+      { colon: " : ", comma: " , " },
+      { colon: "\t:\t", comma: "," },
+    ];
+    let dups = 0;
+    let odds = 0;
+    for (let i = 0; i < 3000; i++) {
+      const odd = { count: 0 };
+      const v = { root: randomValue(0, odd) };
+      const dup = { pending: rand() < 0.2, done: false };
+      const text = write(v, pick(styles), dup);
+      const result = parseJsonText(text);
+      if (dup.done) {
+        dups++;
+        expect(error(result)?.code, text).toBe("duplicate_key");
+        continue;
+      }
+      const parsed = value(result);
+      expect(toPlainJson(parsed), text).toEqual(JSON.parse(text));
+      expect(hasJsonNumbers(parsed), text).toBe(odd.count > 0);
+      if (odd.count > 0) odds++;
+      // Printed back compact, the literals are as written.
+      expect(stringifyJson(parsed), text).toBe(write(v, { colon: ":", comma: "," }, { pending: false, done: false }));
+    }
+    expect(dups).toBeGreaterThan(300);
+    expect(odds).toBeGreaterThan(100);
+  });
+});
