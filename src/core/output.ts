@@ -206,11 +206,16 @@ function staged(final: string, shown: string): OutputDir {
   } catch (err) {
     throw outputFsError(err, `create the folder beside ${shown} that replaces it,`, staging);
   }
+  // A process that exits part way (Ctrl-C) takes its unfinished replacement with it; after kill -9
+  // the next run removes it.
+  const dropStaging = () => rmSync(staging, { recursive: true, force: true });
+  process.once("exit", dropStaging);
   return {
     final,
     dir: staging,
     replacing: true,
     commit: () => {
+      process.off("exit", dropStaging);
       syncDir(staging);
       try {
         renameSync(final, replaced);
@@ -226,7 +231,10 @@ function staged(final: string, shown: string): OutputDir {
       syncDir(dirname(final));
       rmSync(replaced, { recursive: true, force: true });
     },
-    abort: () => rmSync(staging, { recursive: true, force: true }),
+    abort: () => {
+      process.off("exit", dropStaging);
+      dropStaging();
+    },
   };
 }
 
