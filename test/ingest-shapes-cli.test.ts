@@ -66,4 +66,22 @@ describe("--allow-trailing-call", () => {
     expect(report.raw.records).toBe(2);
     expect(report.raw.tool_calls.total).toBe(4);
   });
+
+  it("pack: packs and trains the calls only with it, records it in the manifest, and verify --source re-renders alike", async () => {
+    const out = join(work, "packed");
+    const [strict, allowed] = await Promise.all([
+      run("datagen", "pack", XLAM, "--out", join(work, "strict-pack"), "--seq-len", "1024", "--workers", "1", "--json"),
+      run("datagen", "pack", XLAM, "--out", out, "--seq-len", "1024", "--workers", "1", "--allow-trailing-call", "--json"),
+    ]);
+    expect(strict.code).toBe(1);
+    expect(strict.stderr).toContain("missing_tool_result");
+    expect(allowed.code).toBe(0);
+    expect(JSON.parse(allowed.stdout)).toMatchObject({ documents: 2, rejects: 0 });
+    const manifest = JSON.parse(readFileSync(join(out, "manifest.json"), "utf8")) as { allow_trailing_call?: boolean; tokens: { trained: number } };
+    expect(manifest.allow_trailing_call).toBe(true);
+    expect(manifest.tokens.trained).toBeGreaterThan(0);
+    const verify = await run("dataset", "verify", out, "--source");
+    expect(verify.code).toBe(0);
+    expect(verify.stdout).toContain("2 documents re-rendered from source");
+  });
 });

@@ -80,6 +80,8 @@ export interface Manifest {
   documents_file: FileEntry;
   rejects_file: FileEntry;
   locator: { algorithm: "weighted-sum-mod-p"; block_bytes: number; modulus: number };
+  /** Present (true) when packed with --allow-trailing-call: verify --source re-validates the same way. */
+  allow_trailing_call?: true;
 }
 
 /** One line of documents.jsonl. `shard`/`sample`: the sample's shard and index within it. */

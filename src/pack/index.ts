@@ -64,6 +64,8 @@ export interface PackOptions {
   maxLineBytes?: number;
   /** --from: the input records' shape (default auto: detected per record). */
   from?: FromShape;
+  /** --allow-trailing-call: records may end with an assistant tool call (recorded in the manifest). */
+  allowTrailingCall?: boolean;
   onProgress?: (progress: PackProgress) => void;
 }
 
@@ -116,6 +118,7 @@ interface Settings {
   maxOpenSamples: number;
   maxLineBytes: number | undefined;
   from: FromShape;
+  allowTrailingCall: boolean;
 }
 
 export async function packDataset(inputs: string[], options: PackOptions): Promise<PackSummary> {
@@ -166,6 +169,7 @@ function resolveSettings(inputs: string[], o: PackOptions): Settings {
     maxOpenSamples: o.maxOpenSamples ?? Math.max(16, Math.floor(DEFAULT_OPEN_TOKENS / seqLen)),
     maxLineBytes: o.maxLineBytes,
     from: o.from ?? "auto",
+    allowTrailingCall: o.allowTrailingCall ?? false,
   };
 }
 
@@ -191,7 +195,7 @@ class PackRun {
     private readonly s: Settings,
     private readonly onProgress?: (p: PackProgress) => void,
   ) {
-    this.pool = new RenderPool(Math.max(1, s.workers), { dialect: s.dialect, mask: s.mask, from: s.from });
+    this.pool = new RenderPool(Math.max(1, s.workers), { dialect: s.dialect, mask: s.mask, from: s.from, allowTrailingCall: s.allowTrailingCall });
     this.writer = new ShardWriter(s.out, s.shardSamples);
     this.stage = s.shuffleSeed === null ? undefined : new ShuffleStage(s.out, s.seqLen);
     this.rejectsFile = new HashedFile(s.out, REJECTS_FILE);
@@ -238,6 +242,8 @@ class PackRun {
       rejects_file: rejects,
       locator: { algorithm: "weighted-sum-mod-p", block_bytes: LOCATOR_BLOCK_BYTES, modulus: LOCATOR_MODULUS },
     };
+    // Only when set, so the manifests of every other run stay as they were.
+    if (this.s.allowTrailingCall) manifest.allow_trailing_call = true;
     this.writer.publish();
     renameSync(join(this.s.out, REJECTS_FILE + PARTIAL_SUFFIX), join(this.s.out, REJECTS_FILE));
     const manifestPath = join(this.s.out, MANIFEST_FILE);

@@ -33,6 +33,8 @@ export interface RenderSettings {
   mask: MaskMode;
   /** --from: the records' shape (default auto). */
   from?: FromShape;
+  /** --allow-trailing-call: a record may end with an assistant tool call. */
+  allowTrailingCall?: boolean;
 }
 
 export function processLine(bytes: Uint8Array | null, file: string, line: number, settings: RenderSettings): LineResult {
@@ -53,7 +55,7 @@ export function processValue(value: unknown, file: string, line: number, setting
 function renderValue(value: unknown, file: string, line: number, settings: RenderSettings): LineResult {
   const adapted = adaptValue(value, { file, line, from: settings.from });
   if ("error" in adapted) return { kind: "reject", line, id: adapted.id, code: adapted.error.code, message: adapted.error.message };
-  const checked = validateRecord(adapted.value);
+  const checked = validateRecord(adapted.value, { allowTrailingCall: settings.allowTrailingCall });
   if (!checked.ok) {
     const first = checked.issues[0] ?? { code: "invalid_record", message: "record is invalid" };
     return { kind: "reject", line, id: checked.id, code: first.code, message: first.message, issues: checked.issues };

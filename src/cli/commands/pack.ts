@@ -3,7 +3,7 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { DEFAULT_PACK_WINDOW, DEFAULT_SEQ_LEN, DEFAULT_SHARD_SAMPLES, OVERLONG_POLICIES, packDataset, type PackProgress, type PackSummary } from "../../pack/index.js";
 import type { Dialect, MaskMode } from "../../render/names.js";
 import type { FromShape } from "../../ingest/source.js";
-import { dialectOption, fromOption, maskOption, maxLineBytesOption } from "../options.js";
+import { allowTrailingCallOption, dialectOption, fromOption, maskOption, maxLineBytesOption } from "../options.js";
 import { elapsed, StderrProgress } from "../progress.js";
 import { escapeControls, jsonLine } from "../../core/escape.js";
 import { positiveInt } from "../run.js";
@@ -23,6 +23,7 @@ interface PackCliOptions {
   json: boolean;
   maxLineBytes: number;
   from: FromShape;
+  allowTrailingCall: boolean;
 }
 
 export function register(program: Command): void {
@@ -45,6 +46,7 @@ export function register(program: Command): void {
     .showHelpAfterError("(run 'datagen pack --help' for usage)")
     .addOption(maxLineBytesOption())
     .addOption(fromOption())
+    .addOption(allowTrailingCallOption())
     .addHelpText(
       "after",
       `
@@ -75,6 +77,7 @@ Examples:
         force: o.force,
         maxLineBytes: o.maxLineBytes,
         from: o.from,
+        allowTrailingCall: o.allowTrailingCall,
         onProgress: (p) => progress.report(() => progressLine(p, started)),
       });
       progress.done();
