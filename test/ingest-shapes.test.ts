@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import type { ConversationRecord, Message, ToolCall } from "../src/core/record.js";
 import { adaptRecord, detectShape, type AdaptResult, type ShapeOption } from "../src/ingest/shapes/index.js";
 import { pythonType } from "../src/ingest/shapes/xlam.js";
+import { stringifyJson } from "../src/core/json.js";
 import { renderRecord, renderText } from "../src/render/index.js";
 import { validateRecord } from "../src/validate/index.js";
 
@@ -283,3 +284,28 @@ describe("lossless where the shape allows", () => {
     }
   });
 });
+
+describe("embedded JSON is read by the strict parser", () => {
+  const xlam = (answers: string, tools: string) => ({ id: 7, query: "q", answers, tools });
+  const TOOL = '[{"name": "round_to", "parameters": {"x": {"type": "float"}, "places": {"type": "int, optional", "default": 2}}}]';
+
+  it("a repeated key in xLAM answers or a Hermes <tool_call> body is a reject naming duplicate_key", () => {
+    const dup = adaptRecord(xlam('[{"name": "round_to", "arguments": {"x": 1, "x": 2}}]', TOOL), { file: "f", line: 1 });
+    expect(dup).toMatchObject({ error: { code: "invalid_embedded_json", message: expect.stringContaining("duplicate_key") } });
+    const hermes = { conversations: [{ from: "human", value: "go" }, { from: "gpt", value: '<tool_call>{"name": "f", "name": "g", "arguments": {}}</tool_call>' }] };
+    expect(adaptRecord(hermes, { file: "f", line: 2 })).toMatchObject({ error: { code: "malformed_tool_call", message: expect.stringContaining("duplicate_key") } });
+    const huge = adaptRecord(xlam('[{"name": "round_to", "arguments": {"x": 1e400}}]', TOOL), { file: "f", line: 3 });
+    expect(huge).toMatchObject({ error: { code: "invalid_embedded_json", message: expect.stringContaining("number_out_of_range") } });
+  });
+
+  it("numbers in embedded JSON keep their literal through validation, import's output and rendering", () => {
+    const adapted = adaptRecord(xlam('[{"name": "round_to", "arguments": {"x": 2.50, "places": 12345678901234567890}}]', TOOL.replace('"int, optional"', '"float, optional"')), { file: "f", line: 4 });
+    if ("error" in adapted) throw new Error(adapted.error.message);
+    const line = stringifyJson(adapted.record);
+    expect(line).toContain('"arguments":{"x":2.50,"places":12345678901234567890}');
+    const checked = validateRecord(adapted.record, { allowTrailingCall: true });
+    if (!checked.ok) throw new Error(JSON.stringify(checked.issues));
+    expect(renderText(checked.record)).toContain('<|message|>{"x":2.50,"places":12345678901234567890}<|call|>');
+  });
+});
+

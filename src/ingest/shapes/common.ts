@@ -1,10 +1,12 @@
 // Shared pieces of the shape adapters: the result type, a located reject, the strict parser for
 // JSON carried inside strings, and the bookkeeping of what a conversion leaves out.
+import { hasJsonNumbers, MAX_JSON_DEPTH, parseJsonText } from "../../core/json.js";
 import { PERSONAS, type ConversationRecord, type Message, type ToolDefinition } from "../../core/record.js";
 
 export type Obj = Record<string, unknown>;
 
-export const isObject = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
+/** A JSON object (not an array, nor a number kept as written: core/json.ts JsonNumber is a String object). */
+export const isObject = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof String);
 
 /** The shapes we read. "native" is our own record (schemas/conversation.schema.json). */
 export const SHAPE_NAMES = ["native", "openai", "sharegpt", "hermes", "xlam"] as const;
@@ -36,6 +38,8 @@ export class ShapeReject extends Error {
 /** Per-record conversion state: where it came from, what was dropped, fresh call ids. */
 export class Conversion {
   readonly dropped: string[] = [];
+  /** Embedded JSON held numbers kept as written: the record's containers must be marked (core/json.ts). */
+  holdsJsonNumbers = false;
   private nextCall = 1;
 
   constructor(readonly file: string, readonly line: number) {}
@@ -66,19 +70,22 @@ export class Conversion {
  * JSON carried inside a string field (ShareGPT tools, xLAM answers, Hermes bodies): parsed with
  * the project's strict parser, so duplicate keys or unrepresentable numbers are a reject.
  */
-export function parseEmbedded(text: string, what: string, code: ShapeErrorCode = "invalid_embedded_json"): unknown {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (e) {
-    throw new ShapeReject(code, `${what} is not valid JSON: ${(e as Error).message}`);
+export function parseEmbedded(text: string, what: string, conv: Conversion, code: ShapeErrorCode = "invalid_embedded_json"): unknown {
+  const parsed = parseJsonText(text, { maxDepth: EMBEDDED_MAX_DEPTH });
+  if ("error" in parsed) {
+    const at = parsed.error.path ? ` at ${parsed.error.path}` : "";
+    throw new ShapeReject(code, `${what} is not valid JSON (${parsed.error.code}${at}): ${parsed.error.message}`);
   }
-  return value;
+  if (hasJsonNumbers(parsed.value)) conv.holdsJsonNumbers = true;
+  return parsed.value;
 }
 
+/** Embedded JSON lands a few levels down in the record (tools → function → parameters → …): leave room. */
+const EMBEDDED_MAX_DEPTH = MAX_JSON_DEPTH - 8;
+
 /** A field that may hold JSON either as a value or as a JSON string of it. */
-export function maybeEmbedded(value: unknown, what: string): unknown {
-  return typeof value === "string" ? parseEmbedded(value, what) : value;
+export function maybeEmbedded(value: unknown, what: string, conv: Conversion): unknown {
+  return typeof value === "string" ? parseEmbedded(value, what, conv) : value;
 }
 
 /** Persona from an exact "Persona: <alignment>" system message (our generator's), else null. */

@@ -55,7 +55,7 @@ function assistantWithCalls(text: string, turn: number, conv: Conversion): Messa
   const { bodies, rest } = taggedBlocks(text, "tool_call", turn, "malformed_tool_call");
   const calls: ToolCall[] = bodies.map((body, k) => {
     const what = `turn ${turn}: <tool_call> ${k + 1}`;
-    const parsed = parseEmbedded(body.trim(), `${what} body`, "malformed_tool_call");
+    const parsed = parseEmbedded(body.trim(), `${what} body`, conv, "malformed_tool_call");
     return callFrom(parsed, what, conv, "malformed_tool_call");
   });
   // Text around the calls is the commentary preamble; only the whitespace next to the tags goes.
@@ -111,7 +111,7 @@ export function taggedBlocks(
 function parseTools(body: string, turn: number, conv: Conversion): ToolDefinition[] {
   const pieces = splitJsonValues(body.trim());
   const values = pieces.flatMap((piece, k) => {
-    const value = parseEmbedded(piece, `turn ${turn}: <tools> entry ${k + 1}`);
+    const value = parseEmbedded(piece, `turn ${turn}: <tools> entry ${k + 1}`, conv);
     return Array.isArray(value) ? value : [value];
   });
   if (!values.every(isObject)) throw new ShapeReject("invalid_embedded_json", `turn ${turn}: <tools> must hold tool objects`);

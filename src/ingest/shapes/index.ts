@@ -1,7 +1,7 @@
 // The shapes of chat data datagen takes, and the one adapter every command uses to turn a parsed
 // line into our record (src/core/record.ts). Pure and synchronous: pack runs it in worker threads.
 // The adapter only converts; whether the record is valid is still for validation to say.
-import { carryJsonNumbers } from "../../core/json.js";
+import { carryJsonNumbers, markJsonNumbers } from "../../core/json.js";
 import type { ConversationRecord } from "../../core/record.js";
 import { Conversion, isObject, ShapeReject, SHAPE_NAMES, type AdaptResult, type Obj, type ShapeName } from "./common.js";
 import { adaptHermes, hasHermesTags } from "./hermes.js";
@@ -61,7 +61,10 @@ export function adaptRecord(value: unknown, options: AdaptOptions): AdaptResult 
   const conv = new Conversion(options.file, options.line);
   try {
     // The rebuilt record keeps the input's mark that it holds numbers kept as written (core/json.ts).
-    return { record: carryJsonNumbers(value, ADAPTERS[shape](value, conv)), shape, dropped: conv.dropped };
+    const record = carryJsonNumbers(value, ADAPTERS[shape](value, conv));
+    // Numbers kept as written inside embedded JSON (xLAM answers, ShareGPT calls): mark their holders too.
+    if (conv.holdsJsonNumbers) markJsonNumbers(record);
+    return { record, shape, dropped: conv.dropped };
   } catch (e) {
     if (e instanceof ShapeReject) return { error: { code: e.code, message: e.message }, shape };
     throw e;

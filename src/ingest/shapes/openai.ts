@@ -23,7 +23,7 @@ export function adaptOpenAI(value: Obj, conv: Conversion): ConversationRecord {
   };
   const tools = value.tools ?? value.functions;
   if (value.tools != null && value.functions != null) conv.drop("functions (tools given too)");
-  if (tools != null) record.tools = toolDefinitions(maybeEmbedded(tools, "tools"), "tools", conv);
+  if (tools != null) record.tools = toolDefinitions(maybeEmbedded(tools, "tools", conv), "tools", conv);
   const meta = metaOf(value, conv);
   if (meta !== undefined) record.meta = meta;
   return record;

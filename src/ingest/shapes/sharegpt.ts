@@ -17,7 +17,7 @@ export function adaptShareGpt(value: Obj, conv: Conversion): ConversationRecord 
       continue;
     }
     if (turn.role === "call") {
-      const parsed = typeof turn.text === "string" ? parseEmbedded(turn.text, "function_call value") : turn.text;
+      const parsed = typeof turn.text === "string" ? parseEmbedded(turn.text, "function_call value", conv) : turn.text;
       const calls = (Array.isArray(parsed) ? parsed : [parsed]).map((c, k) => callFrom(c, `function_call value${Array.isArray(parsed) ? `[${k}]` : ""}`, conv));
       pairing.called(calls);
       messages.push({ role: "assistant", tool_calls: calls });
@@ -36,7 +36,7 @@ export function finishRecord(value: Obj, messages: Message[], conv: Conversion, 
     persona: value.persona === undefined ? personaFromMessages(messages) : (value.persona as string | null),
     messages,
   };
-  const declared = tools ?? (value.tools == null || value.tools === "" ? undefined : toolDefinitions(maybeEmbedded(value.tools, "tools"), "tools", conv));
+  const declared = tools ?? (value.tools == null || value.tools === "" ? undefined : toolDefinitions(maybeEmbedded(value.tools, "tools", conv), "tools", conv));
   if (declared !== undefined && declared.length > 0) record.tools = declared;
   if (value.meta !== undefined) record.meta = value.meta as ConversationRecord["meta"];
   for (const key of Object.keys(value)) {

@@ -14,10 +14,10 @@ export function adaptXlam(value: Obj, conv: Conversion): ConversationRecord {
   if (value.query === undefined || value.answers === undefined) {
     throw new ShapeReject("shape_mismatch", "not an xLAM record: needs `query`, `tools` and `answers`");
   }
-  const answers = maybeEmbedded(value.answers, "answers");
+  const answers = maybeEmbedded(value.answers, "answers", conv);
   if (!Array.isArray(answers)) throw new ShapeReject("invalid_embedded_json", `answers must be a list of calls, got ${describe(answers)}`);
   const calls = answers.map((a, k) => callFrom(a, `answers[${k}]`, conv));
-  const tools = value.tools == null || value.tools === "" ? [] : maybeEmbedded(value.tools, "tools");
+  const tools = value.tools == null || value.tools === "" ? [] : maybeEmbedded(value.tools, "tools", conv);
   if (!Array.isArray(tools)) throw new ShapeReject("invalid_embedded_json", `tools must be a list, got ${describe(tools)}`);
   const declared = tools.map((tool, k) => xlamTool(tool, k, conv));
   return finishRecord(
