@@ -79,6 +79,13 @@ describe("ordinary mistakes: a message and exit 1/2, never a crash", () => {
   }
 });
 
+describe("model smoke --out: a path that cannot be written is named (it was exit 70 with a stack)", () => {
+  it("a folder, and a folder that cannot be created", async () => {
+    expectCleanError(await datagen("model", "smoke", "--out", work), 2, /--out .* is a folder; name a file/);
+    expectCleanError(await datagen("model", "smoke", "--out", "/proc/no-such-process/smoke.gguf"), 2, /cannot create folder \/proc\/no-such-process/);
+  }, 60_000);
+});
+
 describe("SIGINT and SIGTERM end every command, with a message and 130 / 143", () => {
   let big: string;
   beforeAll(() => {

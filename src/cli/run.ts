@@ -3,6 +3,7 @@
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { DatagenError } from "../core/errors.js";
 import { escapeControls } from "../core/escape.js";
+import { outputFsError } from "../core/output.js";
 
 /**
  * Parse argv and run; known errors become a one-line message and their exit code.
@@ -84,6 +85,12 @@ function exitCodeFor(err: unknown): number {
   if (err instanceof DatagenError) {
     process.stderr.write(`error: ${printableMessage(err)}\n`);
     return err.exitCode;
+  }
+  const system = err as NodeJS.ErrnoException;
+  if (err instanceof Error && typeof system.code === "string" && typeof system.syscall === "string") {
+    // A file-system call that failed on a path the user gave (a missing folder, no permission, a
+    // full disk) is not a bug: one line naming the call and the path, no stack.
+    return exitCodeFor(outputFsError(err, system.syscall, system.path ?? "(no path)"));
   }
   // A bug, not a user's mistake: keep the stack, it is what a bug report needs.
   process.stderr.write(`internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);

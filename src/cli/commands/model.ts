@@ -1,5 +1,7 @@
 // `datagen model smoke`: write the embedded default model (tiny random gpt-oss GGUF, real tokenizer).
 import { statSync } from "node:fs";
+import { dirname } from "node:path";
+import { checkOutputFile, makeDirs } from "../../core/output.js";
 import { InvalidArgumentError, type Command } from "commander";
 import {
   SMOKE_DEFAULTS,
@@ -72,6 +74,10 @@ export function register(program: Command): void {
       const { out, json, context, ...modelFlags } = flags;
       const options: SmokeModelOptions = { ...modelFlags, contextLength: context };
       const hyperparameters = smokeHyperparameters(options); // usage errors before any work
+      if (out) {
+        checkOutputFile(out, "--out");
+        makeDirs(dirname(out));
+      }
       const path = out ? (await makeSmokeModel(out, options)).path : await ensureSmokeModel(options);
       const { size } = statSync(path);
       if (json) process.stdout.write(`${JSON.stringify({ path, bytes: size, hyperparameters })}\n`);
