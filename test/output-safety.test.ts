@@ -176,6 +176,19 @@ describe("output paths that cannot be used end with a clear error", () => {
   });
 });
 
+describe("generate's output folder check", () => {
+  it("accepts empty record files left by a run killed before its run.json, refuses any with content", async () => {
+    const { claimOutputDir } = await import("../src/generate/output.js");
+    const folder = join(dir, "killed-early");
+    mkdirSync(folder);
+    writeFileSync(join(folder, "conversations.jsonl"), "");
+    writeFileSync(join(folder, "rejects.jsonl"), "");
+    expect(() => claimOutputDir(folder)).not.toThrow();
+    writeFileSync(join(folder, "rejects.jsonl"), "{}\n");
+    expect(() => claimOutputDir(folder)).toThrow(`${join(folder, "rejects.jsonl")} was not written by a datagen generate run`);
+  });
+});
+
 describe("stats report --json / --html", () => {
   const input = join(dir, "stats-input.jsonl");
   beforeAll(() => writeRecords(input, 3));

@@ -1,7 +1,7 @@
 // The output folder: conversations.jsonl and rejects.jsonl (appended and synced one line at a time,
 // so kill -9 loses at most the line being written) and run.json (temp file + rename).
 // Resuming: a half-written last line is cut off, and the ids already present are skipped.
-import { closeSync, existsSync, fdatasyncSync, ftruncateSync, openSync, readSync, writeSync, fstatSync } from "node:fs";
+import { closeSync, existsSync, fdatasyncSync, ftruncateSync, openSync, readSync, statSync, writeSync, fstatSync } from "node:fs";
 import { join } from "node:path";
 import { DataError, UsageError } from "../core/errors.js";
 import { readJsonl } from "../core/jsonl.js";
@@ -28,7 +28,8 @@ export function claimOutputDir(dir: string): void {
   const state = inspectOutputDir(dir, GENERATE_RUN);
   if (state.kind === "foreign") throw foreignError(dir, state.foreign);
   if (state.kind === "ours" && !state.names.includes(RUN_FILE)) {
-    const data = state.names.find((n) => n === CONVERSATIONS_FILE || n === REJECTS_FILE);
+    // Empty files hold nothing to protect: a run killed between opening them and writing run.json.
+    const data = state.names.find((n) => (n === CONVERSATIONS_FILE || n === REJECTS_FILE) && statSync(join(dir, n)).size > 0);
     if (data) throw new UsageError(`${join(dir, data)} was not written by a datagen generate run (there is no ${RUN_FILE} beside it): it is not resumed or appended to; move it away or choose another --out`);
   }
   makeDirs(dir);
