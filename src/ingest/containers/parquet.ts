@@ -3,6 +3,9 @@
 // record), written here with exact integers (int64 as digits) and JSON-typed columns copied
 // verbatim, so the strict parser sees the same text a JSONL line would give and checks it the
 // same way. Rows are numbered from 1: a row's "line" is its row number.
+// A null field of a row or struct is left out: Parquet stores a field a record did not have as
+// null (a table of messages with different keys gives every message every key), so reading nulls
+// back as absent gives back the records that were written. Nulls inside lists stay.
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, type AsyncBuffer, type FileMetaData } from "hyparquet";
 import { compressors } from "hyparquet-compressors";
 import { DEFAULT_MAX_LINE_BYTES } from "../../core/lines.js";
@@ -109,6 +112,8 @@ function objectToJson(value: object): string {
     const items = Array.from(value as ArrayLike<unknown>, toJson);
     return `[${items.join(",")}]`;
   }
-  const fields = Object.entries(value).map(([key, v]) => `${JSON.stringify(key)}:${toJson(v)}`);
+  const fields = Object.entries(value)
+    .filter(([, v]) => v !== null && v !== undefined)
+    .map(([key, v]) => `${JSON.stringify(key)}:${toJson(v)}`);
   return `{${fields.join(",")}}`;
 }
