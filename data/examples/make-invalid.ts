@@ -115,6 +115,24 @@ const lines: (string | Buffer)[] = [
   variant("number-out-of-range", () => {}).replace('{"city":"Oslo"}', '{"city":"Oslo","days":1e400}'),
   // too_deep: 300 nested arrays in meta
   variant("too-deep", () => {}).replace('"meta":{', `"meta":{"notes":${"[".repeat(300)}${"]".repeat(300)},`),
+  // unknown_shape: an Alpaca record is no chat shape we read
+  JSON.stringify({ id: "unknown-shape", instruction: "Say hi.", output: "Hi." }),
+  // shape_mismatch: a ShareGPT turn that is not a {from, value} object
+  JSON.stringify({ id: "shape-mismatch", conversations: ["Hello there."] }),
+  // invalid_embedded_json: xLAM answers that are not JSON
+  JSON.stringify({ id: "invalid-embedded-json", query: "Weather in Oslo?", answers: "get_weather(city=Oslo)", tools: JSON.stringify([weatherTool.function]) }),
+  // malformed_tool_call: a Hermes <tool_call> body in Python quotes
+  JSON.stringify({
+    id: "malformed-tool-call",
+    conversations: [
+      { from: "human", value: "Weather in Oslo?" },
+      { from: "gpt", value: "<tool_call>\n{'name': 'get_weather', 'arguments': {'city': 'Oslo'}}\n</tool_call>" },
+    ],
+  }),
+  // unsupported_content: an image part in an OpenAI message
+  JSON.stringify({ id: "unsupported-content", messages: [{ role: "user", content: [{ type: "image_url", image_url: { url: "https://example.com/cat.png" } }] }, { role: "assistant", content: "A cat." }] }),
+  // unknown_sender: a ShareGPT sender we do not know
+  JSON.stringify({ id: "unknown-sender", conversations: [{ from: "narrator", value: "Once upon a time." }, { from: "gpt", value: "Hello." }] }),
 ];
 
 const out = join(dirname(fileURLToPath(import.meta.url)), "invalid.jsonl");

@@ -38,6 +38,13 @@ export const REASONS = {
   duplicate_key: { summary: "an object repeats a key (JSON.parse would keep the last silently); keep one (path in the message)" },
   number_out_of_range: { summary: "a number is beyond the range of a 64-bit float (e.g. 1e400); write it as a string or a smaller number" },
   too_deep: { summary: "arrays and objects are nested deeper than 256 levels; flatten the value" },
+  // Input shapes (src/ingest/shapes, docs/INPUTS.md): the line could not be converted to a record.
+  unknown_shape: { summary: "the line is none of the shapes datagen reads (native, openai, sharegpt, hermes, xlam); see docs/INPUTS.md" },
+  shape_mismatch: { summary: "the line lacks the fields of its shape (forced with --from, or a turn that is not an object)" },
+  invalid_embedded_json: { summary: "JSON carried in a string field (tools, answers, a function_call value, <tools>) does not parse or is not a list/object" },
+  malformed_tool_call: { summary: "a Hermes <tool_call>/<tool_response> is unclosed or stray, or a call body is not JSON {name, arguments}" },
+  unsupported_content: { summary: "a content part is not text (image, audio, file): it cannot be rendered as text" },
+  unknown_sender: { summary: "a ShareGPT turn's `from` is not system, human, gpt, function_call, observation or tool" },
   // Text exports (datagen export --to harmony-text / hf-messages): text cannot mark what is a special token.
   special_token_text: { summary: "content spells an o200k_harmony special token (e.g. <|return|>); exported as text it would become that token, so the record is not exported" },
   text_roundtrip_mismatch: { summary: "the exported text would not tokenize back (specials allowed) to the rendered ids; the record is not exported" },

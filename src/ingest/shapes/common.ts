@@ -12,7 +12,7 @@ export const isObject = (v: unknown): v is Obj => typeof v === "object" && v !==
 export const SHAPE_NAMES = ["native", "openai", "sharegpt", "hermes", "xlam"] as const;
 export type ShapeName = (typeof SHAPE_NAMES)[number];
 
-/** Why a value could not be turned into a record (stable codes, summaries in reasons.ts). */
+/** Why a value could not be turned into a record (stable codes, summaries in src/validate/reasons.ts). */
 export type ShapeErrorCode =
   | "unknown_shape"
   | "shape_mismatch"
