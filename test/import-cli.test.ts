@@ -121,6 +121,21 @@ describe("datagen import", () => {
     expect(jsonLines(fromSource.stdout).map((r) => r.id)).toEqual(jsonLines(readFileSync(out, "utf8")).map((r) => r.id));
   });
 
+  it("gives the same verdict and ids as validate on every line", async () => {
+    const inputs = [...SHAPE_FILES, `${DIR}/malformed.jsonl`];
+    const [imported, validated] = await Promise.all([
+      datagen("import", ...inputs, "--out", join(work, "verdict.jsonl"), "--json"),
+      datagen("validate", ...inputs, "--json"),
+    ]);
+    const rejected = jsonLines(imported.stdout).filter((l) => l.type === "rejected").map((l) => [l.file, l.line, l.id, l.code]);
+    const invalid = jsonLines(validated.stdout)
+      .filter((l) => l.type === "invalid")
+      .map((l) => [l.file, l.line, l.id, (l.issues as { code: string }[])[0].code]);
+    expect(rejected).toEqual(invalid);
+    expect(rejected.filter((r) => r[3] === "missing_tool_result").map((r) => r[2])).toEqual(["0", "1"]); // xLAM without --allow-trailing-call
+    expect(jsonLines(validated.stdout).at(-1)).toMatchObject({ records: 24, valid: 14 });
+  });
+
   it("native records are copied byte for byte", async () => {
     const out = join(work, "native.jsonl");
     const run = await datagen("import", "data/examples/conversations.jsonl", "--out", out);
