@@ -127,7 +127,7 @@ export async function packDataset(inputs: string[], options: PackOptions): Promi
   assertLittleEndian();
   // Checked before anything is touched; with --force the new dataset is written beside the old one
   // and swapped in only once complete (src/core/output.ts).
-  const output = openOutputDir(settings.out, PACKED_DATASET, { force: options.force ?? false, inputs });
+  const output = openOutputDir(settings.out, PACKED_DATASET, { force: options.force ?? false, inputs: inputs.filter((p) => p !== STDIN_ARG) });
   const run = new PackRun(inputs, { ...settings, out: output.dir }, options.onProgress);
   try {
     const summary = await run.execute(started);
