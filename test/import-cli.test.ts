@@ -1,6 +1,6 @@
 // `datagen import` end to end, as a user runs it (node --import tsx, the shape fixtures).
-import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
@@ -164,6 +164,12 @@ describe("datagen import", () => {
     const forced = await datagen("import", `${DIR}/sharegpt.jsonl`, "--out", out, "--force");
     expect(forced.code).toBe(0);
     expect(jsonLines(readFileSync(out, "utf8"))).toHaveLength(3);
+    const fifo = join(work, "fifo");
+    execFileSync("mkfifo", [fifo]);
+    const special = await datagen("import", `${DIR}/sharegpt.jsonl`, "--out", fifo, "--force");
+    expect(special.code).toBe(2);
+    expect(special.stderr).toContain("is not a regular file");
+    expect(lstatSync(fifo).isFIFO()).toBe(true);
     const self = await datagen("import", out, "--out", out, "--force");
     expect(self.code).toBe(2);
     expect(self.stderr).toContain(`--out ${out} is the input`);

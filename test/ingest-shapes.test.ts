@@ -105,6 +105,11 @@ describe("OpenAI chat completions / HF messages", () => {
     expect(record.messages[2]).toEqual({ role: "tool", tool_call_id: call.id, name: "lookup_order", content: '{"status":"shipped"}' });
   });
 
+  it("other top-level fields are reported as dropped even when meta is not an object (left for validation)", () => {
+    const result = adaptRecord({ id: "m", model: "gpt-x", usage: {}, meta: "oops", messages: [{ role: "user", content: "hi" }, { role: "assistant", content: "yo" }] }, { file: "f", line: 1 });
+    expect(result).toMatchObject({ dropped: ["model", "usage"], record: { meta: "oops" } });
+  });
+
   it("a refusal with no content is the assistant's answer", () => {
     expect(adapt("openai.jsonl", 5).record.messages[1]).toEqual({ role: "assistant", content: "I can't help with that." });
   });
@@ -191,6 +196,17 @@ describe("Hermes function calling", () => {
       [calls(record)[0].id, "get_weather", '{"name": "get_weather", "content": "12 C, rain"}'],
       [calls(record)[1].id, "get_weather", '{"name": "get_weather", "content": "21 C, sun"}'],
     ]);
+  });
+
+  it("Hermes tags in `messages` with a `tools` column are still Hermes; structured calls make it OpenAI", () => {
+    const tools = [{ type: "function", function: { name: "f", parameters: { type: "object", properties: {} } } }];
+    const hermes = { tools, messages: [{ role: "user", content: "go" }, { role: "assistant", content: '<tool_call>{"name": "f", "arguments": {}}</tool_call>' }, { role: "tool", content: "<tool_response>ok</tool_response>" }, { role: "assistant", content: "done" }] };
+    expect(detectShape(hermes)).toBe("hermes");
+    const converted = adaptRecord(hermes, { file: "f", line: 1 });
+    expect("record" in converted && converted.record.tools).toEqual(tools);
+    expect(validateRecord("record" in converted ? converted.record : null).ok).toBe(true);
+    const openai = { messages: [{ role: "user", content: "say <tool_call>" }, { role: "assistant", tool_calls: [{ id: "c", type: "function", function: { name: "f", arguments: "{}" } }] }] };
+    expect(detectShape(openai)).toBe("openai");
   });
 
   it("a malformed <tool_call> is a reject with a reason, never a crash", () => {

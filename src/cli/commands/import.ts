@@ -1,10 +1,11 @@
 // `datagen import FILE... --out FILE.jsonl`: convert chat data of any shape we read into our
 // records (src/ingest/import.ts), written atomically, with a report of what happened to each line.
-import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import { dirname } from "node:path";
 import type { Command } from "commander";
 import { CheckFailedError, UsageError } from "../../core/errors.js";
 import { escapeControls, jsonLine } from "../../core/escape.js";
-import { checkOutputFile, PARTIAL_FILE_SUFFIX } from "../../core/output.js";
+import { checkOutputFile, makeDirs, outputFsError, PARTIAL_FILE_SUFFIX } from "../../core/output.js";
 import { importFiles, type ImportReject, type ImportReport } from "../../ingest/import.js";
 import type { ShapeOption } from "../../ingest/shapes/index.js";
 import { shapeReasonTable } from "../../ingest/shapes/reasons.js";
@@ -72,7 +73,11 @@ export function register(program: Command): void {
     .action(async (files: string[], flags: ImportFlags) => {
       requireReadableInputs(files);
       checkOutputFile(flags.out, "--out", files.filter((f) => f !== "-"));
-      if (existsSync(flags.out) && flags.force !== true) throw new UsageError(`--out ${flags.out} already exists; pass --force to replace it`);
+      if (existsSync(flags.out)) {
+        // A device or pipe is never replaced by a renamed file (think --out /dev/null --force).
+        if (!statSync(flags.out).isFile()) throw new UsageError(`--out ${flags.out} exists and is not a regular file; name a file`);
+        if (flags.force !== true) throw new UsageError(`--out ${flags.out} already exists; pass --force to replace it`);
+      }
       await importCommand(files, flags);
     });
 }
@@ -129,7 +134,10 @@ function summaryText(report: ImportReport, out: string | undefined): string {
   return lines.join("\n") + "\n";
 }
 
-/** FILE.partial, fsync'd and renamed over FILE on commit; removed on discard. Writes are batched. */
+/**
+ * FILE.partial, fsync'd and renamed over FILE on commit; removed on discard. Writes are batched.
+ * A failed write (disk full, folder gone) is a one-line error naming the file.
+ */
 class AtomicFile {
   private readonly partial: string;
   private fd: number | undefined;
@@ -148,22 +156,42 @@ class AtomicFile {
 
   commit(): void {
     this.flush();
-    fsyncSync(this.fd!);
-    closeSync(this.fd!);
-    this.fd = undefined;
-    renameSync(this.partial, this.path);
+    try {
+      fsyncSync(this.fd!);
+      closeSync(this.fd!);
+      this.fd = undefined;
+      renameSync(this.partial, this.path);
+    } catch (e) {
+      this.discard();
+      throw outputFsError(e, "write", `--out ${this.path}`);
+    }
   }
 
   discard(): void {
-    if (this.fd !== undefined) closeSync(this.fd);
+    if (this.fd !== undefined) {
+      try {
+        closeSync(this.fd);
+      } catch {
+        // already failing: the partial file is removed below either way
+      }
+    }
     this.fd = undefined;
     rmSync(this.partial, { force: true });
   }
 
   private flush(): void {
-    this.fd ??= openSync(this.partial, "w");
-    if (this.buffered === 0) return;
-    writeSync(this.fd, this.buffer.join(""));
+    try {
+      if (this.fd === undefined) {
+        makeDirs(dirname(this.path));
+        this.fd = openSync(this.partial, "w");
+      }
+      if (this.buffered === 0) return;
+      const data = Buffer.from(this.buffer.join(""), "utf8");
+      for (let done = 0; done < data.length; ) done += writeSync(this.fd, data, done, data.length - done);
+    } catch (e) {
+      this.discard();
+      throw outputFsError(e, "write", `--out ${this.path}`);
+    }
     this.buffer = [];
     this.buffered = 0;
   }

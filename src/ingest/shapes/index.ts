@@ -39,7 +39,8 @@ export function detectShape(value: unknown): ShapeName | undefined {
   }
   if (Array.isArray(value.messages)) {
     if (isNative(value)) return "native";
-    const structured = value.tools !== undefined || value.functions !== undefined || value.messages.some((m) => isObject(m) && (m.tool_calls != null || m.function_call != null));
+    // Structured calls or results make it OpenAI even if some text mentions a Hermes tag.
+    const structured = value.messages.some((m) => isObject(m) && (m.tool_calls != null || m.function_call != null || m.tool_call_id != null));
     const turns = value.messages.map((m) => (isObject(m) ? { role: m.role, text: m.content } : { role: undefined, text: undefined }));
     return !structured && hasHermesTags(turns) ? "hermes" : "openai";
   }

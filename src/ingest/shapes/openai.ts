@@ -30,10 +30,14 @@ export function adaptOpenAI(value: Obj, conv: Conversion): ConversationRecord {
 }
 
 function metaOf(value: Obj, conv: Conversion): ConversationRecord["meta"] {
+  // A meta that is not an object is kept as it is, for validation to report.
+  if (value.meta !== undefined && !isObject(value.meta)) {
+    dropExtras(value, conv);
+    return value.meta as ConversationRecord["meta"];
+  }
   let meta = isObject(value.meta) ? { ...value.meta } : undefined;
-  if (value.meta !== undefined && meta === undefined) return value.meta as ConversationRecord["meta"]; // validation reports it
   for (const key of Object.keys(value)) {
-    if (["id", "persona", "messages", "tools", "functions", "meta"].includes(key)) continue;
+    if (RECORD_KEYS.includes(key)) continue;
     const field = value[key];
     if (key === "reasoning_language" && typeof field === "string") {
       meta = { ...meta, reasoning_language: field };
@@ -45,6 +49,12 @@ function metaOf(value: Obj, conv: Conversion): ConversationRecord["meta"] {
   }
   return meta;
 }
+
+function dropExtras(value: Obj, conv: Conversion): void {
+  for (const key of Object.keys(value)) if (!RECORD_KEYS.includes(key)) conv.drop(THINKING_SET_COPIES.has(key) ? `${key} (copy of messages)` : key);
+}
+
+const RECORD_KEYS = ["id", "persona", "messages", "tools", "functions", "meta"];
 
 interface PendingCall {
   id: string;
