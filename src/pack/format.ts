@@ -49,7 +49,10 @@ export interface ShardEntry {
 }
 
 export interface InputEntry {
+  /** As given to pack (the key documents.jsonl's `input` uses); `<stdin>` for standard input. */
   path: string;
+  /** The file relative to the dataset directory, `/`-separated (absent for stdin and in older manifests). */
+  location?: string;
   bytes: number;
   sha256: string;
   records: number;

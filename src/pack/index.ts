@@ -24,6 +24,7 @@ import {
   type Manifest,
   type OverlongPolicy,
 } from "./format.js";
+import { inputLocation } from "./source-path.js";
 import { FirstSeenIds } from "./first-seen-ids.js";
 import { HashedFile } from "./hashed-file.js";
 import { displayName, STDIN_ARG, type FromShape } from "../ingest/source.js";
@@ -119,6 +120,8 @@ interface Settings {
   maxLineBytes: number | undefined;
   from: FromShape;
   allowTrailingCall: boolean;
+  /** The dataset's final directory (`out` may be a folder beside it until the run completes). */
+  datasetDir: string;
 }
 
 export async function packDataset(inputs: string[], options: PackOptions): Promise<PackSummary> {
@@ -170,6 +173,7 @@ function resolveSettings(inputs: string[], o: PackOptions): Settings {
     maxLineBytes: o.maxLineBytes,
     from: o.from ?? "auto",
     allowTrailingCall: o.allowTrailingCall ?? false,
+    datasetDir: o.out,
   };
 }
 
@@ -276,7 +280,9 @@ class PackRun {
     const maxInFlight = 2 * Math.max(1, this.s.workers) + 1;
     for (const path of this.inputs) {
       const file = displayName(path); // "<stdin>" for "-"
-      const entry: InputEntry = { path: file, bytes: 0, sha256: "", records: 0 };
+      // location: relative to the dataset, so verify --source and stats find it from any directory.
+      const location = path === STDIN_ARG ? {} : { location: inputLocation(this.s.datasetDir, path) };
+      const entry: InputEntry = { path: file, ...location, bytes: 0, sha256: "", records: 0 };
       this.inputEntries.push(entry);
       // The input is hashed and measured in the same pass that splits it: each file is read once.
       const hash = createHash("sha256");

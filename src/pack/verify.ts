@@ -14,6 +14,7 @@ import { LocatorSums, locateDifferences } from "./locator.js";
 import { RenderPool } from "./pool.js";
 import type { LineResult } from "./process-record.js";
 import { ShardReader, readManifest } from "./reader.js";
+import { inputCandidates, locateInput } from "./source-path.js";
 
 export interface VerifyProblem {
   code: string;
@@ -261,8 +262,10 @@ async function checkSources(dir: string, m: Manifest, sources: Map<string, Map<n
         problems.add({ code: "missing_source", file: input.path, message: "the dataset was packed from stdin: there is no input file to compare with" });
         continue;
       }
-      if (!existsSync(input.path)) {
-        problems.add({ code: "missing_source", file: input.path, message: `input ${input.path} is not found (paths are relative to the directory pack ran in)` });
+      const sourcePath = locateInput(dir, input);
+      if (sourcePath === undefined) {
+        const tried = inputCandidates(dir, input).join(", ");
+        problems.add({ code: "missing_source", file: input.path, message: `input ${input.path} is not found (looked for ${tried})` });
         continue;
       }
       const inFlight: Promise<LineResult[]>[] = [];
@@ -275,7 +278,7 @@ async function checkSources(dir: string, m: Manifest, sources: Map<string, Map<n
           compareWithSource(r, at, readers[at.shard], m, input.path, problems);
         }
       };
-      for await (const batch of lineBatches(input.path, undefined)) {
+      for await (const batch of lineBatches(sourcePath, undefined)) {
         const p = pool.run(batch);
         p.catch(() => undefined);
         inFlight.push(p);

@@ -4,11 +4,12 @@
 // Memory: a few numbers per sample, one byte per source record for the persona join.
 import { existsSync, readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { isAbsolute, join, resolve } from "node:path";
+import { join } from "node:path";
 import { DataError } from "../core/errors.js";
 import { readJsonl } from "../core/jsonl.js";
 import type { Manifest } from "../pack/format.js";
 import { readManifest } from "../pack/reader.js";
+import { locateInput } from "../pack/source-path.js";
 import { ratio } from "./duplicates.js";
 import { NO_PERSONA } from "./facts.js";
 import { Reservoir, type Distribution } from "./quantiles.js";
@@ -277,7 +278,7 @@ async function personaLookup(dir: string, manifest: Manifest): Promise<PersonaLo
   const inputs = manifest.inputs ?? [];
   let found = 0;
   for (const input of inputs) {
-    const path = locate(dir, input.path);
+    const path = locateInput(dir, input);
     if (!path) continue;
     found++;
     let lines: Uint8Array = new Uint8Array(1024);
@@ -299,11 +300,6 @@ async function personaLookup(dir: string, manifest: Manifest): Promise<PersonaLo
   }) as PersonaLookup;
   lookup.source = inputs.length === 0 ? "none (no inputs in manifest)" : `source records (${found} of ${inputs.length} inputs found)`;
   return lookup;
-}
-
-function locate(dir: string, path: string): string | undefined {
-  const candidates = isAbsolute(path) ? [path] : [resolve(path), resolve(dir, path)];
-  return candidates.find((p) => existsSync(p));
 }
 
 function grow(a: Uint8Array, atLeast: number): Uint8Array {

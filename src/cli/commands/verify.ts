@@ -11,7 +11,7 @@ export function register(program: Command): void {
     .command("verify")
     .description("Check a packed dataset: every checksum, the format's invariants, and optionally each document against its source")
     .argument("<dir>", "packed dataset directory (holds manifest.json)")
-    .option("--source", "re-render every document from its input line (paths relative to where pack ran) and compare", false)
+    .option("--source", "re-render every document from its input line and compare (inputs are found relative to the dataset, as recorded by pack)", false)
     .option("--workers <n>", "render threads for --source (default: the core count, as pack)", positiveInt("--workers"))
     .option("--json", "print the report as JSON", false)
     .showHelpAfterError("(run 'dataset verify --help' for usage)")
