@@ -2,7 +2,7 @@
 // --source): the same verdict on every item and the same FILE:LINE ids as the plain JSONL twin.
 // Fixtures: test/fixtures/ingest/containers (make.py there).
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -156,6 +156,24 @@ describe("inputs that hold nothing, or cannot be read", () => {
     expect(run.stderr).toMatch(/<stdin> corrupt_input gzip data is corrupt or truncated \(unexpected end of file\)/);
     expect(run.stderr).not.toMatch(/\n\s+at /);
   }, 120_000);
+
+  it("pack keeps a forced --from in the manifest, and verify --source reads the sources as that shape", async () => {
+    const source = join(work, "dump.jsonl");
+    const line = (k: number) => JSON.stringify({ messages: [{ role: "user", content: `Hi ${k}` }, { role: "assistant", content: `Hello ${k}`, refusal: null, annotations: [] }] });
+    writeFileSync(source, `${line(1)}\n${line(2)}\n`);
+    const out = join(work, "forced");
+    expect((await cli("datagen", ["pack", source, "--from", "openai", "--out", out, "--seq-len", "1024", "--workers", "1"])).code).toBe(0);
+    const manifestPath = join(out, "manifest.json");
+    const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as { from?: string };
+    expect(manifest.from).toBe("openai");
+    expect((await cli("dataset", ["verify", out, "--source"])).code).toBe(0);
+    // Read as another shape, the same sources are no longer these documents: verify must say so.
+    writeFileSync(manifestPath, JSON.stringify({ ...manifest, from: "xlam" }));
+    const run = await cli("dataset", ["verify", out, "--source", "--json"]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain("source_rejected");
+    expect(run.stdout).toContain("shape_mismatch");
+  }, 300_000);
 
   it("verify --source re-renders the records of a gzip and of a Parquet input from the file itself", async () => {
     for (const name of ["records.jsonl.gz", "records.parquet"]) {

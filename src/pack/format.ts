@@ -61,6 +61,8 @@ export interface InputEntry {
 export type OverlongPolicy = "drop" | "truncate" | "error";
 export const OVERLONG_POLICIES: readonly OverlongPolicy[] = ["drop", "truncate", "error"];
 
+import type { ShapeName } from "../ingest/shapes/index.js";
+
 export interface Manifest {
   format: typeof FORMAT_NAME;
   version: typeof FORMAT_VERSION;
@@ -85,6 +87,8 @@ export interface Manifest {
   locator: { algorithm: "weighted-sum-mod-p"; block_bytes: number; modulus: number };
   /** Present (true) when packed with --allow-trailing-call: verify --source re-validates the same way. */
   allow_trailing_call?: true;
+  /** Present when packed with a forced --from (not auto): verify --source reads the inputs as that shape. */
+  from?: ShapeName;
 }
 
 /** One line of documents.jsonl. `shard`/`sample`: the sample's shard and index within it. */

@@ -248,6 +248,7 @@ class PackRun {
     };
     // Only when set, so the manifests of every other run stay as they were.
     if (this.s.allowTrailingCall) manifest.allow_trailing_call = true;
+    if (this.s.from !== "auto") manifest.from = this.s.from;
     this.writer.publish();
     renameSync(join(this.s.out, REJECTS_FILE + PARTIAL_SUFFIX), join(this.s.out, REJECTS_FILE));
     const manifestPath = join(this.s.out, MANIFEST_FILE);

@@ -252,7 +252,7 @@ function addSource(sources: Map<string, Map<number, DocLocation>>, d: Partial<Do
 /** Re-renders each packed document's source line and compares tokens and mask. */
 async function checkSources(dir: string, m: Manifest, sources: Map<string, Map<number, DocLocation>>, problems: Problems, workers: number): Promise<number> {
   const readers = m.shards.map((s) => new ShardReader(dir, s, m.seq_len));
-  const pool = new RenderPool(Math.max(1, workers), { dialect: m.dialect as Dialect, mask: m.mask as MaskMode, allowTrailingCall: m.allow_trailing_call === true });
+  const pool = new RenderPool(Math.max(1, workers), { dialect: m.dialect as Dialect, mask: m.mask as MaskMode, allowTrailingCall: m.allow_trailing_call === true, from: m.from ?? "auto" });
   let checked = 0;
   try {
     for (const input of m.inputs) {
