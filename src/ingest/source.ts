@@ -108,7 +108,8 @@ async function* containerLines(path: string, options: SourceOptions): AsyncGener
     if (layers.length > 1 || path === STDIN_ARG) {
       throw new DataError("unsupported_input", "Parquet needs random access: give it as a file of its own, not compressed or on stdin", { file: displayName(path) });
     }
-    for await (const _ of chunks); // the bytes as stored, for onChunk (the file is read once more below)
+    // The bytes as stored go to onChunk (e.g. pack's checksum): one sequential read; else the file is just closed.
+    for await (const _ of chunks) if (!options.onChunk) break;
     yield* parquetRows(path, options.maxLineBytes);
     return;
   }
