@@ -6,6 +6,7 @@ import type { ConversationRecord, Message, ToolCall } from "../src/core/record.j
 import { adaptRecord, detectShape, type AdaptResult, type ShapeOption } from "../src/ingest/shapes/index.js";
 import { pythonType } from "../src/ingest/shapes/xlam.js";
 import { stringifyJson } from "../src/core/json.js";
+import { mulberry32 } from "../src/core/prng.js";
 import { renderRecord, renderText } from "../src/render/index.js";
 import { validateRecord } from "../src/validate/index.js";
 
@@ -322,6 +323,42 @@ describe("embedded JSON is read by the strict parser", () => {
     const checked = validateRecord(adapted.record, { allowTrailingCall: true });
     if (!checked.ok) throw new Error(JSON.stringify(checked.issues));
     expect(renderText(checked.record)).toContain('<|message|>{"x":2.50,"places":12345678901234567890}<|call|>');
+  });
+});
+
+describe("never a crash", () => {
+  it("fixture records with random parts replaced by random JSON convert or are rejected with a reason", () => {
+    const random = mulberry32(11);
+    const pick = <T>(list: T[]): T => list[Math.floor(random() * list.length)];
+    const junk = (): unknown => pick<() => unknown>([() => null, () => 7, () => "", () => "<tool_call>", () => "</tool_response>", () => [], () => [null], () => ({}), () => ({ type: "image_url" }), () => true, () => "[{\"name\": 1}]"])();
+    const sources = ["openai.jsonl", "thinking.jsonl", "sharegpt.jsonl", "hermes.jsonl", "xlam.jsonl"].flatMap((name) => lines(name));
+    /** Replaces one random value somewhere in `value` (a copy). */
+    const mutate = (value: unknown): unknown => {
+      if (value === null || typeof value !== "object" || random() < 0.25) return junk();
+      const copy = structuredClone(value) as Record<string, unknown>;
+      const keys = Object.keys(copy);
+      if (keys.length === 0) return junk();
+      const key = pick(keys);
+      copy[key] = mutate(copy[key]);
+      return copy;
+    };
+    let converted = 0;
+    let rejected = 0;
+    for (let i = 0; i < 3000; i++) {
+      const value = mutate(pick(sources));
+      for (const shape of ["auto", "openai", "sharegpt", "hermes", "xlam"] as const) {
+        const result = adaptRecord(value, { shape, file: "fuzz", line: i + 1 });
+        if ("error" in result) {
+          rejected++;
+          expect(result.error.message.length).toBeGreaterThan(0);
+        } else {
+          converted++;
+          validateRecord(result.record, { allowTrailingCall: true }); // must not throw either
+        }
+      }
+    }
+    expect(converted).toBeGreaterThan(1000);
+    expect(rejected).toBeGreaterThan(1000);
   });
 });
 

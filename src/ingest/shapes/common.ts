@@ -90,7 +90,7 @@ export function maybeEmbedded(value: unknown, what: string, conv: Conversion): u
 
 /** Persona from an exact "Persona: <alignment>" system message (our generator's), else null. */
 export function personaFromMessages(messages: readonly Message[]): string | null {
-  const system = messages.find((m) => m.role === "system");
+  const system = messages.find((m) => isObject(m) && m.role === "system"); // a non-object is left for validation
   const match = /^Persona: (\w+)$/.exec(typeof system?.content === "string" ? system.content : "");
   return match && (PERSONAS as readonly string[]).includes(match[1]) ? match[1] : null;
 }
