@@ -132,6 +132,10 @@ static void cmd_eval(const Args& a) {
         int64_t n = 0;
         loss += m.loss_and_backward(data.sample(i), nullptr, 1.0, &n);
         targets += n;
+        // One progress line per sample: a full-length sample takes seconds, a dataset minutes.
+        std::printf("{\"event\":\"eval_progress\",\"sample\":%zu,\"samples\":%zu,\"tokens_trained\":%lld}\n", i + 1,
+                    data.samples(), (long long)targets);
+        std::fflush(stdout);
     }
     std::printf("{\"loss\":%s,\"tokens_trained\":%lld,\"samples\":%zu}\n", mean_loss_json(loss, targets, "%.8g").c_str(),
                 (long long)targets, data.samples());

@@ -289,8 +289,15 @@ async function trainIn(dir: string, options: TrainOptions): Promise<TrainSummary
   return { steps, stopped, checkpoint: final(CHECKPOINT_FILE), optimizerState: final(OPTIMIZER_FILE), metrics: final(METRICS_FILE) };
 }
 
+/** Evaluation progress: samples done of all, trained tokens so far. */
+export interface EvalProgress {
+  sample: number;
+  samples: number;
+  tokens_trained: number;
+}
+
 /** Mean masked loss of `model` over the whole dataset (no update). */
-export async function evaluate(options: { data: string; model?: string; threads?: number; ropeUntruncated?: boolean }): Promise<EvalResult> {
+export async function evaluate(options: { data: string; model?: string; threads?: number; ropeUntruncated?: boolean; onProgress?: (p: EvalProgress) => void }): Promise<EvalResult> {
   const model = await resolveModel(options.model);
   const manifest = readManifest(options.data);
   checkDatasetMatchesModel(options.data, manifest, await readModelInfo(model), model);
@@ -299,7 +306,8 @@ export async function evaluate(options: { data: string; model?: string; threads?
   if (options.ropeUntruncated) args.push("--rope-untruncated");
   let result: { loss: number | null; tokens_trained: number } | undefined;
   await runTrainer(args, (line) => {
-    result = { loss: typeof line.loss === "number" ? line.loss : null, tokens_trained: Number(line.tokens_trained) };
+    if (line.event === "eval_progress") options.onProgress?.(line as unknown as EvalProgress);
+    else result = { loss: typeof line.loss === "number" ? line.loss : null, tokens_trained: Number(line.tokens_trained) };
   });
   if (!result) throw new DatagenError("trainer printed no evaluation result");
   // The manifest said there were trained tokens; the shards disagree (run `dataset verify`).

@@ -1,6 +1,7 @@
 // `datagen train`: feed a packed dataset to the bundled native trainer (CPU reference).
 import { InvalidArgumentError, type Command } from "commander";
-import { RECIPE, evaluate, train, type StepProgress } from "../../train/index.js";
+import { RECIPE, evaluate, train, type EvalProgress, type StepProgress } from "../../train/index.js";
+import { scheduleWarning } from "../../train/schedule.js";
 import { UsageError } from "../../core/errors.js";
 import { escapeControls, jsonLine } from "../../core/escape.js";
 import { StderrProgress } from "../progress.js";
@@ -34,6 +35,8 @@ Trains a gpt-oss GGUF on a packed dataset (\`datagen pack\` output) with the bun
 block-causal attention per document, loss on the mask's targets only, normalized by trained tokens.
 Defaults are the kappa_20b_131k model card's recipe: AdamW lr 1e-5, 20 warmup steps, cosine decay over
 the last half of the steps to 0.3 x lr, weight decay 0.01 (embeddings and norms exempt), grad-norm clip 1.0.
+The warmup is a step count (torchtitan's schedule): a run too short to reach --lr after it gets a warning
+on stderr; pass a smaller --warmup for short runs.
 
 Progress goes to stderr and every step is appended to OUT/metrics.jsonl. OUT/checkpoint.gguf loads in
 llama.cpp / node-llama-cpp; OUT/optimizer.bin holds the f32 master weights and AdamW moments for
@@ -72,9 +75,15 @@ function progressLine(p: StepProgress, total: number): string {
   );
 }
 
+function evalProgressLine(p: EvalProgress): string {
+  return `eval: ${p.sample}/${p.samples} samples, ${p.tokens_trained} trained tokens so far`;
+}
+
 async function runTrain(flags: TrainFlags): Promise<void> {
   if (flags.evalOnly) {
-    const result = await evaluate({ data: flags.data, model: flags.model, threads: flags.threads, ropeUntruncated: flags.ropeUntruncated });
+    const progress = new StderrProgress();
+    const onProgress = (p: EvalProgress) => progress.report(() => evalProgressLine(p));
+    const result = await evaluate({ data: flags.data, model: flags.model, threads: flags.threads, ropeUntruncated: flags.ropeUntruncated, onProgress }).finally(() => progress.done());
     process.stdout.write(flags.json ? jsonLine(result) : `loss ${result.loss.toFixed(6)} over ${result.tokens_trained} trained tokens\n`);
     return;
   }
@@ -82,6 +91,8 @@ async function runTrain(flags: TrainFlags): Promise<void> {
   // SIGINT/SIGTERM: the trainer finishes the current step and writes a checkpoint; exit 130/143 (run.ts).
   const signal = gracefulStopSignal();
   const steps = flags.steps;
+  const warning = scheduleWarning({ lr: flags.lr, warmup: flags.warmup, decayRatio: flags.decayRatio, minLrFactor: flags.minLrFactor }, steps);
+  if (warning) process.stderr.write(`${warning}\n`);
   // Steps are seconds apart: without a terminal, one plain line per step (no 5 s spacing).
   const progress = new StderrProgress(process.stderr, 0);
   try {
