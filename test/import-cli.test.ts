@@ -67,10 +67,10 @@ describe("datagen import", () => {
     expect(run.code).toBe(0);
     const lines = jsonLines(run.stdout);
     const summary = lines.at(-1)!;
-    expect(summary).toMatchObject({ type: "summary", out, files: 6, records: 24, converted: 16, rejected: 8 });
-    expect(summary.shapes).toEqual({ openai: 10, sharegpt: 5, hermes: 5, xlam: 3 });
+    expect(summary).toMatchObject({ type: "summary", out, files: 6, records: 25, converted: 17, rejected: 8 });
+    expect(summary.shapes).toEqual({ openai: 10, sharegpt: 5, hermes: 6, xlam: 3 });
     expect(summary.rejected_by_code).toEqual({ malformed_tool_call: 3, invalid_embedded_json: 2, unknown_sender: 1, unsupported_content: 1, unknown_shape: 1 });
-    expect(summary.dropped).toMatchObject({ "messages[].refusal": 2, "messages[].annotations": 3, "system <tools> block (declared as tools)": 2 });
+    expect(summary.dropped).toMatchObject({ "messages[].refusal": 2, "messages[].annotations": 3, "system <tools> block (declared as tools)": 3, "Hermes bodies written as Python literals (read as JSON)": 1 });
     const rejected = lines.slice(0, -1);
     expect(rejected.map((r) => [r.type, r.file, r.line, r.code])).toEqual([
       ["rejected", `${DIR}/malformed.jsonl`, 1, "malformed_tool_call"],
@@ -83,7 +83,7 @@ describe("datagen import", () => {
       ["rejected", `${DIR}/malformed.jsonl`, 8, "unknown_shape"],
     ]);
     const records = jsonLines(readFileSync(out, "utf8"));
-    expect(records).toHaveLength(16);
+    expect(records).toHaveLength(17);
     for (const record of records) expect(validateRecord(record, { allowTrailingCall: true }).ok).toBe(true);
     expect(records[0].id).toBe(`${DIR}/openai.jsonl:1`); // no id in the source: FILE:LINE as given
     expect(readdirSync(work).filter((f) => f.endsWith(".partial"))).toEqual([]);
@@ -133,7 +133,7 @@ describe("datagen import", () => {
       .map((l) => [l.file, l.line, l.id, (l.issues as { code: string }[])[0].code]);
     expect(rejected).toEqual(invalid);
     expect(rejected.filter((r) => r[3] === "missing_tool_result").map((r) => r[2])).toEqual(["0", "1"]); // xLAM without --allow-trailing-call
-    expect(jsonLines(validated.stdout).at(-1)).toMatchObject({ records: 24, valid: 14 });
+    expect(jsonLines(validated.stdout).at(-1)).toMatchObject({ records: 25, valid: 15 });
   });
 
   it("native records are copied byte for byte", async () => {

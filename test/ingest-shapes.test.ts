@@ -210,10 +210,28 @@ describe("Hermes function calling", () => {
     expect(detectShape(openai)).toBe("openai");
   });
 
+  it("bodies written as Python literals (str() of a dict) are read exactly and reported", () => {
+    const { record, dropped } = adapt("hermes.jsonl", 2);
+    expect(record.tools?.[0].function).toEqual({
+      name: "get_stock_fundamentals",
+      description: "Fundamentals of a company's stock.",
+      parameters: { type: "object", properties: { symbol: { type: "string" }, annual: { type: "boolean" } }, required: ["symbol"] },
+    });
+    expect(calls(record).map((c) => c.function.arguments)).toEqual([{ symbol: "TSLA", annual: true }]);
+    expect(results(record)[0].content).toBe(`{"name": "get_stock_fundamentals", "content": {'symbol': 'TSLA', 'pe_ratio': 49.604652, 'dividend_yield': None}}`);
+    expect(dropped).toContain("Hermes bodies written as Python literals (read as JSON)");
+    valid("hermes.jsonl", 2);
+    const literal = (body: string) => adaptRecord({ conversations: [{ from: "human", value: "x" }, { from: "gpt", value: `<tool_call>${body}</tool_call>` }] }, { file: "f", line: 1 });
+    expect(literal("{'name': 'f', 'arguments': {'s': 'it\\'s \\u00e9\\n', 'n': -15, 'z': None}}")).toMatchObject({ record: { messages: [{}, { tool_calls: [{ function: { arguments: { s: "it's é\n", n: -15, z: null } } }] }] } });
+    for (const bad of ["{'name': 'f', 'arguments': {'a': (1, 2)}}", "{'name': 'f', 'name': 'g', 'arguments': {}}", "{'name': 'f', 'arguments': {'a': 1_000}}", "{'name': 'f', 'arguments': {'a': 'open}}"]) {
+      expect(literal(bad)).toMatchObject({ error: { code: "malformed_tool_call" } });
+    }
+  });
+
   it("a malformed <tool_call> is a reject with a reason, never a crash", () => {
     const rejects = lines("malformed.jsonl");
     const codeOf = (i: number) => adaptRecord(rejects[i], { file: "r", line: i + 1 });
-    expect(codeOf(0)).toMatchObject({ error: { code: "malformed_tool_call", message: expect.stringContaining("<tool_call> 1 body is not valid JSON") } });
+    expect(codeOf(0)).toMatchObject({ error: { code: "malformed_tool_call", message: expect.stringContaining("<tool_call> 1 body is neither JSON") } });
     expect(codeOf(1)).toMatchObject({ error: { code: "malformed_tool_call", message: "turn 2: <tool_call> without </tool_call>" } });
     expect(codeOf(2)).toMatchObject({ error: { code: "malformed_tool_call", message: expect.stringContaining('"name"') } });
     const stray = { conversations: [{ from: "human", value: "x" }, { from: "gpt", value: "a </tool_call> b" }, { from: "tool", value: "<tool_response>1</tool_response>" }] };

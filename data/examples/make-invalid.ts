@@ -121,12 +121,12 @@ const lines: (string | Buffer)[] = [
   JSON.stringify({ id: "shape-mismatch", conversations: ["Hello there."] }),
   // invalid_embedded_json: xLAM answers that are not JSON
   JSON.stringify({ id: "invalid-embedded-json", query: "Weather in Oslo?", answers: "get_weather(city=Oslo)", tools: JSON.stringify([weatherTool.function]) }),
-  // malformed_tool_call: a Hermes <tool_call> body in Python quotes
+  // malformed_tool_call: a Hermes <tool_call> body written as a Python call, neither JSON nor a literal
   JSON.stringify({
     id: "malformed-tool-call",
     conversations: [
       { from: "human", value: "Weather in Oslo?" },
-      { from: "gpt", value: "<tool_call>\n{'name': 'get_weather', 'arguments': {'city': 'Oslo'}}\n</tool_call>" },
+      { from: "gpt", value: "<tool_call>\nget_weather(city='Oslo')\n</tool_call>" },
     ],
   }),
   // unsupported_content: an image part in an OpenAI message

@@ -1,6 +1,6 @@
 // Shared pieces of the shape adapters: the result type, a located reject, the strict parser for
 // JSON carried inside strings, and the bookkeeping of what a conversion leaves out.
-import { hasJsonNumbers, MAX_JSON_DEPTH, parseJsonText } from "../../core/json.js";
+import { hasJsonNumbers, MAX_JSON_DEPTH, parseJsonText, type JsonParseResult } from "../../core/json.js";
 import { PERSONAS, type ConversationRecord, type Message, type ToolDefinition } from "../../core/record.js";
 
 export type Obj = Record<string, unknown>;
@@ -71,13 +71,21 @@ export class Conversion {
  * the project's strict parser, so duplicate keys or unrepresentable numbers are a reject.
  */
 export function parseEmbedded(text: string, what: string, conv: Conversion, code: ShapeErrorCode = "invalid_embedded_json"): unknown {
-  const parsed = parseJsonText(text, { maxDepth: EMBEDDED_MAX_DEPTH });
-  if ("error" in parsed) {
-    const at = parsed.error.path ? ` at ${parsed.error.path}` : "";
-    throw new ShapeReject(code, `${what} is not valid JSON (${parsed.error.code}${at}): ${parsed.error.message}`);
-  }
-  if (hasJsonNumbers(parsed.value)) conv.holdsJsonNumbers = true;
+  const parsed = parseStrict(text, conv);
+  if ("error" in parsed) throw notJson(code, what, parsed);
   return parsed.value;
+}
+
+/** parseJsonText at embedded depth, noting numbers kept as written. */
+export function parseStrict(text: string, conv: Conversion): JsonParseResult {
+  const parsed = parseJsonText(text, { maxDepth: EMBEDDED_MAX_DEPTH });
+  if (!("error" in parsed) && hasJsonNumbers(parsed.value)) conv.holdsJsonNumbers = true;
+  return parsed;
+}
+
+export function notJson(code: ShapeErrorCode, what: string, failed: Extract<JsonParseResult, { error: unknown }>): ShapeReject {
+  const at = failed.error.path ? ` at ${failed.error.path}` : "";
+  return new ShapeReject(code, `${what} is not valid JSON (${failed.error.code}${at}): ${failed.error.message}`);
 }
 
 /** Embedded JSON lands a few levels down in the record (tools → function → parameters → …): leave room. */

@@ -3,7 +3,8 @@
 // <tool_response>…</tool_response> in tool turns. Comes as ShareGPT `conversations` (system, human,
 // gpt, tool) or as `messages`. Source: NousResearch/Hermes-Function-Calling README (prompt format).
 import type { ConversationRecord, Message, ToolCall, ToolDefinition } from "../../core/record.js";
-import { Conversion, isObject, parseEmbedded, ShapeReject, toolDefinitions, type Obj } from "./common.js";
+import { Conversion, isObject, notJson, parseStrict, ShapeReject, toolDefinitions, type Obj, type ShapeErrorCode } from "./common.js";
+import { pythonLiteralToJson } from "./python-literal.js";
 import { finishRecord } from "./sharegpt.js";
 import { CallPairing, callFrom, turnsOf, type Turn } from "./turns.js";
 
@@ -55,7 +56,7 @@ function assistantWithCalls(text: string, turn: number, conv: Conversion): Messa
   const { bodies, rest } = taggedBlocks(text, "tool_call", turn, "malformed_tool_call");
   const calls: ToolCall[] = bodies.map((body, k) => {
     const what = `turn ${turn}: <tool_call> ${k + 1}`;
-    const parsed = parseEmbedded(body.trim(), `${what} body`, conv, "malformed_tool_call");
+    const parsed = parseHermesValue(body.trim(), `${what} body`, conv, "malformed_tool_call");
     return callFrom(parsed, what, conv, "malformed_tool_call");
   });
   // Text around the calls is the commentary preamble; only the whitespace next to the tags goes.
@@ -111,11 +112,27 @@ export function taggedBlocks(
 function parseTools(body: string, turn: number, conv: Conversion): ToolDefinition[] {
   const pieces = splitJsonValues(body.trim());
   const values = pieces.flatMap((piece, k) => {
-    const value = parseEmbedded(piece, `turn ${turn}: <tools> entry ${k + 1}`, conv);
+    const value = parseHermesValue(piece, `turn ${turn}: <tools> entry ${k + 1}`, conv, "invalid_embedded_json");
     return Array.isArray(value) ? value : [value];
   });
   if (!values.every(isObject)) throw new ShapeReject("invalid_embedded_json", `turn ${turn}: <tools> must hold tool objects`);
   return toolDefinitions(values, "<tools>", conv);
+}
+
+/**
+ * A Hermes body: JSON, or failing that a Python literal (str() of a dict, as much Hermes data is
+ * written) rewritten as JSON and read by the same strict parser; reported among what was changed.
+ */
+function parseHermesValue(text: string, what: string, conv: Conversion, code: ShapeErrorCode): unknown {
+  const json = parseStrict(text, conv);
+  if (!("error" in json)) return json.value;
+  if (json.error.code !== "invalid_json") throw notJson(code, what, json);
+  const rewritten = pythonLiteralToJson(text);
+  if ("error" in rewritten) throw new ShapeReject(code, `${what} is neither JSON (${json.error.message}) nor a Python literal (${rewritten.error})`);
+  const python = parseStrict(rewritten.json, conv);
+  if ("error" in python) throw notJson(code, `${what} (a Python literal)`, python);
+  conv.drop("Hermes bodies written as Python literals (read as JSON)");
+  return python.value;
 }
 
 /**
@@ -126,13 +143,13 @@ function parseTools(body: string, turn: number, conv: Conversion): ToolDefinitio
 export function splitJsonValues(text: string): string[] {
   const pieces: string[] = [];
   let depth = 0;
-  let inString = false;
+  let quote = ""; // the open string's quote: " (JSON) or ' (Python literal)
   let start = -1;
   for (let i = 0; i < text.length; i++) {
     const ch = text[i];
-    if (inString) {
+    if (quote) {
       if (ch === "\\") i++;
-      else if (ch === '"') inString = false;
+      else if (ch === quote) quote = "";
       continue;
     }
     if (start === -1) {
@@ -140,7 +157,7 @@ export function splitJsonValues(text: string): string[] {
       if (ch !== "{" && ch !== "[") return [text]; // not a run of objects: let the parser say why
       start = i;
     }
-    if (ch === '"') inString = true;
+    if (ch === '"' || ch === "'") quote = ch;
     else if (ch === "{" || ch === "[") depth++;
     else if (ch === "}" || ch === "]") {
       depth--;
