@@ -5,7 +5,8 @@ import { describe, expect, it } from "vitest";
 import type { ConversationRecord, Message, ToolCall } from "../src/core/record.js";
 import { adaptRecord, detectShape, type AdaptResult, type ShapeOption } from "../src/ingest/shapes/index.js";
 import { pythonType } from "../src/ingest/shapes/xlam.js";
-import { stringifyJson } from "../src/core/json.js";
+import { pythonLiteralToJson } from "../src/ingest/shapes/python-literal.js";
+import { parseJsonText, stringifyJson } from "../src/core/json.js";
 import { mulberry32 } from "../src/core/prng.js";
 import { renderRecord, renderText } from "../src/render/index.js";
 import { validateRecord } from "../src/validate/index.js";
@@ -225,6 +226,18 @@ describe("Hermes function calling", () => {
     expect(literal("{'name': 'f', 'arguments': {'s': 'it\\'s \\u00e9\\n', 'n': -15, 'z': None}}")).toMatchObject({ record: { messages: [{}, { tool_calls: [{ function: { arguments: { s: "it's é\n", n: -15, z: null } } }] }] } });
     for (const bad of ["{'name': 'f', 'arguments': {'a': (1, 2)}}", "{'name': 'f', 'name': 'g', 'arguments': {}}", "{'name': 'f', 'arguments': {'a': 1_000}}", "{'name': 'f', 'arguments': {'a': 'open}}"]) {
       expect(literal(bad)).toMatchObject({ error: { code: "malformed_tool_call" } });
+    }
+  });
+
+  it("Python literals read to exactly the JSON Python writes for them (120 random values made by Python)", () => {
+    // test/fixtures/ingest/shapes/make-python-literals.py: repr(value) and json.dumps(value) side by side.
+    for (const line of readFileSync(`${DIR}/python-literals.jsonl`, "utf8").trimEnd().split("\n")) {
+      const { literal, json } = JSON.parse(line) as { literal: string; json: string };
+      const rewritten = pythonLiteralToJson(literal);
+      if ("error" in rewritten) throw new Error(`${literal}: ${rewritten.error}`);
+      const parsed = parseJsonText(rewritten.json);
+      if ("error" in parsed) throw new Error(`${literal}: ${parsed.error.message}`);
+      expect(stringifyJson(parsed.value)).toBe(json);
     }
   });
 
