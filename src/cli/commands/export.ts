@@ -90,7 +90,7 @@ Examples:
         });
       }
       progress.done();
-      process.stdout.write(o.json ? JSON.stringify(summary, null, 2) + "\n" : formatSummary(summary));
+      process.stdout.write(o.json ? JSON.stringify(summary) + "\n" : formatSummary(summary)); // one JSON document per line
     });
 }
 
