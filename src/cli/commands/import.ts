@@ -32,6 +32,7 @@ Shapes (--from, default auto: detected per record; docs/INPUTS.md shows each):
   sharegpt  ShareGPT / LLaMA-Factory "conversations" of {from, value}: system, human, gpt,
             function_call, observation; "tools" and "system" columns
   hermes    NousResearch Hermes: <tools> in the system prompt, <tool_call> / <tool_response> tags
+            (bodies in JSON or as Python literals, {'name': ...})
   xlam      Salesforce xLAM / APIGen: query, tools and answers as JSON strings (these end with the
             calls: add --allow-trailing-call)
 Each converted record is validated as 'datagen validate' does; only valid records are written.
