@@ -29,6 +29,8 @@ function isZlibError(e: unknown): boolean {
   return typeof code === "string" && code.startsWith("Z_");
 }
 
+const ZSTD_SLICE = 16 * 1024;
+
 export async function* unzstd(chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
   let out: Buffer[] = [];
   const codec = new Decompress((data) => {
@@ -44,6 +46,10 @@ export async function* unzstd(chunks: AsyncIterable<Buffer>): AsyncGenerator<Buf
     out = [];
     return ready;
   };
-  for await (const chunk of chunks) yield* push(chunk, false);
+  // Fed in small slices: one push decodes all it is given at once, and JSONL often compresses
+  // 50-100x, so a 1 MiB read would become ~100 MiB held before the first line is handed on.
+  for await (const chunk of chunks) {
+    for (let at = 0; at < chunk.length; at += ZSTD_SLICE) yield* push(chunk.subarray(at, at + ZSTD_SLICE), false);
+  }
   yield* push(new Uint8Array(0), true);
 }
