@@ -80,6 +80,8 @@ describe("OpenAI chat completions / HF messages", () => {
   it("content parts are joined exactly; a non-text part is unsupported_content", () => {
     expect(adapt("openai.jsonl", 0).record.messages[1].content).toBe("What is 2 + 2? Answer with a number.");
     expect(adapt("openai.jsonl", 2).record.messages[4].content).toBe("The sum is 32222002938.");
+    const refusal = { messages: [{ role: "user", content: "x" }, { role: "assistant", content: [{ type: "refusal", refusal: "I can't." }] }] };
+    expect(adaptRecord(refusal, { file: "f", line: 1 })).toMatchObject({ record: { messages: [{}, { role: "assistant", content: "I can't." }] } });
     const image = { messages: [{ role: "user", content: [{ type: "image_url", image_url: { url: "x" } }] }] };
     expect(adaptRecord(image, { file: "f", line: 1 })).toMatchObject({ error: { code: "unsupported_content" } });
   });

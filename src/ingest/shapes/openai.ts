@@ -130,13 +130,17 @@ function refusal(raw: Obj, out: Obj, conv: Conversion): void {
   }
 }
 
-/** String content as is; a list of text parts joined; other part types cannot be trained on as text. */
+/**
+ * String content as is; a list of text parts joined (an assistant's `refusal` part is text it said);
+ * other part types (image, audio, file) cannot be trained on as text.
+ */
 function contentText(content: unknown, index: number): unknown {
   if (!Array.isArray(content)) return content;
   let text = "";
   for (const part of content) {
     if (typeof part === "string") text += part;
     else if (isObject(part) && (part.type === "text" || part.type === "input_text" || part.type === "output_text") && typeof part.text === "string") text += part.text;
+    else if (isObject(part) && part.type === "refusal" && typeof part.refusal === "string") text += part.refusal;
     else {
       const type = isObject(part) && typeof part.type === "string" ? part.type : typeof part;
       throw new ShapeReject("unsupported_content", `message ${index}: content part of type "${type}" is not text and cannot be rendered`);
