@@ -32,7 +32,7 @@ export function adaptOpenAI(value: Obj, conv: Conversion): ConversationRecord {
 function metaOf(value: Obj, conv: Conversion): ConversationRecord["meta"] {
   // A meta that is not an object is kept as it is, for validation to report.
   if (value.meta !== undefined && !isObject(value.meta)) {
-    dropExtras(value, conv);
+    for (const key of Object.keys(value)) if (!RECORD_KEYS.includes(key)) conv.drop(droppedName(key));
     return value.meta as ConversationRecord["meta"];
   }
   let meta = isObject(value.meta) ? { ...value.meta } : undefined;
@@ -44,16 +44,15 @@ function metaOf(value: Obj, conv: Conversion): ConversationRecord["meta"] {
     } else if (key === "reasoning_effort" && typeof field === "string" && EFFORTS.has(field) && meta?.reasoning_effort === undefined) {
       meta = { ...meta, reasoning_effort: field as "low" | "medium" | "high" };
     } else {
-      conv.drop(THINKING_SET_COPIES.has(key) ? `${key} (copy of messages)` : key);
+      conv.drop(droppedName(key));
     }
   }
   return meta;
 }
 
-function dropExtras(value: Obj, conv: Conversion): void {
-  for (const key of Object.keys(value)) if (!RECORD_KEYS.includes(key)) conv.drop(THINKING_SET_COPIES.has(key) ? `${key} (copy of messages)` : key);
-}
+const droppedName = (key: string): string => (THINKING_SET_COPIES.has(key) ? `${key} (copy of messages)` : key);
 
+/** Top-level keys the record keeps (or, for functions, turns into tools). */
 const RECORD_KEYS = ["id", "persona", "messages", "tools", "functions", "meta"];
 
 interface PendingCall {
