@@ -70,7 +70,7 @@ export function callFrom(value: unknown, what: string, conv: Conversion, code: "
   }
   const args = value.arguments ?? value.parameters;
   if (args === undefined) throw new ShapeReject(code, `${what} (call to ${value.name}) has no "arguments"`);
-  for (const key of Object.keys(value)) if (!["name", "arguments", "parameters", "id"].includes(key)) conv.drop(`tool call .${key}`);
+  for (const key of Object.keys(value)) if (!["name", "arguments", "parameters", "id"].includes(key)) conv.drop(`calls[].${key}`);
   const id = typeof value.id === "string" && value.id !== "" ? value.id : conv.callId();
   return { id, type: "function", function: { name: value.name, arguments: args as Obj | string } };
 }
