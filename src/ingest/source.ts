@@ -13,7 +13,6 @@ import { CorruptContainer, gunzip, unzstd } from "./containers/decompress.js";
 import { detectContainer, DETECT_BYTES, type Container } from "./containers/detect.js";
 import type { ItemError, SourceLine } from "./containers/item.js";
 import { JsonArraySplitter } from "./containers/json-array.js";
-import { parquetRows } from "./containers/parquet.js";
 import type { ShapeName } from "./shapes/index.js";
 import { recordFromBytes, type FromShape } from "./source-record.js";
 
@@ -110,6 +109,8 @@ async function* containerLines(path: string, options: SourceOptions): AsyncGener
     }
     // The bytes as stored go to onChunk (e.g. pack's checksum): one sequential read; else the file is just closed.
     for await (const _ of chunks) if (!options.onChunk) break;
+    // Loaded only for Parquet input (hyparquet and its codecs are not small).
+    const { parquetRows } = await import("./containers/parquet.js");
     yield* parquetRows(path, options.maxLineBytes);
     return;
   }
