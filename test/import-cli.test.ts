@@ -150,7 +150,7 @@ describe("datagen import", () => {
     const run = await datagen("import", `${DIR}/xlam.jsonl`, "--out", out);
     expect(run.code).toBe(1);
     expect(run.stdout).toContain(`${DIR}/xlam.jsonl:1 0 missing_tool_result`);
-    expect(run.stderr).toContain("no record was imported");
+    expect(run.stderr).toContain("no record was imported: all 2 records were rejected");
     expect(existsSync(out)).toBe(false);
   });
 

@@ -109,7 +109,10 @@ async function importCommand(files: string[], flags: ImportFlags): Promise<void>
   if (keep) output.commit();
   else output.discard();
   print(flags.json ? jsonLine({ type: "summary", out: keep ? flags.out : null, ...report }) : summaryText(report, keep ? flags.out : undefined));
-  if (report.converted === 0) throw new CheckFailedError(`no record was imported (${report.records} read, all rejected); ${flags.out} was not written`);
+  if (report.converted === 0) {
+    const why = report.records === 0 ? "the input holds no record" : `all ${report.records} records were rejected`;
+    throw new CheckFailedError(`no record was imported: ${why}; ${flags.out} was not written`);
+  }
   if (!keep) throw new CheckFailedError(`${report.rejected} of ${report.records} records rejected (--strict); ${flags.out} was not written`);
 }
 
