@@ -8,6 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { escapeControls, escapeControlsKeepLayout } from "../src/core/escape.js";
+import { gv, writeGguf } from "../src/model/gguf.js";
+import { personaDocs, writePackedDataset } from "./train-helpers.js";
 
 interface Run {
   code: number | null;
@@ -57,8 +59,10 @@ describe("ordinary mistakes: a message and exit 1/2, never a crash", () => {
 
   for (const command of ["generate", "train"]) {
     it(`${command} --model: a folder, a text file and a truncated GGUF are named, with a reason`, async () => {
+      const data = join(work, "packed-for-model-checks");
+      if (!existsSync(data)) writePackedDataset(data, personaDocs(2), 1024);
       const args = (model: string) =>
-        command === "generate" ? ["generate", "--model", model, "--count", "1", "--out", join(work, `out-${command}`)] : ["train", "--data", work, "--model", model, "--out", join(work, `out-${command}`), "--steps", "1"];
+        command === "generate" ? ["generate", "--model", model, "--count", "1", "--out", join(work, `out-${command}`)] : ["train", "--data", data, "--model", model, "--out", join(work, `out-${command}`), "--steps", "1"];
       const folder = join(work, "folder.gguf");
       rmSync(folder, { recursive: true, force: true });
       mkdirSync(folder);
@@ -75,7 +79,11 @@ describe("ordinary mistakes: a message and exit 1/2, never a crash", () => {
       header.writeBigUInt64LE(5n, 16); // five metadata entries, none of them present
       writeFileSync(cut, header.subarray(0, 30));
       expectCleanError(await datagen(...args(cut)), 1, /cut\.gguf gguf-truncated/);
-    });
+      // A complete GGUF that holds no model: node-llama-cpp said only "Failed to load model" (exit 70).
+      const empty = join(work, "no-model.gguf");
+      await writeGguf(empty, { metadata: [["general.architecture", gv.str("llama")]], tensors: [] });
+      expectCleanError(await datagen(...args(empty)), 1, command === "generate" ? /no-model\.gguf model_load_failed/ : /bad_model .*no-model\.gguf: architecture is "llama"/);
+    }, 180_000);
   }
 });
 

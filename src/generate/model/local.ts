@@ -19,7 +19,7 @@ import {
   type LlamaModel,
   type Token,
 } from "node-llama-cpp";
-import { UsageError } from "../../core/errors.js";
+import { DataError, UsageError } from "../../core/errors.js";
 import type { JsonSchema } from "../../core/record.js";
 import { N_VOCAB, SPECIAL } from "../../tokenize/o200k_harmony.js";
 import type { GpuChoice } from "../config.js";
@@ -64,7 +64,11 @@ export class LocalModel implements GenerationModel {
     const llama = await getLlama({ gpu: options.gpu === "cpu" ? false : options.gpu, build: "never", logLevel: LlamaLogLevel.error }).catch((err: unknown) => {
       throw new UsageError(`--gpu ${options.gpu}: node-llama-cpp has no usable prebuilt binary for it here (${err instanceof Error ? err.message : String(err)}); try --gpu auto or --gpu cpu`);
     });
-    const model = await llama.loadModel({ modelPath: options.modelPath });
+    // A GGUF that is well-formed but not a model llama.cpp can load (a missing key, another
+    // architecture) fails with a bare "Failed to load model"; its reason is in the log line above.
+    const model = await llama.loadModel({ modelPath: options.modelPath }).catch((err: unknown) => {
+      throw new DataError("model_load_failed", `node-llama-cpp could not load this model (${err instanceof Error ? err.message : String(err)}; the reason is in its log above); give a gpt-oss GGUF`, { file: options.modelPath });
+    });
     checkHarmonyVocabulary(model, options.modelPath);
     const context = await model.createContext({
       sequences: options.sequences,
