@@ -57,6 +57,13 @@ describe("ordinary mistakes: a message and exit 1/2, never a crash", () => {
     expect(existsSync(join(work, "never"))).toBe(false);
   });
 
+  it("generate with a pipeline contextSize past the model's trained context is a usage error (llama.cpp tried to allocate it: killed for memory)", async () => {
+    const pipeline = join(work, "huge-context.json");
+    writeFileSync(pipeline, JSON.stringify({ contextSize: 100_000_000 }));
+    const run = await datagen("generate", "--pipeline", pipeline, "--count", "1", "--out", join(work, "never-context"));
+    expectCleanError(run, 2, /contextSize 100000000 \(the pipeline's\) exceeds .*trained context of 131072 tokens/);
+  }, 120_000);
+
   for (const command of ["generate", "train"]) {
     it(`${command} --model: a folder, a text file and a truncated GGUF are named, with a reason`, async () => {
       const data = join(work, "packed-for-model-checks");

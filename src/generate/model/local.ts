@@ -70,6 +70,12 @@ export class LocalModel implements GenerationModel {
       throw new DataError("model_load_failed", `node-llama-cpp could not load this model (${err instanceof Error ? err.message : String(err)}; the reason is in its log above); give a gpt-oss GGUF`, { file: options.modelPath });
     });
     checkHarmonyVocabulary(model, options.modelPath);
+    // Past the trained context the model is undefined, and llama.cpp would first try to allocate it all.
+    const trained = model.trainContextSize;
+    if (options.contextSize > trained) {
+      await model.dispose();
+      throw new UsageError(`contextSize ${options.contextSize} (the pipeline's) exceeds ${options.modelPath}'s trained context of ${trained} tokens`);
+    }
     const context = await model.createContext({
       sequences: options.sequences,
       contextSize: options.contextSize,
