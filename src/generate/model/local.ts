@@ -101,6 +101,10 @@ export class LocalModel implements GenerationModel {
     const sequence = this.free.pop();
     if (!sequence) throw new Error("no free sequence: concurrency exceeds the context's sequences");
     try {
+      // A conversation starts from an empty cache, so that it does not depend on which conversation
+      // ran on this sequence before (a resumed run gives the same records; docs/DETERMINISM.md).
+      // Conversations share only the first few dozen prompt tokens: reusing them saved nothing.
+      await sequence.clearHistory();
       return await work({ contextSize: sequence.contextSize, generate: (request, signal) => this.generate(sequence, request, signal) });
     } finally {
       this.free.push(sequence);
