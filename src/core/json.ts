@@ -168,19 +168,13 @@ function textAgrees(text: string, keys: number, numbers: number): boolean {
   let seenKeys = 0;
   let seenNumbers = 0;
   for (let at = text.indexOf(":"); at !== -1; at = text.indexOf(":", at + 1)) {
-    let quote = at - 1;
-    let c = text.charCodeAt(quote);
-    if (c !== 34) {
-      if (!isSpace(c)) continue; // a colon inside a string
-      do c = text.charCodeAt(--quote);
-      while (isSpace(c));
-      if (c !== 34) continue;
-    }
-    if (text.charCodeAt(quote - 1) === 92 && isEscaped(text, quote)) continue; // \": inside a string
+    const before = text.charCodeAt(at - 1);
+    if (before !== 34 && !(before <= 32 && quoteBeforeSpaces(text, at))) continue; // a colon inside a string
+    if (before === 34 && text.charCodeAt(at - 2) === 92 && isEscaped(text, at - 1)) continue; // \\": inside a string
     seenKeys++;
     let start = at + 1;
-    c = text.charCodeAt(start);
-    while (isSpace(c)) c = text.charCodeAt(++start);
+    let c = text.charCodeAt(start);
+    if (c <= 32) while (isSpace(c)) c = text.charCodeAt(++start);
     if (c <= 57 && (c >= 48 || c === 45)) {
       seenNumbers++;
       if (!canonicalAt(text, start)) return false;
@@ -191,6 +185,13 @@ function textAgrees(text: string, keys: number, numbers: number): boolean {
 }
 
 const isSpace = (c: number): boolean => c === 32 || c === 9 || c === 10 || c === 13;
+
+/** Whether spaces before the colon at `at` follow an unescaped quote (a key written `"k" :`). */
+function quoteBeforeSpaces(text: string, at: number): boolean {
+  let quote = at - 1;
+  while (isSpace(text.charCodeAt(quote))) quote--;
+  return quote < at - 1 && text.charCodeAt(quote) === 34 && !isEscaped(text, quote);
+}
 
 /** Whether the quote at `at` is escaped: an odd run of backslashes before it. */
 function isEscaped(text: string, at: number): boolean {

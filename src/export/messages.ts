@@ -1,6 +1,7 @@
 // hf-messages rows: a record's messages and tools in the shape transformers' apply_chat_template
 // takes (tool-call arguments as objects), each column a JSON string: Parquet cannot type free-form
 // JSON Schema parameters, so the consumer parses them (docs/TRAINING.md shows the one-line map).
+import { stringifyJson } from "../core/json.js";
 import { callArguments, type ConversationRecord } from "../core/record.js";
 import type { ColumnSpec } from "./parquet.js";
 
@@ -19,5 +20,6 @@ export function hfMessagesRow(record: ConversationRecord): { id: string; message
     if (m.name !== undefined) out.name = m.name;
     return out;
   });
-  return { id: record.id, messages: JSON.stringify(messages), tools: JSON.stringify(record.tools ?? []) };
+  // stringifyJson: numbers as the input wrote them (core/json.ts), as the renders print them.
+  return { id: record.id, messages: stringifyJson(messages), tools: stringifyJson(record.tools ?? []) };
 }

@@ -2,6 +2,7 @@
 // arguments under a grammar built from the tool's parameters) → tool result (executor, or the tool
 // simulator under the result schema's grammar) → … → assistant final. Every choice and sampling
 // seed derives from the record seed, so a record is reproducible from (run seed, persona, index).
+import { parseJsonText, stringifyJson, toPlainJson } from "../core/json.js";
 import type { JsonSchema } from "../core/record.js";
 import { type ConversationRecord, type Message, personaSystemMessage } from "../core/record.js";
 import { fillTemplate, toolDefinition, type CatalogTool, type Scenario, type Templates } from "./catalog.js";
@@ -125,7 +126,7 @@ class ConversationRun {
       const args = await this.generateArguments(afterThinking, tool);
       const id = `call_${++this.calls}`;
       this.messages.push({ role: "assistant", thinking, tool_calls: [{ id, type: "function", function: { name: tool.name, arguments: args } }] });
-      this.messages.push({ role: "tool", tool_call_id: id, name: tool.name, content: JSON.stringify(await this.toolResult(tool, args)) });
+      this.messages.push({ role: "tool", tool_call_id: id, name: tool.name, content: stringifyJson(await this.toolResult(tool, args)) });
     }
   }
 
@@ -162,12 +163,12 @@ class ConversationRun {
   // --- tool results ---------------------------------------------------------------------------
 
   private async toolResult(tool: CatalogTool, args: Record<string, unknown>): Promise<unknown> {
-    if (tool.executor) return execute(tool, args);
+    if (tool.executor) return execute(tool, toPlainJson(args) as Record<string, unknown>);
     const { config, templates, schemas } = this.deps;
     const developer = fillTemplate(templates.toolSimulator, {
       tool_name: tool.name,
       tool_description: tool.description,
-      arguments: JSON.stringify(args),
+      arguments: stringifyJson(args),
       date: config.date,
       result_schema: JSON.stringify(tool.result),
     });
@@ -204,11 +205,16 @@ class ConversationRun {
     return this.withRetries<T>(what, async (seed) => {
       const out = await this.session.generate({ prompt, maxTokens, seed, sampling: this.deps.config.sampling, schema, tag: this.job.id }, this.deps.signal);
       if (out.finish !== "json") return { error: `${what}_incomplete`, message: `${what.replace("_", " ")} JSON did not close within ${maxTokens} tokens` };
-      const value = JSON.parse(out.text) as T;
-      // JSON number grammars allow exponents: 1e999 parses to Infinity, which JSON cannot carry.
-      if (hasNonFiniteNumber(value)) return { error: `${what}_not_finite`, message: `${what.replace("_", " ")} JSON holds a number too large for a double` };
-      const problem = check(value);
-      return problem ? { error: `${what}_invalid`, message: problem } : { value };
+      // The strict parser of every command: the record keeps the model's number literals as written
+      // (1.0 stays 1.0 in the trained arguments); JSON number grammars allow exponents, and 1e999,
+      // Infinity to a double, is retried like a repeated key.
+      const read = parseJsonText(out.text);
+      if ("error" in read) {
+        const code = read.error.code === "number_out_of_range" ? "not_finite" : read.error.code;
+        return { error: `${what}_${code}`, message: `${what.replace("_", " ")} JSON: ${read.error.message}` };
+      }
+      const problem = check(toPlainJson(read.value));
+      return problem ? { error: `${what}_invalid`, message: problem } : { value: read.value as T };
     });
   }
 
@@ -230,8 +236,3 @@ class ConversationRun {
 /** A generation-time note to the assistant (not part of the record). */
 const developerNote = (text: string) => P.developerMessage(text, []);
 
-function hasNonFiniteNumber(value: unknown): boolean {
-  if (typeof value === "number") return !Number.isFinite(value);
-  if (value && typeof value === "object") return Object.values(value).some(hasNonFiniteNumber);
-  return false;
-}

@@ -6,6 +6,7 @@ import { createReadStream, existsSync, readFileSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import PQueue from "p-queue";
 import { DataError, UsageError } from "../core/errors.js";
+import { parseJsonText, stringifyJson } from "../core/json.js";
 import type { ConversationRecord } from "../core/record.js";
 import { ensureSmokeModel } from "../model/smoke.js";
 import { validateRecord } from "../validate/index.js";
@@ -17,7 +18,7 @@ import { LocalModel, physicalCores } from "./model/local.js";
 import { FleetModel, ServersUnavailableError } from "./model/server.js";
 import type { GenerationModel, ModelSession, TraceEntry } from "./model/types.js";
 import { CONVERSATIONS_FILE, JsonlAppender, prepareOutput, REJECTS_FILE, RUN_FILE, writeJsonAtomic } from "./output.js";
-import type { ProgressState } from "./progress.js";
+import { etaSeconds, type ProgressState } from "./progress.js";
 import { recordSeed } from "./seed.js";
 import { ToolSchemas } from "./tools.js";
 
@@ -176,8 +177,8 @@ export async function generateDataset(config: GenerateConfig, hooks: GenerateHoo
   const report = () => {
     const s = summary("complete");
     const done = s.records + s.rejects;
-    const rate = (counts.written + counts.rejected) / Math.max(s.generateSeconds, 1e-9);
-    hooks.onProgress?.({ done, target, rejected: s.rejects, tokensPerSecond: s.tokensPerSecond, etaSeconds: rate > 0 ? (target - done) / rate : null });
+    const eta = etaSeconds(counts.written + counts.rejected, target - done, s.generateSeconds, llm.capacity);
+    hooks.onProgress?.({ done, target, rejected: s.rejects, tokensPerSecond: s.tokensPerSecond, etaSeconds: eta });
   };
 
   const produce = async (persona: PersonaChoice, index: number) => {
@@ -287,8 +288,8 @@ async function produceRecord(deps: ConversationDeps, session: ModelSession, id: 
     try {
       const record = await generateConversation(deps, session, { id, persona, seed });
       const problem = qualityProblem(record, config);
-      // Validate exactly what will be written (the JSON round trip), not the in-memory object.
-      const result = problem ? null : validateRecord(JSON.parse(JSON.stringify(record)));
+      // Validate exactly what will be written (the JSON round trip, numbers as written), not the in-memory object.
+      const result = problem ? null : validateRecord(roundTrip(record));
       if (result?.ok) return { ok: true, record: result.record };
       const issue = problem ?? (result && !result.ok ? { code: result.issues[0].code, message: result.issues.map((i) => `${i.path ?? ""} ${i.code}: ${i.message}`).join("; ") } : undefined);
       if (issue) failures.push({ attempt, seed, ...issue });
@@ -311,3 +312,9 @@ function qualityProblem(record: ConversationRecord, config: GenerateConfig): { c
 }
 
 const round = (x: number): number => Math.round(x * 1000) / 1000;
+
+/** The record as a reader of conversations.jsonl will see it. */
+function roundTrip(record: ConversationRecord): unknown {
+  const read = parseJsonText(stringifyJson(record));
+  return "error" in read ? record : read.value;
+}

@@ -4,6 +4,7 @@
 import { closeSync, existsSync, fdatasyncSync, ftruncateSync, openSync, readSync, statSync, writeSync, fstatSync } from "node:fs";
 import { join } from "node:path";
 import { DataError, UsageError } from "../core/errors.js";
+import { stringifyJson } from "../core/json.js";
 import { readJsonl } from "../core/jsonl.js";
 import { foreignError, inspectOutputDir, makeDirs, PARTIAL_FILE_SUFFIX, writeFileAtomic, type OutputKind } from "../core/output.js";
 
@@ -106,7 +107,7 @@ export class JsonlAppender {
   }
 
   append(value: unknown): void {
-    const line = Buffer.from(JSON.stringify(value) + "\n", "utf8");
+    const line = Buffer.from(stringifyJson(value) + "\n", "utf8");
     let offset = 0;
     while (offset < line.length) offset += writeSync(this.fd, line, offset);
     fdatasyncSync(this.fd);

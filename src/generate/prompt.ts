@@ -3,6 +3,7 @@
 // conversation each get their own prompt: the persona assistant, the user simulator, the tool
 // simulator. Only the record's messages are training data; these prompts are not.
 import type { Token } from "node-llama-cpp";
+import { stringifyJson } from "../core/json.js";
 import type { JsonSchema, Message } from "../core/record.js";
 import { getTokenizer } from "../tokenize/o200k_harmony.js";
 import { SPECIAL } from "../tokenize/o200k_harmony.js";
@@ -72,7 +73,7 @@ export function historyParts(messages: Message[]): Parts {
     if (m.role === "user") parts.push(...userMessage(m.content ?? ""));
     if (m.role === "assistant") {
       if (m.thinking && i > lastUser) parts.push(...analysisHeader, m.thinking, S.end);
-      for (const call of m.tool_calls ?? []) parts.push(...callHeader(call.function.name), JSON.stringify(call.function.arguments), S.call);
+      for (const call of m.tool_calls ?? []) parts.push(...callHeader(call.function.name), stringifyJson(call.function.arguments), S.call);
       if (m.content) parts.push(...finalHeader, m.content, S.end);
     }
     if (m.role === "tool") parts.push(S.start, `functions.${m.name} to=assistant`, S.channel, "commentary", S.message, m.content ?? "", S.end);
