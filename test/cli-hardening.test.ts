@@ -3,7 +3,7 @@
 // fails lets the process end, "nothing usable" is exit 1, and text/JSON output a script can trust.
 // Each test runs the CLI from source through tsx, as a user does.
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -92,6 +92,18 @@ describe("ordinary mistakes: a message and exit 1/2, never a crash", () => {
       expectCleanError(await datagen(...args(empty)), 1, command === "generate" ? /no-model\.gguf model_load_failed/ : /bad_model .*no-model\.gguf: architecture is "llama"/);
     }, 180_000);
   }
+});
+
+describe("stdout that cannot be written", () => {
+  it("a full disk (/dev/full) is one line and exit 1, not an uncaught ENOSPC stack", async () => {
+    const full = openSync("/dev/full", "w");
+    const child = spawn(process.execPath, ["--import", "tsx", "src/cli/datagen.ts", "render", EXAMPLES, "--json"], { stdio: ["ignore", full, "pipe"] });
+    let stderr = "";
+    child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    closeSync(full);
+    expectCleanError({ code, signal: null, stdout: "", stderr }, 1, /^error: cannot write to stdout \(ENOSPC\); the output is incomplete\n$/);
+  }, 60_000);
 });
 
 describe("model smoke --out: a path that cannot be written is named (it was exit 70 with a stack)", () => {

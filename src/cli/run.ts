@@ -62,12 +62,14 @@ function stopOnSignals(): void {
 
 /**
  * `datagen render … | head`: once the reader is gone, stop with the usual status of a closed pipe
- * instead of an unhandled EPIPE stack trace.
+ * instead of an unhandled EPIPE stack trace. Any other failure to write the results (a full disk,
+ * `> /dev/full`) is one line and exit 1: the output is incomplete.
  */
 function exitQuietlyWhenStdoutCloses(): void {
   process.stdout.on("error", (err: NodeJS.ErrnoException) => {
-    if (err.code !== "EPIPE") throw err;
-    process.exit(141); // 128 + SIGPIPE, what a C tool killed by the signal reports
+    if (err.code === "EPIPE") process.exit(141); // 128 + SIGPIPE, what a C tool killed by the signal reports
+    process.stderr.write(`error: cannot write to stdout (${err.code ?? err.message}); the output is incomplete\n`);
+    process.exit(1);
   });
 }
 
