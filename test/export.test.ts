@@ -64,6 +64,7 @@ async function checkHf(packed: string, out: string): Promise<number> {
     const pos = ints(rows[k].position_ids);
     expect(ids).toEqual(s.tokens);
     expect(labels.length).toBe(s.tokens.length);
+    expect(ints(rows[k].seq_lengths)).toEqual(s.bounds.slice(1).map((b, j) => b - s.bounds[j]));
     for (let j = 0; j + 1 < s.bounds.length; j++) {
       for (let i = s.bounds[j]; i < s.bounds[j + 1]; i++) {
         expect(pos[i]).toBe(i - s.bounds[j]);

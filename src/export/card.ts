@@ -11,6 +11,7 @@ export function packedCard(s: ExportSummary, m: Manifest): string {
         "| `input_ids` | list<int32> | o200k_harmony token ids of the sample, padding removed |",
         "| `labels` | list<int32> | the token id where datagen's mask is 1, −100 elsewhere; **unshifted** (transformers shifts inside its loss) |",
         "| `position_ids` | list<int32> | 0, 1, … restarting at 0 at each document (conversation) start |",
+        "| `seq_lengths` | list<int32> | the length of each document in the row (TRL's padding-free collator builds its `position_ids` from it) |",
       ]
     : [
         "| `input_ids` | list<int32> | o200k_harmony token ids of the sample, padding removed |",
@@ -26,8 +27,8 @@ export function packedCard(s: ExportSummary, m: Manifest): string {
         "",
         "Each row packs several conversations. Train on it only with an attention implementation",
         "that honours `position_ids` as document boundaries (flash-attention varlen, e.g.",
-        "`attn_implementation=\"flash_attention_2\"`, with a collator that keeps `position_ids`, such as",
-        "TRL's `padding_free=True`), or split rows at `position_ids == 0` into one document per row.",
+        "`attn_implementation=\"flash_attention_2\"`, and TRL's `padding_free=True`, which rebuilds `position_ids`",
+        "from `seq_lengths`), or split rows at `position_ids == 0` into one document per row.",
         "Plain eager/SDPA attention would let a conversation attend to the one before it.",
       ]
     : [

@@ -17,6 +17,8 @@ export interface HfRow {
   labels: Int32Array;
   /** 0, 1, … restarting at each document start. */
   position_ids: Int32Array;
+  /** Document lengths: TRL's padding-free collator rebuilds position_ids from this column (it drops position_ids). */
+  seq_lengths: Int32Array;
 }
 
 export function hfRow(tokens: Uint32Array, mask: Uint8Array, bounds: Uint32Array): HfRow {
@@ -24,8 +26,10 @@ export function hfRow(tokens: Uint32Array, mask: Uint8Array, bounds: Uint32Array
   const input_ids = new Int32Array(n);
   const labels = new Int32Array(n);
   const position_ids = new Int32Array(n);
+  const seq_lengths = new Int32Array(bounds.length - 1);
   for (let j = 0; j + 1 < bounds.length; j++) {
     const start = bounds[j];
+    seq_lengths[j] = bounds[j + 1] - start;
     for (let i = start; i < bounds[j + 1]; i++) {
       const id = tokens[i];
       input_ids[i] = id;
@@ -33,7 +37,7 @@ export function hfRow(tokens: Uint32Array, mask: Uint8Array, bounds: Uint32Array
       position_ids[i] = i - start;
     }
   }
-  return { input_ids, labels, position_ids };
+  return { input_ids, labels, position_ids, seq_lengths };
 }
 
 export interface MegatronRow {

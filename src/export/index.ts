@@ -9,6 +9,6 @@ export const EXPORT_FORMATS = ["hf-parquet", "megatron-bridge", "harmony-text", 
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 /** Formats read from a packed dataset; the others read JSONL records. */
 export const PACKED_FORMATS: readonly ExportFormat[] = ["hf-parquet", "megatron-bridge"];
-/** Tokens per Parquet file: bounds memory (about 50 bytes per token while a file is encoded). */
-export const DEFAULT_FILE_TOKENS = 8 << 20;
+/** Tokens per Parquet file: bounds memory (about 50 bytes per token while a file is encoded, one file per encoder thread). */
+export const DEFAULT_FILE_TOKENS = 2 << 20;
 export const DEFAULT_ROW_GROUP_ROWS = 64;

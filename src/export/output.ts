@@ -1,15 +1,16 @@
 // The export's output folder and files, on the shared rules of src/core/output.ts: refuse a
 // folder holding anything else, refuse a finished export unless --force (then swap it in at the
 // end), write each file atomically. README.md is written last: a folder without it is a killed run.
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
+// Nothing else goes beside the Parquet parts: `load_dataset("parquet", data_dir=DIR)` reads every file but README.md.
+import { closeSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, writeSync } from "node:fs";
+import { join } from "node:path";
 import { openOutputDir, outputFsError, PARTIAL_FILE_SUFFIX, writeFileAtomic, type OutputDir, type OutputKind } from "../core/output.js";
 
 export const CARD_FILE = "README.md";
 export const REJECTS_FILE = "rejects.jsonl";
-export const SUMMARY_FILE = "export.json";
 export const TEXT_FILE = "data.jsonl";
 
-const OUR_NAMES = /^(part-\d{5,}(\.idx)?\.parquet|README\.md|rejects\.jsonl|export\.json|data\.jsonl)(\.partial)?$/;
+const OUR_NAMES = /^(part-\d{5,}(\.idx)?\.parquet|README\.md|rejects\.jsonl|data\.jsonl)(\.partial)?$/;
 
 export const EXPORT_OUTPUT: OutputKind = {
   what: "an export",
@@ -21,6 +22,17 @@ export const EXPORT_OUTPUT: OutputKind = {
 
 export function openExportDir(out: string, force: boolean, inputs: string[]): OutputDir {
   return openOutputDir(out, EXPORT_OUTPUT, { force, inputs });
+}
+
+/** After a failed export: remove every file it may have written into `dir` (ours by name only). */
+export function removeExportFiles(dir: string): void {
+  let names: string[] = [];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) if (OUR_NAMES.test(name)) rmSync(join(dir, name), { force: true });
 }
 
 /** One whole file, atomically. */

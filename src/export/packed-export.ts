@@ -1,6 +1,6 @@
 // `datagen export --to hf-parquet | megatron-bridge`: a packed dataset → Parquet rows, one per sample.
 import { createHash } from "node:crypto";
-import { readFileSync, rmSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { DataError } from "../core/errors.js";
 import { MANIFEST_FILE, type Manifest } from "../pack/format.js";
@@ -8,7 +8,7 @@ import { readManifest } from "../pack/reader.js";
 import { verifyDataset } from "../pack/verify.js";
 import { packedCard } from "./card.js";
 import { hfRow, megatronRow } from "./columns.js";
-import { CARD_FILE, SUMMARY_FILE, openExportDir, writeOutputFile } from "./output.js";
+import { CARD_FILE, openExportDir, removeExportFiles, writeOutputFile } from "./output.js";
 import { checkShardFiles, packedSamples } from "./packed.js";
 import { ParquetParts, type ColumnSpec, type CompressionName, type Row, type WrittenPart } from "./parquet.js";
 
@@ -21,6 +21,7 @@ export const PACKED_LAYOUTS: Record<PackedFormat, { suffix: string; columns: Col
       { name: "input_ids", kind: "list<int32>" },
       { name: "labels", kind: "list<int32>" },
       { name: "position_ids", kind: "list<int32>" },
+      { name: "seq_lengths", kind: "list<int32>" },
     ],
   },
   // Megatron-Bridge's GPTSFTPackedParquetDataset globs *.idx.parquet in a folder.
@@ -44,6 +45,8 @@ export interface PackedExportOptions {
   compression: CompressionName;
   fileTokens: number;
   rowGroupRows: number;
+  /** Parquet encoder threads (0: encode on this thread). */
+  workers: number;
   onProgress?: (p: { samples: number; totalSamples: number; stage: "verify" | "export" }) => void;
 }
 
@@ -82,6 +85,7 @@ export async function exportPacked(o: PackedExportOptions): Promise<ExportSummar
     fileTokens: o.fileTokens,
     rowGroupRows: o.rowGroupRows,
     compression: o.compression,
+    workers: o.workers,
     metadata: { "datagen.export": o.to, "datagen.source_manifest_sha256": manifestSha256 },
   });
   const s = { rows: 0, documents: 0, tokens: 0, trained: 0, eosZeroed: 0 };
@@ -98,13 +102,13 @@ export async function exportPacked(o: PackedExportOptions): Promise<ExportSummar
         s.trained -= m.eosZeroed;
         s.eosZeroed += m.eosZeroed;
       }
-      parts.add(row, sample.tokens.length);
+      await parts.add(row, sample.tokens.length);
       s.rows++;
       s.documents += sample.bounds.length - 1;
       s.tokens += sample.tokens.length;
       o.onProgress?.({ samples: s.rows, totalSamples: manifest.samples, stage: "export" });
     }
-    const files = parts.finish();
+    const files = await parts.finish();
     const summary: ExportSummary = {
       format: o.to,
       source: o.source,
@@ -120,12 +124,12 @@ export async function exportPacked(o: PackedExportOptions): Promise<ExportSummar
       verified: o.verify,
       seconds: (Date.now() - started) / 1000,
     };
-    writeOutputFile(join(out.dir, SUMMARY_FILE), JSON.stringify(summary, null, 2) + "\n");
     writeOutputFile(join(out.dir, CARD_FILE), packedCard(summary, manifest));
     out.commit();
     return summary;
   } catch (e) {
-    for (const f of parts.written) rmSync(join(out.dir, f.path), { force: true });
+    await parts.close();
+    removeExportFiles(out.dir);
     out.abort();
     throw e;
   }

@@ -1,10 +1,13 @@
 // Parquet output through parquet-wasm (the Rust arrow/parquet writer compiled to WASM), fed
-// Arrow IPC built with apache-arrow. Rows are buffered until a part holds `fileTokens` tokens,
-// then the part is encoded and written atomically (FILE.partial, fsync, rename): memory stays
-// bounded by one part, and a killed run never leaves a torn Parquet file.
+// Arrow IPC built with apache-arrow. Rows are buffered until a part holds `fileTokens` tokens;
+// the part's Arrow IPC is built here and encoded to Parquet in a worker thread (several parts
+// at once, one per worker), which writes the file atomically (FILE.partial, fsync, rename).
+// Memory stays bounded by `workers + 1` parts; a killed run never leaves a torn Parquet file.
 import { Field, Int32, Int8, List, RecordBatch, Schema, Struct, Table, Utf8, makeData, tableToIPC, vectorFromArray, type Data, type DataType } from "apache-arrow";
 import { Compression, EnabledStatistics, Table as WasmTable, WriterPropertiesBuilder, writeParquet } from "parquet-wasm";
 import { join } from "node:path";
+import type { Worker } from "node:worker_threads";
+import { startModuleWorker } from "../core/worker.js";
 import { writeOutputFile } from "./output.js";
 
 export type ColumnKind = "list<int32>" | "list<int8>" | "string";
@@ -15,11 +18,17 @@ export interface ColumnSpec {
 export type CellValue = Int32Array | Int8Array | string;
 export type Row = Record<string, CellValue>;
 
-export const COMPRESSIONS = ["zstd", "snappy", "none"] as const;
+export const COMPRESSIONS = ["zstd", "snappy", "lz4", "none"] as const;
 export type CompressionName = (typeof COMPRESSIONS)[number];
-const CODECS: Record<CompressionName, Compression> = { zstd: Compression.ZSTD, snappy: Compression.SNAPPY, none: Compression.UNCOMPRESSED };
+const CODECS: Record<CompressionName, Compression> = { zstd: Compression.ZSTD, snappy: Compression.SNAPPY, lz4: Compression.LZ4_RAW, none: Compression.UNCOMPRESSED };
 
-export interface ParquetPartsOptions {
+export interface EncodeSettings {
+  /** Rows per row group (Megatron-Bridge reads and caches one row group at a time). */
+  rowGroupRows: number;
+  compression: CompressionName;
+}
+
+export interface ParquetPartsOptions extends EncodeSettings {
   dir: string;
   /** File names: `${prefix}${NNNNN}${suffix}`. */
   prefix: string;
@@ -27,11 +36,10 @@ export interface ParquetPartsOptions {
   columns: ColumnSpec[];
   /** Start a new file once the buffered rows hold this many tokens (or string bytes). */
   fileTokens: number;
-  /** Rows per row group (Megatron-Bridge reads and caches one row group at a time). */
-  rowGroupRows: number;
-  compression: CompressionName;
   /** Key-value metadata stored in every file's footer. */
   metadata?: Record<string, string>;
+  /** Encoder threads; 0 encodes on the calling thread. */
+  workers: number;
 }
 
 export interface WrittenPart {
@@ -40,43 +48,74 @@ export interface WrittenPart {
   bytes: number;
 }
 
+/** The message an encoder worker takes (encode-worker.ts). */
+export interface EncodeJob extends EncodeSettings {
+  id: number;
+  ipc: Uint8Array;
+  path: string;
+}
+export type EncodeReply = { id: number; bytes: number } | { id: number; error: string };
+
 export class ParquetParts {
   private rows: Row[] = [];
   private buffered = 0;
+  private parts = 0;
   readonly written: WrittenPart[] = [];
+  private readonly pool: EncoderPool | undefined;
 
-  constructor(private readonly o: ParquetPartsOptions) {}
-
-  /** `size`: the row's tokens (or bytes), counted against `fileTokens`. */
-  add(row: Row, size: number): void {
-    this.rows.push(row);
-    this.buffered += size;
-    if (this.buffered >= this.o.fileTokens) this.flush();
+  constructor(private readonly o: ParquetPartsOptions) {
+    this.pool = o.workers > 0 ? new EncoderPool(o.workers) : undefined;
   }
 
-  /** Writes the last part (also when there were no rows at all: an empty file with the schema). */
-  finish(): WrittenPart[] {
-    if (this.rows.length > 0 || this.written.length === 0) this.flush();
+  /** `size`: the row's tokens (or bytes), counted against `fileTokens`. Waits while every encoder is busy. */
+  async add(row: Row, size: number): Promise<void> {
+    this.rows.push(row);
+    this.buffered += size;
+    if (this.buffered >= this.o.fileTokens) await this.flush();
+  }
+
+  /** Writes the last part (also when there were no rows at all: an empty file with the schema) and waits for all. */
+  async finish(): Promise<WrittenPart[]> {
+    if (this.rows.length > 0 || this.parts === 0) await this.flush();
+    await this.pool?.drain();
+    await this.pool?.close();
+    this.written.sort((a, b) => a.path.localeCompare(b.path));
     return this.written;
   }
 
-  private flush(): void {
-    const name = `${this.o.prefix}${String(this.written.length).padStart(5, "0")}${this.o.suffix}`;
-    const bytes = encodeParquet(this.o.columns, this.rows, this.o);
-    writeOutputFile(join(this.o.dir, name), bytes);
-    this.written.push({ path: name, rows: this.rows.length, bytes: bytes.length });
+  /** After a failure: stop the encoders (the caller removes what they wrote). */
+  async close(): Promise<void> {
+    await this.pool?.close();
+  }
+
+  private async flush(): Promise<void> {
+    const name = `${this.o.prefix}${String(this.parts++).padStart(5, "0")}${this.o.suffix}`;
+    const ipc = arrowIpc(this.o.columns, this.rows, this.o.metadata);
+    const part = { path: name, rows: this.rows.length, bytes: 0 };
     this.rows = [];
     this.buffered = 0;
+    const path = join(this.o.dir, name);
+    if (!this.pool) {
+      const bytes = encodeParquet(ipc, this.o);
+      writeOutputFile(path, bytes);
+      this.written.push({ ...part, bytes: bytes.length });
+      return;
+    }
+    await this.pool.submit({ ipc, path, rowGroupRows: this.o.rowGroupRows, compression: this.o.compression }, (bytes) => this.written.push({ ...part, bytes }));
   }
 }
 
-/** Rows → one Parquet file's bytes (non-nullable columns, no dictionary, chunk statistics only). */
-export function encodeParquet(columns: ColumnSpec[], rows: Row[], o: Pick<ParquetPartsOptions, "rowGroupRows" | "compression" | "metadata">): Uint8Array {
+/** Rows → Arrow IPC stream bytes (non-nullable columns). */
+export function arrowIpc(columns: ColumnSpec[], rows: Row[], metadata: Record<string, string> = {}): Uint8Array {
   const data = columns.map((c) => columnData(c, rows));
   const fields = columns.map((c, k) => new Field(c.name, data[k].type, false));
-  const schema = new Schema(fields, new Map(Object.entries(o.metadata ?? {})));
+  const schema = new Schema(fields, new Map(Object.entries(metadata)));
   const batch = new RecordBatch(schema, makeData({ type: new Struct(fields), length: rows.length, nullCount: 0, children: data }));
-  const ipc = tableToIPC(new Table(schema, [batch]), "stream");
+  return tableToIPC(new Table(schema, [batch]), "stream");
+}
+
+/** Arrow IPC → one Parquet file's bytes (no dictionary: token ids have too many values; chunk statistics only). */
+export function encodeParquet(ipc: Uint8Array, o: EncodeSettings): Uint8Array {
   const props = new WriterPropertiesBuilder()
     .setCompression(CODECS[o.compression])
     .setDictionaryEnabled(false)
@@ -103,4 +142,66 @@ function columnData(c: ColumnSpec, rows: Row[]): Data<DataType> {
   const childType = int8 ? new Int8() : new Int32();
   const child = makeData({ type: childType, length: total, nullCount: 0, data: flat } as never) as Data<DataType>;
   return makeData({ type: new List(new Field("element", childType, false)), length: cells.length, nullCount: 0, valueOffsets: offsets, child } as never) as Data<DataType>;
+}
+
+/** Encoder threads, one job each at a time; submit() waits for a free one. */
+class EncoderPool {
+  private readonly idle: Worker[] = [];
+  private readonly all: Worker[] = [];
+  private readonly pending = new Map<number, { done: (bytes: number) => void; worker: Worker }>();
+  private waiters: (() => void)[] = [];
+  private nextId = 0;
+  private failure: Error | undefined;
+
+  constructor(size: number) {
+    for (let i = 0; i < size; i++) {
+      const worker = startModuleWorker(import.meta.url, "encode-worker", null);
+      worker.on("message", (reply: EncodeReply) => this.settle(reply));
+      worker.on("error", (e) => this.fail(e));
+      this.all.push(worker);
+      this.idle.push(worker);
+    }
+  }
+
+  async submit(job: Omit<EncodeJob, "id">, done: (bytes: number) => void): Promise<void> {
+    while (this.idle.length === 0 && !this.failure) await new Promise<void>((r) => this.waiters.push(r));
+    if (this.failure) throw this.failure;
+    const worker = this.idle.pop()!;
+    const id = this.nextId++;
+    this.pending.set(id, { done, worker });
+    worker.postMessage({ ...job, id }, [job.ipc.buffer as ArrayBuffer]);
+  }
+
+  async drain(): Promise<void> {
+    while (this.pending.size > 0 && !this.failure) await new Promise<void>((r) => this.waiters.push(r));
+    if (this.failure) throw this.failure;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.all.map((w) => w.terminate()));
+  }
+
+  private settle(reply: EncodeReply): void {
+    const job = this.pending.get(reply.id);
+    if (!job) return;
+    this.pending.delete(reply.id);
+    if ("error" in reply) {
+      this.fail(new Error(reply.error));
+      return;
+    }
+    job.done(reply.bytes);
+    this.idle.push(job.worker);
+    this.wake();
+  }
+
+  private fail(e: Error): void {
+    this.failure ??= e;
+    this.wake();
+  }
+
+  private wake(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const r of w) r();
+  }
 }

@@ -2,7 +2,6 @@
 // tokenizes itself. Text cannot tell a special token from content that spells one, so a record
 // whose content spells any o200k_harmony special token is rejected (special_token_text), and every
 // exported line is re-tokenized with specials allowed and must give exactly the rendered ids.
-import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { readJsonl } from "../core/jsonl.js";
 import type { ConversationRecord } from "../core/record.js";
@@ -11,7 +10,7 @@ import { renderRecord, renderText, type Dialect } from "../render/index.js";
 import { getTokenizer, harmonySpecialTokens } from "../tokenize/o200k_harmony.js";
 import { validateRecord } from "../validate/index.js";
 import { hfMessagesRow, HF_MESSAGES_COLUMNS } from "./messages.js";
-import { CARD_FILE, REJECTS_FILE, SUMMARY_FILE, StreamedFile, TEXT_FILE, openExportDir, writeOutputFile } from "./output.js";
+import { CARD_FILE, REJECTS_FILE, StreamedFile, TEXT_FILE, openExportDir, removeExportFiles, writeOutputFile } from "./output.js";
 import type { ExportSummary } from "./packed-export.js";
 import { ParquetParts, type CompressionName } from "./parquet.js";
 import { textCard } from "./card.js";
@@ -96,7 +95,7 @@ export async function exportText(o: TextExportOptions): Promise<ExportSummary> {
   const out = openExportDir(o.out, o.force, o.inputs);
   const rejects = new StreamedFile(join(out.dir, REJECTS_FILE));
   const text = o.to === "harmony-text" ? new StreamedFile(join(out.dir, TEXT_FILE)) : undefined;
-  const parts = o.to === "hf-messages" ? new ParquetParts({ dir: out.dir, prefix: "part-", suffix: ".parquet", columns: HF_MESSAGES_COLUMNS, fileTokens: o.fileTokens, rowGroupRows: o.rowGroupRows, compression: o.compression, metadata: { "datagen.export": o.to } }) : undefined;
+  const parts = o.to === "hf-messages" ? new ParquetParts({ dir: out.dir, prefix: "part-", suffix: ".parquet", columns: HF_MESSAGES_COLUMNS, fileTokens: o.fileTokens, rowGroupRows: o.rowGroupRows, compression: o.compression, workers: 0, metadata: { "datagen.export": o.to } }) : undefined;
   const s = { records: 0, rows: 0, tokens: 0, rejects: 0 };
   try {
     for (const file of o.inputs) {
@@ -112,7 +111,7 @@ export async function exportText(o: TextExportOptions): Promise<ExportSummary> {
           if (text) text.write(JSON.stringify({ text: result.text }) + "\n");
           if (parts) {
             const row = hfMessagesRow(result.record);
-            parts.add(row, row.messages.length + row.tools.length);
+            await parts.add(row, row.messages.length + row.tools.length);
           }
         }
         o.onProgress?.({ records: s.records, rejects: s.rejects });
@@ -120,16 +119,16 @@ export async function exportText(o: TextExportOptions): Promise<ExportSummary> {
     }
     text?.close();
     rejects.close();
-    const files = parts ? parts.finish() : [{ path: TEXT_FILE, rows: s.rows, bytes: text!.bytes }];
+    const files = parts ? await parts.finish() : [{ path: TEXT_FILE, rows: s.rows, bytes: text!.bytes }];
     const summary: ExportSummary = { format: o.to, source: o.inputs.join(", "), out: out.final, files, rows: s.rows, documents: s.rows, tokens: s.tokens, rejects: s.rejects, verified: false, seconds: (Date.now() - started) / 1000 };
-    writeOutputFile(join(out.dir, SUMMARY_FILE), JSON.stringify(summary, null, 2) + "\n");
     writeOutputFile(join(out.dir, CARD_FILE), textCard(summary, o.dialect));
     out.commit();
     return summary;
   } catch (e) {
     text?.discard();
     rejects.discard();
-    for (const name of [TEXT_FILE, REJECTS_FILE, ...(parts?.written.map((f) => f.path) ?? [])]) rmSync(join(out.dir, name), { force: true });
+    await parts?.close();
+    removeExportFiles(out.dir);
     out.abort();
     throw e;
   }

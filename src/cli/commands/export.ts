@@ -1,6 +1,7 @@
 // `datagen export SOURCE --to FORMAT --out DIR`: parse options, run the export stage, print the summary.
 import { Command, Option } from "commander";
 import { existsSync, statSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { UsageError } from "../../core/errors.js";
 import { COMPRESSIONS, DEFAULT_FILE_TOKENS, DEFAULT_ROW_GROUP_ROWS, EXPORT_FORMATS, PACKED_FORMATS, exportPacked, exportText, type CompressionName, type ExportFormat, type ExportSummary, type PackedFormat, type TextFormat } from "../../export/index.js";
 import type { Dialect } from "../../render/names.js";
@@ -17,6 +18,7 @@ interface ExportCliOptions {
   compression: CompressionName;
   fileTokens: number;
   rowGroupRows: number;
+  workers?: number;
   dialect: Dialect;
   maxLineBytes: number;
 }
@@ -31,8 +33,9 @@ export function register(program: Command): void {
     .option("--force", "replace an earlier export in --out", false)
     .option("--no-verify", "skip the checksum check of the packed source (a damaged source is refused otherwise)")
     .addOption(new Option("--compression <codec>", "Parquet compression").choices([...COMPRESSIONS]).default("zstd"))
-    .option("--file-tokens <n>", "tokens per Parquet file (bounds memory: ~50 bytes per token)", positiveInt("--file-tokens"), DEFAULT_FILE_TOKENS)
+    .option("--file-tokens <n>", "tokens per Parquet file (memory: ~50 bytes per token, per encoder thread)", positiveInt("--file-tokens"), DEFAULT_FILE_TOKENS)
     .option("--row-group-rows <n>", "rows per Parquet row group", positiveInt("--row-group-rows"), DEFAULT_ROW_GROUP_ROWS)
+    .option("--workers <n>", "Parquet encoder threads for the packed formats (default: the core count)", positiveInt("--workers"))
     .addOption(dialectOption("rendering dialect of the text exports"))
     .addOption(maxLineBytesOption())
     .option("--json", "print the summary as JSON", false)
@@ -48,8 +51,8 @@ Formats (docs/FORMAT.md, "Export conventions"; docs/TRAINING.md shows each train
   harmony-text     JSONL → data.jsonl of {"text": harmony rendering}; records whose content
                    spells a special token are rejected (special_token_text)
   hf-messages      JSONL → part-NNNNN.parquet: id, messages, tools (JSON strings)
-Every export writes README.md (a dataset card, last), export.json (the summary) and, for the
-text formats, rejects.jsonl. Each file is written atomically.
+Every export writes README.md (a dataset card with the counts, last) and, for the text
+formats, rejects.jsonl; --json prints the summary. Each file is written atomically.
 
 Examples:
   datagen export data/packed --to hf-parquet --out export/hf
@@ -72,6 +75,7 @@ Examples:
           compression: o.compression,
           fileTokens: o.fileTokens,
           rowGroupRows: o.rowGroupRows,
+          workers: o.workers ?? availableParallelism(),
           onProgress: (p) => progress.report(() => (p.stage === "verify" ? `export: verifying ${sources[0]}, ${elapsed(started)}` : `export: ${p.samples}/${p.totalSamples} samples, ${elapsed(started)}`)),
         });
       } else {
