@@ -216,6 +216,15 @@ describe("stats report --json / --html", () => {
     expect(same.stderr).toContain(`--json ${input} is the input ${input}`);
     expect(readFileSync(input)).toEqual(before);
   });
+
+  it("refuses an output that is a pipe instead of renaming a file over it", () => {
+    const fifo = join(dir, "report.fifo");
+    expect(spawnSync("mkfifo", [fifo]).status).toBe(0);
+    const r = run("dataset", ["stats", "report", input, "--json", fifo, "--workers", "0"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("not a regular file");
+    expect(statSync(fifo).isFIFO()).toBe(true);
+  });
 });
 
 describe("train --out over an existing run", () => {

@@ -293,6 +293,7 @@ function syncDir(dir: string): void {
 export function checkOutputFile(path: string, flag: string, inputs: readonly string[] = []): void {
   const st = statOrNull(path);
   if (st?.isDirectory()) throw new UsageError(`${flag} ${path} is a folder; name a file`);
+  if (st && !st.isFile()) throw new UsageError(`${flag} ${path} exists and is not a regular file (a device, pipe or socket); name a file`);
   assertOutputApart(path, inputs, flag);
   let at = dirname(resolve(path));
   while (!statOrNull(at)) at = dirname(at);
@@ -306,7 +307,10 @@ export function checkOutputFile(path: string, flag: string, inputs: readonly str
  */
 export function writeFileAtomic(path: string, content: string | Uint8Array, flag?: string): void {
   const shown = flag ? `${flag} ${path}` : path;
-  if (statOrNull(path)?.isDirectory()) throw new UsageError(`cannot write ${shown}: it is a folder`);
+  const existing = statOrNull(path);
+  if (existing?.isDirectory()) throw new UsageError(`cannot write ${shown}: it is a folder`);
+  // Renaming over a device or a pipe would replace it (as root, /dev/null itself): refuse.
+  if (existing && !existing.isFile()) throw new UsageError(`cannot write ${shown}: it exists and is not a regular file`);
   makeDirs(dirname(path));
   const temp = path + PARTIAL_FILE_SUFFIX;
   const data = typeof content === "string" ? Buffer.from(content, "utf8") : content;
