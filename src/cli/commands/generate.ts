@@ -40,7 +40,8 @@ export function register(program: Command): void {
       `
 Output in --out: conversations.jsonl (valid records), rejects.jsonl (records that failed validation
 after their retries, with the reason), run.json (model sha256, settings, counts, timings).
-Rerunning the same command resumes: finished ids are skipped; Ctrl-C stops cleanly.
+Rerunning the same command resumes: finished ids are skipped; Ctrl-C (or SIGTERM) stops cleanly,
+dropping the records in flight, and exits 130 (143); a second one stops at once.
 
 Examples:
   datagen generate --persona all

@@ -40,8 +40,11 @@ on stderr; pass a smaller --warmup for short runs.
 
 Progress goes to stderr and every step is appended to OUT/metrics.jsonl. OUT/checkpoint.gguf loads in
 llama.cpp / node-llama-cpp; OUT/optimizer.bin holds the f32 master weights and AdamW moments for
---resume. Ctrl-C stops after the current step and writes a checkpoint. A non-empty OUT is refused
-unless --resume (continue it) or --force (train a new run beside it, swapped in when it ends).
+--resume. Ctrl-C (or SIGTERM) stops after the current step, writes a checkpoint and exits 130
+(143); a second one stops at once. A non-empty OUT is refused unless --resume (continue it) or
+--force (train a new run beside it, swapped in when it ends). A dataset with no trained token is
+refused (no_trained_tokens): a loss over no token is undefined; a step whose samples have none
+logs "loss": null.
 
 Without --model the embedded smoke model is used (random weights: useful to check a dataset end to end).
 The trainer is built by \`make -C trainer\` (the install step runs it).
