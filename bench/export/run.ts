@@ -1,6 +1,6 @@
 // Export speed, side by side: `datagen export --to hf-parquet` against pyarrow writing the same
 // columns from numpy (bench/export/pyarrow_export.py), same codec, same packed dataset; wall time
-// and peak RSS from /usr/bin/time, rounds alternating the two sides.
+// CPU time (user + sys) and peak RSS from /usr/bin/time, rounds alternating the two sides.
 //
 //   npx tsx bench/export/run.ts PACKED [--rounds 2] [--compression zstd]
 // Make a ~100 M-token PACKED with bench/corpus/generate.ts (--count 102000) and datagen pack.
@@ -17,11 +17,11 @@ const root = join(import.meta.dirname, "../..");
 const work = mkdtempSync(join(tmpdir(), "export-bench-"));
 const manifest = JSON.parse(readFileSync(join(packed, "manifest.json"), "utf8"));
 
-function timed(cmd: string[]): { seconds: number; rssMiB: number } {
-  const r = spawnSync("/usr/bin/time", ["-f", "%e %M", ...cmd], { encoding: "utf8", maxBuffer: 1 << 26 });
+function timed(cmd: string[]): { seconds: number; cpuSeconds: number; rssMiB: number } {
+  const r = spawnSync("/usr/bin/time", ["-f", "%e %M %U %S", ...cmd], { encoding: "utf8", maxBuffer: 1 << 26 });
   if (r.status !== 0) throw new Error(`${cmd.join(" ")}: ${r.stderr}`);
-  const [seconds, kb] = r.stderr.trim().split("\n").at(-1)!.split(" ").map(Number);
-  return { seconds, rssMiB: kb / 1024 };
+  const [seconds, kb, user, sys] = r.stderr.trim().split("\n").at(-1)!.split(" ").map(Number);
+  return { seconds, cpuSeconds: user + sys, rssMiB: kb / 1024 };
 }
 
 const sides = {
@@ -30,9 +30,9 @@ const sides = {
 };
 console.log(`${manifest.tokens.real.toLocaleString("en-US")} tokens in ${manifest.samples} samples (seq_len ${manifest.seq_len}), codec ${values.compression}`);
 for (let round = 1; round <= Number(values.rounds); round++) {
-  const results: Record<string, { seconds: number; rssMiB: number }> = {};
+  const results: Record<string, ReturnType<typeof timed>> = {};
   for (const [name, run] of Object.entries(sides)) results[name] = run();
   const [ours, theirs] = Object.values(results);
-  console.log(JSON.stringify({ round, ...results, ratio: ours.seconds / theirs.seconds }));
+  console.log(JSON.stringify({ round, ...results, wallRatio: ours.seconds / theirs.seconds, cpuRatio: ours.cpuSeconds / theirs.cpuSeconds }));
 }
 rmSync(work, { recursive: true, force: true });

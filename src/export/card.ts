@@ -83,7 +83,7 @@ export function textCard(s: ExportSummary, dialect: string): string {
     "",
     harmony
       ? "`data.jsonl`: one `{\"text\": …}` per conversation, the exact harmony rendering. Tokenize it with special tokens allowed (o200k_harmony): every line was checked to give exactly the ids `datagen pack` trains on."
-      : "`part-*.parquet`: columns `id`, `messages` and `tools`, JSON strings in the shape of transformers' `apply_chat_template` (tool-call arguments as objects); parse them with `json.loads`.",
+      : "`part-*.parquet`: columns `id`, `messages` and `tools`, JSON strings in the shape of transformers' `apply_chat_template` (tool-call arguments as objects); load with `load_dataset(\"parquet\", data_files=\"DIR/part-*.parquet\")` (not `data_dir`: `rejects.jsonl` sits beside them) and parse with `json.loads`.",
     "Records whose content spells a special token (`special_token_text`) or that fail validation are in `rejects.jsonl` with file, line and reason code.",
     "",
     "## Counts",
