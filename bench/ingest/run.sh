@@ -5,7 +5,7 @@
 #  - `datagen validate --quiet` on .jsonl, .jsonl.gz and .jsonl.zst (memory stays bounded);
 #  - if BEFORE names a checkout of the code before the layer (with node_modules), its
 #    `datagen validate --quiet` on the same .jsonl, side by side.
-# Usage: sh bench/ingest/run.sh [GIB] [BEFORE]      (from the repository root)
+# Usage: [ROUNDS=n] [KEEP=1] sh bench/ingest/run.sh [GIB] [BEFORE]      (from the repository root)
 set -eu
 GIB=${1:-1}
 BEFORE=${2:-}
@@ -27,12 +27,16 @@ $(tail -n 1 /tmp/datagen-ingest-bench.time)
 EOT
   echo "$label: wall ${wall} s, user ${user} s, sys ${sys} s, peak RSS $((rss / 1024)) MiB, load $(cut -d' ' -f1 /proc/loadavg) | $(tail -n 1 /tmp/datagen-ingest-bench.out)"
 }
-measure "readJsonl .jsonl" node --import tsx bench/ingest/read-only.ts readJsonl "$FILE"
-measure "readSource .jsonl" node --import tsx bench/ingest/read-only.ts readSource "$FILE"
-measure "validate .jsonl" node --import tsx src/cli/datagen.ts validate "$FILE" --quiet
-if [ -n "$BEFORE" ]; then
-  measure "validate .jsonl (before)" sh -c "cd '$BEFORE' && node --import tsx src/cli/datagen.ts validate '$FILE' --quiet"
-fi
+# ROUNDS=n repeats the plain-file measurements n times, interleaved (a shared machine's load moves).
+for round in $(seq 1 "${ROUNDS:-1}"); do
+  echo "round $round"
+  measure "readJsonl .jsonl" node --import tsx bench/ingest/read-only.ts readJsonl "$FILE"
+  measure "readSource .jsonl" node --import tsx bench/ingest/read-only.ts readSource "$FILE"
+  measure "validate .jsonl" node --import tsx src/cli/datagen.ts validate "$FILE" --quiet
+  if [ -n "$BEFORE" ]; then
+    measure "validate .jsonl (before)" sh -c "cd '$BEFORE' && node --import tsx src/cli/datagen.ts validate '$FILE' --quiet"
+  fi
+done
 measure "validate .jsonl.gz" node --import tsx src/cli/datagen.ts validate "$FILE.gz" --quiet
 measure "validate .jsonl.zst" node --import tsx src/cli/datagen.ts validate "$FILE.zst" --quiet
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

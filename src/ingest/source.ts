@@ -41,12 +41,14 @@ export interface ReadSourceOptions extends SourceOptions {
 export async function* readSource(path: string, options: ReadSourceOptions = {}): AsyncGenerator<SourceItem> {
   const file = displayName(path);
   const from = options.from ?? "auto";
-  for await (const raw of readSourceLines(path, options)) {
-    if ("error" in raw) yield { file, line: raw.line, error: raw.error };
-    else if ("tooLong" in raw) yield { file, line: raw.line, error: lineTooLong(options.maxLineBytes) };
-    else {
-      const result = recordFromBytes(raw.bytes, { file, line: raw.line, from });
-      yield "error" in result ? { file, line: raw.line, ...result } : { file, line: raw.line, bytes: raw.bytes.length, ...result };
+  for await (const batch of sourceBatches(path, options)) {
+    for (const raw of batch) {
+      if ("error" in raw) yield { file, line: raw.line, error: raw.error };
+      else if ("tooLong" in raw) yield { file, line: raw.line, error: lineTooLong(options.maxLineBytes) };
+      else {
+        const result = recordFromBytes(raw.bytes, { file, line: raw.line, from });
+        yield "error" in result ? { file, line: raw.line, ...result } : { file, line: raw.line, bytes: raw.bytes.length, ...result };
+      }
     }
   }
 }
@@ -57,6 +59,14 @@ export async function* readSource(path: string, options: ReadSourceOptions = {})
  * all ends with one `empty_input` error (line 0); a damaged container throws DataError corrupt_input.
  */
 export async function* readSourceLines(path: string, options: SourceOptions = {}): AsyncGenerator<SourceLine> {
+  for await (const batch of sourceBatches(path, options)) for (const item of batch) yield item;
+}
+
+/**
+ * readSourceLines in batches: the items each read chunk (or Parquet row group) completes, so a
+ * caller pays one async step per chunk, not per item (pack and readSource iterate these).
+ */
+export async function* sourceBatches(path: string, options: SourceOptions = {}): AsyncGenerator<SourceLine[]> {
   const file = displayName(path);
   let items = 0;
   let lastLine = 0;
@@ -66,17 +76,18 @@ export async function* readSourceLines(path: string, options: SourceOptions = {}
     options.onContainer?.(layers);
   };
   try {
-    for await (const item of containerLines(path, { ...options, onContainer })) {
-      items++;
-      lastLine = item.line;
-      yield item;
+    for await (const batch of containerBatches(path, { ...options, onContainer })) {
+      if (batch.length === 0) continue;
+      items += batch.length;
+      lastLine = batch[batch.length - 1].line;
+      yield batch;
     }
   } catch (e) {
     if (!(e instanceof CorruptContainer)) throw e;
     const after = lastLine > 0 ? ` (after line ${lastLine}; the items before it were read)` : "";
     throw new DataError("corrupt_input", `${e.message}${after}`, { file });
   }
-  if (items === 0) yield { line: 0, error: { code: "empty_input", message: `no records: ${EMPTY[inner]}` } };
+  if (items === 0) yield [{ line: 0, error: { code: "empty_input", message: `no records: ${EMPTY[inner]}` } }];
 }
 
 const EMPTY: Record<Container, string> = {
@@ -87,7 +98,7 @@ const EMPTY: Record<Container, string> = {
   zstd: "",
 };
 
-async function* containerLines(path: string, options: SourceOptions): AsyncGenerator<SourceLine> {
+async function* containerBatches(path: string, options: SourceOptions): AsyncGenerator<SourceLine[]> {
   const tap = (chunks: AsyncIterable<Buffer>): AsyncIterable<Buffer> => (options.onChunk ? tapped(chunks, options.onChunk) : chunks);
   let { head, chunks } = await peekHead(openChunks(path, options.highWaterMark), DETECT_BYTES);
   chunks = tap(chunks);
@@ -110,14 +121,14 @@ async function* containerLines(path: string, options: SourceOptions): AsyncGener
     // The bytes as stored go to onChunk (e.g. pack's checksum): one sequential read; else the file is just closed.
     for await (const _ of chunks) if (!options.onChunk) break;
     // Loaded only for Parquet input (hyparquet and its codecs are not small).
-    const { parquetRows } = await import("./containers/parquet.js");
-    yield* parquetRows(path, options.maxLineBytes);
+    const { parquetRowGroups } = await import("./containers/parquet.js");
+    yield* parquetRowGroups(path, options.maxLineBytes);
     return;
   }
   const splitter = inner === "json-array" ? new JsonArraySplitter(options.maxLineBytes) : new ByteLineSplitter(options.maxLineBytes);
-  for await (const chunk of chunks) yield* splitter.push(chunk);
+  for await (const chunk of chunks) yield Array.from(splitter.push(chunk));
   const last = splitter.end();
-  if (last) yield last;
+  if (last) yield [last];
 }
 
 async function* tapped(chunks: AsyncIterable<Buffer>, onChunk: (chunk: Buffer) => void): AsyncGenerator<Buffer> {

@@ -2,7 +2,7 @@
 // worker threads, which decode and parse them, so the main thread only splits lines (parsing +
 // structured-cloning objects on the main thread would cost a third of a core). Compressed and
 // Parquet inputs are decoded here (src/ingest/source.ts) and reach the workers as JSON bytes too.
-import { displayName, readSourceLines } from "../ingest/source.js";
+import { displayName, sourceBatches } from "../ingest/source.js";
 import type { LineBatch } from "./pool.js";
 
 /** Groups raw items into batches of ≤ 256 items or ≤ 1 MiB, copied into one transferable buffer. `onChunk` sees the file's bytes as stored. */
@@ -33,13 +33,15 @@ export async function* lineBatches(path: string, maxLineBytes: number | undefine
     bytes = 0;
     return batch;
   };
-  for await (const raw of readSourceLines(path, { maxLineBytes, onChunk })) {
-    lines.push(raw.line);
-    if ("error" in raw) errors.push({ index: parts.length, ...raw.error });
-    const part = "bytes" in raw ? raw.bytes : null;
-    parts.push(part);
-    bytes += part?.length ?? 0;
-    if (parts.length >= 256 || bytes >= 1 << 20) yield build();
+  for await (const items of sourceBatches(path, { maxLineBytes, onChunk })) {
+    for (const raw of items) {
+      lines.push(raw.line);
+      if ("error" in raw) errors.push({ index: parts.length, ...raw.error });
+      const part = "bytes" in raw ? raw.bytes : null;
+      parts.push(part);
+      bytes += part?.length ?? 0;
+      if (parts.length >= 256 || bytes >= 1 << 20) yield build();
+    }
   }
   if (parts.length > 0) yield build();
 }

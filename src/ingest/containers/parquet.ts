@@ -48,7 +48,8 @@ class UnsupportedValue extends Error {
   }
 }
 
-export async function* parquetRows(path: string, maxLineBytes = DEFAULT_MAX_LINE_BYTES): AsyncGenerator<SourceLine> {
+/** The rows of each row group in turn. */
+export async function* parquetRowGroups(path: string, maxLineBytes = DEFAULT_MAX_LINE_BYTES): AsyncGenerator<SourceLine[]> {
   let file: AsyncBuffer;
   let metadata: FileMetaData;
   try {
@@ -66,7 +67,8 @@ export async function* parquetRows(path: string, maxLineBytes = DEFAULT_MAX_LINE
     } catch (e) {
       throw new CorruptContainer(`Parquet row group ${group} (rows ${rowStart + 1}-${rowEnd}) cannot be decoded (${(e as Error).message})`);
     }
-    for (let k = 0; k < rows.length; k++) yield rowToJson(rows[k], rowStart + k + 1, maxLineBytes);
+    const start = rowStart;
+    yield rows.map((row, k) => rowToJson(row, start + k + 1, maxLineBytes));
     rowStart = rowEnd;
   }
 }
