@@ -170,3 +170,35 @@ describe("random JSON", () => {
     expect(odds).toBeGreaterThan(100);
   });
 });
+
+describe("validation sees numbers kept as written as numbers", () => {
+  const record = (args: string, meta = '{"seed":7}') =>
+    `{"id":"r","persona":null,"tools":[{"type":"function","function":{"name":"f","parameters":{"type":"object","properties":{"n":{"type":"integer","maximum":1e3},"x":{"type":"number"}}}}}],` +
+    `"messages":[{"role":"user","content":"go"},{"role":"assistant","tool_calls":[{"id":"c","type":"function","function":{"name":"f","arguments":${args}}}]},` +
+    `{"role":"tool","tool_call_id":"c","name":"f","content":"{}"},{"role":"assistant","content":"done"}],"meta":${meta}}`;
+  const check = async (args: string, meta?: string) => {
+    const { validateRecord } = await import("../src/validate/index.js");
+    const result = validateRecord(value(parseJsonText(record(args, meta))));
+    return result.ok ? "ok" : result.issues.map((i) => `${i.code} ${i.path ?? ""}${i.code === "schema_violation" ? " " + i.message : ""}`).join("; ");
+  };
+
+  it("1.0 and 1e2 validate as the integers they are, in arguments, schemas and meta", async () => {
+    expect(await check('{"n":1.0,"x":-0}', '{"seed":7.0}')).toBe("ok");
+    expect(await check('"{\\"n\\": 1e2, \\"x\\": 2.50}"')).toBe("ok");
+    expect(await check('{"n":1.5e3}')).toBe("invalid_arguments /messages/1/tool_calls/0/function/arguments/n");
+  });
+
+  it("a kept literal where an object belongs is still a schema violation", async () => {
+    expect(await check('{"n":1}', "1.0")).toBe("schema_violation /meta /meta: must be object");
+    expect(await check("1.0")).toMatch(/^schema_violation \/messages\/1\/tool_calls\/0\/function\/arguments/);
+  });
+
+  it("an arguments string gets the line's rules: duplicate_key, number_out_of_range, too_deep at the record's depth", async () => {
+    expect(await check('"{\\"n\\": 1, \\"n\\": 2}"')).toBe("duplicate_key /messages/1/tool_calls/0/function/arguments/n");
+    expect(await check('"{\\"x\\": 1e400}"')).toBe("number_out_of_range /messages/1/tool_calls/0/function/arguments/x");
+    const nested = (n: number) => `"{\\"x\\": ${"[".repeat(n)}${"]".repeat(n)}}"`;
+    // The arguments object is level 7 of the record: 249 more levels fit, 250 do not.
+    expect(await check(nested(MAX_JSON_DEPTH - 7))).toMatch(/^(ok|invalid_arguments)/);
+    expect(await check(nested(MAX_JSON_DEPTH - 6))).toMatch(/^too_deep \/messages\/1\/tool_calls\/0\/function\/arguments\/x/);
+  });
+});
