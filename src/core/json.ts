@@ -8,7 +8,7 @@
 //   stringifyJson; a literal beyond the range of a double (`1e400`, Infinity to JSON.parse):
 //   number_out_of_range;
 // - nesting deeper than MAX_JSON_DEPTH: too_deep, so nothing downstream ever recurses deeply.
-// Rules and reasons: docs/FORMAT.md ("JSON parsing").
+// Rules: docs/ARCHITECTURE.md (the record's JSON text) and docs/RENDERING.md (Numbers).
 
 /** Arrays and objects nested deeper than this are rejected (the record itself is level 1). */
 export const MAX_JSON_DEPTH = 256;
@@ -109,7 +109,10 @@ export function parseJsonText(text: string, options: ParseOptions = {}): JsonPar
   }
   keyCount = 0;
   numberCount = 0;
-  if (!countDeep(value, maxDepth)) return { error: tooDeep(value, maxDepth) };
+  const shallow = countDeep(value, maxDepth);
+  // A wide line (an array of many objects) grew the stack: let it go rather than keep its objects alive.
+  if (pending.length > 4096) pending.length = pendingDepth.length = 0;
+  if (!shallow) return { error: tooDeep(value, maxDepth) };
   return textAgrees(text, keyCount, numberCount) ? { value } : readExactly(text, maxDepth);
 }
 
