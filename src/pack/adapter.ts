@@ -4,6 +4,7 @@
 // joined; a tool message without `name` gets the name of the call it answers; top-level keys
 // outside our schema and null-valued extra message keys (OpenAI's "refusal": null, …) are dropped.
 // Anything else is left to validation, which reports it with a reason code.
+import { carryJsonNumbers } from "../core/json.js";
 import { PERSONAS } from "../core/record.js";
 
 type Obj = Record<string, unknown>;
@@ -26,9 +27,10 @@ export function adaptRecord(value: unknown, file: string, line: number): unknown
     persona: value.persona === undefined ? personaFromSystem(messages) : value.persona,
   };
   if (value.tools !== undefined) out.tools = value.tools;
-  out.messages = messages;
+  out.messages = carryJsonNumbers(value.messages, messages);
   if (value.meta !== undefined) out.meta = value.meta;
-  return out;
+  // The rebuilt record keeps the mark that it holds numbers kept as written (core/json.ts).
+  return carryJsonNumbers(value, out);
 }
 
 const MESSAGE_KEYS = new Set(["role", "content", "thinking", "tool_calls", "tool_call_id", "name"]);
