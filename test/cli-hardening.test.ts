@@ -3,7 +3,7 @@
 // fails lets the process end, "nothing usable" is exit 1, and text/JSON output a script can trust.
 // Each test runs the CLI from source through tsx, as a user does.
 import { spawn } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -129,25 +129,39 @@ describe("SIGINT and SIGTERM end every command, with a message and 130 / 143", (
 
   // Each command gets far more input than it can finish before its first progress line (5 s off a
   // terminal); the signal goes at that line, when the command is surely past its start-up.
-  const cases = [
-    { command: "validate", signal: "SIGINT", code: 130, args: () => ["validate", ...Array(40).fill(big)] },
-    { command: "pack", signal: "SIGTERM", code: 143, args: () => ["pack", ...Array(40).fill(big), "--out", join(work, "packed-signal"), "--seq-len", "4096", "--workers", "2"] },
-  ] as const;
-  for (const c of cases) {
-    it(`${c.command} stopped by ${c.signal} exits ${c.code} with a message (it died by the signal, with no status)`, async () => {
-      let sent = false;
-      const run = await cli("datagen", c.args(), (text, child) => {
-        if (!sent && new RegExp(`${c.command}: .*records`).test(text)) {
-          sent = true;
-          child.kill(c.signal);
-        }
-      });
-      expect(sent, run.stderr).toBe(true);
-      expect(run.signal).toBeNull();
-      expect(run.code, run.stderr).toBe(c.code);
-      expect(run.stderr).toContain(`${c.signal}: stopped`);
-    }, 120_000);
-  }
+  /** Runs the command and sends `signal` at its first progress line, when it is surely past its start-up. */
+  const stopAtProgress = async (command: string, args: string[], signal: NodeJS.Signals): Promise<Run> => {
+    let sent = false;
+    const run = await cli("datagen", args, (text, child) => {
+      if (!sent && new RegExp(`${command}: .*records`).test(text)) {
+        sent = true;
+        child.kill(signal);
+      }
+    });
+    expect(sent, run.stderr).toBe(true);
+    expect(run.signal).toBeNull();
+    return run;
+  };
+
+  // Each command gets far more input than it can finish before its first progress line (5 s off a terminal).
+  it("validate stopped by SIGINT exits 130 at once, with a message (it died by the signal, with no status)", async () => {
+    const run = await stopAtProgress("validate", ["validate", ...Array(40).fill(big)], "SIGINT");
+    expect(run.code, run.stderr).toBe(130);
+    expect(run.stderr).toContain("SIGINT: stopped");
+  }, 120_000);
+
+  it("pack --force stopped by SIGTERM exits 143 after removing its unfinished dataset; the old one is kept", async () => {
+    const out = join(work, "packed-signal");
+    expect((await datagen("pack", EXAMPLES, "--out", out, "--seq-len", "4096", "--workers", "1")).code).toBe(0);
+    const before = readFileSync(join(out, "manifest.json"));
+    const run = await stopAtProgress("pack", ["pack", ...Array(40).fill(big), "--out", out, "--force", "--seq-len", "4096", "--workers", "2"], "SIGTERM");
+    expect(run.code, run.stderr).toBe(143);
+    expect(run.stderr).toContain("SIGTERM: finishing cleanly");
+    expect(run.stderr).toContain("error: pack interrupted: no dataset was written (an existing one in --out is kept)");
+    expect(readFileSync(join(out, "manifest.json")).equals(before)).toBe(true);
+    expect(readdirSync(work).filter((name) => name.startsWith("packed-signal"))).toEqual(["packed-signal"]);
+    expect(readdirSync(out).filter((name) => name.endsWith(".partial"))).toEqual([]);
+  }, 120_000);
 });
 
 describe("a worker pool whose worker fails", () => {

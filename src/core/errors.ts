@@ -47,6 +47,9 @@ export class DataError extends DatagenError {
 /** A check that failed (verify, eval): exit 1. */
 export class CheckFailedError extends DatagenError {}
 
+/** A command stopped by SIGINT/SIGTERM before its end (src/cli/run.ts exits 130/143 after it). */
+export class InterruptedError extends DatagenError {}
+
 /**
  * A command ran on its input and produced nothing usable (no record, no document, no trained
  * token): exit 1 with what was missing, never an empty result that looks like success.

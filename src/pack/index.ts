@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { renameSync, statSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
-import { DataError, formatLocation, NothingUsableError, UsageError } from "../core/errors.js";
+import { DataError, formatLocation, InterruptedError, NothingUsableError, UsageError } from "../core/errors.js";
 import { openOutputDir, writeFileAtomic } from "../core/output.js";
 import { N_VOCAB, PAD_ID } from "../tokenize/o200k_harmony.js";
 import type { Dialect, MaskMode } from "../render/index.js";
@@ -68,6 +68,8 @@ export interface PackOptions {
   /** --allow-trailing-call: records may end with an assistant tool call (recorded in the manifest). */
   allowTrailingCall?: boolean;
   onProgress?: (progress: PackProgress) => void;
+  /** Aborting stops the run at the next batch: nothing is published, an existing dataset is kept. */
+  signal?: AbortSignal;
 }
 
 export interface PackProgress {
@@ -131,7 +133,7 @@ export async function packDataset(inputs: string[], options: PackOptions): Promi
   // Checked before anything is touched; with --force the new dataset is written beside the old one
   // and swapped in only once complete (src/core/output.ts).
   const output = openOutputDir(settings.out, PACKED_DATASET, { force: options.force ?? false, inputs: inputs.filter((p) => p !== STDIN_ARG) });
-  const run = new PackRun(inputs, { ...settings, out: output.dir }, options.onProgress);
+  const run = new PackRun(inputs, { ...settings, out: output.dir }, options.onProgress, options.signal);
   try {
     const summary = await run.execute(started);
     output.commit();
@@ -198,6 +200,7 @@ class PackRun {
     private readonly inputs: string[],
     private readonly s: Settings,
     private readonly onProgress?: (p: PackProgress) => void,
+    private readonly signal?: AbortSignal,
   ) {
     this.pool = new RenderPool(Math.max(1, s.workers), { dialect: s.dialect, mask: s.mask, from: s.from, allowTrailingCall: s.allowTrailingCall });
     this.writer = new ShardWriter(s.out, s.shardSamples);
@@ -293,6 +296,7 @@ class PackRun {
         this.progress.bytesRead += chunk.length;
       };
       for await (const batch of lineBatches(path, this.s.maxLineBytes, onChunk)) {
+        if (this.signal?.aborted) throw new InterruptedError("pack interrupted: no dataset was written (an existing one in --out is kept)");
         entry.records += batch.lines.length;
         const results = this.pool.run(batch);
         results.catch(() => undefined); // awaited below, in order

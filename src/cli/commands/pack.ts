@@ -6,7 +6,7 @@ import type { FromShape } from "../../ingest/source.js";
 import { allowTrailingCallOption, dialectOption, fromOption, maskOption, maxLineBytesOption } from "../options.js";
 import { elapsed, StderrProgress } from "../progress.js";
 import { escapeControls, jsonLine } from "../../core/escape.js";
-import { positiveInt } from "../run.js";
+import { gracefulStopSignal, positiveInt } from "../run.js";
 
 interface PackCliOptions {
   out: string;
@@ -79,6 +79,8 @@ Examples:
         from: o.from,
         allowTrailingCall: o.allowTrailingCall,
         onProgress: (p) => progress.report(() => progressLine(p, started)),
+        // SIGINT/SIGTERM: stop at the next batch, remove what was written, exit 130/143 (run.ts).
+        signal: gracefulStopSignal(),
       });
       progress.done();
       process.stdout.write(o.json ? jsonLine(summary) : formatSummary(summary));
