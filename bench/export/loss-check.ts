@@ -1,10 +1,11 @@
 // The three-way loss check of issue 13: pack a corpus with thinking, tool calls and several
 // documents per sample, export it to hf-parquet and megatron-bridge, evaluate the smoke model with
 // `datagen train --eval-only --json`, then bench/export/loss_check.py recomputes the loss with
-// transformers' GptOss from each export and from the torchtitan data source.
+// transformers' GptOss from each export and from the torchtitan data source; then TRL's
+// padding-free collator must return the hf-parquet labels and position_ids unchanged.
 //
 //   npx tsx bench/export/loss-check.ts [--records 40] [--seq-len 8192] [--threads 2]
-// Needs `make -C trainer` and python3 with torch, transformers, gguf, datasets, pyarrow.
+// Needs `make -C trainer` and python3 with torch, transformers, gguf, datasets, pyarrow, trl.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -37,4 +38,6 @@ writeFileSync(ours, datagen(["train", "--data", packed, "--model", model, "--eva
 const manifest = JSON.parse(readFileSync(join(packed, "manifest.json"), "utf8"));
 console.error(`packed ${manifest.documents} documents in ${manifest.samples} samples (seq_len ${manifest.seq_len}, ${manifest.tokens.trained} trained tokens): ${work}`);
 const check = spawnSync("python3", [join(root, "bench/export/loss_check.py"), "--model", model, "--packed", packed, "--hf", join(work, "hf"), "--megatron", join(work, "mb"), "--ours", ours, "--threads", values.threads!], { stdio: "inherit" });
-process.exit(check.status ?? 1);
+// TRL's padding-free collator on the same rows: labels and position_ids come back unchanged.
+const trl = spawnSync("python3", [join(root, "bench/export/trl_collator_check.py"), join(work, "hf")], { stdio: "inherit" });
+process.exit(check.status || trl.status || 0);
