@@ -224,7 +224,7 @@ describe("the client on vLLM- and SGLang-shaped servers (stand-ins; no real vLLM
 
   it("llama-server-shaped: an error event mid-stream is an error with its reason, never a crash; a non-harmony vocabulary is refused", async () => {
     let calls = 0;
-    let vocabulary = [SPECIAL.start, SPECIAL.message, SPECIAL.return, SPECIAL.call];
+    let vocabulary: number[] = [SPECIAL.start, SPECIAL.message, SPECIAL.return, SPECIAL.call];
     const url = await standIn((req, _body, res) => {
       if (req.url === "/health") return send(res, 200, { status: "ok" });
       if (req.url === "/props") return send(res, 200, { total_slots: 1, model_path: "/models/gpt-oss-20b.gguf", default_generation_settings: { n_ctx: 4096 } });
