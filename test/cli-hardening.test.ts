@@ -269,6 +269,19 @@ describe("output a script can trust", () => {
     expect(run.stderr).toBe(`error: ${EXAMPLES} id_not_found no record with id "nope\\nerror: forged" (check the id, or run without --id to see them all)\n`);
   });
 
+  it("generate: --json is one line; the text summary escapes a path with a newline (smoke model, one record)", async () => {
+    const out = join(work, "gen\nforged: 1/1 records");
+    const json = await datagen("generate", "--count", "1", "--persona", "lawful_good", "--gpu", "cpu", "--out", out, "--json");
+    expect(json.code, json.stderr).toBe(0);
+    expect(json.stdout.trimEnd().split("\n")).toHaveLength(1);
+    expect(JSON.parse(json.stdout)).toMatchObject({ status: "complete", records: 1, out });
+    // The same command again: everything is done, so it only loads the model and prints the summary.
+    const text = await datagen("generate", "--count", "1", "--persona", "lawful_good", "--gpu", "cpu", "--out", out);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout.split("\n")[0]).toMatch(/^complete: 1\/1 records, .* in \S*gen\\nforged: 1\/1 records$/);
+    expect(text.stdout.trimEnd().split("\n")).toHaveLength(3);
+  }, 300_000);
+
   it("pack --json and verify --json print exactly one JSON document on one line", async () => {
     const out = join(work, "packed-json");
     const pack = await datagen("pack", EXAMPLES, "--out", out, "--seq-len", "4096", "--workers", "1", "--json");
