@@ -263,6 +263,13 @@ describe("output a script can trust", () => {
     expect((JSON.parse(json.stdout.split("\n")[0]!) as { id: string }).id).toBe(forged);
   });
 
+  it("stats report: the terminal tables escape the id in their invalid-record examples", async () => {
+    const run = await cli("dataset", ["stats", "report", input, "--workers", "0"]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain("ok\\nforged.jsonl:9 fake-id schema_violation all good\\u001b[2J\\r");
+    expect(run.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f]/);
+  }, 60_000);
+
   it("an error message quoting the user's text is one line", async () => {
     const run = await datagen("render", EXAMPLES, "--id", "nope\nerror: forged");
     expect(run.code).toBe(1);
