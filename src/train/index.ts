@@ -4,7 +4,7 @@ import { spawn } from "node:child_process";
 import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { DataError, DatagenError, UsageError } from "../core/errors.js";
+import { DataError, DatagenError, InterruptedError, UsageError } from "../core/errors.js";
 import { writeFileAtomic } from "../core/output.js";
 import { checkModelFile } from "../model/check.js";
 import { ensureSmokeModel } from "../model/smoke.js";
@@ -98,7 +98,9 @@ export interface EvalResult {
 async function runTrainer(args: string[], onLine: (value: Record<string, unknown>) => void, signal?: AbortSignal): Promise<void> {
   const child = spawn(requireTrainerBinary(), args, { stdio: ["ignore", "pipe", "pipe"] });
   const stop = () => child.kill("SIGINT");
-  signal?.addEventListener("abort", stop, { once: true });
+  // Stopped while the model and dataset were being checked: the trainer must not start a whole run.
+  if (signal?.aborted) stop();
+  else signal?.addEventListener("abort", stop, { once: true });
   // If this process ends first (a second Ctrl-C, an error elsewhere), the trainer must not run on.
   const killOnExit = () => child.kill("SIGKILL");
   process.once("exit", killOnExit);
@@ -126,6 +128,8 @@ async function runTrainer(args: string[], onLine: (value: Record<string, unknown
   signal?.removeEventListener("abort", stop);
   process.off("exit", killOnExit);
   if (failure !== undefined) throw failure;
+  // A trainer stopped before it installed its handler (while loading) dies by the signal: no checkpoint.
+  if (code !== 0 && signal?.aborted) throw new InterruptedError("stopped before the trainer's first checkpoint");
   if (code !== 0) throw trainerError(code, stderr);
 }
 
