@@ -5,7 +5,12 @@ import { afterAll, describe, expect, it } from "vitest";
 import type { ConversationRecord } from "../src/core/record.js";
 import { mulberry32 } from "../src/core/prng.js";
 import { PERSONAS } from "../src/core/record.js";
-import { createValidator, REASON_CODES, validateFiles, validateRecord, type FileValidationEvent } from "../src/validate/index.js";
+import { createValidator, REASON_CODES as ALL_REASON_CODES, validateFiles, validateRecord, type FileValidationEvent } from "../src/validate/index.js";
+
+// invalid.jsonl has one line per code a record can get from validate; the text-export codes
+// (datagen export --to harmony-text) are given by export only.
+const EXPORT_ONLY = ["special_token_text", "text_roundtrip_mismatch"];
+const REASON_CODES = ALL_REASON_CODES.filter((c) => !EXPORT_ONLY.includes(c));
 import { conversationValidator, parametersCacheSize, PARAMETERS_CACHE_SIZE, sameJson } from "../src/validate/schemas.js";
 
 const EXAMPLES = "data/examples/conversations.jsonl";
