@@ -1,6 +1,8 @@
 // `datagen validate FILE...`: flags in, runValidation out; exit 0 all valid, 1 some invalid, 2 usage.
 import type { Command } from "commander";
 import { CheckFailedError } from "../../core/errors.js";
+import { containerReasonTable } from "../../ingest/containers/reasons.js";
+import { shapeReasonTable } from "../../ingest/shapes/reasons.js";
 import { reasonTable } from "../../validate/reasons.js";
 import { runValidation } from "../../validate/report.js";
 import type { FromShape } from "../../ingest/source.js";
@@ -29,6 +31,10 @@ Exit status: 0 every record valid, 1 some record invalid, 2 usage error (bad fla
 Reason codes:
 ${reasonTable("  ")}
 
+Reason codes of reading the input (containers, then record shapes: docs/INPUTS.md):
+${containerReasonTable("  ")}
+${shapeReasonTable("  ")}
+
 Examples:
   $ datagen validate data/examples/conversations.jsonl
   $ datagen validate out/*.jsonl --quiet
@@ -38,7 +44,7 @@ Examples:
 export function register(program: Command): void {
   program
     .command("validate")
-    .description("Check conversation JSONL files against the record schema and the semantic rules (streams files of any size).")
+    .description("Check conversation records (JSONL, JSON array, gzip/zstd, Parquet, stdin; any shape --from reads) against the record schema and the semantic rules (streams files of any size).")
     .argument("<files...>", "input files, one record per line/element/row (JSONL, JSON array, .gz, .zst, Parquet; - for stdin)")
     .option("--json", "machine-readable output: JSON Lines (see below)")
     .option("--quiet", "print only the summary")
