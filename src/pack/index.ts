@@ -209,7 +209,8 @@ class PackRun {
     this.packer = new BinPacker({ capacity: s.seqLen, maxOpenBins: s.maxOpenSamples, onClose: (bin) => this.emit(bin) });
     this.sampleTokens = new Uint32Array(s.seqLen);
     this.sampleMask = new Uint8Array(s.seqLen);
-    const bytesTotal = inputs.reduce((sum, p) => sum + (p === STDIN_ARG ? 0 : statSync(p).size), 0);
+    // Unknown (0) when stdin is among the inputs: progress then shows bytes read, not a share.
+    const bytesTotal = inputs.includes(STDIN_ARG) ? 0 : inputs.reduce((sum, p) => sum + statSync(p).size, 0);
     this.progress = { bytesRead: 0, bytesTotal, records: 0, documents: 0, samples: 0, rejects: 0 };
   }
 

@@ -94,8 +94,8 @@ function seedArg(value: string): number {
 }
 
 function progressLine(p: PackProgress, started: number): string {
-  const pct = p.bytesTotal > 0 ? ((100 * p.bytesRead) / p.bytesTotal).toFixed(1) : "100";
-  return `pack: ${pct}% read, ${p.records} records, ${p.documents} documents in ${p.samples} samples, ${p.rejects} rejects, ${elapsed(started)}`;
+  const read = p.bytesTotal > 0 ? `${((100 * p.bytesRead) / p.bytesTotal).toFixed(1)}% read` : `${(p.bytesRead / 1e6).toFixed(1)} MB read`;
+  return `pack: ${read}, ${p.records} records, ${p.documents} documents in ${p.samples} samples, ${p.rejects} rejects, ${elapsed(started)}`;
 }
 
 function formatSummary(s: PackSummary): string {
