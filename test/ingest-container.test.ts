@@ -49,6 +49,12 @@ async function thrown(promise: Promise<unknown>): Promise<DataError> {
   return error as DataError;
 }
 
+async function readAll(path: string, options: { highWaterMark?: number }): Promise<[number, string][]> {
+  const out: [number, string][] = [];
+  for await (const item of readSourceLines(path, options)) out.push([item.line, "bytes" in item ? item.bytes.toString() : JSON.stringify(item)]);
+  return out;
+}
+
 function writeWork(name: string, data: string | Uint8Array): string {
   const path = join(work, name);
   writeFileSync(path, data);
@@ -221,6 +227,19 @@ describe("readSource: damaged, empty and unsupported inputs", () => {
     ]);
     const cut = await read(writeWork("cut.json", '[{"a":1},\n{"b":'), { from: "native" });
     expect(cut.map((i) => ("error" in i ? [i.line, i.error.message] : [i.line]))).toEqual([[1], [2, "the input ends inside the top-level JSON array (truncated file?)"]]);
+  });
+
+  it("a JSON array is split the same at any chunk boundary: escapes, brackets and commas in strings, a raw newline in a string", async () => {
+    const path = writeWork("tricky.json", '["a\\\\\\"b,]" , {"x":"line\nbreak"},\n[1,"]"]\n,{"k":"\\\\"}]');
+    const whole = await readAll(path, {});
+    const bytewise = await readAll(path, { highWaterMark: 1 });
+    expect(bytewise).toEqual(whole);
+    expect(whole).toEqual([
+      [1, '"a\\\\\\"b,]" '],
+      [1, '{"x":"line\nbreak"}'],
+      [3, '[1,"]"]\n'],
+      [4, '{"k":"\\\\"}'],
+    ]);
   });
 
   it("--max-line-bytes caps a JSON array element and a Parquet row like a JSONL line", async () => {

@@ -45,13 +45,14 @@ export class JsonArraySplitter {
     }
     let elementStart = this.state === State.InElement ? k : -1;
     for (; k < chunk.length; k++) {
+      if (this.inString) {
+        k = this.skipString(chunk, k);
+        if (k === chunk.length) break;
+        continue; // k is the closing quote
+      }
       const b = chunk[k];
       if (this.state === State.InElement) {
-        if (this.inString) {
-          if (this.escaped) this.escaped = false;
-          else if (b === BACKSLASH) this.escaped = true;
-          else if (b === QUOTE) this.inString = false;
-        } else if (b === QUOTE) this.inString = true;
+        if (b === QUOTE) this.inString = true;
         else if (b === 0x7b || b === 0x5b) this.depth++;
         else if ((b === 0x7d || b === 0x5d) && this.depth > 0) this.depth--;
         else if (this.depth === 0 && (b === 0x2c || b === 0x5d)) {
@@ -68,6 +69,26 @@ export class JsonArraySplitter {
       if (b === NEWLINE) this.lineNo++;
     }
     if (this.state === State.InElement) this.collect(chunk, elementStart, chunk.length);
+  }
+
+  /**
+   * Inside a string (most of a record's bytes): a tight scan to the closing quote. Returns its index
+   * (the string is closed) or chunk.length (it goes on in the next chunk).
+   */
+  private skipString(chunk: Buffer, from: number): number {
+    let escaped = this.escaped;
+    for (let j = from; j < chunk.length; j++) {
+      const c = chunk[j];
+      if (escaped) escaped = false;
+      else if (c === BACKSLASH) escaped = true;
+      else if (c === QUOTE) {
+        this.escaped = false;
+        this.inString = false;
+        return j;
+      } else if (c === NEWLINE) this.lineNo++; // not JSON, but the lines after it must still count
+    }
+    this.escaped = escaped;
+    return chunk.length;
   }
 
   /** What the end of the input leaves: an error when the array is not closed. */
