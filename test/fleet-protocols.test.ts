@@ -119,6 +119,13 @@ describe("answers", () => {
     expect(budget.onEvent(JSON.stringify({ error: { code: 500, message: "The model produced output that does not match the expected Content-only format", type: "server_error" } }))).toBe(true);
     expect(finishGeneration("http://l", { ...request, maxTokens: 2, schema: undefined }, budget.result())).toMatchObject({ tokens: [72, 73], finish: "length" });
 
+    // The model stopped by itself on a cut UTF-8 ending: llama-server streams the ids, not the stop
+    // id, then this error; the same seed would give it again, so the ids are kept as a stop.
+    const cutStop = new LlamaServerStream("http://l", { ...request, schema: undefined });
+    cutStop.onEvent(JSON.stringify({ tokens: [190770, 89509, 18857], stop: false }));
+    expect(cutStop.onEvent(JSON.stringify({ error: { code: 500, message: "The model produced output that does not match the expected Content-only format", type: "server_error" } }))).toBe(true);
+    expect(finishGeneration("http://l", { ...request, schema: undefined }, cutStop.result())).toMatchObject({ tokens: [190770, 89509, 18857], finish: "stop" });
+
     const early = new LlamaServerStream("http://l", request);
     early.onEvent(JSON.stringify({ tokens: [72], stop: false }));
     expect(() => early.onEvent(JSON.stringify({ error: { code: 500, message: "boom" } }))).toThrow(/error event: boom/);

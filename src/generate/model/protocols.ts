@@ -140,7 +140,7 @@ export function parseAnswer(kind: Exclude<ServerKind, "llama-server">, url: stri
  * event, which carries the server's timings. Any other special id (<|end|>, which llama-server does
  * not stop at) ends the call here: reading stops and the closed connection cancels the rest. When
  * the text ends in a cut UTF-8 sequence, llama-server's last event is an error (its HTTP 500,
- * FLEET.md), sent after every id: with the whole generation in hand, that error is ignored.
+ * FLEET.md), sent after every id: the generation is kept, as ended by the budget or by a stop.
  */
 export class LlamaServerStream {
   readonly tokens: number[] = [];
@@ -168,7 +168,15 @@ export class LlamaServerStream {
     if (event.error !== undefined) {
       if (this.complete) return (this.done = true);
       const error = isRecord(event.error) ? event.error : {};
-      throw new TransportError("http", `${this.url}: error event: ${String(error.message ?? JSON.stringify(event.error)).slice(0, 200)}`, typeof error.code === "number" ? error.code : 500);
+      const message = String(error.message ?? JSON.stringify(event.error));
+      // The cut-UTF-8 case when the model stopped by itself: llama-server does not stream the stop
+      // id and sends this error instead of its last event. The same seed gives it again, so retrying
+      // cannot help; the ids are all here and the generation had ended at a stop.
+      if (CUT_UTF8_ERROR.test(message) && this.tokens.length > 0) {
+        this.stopped = true;
+        return (this.done = true);
+      }
+      throw new TransportError("http", `${this.url}: error event: ${message.slice(0, 200)}`, typeof error.code === "number" ? error.code : 500);
     }
     const timings = isRecord(event.timings) ? event.timings : null;
     if (timings && typeof timings.prompt_ms === "number" && typeof timings.predicted_ms === "number") this.serverSeconds = (timings.prompt_ms + timings.predicted_ms) / 1000;
@@ -195,6 +203,9 @@ export class LlamaServerStream {
     return { tokens: this.tokens, stopped: this.stopped, evaluated: this.evaluated, serverSeconds: this.serverSeconds };
   }
 }
+
+/** llama-server's error when the generated text ends in an incomplete UTF-8 sequence (common/chat.cpp). */
+const CUT_UTF8_ERROR = /does not match the expected Content-only format/;
 
 /** Ids at or above <|startoftext|> are special: none is text. */
 const isStopId = (id: number): boolean => id >= SPECIAL.startoftext;
