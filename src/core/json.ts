@@ -113,7 +113,11 @@ export function parseJsonText(text: string, options: ParseOptions = {}): JsonPar
   // A wide line (an array of many objects) grew the stack: let it go rather than keep its objects alive.
   if (pending.length > 4096) pending.length = pendingDepth.length = 0;
   if (!shallow) return { error: tooDeep(value, maxDepth) };
-  return textAgrees(text, keyCount, numberCount) ? { value } : readExactly(text, maxDepth);
+  literalStarts.length = 0;
+  const verdict = textVerdict(text, keyCount, numberCount);
+  if (verdict === Verdict.Exact) return { value };
+  // Only numbers to keep (no key was dropped): JSON.parse again with those literals as markers.
+  return (verdict === Verdict.NumbersOnly && keepLiterals(text)) || readExactly(text, maxDepth);
 }
 
 // --- the census: keys and numbers JSON.parse kept, and the depth ---------------------------------
@@ -159,33 +163,51 @@ function countDeep(root: object, max: number): boolean {
   return true;
 }
 
+/** What the text says about JSON.parse's value: exact, only numbers to keep, or a key may be dropped. */
+const enum Verdict {
+  Exact,
+  NumbersOnly,
+  KeysDiffer,
+}
+
 /**
- * True when the text provably has no repeated key and no number that JSON.parse changed.
+ * Whether the text provably has no repeated key and no number that JSON.parse changed.
  * Every key is a string followed by a colon, and a quote inside a string is always escaped (an odd
  * run of backslashes before it). So counting colons whose previous non-space character is an
  * unescaped quote counts every key, plus strings that begin with ":" (an over-count only); a count
  * equal to the keys JSON.parse kept proves that none was dropped. The same loop checks the number
  * after each key; numbers in arrays get a second look (arrayNumbersCanonical).
  */
-function textAgrees(text: string, keys: number, numbers: number): boolean {
+function textVerdict(text: string, keys: number, numbers: number): Verdict {
   let seenKeys = 0;
   let seenNumbers = 0;
+  let canonical = true;
   for (let at = text.indexOf(":"); at !== -1; at = text.indexOf(":", at + 1)) {
     const before = text.charCodeAt(at - 1);
     if (before !== 34 && !(before <= 32 && quoteBeforeSpaces(text, at))) continue; // a colon inside a string
-    if (before === 34 && text.charCodeAt(at - 2) === 92 && isEscaped(text, at - 1)) continue; // \\": inside a string
+    if (before === 34 && text.charCodeAt(at - 2) === 92 && isEscaped(text, at - 1)) continue; // \": inside a string
     seenKeys++;
     let start = at + 1;
     let c = text.charCodeAt(start);
     if (c <= 32) while (isSpace(c)) c = text.charCodeAt(++start);
     if (c <= 57 && (c >= 48 || c === 45)) {
       seenNumbers++;
-      if (!canonicalAt(text, start)) return false;
+      if (!canonicalAt(text, start)) {
+        canonical = false;
+        literalStarts.push(start);
+      }
     }
   }
-  if (seenKeys !== keys) return false;
-  return seenNumbers === numbers || arrayNumbersCanonical(text);
+  if (seenKeys !== keys) return Verdict.KeysDiffer;
+  // With no number in an array, the literals to keep are exactly those found after keys.
+  literalsComplete = seenNumbers === numbers;
+  return canonical && (literalsComplete || arrayNumbersCanonical(text)) ? Verdict.Exact : Verdict.NumbersOnly;
 }
+
+// Where textVerdict found literals to keep, and whether those are all of them (module-level: no
+// allocation per line; reset by parseJsonText).
+const literalStarts: number[] = [];
+let literalsComplete = false;
 
 const isSpace = (c: number): boolean => c === 32 || c === 9 || c === 10 || c === 13;
 
@@ -232,8 +254,78 @@ const sameLiteral = (literal: string, value: number): boolean => Number.isFinite
 
 // --- the exact reader: the rare lines the census flagged ----------------------------------------
 
-// The text is valid JSON (JSON.parse read it), so a token loop needs no error handling.
-const TOKEN = /[ \t\n\r]*(?:("[^"\\]*(?:\\.[^"\\]*)*")|(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)|([{}[\]:,])|(true|false|null))/y;
+// --- keeping literals: lines with numbers to keep and no repeated key ----------------------------
+
+/**
+ * The value with its non-canonical number literals kept, for a line known to repeat no key: the
+ * literals are swapped for marker strings ("\u0000" + index; the text holds no \u0000 of its own),
+ * JSON.parse reads that, and the markers become JsonNumbers. Several times cheaper than readExactly.
+ * Undefined when this does not apply (an escaped NUL in the text, a number beyond a double).
+ */
+function keepLiterals(text: string): JsonParseResult | undefined {
+  if (text.includes("\\u0000")) return undefined;
+  const starts = literalsComplete ? literalStarts : literalsOutsideStrings(text);
+  if (starts === undefined) return undefined;
+  const parts: string[] = [];
+  const literals: string[] = [];
+  let copied = 0;
+  for (const start of starts) {
+    const end = numberEnd(text, start);
+    const literal = text.slice(start, end);
+    if (!Number.isFinite(Number(literal))) return undefined; // readExactly reports it with its path
+    parts.push(text.slice(copied, start), `"\\u0000${literals.length}"`);
+    literals.push(literal);
+    copied = end;
+  }
+  parts.push(text.slice(copied));
+  const value = JSON.parse(parts.join("")) as unknown;
+  return { value: typeof value === "string" ? new JsonNumber(literals[0]) : (restoreLiterals(value as object, literals), value) };
+}
+
+/** Starts of the number literals that print differently, outside strings; undefined past a double's range. */
+function literalsOutsideStrings(text: string): number[] | undefined {
+  const starts: number[] = [];
+  for (let i = 0; i < text.length; ) {
+    const c = text.charCodeAt(i);
+    if (c === 34) {
+      let end = text.indexOf('"', i + 1);
+      while (isEscaped(text, end)) end = text.indexOf('"', end + 1);
+      i = end + 1;
+    } else if (c === 45 || (c >= 48 && c <= 57)) {
+      const end = numberEnd(text, i);
+      const literal = text.slice(i, end);
+      const value = Number(literal);
+      if (!Number.isFinite(value)) return undefined;
+      if (String(value) !== literal) starts.push(i);
+      i = end;
+    } else i++;
+  }
+  return starts;
+}
+
+/** Replaces marker strings below `container` by their JsonNumbers; marks the holders. */
+function restoreLiterals(container: object, literals: string[]): boolean {
+  let holds = false;
+  const items = container as Record<string, unknown>;
+  for (const key in items) {
+    const item = items[key];
+    if (typeof item === "string") {
+      if (item.charCodeAt(0) === 0) {
+        items[key] = new JsonNumber(literals[Number(item.slice(1))]);
+        holds = true;
+      }
+    } else if (typeof item === "object" && item !== null && restoreLiterals(item, literals)) holds = true;
+  }
+  if (holds) markHolder(container);
+  return holds;
+}
+
+/** Where the number literal starting at `start` ends. */
+function numberEnd(text: string, start: number): number {
+  let end = start + 1;
+  for (let d = text.charCodeAt(end); (d >= 48 && d <= 57) || d === 46 || d === 101 || d === 69 || d === 43 || d === 45; d = text.charCodeAt(++end));
+  return end;
+}
 
 interface Frame {
   container: Record<string, unknown> | unknown[];
@@ -245,7 +337,11 @@ interface Frame {
   marked?: boolean;
 }
 
-/** Reads valid JSON token by token: reports repeated keys, keeps number literals. */
+/**
+ * Reads the text again, token by token: reports repeated keys, keeps number literals. The text is
+ * valid JSON (JSON.parse read it), so the loop needs no error handling; strings are skipped with
+ * indexOf and decoded by JSON.parse only when they hold an escape.
+ */
 function readExactly(text: string, maxDepth: number): JsonParseResult {
   const stack: Frame[] = [];
   let root: unknown;
@@ -255,35 +351,48 @@ function readExactly(text: string, maxDepth: number): JsonParseResult {
     else if (Array.isArray(top.container)) top.container.push(value);
     else defineKey(top.container, top.key as string, value);
   };
-  TOKEN.lastIndex = 0;
-  for (let m = TOKEN.exec(text); m !== null && m[0].length > 0; m = TOKEN.exec(text)) {
+  for (let i = 0; i < text.length; ) {
+    const c = text.charCodeAt(i);
     const top = stack[stack.length - 1];
-    if (m[1] !== undefined) {
-      const s = JSON.parse(m[1]) as string;
+    if (c === 34) {
+      let end = text.indexOf('"', i + 1);
+      while (isEscaped(text, end)) end = text.indexOf('"', end + 1);
+      const raw = text.slice(i + 1, end);
+      const s = raw.includes("\\") ? (JSON.parse(text.slice(i, end + 1)) as string) : raw;
+      i = end + 1;
       if (top?.expectKey) {
         if (top.keys!.has(s)) return { error: duplicateKey(stack, s) };
         top.keys!.add(s);
         top.key = s;
         top.expectKey = false;
       } else put(s);
-    } else if (m[2] !== undefined) {
-      const number = readNumber(m[2]);
-      if (number === undefined) return { error: outOfRange(stack, m[2]) };
+    } else if (c === 123 || c === 91) {
+      if (stack.length >= maxDepth) {
+        const path = nextValuePointer(stack);
+        return { error: { code: "too_deep", message: `arrays and objects nested deeper than ${maxDepth} levels (at ${path})`, path } };
+      }
+      const container = c === 123 ? {} : [];
+      put(container);
+      stack.push(c === 123 ? { container, keys: new Set(), expectKey: true } : { container });
+      i++;
+    } else if (c === 125 || c === 93) {
+      stack.pop();
+      i++;
+    } else if (c === 44) {
+      if (top?.keys) top.expectKey = true;
+      i++;
+    } else if (c === 116 || c === 102 || c === 110) {
+      put(c === 116 ? true : c === 102 ? false : null);
+      i += c === 102 ? 5 : 4;
+    } else if (c === 45 || (c >= 48 && c <= 57)) {
+      const end = numberEnd(text, i);
+      const literal = text.slice(i, end);
+      const number = readNumber(literal);
+      if (number === undefined) return { error: outOfRange(stack, literal) };
       if (isJsonNumber(number)) markFrames(stack);
       put(number);
-    } else if (m[3] !== undefined) {
-      const c = m[3];
-      if (c === "{" || c === "[") {
-        if (stack.length >= maxDepth) {
-          const path = nextValuePointer(stack);
-          return { error: { code: "too_deep", message: `arrays and objects nested deeper than ${maxDepth} levels (at ${path})`, path } };
-        }
-        const container = c === "{" ? {} : [];
-        put(container);
-        stack.push(c === "{" ? { container, keys: new Set(), expectKey: true } : { container });
-      } else if (c === "}" || c === "]") stack.pop();
-      else if (c === "," && top?.keys) top.expectKey = true;
-    } else put(m[4] === "true" ? true : m[4] === "false" ? false : null);
+      i = end;
+    } else i++; // whitespace and ":"
   }
   return { value: root };
 }
