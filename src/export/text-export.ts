@@ -3,12 +3,11 @@
 // whose content spells any o200k_harmony special token is rejected (special_token_text), and every
 // exported line is re-tokenized with specials allowed and must give exactly the rendered ids.
 import { join } from "node:path";
-import { readJsonl } from "../core/jsonl.js";
 import type { ConversationRecord } from "../core/record.js";
-import { adaptRecord } from "../pack/adapter.js";
 import { renderRecord, renderText, type Dialect } from "../render/index.js";
 import { getTokenizer, harmonySpecialTokens } from "../tokenize/o200k_harmony.js";
 import { validateRecord } from "../validate/index.js";
+import { readSource } from "../ingest/source.js";
 import { hfMessagesRow, HF_MESSAGES_COLUMNS } from "./messages.js";
 import { CARD_FILE, REJECTS_FILE, StreamedFile, TEXT_FILE, openExportDir, removeExportFiles, writeOutputFile } from "./output.js";
 import type { ExportSummary } from "./packed-export.js";
@@ -66,9 +65,9 @@ export function tokenizeAllowingSpecials(text: string): number[] {
 
 type Checked = { ok: true; record: ConversationRecord; text: string; tokens: number } | { ok: false; reject: Omit<Reject, "file" | "line"> };
 
-/** Validates, renders and checks one record for a text export. */
-export function checkTextRecord(value: unknown, file: string, line: number, dialect: Dialect): Checked {
-  const checked = validateRecord(adaptRecord(value, file, line));
+/** Validates, renders and checks one record (already through the input layer's shape adapter) for a text export. */
+export function checkTextRecord(value: unknown, dialect: Dialect): Checked {
+  const checked = validateRecord(value);
   if (!checked.ok) {
     const first = checked.issues[0] ?? { code: "invalid_record", message: "record is invalid" };
     return { ok: false, reject: { id: checked.id, code: first.code, message: first.message, issues: checked.issues } };
@@ -99,12 +98,13 @@ export async function exportText(o: TextExportOptions): Promise<ExportSummary> {
   const s = { records: 0, rows: 0, tokens: 0, rejects: 0 };
   try {
     for (const file of o.inputs) {
-      for await (const item of readJsonl(file, { maxLineBytes: o.maxLineBytes })) {
+      // The shared input layer: JSONL, JSON arrays, gzip/zstd, Parquet; any supported record shape.
+      for await (const item of readSource(file, { maxLineBytes: o.maxLineBytes })) {
         s.records++;
-        const result: Checked = "error" in item ? { ok: false, reject: { code: item.error.code, message: item.error.message } } : checkTextRecord(item.value, file, item.line, o.dialect);
+        const result: Checked = "error" in item ? { ok: false, reject: { id: item.id, code: item.error.code, message: item.error.message } } : checkTextRecord(item.value, o.dialect);
         if (!result.ok) {
           s.rejects++;
-          rejects.write(JSON.stringify({ file, line: item.line, ...result.reject }) + "\n");
+          rejects.write(JSON.stringify({ file: item.file, line: item.line, ...result.reject }) + "\n");
         } else {
           s.rows++;
           s.tokens += result.tokens;
