@@ -40,4 +40,6 @@ console.error(`packed ${manifest.documents} documents in ${manifest.samples} sam
 const check = spawnSync("python3", [join(root, "bench/export/loss_check.py"), "--model", model, "--packed", packed, "--hf", join(work, "hf"), "--megatron", join(work, "mb"), "--ours", ours, "--threads", values.threads!], { stdio: "inherit" });
 // TRL's padding-free collator on the same rows: labels and position_ids come back unchanged.
 const trl = spawnSync("python3", [join(root, "bench/export/trl_collator_check.py"), join(work, "hf")], { stdio: "inherit" });
-process.exit(check.status || trl.status || 0);
+// The torchtitan source's rank split, resume and positions against the shards.
+const titan = spawnSync("python3", [join(root, "bench/export/torchtitan_check.py"), packed], { stdio: "inherit" });
+process.exit(check.status || trl.status || titan.status || 0);
