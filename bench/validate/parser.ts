@@ -1,5 +1,6 @@
 // CPU cost of the strict parser (src/core/json.ts) next to what it replaced (UTF-8 decode +
-// JSON.parse), in one process, alternating, on the first 20,000 lines of FILE: medians of 15 rounds.
+// JSON.parse), in one process, alternating, on the first 20,000 lines of FILE: medians of 15 rounds;
+// also on the same lines with one number to keep as written (1.0) each.
 // Usage: node --import tsx bench/validate/parser.ts FILE
 import { readFileSync } from "node:fs";
 import { parseJsonLine } from "../../src/core/jsonl.js";
@@ -12,16 +13,19 @@ for (let start = 0; lines.length < 20_000; ) {
   lines.push(data.subarray(start, end));
   start = end + 1;
 }
+// The same lines with one number to keep each (the first `"seed":N` written `N.0`), if they have one.
+const kept = lines.map((line) => Buffer.from(line.toString("utf8").replace(/"seed":(\d+)/, '"seed":$1.0')));
 const utf8 = new TextDecoder("utf-8", { fatal: true });
-const sides: [string, (b: Buffer) => unknown][] = [
-  ["decode + JSON.parse", (b) => JSON.parse(utf8.decode(b))],
-  ["parseJsonLine", (b) => parseJsonLine(b)],
+const sides: [string, Buffer[], (b: Buffer) => unknown][] = [
+  ["decode + JSON.parse", lines, (b) => JSON.parse(utf8.decode(b))],
+  ["parseJsonLine", lines, (b) => parseJsonLine(b)],
+  ["  same, a 1.0 a line", kept, (b) => parseJsonLine(b)],
 ];
 const cpu: Record<string, number[]> = {};
 for (let round = 0; round < 15; round++) {
-  for (const [name, parse] of sides) {
+  for (const [name, input, parse] of sides) {
     const start = process.cpuUsage();
-    for (const line of lines) parse(line);
+    for (const line of input) parse(line);
     const used = process.cpuUsage(start);
     (cpu[name] ??= []).push((used.user + used.system) / 1000);
   }
