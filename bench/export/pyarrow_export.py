@@ -1,5 +1,5 @@
 """The baseline of bench/export: pyarrow writing the same hf-parquet columns (input_ids, labels, position_ids, seq_lengths) from numpy (memmapped
-shards, labels and position_ids computed with numpy), same codec, no dictionary, 64-row row groups.
+shards, labels and position_ids computed with numpy), same codec, no dictionary, no statistics (as the export), 64-row row groups.
 
   python3 bench/export/pyarrow_export.py PACKED OUT.parquet [--compression zstd]
 """
@@ -37,7 +37,7 @@ def main():
     ap.add_argument("--batch", type=int, default=64)
     a = ap.parse_args()
     schema = pa.schema([(n, pa.list_(pa.int32())) for n in ("input_ids", "labels", "position_ids", "seq_lengths")])
-    writer = pq.ParquetWriter(a.out, schema, compression=a.compression, use_dictionary=False)
+    writer = pq.ParquetWriter(a.out, schema, compression=a.compression, use_dictionary=False, write_statistics=False)
     batch = []
 
     def flush():

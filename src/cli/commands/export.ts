@@ -27,7 +27,7 @@ export function register(program: Command): void {
   program
     .command("export")
     .description("Write a packed dataset (or JSONL records) in the layout another trainer reads: HF/TRL Parquet, Megatron-Bridge packed Parquet, harmony text")
-    .argument("<source...>", "a packed dataset folder (hf-parquet, megatron-bridge) or conversation JSONL files (harmony-text, hf-messages)")
+    .argument("<source...>", "a packed dataset folder (hf-parquet, megatron-bridge) or conversation files: JSONL, JSON arrays, gzip/zstd, Parquet (harmony-text, hf-messages)")
     .addOption(new Option("--to <format>", "output layout").choices([...EXPORT_FORMATS]).makeOptionMandatory())
     .requiredOption("--out <dir>", "output folder (refuses a non-empty one unless --force replaces an earlier export)")
     .option("--force", "replace an earlier export in --out", false)
