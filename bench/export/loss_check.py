@@ -37,11 +37,13 @@ class Losses:
         w = torch.as_tensor(weights, dtype=torch.double)
         with torch.no_grad():
             hidden = self.model.model(input_ids=torch.as_tensor(inputs, dtype=torch.long)[None]).last_hidden_state[0]
-            # the vocabulary is 201,088 wide: project to logits a chunk of positions at a time
-            for c in range(0, hidden.shape[0], 256):
-                logits = self.model.lm_head(hidden[c:c + 256]).double()
-                nll = F.cross_entropy(logits, targets[c:c + 256], reduction="none")
-                self.sum += float((nll * w[c:c + 256]).sum())
+            # the vocabulary is 201,088 wide: project only the trained positions, a chunk at a time
+            keep = torch.nonzero(w > 0).flatten()
+            for c in range(0, len(keep), 256):
+                at = keep[c:c + 256]
+                logits = self.model.lm_head(hidden[at]).double()
+                nll = F.cross_entropy(logits, targets[at], reduction="none")
+                self.sum += float((nll * w[at]).sum())
         self.count += int(w.sum())
         self.documents += 1
 
