@@ -25,19 +25,23 @@ exec 9>"$cache_root/llama-server-$release.lock"
 flock 9
 if [[ -x "$binary" ]]; then echo "$binary"; exit 0; fi
 
+# An interrupted build is picked up where it stopped (cmake and ninja/make are incremental).
 work="$cache_root/llama-server-$release.build"
-rm -rf "$work"
-git -c advice.detachedHead=false clone -q "$bundle" "$work/src"
+if [[ ! -f "$work/src/CMakeLists.txt" ]]; then
+  rm -rf "$work"
+  git -c advice.detachedHead=false clone -q "$bundle" "$work/src"
+fi
 generator=()
 command -v ninja >/dev/null && generator=(-G Ninja)
 jobs="${DATAGEN_BUILD_JOBS:-$(nproc)}"
-echo "build-llama-server: building llama-server $release with $jobs jobs (takes 15-20 min on 2 cores)" >&2
+echo "build-llama-server: building llama-server $release with $jobs jobs (about 20 min on 2 idle cores, much longer on a busy machine)" >&2
 cmake -S "$work/src" -B "$work/build" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release \
   -DGGML_NATIVE=ON -DBUILD_SHARED_LIBS=OFF -DLLAMA_CURL=OFF -DLLAMA_OPENSSL=OFF \
   -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=ON >"$work/cmake.log" 2>&1 \
   || { tail -n 30 "$work/cmake.log" >&2; exit 1; }
 cmake --build "$work/build" -j "$jobs" --target llama-server >"$work/build.log" 2>&1 \
   || { tail -n 30 "$work/build.log" >&2; exit 1; }
+rm -rf "$target.tmp"
 mkdir -p "$target.tmp"
 cp "$work/build/bin/llama-server" "$target.tmp/llama-server"
 "$target.tmp/llama-server" --version >/dev/null 2>&1 || { echo "build-llama-server: built binary does not run" >&2; exit 1; }
