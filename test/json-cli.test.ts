@@ -144,3 +144,57 @@ describe("numbers are rendered exactly as written", () => {
   });
 
 });
+
+// JavaScript lists integer-like keys first, ascending: {"city":…,"1":…} would be rendered
+// {"1":…,"city":…} (the reference renderer keeps the written order). Such a line is key_order in
+// every command; integer-like keys written first and ascending render exactly as written.
+describe("integer-like keys", () => {
+  const KEY_LINES = [
+    withId("ko-args").replace('"arguments":{"city":"Oslo"}', '"arguments":{"city":"Oslo","1":"x"}'),
+    withId("ko-args-string").replace('"arguments":{"city":"Oslo"}', '"arguments":"{\\"city\\": \\"Oslo\\", \\"2\\": 1}"'),
+    withId("ko-properties").replace('"default":"celsius"}}', '"default":"celsius"},"0":{"type":"string"}}'),
+    withId("ordered")
+      .replace('"properties":{"city"', '"properties":{"0":{"type":"string"},"7":{"type":"integer"},"city"')
+      .replace('"arguments":{"city":"Oslo"}', '"arguments":{"0":"x","7":10,"city":"Oslo"}'),
+  ];
+  const KEY_EXPECTED: [number, string][] = [
+    [1, "key_order"],
+    [2, "key_order"],
+    [3, "key_order"],
+  ];
+  const keyInput = join(work, "key-order.jsonl");
+  const found = (text: string) => [...text.matchAll(/key-order\.jsonl:(\d+) \S+ ([a-z_]+) /g)].map((m) => [Number(m[1]), m[2]]);
+
+  beforeAll(() => {
+    for (const line of KEY_LINES) expect(line).not.toBe(withId(JSON.parse(line).id));
+    writeFileSync(keyInput, KEY_LINES.join("\n") + "\n");
+  });
+
+  it("validate: key_order naming the keys and the path; the ordered record is valid", async () => {
+    const run = await cli("datagen", "validate", keyInput);
+    expect(run.code, run.stderr).toBe(1);
+    expect(found(run.stdout)).toEqual(KEY_EXPECTED);
+    expect(run.stdout).toContain('integer-like key "1" written after "city" cannot keep its place (at /messages/2/tool_calls/0/function/arguments/1)');
+    expect(run.stdout).toContain('ko-args-string key_order call "call_1": arguments string: integer-like key "2" written after "city"');
+    expect(run.stdout).toContain('integer-like key "0" written after "unit" cannot keep its place (at /tools/0/function/parameters/properties/0)');
+    expect(run.stdout).toContain("4 records in 1 file: 1 valid, 3 invalid");
+  });
+
+  it("render: the same codes; the ordered record's arguments and signature keep the written order", async () => {
+    const run = await cli("datagen", "render", keyInput);
+    expect(run.code).toBe(1);
+    expect(found(run.stderr)).toEqual(KEY_EXPECTED);
+    expect(run.stdout.split("<|start|>system").length - 1).toBe(1);
+    expect(run.stdout).toContain('<|constrain|>json<|message|>{"0":"x","7":10,"city":"Oslo"}<|call|>');
+    expect(run.stdout).toMatch(/\n0\?: string,\n7\?: number,\n\/\/ The city, e\.g\. Oslo\ncity: string,\n/);
+  });
+
+  it("pack: the same codes in rejects.jsonl, the ordered record packed", async () => {
+    const out = join(work, "packed-keys");
+    const run = await cli("datagen", "pack", keyInput, "--out", out, "--seq-len", "8192", "--workers", "1");
+    expect(run.code, run.stderr).toBe(0);
+    const rejects = readFileSync(join(out, "rejects.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    expect(rejects.map((r: { line: number; code: string }) => [r.line, r.code])).toEqual(KEY_EXPECTED);
+    expect(readFileSync(join(out, "documents.jsonl"), "utf8").trim().split("\n")).toHaveLength(1);
+  });
+});

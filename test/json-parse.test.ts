@@ -39,6 +39,34 @@ describe("duplicate keys", () => {
   });
 });
 
+describe("integer-like keys", () => {
+  it("one written after another key or a larger one is key_order, naming both keys and the path (JavaScript moves it first)", () => {
+    expect(Object.keys(JSON.parse('{"b":1,"1":2}'))).toEqual(["1", "b"]);
+    for (const [text, path, key, after] of [
+      ['{"b":1,"1":2}', "/1", "1", "b"],
+      ['{"args":{"10":1,"9":2}}', "/args/9", "9", "10"],
+      ['{"x":[0,{"0":1,"a":2,"0.5":3,"3":4}]}', "/x/1/3", "3", "0.5"],
+      ['{"4294967295":1,"7":2}', "/7", "7", "4294967295"],
+      ['{"a":"1.0","2":1.0}', "/2", "2", "a"],
+    ]) {
+      const found = error(parseJsonText(text));
+      expect(found, text).toMatchObject({ code: "key_order", path });
+      expect(found?.message, text).toContain(`integer-like key "${key}" written after "${after}" cannot keep its place`);
+    }
+    expect(parseJsonLine(Buffer.from('{"id":"r","meta":{"z":1,"0":2}}'))).toMatchObject({ error: { code: "key_order" } });
+  });
+
+  it("integer-like keys first and ascending, and keys that only start with digits, are read and printed as written", () => {
+    for (const text of [
+      '{"0":"a","1":"b","10":"c","name":"d"}',
+      '{"7":0,"4294967294":1,"x":{"2":1.0,"3":[{"1":true}],"y":null},"4294967295":2,"z":[]}',
+      '{"0":0,"b":1,"01":2,"-1":3,"1a":4,"1.5":5,"4294967295":6,"":7," 1":8}',
+    ]) {
+      expect(stringifyJson(value(parseJsonText(text))), text).toBe(text);
+    }
+  });
+});
+
 describe("numbers", () => {
   it("1e400 is number_out_of_range, wherever it is (JSON.parse makes it Infinity, printed as null)", () => {
     expect(JSON.stringify(JSON.parse('{"x":1e400}'))).toBe('{"x":null}');

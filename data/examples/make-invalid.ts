@@ -115,6 +115,8 @@ const lines: (string | Buffer)[] = [
   variant("number-out-of-range", () => {}).replace('{"city":"Oslo"}', '{"city":"Oslo","days":1e400}'),
   // too_deep: 300 nested arrays in meta
   variant("too-deep", () => {}).replace('"meta":{', `"meta":{"notes":${"[".repeat(300)}${"]".repeat(300)},`),
+  // key_order: an integer-like key after a named one (JavaScript would print {"1":…,"city":…})
+  variant("key-order", () => {}).replace('{"city":"Oslo"}', '{"city":"Oslo","1":"first"}'),
   // unknown_shape: an Alpaca record is no chat shape we read
   JSON.stringify({ id: "unknown-shape", instruction: "Say hi.", output: "Hi." }),
   // shape_mismatch: a ShareGPT turn that is not a {from, value} object

@@ -7,13 +7,17 @@
 //   `12345678901234567890123`): kept as a JsonNumber holding the literal, printed as written by
 //   stringifyJson; a literal beyond the range of a double (`1e400`, Infinity to JSON.parse):
 //   number_out_of_range;
-// - nesting deeper than MAX_JSON_DEPTH: too_deep, so nothing downstream ever recurses deeply.
+// - nesting deeper than MAX_JSON_DEPTH: too_deep, so nothing downstream ever recurses deeply;
+// - an object whose integer-like keys ("0", "42": array indices) are not written first and
+//   ascending: JavaScript lists such keys first, ascending, whatever the written order, so every
+//   re-serialization would reorder them: key_order (the census flags objects whose first listed
+//   key starts with a digit; only their lines are read again).
 // Rules: docs/ARCHITECTURE.md (the record's JSON text) and docs/RENDERING.md (Numbers).
 
 /** Arrays and objects nested deeper than this are rejected (the record itself is level 1). */
 export const MAX_JSON_DEPTH = 256;
 
-export type JsonErrorCode = "invalid_json" | "duplicate_key" | "number_out_of_range" | "too_deep";
+export type JsonErrorCode = "invalid_json" | "duplicate_key" | "number_out_of_range" | "too_deep" | "key_order";
 
 export interface JsonError {
   code: JsonErrorCode;
@@ -109,11 +113,14 @@ export function parseJsonText(text: string, options: ParseOptions = {}): JsonPar
   }
   keyCount = 0;
   numberCount = 0;
+  digitKeys = false;
   const shallow = countDeep(value, maxDepth);
   // A wide line (an array of many objects) grew the stack: let it go rather than keep its objects alive.
   if (pending.length > 4096) pending.length = pendingDepth.length = 0;
   if (!shallow) return { error: tooDeep(value, maxDepth) };
   literalStarts.length = 0;
+  // An integer-like key may be out of place: only the exact reader sees the written order.
+  if (digitKeys) return readExactly(text, maxDepth);
   const verdict = textVerdict(text, keyCount, numberCount);
   if (verdict === Verdict.Exact) return { value };
   // Only numbers to keep (no key was dropped): JSON.parse again with those literals as markers.
@@ -125,6 +132,8 @@ export function parseJsonText(text: string, options: ParseOptions = {}): JsonPar
 // Module-level counters and stack: measurably cheaper than an object's fields or recursion here.
 let keyCount = 0;
 let numberCount = 0;
+/** Whether some object lists a key starting with a digit first (as one with an integer-like key does). */
+let digitKeys = false;
 const pending: object[] = [];
 const pendingDepth: number[] = [];
 
@@ -149,7 +158,13 @@ function countDeep(root: object, max: number): boolean {
       }
       continue;
     }
+    let first = true;
     for (const key in value) {
+      if (first) {
+        first = false;
+        const c = key.charCodeAt(0);
+        if (c >= 48 && c <= 57) digitKeys = true;
+      }
       keyCount++;
       const item: unknown = (value as Record<string, unknown>)[key];
       if (typeof item === "object") {
@@ -335,6 +350,9 @@ interface Frame {
   expectKey?: boolean;
   /** Whether this container was marked as holding a JsonNumber. */
   marked?: boolean;
+  /** Objects: the last integer-like key so far (-1: none), and whether another key came already. */
+  lastIndex?: number;
+  named?: boolean;
 }
 
 /**
@@ -362,6 +380,10 @@ function readExactly(text: string, maxDepth: number): JsonParseResult {
       i = end + 1;
       if (top?.expectKey) {
         if (top.keys!.has(s)) return { error: duplicateKey(stack, s) };
+        const index = arrayIndex(s);
+        if (index < 0) top.named = true;
+        else if (top.named || index < top.lastIndex!) return { error: keyOrder(stack, s, top.key as string) };
+        else top.lastIndex = index;
         top.keys!.add(s);
         top.key = s;
         top.expectKey = false;
@@ -373,7 +395,7 @@ function readExactly(text: string, maxDepth: number): JsonParseResult {
       }
       const container = c === 123 ? {} : [];
       put(container);
-      stack.push(c === 123 ? { container, keys: new Set(), expectKey: true } : { container });
+      stack.push(c === 123 ? { container, keys: new Set(), expectKey: true, lastIndex: -1 } : { container });
       i++;
     } else if (c === 125 || c === 93) {
       stack.pop();
@@ -395,6 +417,18 @@ function readExactly(text: string, maxDepth: number): JsonParseResult {
     } else i++; // whitespace and ":"
   }
   return { value: root };
+}
+
+/** The key as an array index (canonical integer 0 … 2^32 - 2, which objects list first, ascending), else -1. */
+function arrayIndex(key: string): number {
+  const c = key.charCodeAt(0);
+  if (!(c >= 48 && c <= 57) || key.length > 10 || (c === 48 && key.length > 1)) return -1;
+  for (let i = 1; i < key.length; i++) {
+    const d = key.charCodeAt(i);
+    if (d < 48 || d > 57) return -1;
+  }
+  const index = Number(key);
+  return index <= 4294967294 ? index : -1;
 }
 
 /** A number as JavaScript has it, a JsonNumber when that would print differently, undefined past a double's range. */
@@ -433,6 +467,15 @@ const escapePointer = (step: string): string => step.replace(/~/g, "~0").replace
 function duplicateKey(stack: Frame[], key: string): JsonError {
   const path = containerPointer(stack, key);
   return { code: "duplicate_key", message: `key ${JSON.stringify(key)} appears twice in one object (at ${path}); JSON.parse would silently keep only the last value`, path };
+}
+
+function keyOrder(stack: Frame[], key: string, previous: string): JsonError {
+  const path = containerPointer(stack, key);
+  return {
+    code: "key_order",
+    message: `integer-like key ${JSON.stringify(key)} written after ${JSON.stringify(previous)} cannot keep its place (at ${path}): JavaScript lists such keys first, ascending, so every re-serialization would move it; write them first and ascending`,
+    path,
+  };
 }
 
 function outOfRange(stack: Frame[], literal: string): JsonError {

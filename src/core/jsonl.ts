@@ -7,7 +7,7 @@ export { DEFAULT_MAX_LINE_BYTES } from "./lines.js";
 
 /** Why a line is not a record: the reason codes shared by validate, render, stats and pack. */
 export interface LineError {
-  /** invalid_json, duplicate_key, number_out_of_range, too_deep: see core/json.ts. */
+  /** invalid_json, duplicate_key, number_out_of_range, too_deep, key_order: see core/json.ts. */
   code: "invalid_utf8" | "line_too_long" | JsonErrorCode;
   message: string;
 }

@@ -38,6 +38,7 @@ export const REASONS = {
   duplicate_key: { summary: "an object repeats a key (JSON.parse would keep the last silently); keep one (path in the message)" },
   number_out_of_range: { summary: "a number is beyond the range of a 64-bit float (e.g. 1e400); write it as a string or a smaller number" },
   too_deep: { summary: "arrays and objects are nested deeper than 256 levels; flatten the value" },
+  key_order: { summary: "an integer-like key (\"1\") is written after another key or a larger one: JavaScript would move it first; write such keys first, ascending" },
   // Input shapes (src/ingest/shapes, docs/INPUTS.md): the line could not be converted to a record.
   unknown_shape: { summary: "the line is none of the shapes datagen reads (native, openai, sharegpt, hermes, xlam); see docs/INPUTS.md" },
   shape_mismatch: { summary: "the line lacks the fields of its shape (forced with --from, or a turn that is not an object)" },
