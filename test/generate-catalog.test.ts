@@ -155,6 +155,21 @@ describe("catalogs", () => {
     }
   });
 
+  it("a catalog gets the records' parser: a repeated key or an integer-like key out of place is invalid_catalog", () => {
+    const dir = mkdtempSync(join(tmpdir(), "datagen-catalog-"));
+    try {
+      const tool = (properties: string) =>
+        `[{"name":"t","domain":"d","description":"x","parameters":{"type":"object","properties":${properties}},"result":{"type":"object"}}]`;
+      const write = (name: string, text: string) => (writeFileSync(join(dir, name), text), join(dir, name));
+      expect(() => loadTools([write("order.json", tool('{"b":{"type":"string"},"1":{"type":"string"}}'))])).toThrow(/invalid_catalog.*key_order.*integer-like key "1" written after "b"/);
+      expect(() => loadTools([write("dup.json", tool('{"b":{"type":"string"},"b":{"type":"integer"}}'))])).toThrow(/invalid_catalog.*duplicate_key/);
+      const ordered = loadTools([write("ok.json", tool('{"1":{"type":"string"},"b":{"type":"string"}}'))]);
+      expect(Object.keys(ordered.get("t")!.parameters.properties as object)).toEqual(["1", "b"]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("covers the model card's themes and the five sycophancy traps", () => {
     const scenarios = loadScenarios([join(root, "data", "scenarios")], tools, null);
     const themes = new Set(scenarios.map((s) => s.theme));

@@ -3,6 +3,7 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { DataError } from "../core/errors.js";
+import { parseJsonText } from "../core/json.js";
 import type { JsonSchema, ToolDefinition } from "../core/record.js";
 import { EXECUTORS } from "./executors/index.js";
 import { ANSWER } from "./grammar-schema.js";
@@ -56,11 +57,17 @@ function jsonFiles(paths: string[]): string[] {
 }
 
 function readJson(file: string): unknown {
+  let text: string;
   try {
-    return JSON.parse(readFileSync(file, "utf8"));
+    text = readFileSync(file, "utf8");
   } catch (err) {
-    throw new DataError("invalid_catalog", `not readable JSON: ${(err as Error).message}`, { file });
+    throw new DataError("invalid_catalog", `not readable: ${(err as Error).message}`, { file });
   }
+  // The records' parser checks it (a repeated key, an integer-like key out of place would reach
+  // the generated records changed); the value stays JSON.parse's: catalogs hold plain numbers.
+  const read = parseJsonText(text);
+  if ("error" in read) throw new DataError("invalid_catalog", `not acceptable JSON (${read.error.code}): ${read.error.message}`, { file });
+  return JSON.parse(text);
 }
 
 export function loadTools(paths: string[]): Map<string, CatalogTool> {
