@@ -125,8 +125,9 @@ describe("parseJsonLine", () => {
   });
 });
 
-// Random JSON written in several styles, some with a repeated key or a non-canonical number
-// injected: the parser must report exactly what was injected, and otherwise read what JSON.parse reads.
+// Random JSON written in several styles, some with a repeated key, an integer-like key out of place
+// or a non-canonical number injected: the parser must report exactly what was injected, and
+// otherwise read what JSON.parse reads.
 describe("random JSON", () => {
   const rand = mulberry32(20261201);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(rand() * items.length)];
@@ -150,16 +151,23 @@ describe("random JSON", () => {
     }
     if (r < 0.6) return Array.from({ length: Math.floor(rand() * 4) }, () => randomValue(depth + 1, odd));
     const out: Record<string, unknown> = {};
-    for (let i = Math.floor(rand() * 5); i > 0; i--) out[pick(STRINGS) + String(i)] = randomValue(depth + 1, odd);
+    // Some integer-like keys: JavaScript lists them first, ascending, and so does `write`.
+    for (let i = Math.floor(rand() * 5); i > 0; i--) out[rand() < 0.2 ? String(i * 10) : pick(STRINGS) + String(i)] = randomValue(depth + 1, odd);
     return out;
   }
 
-  // Writes the value; `dup` repeats one key of the first object met when set.
-  function write(v: unknown, style: { colon: string; comma: string }, dup: { pending: boolean; done: boolean }): string {
+  // Writes the value; `dup` repeats one key of the first object met when set; `order` appends the
+  // integer-like key "99" (no random key) to the first object met that has another kind of key.
+  const isIndex = (key: string) => /^(0|[1-9]\d*)$/.test(key);
+  function write(v: unknown, style: { colon: string; comma: string }, dup: { pending: boolean; done: boolean }, order = { pending: false, done: false }): string {
     if (v !== null && typeof v === "object" && "literal" in (v as object) && Object.keys(v as object).length === 1) return (v as { literal: string }).literal;
     if (typeof v !== "object" || v === null) return JSON.stringify(v);
-    if (Array.isArray(v)) return `[${v.map((x) => write(x, style, dup)).join(style.comma)}]`;
-    const entries = Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}${style.colon}${write(x, style, dup)}`);
+    if (Array.isArray(v)) return `[${v.map((x) => write(x, style, dup, order)).join(style.comma)}]`;
+    const entries = Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}${style.colon}${write(x, style, dup, order)}`);
+    if (order.pending && !order.done && Object.keys(v).some((k) => !isIndex(k))) {
+      entries.push(`"99"${style.colon}0`);
+      order.done = true;
+    }
     if (dup.pending && !dup.done && entries.length > 0) {
       entries.push(entries[0]);
       dup.done = true;
@@ -176,17 +184,26 @@ describe("random JSON", () => {
     ];
     let dups = 0;
     let odds = 0;
+    let misplaced = 0;
+    let indexed = 0;
     for (let i = 0; i < 3000; i++) {
       const odd = { count: 0 };
       const v = { root: randomValue(0, odd) };
       const dup = { pending: rand() < 0.2, done: false };
-      const text = write(v, pick(styles), dup);
+      const order = { pending: !dup.pending && rand() < 0.15, done: false };
+      const text = write(v, pick(styles), dup, order);
       const result = parseJsonText(text);
       if (dup.done) {
         dups++;
         expect(error(result)?.code, text).toBe("duplicate_key");
         continue;
       }
+      if (order.done) {
+        misplaced++;
+        expect(error(result), text).toMatchObject({ code: "key_order", message: expect.stringContaining('integer-like key "99" written after') });
+        continue;
+      }
+      if (/[{,]\s*"\d+"\s*:/.test(text)) indexed++;
       const parsed = value(result);
       expect(toPlainJson(parsed), text).toEqual(JSON.parse(text));
       expect(hasJsonNumbers(parsed), text).toBe(odd.count > 0);
@@ -196,6 +213,8 @@ describe("random JSON", () => {
     }
     expect(dups).toBeGreaterThan(300);
     expect(odds).toBeGreaterThan(100);
+    expect(misplaced).toBeGreaterThan(200);
+    expect(indexed).toBeGreaterThan(300);
   });
 });
 
