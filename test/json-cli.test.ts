@@ -189,6 +189,17 @@ describe("integer-like keys", () => {
     expect(run.stdout).toMatch(/\n0\?: string,\n7\?: number,\n\/\/ The city, e\.g\. Oslo\ncity: string,\n/);
   });
 
+  it("stats report (on a worker thread): the same codes as invalid records", async () => {
+    const json = join(work, "stats-keys.json");
+    const run = await cli("dataset", "stats", "report", keyInput, "--json", json, "--workers", "1");
+    expect(run.stderr).not.toContain("Error");
+    const report = JSON.parse(readFileSync(json, "utf8"));
+    expect(report.raw.records).toBe(1);
+    // stats lists the line-level rejects (1, 3) before the arguments string's (2): compared by line.
+    const examples = report.raw.invalid.examples.map((e: { line: number; code: string }) => [e.line, e.code]);
+    expect(examples.sort((a: number[], b: number[]) => a[0] - b[0])).toEqual(KEY_EXPECTED);
+  });
+
   it("pack: the same codes in rejects.jsonl, the ordered record packed", async () => {
     const out = join(work, "packed-keys");
     const run = await cli("datagen", "pack", keyInput, "--out", out, "--seq-len", "8192", "--workers", "1");
