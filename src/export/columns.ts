@@ -1,6 +1,8 @@
 // The row layouts of the packed exports, from one sample (padding already removed).
 // docs/FORMAT.md, "Export conventions", states them; tests check them position by position.
 
+import type { ColumnSpec, Row } from "./parquet.js";
+
 /** Labels where the mask is 0: ignored by PyTorch's cross_entropy (ignore_index). */
 export const IGNORE_INDEX = -100;
 
@@ -68,4 +70,52 @@ export function megatronRow(tokens: Uint32Array, mask: Uint8Array, bounds: Uint3
     }
   }
   return { input_ids, loss_mask, seq_start_id, eosZeroed };
+}
+
+export type PackedFormat = "hf-parquet" | "megatron-bridge";
+
+export const PACKED_LAYOUTS: Record<PackedFormat, { suffix: string; columns: ColumnSpec[] }> = {
+  "hf-parquet": {
+    suffix: ".parquet",
+    columns: [
+      { name: "input_ids", kind: "list<int32>" },
+      { name: "labels", kind: "list<int32>" },
+      { name: "position_ids", kind: "list<int32>" },
+      { name: "seq_lengths", kind: "list<int32>" },
+    ],
+  },
+  // Megatron-Bridge's GPTSFTPackedParquetDataset globs *.idx.parquet in a folder.
+  "megatron-bridge": {
+    suffix: ".idx.parquet",
+    columns: [
+      { name: "input_ids", kind: "list<int32>" },
+      { name: "loss_mask", kind: "list<int8>" },
+      { name: "seq_start_id", kind: "list<int32>" },
+    ],
+  },
+};
+
+/** One packed sample, padding removed (what the encoder threads receive). */
+export interface SampleData {
+  tokens: Uint32Array;
+  mask: Uint8Array;
+  bounds: Uint32Array;
+}
+
+/** Rows of one format, with the supervised targets they carry (megatron-bridge: after its eos rule). */
+export function packedRows(format: PackedFormat, samples: SampleData[]): { rows: Row[]; trained: number; eosZeroed: number } {
+  let trained = 0;
+  let eosZeroed = 0;
+  const rows = samples.map(({ tokens, mask, bounds }): Row => {
+    if (format === "hf-parquet") {
+      for (let i = 0; i < mask.length; i++) trained += mask[i];
+      return { ...hfRow(tokens, mask, bounds) };
+    }
+    const m = megatronRow(tokens, mask, bounds);
+    for (let i = 0; i < m.loss_mask.length; i++) trained += m.loss_mask[i];
+    trained -= m.eosZeroed;
+    eosZeroed += m.eosZeroed;
+    return { input_ids: m.input_ids, loss_mask: m.loss_mask, seq_start_id: m.seq_start_id };
+  });
+  return { rows, trained, eosZeroed };
 }

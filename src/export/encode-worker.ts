@@ -1,14 +1,11 @@
-// Worker thread of the Parquet export: Arrow IPC in, a Parquet file written atomically out.
+// Worker thread of the Parquet export: Arrow IPC (or packed samples) in, a Parquet file written atomically out.
 import { parentPort } from "node:worker_threads";
-import { encodeParquet, type EncodeJob, type EncodeReply } from "./parquet.js";
-import { writeOutputFile } from "./output.js";
+import { runEncodeJob, type EncodeJob, type EncodeReply } from "./parquet.js";
 
 parentPort!.on("message", (job: EncodeJob) => {
   let reply: EncodeReply;
   try {
-    const bytes = encodeParquet(job.ipc, job);
-    writeOutputFile(job.path, bytes);
-    reply = { id: job.id, bytes: bytes.length };
+    reply = { id: job.id, ...runEncodeJob(job) };
   } catch (e) {
     reply = { id: job.id, error: (e as Error).message };
   }

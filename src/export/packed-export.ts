@@ -7,33 +7,11 @@ import { MANIFEST_FILE, type Manifest } from "../pack/format.js";
 import { readManifest } from "../pack/reader.js";
 import { verifyDataset } from "../pack/verify.js";
 import { packedCard } from "./card.js";
-import { hfRow, megatronRow } from "./columns.js";
+import { PACKED_LAYOUTS, type PackedFormat } from "./columns.js";
+export { PACKED_LAYOUTS, type PackedFormat } from "./columns.js";
 import { CARD_FILE, openExportDir, removeExportFiles, writeOutputFile } from "./output.js";
 import { checkShardFiles, packedSamples } from "./packed.js";
-import { ParquetParts, type ColumnSpec, type CompressionName, type Row, type WrittenPart } from "./parquet.js";
-
-export type PackedFormat = "hf-parquet" | "megatron-bridge";
-
-export const PACKED_LAYOUTS: Record<PackedFormat, { suffix: string; columns: ColumnSpec[] }> = {
-  "hf-parquet": {
-    suffix: ".parquet",
-    columns: [
-      { name: "input_ids", kind: "list<int32>" },
-      { name: "labels", kind: "list<int32>" },
-      { name: "position_ids", kind: "list<int32>" },
-      { name: "seq_lengths", kind: "list<int32>" },
-    ],
-  },
-  // Megatron-Bridge's GPTSFTPackedParquetDataset globs *.idx.parquet in a folder.
-  "megatron-bridge": {
-    suffix: ".idx.parquet",
-    columns: [
-      { name: "input_ids", kind: "list<int32>" },
-      { name: "loss_mask", kind: "list<int8>" },
-      { name: "seq_start_id", kind: "list<int32>" },
-    ],
-  },
-};
+import { ParquetParts, type CompressionName, type WrittenPart } from "./parquet.js";
 
 export interface PackedExportOptions {
   source: string;
@@ -86,26 +64,18 @@ export async function exportPacked(o: PackedExportOptions): Promise<ExportSummar
     rowGroupRows: o.rowGroupRows,
     compression: o.compression,
     workers: o.workers,
+    packedFormat: o.to,
     metadata: { "datagen.export": o.to, "datagen.source_manifest_sha256": manifestSha256 },
   });
-  const s = { rows: 0, documents: 0, tokens: 0, trained: 0, eosZeroed: 0 };
+  const s = { rows: 0, documents: 0, tokens: 0 };
   try {
     for (const sample of packedSamples(o.source, manifest)) {
-      let row: Row;
-      if (o.to === "hf-parquet") {
-        row = { ...hfRow(sample.tokens, sample.mask, sample.bounds) };
-        for (let i = 0; i < sample.mask.length; i++) s.trained += sample.mask[i];
-      } else {
-        const m = megatronRow(sample.tokens, sample.mask, sample.bounds);
-        row = { input_ids: m.input_ids, loss_mask: m.loss_mask, seq_start_id: m.seq_start_id };
-        for (let i = 0; i < m.loss_mask.length; i++) s.trained += m.loss_mask[i];
-        s.trained -= m.eosZeroed;
-        s.eosZeroed += m.eosZeroed;
-      }
-      await parts.add(row, sample.tokens.length);
       s.rows++;
       s.documents += sample.bounds.length - 1;
       s.tokens += sample.tokens.length;
+      // Each sample has its own buffers (ShardReader allocates them): they move to an encoder
+      // thread, so they are unusable here afterwards.
+      await parts.addSample({ tokens: sample.tokens, mask: sample.mask, bounds: sample.bounds });
       o.onProgress?.({ samples: s.rows, totalSamples: manifest.samples, stage: "export" });
     }
     const files = await parts.finish();
@@ -117,9 +87,9 @@ export async function exportPacked(o: PackedExportOptions): Promise<ExportSummar
       rows: s.rows,
       documents: s.documents,
       tokens: s.tokens,
-      trained: s.trained,
+      trained: parts.trained,
       rejects: 0,
-      ...(o.to === "megatron-bridge" ? { eosZeroed: s.eosZeroed } : {}),
+      ...(o.to === "megatron-bridge" ? { eosZeroed: parts.eosZeroed } : {}),
       sourceManifestSha256: manifestSha256,
       verified: o.verify,
       seconds: (Date.now() - started) / 1000,

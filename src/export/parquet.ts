@@ -1,7 +1,8 @@
 // Parquet output through parquet-wasm (the Rust arrow/parquet writer compiled to WASM), fed
-// Arrow IPC built with apache-arrow. Rows are buffered until a part holds `fileTokens` tokens;
-// the part's Arrow IPC is built here and encoded to Parquet in a worker thread (several parts
-// at once, one per worker), which writes the file atomically (FILE.partial, fsync, rename).
+// Arrow IPC built with apache-arrow. Rows (or, for the packed formats, raw samples) are buffered
+// until a part holds `fileTokens` tokens; a worker thread builds the part's rows and Arrow IPC,
+// encodes it (several parts at once, one per worker) and writes the file atomically
+// (FILE.partial, fsync, rename).
 // Memory stays bounded by `workers + 1` parts; a killed run never leaves a torn Parquet file.
 import { Field, Int32, Int8, List, RecordBatch, Schema, Struct, Table, Utf8, makeData, tableToIPC, vectorFromArray, type Data, type DataType } from "apache-arrow";
 import { Compression, EnabledStatistics, Table as WasmTable, WriterPropertiesBuilder, writeParquet } from "parquet-wasm";
@@ -9,6 +10,7 @@ import { join } from "node:path";
 import type { Worker } from "node:worker_threads";
 import { startModuleWorker } from "../core/worker.js";
 import { writeOutputFile } from "./output.js";
+import { packedRows, type PackedFormat, type SampleData } from "./columns.js";
 
 export type ColumnKind = "list<int32>" | "list<int8>" | "string";
 export interface ColumnSpec {
@@ -40,6 +42,8 @@ export interface ParquetPartsOptions extends EncodeSettings {
   metadata?: Record<string, string>;
   /** Encoder threads; 0 encodes on the calling thread. */
   workers: number;
+  /** Set for the packed formats: parts take samples (addSample) and rows are built in the encoder. */
+  packedFormat?: PackedFormat;
 }
 
 export interface WrittenPart {
@@ -48,16 +52,40 @@ export interface WrittenPart {
   bytes: number;
 }
 
-/** The message an encoder worker takes (encode-worker.ts). */
+/** The message an encoder worker takes (encode-worker.ts): Arrow IPC, or samples to build rows from. */
 export interface EncodeJob extends EncodeSettings {
   id: number;
-  ipc: Uint8Array;
   path: string;
+  ipc?: Uint8Array;
+  packed?: { format: PackedFormat; samples: SampleData[]; columns: ColumnSpec[]; metadata: Record<string, string> };
 }
-export type EncodeReply = { id: number; bytes: number } | { id: number; error: string };
+export interface EncodeResult {
+  bytes: number;
+  trained: number;
+  eosZeroed: number;
+}
+export type EncodeReply = ({ id: number } & EncodeResult) | { id: number; error: string };
+
+/** One job, on whichever thread: build rows if given samples, encode, write the file. */
+export function runEncodeJob(job: Omit<EncodeJob, "id">): EncodeResult {
+  let ipc = job.ipc;
+  let counts = { trained: 0, eosZeroed: 0 };
+  if (job.packed) {
+    const built = packedRows(job.packed.format, job.packed.samples);
+    counts = { trained: built.trained, eosZeroed: built.eosZeroed };
+    ipc = arrowIpc(job.packed.columns, built.rows, job.packed.metadata);
+  }
+  const bytes = encodeParquet(ipc!, job);
+  writeOutputFile(job.path, bytes);
+  return { bytes: bytes.length, ...counts };
+}
 
 export class ParquetParts {
   private rows: Row[] = [];
+  private samples: SampleData[] = [];
+  /** Supervised targets and eos-dropped targets in the written parts (packed formats). */
+  trained = 0;
+  eosZeroed = 0;
   private buffered = 0;
   private parts = 0;
   readonly written: WrittenPart[] = [];
@@ -74,9 +102,16 @@ export class ParquetParts {
     if (this.buffered >= this.o.fileTokens) await this.flush();
   }
 
+  /** Packed formats: one sample, padding removed; its buffers are handed to an encoder thread. */
+  async addSample(sample: SampleData): Promise<void> {
+    this.samples.push(sample);
+    this.buffered += sample.tokens.length;
+    if (this.buffered >= this.o.fileTokens) await this.flush();
+  }
+
   /** Writes the last part (also when there were no rows at all: an empty file with the schema) and waits for all. */
   async finish(): Promise<WrittenPart[]> {
-    if (this.rows.length > 0 || this.parts === 0) await this.flush();
+    if (this.rows.length > 0 || this.samples.length > 0 || this.parts === 0) await this.flush();
     await this.pool?.drain();
     await this.pool?.close();
     this.written.sort((a, b) => a.path.localeCompare(b.path));
@@ -90,18 +125,25 @@ export class ParquetParts {
 
   private async flush(): Promise<void> {
     const name = `${this.o.prefix}${String(this.parts++).padStart(5, "0")}${this.o.suffix}`;
-    const ipc = arrowIpc(this.o.columns, this.rows, this.o.metadata);
-    const part = { path: name, rows: this.rows.length, bytes: 0 };
+    const rows = this.o.packedFormat ? this.samples.length : this.rows.length;
+    const job: Omit<EncodeJob, "id"> = {
+      path: join(this.o.dir, name),
+      rowGroupRows: this.o.rowGroupRows,
+      compression: this.o.compression,
+      ...(this.o.packedFormat
+        ? { packed: { format: this.o.packedFormat, samples: this.samples, columns: this.o.columns, metadata: this.o.metadata ?? {} } }
+        : { ipc: arrowIpc(this.o.columns, this.rows, this.o.metadata) }),
+    };
     this.rows = [];
+    this.samples = [];
     this.buffered = 0;
-    const path = join(this.o.dir, name);
-    if (!this.pool) {
-      const bytes = encodeParquet(ipc, this.o);
-      writeOutputFile(path, bytes);
-      this.written.push({ ...part, bytes: bytes.length });
-      return;
-    }
-    await this.pool.submit({ ipc, path, rowGroupRows: this.o.rowGroupRows, compression: this.o.compression }, (bytes) => this.written.push({ ...part, bytes }));
+    const done = (r: EncodeResult): void => {
+      this.written.push({ path: name, rows, bytes: r.bytes });
+      this.trained += r.trained;
+      this.eosZeroed += r.eosZeroed;
+    };
+    if (this.pool) await this.pool.submit(job, done);
+    else done(runEncodeJob(job));
   }
 }
 
@@ -149,7 +191,7 @@ function columnData(c: ColumnSpec, rows: Row[]): Data<DataType> {
 class EncoderPool {
   private readonly idle: Worker[] = [];
   private readonly all: Worker[] = [];
-  private readonly pending = new Map<number, { done: (bytes: number) => void; worker: Worker }>();
+  private readonly pending = new Map<number, { done: (r: EncodeResult) => void; worker: Worker }>();
   private waiters: (() => void)[] = [];
   private nextId = 0;
   private failure: Error | undefined;
@@ -164,13 +206,13 @@ class EncoderPool {
     }
   }
 
-  async submit(job: Omit<EncodeJob, "id">, done: (bytes: number) => void): Promise<void> {
+  async submit(job: Omit<EncodeJob, "id">, done: (r: EncodeResult) => void): Promise<void> {
     while (this.idle.length === 0 && !this.failure) await new Promise<void>((r) => this.waiters.push(r));
     if (this.failure) throw this.failure;
     const worker = this.idle.pop()!;
     const id = this.nextId++;
     this.pending.set(id, { done, worker });
-    worker.postMessage({ ...job, id }, [job.ipc.buffer as ArrayBuffer]);
+    worker.postMessage({ ...job, id }, transferables(job));
   }
 
   async drain(): Promise<void> {
@@ -190,7 +232,7 @@ class EncoderPool {
       this.fail(new Error(reply.error));
       return;
     }
-    job.done(reply.bytes);
+    job.done(reply);
     this.idle.push(job.worker);
     this.wake();
   }
@@ -205,4 +247,12 @@ class EncoderPool {
     this.waiters = [];
     for (const r of w) r();
   }
+}
+
+/** The job's buffers, moved to the worker instead of copied. */
+function transferables(job: Omit<EncodeJob, "id">): ArrayBuffer[] {
+  const buffers = new Set<ArrayBuffer>();
+  if (job.ipc) buffers.add(job.ipc.buffer as ArrayBuffer);
+  for (const s of job.packed?.samples ?? []) for (const a of [s.tokens, s.mask, s.bounds]) buffers.add(a.buffer as ArrayBuffer);
+  return [...buffers];
 }
