@@ -1,6 +1,6 @@
 // The one JSON parser of every command (validate, render, stats, pack, generate's resume, ingest).
 // JSON.parse reads the value; a cheap census of the parsed value and of the text then spots the
-// three cases in which JSON.parse's value is not the JSON as written, and only such a line is read
+// four cases in which JSON.parse's value is not the JSON as written, and only such a line is read
 // again token by token (readExactly):
 // - an object with a repeated key (JSON.parse keeps the last value silently): duplicate_key;
 // - a number whose JavaScript value prints differently from its literal (`1.0`, `1e5`, `-0`,
@@ -12,7 +12,7 @@
 //   ascending: JavaScript lists such keys first, ascending, whatever the written order, so every
 //   re-serialization would reorder them: key_order (the census flags objects whose first listed
 //   key starts with a digit; only their lines are read again).
-// Rules: docs/ARCHITECTURE.md (the record's JSON text) and docs/RENDERING.md (Numbers).
+// Rules: docs/ARCHITECTURE.md (the record's JSON text) and docs/RENDERING.md (Numbers, Key order).
 
 /** Arrays and objects nested deeper than this are rejected (the record itself is level 1). */
 export const MAX_JSON_DEPTH = 256;
