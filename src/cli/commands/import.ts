@@ -147,6 +147,8 @@ class AtomicFile {
   private fd: number | undefined;
   private buffer: string[] = [];
   private buffered = 0;
+  // Ctrl-C ends the process at once (import does not stop gracefully): the unfinished file goes with it.
+  private readonly removeOnExit = (): void => rmSync(this.partial, { force: true });
 
   constructor(private readonly path: string) {
     this.partial = path + PARTIAL_FILE_SUFFIX;
@@ -165,6 +167,7 @@ class AtomicFile {
       closeSync(this.fd!);
       this.fd = undefined;
       renameSync(this.partial, this.path);
+      process.off("exit", this.removeOnExit);
     } catch (e) {
       this.discard();
       throw outputFsError(e, "write", `--out ${this.path}`);
@@ -181,12 +184,14 @@ class AtomicFile {
     }
     this.fd = undefined;
     rmSync(this.partial, { force: true });
+    process.off("exit", this.removeOnExit);
   }
 
   private flush(): void {
     try {
       if (this.fd === undefined) {
         makeDirs(dirname(this.path));
+        process.once("exit", this.removeOnExit);
         this.fd = openSync(this.partial, "w");
       }
       if (this.buffered === 0) return;

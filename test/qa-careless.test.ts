@@ -1,0 +1,75 @@
+// A careless, then hostile, user's mistakes (QA pass after the ingest/output/export work): each ends
+// with one line, exit 1/2/130, and leaves nothing of the user's overwritten and no half-written file.
+// Each test runs the CLI from source through tsx, as a user does.
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `datagen` (or `dataset`); `whileRunning` may signal the child while it runs. */
+function cli(bin: "datagen" | "dataset", args: string[], whileRunning?: (child: ReturnType<typeof spawn>) => void): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", `src/cli/${bin}.ts`, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+    whileRunning?.(child);
+  });
+}
+
+function expectCleanError(run: Run, code: number, message: RegExp): void {
+  expect(run.code, run.stderr).toBe(code);
+  expect(run.stderr).toMatch(message);
+  expect(run.stderr).not.toMatch(/internal error|\n\s+at /);
+}
+
+const work = mkdtempSync(join(tmpdir(), "datagen-qa-careless-"));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+const EXAMPLES = "data/examples/conversations.jsonl";
+
+/** The example records repeated under fresh ids until the file holds about `bytes`. */
+function bigInput(path: string, bytes: number): void {
+  const lines = readFileSync(EXAMPLES, "utf8").split("\n").filter(Boolean);
+  const out: string[] = [];
+  let size = 0;
+  for (let i = 0; size < bytes; i++) {
+    const record = JSON.parse(lines[i % lines.length]) as { id: string };
+    record.id = `${record.id}-copy-${i}`;
+    const line = JSON.stringify(record) + "\n";
+    out.push(line);
+    size += line.length;
+  }
+  writeFileSync(path, out.join(""));
+}
+
+describe("interrupted runs leave no half-written file", () => {
+  it("import stopped by Ctrl-C removes its --out FILE.partial (a 49 MB one stayed behind)", async () => {
+    const input = join(work, "big.jsonl");
+    bigInput(input, 60 << 20);
+    const out = join(work, "imported.jsonl");
+    const partial = out + ".partial";
+    const run = await cli("datagen", ["import", input, "--out", out, "--quiet"], (child) => {
+      // Signal as soon as the partial file exists: the run is half-way.
+      const poll = setInterval(() => {
+        if (existsSync(partial)) {
+          clearInterval(poll);
+          child.kill("SIGINT");
+        }
+      }, 10);
+      child.on("close", () => clearInterval(poll));
+    });
+    expectCleanError(run, 130, /SIGINT: stopped/);
+    expect(existsSync(partial)).toBe(false);
+    expect(existsSync(out)).toBe(false);
+  }, 120_000);
+});
