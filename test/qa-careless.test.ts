@@ -73,3 +73,26 @@ describe("interrupted runs leave no half-written file", () => {
     expect(existsSync(out)).toBe(false);
   }, 120_000);
 });
+
+describe("reports never replace the user's own file", () => {
+  it("stats report --json/--html naming a file that is not a stats report is refused, the file kept; an earlier report is replaced", async () => {
+    const notes = join(work, "notes.json");
+    writeFileSync(notes, '{"mine": true}\n');
+    const page = join(work, "index.html");
+    writeFileSync(page, "<html><title>my page</title></html>\n");
+    const json = await cli("dataset", ["stats", "report", EXAMPLES, "--json", notes, "--workers", "0"]);
+    expectCleanError(json, 2, /--json .*notes\.json exists and is not a datagen stats report/);
+    expect(readFileSync(notes, "utf8")).toBe('{"mine": true}\n');
+    const html = await cli("dataset", ["stats", "report", EXAMPLES, "--html", page, "--workers", "0"]);
+    expectCleanError(html, 2, /--html .*index\.html exists and is not a datagen stats report/);
+    expect(readFileSync(page, "utf8")).toBe("<html><title>my page</title></html>\n");
+    // Rerunning over its own earlier reports is the ordinary case and still works.
+    const report = join(work, "stats.json");
+    const chart = join(work, "stats.html");
+    for (let i = 0; i < 2; i++) {
+      const again = await cli("dataset", ["stats", "report", EXAMPLES, "--json", report, "--html", chart, "--workers", "0"]);
+      expect(again.code, again.stderr).toBe(0);
+    }
+    expect(JSON.parse(readFileSync(report, "utf8")).format).toBe("datagen.stats");
+  }, 120_000);
+});
