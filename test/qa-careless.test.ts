@@ -96,3 +96,16 @@ describe("reports never replace the user's own file", () => {
     expect(JSON.parse(readFileSync(report, "utf8")).format).toBe("datagen.stats");
   }, 120_000);
 });
+
+describe("a wrong path is a usage error", () => {
+  it("train --data naming nothing or a file: exit 2 naming the path, before the schedule warning (was exit 1 'a killed pack run leaves none — rerun datagen pack')", async () => {
+    const missing = join(work, "no-such-dataset");
+    for (const extra of [["--out", join(work, "run"), "--steps", "1"], ["--eval-only"]]) {
+      const run = await cli("datagen", ["train", "--data", missing, ...extra]);
+      expectCleanError(run, 2, /^error: --data .*no-such-dataset: no such folder\n$/);
+    }
+    const file = await cli("datagen", ["train", "--data", EXAMPLES, "--eval-only"]);
+    expectCleanError(file, 2, /--data data\/examples\/conversations\.jsonl: not a folder/);
+    expect(existsSync(join(work, "run"))).toBe(false);
+  }, 120_000);
+});

@@ -1,4 +1,5 @@
 // `datagen train`: feed a packed dataset to the bundled native trainer (CPU reference).
+import { statSync } from "node:fs";
 import { InvalidArgumentError, type Command } from "commander";
 import { RECIPE, evaluate, train, type EvalProgress, type StepProgress } from "../../train/index.js";
 import { scheduleWarning } from "../../train/schedule.js";
@@ -71,6 +72,17 @@ function nonNegativeInt(name: string) {
   };
 }
 
+/** A typo'd --data is a usage error (exit 2), not a dataset that a killed pack run left without its manifest (exit 1). */
+function requireDataFolder(dir: string): void {
+  let isDirectory = false;
+  try {
+    isDirectory = statSync(dir).isDirectory();
+  } catch {
+    throw new UsageError(`--data ${dir}: no such folder`);
+  }
+  if (!isDirectory) throw new UsageError(`--data ${dir}: not a folder (give the folder that datagen pack --out wrote)`);
+}
+
 function progressLine(p: StepProgress, total: number): string {
   return (
     `step ${p.step}/${total}  loss ${p.loss === null ? "n/a (no trained token)" : p.loss.toFixed(4)}  lr ${p.lr.toExponential(2)}  ` +
@@ -83,6 +95,7 @@ function evalProgressLine(p: EvalProgress): string {
 }
 
 async function runTrain(flags: TrainFlags): Promise<void> {
+  requireDataFolder(flags.data);
   if (flags.evalOnly) {
     const progress = new StderrProgress();
     const onProgress = (p: EvalProgress) => progress.report(() => evalProgressLine(p));
