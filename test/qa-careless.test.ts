@@ -109,3 +109,18 @@ describe("a wrong path is a usage error", () => {
     expect(existsSync(join(work, "run"))).toBe(false);
   }, 120_000);
 });
+
+describe("an input named like the output's temporary file", () => {
+  it("import --out FILE and stats --json FILE refuse an input named FILE.partial (it was truncated, then renamed away: the input was gone)", async () => {
+    const input = join(work, "records.jsonl.partial");
+    const original = readFileSync(EXAMPLES);
+    writeFileSync(input, original);
+    const imported = await cli("datagen", ["import", input, "--out", join(work, "records.jsonl")]);
+    expectCleanError(imported, 2, /--out .*records\.jsonl is written first as .*records\.jsonl\.partial, which is the input/);
+    expect(readFileSync(input)).toEqual(original);
+    expect(existsSync(join(work, "records.jsonl"))).toBe(false);
+    const stats = await cli("dataset", ["stats", "report", input, "--json", join(work, "records.jsonl"), "--workers", "0"]);
+    expectCleanError(stats, 2, /--json .*records\.jsonl is written first as .*records\.jsonl\.partial, which is the input/);
+    expect(readFileSync(input)).toEqual(original);
+  }, 120_000);
+});

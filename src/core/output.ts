@@ -295,6 +295,11 @@ export function checkOutputFile(path: string, flag: string, inputs: readonly str
   if (st?.isDirectory()) throw new UsageError(`${flag} ${path} is a folder; name a file`);
   if (st && !st.isFile()) throw new UsageError(`${flag} ${path} exists and is not a regular file (a device, pipe or socket); name a file`);
   assertOutputApart(path, inputs, flag);
+  // The file is first written as FILE.partial: an input of that name would be truncated, then renamed away.
+  const partial = path + PARTIAL_FILE_SUFFIX;
+  for (const input of inputs) {
+    if (realPathOf(input) === realPathOf(partial)) throw new UsageError(`${flag} ${path} is written first as ${partial}, which is the input ${input}: writing there would destroy what is being read; choose another ${flag}`);
+  }
   let at = dirname(resolve(path));
   while (!statOrNull(at)) at = dirname(at);
   if (!statSync(at).isDirectory()) throw new UsageError(`${flag} ${path}: ${at} is not a folder`);
