@@ -11,6 +11,7 @@ import type { Worker } from "node:worker_threads";
 import { startModuleWorker } from "../core/worker.js";
 import { writeOutputFile } from "./output.js";
 import { packedRows, type PackedFormat, type SampleData } from "./columns.js";
+import type { CompressionName } from "./choices.js";
 
 export type ColumnKind = "list<int32>" | "list<int8>" | "string";
 export interface ColumnSpec {
@@ -20,8 +21,7 @@ export interface ColumnSpec {
 export type CellValue = Int32Array | Int8Array | string;
 export type Row = Record<string, CellValue>;
 
-export const COMPRESSIONS = ["zstd", "snappy", "lz4", "none"] as const;
-export type CompressionName = (typeof COMPRESSIONS)[number];
+export { COMPRESSIONS, type CompressionName } from "./choices.js";
 const CODECS: Record<CompressionName, Compression> = { zstd: Compression.ZSTD, snappy: Compression.SNAPPY, lz4: Compression.LZ4_RAW, none: Compression.UNCOMPRESSED };
 
 export interface EncodeSettings {

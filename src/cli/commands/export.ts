@@ -3,7 +3,9 @@ import { Command, Option } from "commander";
 import { existsSync, statSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { UsageError } from "../../core/errors.js";
-import { COMPRESSIONS, DEFAULT_FILE_TOKENS, DEFAULT_ROW_GROUP_ROWS, EXPORT_FORMATS, PACKED_FORMATS, exportPacked, exportText, type CompressionName, type ExportFormat, type ExportSummary, type PackedFormat, type TextFormat } from "../../export/index.js";
+// Only the choices at start: the writers (apache-arrow, parquet-wasm) load when export runs.
+import { COMPRESSIONS, DEFAULT_FILE_TOKENS, DEFAULT_ROW_GROUP_ROWS, EXPORT_FORMATS, PACKED_FORMATS, type CompressionName, type ExportFormat } from "../../export/choices.js";
+import type { ExportSummary, PackedFormat, TextFormat } from "../../export/index.js";
 import type { Dialect } from "../../render/names.js";
 import { dialectOption, maxLineBytesOption, requireReadableFile } from "../options.js";
 import { elapsed, StderrProgress } from "../progress.js";
@@ -60,6 +62,7 @@ Examples:
   datagen export data/conversations.jsonl --to harmony-text --out export/text`,
     )
     .action(async (sources: string[], o: ExportCliOptions) => {
+      const { exportPacked, exportText } = await import("../../export/index.js");
       const progress = new StderrProgress();
       const started = Date.now();
       let summary: ExportSummary;
