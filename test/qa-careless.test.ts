@@ -124,3 +124,13 @@ describe("an input named like the output's temporary file", () => {
     expect(readFileSync(input)).toEqual(original);
   }, 120_000);
 });
+
+describe("a bad option value is two lines, not the whole help", () => {
+  for (const args of [["train", "--data", "data", "--out", "never", "--steps", "0"], ["generate", "--server", "http://127.0.0.1:9", "--count", "0", "--out", "never"]]) {
+    it(`datagen ${args[0]} with a bad value: the error and where the usage is (the 50-60 line help followed it)`, async () => {
+      const run = await cli("datagen", args);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toMatch(/^error: option '--(steps|count) <n>' argument '0' is invalid\..*\n\(run 'datagen (train|generate) --help' for usage\)\n$/);
+    }, 60_000);
+  }
+});

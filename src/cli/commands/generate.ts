@@ -49,6 +49,7 @@ Examples:
   datagen generate --pipeline pipelines/default.json --persona none --count 50 --out out/general
   datagen generate --persona all --count 1000 --server http://gpu1:8000,http://gpu2:8000 --concurrency 64`,
     )
+    .showHelpAfterError("(run 'datagen generate --help' for usage)")
     .action(async (options: GenerateOptions) => {
       const { pipeline, persona, json: _json, ...rest } = options;
       const overrides: GenerateOverrides = { ...rest, personas: persona };

@@ -170,5 +170,6 @@ export function register(program: Command): void {
     .option("--rope-untruncated", "Hugging Face / OpenAI YaRN correction range (default: llama.cpp's truncated one)")
     .option("--f32", "write every checkpoint tensor as F32 (default: keep the input's types)")
     .addHelpText("after", HELP_AFTER)
+    .showHelpAfterError("(run 'datagen train --help' for usage)")
     .action(async (flags: TrainFlags) => runTrain(flags));
 }
