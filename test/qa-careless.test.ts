@@ -2,7 +2,7 @@
 // with one line, exit 1/2/130, and leaves nothing of the user's overwritten and no half-written file.
 // Each test runs the CLI from source through tsx, as a user does.
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -133,4 +133,18 @@ describe("a bad option value is two lines, not the whole help", () => {
       expect(run.stderr).toMatch(/^error: option '--(steps|count) <n>' argument '0' is invalid\..*\n\(run 'datagen (train|generate) --help' for usage\)\n$/);
     }, 60_000);
   }
+});
+
+describe("an input inside the output's swap leftovers", () => {
+  it("pack --out P reading P.datagen-new/documents.jsonl refuses instead of clearing the leftover folder with the input in it", async () => {
+    const leftover = join(work, "packed.datagen-new");
+    mkdirSync(leftover);
+    const input = join(leftover, "documents.jsonl");
+    const original = readFileSync(EXAMPLES);
+    writeFileSync(input, original);
+    const run = await cli("datagen", ["pack", input, "--out", join(work, "packed"), "--seq-len", "4096"]);
+    expectCleanError(run, 2, /the input .*packed\.datagen-new\/documents\.jsonl is in .*packed\.datagen-new, which --out .*packed would clear/);
+    expect(readFileSync(input)).toEqual(original);
+    expect(existsSync(join(work, "packed"))).toBe(false);
+  }, 120_000);
 });

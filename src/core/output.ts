@@ -165,6 +165,11 @@ export function openOutputDir(out: string, kind: OutputKind, options: OpenOutput
   if (options.force && options.resume) throw new UsageError("--force and --resume exclude each other: --resume continues the output, --force replaces it");
   assertOutputApart(out, options.inputs ?? [], flag);
   const final = realPathOf(out);
+  // Recovery removes (or renames) these leftovers: an input read from one of them would be lost.
+  for (const leftover of [final + STAGING_SUFFIX, final + REPLACED_SUFFIX]) {
+    const input = (options.inputs ?? []).find((path) => within(realPathOf(path), leftover));
+    if (input !== undefined) throw new UsageError(`the input ${input} is in ${leftover}, which ${flag} ${out} would clear as an interrupted run's leftover; move the input elsewhere or choose another ${flag}`);
+  }
   recoverInterruptedSwap(final, kind, flag);
   const state = inspectOutputDir(final, kind, flag);
   if (state.kind === "foreign") throw foreignError(out, state.foreign, flag);
