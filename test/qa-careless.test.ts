@@ -7,6 +7,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 
+// Resolved here: a run started in another folder (cwd) finds tsx all the same.
+const TSX = import.meta.resolve("tsx");
+
 interface Run {
   code: number | null;
   stdout: string;
@@ -14,9 +17,9 @@ interface Run {
 }
 
 /** Runs `datagen` (or `dataset`); `whileRunning` may signal the child while it runs. */
-function cli(bin: "datagen" | "dataset", args: string[], whileRunning?: (child: ReturnType<typeof spawn>) => void): Promise<Run> {
+function cli(bin: "datagen" | "dataset", args: string[], whileRunning?: (child: ReturnType<typeof spawn>) => void, cwd = process.cwd()): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", `src/cli/${bin}.ts`, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["--import", TSX, join(import.meta.dirname, "..", "src", "cli", `${bin}.ts`), ...args], { cwd, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
@@ -147,4 +150,26 @@ describe("an input inside the output's swap leftovers", () => {
     expect(readFileSync(input)).toEqual(original);
     expect(existsSync(join(work, "packed"))).toBe(false);
   }, 120_000);
+});
+
+describe("--out - is not stdout", () => {
+  it("every output path refuses '-' (it became a file or folder named '-' in the current folder, exit 0)", async () => {
+    const cwd = join(work, "dash-cwd");
+    mkdirSync(cwd);
+    const examples = join(import.meta.dirname, "..", EXAMPLES);
+    const runs: [string[], string][] = [
+      [["import", examples, "--out", "-"], "file"],
+      [["pack", examples, "--out", "-", "--seq-len", "4096"], "folder"],
+      [["export", examples, "--to", "harmony-text", "--out", "-"], "folder"],
+      [["train", "--data", work, "--out", "-", "--steps", "1"], "folder"],
+      [["generate", "--server", "http://127.0.0.1:9", "--out", "-", "--count", "1"], "folder"],
+    ];
+    for (const [args, what] of runs) {
+      const run = await cli("datagen", args, undefined, cwd);
+      expectCleanError(run, 2, new RegExp(`--out -: .*not (to )?stdout; name a ${what}`));
+    }
+    const stats = await cli("dataset", ["stats", "report", examples, "--json", "-", "--workers", "0"], undefined, cwd);
+    expectCleanError(stats, 2, /--json -: .*not to stdout; name a file/);
+    expect(existsSync(join(cwd, "-"))).toBe(false);
+  }, 180_000);
 });

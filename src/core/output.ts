@@ -115,8 +115,14 @@ export function assertOutputApart(out: string, inputs: readonly string[], flag =
   }
 }
 
+/** "-" means stdin for inputs; as an output it would silently become a file or folder named "-" in the current folder. */
+function refuseStdoutDash(path: string, flag: string, what: "file" | "folder"): void {
+  if (path === "-") throw new UsageError(`${flag} -: this output is written to a ${what}, not to stdout; name a ${what}`);
+}
+
 /** What a folder holds, judged by the names one command writes. A path that is a file is a usage error. */
 export function inspectOutputDir(dir: string, kind: OutputKind, flag = "--out"): OutputDirState {
+  refuseStdoutDash(dir, flag, "folder");
   const st = statOrNull(dir);
   if (!st) return { kind: "missing" };
   if (!st.isDirectory()) throw new UsageError(`${flag} ${dir} exists and is not a folder`);
@@ -162,6 +168,7 @@ export interface OpenOutputOptions {
 /** Applies the rules at the top of this file and returns where to write. Nothing is deleted before every check passed. */
 export function openOutputDir(out: string, kind: OutputKind, options: OpenOutputOptions = {}): OutputDir {
   const flag = options.flag ?? "--out";
+  refuseStdoutDash(out, flag, "folder");
   if (options.force && options.resume) throw new UsageError("--force and --resume exclude each other: --resume continues the output, --force replaces it");
   assertOutputApart(out, options.inputs ?? [], flag);
   const final = realPathOf(out);
@@ -296,6 +303,7 @@ function syncDir(dir: string): void {
  * folder exists or can be created. `inputs`: paths the run reads.
  */
 export function checkOutputFile(path: string, flag: string, inputs: readonly string[] = []): void {
+  refuseStdoutDash(path, flag, "file");
   const st = statOrNull(path);
   if (st?.isDirectory()) throw new UsageError(`${flag} ${path} is a folder; name a file`);
   if (st && !st.isFile()) throw new UsageError(`${flag} ${path} exists and is not a regular file (a device, pipe or socket); name a file`);

@@ -200,7 +200,13 @@ export function loadGenerateConfig(pipelineFile: string | undefined, overrides: 
     serverConcurrency: overrides.concurrency ?? 16,
     serverWaitSeconds: overrides.serverWait ?? 600,
     requestTimeoutSeconds: overrides.requestTimeout ?? 300,
-    out: resolve(overrides.out ?? get("out", "out/generate")),
+    out: outputFolder(overrides.out ?? get("out", "out/generate")),
     pipelineFile: file,
   };
+}
+
+/** "-" is stdin for inputs; resolved as a path it would become a folder named "-" in the current folder. */
+function outputFolder(out: string): string {
+  if (out === "-") throw new UsageError("--out -: generate writes a folder (conversations.jsonl, rejects.jsonl, run.json), not stdout; name a folder");
+  return resolve(out);
 }
