@@ -145,7 +145,7 @@ describe("SIGINT and SIGTERM end every command, with a message and 130 / 143", (
 
   // Each command gets far more input than it can finish before its first progress line (5 s off a terminal).
   it("validate stopped by SIGINT exits 130 at once, with a message (it died by the signal, with no status)", async () => {
-    const run = await stopAtProgress("validate", ["validate", ...Array(40).fill(big)], "SIGINT");
+    const run = await stopAtProgress("validate", ["validate", ...Array(400).fill(big)], "SIGINT");
     expect(run.code, run.stderr).toBe(130);
     expect(run.stderr).toContain("SIGINT: stopped");
   }, 120_000);
@@ -154,7 +154,7 @@ describe("SIGINT and SIGTERM end every command, with a message and 130 / 143", (
     const out = join(work, "packed-signal");
     expect((await datagen("pack", EXAMPLES, "--out", out, "--seq-len", "4096", "--workers", "1")).code).toBe(0);
     const before = readFileSync(join(out, "manifest.json"));
-    const run = await stopAtProgress("pack", ["pack", ...Array(40).fill(big), "--out", out, "--force", "--seq-len", "4096", "--workers", "2"], "SIGTERM");
+    const run = await stopAtProgress("pack", ["pack", ...Array(400).fill(big), "--out", out, "--force", "--seq-len", "4096", "--workers", "2"], "SIGTERM");
     expect(run.code, run.stderr).toBe(143);
     expect(run.stderr).toContain("SIGTERM: finishing cleanly");
     expect(run.stderr).toContain("error: pack interrupted: no dataset was written (an existing one in --out is kept)");
