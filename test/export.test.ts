@@ -1,6 +1,6 @@
 // datagen export: every format read back with an independent reader (hyparquet, itself checked
 // against pyarrow-written fixtures) and compared position by position with the packed shards.
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -231,6 +231,35 @@ describe("datagen export: damaged sources", () => {
 });
 
 describe("datagen export --to harmony-text / hf-messages", () => {
+  it("an input with no usable record is an error (exit 1, the first reject named), not 'exported 0 rows'", () => {
+    const empty = join(dir, "empty.jsonl");
+    writeFileSync(empty, "");
+    for (const to of ["harmony-text", "hf-messages"]) {
+      const out = join(dir, `empty-${to}`);
+      const r = run(["export", empty, "--to", to, "--out", out]);
+      expect(r.status, r.stderr).toBe(1);
+      expect(r.stderr).toContain("nothing exported");
+      expect(r.stderr).toContain("empty_input");
+      expect(existsSync(join(out, "README.md"))).toBe(false);
+    }
+  });
+
+  it("Ctrl-C part way leaves no unfinished files in --out", async () => {
+    const input = join(dir, "interrupt-in.jsonl");
+    writeFileSync(input, Array.from({ length: 4000 }, (_, i) => JSON.stringify(conversation(i, 11))).join("\n") + "\n");
+    const out = join(dir, "interrupted");
+    const child = spawn(process.execPath, [...cli("datagen"), "export", input, "--to", "harmony-text", "--out", out], { stdio: "ignore" });
+    const exited = new Promise<number | null>((done) => child.on("exit", (code) => done(code)));
+    let running = true;
+    void exited.then(() => (running = false));
+    while (running && !existsSync(join(out, "data.jsonl.partial"))) await new Promise((r) => setTimeout(r, 50));
+    expect(running, "the export ended before it could be interrupted").toBe(true);
+    await new Promise((r) => setTimeout(r, 300));
+    child.kill("SIGINT");
+    expect(await exited).toBe(130);
+    expect(readdirSync(out)).toEqual([]);
+  }, 180_000);
+
   it("every line tokenizes back (specials allowed) to exactly the packed ids; special-token spellings are rejected", async () => {
     const input = join(dir, "text-in.jsonl");
     const records = readFileSync(examples, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));

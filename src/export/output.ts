@@ -21,7 +21,24 @@ export const EXPORT_OUTPUT: OutputKind = {
 };
 
 export function openExportDir(out: string, force: boolean, inputs: string[]): OutputDir {
-  return openOutputDir(out, EXPORT_OUTPUT, { force, inputs });
+  const dir = openOutputDir(out, EXPORT_OUTPUT, { force, inputs });
+  // A run that exits part way (Ctrl-C) takes its unfinished files with it, so no folder of Parquet
+  // parts without README.md is left for a reader to mistake for a dataset; kill -9 still leaves
+  // them, and the next run clears them as a leftover.
+  const dropUnfinished = () => removeExportFiles(dir.dir);
+  process.once("exit", dropUnfinished);
+  const settle = () => process.off("exit", dropUnfinished);
+  return {
+    ...dir,
+    commit: () => {
+      settle();
+      dir.commit();
+    },
+    abort: () => {
+      settle();
+      dir.abort();
+    },
+  };
 }
 
 /** After a failed export: remove every file it may have written into `dir` (ours by name only). */

@@ -3,6 +3,7 @@
 // whose content spells any o200k_harmony special token is rejected (special_token_text), and every
 // exported line is re-tokenized with specials allowed and must give exactly the rendered ids.
 import { join } from "node:path";
+import { NothingUsableError } from "../core/errors.js";
 import type { ConversationRecord } from "../core/record.js";
 import { renderRecord, renderText, type Dialect } from "../render/index.js";
 import { getTokenizer, harmonySpecialTokens } from "../tokenize/o200k_harmony.js";
@@ -96,6 +97,7 @@ export async function exportText(o: TextExportOptions): Promise<ExportSummary> {
   const text = o.to === "harmony-text" ? new StreamedFile(join(out.dir, TEXT_FILE)) : undefined;
   const parts = o.to === "hf-messages" ? new ParquetParts({ dir: out.dir, prefix: "part-", suffix: ".parquet", columns: HF_MESSAGES_COLUMNS, fileTokens: o.fileTokens, rowGroupRows: o.rowGroupRows, compression: o.compression, workers: 0, metadata: { "datagen.export": o.to } }) : undefined;
   const s = { records: 0, rows: 0, tokens: 0, rejects: 0 };
+  let firstReject: string | undefined;
   try {
     for (const file of o.inputs) {
       // The shared input layer: JSONL, JSON arrays, gzip/zstd, Parquet; any supported record shape.
@@ -104,6 +106,7 @@ export async function exportText(o: TextExportOptions): Promise<ExportSummary> {
         const result: Checked = "error" in item ? { ok: false, reject: { id: item.id, code: item.error.code, message: item.error.message } } : checkTextRecord(item.value, o.dialect);
         if (!result.ok) {
           s.rejects++;
+          firstReject ??= `${item.file}:${item.line} ${result.reject.code}`;
           rejects.write(JSON.stringify({ file: item.file, line: item.line, ...result.reject }) + "\n");
         } else {
           s.rows++;
@@ -116,6 +119,10 @@ export async function exportText(o: TextExportOptions): Promise<ExportSummary> {
         }
         o.onProgress?.({ records: s.records, rejects: s.rejects });
       }
+    }
+    if (s.rows === 0) {
+      const inputs = o.inputs.join(", ");
+      throw new NothingUsableError(`nothing exported: ${s.records} record${s.records === 1 ? "" : "s"} read from ${inputs}, none usable${firstReject ? ` (${s.rejects} rejected; first: ${firstReject})` : ""}`);
     }
     text?.close();
     rejects.close();
