@@ -242,6 +242,9 @@ describe("output a script can trust", () => {
     expect(escapeControls("a\nb\tc\u001b[2J\r\u0000\u009b\u2028")).toBe("a\\nb\\tc\\u001b[2J\\r\\u0000\\u009b\\u2028");
     expect(escapeControlsKeepLayout("a\nb\tc\u001b\r")).toBe("a\nb\tc\\u001b\\u000d");
     expect(escapeControls("plain text, ünïcödé ✓")).toBe("plain text, ünïcödé ✓");
+    // Bidi controls reorder a report line on screen (an RLO makes "id-1 txt.exe" read backwards).
+    expect(escapeControls("id\u202etxt.exe\u2066x\u2069\u200f")).toBe("id\\u202etxt.exe\\u2066x\\u2069\\u200f");
+    expect(escapeControlsKeepLayout("שלום\u200f")).toBe("שלום\u200f");
   });
 
   it("validate: one report line per issue, the id escaped", async () => {

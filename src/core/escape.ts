@@ -5,9 +5,11 @@
 /**
  * C0 controls, DEL, C1 controls, and the Unicode line/paragraph separators (which some terminals
  * and editors treat as line breaks). Tab and newline are listed too: inside one report field they
- * would split or shift the line.
+ * would split or shift the line. Bidirectional marks, embeddings, overrides and isolates too: an
+ * RLO in an id reorders the rest of the report line on screen (text shown with its layout keeps
+ * them, as right-to-left content needs them).
  */
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
 const NAMED: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
 
