@@ -1,4 +1,5 @@
 // `datagen generate`: parse options, call generateDataset, print the summary.
+import { existsSync, rmdirSync } from "node:fs";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { escapeControls, jsonLine } from "../../core/escape.js";
 import { checkModelFile } from "../../model/check.js";
@@ -54,8 +55,9 @@ Examples:
       const { pipeline, persona, json: _json, ...rest } = options;
       const overrides: GenerateOverrides = { ...rest, personas: persona };
       const config = loadGenerateConfig(pipeline, overrides);
-      claimOutputDir(config.out); // refused before the model loads
       if (config.model !== null) checkModelFile(config.model);
+      const outWasMissing = !existsSync(config.out);
+      claimOutputDir(config.out); // refused before the model loads
       // SIGINT/SIGTERM: in-flight records are dropped, run.json says "interrupted", exit 130/143 (run.ts).
       const signal = gracefulStopSignal();
       const progress = new StderrProgress();
@@ -63,10 +65,22 @@ Examples:
         const summary = await generateDataset(config, { signal, onProgress: (s) => progress.report(() => progressLine(s)), log: (line) => process.stderr.write(escapeControls(line) + "\n") });
         progress.done();
         printSummary(summary, options.json === true);
+      } catch (err) {
+        // A run that could not start (no server, a model that fails to load) leaves no empty --out behind.
+        if (outWasMissing) removeEmptyFolder(config.out);
+        throw err;
       } finally {
         progress.done();
       }
     });
+}
+
+function removeEmptyFolder(dir: string): void {
+  try {
+    rmdirSync(dir); // fails, and keeps the folder, once anything was written into it
+  } catch {
+    // not empty (records, run.json) or already gone: nothing to tidy
+  }
 }
 
 /** "90", "90s", "10m", "1h" → seconds. */
