@@ -201,7 +201,7 @@ describe("nothing usable produced: say so and exit 1", () => {
     const run = await datagen("pack", input, "--out", out, "--seq-len", "1024", "--workers", "1");
     expectCleanError(run, 1, /nothing packed: 2 lines read from .*no-records\.jsonl, no usable conversation; 2 rejected, the first: .*no-records\.jsonl:1 /);
     expect(run.stdout).toBe("");
-    expect(existsSync(join(out, "manifest.json"))).toBe(false);
+    expect(existsSync(out)).toBe(false); // not even the empty folder the run created
   }, 60_000);
 
   it("pack of a non-JSONL binary file exits 1 instead of 'packed 0 documents'", async () => {

@@ -240,7 +240,7 @@ describe("datagen export --to harmony-text / hf-messages", () => {
       expect(r.status, r.stderr).toBe(1);
       expect(r.stderr).toContain("nothing exported");
       expect(r.stderr).toContain("empty_input");
-      expect(existsSync(join(out, "README.md"))).toBe(false);
+      expect(existsSync(out)).toBe(false); // not even the empty folder the run created
     }
   });
 

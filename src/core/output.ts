@@ -12,7 +12,7 @@
 // - A single output file is written to FILE.partial beside it, fsync'd and renamed over FILE.
 // - Folders are created one level at a time: Node's recursive mkdir spins forever on paths such as
 //   /proc/x (it retries ENOENT under a parent that exists but refuses new entries).
-import { closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, realpathSync, renameSync, rmSync, statSync, writeSync, type Stats } from "node:fs";
+import { closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, realpathSync, renameSync, rmdirSync, rmSync, statSync, writeSync, type Stats } from "node:fs";
 import { basename, dirname, join, resolve, sep } from "node:path";
 import { DatagenError, UsageError } from "./errors.js";
 
@@ -186,7 +186,7 @@ export function openOutputDir(out: string, kind: OutputKind, options: OpenOutput
   }
   if (state.kind === "missing") {
     makeDirs(final);
-    return inPlace(final);
+    return inPlace(final, true);
   }
   if (state.kind === "empty") return inPlace(final);
   if (kind.isDisposable?.(state.names)) {
@@ -205,9 +205,18 @@ function removeEntry(path: string): void {
   }
 }
 
-function inPlace(final: string): OutputDir {
-  // Nothing old is at stake here; a failed run keeps what it wrote for inspection (pack clears its own partial files).
-  return { final, dir: final, replacing: false, commit: () => syncDir(final), abort: () => {} };
+function inPlace(final: string, created = false): OutputDir {
+  // Nothing old is at stake here; a failed run keeps what it wrote for inspection (pack clears its
+  // own partial files). A folder this run created and left empty goes: a failed run leaves no trace.
+  const abort = () => {
+    if (!created) return;
+    try {
+      rmdirSync(final); // fails, and keeps the folder, once anything is in it
+    } catch {
+      // not empty, or already gone
+    }
+  };
+  return { final, dir: final, replacing: false, commit: () => syncDir(final), abort };
 }
 
 function staged(final: string, shown: string): OutputDir {
