@@ -143,8 +143,7 @@ describe("packDataset", () => {
     expect(err).toBeInstanceOf(DataError);
     expect((err as DataError).code).toBe("invalid_json");
     expect((err as Error).message).toContain(`${input}:11`);
-    expect(existsSync(join(out, "manifest.json"))).toBe(false);
-    expect(readdirSync(out)).toEqual([]);
+    expect(existsSync(out)).toBe(false); // the folder this run created goes too, being empty
   });
 });
 
