@@ -1,28 +1,13 @@
 // --allow-trailing-call across the commands that validate records (validate, render, stats), on
 // the xLAM fixture, whose records end with the assistant's calls and no results.
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { runCli, type CliRun } from "./cli.js";
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(cli: "datagen" | "dataset", ...args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", `src/cli/${cli}.ts`, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+type Run = CliRun;
+const run = (cli: "datagen" | "dataset", ...args: string[]): Promise<Run> => runCli(cli, args);
 
 const XLAM = "test/fixtures/ingest/shapes/xlam.jsonl";
 const work = mkdtempSync(join(tmpdir(), "datagen-trailing-call-"));

@@ -2,29 +2,14 @@
 // beyond a double and 100,000 levels of nesting get the same reason code from validate, render,
 // stats and pack, nothing crashes, and the other lines are still processed; numbers that a double
 // would print differently are rendered exactly as written.
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCli, type CliRun } from "./cli.js";
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(script: "datagen" | "dataset", ...args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", `src/cli/${script}.ts`, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+type Run = CliRun;
+const cli = (script: "datagen" | "dataset", ...args: string[]): Promise<Run> => runCli(script, args);
 
 const work = mkdtempSync(join(tmpdir(), "datagen-json-cli-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));

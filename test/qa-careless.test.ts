@@ -1,34 +1,15 @@
 // A careless, then hostile, user's mistakes (QA pass after the ingest/output/export work): each ends
 // with one line, exit 1/2/130, and leaves nothing of the user's overwritten and no half-written file.
 // Each test runs the CLI from source through tsx, as a user does.
-import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { runCli, type CliOptions, type CliRun } from "./cli.js";
 
-// Resolved here: a run started in another folder (cwd) finds tsx all the same.
-const TSX = import.meta.resolve("tsx");
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
+type Run = CliRun;
 /** Runs `datagen` (or `dataset`); `whileRunning` may signal the child while it runs. */
-function cli(bin: "datagen" | "dataset", args: string[], whileRunning?: (child: ReturnType<typeof spawn>) => void, cwd = process.cwd()): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", TSX, join(import.meta.dirname, "..", "src", "cli", `${bin}.ts`), ...args], { cwd, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-    whileRunning?.(child);
-  });
-}
+const cli = (bin: "datagen" | "dataset", args: string[], whileRunning?: CliOptions["whileRunning"], cwd = process.cwd()): Promise<Run> => runCli(bin, args, { whileRunning, cwd });
 
 function expectCleanError(run: Run, code: number, message: RegExp): void {
   expect(run.code, run.stderr).toBe(code);

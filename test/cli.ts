@@ -1,0 +1,33 @@
+// One way for CLI tests to run `datagen` / `dataset` from source (node --import tsx), as a user does.
+import { spawn, type ChildProcess } from "node:child_process";
+import { join } from "node:path";
+
+// Resolved here: a run started in another folder (cwd) finds tsx all the same.
+const TSX = import.meta.resolve("tsx");
+
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface CliOptions {
+  cwd?: string;
+  /** Called once the child is started, e.g. to signal it while it runs. */
+  whileRunning?: (child: ChildProcess) => void;
+}
+
+/** Runs `src/cli/<bin>.ts` with `args`; resolves with its exit code and whole output. */
+export function runCli(bin: "datagen" | "dataset", args: string[], options: CliOptions = {}): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const script = join(import.meta.dirname, "..", "src", "cli", `${bin}.ts`);
+    const child = spawn(process.execPath, ["--import", TSX, script, ...args], { cwd: options.cwd, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+    options.whileRunning?.(child);
+  });
+}
