@@ -14,7 +14,6 @@ import { getTokenizer } from "../tokenize/o200k_harmony.js";
 import { loadScenarios, loadTemplates, loadTools, toolDefinition, type CatalogTool } from "./catalog.js";
 import type { GenerateConfig, PersonaChoice } from "./config.js";
 import { AbortedError, generateConversation, StepError, type ConversationDeps } from "./conversation.js";
-import { LocalModel, physicalCores } from "./model/local.js";
 import { FleetModel, ServersUnavailableError } from "./model/server.js";
 import type { GenerationModel, ModelSession, TraceEntry } from "./model/types.js";
 import { CONVERSATIONS_FILE, JsonlAppender, prepareOutput, REJECTS_FILE, RUN_FILE, writeJsonAtomic } from "./output.js";
@@ -250,6 +249,8 @@ async function openModel(config: GenerateConfig, log: (line: string) => void): P
   const modelPath = config.model ?? (await ensureSmokeModel());
   if (!existsSync(modelPath)) throw new UsageError(`model file not found: ${modelPath}`);
   if (smoke) log(SMOKE_NOTICE);
+  // node-llama-cpp loads only here: every other command (and a --server run) starts without it.
+  const { LocalModel, physicalCores } = await import("./model/local.js");
   const threads = config.threads ?? (smoke ? 1 : physicalCores());
   const bytes = statSync(modelPath).size;
   // Hashing a large model takes as long as loading it: do both at once.
