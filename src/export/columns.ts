@@ -1,7 +1,7 @@
-// The row layouts of the packed exports, from one sample (padding already removed).
+// The column layouts of the packed exports, one row per sample (padding already removed).
 // docs/FORMAT.md, "Export conventions", states them; tests check them position by position.
 
-import type { ColumnSpec, Row } from "./parquet.js";
+import type { ColumnSpec } from "./parquet.js";
 
 /** Labels where the mask is 0: ignored by PyTorch's cross_entropy (ignore_index). */
 export const IGNORE_INDEX = -100;
@@ -13,63 +13,139 @@ export const IGNORE_INDEX = -100;
  */
 export const MEGATRON_EOS_IDS: readonly number[] = [200002, 199999];
 
-export interface HfRow {
-  input_ids: Int32Array;
-  /** The token id where our mask is 1, −100 elsewhere; unshifted (transformers shifts inside its loss). */
-  labels: Int32Array;
-  /** 0, 1, … restarting at each document start. */
-  position_ids: Int32Array;
-  /** Document lengths: TRL's padding-free collator rebuilds position_ids from this column (it drops position_ids). */
-  seq_lengths: Int32Array;
+/**
+ * One list column of a part: every row's values end to end, and where each row starts
+ * (`offsets[k]` … `offsets[k + 1]`), the layout Arrow and Parquet store, built in one pass.
+ */
+export interface ListColumn {
+  name: string;
+  values: Int32Array | Int8Array;
+  offsets: Int32Array;
 }
 
-export function hfRow(tokens: Uint32Array, mask: Uint8Array, bounds: Uint32Array): HfRow {
-  const n = tokens.length;
-  const input_ids = new Int32Array(n);
-  const labels = new Int32Array(n);
-  const position_ids = new Int32Array(n);
-  const seq_lengths = new Int32Array(bounds.length - 1);
-  for (let j = 0; j + 1 < bounds.length; j++) {
-    const start = bounds[j];
-    seq_lengths[j] = bounds[j + 1] - start;
-    for (let i = start; i < bounds[j + 1]; i++) {
-      const id = tokens[i];
-      input_ids[i] = id;
-      labels[i] = mask[i] === 1 ? id : IGNORE_INDEX;
-      position_ids[i] = i - start;
-    }
-  }
-  return { input_ids, labels, position_ids, seq_lengths };
-}
-
-export interface MegatronRow {
-  input_ids: Int32Array;
-  /** loss_mask[t] = our mask[t + 1] inside a document (position t is trained on token t + 1); 0 on each document's last token. */
-  loss_mask: Int8Array;
-  /** The start offset of each document (no end entry: Megatron appends len(input_ids)). */
-  seq_start_id: Int32Array;
-  /** Trained targets whose input token Megatron takes for eos and would zero (0 for our renderings). */
+/** The part's columns, with the supervised targets they carry (megatron-bridge: after its eos rule). */
+export interface PackedColumns {
+  columns: ListColumn[];
+  trained: number;
+  /** megatron-bridge: trained targets whose input token Megatron takes for eos and would zero (0 for our renderings). */
   eosZeroed: number;
 }
 
-export function megatronRow(tokens: Uint32Array, mask: Uint8Array, bounds: Uint32Array): MegatronRow {
-  const n = tokens.length;
-  const input_ids = new Int32Array(n);
-  const loss_mask = new Int8Array(n);
-  const seq_start_id = new Int32Array(bounds.length - 1);
-  let eosZeroed = 0;
-  for (let j = 0; j + 1 < bounds.length; j++) {
-    const start = bounds[j];
-    const end = bounds[j + 1];
-    seq_start_id[j] = start;
-    for (let t = start; t < end; t++) {
-      input_ids[t] = tokens[t];
-      const trained = t + 1 < end ? mask[t + 1] : 0;
-      loss_mask[t] = trained;
-      if (trained === 1 && MEGATRON_EOS_IDS.includes(tokens[t])) eosZeroed++;
-    }
+/**
+ * One part's samples end to end, padding removed: what an encoder reads from the shards
+ * (packed.ts readPart) and builds the columns from.
+ */
+export interface PartData {
+  /** Token ids; below 2^31, so the shards' u32 values read as Int32 are the same numbers. */
+  ids: Int32Array;
+  mask: Uint8Array;
+  /** Where each sample starts in ids and mask: [0, n0, n0 + n1, …]. */
+  rows: Int32Array;
+  /** Each sample's document bounds [0, s1, …, end], relative to the sample. */
+  bounds: Uint32Array[];
+}
+
+/**
+ * hf-parquet: `input_ids`; `labels`, the token id where our mask is 1 and −100 elsewhere,
+ * unshifted (transformers shifts inside its loss); `position_ids`, 0, 1, … restarting at each
+ * document start; `seq_lengths`, the document lengths (TRL's padding-free collator rebuilds
+ * position_ids from them, as it drops position_ids).
+ */
+function hfColumns({ ids, mask, rows, bounds }: PartData, scratch: ColumnScratch): PackedColumns {
+  const docs = documentOffsets(bounds);
+  const labels = scratch.int32("labels", ids.length);
+  const position_ids = scratch.int32("positions", ids.length);
+  const seq_lengths = scratch.int32("documents", docs[bounds.length]);
+  const trained = writeLabels(ids, mask, labels);
+  const ramp = scratch.ramp(maxLength(rows));
+  bounds.forEach((b, k) => writePositions(b, position_ids.subarray(rows[k], rows[k + 1]), seq_lengths.subarray(docs[k], docs[k + 1]), ramp));
+  return {
+    columns: [
+      { name: "input_ids", values: ids, offsets: rows },
+      { name: "labels", values: labels, offsets: rows },
+      { name: "position_ids", values: position_ids, offsets: rows },
+      { name: "seq_lengths", values: seq_lengths, offsets: docs },
+    ],
+    trained,
+    eosZeroed: 0,
+  };
+}
+
+/**
+ * labels[i] = ids[i] where mask[i] is 1, else IGNORE_INDEX; returns the supervised count. Masks
+ * come in runs (whole assistant messages): each run is one native search and one fill or copy.
+ * A mask byte other than 0 or 1 (a damaged dataset exported with --no-verify) counts as 0.
+ */
+function writeLabels(ids: Int32Array, mask: Uint8Array, labels: Int32Array): number {
+  labels.fill(IGNORE_INDEX);
+  let trained = 0;
+  for (let start = mask.indexOf(1); start !== -1; ) {
+    let end = start + 1;
+    while (end < mask.length && mask[end] === 1) end++;
+    labels.set(ids.subarray(start, end), start);
+    trained += end - start;
+    start = mask.indexOf(1, end);
   }
-  return { input_ids, loss_mask, seq_start_id, eosZeroed };
+  return trained;
+}
+
+/** Positions 0, 1, … restarting at each document start (copied from `ramp`), and the document lengths. */
+function writePositions(bounds: Uint32Array, positions: Int32Array, lengths: Int32Array, ramp: Int32Array): void {
+  for (let j = 0; j + 1 < bounds.length; j++) {
+    lengths[j] = bounds[j + 1] - bounds[j];
+    positions.set(ramp.subarray(0, lengths[j]), bounds[j]);
+  }
+}
+
+/**
+ * megatron-bridge: `input_ids`; `loss_mask[t]` = our mask[t + 1] inside a document (position t
+ * is trained on token t + 1), 0 on each document's last token; `seq_start_id`, each document's
+ * start (no end entry: Megatron appends len(input_ids)).
+ */
+function megatronColumns({ ids, mask, rows, bounds }: PartData, scratch: ColumnScratch): PackedColumns {
+  const docs = documentOffsets(bounds);
+  const loss_mask = scratch.int8("loss_mask", ids.length);
+  const seq_start_id = scratch.int32("documents", docs[bounds.length]);
+  let trained = 0;
+  let eosZeroed = 0;
+  bounds.forEach((b, k) => {
+    const at = rows[k];
+    for (let j = 0; j + 1 < b.length; j++) {
+      const start = at + b[j];
+      const end = at + b[j + 1];
+      seq_start_id[docs[k] + j] = b[j];
+      loss_mask.set(mask.subarray(start + 1, end), start);
+      loss_mask[end - 1] = 0;
+      for (let t = start; t + 1 < end; t++) {
+        if (mask[t + 1] !== 1) continue;
+        trained++;
+        if (MEGATRON_EOS_IDS.includes(ids[t])) eosZeroed++;
+      }
+    }
+  });
+  return {
+    columns: [
+      { name: "input_ids", values: ids, offsets: rows },
+      { name: "loss_mask", values: loss_mask, offsets: rows },
+      { name: "seq_start_id", values: seq_start_id, offsets: docs },
+    ],
+    trained: trained - eosZeroed,
+    eosZeroed,
+  };
+}
+
+/** The longest row. */
+function maxLength(rows: Int32Array): number {
+  let longest = 0;
+  for (let k = 0; k + 1 < rows.length; k++) longest = Math.max(longest, rows[k + 1] - rows[k]);
+  return longest;
+}
+
+/** [0, d0, d0 + d1, …]: where each sample's documents start in a per-document column. */
+function documentOffsets(bounds: Uint32Array[]): Int32Array {
+  const offsets = new Int32Array(bounds.length + 1);
+  bounds.forEach((b, k) => (offsets[k + 1] = offsets[k] + b.length - 1));
+  return offsets;
 }
 
 export type PackedFormat = "hf-parquet" | "megatron-bridge";
@@ -95,27 +171,42 @@ export const PACKED_LAYOUTS: Record<PackedFormat, { suffix: string; columns: Col
   },
 };
 
-/** One packed sample, padding removed (what the encoder threads receive). */
-export interface SampleData {
-  tokens: Uint32Array;
-  mask: Uint8Array;
-  bounds: Uint32Array;
+/** The columns of one part in one format, one row per sample; `scratch` holds them until its next use. */
+export function packedColumns(format: PackedFormat, part: PartData, scratch: ColumnScratch): PackedColumns {
+  return format === "hf-parquet" ? hfColumns(part, scratch) : megatronColumns(part, scratch);
 }
 
-/** Rows of one format, with the supervised targets they carry (megatron-bridge: after its eos rule). */
-export function packedRows(format: PackedFormat, samples: SampleData[]): { rows: Row[]; trained: number; eosZeroed: number } {
-  let trained = 0;
-  let eosZeroed = 0;
-  const rows = samples.map(({ tokens, mask, bounds }): Row => {
-    if (format === "hf-parquet") {
-      for (let i = 0; i < mask.length; i++) trained += mask[i];
-      return { ...hfRow(tokens, mask, bounds) };
-    }
-    const m = megatronRow(tokens, mask, bounds);
-    for (let i = 0; i < m.loss_mask.length; i++) trained += m.loss_mask[i];
-    trained -= m.eosZeroed;
-    eosZeroed += m.eosZeroed;
-    return { input_ids: m.input_ids, loss_mask: m.loss_mask, seq_start_id: m.seq_start_id };
-  });
-  return { rows, trained, eosZeroed };
+/**
+ * Memory reused from part to part by one encoder (grow-only, one buffer per named slot): fresh
+ * 100 MB arrays per part cost more in page faults and garbage collection than filling them.
+ * Callers write every element they are handed.
+ */
+export class ColumnScratch {
+  private readonly buffers = new Map<string, ArrayBuffer>();
+
+  int32(slot: string, length: number): Int32Array {
+    return new Int32Array(this.buffer(slot, length * 4), 0, length);
+  }
+
+  uint8(slot: string, length: number): Uint8Array {
+    return new Uint8Array(this.buffer(slot, length), 0, length);
+  }
+
+  int8(slot: string, length: number): Int8Array {
+    return new Int8Array(this.buffer(slot, length), 0, length);
+  }
+
+  /** 0, 1, …, length - 1 (kept: positions are copied from it). */
+  ramp(length: number): Int32Array {
+    const known = this.buffers.get("ramp")?.byteLength ?? 0;
+    const ramp = this.int32("ramp", length);
+    if (known < length * 4) for (let i = 0; i < length; i++) ramp[i] = i;
+    return ramp;
+  }
+
+  private buffer(slot: string, bytes: number): ArrayBuffer {
+    let buffer = this.buffers.get(slot);
+    if (buffer === undefined || buffer.byteLength < bytes) this.buffers.set(slot, (buffer = new ArrayBuffer(bytes)));
+    return buffer;
+  }
 }

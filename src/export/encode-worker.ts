@@ -1,6 +1,7 @@
 // Worker thread of the Parquet export: Arrow IPC (or packed samples) in, a Parquet file written atomically out.
 import { parentPort } from "node:worker_threads";
-import { runEncodeJob, type EncodeJob, type EncodeReply } from "./parquet.js";
+import { runEncodeJob } from "./encode.js";
+import type { EncodeJob, EncodeReply } from "./parquet.js";
 
 parentPort!.on("message", (job: EncodeJob) => {
   let reply: EncodeReply;

@@ -10,7 +10,7 @@ import { packedCard } from "./card.js";
 import { PACKED_LAYOUTS, type PackedFormat } from "./columns.js";
 export { PACKED_LAYOUTS, type PackedFormat } from "./columns.js";
 import { CARD_FILE, openExportDir, removeExportFiles, writeOutputFile } from "./output.js";
-import { checkShardFiles, packedSamples } from "./packed.js";
+import { checkShardFiles, packedSampleRefs } from "./packed.js";
 import { ParquetParts, type CompressionName, type WrittenPart } from "./parquet.js";
 
 export interface PackedExportOptions {
@@ -64,18 +64,16 @@ export async function exportPacked(o: PackedExportOptions): Promise<ExportSummar
     rowGroupRows: o.rowGroupRows,
     compression: o.compression,
     workers: o.workers,
-    packedFormat: o.to,
+    packed: { format: o.to, source: { dir: o.source, seqLen: manifest.seq_len, shards: manifest.shards } },
     metadata: { "datagen.export": o.to, "datagen.source_manifest_sha256": manifestSha256 },
   });
   const s = { rows: 0, documents: 0, tokens: 0 };
   try {
-    for (const sample of packedSamples(o.source, manifest)) {
+    for (const sample of packedSampleRefs(o.source, manifest)) {
       s.rows++;
       s.documents += sample.bounds.length - 1;
-      s.tokens += sample.tokens.length;
-      // Each sample has its own buffers (ShardReader allocates them): they move to an encoder
-      // thread, so they are unusable here afterwards.
-      await parts.addSample({ tokens: sample.tokens, mask: sample.mask, bounds: sample.bounds });
+      s.tokens += sample.bounds[sample.bounds.length - 1];
+      await parts.addSample(sample);
       o.onProgress?.({ samples: s.rows, totalSamples: manifest.samples, stage: "export" });
     }
     const files = await parts.finish();

@@ -1,21 +1,30 @@
-// Reading a packed dataset for export: whole samples, padding cut off, in manifest order.
+// Reading a packed dataset for export: samples in manifest order, padding cut off.
 // Cheap structural checks run even with --no-verify, so a damaged dataset stops with a clear
 // error instead of exporting zeros (ShardReader leaves unread bytes of a short file at zero).
-import { existsSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { DataError } from "../core/errors.js";
-import { SHARD_KINDS, type Manifest } from "../pack/format.js";
+import { SHARD_KINDS, type Manifest, type ShardEntry } from "../pack/format.js";
 import { ShardReader } from "../pack/reader.js";
+import type { ColumnScratch, PartData } from "./columns.js";
 
-export interface ExportSample {
-  /** Index of the sample in the whole dataset (shard order, then sample order). */
-  index: number;
+/**
+ * One sample by reference: the main thread reads only the bounds (and checks them); an encoder
+ * thread reads the tokens and mask straight into its column memory (readPart).
+ */
+export interface SampleRef {
   shard: number;
-  /** Real tokens only (padding removed): `tokens.length` = the end of the last document. */
-  tokens: Uint32Array;
-  mask: Uint8Array;
-  /** [0, s1, …, end]: document starts, then the end of the last document. */
+  /** Index of the sample in its shard. */
+  sample: number;
+  /** [0, s1, …, end]: document starts, then the end of the last document (padding starts there). */
   bounds: Uint32Array;
+}
+
+/** What an encoder needs to read samples by reference. */
+export interface PackedSource {
+  dir: string;
+  seqLen: number;
+  shards: ShardEntry[];
 }
 
 /** Every shard file is present with the byte size the manifest and the sample count imply. */
@@ -35,22 +44,46 @@ export function checkShardFiles(dir: string, m: Manifest): void {
   });
 }
 
-/** Samples in order; each is checked for sane bounds before it is handed out. */
-export function* packedSamples(dir: string, m: Manifest): Generator<ExportSample> {
-  let index = 0;
+/** Every sample in order, by reference; its bounds are checked before it is handed out. */
+export function* packedSampleRefs(dir: string, m: Manifest): Generator<SampleRef> {
   for (let s = 0; s < m.shards.length; s++) {
-    const reader = new ShardReader(dir, m.shards[s], m.seq_len);
-    try {
-      for (let k = 0; k < reader.samples; k++, index++) {
-        const { tokens, mask, bounds } = reader.sample(k);
-        checkBounds(bounds, m.seq_len, reader.shard.files.bounds.path, s, k);
-        const end = bounds[bounds.length - 1];
-        yield { index, shard: s, tokens: tokens.subarray(0, end), mask: mask.subarray(0, end), bounds };
-      }
-    } finally {
-      reader.close();
+    const files = m.shards[s].files;
+    const index = new BigUint64Array(readWhole(join(dir, files.bounds_index.path), 8));
+    const all = new Uint32Array(readWhole(join(dir, files.bounds.path), 4));
+    for (let k = 0; k < m.shards[s].samples; k++) {
+      const bounds = all.slice(Number(index[k]), Number(index[k + 1]));
+      checkBounds(bounds, m.seq_len, files.bounds.path, s, k);
+      yield { shard: s, sample: k, bounds };
     }
   }
+}
+
+/**
+ * The samples' real tokens and masks end to end (padding cut off), read from the shards into
+ * `scratch` (valid until its next use).
+ */
+export function readPart(source: PackedSource, samples: SampleRef[], scratch: ColumnScratch): PartData {
+  const rows = new Int32Array(samples.length + 1);
+  samples.forEach((r, k) => (rows[k + 1] = rows[k] + r.bounds[r.bounds.length - 1]));
+  const ids = scratch.int32("input_ids", rows[samples.length]);
+  const mask = scratch.uint8("mask", ids.length);
+  const readers = new Map<number, ShardReader>();
+  try {
+    samples.forEach((r, k) => {
+      let reader = readers.get(r.shard);
+      if (reader === undefined) readers.set(r.shard, (reader = new ShardReader(source.dir, source.shards[r.shard], source.seqLen)));
+      reader.readPrefixInto(r.sample, ids.subarray(rows[k], rows[k + 1]), mask.subarray(rows[k], rows[k + 1]));
+    });
+  } finally {
+    for (const reader of readers.values()) reader.close();
+  }
+  return { ids, mask, rows, bounds: samples.map((r) => r.bounds) };
+}
+
+/** A file's bytes in a buffer of their own, cut to a whole number of `unit`-byte values. */
+function readWhole(path: string, unit: number): ArrayBuffer {
+  const bytes = readFileSync(path);
+  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength - (bytes.byteLength % unit)) as ArrayBuffer;
 }
 
 function checkBounds(bounds: Uint32Array, seqLen: number, file: string, shard: number, sample: number): void {

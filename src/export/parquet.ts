@@ -1,16 +1,15 @@
-// Parquet output through parquet-wasm (the Rust arrow/parquet writer compiled to WASM), fed
-// Arrow IPC built with apache-arrow. Rows (or, for the packed formats, raw samples) are buffered
-// until a part holds `fileTokens` tokens; a worker thread builds the part's rows and Arrow IPC,
-// encodes it (several parts at once, one per worker) and writes the file atomically
-// (FILE.partial, fsync, rename).
+// Parquet output: rows (or, for the packed formats, raw samples) are buffered until a part holds
+// `fileTokens` tokens; an encoder thread (encode-worker.ts running encode.ts) builds the part's
+// columns, encodes them with parquet-wasm and writes the file atomically (FILE.partial, fsync,
+// rename), several parts at once, one per thread.
 // Memory stays bounded by `workers + 1` parts; a killed run never leaves a torn Parquet file.
-import { Field, Int32, Int8, List, RecordBatch, Schema, Struct, Table, Utf8, makeData, tableToIPC, vectorFromArray, type Data, type DataType } from "apache-arrow";
-import { Compression, EnabledStatistics, Table as WasmTable, WriterPropertiesBuilder, writeParquet } from "parquet-wasm";
+// This side loads neither apache-arrow nor parquet-wasm unless it encodes itself (--workers 0)
+// or builds the Arrow IPC of row formats.
 import { join } from "node:path";
 import type { Worker } from "node:worker_threads";
 import { startModuleWorker } from "../core/worker.js";
-import { writeOutputFile } from "./output.js";
-import { packedRows, type PackedFormat, type SampleData } from "./columns.js";
+import type { PackedFormat } from "./columns.js";
+import type { PackedSource, SampleRef } from "./packed.js";
 import type { CompressionName } from "./choices.js";
 
 export type ColumnKind = "list<int32>" | "list<int8>" | "string";
@@ -22,7 +21,6 @@ export type CellValue = Int32Array | Int8Array | string;
 export type Row = Record<string, CellValue>;
 
 export { COMPRESSIONS, type CompressionName } from "./choices.js";
-const CODECS: Record<CompressionName, Compression> = { zstd: Compression.ZSTD, snappy: Compression.SNAPPY, lz4: Compression.LZ4_RAW, none: Compression.UNCOMPRESSED };
 
 export interface EncodeSettings {
   /** Rows per row group (Megatron-Bridge reads and caches one row group at a time). */
@@ -42,8 +40,8 @@ export interface ParquetPartsOptions extends EncodeSettings {
   metadata?: Record<string, string>;
   /** Encoder threads; 0 encodes on the calling thread. */
   workers: number;
-  /** Set for the packed formats: parts take samples (addSample) and rows are built in the encoder. */
-  packedFormat?: PackedFormat;
+  /** Set for the packed formats: parts take samples by reference (addSample); the encoder reads them and builds the rows. */
+  packed?: { format: PackedFormat; source: PackedSource };
 }
 
 export interface WrittenPart {
@@ -57,7 +55,7 @@ export interface EncodeJob extends EncodeSettings {
   id: number;
   path: string;
   ipc?: Uint8Array;
-  packed?: { format: PackedFormat; samples: SampleData[]; columns: ColumnSpec[]; metadata: Record<string, string> };
+  packed?: { format: PackedFormat; source: PackedSource; samples: SampleRef[]; columns: ColumnSpec[]; metadata: Record<string, string> };
 }
 export interface EncodeResult {
   bytes: number;
@@ -66,23 +64,9 @@ export interface EncodeResult {
 }
 export type EncodeReply = ({ id: number } & EncodeResult) | { id: number; error: string };
 
-/** One job, on whichever thread: build rows if given samples, encode, write the file. */
-export function runEncodeJob(job: Omit<EncodeJob, "id">): EncodeResult {
-  let ipc = job.ipc;
-  let counts = { trained: 0, eosZeroed: 0 };
-  if (job.packed) {
-    const built = packedRows(job.packed.format, job.packed.samples);
-    counts = { trained: built.trained, eosZeroed: built.eosZeroed };
-    ipc = arrowIpc(job.packed.columns, built.rows, job.packed.metadata);
-  }
-  const bytes = encodeParquet(ipc!, job);
-  writeOutputFile(job.path, bytes);
-  return { bytes: bytes.length, ...counts };
-}
-
 export class ParquetParts {
   private rows: Row[] = [];
-  private samples: SampleData[] = [];
+  private samples: SampleRef[] = [];
   /** Supervised targets and eos-dropped targets in the written parts (packed formats). */
   trained = 0;
   eosZeroed = 0;
@@ -102,10 +86,10 @@ export class ParquetParts {
     if (this.buffered >= this.o.fileTokens) await this.flush();
   }
 
-  /** Packed formats: one sample, padding removed; its buffers are handed to an encoder thread. */
-  async addSample(sample: SampleData): Promise<void> {
+  /** Packed formats: one sample by reference (an encoder reads its real tokens, padding left out). */
+  async addSample(sample: SampleRef): Promise<void> {
     this.samples.push(sample);
-    this.buffered += sample.tokens.length;
+    this.buffered += sample.bounds[sample.bounds.length - 1];
     if (this.buffered >= this.o.fileTokens) await this.flush();
   }
 
@@ -125,14 +109,14 @@ export class ParquetParts {
 
   private async flush(): Promise<void> {
     const name = `${this.o.prefix}${String(this.parts++).padStart(5, "0")}${this.o.suffix}`;
-    const rows = this.o.packedFormat ? this.samples.length : this.rows.length;
+    const rows = this.o.packed ? this.samples.length : this.rows.length;
     const job: Omit<EncodeJob, "id"> = {
       path: join(this.o.dir, name),
       rowGroupRows: this.o.rowGroupRows,
       compression: this.o.compression,
-      ...(this.o.packedFormat
-        ? { packed: { format: this.o.packedFormat, samples: this.samples, columns: this.o.columns, metadata: this.o.metadata ?? {} } }
-        : { ipc: arrowIpc(this.o.columns, this.rows, this.o.metadata) }),
+      ...(this.o.packed
+        ? { packed: { ...this.o.packed, samples: this.samples, columns: this.o.columns, metadata: this.o.metadata ?? {} } }
+        : { ipc: (await encoder()).arrowIpc(this.o.columns, this.rows, this.o.metadata) }),
     };
     this.rows = [];
     this.samples = [];
@@ -143,49 +127,12 @@ export class ParquetParts {
       this.eosZeroed += r.eosZeroed;
     };
     if (this.pool) await this.pool.submit(job, done);
-    else done(runEncodeJob(job));
+    else done((await encoder()).runEncodeJob(job));
   }
 }
 
-/** Rows → Arrow IPC stream bytes (non-nullable columns). */
-export function arrowIpc(columns: ColumnSpec[], rows: Row[], metadata: Record<string, string> = {}): Uint8Array {
-  const data = columns.map((c) => columnData(c, rows));
-  const fields = columns.map((c, k) => new Field(c.name, data[k].type, false));
-  const schema = new Schema(fields, new Map(Object.entries(metadata)));
-  const batch = new RecordBatch(schema, makeData({ type: new Struct(fields), length: rows.length, nullCount: 0, children: data }));
-  return tableToIPC(new Table(schema, [batch]), "stream");
-}
-
-/** Arrow IPC → one Parquet file's bytes (no dictionary: token ids have too many values; no statistics: no
- * trainer filters token lists by min/max, and they cost a quarter of the encoding time). */
-export function encodeParquet(ipc: Uint8Array, o: EncodeSettings): Uint8Array {
-  const props = new WriterPropertiesBuilder()
-    .setCompression(CODECS[o.compression])
-    .setDictionaryEnabled(false)
-    .setStatisticsEnabled(EnabledStatistics.None)
-    .setMaxRowGroupSize(Math.max(1, o.rowGroupRows))
-    .setCreatedBy("datagen export")
-    .build();
-  // writeParquet takes ownership of (and frees) both WASM objects.
-  return writeParquet(WasmTable.fromIPCStream(ipc), props);
-}
-
-function columnData(c: ColumnSpec, rows: Row[]): Data<DataType> {
-  if (c.kind === "string") return vectorFromArray(rows.map((r) => r[c.name] as string), new Utf8()).data[0] as Data<DataType>;
-  const cells = rows.map((r) => r[c.name] as Int32Array | Int8Array);
-  const offsets = new Int32Array(cells.length + 1);
-  let total = 0;
-  cells.forEach((cell, k) => {
-    total += cell.length;
-    offsets[k + 1] = total;
-  });
-  const int8 = c.kind === "list<int8>";
-  const flat = int8 ? new Int8Array(total) : new Int32Array(total);
-  cells.forEach((cell, k) => flat.set(cell, offsets[k]));
-  const childType = int8 ? new Int8() : new Int32();
-  const child = makeData({ type: childType, length: total, nullCount: 0, data: flat } as never) as Data<DataType>;
-  return makeData({ type: new List(new Field("element", childType, false)), length: cells.length, nullCount: 0, valueOffsets: offsets, child } as never) as Data<DataType>;
-}
+/** The encoding side (apache-arrow, parquet-wasm), loaded on first use. */
+const encoder = (): Promise<typeof import("./encode.js")> => import("./encode.js");
 
 /** Encoder threads, one job each at a time; submit() waits for a free one. */
 class EncoderPool {
@@ -249,10 +196,7 @@ class EncoderPool {
   }
 }
 
-/** The job's buffers, moved to the worker instead of copied. */
+/** The job's Arrow IPC, moved to the worker instead of copied (samples by reference are small). */
 function transferables(job: Omit<EncodeJob, "id">): ArrayBuffer[] {
-  const buffers = new Set<ArrayBuffer>();
-  if (job.ipc) buffers.add(job.ipc.buffer as ArrayBuffer);
-  for (const s of job.packed?.samples ?? []) for (const a of [s.tokens, s.mask, s.bounds]) buffers.add(a.buffer as ArrayBuffer);
-  return [...buffers];
+  return job.ipc ? [job.ipc.buffer as ArrayBuffer] : [];
 }

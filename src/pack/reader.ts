@@ -60,6 +60,12 @@ export class ShardReader {
     return { tokens, mask, bounds };
   }
 
+  /** The first tokens and mask values of sample k into `tokens` and `mask` (as many as they hold), without allocating. */
+  readPrefixInto(k: number, tokens: Uint32Array | Int32Array, mask: Uint8Array): void {
+    readAt(this.fds.tokens, new Uint8Array(tokens.buffer, tokens.byteOffset, tokens.byteLength), k * this.seqLen * 4);
+    readAt(this.fds.mask, mask, k * this.seqLen);
+  }
+
   /** `length` tokens and mask values of sample k from position `offset`. */
   range(k: number, offset: number, length: number): { tokens: Uint32Array; mask: Uint8Array } {
     const tokens = new Uint32Array(length);
