@@ -32,9 +32,19 @@ export type JsonParseResult = { value: unknown } | { error: JsonError };
  * A JSON number kept as written, because its JavaScript value would print differently (`1.0`,
  * `1e5`, `-0`, integers past 2^53). `String(n)` is the literal, `Number(n)` the value. A String
  * object: JSON.parse never makes one (so input cannot forge it) and it survives structured cloning
- * to worker threads (as a plain String object: test with isJsonNumber, not instanceof JsonNumber).
+ * to worker threads. Made by jsonNumber(), tested with isJsonNumber().
  */
-export class JsonNumber extends String {}
+export type JsonNumber = String & { readonly [JSON_NUMBER_BRAND]: true };
+declare const JSON_NUMBER_BRAND: unique symbol;
+
+/**
+ * A plain String object, not an instance of a String subclass: merely declaring `class … extends
+ * String` makes V8 drop its fast paths for string methods in the whole process (indexOf and
+ * charCodeAt ran 3x slower in every command; bench/validate).
+ */
+export function jsonNumber(literal: string): JsonNumber {
+  return new String(literal) as JsonNumber;
+}
 
 /** True for a number kept as written (a JsonNumber, or one that crossed a thread as a String object). */
 export function isJsonNumber(value: unknown): value is JsonNumber {
@@ -294,7 +304,7 @@ function keepLiterals(text: string): JsonParseResult | undefined {
   }
   parts.push(text.slice(copied));
   const value = JSON.parse(parts.join("")) as unknown;
-  return { value: typeof value === "string" ? new JsonNumber(literals[0]) : (restoreLiterals(value as object, literals), value) };
+  return { value: typeof value === "string" ? jsonNumber(literals[0]) : (restoreLiterals(value as object, literals), value) };
 }
 
 /** Starts of the number literals that print differently, outside strings; undefined past a double's range. */
@@ -326,7 +336,7 @@ function restoreLiterals(container: object, literals: string[]): boolean {
     const item = items[key];
     if (typeof item === "string") {
       if (item.charCodeAt(0) === 0) {
-        items[key] = new JsonNumber(literals[Number(item.slice(1))]);
+        items[key] = jsonNumber(literals[Number(item.slice(1))]);
         holds = true;
       }
     } else if (typeof item === "object" && item !== null && restoreLiterals(item, literals)) holds = true;
@@ -435,7 +445,7 @@ function arrayIndex(key: string): number {
 function readNumber(literal: string): number | JsonNumber | undefined {
   const value = Number(literal);
   if (!Number.isFinite(value)) return undefined;
-  return String(value) === literal ? value : new JsonNumber(literal);
+  return String(value) === literal ? value : jsonNumber(literal);
 }
 
 function markFrames(stack: Frame[]): void {
