@@ -1,7 +1,7 @@
 // The encoding side of the Parquet export (encoder threads, or the main thread with --workers 0):
 // a part's columns as Arrow IPC (apache-arrow), then one Parquet file's bytes (parquet-wasm, the
 // Rust arrow/parquet writer compiled to WASM), written atomically.
-import { Field, Int32, Int8, List, RecordBatch, Schema, Struct, Table, Utf8, makeData, tableToIPC, vectorFromArray, type Data, type DataType } from "apache-arrow";
+import { Field, Int32, Int8, List, RecordBatch, RecordBatchStreamWriter, Schema, Struct, Table, Utf8, makeData, tableToIPC, vectorFromArray, type Data, type DataType } from "apache-arrow";
 import { Compression, EnabledStatistics, Table as WasmTable, WriterPropertiesBuilder, writeParquet } from "parquet-wasm";
 import { writeOutputFile } from "./output.js";
 import { readPart } from "./packed.js";
@@ -15,13 +15,13 @@ const CODECS: Record<CompressionName, Compression> = { zstd: Compression.ZSTD, s
 const scratch = new ColumnScratch();
 
 /** One job, on whichever thread: read the samples and build the columns (packed formats), encode, write the file. */
-export function runEncodeJob(job: Omit<EncodeJob, "id">): EncodeResult {
+export async function runEncodeJob(job: Omit<EncodeJob, "id">): Promise<EncodeResult> {
   let ipc = job.ipc;
   let counts = { trained: 0, eosZeroed: 0 };
   if (job.packed) {
     const built = packedColumns(job.packed.format, readPart(job.packed.source, job.packed.samples, scratch), scratch);
     counts = { trained: built.trained, eosZeroed: built.eosZeroed };
-    ipc = listColumnsIpc(built.columns, job.packed.samples.length, job.packed.metadata);
+    ipc = await listColumnsIpc(built.columns, job.packed.samples.length, job.packed.metadata, scratch);
   }
   const bytes = encodeParquet(ipc!, job);
   writeOutputFile(job.path, bytes);
@@ -33,16 +33,36 @@ export function arrowIpc(columns: ColumnSpec[], rows: Row[], metadata: Record<st
   return ipcStream(columns.map((c) => [c.name, columnData(c, rows)]), rows.length, metadata);
 }
 
-/** Columns already laid out end to end (the packed formats) → Arrow IPC stream bytes, without another copy of the values. */
-export function listColumnsIpc(columns: ListColumn[], rows: number, metadata: Record<string, string> = {}): Uint8Array {
-  return ipcStream(columns.map((c) => [c.name, listData(c.values, c.offsets)]), rows, metadata);
+/**
+ * Columns already laid out end to end (the packed formats) → Arrow IPC stream bytes in `scratch`
+ * (valid until its next use): the writer's chunks are views of the columns, copied once into
+ * memory reused from part to part.
+ */
+export async function listColumnsIpc(columns: ListColumn[], rows: number, metadata: Record<string, string>, scratch: ColumnScratch): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let bytes = 0;
+  for await (const chunk of RecordBatchStreamWriter.writeAll(arrowTable(columns.map((c) => [c.name, listData(c.values, c.offsets)]), rows, metadata))) {
+    chunks.push(chunk);
+    bytes += chunk.byteLength;
+  }
+  const ipc = scratch.uint8("ipc", bytes);
+  let at = 0;
+  for (const chunk of chunks) {
+    ipc.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return ipc;
 }
 
 function ipcStream(columns: [string, Data<DataType>][], rows: number, metadata: Record<string, string>): Uint8Array {
+  return tableToIPC(arrowTable(columns, rows, metadata), "stream");
+}
+
+function arrowTable(columns: [string, Data<DataType>][], rows: number, metadata: Record<string, string>): Table {
   const fields = columns.map(([name, data]) => new Field(name, data.type, false));
   const schema = new Schema(fields, new Map(Object.entries(metadata)));
   const batch = new RecordBatch(schema, makeData({ type: new Struct(fields), length: rows, nullCount: 0, children: columns.map(([, data]) => data) }));
-  return tableToIPC(new Table(schema, [batch]), "stream");
+  return new Table(schema, [batch]);
 }
 
 /** Arrow IPC → one Parquet file's bytes (no dictionary: token ids have too many values; no statistics: no

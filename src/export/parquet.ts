@@ -127,7 +127,7 @@ export class ParquetParts {
       this.eosZeroed += r.eosZeroed;
     };
     if (this.pool) await this.pool.submit(job, done);
-    else done((await encoder()).runEncodeJob(job));
+    else done(await (await encoder()).runEncodeJob(job));
   }
 }
 
