@@ -2,11 +2,8 @@
 import { existsSync, rmdirSync } from "node:fs";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { escapeControls, jsonLine } from "../../core/escape.js";
-import { checkModelFile } from "../../model/check.js";
 import { gracefulStopSignal, positiveInt } from "../run.js";
-import { generateDataset, loadGenerateConfig, type GenerateOverrides, type GenerateSummary } from "../../generate/index.js";
-import { progressLine } from "../../generate/progress.js";
-import { claimOutputDir } from "../../generate/output.js";
+import type { GenerateOverrides, GenerateSummary } from "../../generate/index.js";
 import { StderrProgress } from "../progress.js";
 
 /** Parsed flags: the pipeline overrides (commander names --persona in the singular) plus CLI-only ones. */
@@ -52,6 +49,13 @@ Examples:
     )
     .showHelpAfterError("(run 'datagen generate --help' for usage)")
     .action(async (options: GenerateOptions) => {
+      // The generate stage loads when it runs: every other command starts without it.
+      const [{ generateDataset, loadGenerateConfig }, { progressLine }, { claimOutputDir }, { checkModelFile }] = await Promise.all([
+        import("../../generate/index.js"),
+        import("../../generate/progress.js"),
+        import("../../generate/output.js"),
+        import("../../model/check.js"),
+      ]);
       const { pipeline, persona, json: _json, ...rest } = options;
       const overrides: GenerateOverrides = { ...rest, personas: persona };
       const config = loadGenerateConfig(pipeline, overrides);

@@ -6,7 +6,7 @@ import type { Command } from "commander";
 import { CheckFailedError, UsageError } from "../../core/errors.js";
 import { escapeControls, jsonLine } from "../../core/escape.js";
 import { checkOutputFile, makeDirs, outputFsError, PARTIAL_FILE_SUFFIX } from "../../core/output.js";
-import { importFiles, type ImportReject, type ImportReport } from "../../ingest/import.js";
+import type { ImportReject, ImportReport } from "../../ingest/import.js";
 import type { ShapeOption } from "../../ingest/shapes/index.js";
 import { shapeReasonTable } from "../../ingest/shapes/reasons.js";
 import { fromOption, maxLineBytesOption, requireReadableInputs } from "../options.js";
@@ -93,6 +93,7 @@ async function importCommand(files: string[], flags: ImportFlags): Promise<void>
   const output = new AtomicFile(flags.out);
   let report: ImportReport;
   try {
+    const { importFiles } = await import("../../ingest/import.js"); // loads when the command runs
     report = await importFiles(files, {
       from: flags.from,
       allowTrailingCall: flags.allowTrailingCall === true,

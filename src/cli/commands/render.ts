@@ -2,10 +2,9 @@
 import { Option, type Command } from "commander";
 import { CheckFailedError, formatLocation } from "../../core/errors.js";
 import { escapeControls, escapeControlsKeepLayout } from "../../core/escape.js";
-import { checkRenderOptions, type Dialect, type MaskMode, type RenderPiece } from "../../render/index.js";
-import { renderFile, type RenderedItem } from "../../render/file.js";
-import { displayName } from "../../ingest/source.js";
-import { formatPieces, formatTokenTable } from "../../render/view.js";
+import type { Dialect, MaskMode, RenderPiece } from "../../render/index.js";
+import type { RenderedItem } from "../../render/file.js";
+import type { formatPieces, formatTokenTable } from "../../render/view.js";
 import type { FromShape } from "../../ingest/source.js";
 import { allowTrailingCallOption, dialectOption, fromOption, maskOption, maxLineBytesOption, requireReadableFile } from "../options.js";
 
@@ -68,7 +67,19 @@ export function register(program: Command): void {
     });
 }
 
+/** The render stage and its printers, loaded when the command runs. */
+interface Printers {
+  formatPieces: typeof formatPieces;
+  formatTokenTable: typeof formatTokenTable;
+}
+
 async function renderCommand(path: string, flags: RenderFlags): Promise<void> {
+  const [{ checkRenderOptions }, { renderFile }, { displayName }, printers] = await Promise.all([
+    import("../../render/index.js"),
+    import("../../render/file.js"),
+    import("../../ingest/source.js"),
+    import("../../render/view.js"),
+  ]);
   const file = displayName(path); // "<stdin>" for "-"
   const renderOptions = checkRenderOptions({ dialect: flags.dialect, mask: flags.mask });
   const color = process.stdout.isTTY === true;
@@ -79,12 +90,12 @@ async function renderCommand(path: string, flags: RenderFlags): Promise<void> {
       process.stderr.write(`${escapeControls(formatLocation({ file, line: item.line }))} ${item.id == null ? "-" : escapeControls(item.id)} ${item.code} ${escapeControls(item.message)}\n`);
       continue;
     }
-    await write(formatItem(file, item, flags, color));
+    await write(formatItem(file, item, flags, color, printers));
   }
   if (bad > 0) throw new CheckFailedError(`${bad} problem${bad === 1 ? "" : "s"} in ${file} (listed above)`);
 }
 
-function formatItem(file: string, item: RenderedItem, flags: RenderFlags, color: boolean): string {
+function formatItem(file: string, item: RenderedItem, flags: RenderFlags, color: boolean, { formatPieces, formatTokenTable }: Printers): string {
   const { rendered } = item;
   if (flags.json) return `${JSON.stringify({ id: item.id, tokens: rendered.tokens, mask: Array.from(rendered.mask) })}\n`;
   const title = `### ${escapeControls(item.id)} (${escapeControls(file)}:${item.line}) ${rendered.tokens.length} tokens, ${countOnes(rendered.mask)} targets [${flags.dialect}, mask ${flags.mask}]`;
