@@ -109,6 +109,21 @@ describe("an input named like the output's temporary file", () => {
   }, 120_000);
 });
 
+describe("a file of the user's named like the output's temporary file", () => {
+  it("import --out FILE and stats --json FILE refuse to start while FILE.partial exists, and leave it as it was", async () => {
+    const dir = join(work, "own-partial");
+    mkdirSync(dir);
+    const own = join(dir, "records.jsonl.partial");
+    writeFileSync(own, "my notes, not datagen's\n");
+    const imported = await cli("datagen", ["import", EXAMPLES, "--out", join(dir, "records.jsonl")]);
+    expectCleanError(imported, 2, /--out .*records\.jsonl is written first as .*records\.jsonl\.partial, which already exists/);
+    const stats = await cli("dataset", ["stats", "report", EXAMPLES, "--json", join(dir, "records.jsonl"), "--workers", "0"]);
+    expectCleanError(stats, 2, /--json .*records\.jsonl is written first as .*records\.jsonl\.partial, which already exists/);
+    expect(readFileSync(own, "utf8")).toBe("my notes, not datagen's\n");
+    expect(existsSync(join(dir, "records.jsonl"))).toBe(false);
+  }, 120_000);
+});
+
 describe("a bad option value is two lines, not the whole help", () => {
   for (const args of [["train", "--data", "data", "--out", "never", "--steps", "0"], ["generate", "--server", "http://127.0.0.1:9", "--count", "0", "--out", "never"]]) {
     it(`datagen ${args[0]} with a bad value: the error and where the usage is (the 50-60 line help followed it)`, async () => {

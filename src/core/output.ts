@@ -322,6 +322,8 @@ export function checkOutputFile(path: string, flag: string, inputs: readonly str
   for (const input of inputs) {
     if (realPathOf(input) === realPathOf(partial)) throw new UsageError(`${flag} ${path} is written first as ${partial}, which is the input ${input}: writing there would destroy what is being read; choose another ${flag}`);
   }
+  // Not ours to overwrite: a file of the user's, or what a killed run (kill -9) left; either way a person decides.
+  if (statOrNull(partial)) throw new UsageError(`${flag} ${path} is written first as ${partial}, which already exists (a file of yours, or what an interrupted run left): remove it or choose another ${flag}`);
   let at = dirname(resolve(path));
   while (!statOrNull(at)) at = dirname(at);
   if (!statSync(at).isDirectory()) throw new UsageError(`${flag} ${path}: ${at} is not a folder`);

@@ -40,7 +40,8 @@ A record without an id gets FILE:LINE, as in every command.
 
 Output:
   --out     the records, one per line; written to FILE.partial and renamed at the end, so FILE is
-            either absent, the old file, or complete. An existing FILE is refused unless --force.
+            either absent, the old file, or complete. An existing FILE is refused unless --force;
+            an existing FILE.partial always (it may be yours, or what a killed run left).
   stdout    one line per rejected record: FILE:LINE ID REASON_CODE message, then a summary:
             records by shape, converted, rejected by reason, and the fields left out (dropped).
   --json    JSON Lines: {"type":"rejected",...} per rejected record, then {"type":"summary",...}.
