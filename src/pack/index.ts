@@ -40,9 +40,8 @@ export * from "./format.js";
 export { BinPacker, CapacityIndex } from "./bfd.js";
 export { adaptRecord } from "./adapter.js";
 
-export const DEFAULT_SEQ_LEN = 131_072;
-export const DEFAULT_PACK_WINDOW = 20_000;
-export const DEFAULT_SHARD_SAMPLES = 1024;
+export { DEFAULT_PACK_WINDOW, DEFAULT_SEQ_LEN, DEFAULT_SHARD_SAMPLES } from "./defaults.js";
+import { DEFAULT_PACK_WINDOW, DEFAULT_SEQ_LEN, DEFAULT_SHARD_SAMPLES } from "./defaults.js";
 /** Tokens held in the packing window (on top of the document-count window): bounds memory. */
 export const DEFAULT_WINDOW_TOKENS = 1 << 25;
 /** Tokens held in open (not yet full) samples carried across windows. */

@@ -15,17 +15,8 @@ import { CHECKPOINT_FILE, METRICS_FILE, OPTIMIZER_FILE, openRunDir } from "./out
 
 export { buildTrainer, trainerBinaryPath, trainerTestBinaryPath, TRAINER_BUILD_COMMAND } from "./binary.js";
 
-/** The model card's recipe (kappa_20b_131k): AdamW, warmup 20, cosine over the last half to 0.3 x lr. */
-export const RECIPE = {
-  lr: 1e-5,
-  warmup: 20,
-  decayRatio: 0.5,
-  minLrFactor: 0.3,
-  weightDecay: 0.01,
-  clip: 1.0,
-  gradAccum: 1,
-  seed: 0,
-} as const;
+import { RECIPE } from "./recipe.js";
+export { RECIPE } from "./recipe.js";
 
 export type Hyperparameters = { -readonly [K in keyof typeof RECIPE]: number };
 

@@ -1,6 +1,8 @@
 // `datagen pack FILE... --out DIR`: parse options, run the pack stage, print the summary.
 import { Command, InvalidArgumentError, Option } from "commander";
-import { DEFAULT_PACK_WINDOW, DEFAULT_SEQ_LEN, DEFAULT_SHARD_SAMPLES, OVERLONG_POLICIES, packDataset, type PackProgress, type PackSummary } from "../../pack/index.js";
+import { DEFAULT_PACK_WINDOW, DEFAULT_SEQ_LEN, DEFAULT_SHARD_SAMPLES } from "../../pack/defaults.js";
+import { OVERLONG_POLICIES } from "../../pack/format.js";
+import type { PackProgress, PackSummary } from "../../pack/index.js";
 import type { Dialect, MaskMode } from "../../render/names.js";
 import type { FromShape } from "../../ingest/source.js";
 import { allowTrailingCallOption, dialectOption, fromOption, maskOption, maxLineBytesOption } from "../options.js";
@@ -63,6 +65,7 @@ Examples:
     .action(async (files: string[], o: PackCliOptions) => {
       const progress = new StderrProgress();
       const started = Date.now();
+      const { packDataset } = await import("../../pack/index.js"); // loads when the command runs
       const summary = await packDataset(files, {
         out: o.out,
         seqLen: o.seqLen,

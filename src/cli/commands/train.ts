@@ -1,7 +1,8 @@
 // `datagen train`: feed a packed dataset to the bundled native trainer (CPU reference).
 import { statSync } from "node:fs";
 import { InvalidArgumentError, type Command } from "commander";
-import { RECIPE, evaluate, train, type EvalProgress, type StepProgress } from "../../train/index.js";
+import { RECIPE } from "../../train/recipe.js";
+import type { EvalProgress, StepProgress } from "../../train/index.js";
 import { scheduleWarning } from "../../train/schedule.js";
 import { UsageError } from "../../core/errors.js";
 import { escapeControls, jsonLine } from "../../core/escape.js";
@@ -95,6 +96,7 @@ function evalProgressLine(p: EvalProgress): string {
 }
 
 async function runTrain(flags: TrainFlags): Promise<void> {
+  const { evaluate, train } = await import("../../train/index.js"); // loads when the command runs
   requireDataFolder(flags.data);
   if (flags.evalOnly) {
     const progress = new StderrProgress();
