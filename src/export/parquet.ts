@@ -7,6 +7,7 @@
 // or builds the Arrow IPC of row formats.
 import { join } from "node:path";
 import type { Worker } from "node:worker_threads";
+import { DatagenError } from "../core/errors.js";
 import { startModuleWorker } from "../core/worker.js";
 import type { PackedFormat } from "./columns.js";
 import type { PackedSource, SampleRef } from "./packed.js";
@@ -62,7 +63,18 @@ export interface EncodeResult {
   trained: number;
   eosZeroed: number;
 }
-export type EncodeReply = ({ id: number } & EncodeResult) | { id: number; error: string };
+/** A failed job: `exitCode` when it is a user-facing error (a DatagenError, a failed file-system call), else a bug. */
+export type EncodeReply = ({ id: number } & EncodeResult) | { id: number; error: string; exitCode?: number };
+
+/** An encoder thread's user-facing error, reported with the exit code it had there. */
+class EncoderError extends DatagenError {
+  constructor(
+    message: string,
+    override readonly exitCode: number,
+  ) {
+    super(message);
+  }
+}
 
 export class ParquetParts {
   private rows: Row[] = [];
@@ -176,7 +188,7 @@ class EncoderPool {
     if (!job) return;
     this.pending.delete(reply.id);
     if ("error" in reply) {
-      this.fail(new Error(reply.error));
+      this.fail(reply.exitCode === undefined ? new Error(`encoder thread: ${reply.error}`) : new EncoderError(reply.error, reply.exitCode));
       return;
     }
     job.done(reply);
