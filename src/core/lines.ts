@@ -1,5 +1,5 @@
 // Splitting a byte stream into lines with 1-based line numbers, shared by core/jsonl.ts (which
-// decodes and parses each line) and pack/lines.ts (which hands the raw bytes to worker threads).
+// decodes and parses each line) and ingest/line-batches.ts (which hands the raw bytes to worker threads).
 // A line is never buffered past `maxLineBytes`: the rest of an over-long line is skipped, not stored.
 import { createReadStream } from "node:fs";
 

@@ -28,7 +28,7 @@ import { inputLocation } from "./source-path.js";
 import { FirstSeenIds } from "./first-seen-ids.js";
 import { HashedFile } from "./hashed-file.js";
 import { displayName, STDIN_ARG, type FromShape } from "../ingest/source.js";
-import { lineBatches } from "./lines.js";
+import { lineBatches } from "../ingest/line-batches.js";
 import { LOCATOR_BLOCK_BYTES, LOCATOR_MODULUS } from "./locator.js";
 import { PACKED_DATASET, removePartialFiles } from "./output-dir.js";
 import { RenderPool } from "./pool.js";

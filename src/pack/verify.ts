@@ -9,7 +9,7 @@ import { N_VOCAB } from "../tokenize/o200k_harmony.js";
 import type { Dialect, MaskMode } from "../render/index.js";
 import { DOCUMENTS_FILE, SHARD_KINDS, type DocumentEntry, type FileEntry, type Manifest } from "./format.js";
 import { STDIN_NAME } from "../ingest/source.js";
-import { lineBatches } from "./lines.js";
+import { lineBatches } from "../ingest/line-batches.js";
 import { LocatorSums, locateDifferences } from "./locator.js";
 import { RenderPool } from "./pool.js";
 import type { LineResult } from "./process-record.js";

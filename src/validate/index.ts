@@ -56,28 +56,42 @@ export function createValidator(options: ValidateOptions = {}): Validator {
 }
 
 class RunValidator implements Validator {
-  // id → where it was first seen, packed as fileIndex * 2^32 + line to keep one number per id.
-  private readonly firstSeen = new Map<string, number>();
-  private readonly files: string[] = [];
-  private readonly fileIndex = new Map<string, number>();
+  private readonly seen = new SeenIds();
 
   constructor(private readonly options: ValidateOptions) {}
 
   get idCount(): number {
-    return this.firstSeen.size;
+    return this.seen.size;
   }
 
   check(value: unknown, location: RecordLocation = {}): ValidationResult {
     const result = validateRecord(value, this.options);
     const id = result.ok ? result.record.id : result.id;
-    if (id === undefined) return result;
+    const issue = id === undefined ? undefined : this.seen.note(id, location);
+    if (issue === undefined) return result;
+    return result.ok ? { ok: false, id, issues: [issue] } : { ok: false, id, issues: [...result.issues, issue] };
+  }
+}
+
+/** The record ids of a run, each with where it was first seen: the one rule that spans records. */
+export class SeenIds {
+  // id → where it was first seen, packed as fileIndex * 2^32 + line to keep one number per id.
+  private readonly firstSeen = new Map<string, number>();
+  private readonly files: string[] = [];
+  private readonly fileIndex = new Map<string, number>();
+
+  get size(): number {
+    return this.firstSeen.size;
+  }
+
+  /** The duplicate_record_id issue when `id` was seen before; else remembers where it is. */
+  note(id: string, location: RecordLocation): ValidationIssue | undefined {
     const previous = this.firstSeen.get(id);
     if (previous === undefined) {
       this.firstSeen.set(id, this.pack(location));
-      return result;
+      return undefined;
     }
-    const issue: ValidationIssue = { code: "duplicate_record_id", message: `id "${id}" was already used at ${this.unpack(previous)}`, path: "/id" };
-    return result.ok ? { ok: false, id, issues: [issue] } : { ok: false, id, issues: [...result.issues, issue] };
+    return { code: "duplicate_record_id", message: `id "${id}" was already used at ${this.unpack(previous)}`, path: "/id" };
   }
 
   private pack(location: RecordLocation): number {

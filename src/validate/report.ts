@@ -3,7 +3,8 @@
 import { escapeControls } from "../core/escape.js";
 import { REASON_CODES } from "./reasons.js";
 import type { FromShape } from "../ingest/source.js";
-import { validateFiles, type FileValidationEvent } from "./index.js";
+import { validateFiles } from "./index.js";
+import { validateFilesInWorkers, type VerdictEvent } from "./parallel.js";
 
 export interface RunValidationOptions {
   maxLineBytes?: number;
@@ -17,6 +18,8 @@ export interface RunValidationOptions {
   quiet?: boolean;
   /** Where results go (stdout in the CLI). */
   write: (text: string) => void;
+  /** Worker threads that parse and validate (parallel.ts); 0 or absent: all on this thread. Same output either way. */
+  workers?: number;
   /** Called every `progressEvery` lines with the lines seen so far. */
   onProgress?: (lines: number) => void;
   progressEvery?: number;
@@ -37,7 +40,9 @@ export async function runValidation(paths: readonly string[], options: RunValida
   const every = options.progressEvery ?? 10_000;
   let records = 0;
   let invalid = 0;
-  for await (const event of validateFiles(paths, { maxLineBytes: options.maxLineBytes, from: options.from, allowTrailingCall: options.allowTrailingCall })) {
+  const settings = { maxLineBytes: options.maxLineBytes, from: options.from, allowTrailingCall: options.allowTrailingCall };
+  const events = options.workers ? validateFilesInWorkers(paths, { ...settings, workers: options.workers }) : validateFiles(paths, settings);
+  for await (const event of events) {
     records++;
     if (options.onProgress && records % every === 0) options.onProgress(records);
     if (event.ok) continue;
@@ -50,7 +55,7 @@ export async function runValidation(paths: readonly string[], options: RunValida
   return summary;
 }
 
-type InvalidEvent = Extract<FileValidationEvent, { ok: false }>;
+type InvalidEvent = Extract<VerdictEvent, { ok: false }>;
 
 /** `FILE:LINE ID REASON_CODE message`, one line per issue; ID is "-" when the line has none. Control characters in the file name, id and message are escaped, so each issue stays one line. */
 export function textLines(event: InvalidEvent): string {

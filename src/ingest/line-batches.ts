@@ -1,9 +1,20 @@
-// Raw items for the pack pipeline. Unlike readSource this does not parse: the bytes go to the
-// worker threads, which decode and parse them, so the main thread only splits lines (parsing +
-// structured-cloning objects on the main thread would cost a third of a core). Compressed and
-// Parquet inputs are decoded here (src/ingest/source.ts) and reach the workers as JSON bytes too.
-import { displayName, sourceBatches } from "../ingest/source.js";
-import type { LineBatch } from "./pool.js";
+// Raw items for worker threads (pack, verify --source, validate). Unlike readSource this does not
+// parse: the bytes go to the worker threads, which decode and parse them, so the main thread only
+// splits lines (parsing + structured-cloning objects on the main thread would cost a third of a
+// core). Compressed and Parquet inputs are decoded here (source.ts) and reach the workers as JSON
+// bytes too.
+import { displayName, sourceBatches } from "./source.js";
+
+/** Items of one input file: bytes of item k are data[starts[k] .. starts[k+1]). */
+export interface LineBatch {
+  file: string;
+  lines: Int32Array;
+  starts: Uint32Array;
+  tooLong: Uint8Array;
+  data: Uint8Array;
+  /** Items the container already found to be none (e.g. empty_input, a broken JSON array). */
+  errors: { index: number; code: string; message: string }[];
+}
 
 /** Groups raw items into batches of ≤ 256 items or ≤ 1 MiB, copied into one transferable buffer. `onChunk` sees the file's bytes as stored. */
 export async function* lineBatches(path: string, maxLineBytes: number | undefined, onChunk?: (chunk: Buffer) => void): AsyncGenerator<LineBatch> {
