@@ -44,15 +44,21 @@ export async function* lineBatches(path: string, maxLineBytes: number | undefine
     bytes = 0;
     return batch;
   };
-  for await (const items of sourceBatches(path, { maxLineBytes, onChunk })) {
-    for (const raw of items) {
-      lines.push(raw.line);
-      if ("error" in raw) errors.push({ index: parts.length, ...raw.error });
-      const part = "bytes" in raw ? raw.bytes : null;
-      parts.push(part);
-      bytes += part?.length ?? 0;
-      if (parts.length >= 256 || bytes >= 1 << 20) yield build();
+  try {
+    for await (const items of sourceBatches(path, { maxLineBytes, onChunk })) {
+      for (const raw of items) {
+        lines.push(raw.line);
+        if ("error" in raw) errors.push({ index: parts.length, ...raw.error });
+        const part = "bytes" in raw ? raw.bytes : null;
+        parts.push(part);
+        bytes += part?.length ?? 0;
+        if (parts.length >= 256 || bytes >= 1 << 20) yield build();
+      }
     }
+  } catch (e) {
+    // A damaged container: the items read before the damage still go out, as readSource's do.
+    if (parts.length > 0) yield build();
+    throw e;
   }
   if (parts.length > 0) yield build();
 }
