@@ -1,37 +1,16 @@
 // Issue 10 on `datagen train` (smoke model, bundled trainer): a loss over no trained token is null,
 // never 0, and training or evaluating on such data is exit 1; SIGTERM stops as SIGINT does (after a
 // checkpoint) with 143; a second signal ends the command at once, trainer included.
-import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildTrainer, train, type StepProgress } from "../src/train/index.js";
+import { runCli, type CliOptions, type CliRun } from "./cli.js";
 import { personaDocs, writePackedDataset, type Doc } from "./train-helpers.js";
 
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
-function datagen(args: string[], onStderr?: (text: string, child: ReturnType<typeof spawn>) => void): Promise<Run> {
-  const started = Date.now();
-  const child = spawn(process.execPath, ["--import", "tsx", "src/cli/datagen.ts", ...args], { stdio: ["ignore", "pipe", "pipe"] });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on("data", (d: Buffer) => {
-    stderr += d.toString();
-    onStderr?.(stderr, child);
-  });
-  return new Promise((resolve, reject) => {
-    child.on("error", reject);
-    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr, ms: Date.now() - started }));
-  });
-}
+/** Runs `datagen`; `onStderr` may signal the child while it runs. */
+const datagen = (args: string[], onStderr?: CliOptions["onStderr"]): Promise<CliRun> => runCli("datagen", args, { onStderr });
 
 const untrained = (d: Doc): Doc => ({ tokens: d.tokens, mask: d.mask.map(() => 0) });
 

@@ -9,30 +9,13 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { escapeControls, escapeControlsKeepLayout } from "../src/core/escape.js";
 import { gv, writeGguf } from "../src/model/gguf.js";
+import { runCli, type CliOptions, type CliRun } from "./cli.js";
 import { personaDocs, writePackedDataset } from "./train-helpers.js";
 
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
+type Run = CliRun;
 
 /** Runs `datagen` (or `dataset`); `onStderr` may signal the child while it runs. */
-function cli(bin: "datagen" | "dataset", args: string[], onStderr?: (text: string, child: ReturnType<typeof spawn>) => void): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", `src/cli/${bin}.ts`, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => {
-      stderr += d.toString();
-      onStderr?.(stderr, child);
-    });
-    child.on("error", reject);
-    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-}
+const cli = (bin: "datagen" | "dataset", args: string[], onStderr?: CliOptions["onStderr"]): Promise<Run> => runCli(bin, args, { onStderr });
 const datagen = (...args: string[]) => cli("datagen", args);
 
 /** No stack trace, no "internal error": the user's mistake is named on one line. */

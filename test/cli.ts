@@ -7,27 +7,37 @@ const TSX = import.meta.resolve("tsx");
 
 export interface CliRun {
   code: number | null;
+  /** The signal that ended the child, if one did (null when it exited by itself). */
+  signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
 }
 
 export interface CliOptions {
   cwd?: string;
+  /** Bytes written to the child's stdin (then closed); without it stdin is closed from the start. */
+  stdin?: Buffer;
   /** Called once the child is started, e.g. to signal it while it runs. */
   whileRunning?: (child: ChildProcess) => void;
+  /** Called with all of stderr so far each time more arrives, e.g. to signal the child at a given progress line. */
+  onStderr?: (stderr: string, child: ChildProcess) => void;
 }
 
 /** Runs `src/cli/<bin>.ts` with `args`; resolves with its exit code and whole output. */
 export function runCli(bin: "datagen" | "dataset", args: string[], options: CliOptions = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const script = join(import.meta.dirname, "..", "src", "cli", `${bin}.ts`);
-    const child = spawn(process.execPath, ["--import", TSX, script, ...args], { cwd: options.cwd, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["--import", TSX, script, ...args], { cwd: options.cwd, stdio: [options.stdin ? "pipe" : "ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.stdout!.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr!.on("data", (d: Buffer) => {
+      stderr += d.toString();
+      options.onStderr?.(stderr, child);
+    });
     child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
+    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
+    if (options.stdin) child.stdin!.end(options.stdin);
     options.whileRunning?.(child);
   });
 }

@@ -1,34 +1,17 @@
 // Every container through the commands a user runs (validate, render, pack, stats report, verify
 // --source): the same verdict on every item and the same FILE:LINE ids as the plain JSONL twin.
 // Fixtures: test/fixtures/ingest/containers (make.py there).
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { runCli, type CliRun } from "./cli.js";
 
 const FIXTURES = "test/fixtures/ingest/containers";
 const work = mkdtempSync(join(tmpdir(), "datagen-ingest-cli-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(script: "datagen" | "dataset", args: string[], stdin?: Buffer): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", `src/cli/${script}.ts`, ...args], { stdio: [stdin ? "pipe" : "ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout!.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-    if (stdin) child.stdin!.end(stdin);
-  });
-}
+const cli = (bin: "datagen" | "dataset", args: string[], stdin?: Buffer): Promise<CliRun> => runCli(bin, args, { stdin });
 
 /** An input as the commands take it: a path, or "-" with these bytes on stdin. */
 interface Input {
