@@ -25,7 +25,7 @@ import {
   type OverlongPolicy,
 } from "./format.js";
 import { inputLocation } from "./source-path.js";
-import { FirstSeenIds } from "./first-seen-ids.js";
+import { FirstSeenIds } from "../core/first-seen-ids.js";
 import { HashedFile } from "./hashed-file.js";
 import { displayName, STDIN_ARG, type FromShape } from "../ingest/source.js";
 import { lineBatches } from "../ingest/line-batches.js";

@@ -1,6 +1,7 @@
 // Validation stage: schema (Ajv, compiled once) then the semantic rules, with stable reason codes
 // (reasons.ts). Three entry points: one record (validateRecord), a run that also catches duplicate
 // ids (createValidator), and streaming over JSONL files of any size (validateFiles).
+import { FirstSeenIds } from "../core/first-seen-ids.js";
 import { toPlainJson } from "../core/json.js";
 import type { ConversationRecord } from "../core/record.js";
 import { readSource, type ReadSourceOptions } from "../ingest/source.js";
@@ -56,7 +57,7 @@ export function createValidator(options: ValidateOptions = {}): Validator {
 }
 
 class RunValidator implements Validator {
-  private readonly seen = new SeenIds();
+  private readonly seen = new FirstSeenIds();
 
   constructor(private readonly options: ValidateOptions) {}
 
@@ -67,47 +68,16 @@ class RunValidator implements Validator {
   check(value: unknown, location: RecordLocation = {}): ValidationResult {
     const result = validateRecord(value, this.options);
     const id = result.ok ? result.record.id : result.id;
-    const issue = id === undefined ? undefined : this.seen.note(id, location);
+    const issue = id === undefined ? undefined : duplicateId(this.seen, id, location);
     if (issue === undefined) return result;
     return result.ok ? { ok: false, id, issues: [issue] } : { ok: false, id, issues: [...result.issues, issue] };
   }
 }
 
-/** The record ids of a run, each with where it was first seen: the one rule that spans records. */
-export class SeenIds {
-  // id → where it was first seen, packed as fileIndex * 2^32 + line to keep one number per id.
-  private readonly firstSeen = new Map<string, number>();
-  private readonly files: string[] = [];
-  private readonly fileIndex = new Map<string, number>();
-
-  get size(): number {
-    return this.firstSeen.size;
-  }
-
-  /** The duplicate_record_id issue when `id` was seen before; else remembers where it is. */
-  note(id: string, location: RecordLocation): ValidationIssue | undefined {
-    const previous = this.firstSeen.get(id);
-    if (previous === undefined) {
-      this.firstSeen.set(id, this.pack(location));
-      return undefined;
-    }
-    return { code: "duplicate_record_id", message: `id "${id}" was already used at ${this.unpack(previous)}`, path: "/id" };
-  }
-
-  private pack(location: RecordLocation): number {
-    let index = this.fileIndex.get(location.file ?? "");
-    if (index === undefined) {
-      index = this.files.push(location.file ?? "") - 1;
-      this.fileIndex.set(location.file ?? "", index);
-    }
-    return index * 2 ** 32 + (location.line ?? 0);
-  }
-
-  private unpack(packed: number): string {
-    const file = this.files[Math.floor(packed / 2 ** 32)];
-    const line = packed % 2 ** 32;
-    return file ? `${file}:${line}` : `record ${line}`;
-  }
+/** The duplicate_record_id issue when `id` was seen before in the run; else `seen` remembers where it is. */
+export function duplicateId(seen: FirstSeenIds, id: string, location: RecordLocation): ValidationIssue | undefined {
+  const previous = seen.claim(id, location.file ?? "", location.line ?? 0);
+  return previous === undefined ? undefined : { code: "duplicate_record_id", message: `id "${id}" was already used at ${previous}`, path: "/id" };
 }
 
 /** One line's outcome. Line-level problems (invalid_json, invalid_utf8, line_too_long) come as issues. */

@@ -5,7 +5,8 @@
 import { BatchPool } from "../core/batch-pool.js";
 import { lineBatches, type LineBatch } from "../ingest/line-batches.js";
 import type { FromShape } from "../ingest/source.js";
-import { SeenIds, type ValidationIssue } from "./index.js";
+import { FirstSeenIds } from "../core/first-seen-ids.js";
+import { duplicateId, type ValidationIssue } from "./index.js";
 
 export interface ValidateWorkerSettings {
   from: FromShape;
@@ -27,7 +28,7 @@ export interface ParallelValidateOptions extends Partial<ValidateWorkerSettings>
 export async function* validateFilesInWorkers(paths: readonly string[], o: ParallelValidateOptions): AsyncGenerator<VerdictEvent> {
   const settings: ValidateWorkerSettings = { from: o.from ?? "auto", allowTrailingCall: o.allowTrailingCall === true, maxLineBytes: o.maxLineBytes };
   const pool = new BatchPool<LineBatch, LineVerdict[]>(o.workers, import.meta.url, "validate-worker", settings);
-  const seen = new SeenIds();
+  const seen = new FirstSeenIds();
   // Batches in flight, oldest first: bounded, so memory stays that of a few batches.
   const pending: Promise<Verdicts>[] = [];
   try {
@@ -58,11 +59,11 @@ interface Verdicts {
   verdicts: LineVerdict[];
 }
 
-function* events({ file, lines, verdicts }: Verdicts, seen: SeenIds): Generator<VerdictEvent> {
+function* events({ file, lines, verdicts }: Verdicts, seen: FirstSeenIds): Generator<VerdictEvent> {
   for (let k = 0; k < verdicts.length; k++) {
     const verdict = verdicts[k];
     const line = lines[k];
-    const duplicate = verdict.id === undefined ? undefined : seen.note(verdict.id, { file, line });
+    const duplicate = verdict.id === undefined ? undefined : duplicateId(seen, verdict.id, { file, line });
     if (duplicate === undefined) yield verdict.ok ? { file, line, ok: true, id: verdict.id } : { file, line, ok: false, id: verdict.id, issues: verdict.issues };
     else yield { file, line, ok: false, id: verdict.id, issues: verdict.ok ? [duplicate] : [...verdict.issues, duplicate] };
   }

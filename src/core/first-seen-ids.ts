@@ -1,5 +1,5 @@
-// Duplicate record ids across one pack run. Runs on the main thread, where results arrive in input
-// order, so which copy of an id wins does not depend on the worker count.
+// Duplicate record ids across one run (pack, validate). Runs on the main thread, where results
+// arrive in input order, so which copy of an id wins does not depend on the worker count.
 //
 // Memory: one Map entry per distinct id — the id string plus one number, where the number packs
 // (input index, line) as index * 2^32 + line. Measured (1M ids of 16 ASCII chars, 2 inputs, Node 20,
@@ -15,7 +15,7 @@ export class FirstSeenIds {
     return this.firstSeen.size;
   }
 
-  /** Records `id` as seen at file:line; returns where it was seen before ("file:line"), if it was. */
+  /** Records `id` as seen at file:line; returns where it was seen before ("file:line", or "record N" without a file), if it was. */
   claim(id: string, file: string, line: number): string | undefined {
     const previous = this.firstSeen.get(id);
     if (previous !== undefined) return this.describe(previous);
@@ -33,6 +33,8 @@ export class FirstSeenIds {
   }
 
   private describe(packed: number): string {
-    return `${this.files[Math.floor(packed / 2 ** 32)]}:${packed % 2 ** 32}`;
+    const file = this.files[Math.floor(packed / 2 ** 32)];
+    const line = packed % 2 ** 32;
+    return file ? `${file}:${line}` : `record ${line}`;
   }
 }
