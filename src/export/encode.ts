@@ -12,16 +12,16 @@ import type { ColumnSpec, EncodeJob, EncodeResult, EncodeSettings, Row } from ".
 const CODECS: Record<CompressionName, Compression> = { zstd: Compression.ZSTD, snappy: Compression.SNAPPY, lz4: Compression.LZ4_RAW, none: Compression.UNCOMPRESSED };
 
 // One per thread: jobs on a thread run one after another, and each is copied into IPC before the next.
-const scratch = new ColumnScratch();
+const threadScratch = new ColumnScratch();
 
 /** One job, on whichever thread: read the samples and build the columns (packed formats), encode, write the file. */
 export async function runEncodeJob(job: Omit<EncodeJob, "id">): Promise<EncodeResult> {
   let ipc = job.ipc;
   let counts = { trained: 0, eosZeroed: 0 };
   if (job.packed) {
-    const built = packedColumns(job.packed.format, readPart(job.packed.source, job.packed.samples, scratch), scratch);
+    const built = packedColumns(job.packed.format, readPart(job.packed.source, job.packed.samples, threadScratch), threadScratch);
     counts = { trained: built.trained, eosZeroed: built.eosZeroed };
-    ipc = await listColumnsIpc(built.columns, job.packed.samples.length, job.packed.metadata, scratch);
+    ipc = await listColumnsIpc(built.columns, job.packed.samples.length, job.packed.metadata, threadScratch);
   }
   const bytes = encodeParquet(ipc!, job);
   writeOutputFile(job.path, bytes);
