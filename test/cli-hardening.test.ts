@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { escapeControls, escapeControlsKeepLayout } from "../src/core/escape.js";
 import { gv, writeGguf } from "../src/model/gguf.js";
-import { runCli, type CliOptions, type CliRun } from "./cli.js";
+import { expectCleanError, runCli, type CliOptions, type CliRun } from "./cli.js";
 import { personaDocs, writePackedDataset } from "./train-helpers.js";
 
 type Run = CliRun;
@@ -19,12 +19,6 @@ const cli = (bin: "datagen" | "dataset", args: string[], onStderr?: CliOptions["
 const datagen = (...args: string[]) => cli("datagen", args);
 
 /** No stack trace, no "internal error": the user's mistake is named on one line. */
-function expectCleanError(run: Run, code: number, message: RegExp): void {
-  expect(run.code, run.stderr).toBe(code);
-  expect(run.stderr).toMatch(message);
-  expect(run.stderr).not.toMatch(/internal error|\n\s+at /);
-}
-
 const work = mkdtempSync(join(tmpdir(), "datagen-hardening-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 const EXAMPLES = "data/examples/conversations.jsonl";

@@ -1,6 +1,7 @@
 // One way for CLI tests to run `datagen` / `dataset` from source (node --import tsx), as a user does.
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
+import { expect } from "vitest";
 
 // Resolved here: a run started in another folder (cwd) finds tsx all the same.
 const TSX = import.meta.resolve("tsx");
@@ -40,4 +41,11 @@ export function runCli(bin: "datagen" | "dataset", args: string[], options: CliO
     if (options.stdin) child.stdin!.end(options.stdin);
     options.whileRunning?.(child);
   });
+}
+
+/** A user's mistake: exit `code`, `message` on stderr, and no internal error or stack trace. */
+export function expectCleanError(run: CliRun, code: number, message: RegExp): void {
+  expect(run.code, run.stderr).toBe(code);
+  expect(run.stderr).toMatch(message);
+  expect(run.stderr).not.toMatch(/internal error|\n\s+at /);
 }

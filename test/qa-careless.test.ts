@@ -5,17 +5,11 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { runCli, type CliOptions, type CliRun } from "./cli.js";
+import { expectCleanError, runCli, type CliOptions, type CliRun } from "./cli.js";
 
 type Run = CliRun;
 /** Runs `datagen` (or `dataset`); `whileRunning` may signal the child while it runs. */
 const cli = (bin: "datagen" | "dataset", args: string[], whileRunning?: CliOptions["whileRunning"], cwd = process.cwd()): Promise<Run> => runCli(bin, args, { whileRunning, cwd });
-
-function expectCleanError(run: Run, code: number, message: RegExp): void {
-  expect(run.code, run.stderr).toBe(code);
-  expect(run.stderr).toMatch(message);
-  expect(run.stderr).not.toMatch(/internal error|\n\s+at /);
-}
 
 const work = mkdtempSync(join(tmpdir(), "datagen-qa-careless-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
