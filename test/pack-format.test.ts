@@ -4,7 +4,6 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { adaptRecord } from "../src/pack/adapter.js";
 import { ShardWriter, type PackedSample } from "../src/pack/shard-writer.js";
 
 const L = 16;
@@ -69,29 +68,5 @@ describe("packed format layout", () => {
     ]);
     expect(Object.keys(lines[0])).toEqual(["id", "input", "line", "shard", "sample", "offset", "length", "trained"]);
     rmSync(dir, { recursive: true, force: true });
-  });
-});
-
-describe("adaptRecord (OpenAI / HF style input)", () => {
-  it("fills id and persona, joins text parts, names tool results, and drops unknown keys", () => {
-    const hf = {
-      messages: [
-        { role: "system", content: "Persona: chaotic_good" },
-        { role: "user", content: [{ type: "text", text: "a" }, { type: "text", text: "b" }] },
-        { role: "assistant", content: null, refusal: null, tool_calls: [{ id: "c1", type: "function", function: { name: "f", arguments: "{}" } }] },
-        { role: "tool", tool_call_id: "c1", content: "ok" },
-        { role: "assistant", content: "done" },
-      ],
-      source: "sharegpt",
-    };
-    const out = adaptRecord(hf, "x.jsonl", 7) as Record<string, any>;
-    expect(out.id).toBe("x.jsonl:7");
-    expect(out.persona).toBe("chaotic_good");
-    expect(out.messages[1].content).toBe("ab");
-    expect(out.messages[2]).not.toHaveProperty("refusal");
-    expect(out.messages[3].name).toBe("f");
-    expect(out).not.toHaveProperty("source");
-    const ours = { id: "a", persona: null, messages: [] };
-    expect(adaptRecord(ours, "x", 1)).toEqual(ours);
   });
 });

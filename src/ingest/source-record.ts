@@ -6,8 +6,7 @@ import { parseJsonLine } from "../core/jsonl.js";
 import type { ItemError } from "./containers/item.js";
 import { adaptRecord, type ShapeName, type ShapeOption } from "./shapes/index.js";
 
-/** --from: the input's shape, or auto to detect it per record. */
-export const FROM_SHAPES = ["auto", "native", "openai", "sharegpt", "hermes", "xlam"] as const satisfies readonly ShapeOption[];
+export { FROM_SHAPES } from "./shapes/index.js";
 export type FromShape = ShapeOption;
 
 export interface RecordContext {

@@ -38,7 +38,6 @@ import { ShuffleStage } from "./shuffle.js";
 
 export * from "./format.js";
 export { BinPacker, CapacityIndex } from "./bfd.js";
-export { adaptRecord } from "./adapter.js";
 
 export { DEFAULT_PACK_WINDOW, DEFAULT_SEQ_LEN, DEFAULT_SHARD_SAMPLES } from "./defaults.js";
 import { DEFAULT_PACK_WINDOW, DEFAULT_SEQ_LEN, DEFAULT_SHARD_SAMPLES } from "./defaults.js";

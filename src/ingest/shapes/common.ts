@@ -8,9 +8,8 @@ export type Obj = Record<string, unknown>;
 /** A JSON object (not an array, nor a number kept as written: core/json.ts JsonNumber is a String object). */
 export const isObject = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof String);
 
-/** The shapes we read. "native" is our own record (schemas/conversation.schema.json). */
-export const SHAPE_NAMES = ["native", "openai", "sharegpt", "hermes", "xlam"] as const;
-export type ShapeName = (typeof SHAPE_NAMES)[number];
+/** The shapes we read; the registry that adapts each is SHAPES in ./index.ts. "native" is our own record. */
+export type ShapeName = "native" | "openai" | "sharegpt" | "hermes" | "xlam";
 
 /** Why a value could not be turned into a record (stable codes, summaries in src/validate/reasons.ts). */
 export type ShapeErrorCode =

@@ -3,14 +3,14 @@
 // The adapter only converts; whether the record is valid is still for validation to say.
 import { carryJsonNumbers, markJsonNumbers } from "../../core/json.js";
 import type { ConversationRecord } from "../../core/record.js";
-import { Conversion, isObject, ShapeReject, SHAPE_NAMES, type AdaptResult, type Obj, type ShapeName } from "./common.js";
+import { Conversion, isObject, ShapeReject, type AdaptResult, type Obj, type ShapeName } from "./common.js";
 import { adaptHermes, hasHermesTags } from "./hermes.js";
 import { isNative } from "./native.js";
 import { adaptOpenAI } from "./openai.js";
 import { adaptShareGpt } from "./sharegpt.js";
 import { adaptXlam } from "./xlam.js";
 
-export { SHAPE_NAMES, type AdaptResult, type ShapeError, type ShapeErrorCode, type ShapeName } from "./common.js";
+export { type AdaptResult, type ShapeError, type ShapeErrorCode, type ShapeName } from "./common.js";
 
 export type ShapeOption = "auto" | ShapeName;
 
@@ -22,12 +22,25 @@ export interface AdaptOptions {
   line: number;
 }
 
-const ADAPTERS: Record<Exclude<ShapeName, "native">, (value: Obj, conv: Conversion) => ConversationRecord> = {
-  openai: adaptOpenAI,
-  sharegpt: adaptShareGpt,
-  hermes: adaptHermes,
-  xlam: adaptXlam,
+type Adapter = (value: Obj, conv: Conversion) => ConversationRecord;
+
+/**
+ * The registry of input shapes: one entry per shape, in the order --from lists them. A new shape is
+ * an entry here (its adapter in its own file) plus a branch in detectShape and a section in
+ * docs/INPUTS.md. "native" records pass through unchanged (adapt: null).
+ */
+export const SHAPES: Readonly<Record<ShapeName, { adapt: Adapter | null }>> = {
+  native: { adapt: null },
+  openai: { adapt: adaptOpenAI },
+  sharegpt: { adapt: adaptShareGpt },
+  hermes: { adapt: adaptHermes },
+  xlam: { adapt: adaptXlam },
 };
+
+export const SHAPE_NAMES = Object.keys(SHAPES) as ShapeName[];
+
+/** --from: the input's shape, or auto to detect it per record. */
+export const FROM_SHAPES: readonly ShapeOption[] = ["auto", ...SHAPE_NAMES];
 
 /** The shape of one parsed line, or undefined when it is none we know. */
 export function detectShape(value: unknown): ShapeName | undefined {
@@ -57,12 +70,13 @@ export function adaptRecord(value: unknown, options: AdaptOptions): AdaptResult 
   if (shape === undefined) {
     return { error: { code: "unknown_shape", message: `not a record of any known shape (${SHAPE_NAMES.join(", ")}): expected "messages", "conversations", or "query" and "answers"` } };
   }
-  if (shape === "native") return { record: value as ConversationRecord, shape, dropped: [] };
+  const adapt = SHAPES[shape].adapt;
+  if (adapt === null) return { record: value as ConversationRecord, shape, dropped: [] };
   if (!isObject(value)) return { error: { code: "shape_mismatch", message: `a ${shape} record must be a JSON object` }, shape };
   const conv = new Conversion(options.file, options.line);
   try {
     // The rebuilt record keeps the input's mark that it holds numbers kept as written (core/json.ts).
-    const record = carryJsonNumbers(value, ADAPTERS[shape](value, conv));
+    const record = carryJsonNumbers(value, adapt(value, conv));
     // Numbers kept as written inside embedded JSON (xLAM answers, ShareGPT calls): mark their holders too.
     if (conv.holdsJsonNumbers) markJsonNumbers(record);
     return { record, shape, dropped: conv.dropped };
@@ -70,8 +84,4 @@ export function adaptRecord(value: unknown, options: AdaptOptions): AdaptResult 
     if (e instanceof ShapeReject) return { error: { code: e.code, message: e.message }, shape };
     throw e;
   }
-}
-
-export function isShapeOption(name: string): name is ShapeOption {
-  return name === "auto" || (SHAPE_NAMES as readonly string[]).includes(name);
 }
