@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { DatagenError } from "../src/core/errors.js";
-import { PACKED_LAYOUTS } from "../src/export/columns.js";
+import { packedSpec } from "../src/export/formats.js";
 import { ParquetParts } from "../src/export/parquet.js";
 import type { ShardEntry } from "../src/pack/format.js";
 
@@ -22,7 +22,7 @@ describe("export encoder threads", () => {
       dir: work,
       prefix: "part-",
       suffix: ".parquet",
-      columns: PACKED_LAYOUTS["hf-parquet"].columns,
+      columns: packedSpec("hf-parquet").columns,
       fileTokens: 1,
       rowGroupRows: 64,
       compression: "zstd",

@@ -4,7 +4,8 @@
 // `npx tsx bench/export/run.ts PACKED --compression CODEC`.
 //   npx tsx bench/export/codecs.ts PACKED
 import { readManifest } from "../../src/pack/reader.js";
-import { ColumnScratch, packedColumns } from "../../src/export/columns.js";
+import { ColumnScratch } from "../../src/export/columns.js";
+import { packedColumns } from "../../src/export/formats.js";
 import { encodeParquet, listColumnsIpc } from "../../src/export/encode.js";
 import { packedSampleRefs, readPart } from "../../src/export/packed.js";
 import { COMPRESSIONS } from "../../src/export/choices.js";

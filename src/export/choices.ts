@@ -2,10 +2,7 @@
 // command at start, and the writers load apache-arrow and parquet-wasm (about 0.3 s of CPU and
 // 15 MiB), which only `datagen export` should pay.
 
-export const EXPORT_FORMATS = ["hf-parquet", "megatron-bridge", "harmony-text", "hf-messages"] as const;
-export type ExportFormat = (typeof EXPORT_FORMATS)[number];
-/** Formats read from a packed dataset; the others read JSONL records. */
-export const PACKED_FORMATS: readonly ExportFormat[] = ["hf-parquet", "megatron-bridge"];
+export { EXPORT_FORMATS, PACKED_FORMATS, formatsHelp, isPackedFormat, type ExportFormat, type PackedFormat, type TextFormat } from "./formats.js";
 /** Tokens per Parquet file: bounds memory (about 50 bytes per token while a file is encoded, one file per encoder thread). */
 export const DEFAULT_FILE_TOKENS = 2 << 20;
 export const DEFAULT_ROW_GROUP_ROWS = 64;

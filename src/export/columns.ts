@@ -1,7 +1,8 @@
-// The column layouts of the packed exports, one row per sample (padding already removed).
+// The column builders of the packed exports, one row per sample (padding already removed); the
+// formats that use them are entries of formats.ts.
 // docs/FORMAT.md, "Export conventions", states them; tests check them position by position.
 
-import type { ColumnSpec } from "./parquet.js";
+import type { PackedColumns, PartData } from "./types.js";
 
 /** Labels where the mask is 0: ignored by PyTorch's cross_entropy (ignore_index). */
 export const IGNORE_INDEX = -100;
@@ -14,44 +15,12 @@ export const IGNORE_INDEX = -100;
 export const MEGATRON_EOS_IDS: readonly number[] = [200002, 199999];
 
 /**
- * One list column of a part: every row's values end to end, and where each row starts
- * (`offsets[k]` … `offsets[k + 1]`), the layout Arrow and Parquet store, built in one pass.
- */
-export interface ListColumn {
-  name: string;
-  values: Int32Array | Int8Array;
-  offsets: Int32Array;
-}
-
-/** The part's columns, with the supervised targets they carry (megatron-bridge: after its eos rule). */
-export interface PackedColumns {
-  columns: ListColumn[];
-  trained: number;
-  /** megatron-bridge: trained targets whose input token Megatron takes for eos and would zero (0 for our renderings). */
-  eosZeroed: number;
-}
-
-/**
- * One part's samples end to end, padding removed: what an encoder reads from the shards
- * (packed.ts readPart) and builds the columns from.
- */
-export interface PartData {
-  /** Token ids; below 2^31, so the shards' u32 values read as Int32 are the same numbers. */
-  ids: Int32Array;
-  mask: Uint8Array;
-  /** Where each sample starts in ids and mask: [0, n0, n0 + n1, …]. */
-  rows: Int32Array;
-  /** Each sample's document bounds [0, s1, …, end], relative to the sample. */
-  bounds: Uint32Array[];
-}
-
-/**
  * hf-parquet: `input_ids`; `labels`, the token id where our mask is 1 and −100 elsewhere,
  * unshifted (transformers shifts inside its loss); `position_ids`, 0, 1, … restarting at each
  * document start; `seq_lengths`, the document lengths (TRL's padding-free collator rebuilds
  * position_ids from them, as it drops position_ids).
  */
-function hfColumns({ ids, mask, rows, bounds }: PartData, scratch: ColumnScratch): PackedColumns {
+export function hfColumns({ ids, mask, rows, bounds }: PartData, scratch: ColumnScratch): PackedColumns {
   const docs = documentOffsets(bounds);
   const labels = scratch.int32("labels", ids.length);
   const position_ids = scratch.int32("positions", ids.length);
@@ -102,7 +71,7 @@ function writePositions(bounds: Uint32Array, positions: Int32Array, lengths: Int
  * is trained on token t + 1), 0 on each document's last token; `seq_start_id`, each document's
  * start (no end entry: Megatron appends len(input_ids)).
  */
-function megatronColumns({ ids, mask, rows, bounds }: PartData, scratch: ColumnScratch): PackedColumns {
+export function megatronColumns({ ids, mask, rows, bounds }: PartData, scratch: ColumnScratch): PackedColumns {
   const docs = documentOffsets(bounds);
   const loss_mask = scratch.int8("loss_mask", ids.length);
   const seq_start_id = scratch.int32("documents", docs[bounds.length]);
@@ -146,34 +115,6 @@ function documentOffsets(bounds: Uint32Array[]): Int32Array {
   const offsets = new Int32Array(bounds.length + 1);
   bounds.forEach((b, k) => (offsets[k + 1] = offsets[k] + b.length - 1));
   return offsets;
-}
-
-export type PackedFormat = "hf-parquet" | "megatron-bridge";
-
-export const PACKED_LAYOUTS: Record<PackedFormat, { suffix: string; columns: ColumnSpec[] }> = {
-  "hf-parquet": {
-    suffix: ".parquet",
-    columns: [
-      { name: "input_ids", kind: "list<int32>" },
-      { name: "labels", kind: "list<int32>" },
-      { name: "position_ids", kind: "list<int32>" },
-      { name: "seq_lengths", kind: "list<int32>" },
-    ],
-  },
-  // Megatron-Bridge's GPTSFTPackedParquetDataset globs *.idx.parquet in a folder.
-  "megatron-bridge": {
-    suffix: ".idx.parquet",
-    columns: [
-      { name: "input_ids", kind: "list<int32>" },
-      { name: "loss_mask", kind: "list<int8>" },
-      { name: "seq_start_id", kind: "list<int32>" },
-    ],
-  },
-};
-
-/** The columns of one part in one format, one row per sample; `scratch` holds them until its next use. */
-export function packedColumns(format: PackedFormat, part: PartData, scratch: ColumnScratch): PackedColumns {
-  return format === "hf-parquet" ? hfColumns(part, scratch) : megatronColumns(part, scratch);
 }
 
 /**

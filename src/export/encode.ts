@@ -5,7 +5,9 @@ import { Field, Int32, Int8, List, RecordBatch, RecordBatchStreamWriter, Schema,
 import { Compression, EnabledStatistics, Table as WasmTable, WriterPropertiesBuilder, writeParquet } from "parquet-wasm";
 import { writeOutputFile } from "./output.js";
 import { readPart } from "./packed.js";
-import { ColumnScratch, packedColumns, type ListColumn } from "./columns.js";
+import { ColumnScratch } from "./columns.js";
+import { packedColumns } from "./formats.js";
+import type { ListColumn } from "./types.js";
 import type { CompressionName } from "./choices.js";
 import type { ColumnSpec, EncodeJob, EncodeResult, EncodeSettings, Row } from "./parquet.js";
 

@@ -3,7 +3,7 @@
 // JSON Schema parameters, so the consumer parses them (docs/TRAINING.md shows the one-line map).
 import { stringifyJson } from "../core/json.js";
 import { callArguments, type ConversationRecord } from "../core/record.js";
-import type { ColumnSpec } from "./parquet.js";
+import type { ColumnSpec } from "./types.js";
 
 export const HF_MESSAGES_COLUMNS: ColumnSpec[] = [
   { name: "id", kind: "string" },

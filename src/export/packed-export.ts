@@ -7,11 +7,11 @@ import { MANIFEST_FILE, type Manifest } from "../pack/format.js";
 import { readManifest } from "../pack/reader.js";
 import { verifyDataset } from "../pack/verify.js";
 import { packedCard } from "./card.js";
-import { PACKED_LAYOUTS, type PackedFormat } from "./columns.js";
-export { PACKED_LAYOUTS, type PackedFormat } from "./columns.js";
+import { packedSpec, type PackedFormat } from "./formats.js";
 import { CARD_FILE, openExportDir, removeExportFiles, writeOutputFile } from "./output.js";
 import { checkShardFiles, packedSampleRefs } from "./packed.js";
-import { ParquetParts, type CompressionName, type WrittenPart } from "./parquet.js";
+import { ParquetParts, type CompressionName } from "./parquet.js";
+import type { ExportSummary } from "./types.js";
 
 export interface PackedExportOptions {
   source: string;
@@ -28,24 +28,6 @@ export interface PackedExportOptions {
   onProgress?: (p: { samples: number; totalSamples: number; stage: "verify" | "export" }) => void;
 }
 
-export interface ExportSummary {
-  format: string;
-  source: string;
-  out: string;
-  files: WrittenPart[];
-  rows: number;
-  documents: number;
-  tokens: number;
-  /** Supervised targets in the written rows (for megatron-bridge: after its eos rule). */
-  trained?: number;
-  rejects: number;
-  /** megatron-bridge only: trained targets Megatron would drop because the input token is an eos id. */
-  eosZeroed?: number;
-  sourceManifestSha256?: string;
-  verified: boolean;
-  seconds: number;
-}
-
 export async function exportPacked(o: PackedExportOptions): Promise<ExportSummary> {
   const started = Date.now();
   const manifest = readManifest(o.source);
@@ -54,7 +36,7 @@ export async function exportPacked(o: PackedExportOptions): Promise<ExportSummar
   checkShardFiles(o.source, manifest);
 
   const out = openExportDir(o.out, o.force, [o.source]);
-  const layout = PACKED_LAYOUTS[o.to];
+  const layout = packedSpec(o.to);
   const parts = new ParquetParts({
     dir: out.dir,
     prefix: "part-",
@@ -87,7 +69,7 @@ export async function exportPacked(o: PackedExportOptions): Promise<ExportSummar
       tokens: s.tokens,
       trained: parts.trained,
       rejects: 0,
-      ...(o.to === "megatron-bridge" ? { eosZeroed: parts.eosZeroed } : {}),
+      ...(layout.eosRule ? { eosZeroed: parts.eosZeroed } : {}),
       sourceManifestSha256: manifestSha256,
       verified: o.verify,
       seconds: (Date.now() - started) / 1000,

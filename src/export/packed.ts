@@ -6,7 +6,8 @@ import { join } from "node:path";
 import { DataError } from "../core/errors.js";
 import { SHARD_KINDS, type Manifest, type ShardEntry } from "../pack/format.js";
 import { ShardReader } from "../pack/reader.js";
-import type { ColumnScratch, PartData } from "./columns.js";
+import type { ColumnScratch } from "./columns.js";
+import type { PartData } from "./types.js";
 
 /**
  * One sample by reference: the main thread reads only the bounds (and checks them); an encoder

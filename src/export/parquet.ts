@@ -9,15 +9,12 @@ import { join } from "node:path";
 import type { Worker } from "node:worker_threads";
 import { DatagenError } from "../core/errors.js";
 import { startModuleWorker } from "../core/worker.js";
-import type { PackedFormat } from "./columns.js";
+import type { PackedFormat } from "./formats.js";
 import type { PackedSource, SampleRef } from "./packed.js";
 import type { CompressionName } from "./choices.js";
 
-export type ColumnKind = "list<int32>" | "list<int8>" | "string";
-export interface ColumnSpec {
-  name: string;
-  kind: ColumnKind;
-}
+import type { ColumnSpec, WrittenPart } from "./types.js";
+export type { ColumnKind, ColumnSpec, WrittenPart } from "./types.js";
 export type CellValue = Int32Array | Int8Array | string;
 export type Row = Record<string, CellValue>;
 
@@ -45,11 +42,6 @@ export interface ParquetPartsOptions extends EncodeSettings {
   packed?: { format: PackedFormat; source: PackedSource };
 }
 
-export interface WrittenPart {
-  path: string;
-  rows: number;
-  bytes: number;
-}
 
 /** The message an encoder worker takes (encode-worker.ts): Arrow IPC, or samples to build rows from. */
 export interface EncodeJob extends EncodeSettings {

@@ -9,13 +9,14 @@ import { renderRecord, renderText, type Dialect } from "../render/index.js";
 import { getTokenizer, harmonySpecialTokens } from "../tokenize/o200k_harmony.js";
 import { validateRecord } from "../validate/index.js";
 import { readSource } from "../ingest/source.js";
-import { hfMessagesRow, HF_MESSAGES_COLUMNS } from "./messages.js";
+import { hfMessagesRow } from "./messages.js";
 import { CARD_FILE, REJECTS_FILE, StreamedFile, TEXT_FILE, openExportDir, removeExportFiles, writeOutputFile } from "./output.js";
-import type { ExportSummary } from "./packed-export.js";
+import { recordsSpec, type TextFormat } from "./formats.js";
+import type { ExportSummary } from "./types.js";
 import { ParquetParts, type CompressionName } from "./parquet.js";
 import { textCard } from "./card.js";
 
-export type TextFormat = "harmony-text" | "hf-messages";
+export type { TextFormat } from "./formats.js";
 
 export interface TextExportOptions {
   inputs: string[];
@@ -94,8 +95,9 @@ export async function exportText(o: TextExportOptions): Promise<ExportSummary> {
   const started = Date.now();
   const out = openExportDir(o.out, o.force, o.inputs);
   const rejects = new StreamedFile(join(out.dir, REJECTS_FILE));
-  const text = o.to === "harmony-text" ? new StreamedFile(join(out.dir, TEXT_FILE)) : undefined;
-  const parts = o.to === "hf-messages" ? new ParquetParts({ dir: out.dir, prefix: "part-", suffix: ".parquet", columns: HF_MESSAGES_COLUMNS, fileTokens: o.fileTokens, rowGroupRows: o.rowGroupRows, compression: o.compression, workers: 0, metadata: { "datagen.export": o.to } }) : undefined;
+  const spec = recordsSpec(o.to);
+  const text = spec.writes === "text" ? new StreamedFile(join(out.dir, TEXT_FILE)) : undefined;
+  const parts = spec.writes === "messages" ? new ParquetParts({ dir: out.dir, prefix: "part-", suffix: ".parquet", columns: spec.columns!, fileTokens: o.fileTokens, rowGroupRows: o.rowGroupRows, compression: o.compression, workers: 0, metadata: { "datagen.export": o.to } }) : undefined;
   const s = { records: 0, rows: 0, tokens: 0, rejects: 0 };
   let firstReject: string | undefined;
   try {

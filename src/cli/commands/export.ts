@@ -4,8 +4,8 @@ import { existsSync, statSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { UsageError } from "../../core/errors.js";
 // Only the choices at start: the writers (apache-arrow, parquet-wasm) load when export runs.
-import { COMPRESSIONS, DEFAULT_FILE_TOKENS, DEFAULT_ROW_GROUP_ROWS, EXPORT_FORMATS, PACKED_FORMATS, type CompressionName, type ExportFormat } from "../../export/choices.js";
-import type { ExportSummary, PackedFormat, TextFormat } from "../../export/index.js";
+import { COMPRESSIONS, DEFAULT_FILE_TOKENS, DEFAULT_ROW_GROUP_ROWS, EXPORT_FORMATS, formatsHelp, isPackedFormat, PACKED_FORMATS, type CompressionName, type ExportFormat } from "../../export/choices.js";
+import type { ExportSummary } from "../../export/index.js";
 import type { Dialect } from "../../render/names.js";
 import { dialectOption, maxLineBytesOption, requireReadableFile } from "../options.js";
 import { elapsed, StderrProgress } from "../progress.js";
@@ -29,7 +29,7 @@ export function register(program: Command): void {
   program
     .command("export")
     .description("Write a packed dataset (or JSONL records) in the layout another trainer reads: HF/TRL Parquet, Megatron-Bridge packed Parquet, harmony text")
-    .argument("<source...>", "a packed dataset folder (hf-parquet, megatron-bridge) or conversation files: JSONL, JSON arrays, gzip/zstd, Parquet (harmony-text, hf-messages)")
+    .argument("<source...>", `a packed dataset folder (${PACKED_FORMATS.join(", ")}) or conversation files: JSONL, JSON arrays, gzip/zstd, Parquet (the other formats)`)
     .addOption(new Option("--to <format>", "output layout").choices([...EXPORT_FORMATS]).makeOptionMandatory())
     .requiredOption("--out <dir>", "output folder (refuses a non-empty one unless --force replaces an earlier export)")
     .option("--force", "replace an earlier export in --out", false)
@@ -46,13 +46,7 @@ export function register(program: Command): void {
       "after",
       `
 Formats (docs/FORMAT.md, "Export conventions"; docs/TRAINING.md shows each trainer):
-  hf-parquet       packed → part-NNNNN.parquet: input_ids, labels (−100 where untrained,
-                   unshifted), position_ids (restart at 0 per document); for TRL SFTTrainer
-  megatron-bridge  packed → part-NNNNN.idx.parquet: input_ids, loss_mask (shifted by one inside
-                   each document), seq_start_id; for GPTSFTPackedParquetDataset
-  harmony-text     JSONL → data.jsonl of {"text": harmony rendering}; records whose content
-                   spells a special token are rejected (special_token_text)
-  hf-messages      JSONL → part-NNNNN.parquet: id, messages, tools (JSON strings)
+${formatsHelp()}
 Every export writes README.md (a dataset card with the counts, last) and, for the text
 formats, rejects.jsonl; --json prints the summary. Each file is written atomically.
 
@@ -66,12 +60,12 @@ Examples:
       const progress = new StderrProgress();
       const started = Date.now();
       let summary: ExportSummary;
-      if (PACKED_FORMATS.includes(o.to)) {
+      if (isPackedFormat(o.to)) {
         if (sources.length !== 1) throw new UsageError(`--to ${o.to} reads one packed dataset folder, got ${sources.length} sources`);
         requirePackedFolder(sources[0]);
         summary = await exportPacked({
           source: sources[0],
-          to: o.to as PackedFormat,
+          to: o.to,
           out: o.out,
           force: o.force,
           verify: o.verify,
@@ -85,7 +79,7 @@ Examples:
         for (const file of sources) requireReadableFile(file);
         summary = await exportText({
           inputs: sources,
-          to: o.to as TextFormat,
+          to: o.to,
           out: o.out,
           force: o.force,
           dialect: o.dialect,
@@ -103,7 +97,7 @@ Examples:
 
 function requirePackedFolder(dir: string): void {
   if (!existsSync(dir)) throw new UsageError(`no such folder: ${dir}`);
-  if (!statSync(dir).isDirectory()) throw new UsageError(`not a folder: ${dir} (--to hf-parquet and megatron-bridge read a packed dataset folder; give JSONL files with --to harmony-text or hf-messages)`);
+  if (!statSync(dir).isDirectory()) throw new UsageError(`not a folder: ${dir} (--to ${PACKED_FORMATS.join(" and ")} read a packed dataset folder; give JSONL files with the other formats)`);
 }
 
 function formatSummary(s: ExportSummary): string {
@@ -111,7 +105,7 @@ function formatSummary(s: ExportSummary): string {
   return [
     `exported ${n(s.rows)} rows (${n(s.documents)} documents, ${n(s.tokens)} tokens${s.trained !== undefined ? `, ${n(s.trained)} trained` : ""}) as ${s.format} in ${s.files.length} file(s): ${s.out}`,
     ...(s.eosZeroed ? [`warning: ${n(s.eosZeroed)} trained targets follow an eos token that Megatron-Bridge will not train on`] : []),
-    ...(s.format === "harmony-text" || s.format === "hf-messages" ? [`rejects: ${n(s.rejects)}${s.rejects > 0 ? ` (see ${s.out}/rejects.jsonl)` : ""}`] : []),
+    ...(!isPackedFormat(s.format as ExportFormat) ? [`rejects: ${n(s.rejects)}${s.rejects > 0 ? ` (see ${s.out}/rejects.jsonl)` : ""}`] : []),
     `time: ${s.seconds.toFixed(1)} s`,
     "",
   ].join("\n");
