@@ -330,36 +330,100 @@ export function checkOutputFile(path: string, flag: string, inputs: readonly str
 }
 
 /**
- * Writes a whole file atomically: FILE.partial beside it, fsync'd, renamed over FILE, folder fsync'd.
- * A reader (or a run killed at any point) sees the old file or the new one, never a torn one.
- * The file's folder is created when missing.
+ * Writes a whole file atomically (an AtomicFile written and committed at once). The file's folder
+ * is created when missing.
  */
 export function writeFileAtomic(path: string, content: string | Uint8Array, flag?: string): void {
-  const shown = flag ? `${flag} ${path}` : path;
-  const existing = statOrNull(path);
-  if (existing?.isDirectory()) throw new UsageError(`cannot write ${shown}: it is a folder`);
-  // Renaming over a device or a pipe would replace it (as root, /dev/null itself): refuse.
-  if (existing && !existing.isFile()) throw new UsageError(`cannot write ${shown}: it exists and is not a regular file`);
-  makeDirs(dirname(path));
-  const temp = path + PARTIAL_FILE_SUFFIX;
-  const data = typeof content === "string" ? Buffer.from(content, "utf8") : content;
-  let fd = -1;
-  try {
-    fd = openSync(temp, "w");
-    let done = 0;
-    while (done < data.length) {
-      const n = writeSync(fd, data, done, data.length - done);
-      if (n <= 0) throw new DatagenError(`cannot write ${shown}: the file system accepted no bytes`);
-      done += n;
-    }
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = -1;
-    renameSync(temp, path);
-  } catch (err) {
-    if (fd >= 0) closeSync(fd);
-    rmSync(temp, { force: true });
-    throw outputFsError(err, "write", shown);
+  const file = new AtomicFile(path, flag ? `${flag} ${path}` : path);
+  file.write(content);
+  file.commit();
+}
+
+/**
+ * The one atomic file writer of every command: the content goes to FILE.partial (in batches of
+ * about 1 MiB), and commit() fsyncs it, renames it over FILE and fsyncs the folder, so a reader,
+ * or a run killed at any point, sees the old file or the new one, never a torn one. discard(), or
+ * the process exiting before commit (Ctrl-C), removes the partial file. A folder, a device or a
+ * pipe at FILE is refused (renaming over /dev/null as root would replace it); every failed call is
+ * one error naming the file (`shown`, e.g. "--out x.jsonl").
+ */
+export class AtomicFile {
+  readonly partial: string;
+  /** Bytes handed to write() so far. */
+  bytes = 0;
+  private fd = -1;
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private readonly removeOnExit = (): void => rmSync(this.partial, { force: true });
+
+  constructor(
+    readonly path: string,
+    private readonly shown = path,
+  ) {
+    const existing = statOrNull(path);
+    if (existing?.isDirectory()) throw new UsageError(`cannot write ${shown}: it is a folder`);
+    if (existing && !existing.isFile()) throw new UsageError(`cannot write ${shown}: it exists and is not a regular file`);
+    this.partial = path + PARTIAL_FILE_SUFFIX;
   }
-  syncDir(dirname(path));
+
+  write(content: string | Uint8Array): void {
+    const data = typeof content === "string" ? Buffer.from(content, "utf8") : Buffer.from(content.buffer, content.byteOffset, content.byteLength);
+    this.pending.push(data);
+    this.pendingBytes += data.length;
+    this.bytes += data.length;
+    if (this.pendingBytes >= 1 << 20) this.flush();
+  }
+
+  commit(): void {
+    this.flush();
+    try {
+      fsyncSync(this.fd);
+      closeSync(this.fd);
+      this.fd = -1;
+      renameSync(this.partial, this.path);
+    } catch (err) {
+      this.discard();
+      throw outputFsError(err, "write", this.shown);
+    }
+    process.off("exit", this.removeOnExit);
+    syncDir(dirname(this.path));
+  }
+
+  /** After a failure: close and remove the partial file (the old FILE, if any, stays). */
+  discard(): void {
+    if (this.fd >= 0) {
+      try {
+        closeSync(this.fd);
+      } catch {
+        // already failing: the partial file is removed below either way
+      }
+    }
+    this.fd = -1;
+    this.pending = [];
+    this.pendingBytes = 0;
+    rmSync(this.partial, { force: true });
+    process.off("exit", this.removeOnExit);
+  }
+
+  private flush(): void {
+    try {
+      if (this.fd < 0) {
+        makeDirs(dirname(this.path));
+        process.once("exit", this.removeOnExit);
+        this.fd = openSync(this.partial, "w");
+      }
+      for (const data of this.pending) {
+        for (let done = 0; done < data.length; ) {
+          const n = writeSync(this.fd, data, done, data.length - done);
+          if (n <= 0) throw new DatagenError(`cannot write ${this.shown}: the file system accepted no bytes`);
+          done += n;
+        }
+      }
+    } catch (err) {
+      this.discard();
+      throw err instanceof DatagenError ? err : outputFsError(err, "write", this.shown);
+    }
+    this.pending = [];
+    this.pendingBytes = 0;
+  }
 }

@@ -2,9 +2,9 @@
 // folder holding anything else, refuse a finished export unless --force (then swap it in at the
 // end), write each file atomically. README.md is written last: a folder without it is a killed run.
 // Nothing else goes beside the Parquet parts: `load_dataset("parquet", data_dir=DIR)` reads every file but README.md.
-import { closeSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, writeSync } from "node:fs";
+import { readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { openOutputDir, outputFsError, PARTIAL_FILE_SUFFIX, writeFileAtomic, type OutputDir, type OutputKind } from "../core/output.js";
+import { openOutputDir, writeFileAtomic, type OutputDir, type OutputKind } from "../core/output.js";
 
 export const CARD_FILE = "README.md";
 export const REJECTS_FILE = "rejects.jsonl";
@@ -55,41 +55,4 @@ export function removeExportFiles(dir: string): void {
 /** One whole file, atomically. */
 export function writeOutputFile(path: string, content: string | Uint8Array): void {
   writeFileAtomic(path, content);
-}
-
-/** A file written piece by piece to FILE.partial and renamed into place by close(). */
-export class StreamedFile {
-  private fd: number;
-  private readonly temp: string;
-  bytes = 0;
-
-  constructor(readonly path: string) {
-    this.temp = path + PARTIAL_FILE_SUFFIX;
-    try {
-      this.fd = openSync(this.temp, "w");
-    } catch (err) {
-      throw outputFsError(err, "write", path);
-    }
-  }
-
-  write(text: string): void {
-    const data = Buffer.from(text, "utf8");
-    let done = 0;
-    while (done < data.length) done += writeSync(this.fd, data, done, data.length - done);
-    this.bytes += data.length;
-  }
-
-  close(): void {
-    fsyncSync(this.fd);
-    closeSync(this.fd);
-    this.fd = -1;
-    renameSync(this.temp, this.path);
-  }
-
-  /** After a failure: drop the partial file. */
-  discard(): void {
-    if (this.fd >= 0) closeSync(this.fd);
-    this.fd = -1;
-    rmSync(this.temp, { force: true });
-  }
 }

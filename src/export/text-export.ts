@@ -10,7 +10,8 @@ import { getTokenizer, harmonySpecialTokens } from "../tokenize/o200k_harmony.js
 import { validateRecord } from "../validate/index.js";
 import { readSource } from "../ingest/source.js";
 import { hfMessagesRow } from "./messages.js";
-import { CARD_FILE, REJECTS_FILE, StreamedFile, TEXT_FILE, openExportDir, removeExportFiles, writeOutputFile } from "./output.js";
+import { AtomicFile } from "../core/output.js";
+import { CARD_FILE, REJECTS_FILE, TEXT_FILE, openExportDir, removeExportFiles, writeOutputFile } from "./output.js";
 import { recordsSpec, type TextFormat } from "./formats.js";
 import type { ExportSummary } from "./types.js";
 import { ParquetParts, type CompressionName } from "./parquet.js";
@@ -94,9 +95,9 @@ export function checkTextRecord(value: unknown, dialect: Dialect): Checked {
 export async function exportText(o: TextExportOptions): Promise<ExportSummary> {
   const started = Date.now();
   const out = openExportDir(o.out, o.force, o.inputs);
-  const rejects = new StreamedFile(join(out.dir, REJECTS_FILE));
+  const rejects = new AtomicFile(join(out.dir, REJECTS_FILE));
   const spec = recordsSpec(o.to);
-  const text = spec.writes === "text" ? new StreamedFile(join(out.dir, TEXT_FILE)) : undefined;
+  const text = spec.writes === "text" ? new AtomicFile(join(out.dir, TEXT_FILE)) : undefined;
   const parts = spec.writes === "messages" ? new ParquetParts({ dir: out.dir, prefix: "part-", suffix: ".parquet", columns: spec.columns!, fileTokens: o.fileTokens, rowGroupRows: o.rowGroupRows, compression: o.compression, workers: 0, metadata: { "datagen.export": o.to } }) : undefined;
   const s = { records: 0, rows: 0, tokens: 0, rejects: 0 };
   let firstReject: string | undefined;
@@ -126,8 +127,8 @@ export async function exportText(o: TextExportOptions): Promise<ExportSummary> {
       const inputs = o.inputs.join(", ");
       throw new NothingUsableError(`nothing exported: ${s.records} record${s.records === 1 ? "" : "s"} read from ${inputs}, none usable${firstReject ? ` (${s.rejects} rejected; first: ${firstReject})` : ""}`);
     }
-    text?.close();
-    rejects.close();
+    text?.commit();
+    rejects.commit();
     const files = parts ? await parts.finish() : [{ path: TEXT_FILE, rows: s.rows, bytes: text!.bytes }];
     const summary: ExportSummary = { format: o.to, source: o.inputs.join(", "), out: out.final, files, rows: s.rows, documents: s.rows, tokens: s.tokens, rejects: s.rejects, verified: false, seconds: (Date.now() - started) / 1000 };
     writeOutputFile(join(out.dir, CARD_FILE), textCard(summary, o.dialect));

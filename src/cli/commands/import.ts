@@ -1,11 +1,10 @@
 // `datagen import FILE... --out FILE.jsonl`: convert chat data of any shape we read into our
 // records (src/ingest/import.ts), written atomically, with a report of what happened to each line.
-import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
-import { dirname } from "node:path";
+import { existsSync, statSync } from "node:fs";
 import type { Command } from "commander";
 import { CheckFailedError, UsageError } from "../../core/errors.js";
 import { escapeControls, jsonLine } from "../../core/escape.js";
-import { checkOutputFile, makeDirs, outputFsError, PARTIAL_FILE_SUFFIX } from "../../core/output.js";
+import { AtomicFile, checkOutputFile } from "../../core/output.js";
 import type { ImportReject, ImportReport } from "../../ingest/import.js";
 import type { ShapeOption } from "../../ingest/shapes/index.js";
 import { shapeReasonTable } from "../../ingest/shapes/reasons.js";
@@ -91,7 +90,7 @@ async function importCommand(files: string[], flags: ImportFlags): Promise<void>
     progress.done();
     process.stdout.write(text);
   };
-  const output = new AtomicFile(flags.out);
+  const output = new AtomicFile(flags.out, `--out ${flags.out}`);
   let report: ImportReport;
   try {
     const { importFiles } = await import("../../ingest/import.js"); // loads when the command runs
@@ -138,72 +137,4 @@ function summaryText(report: ImportReport, out: string | undefined): string {
     for (const [field, n] of dropped) lines.push(`    ${escapeControls(field)}: ${n}`);
   }
   return lines.join("\n") + "\n";
-}
-
-/**
- * FILE.partial, fsync'd and renamed over FILE on commit; removed on discard. Writes are batched.
- * A failed write (disk full, folder gone) is a one-line error naming the file.
- */
-class AtomicFile {
-  private readonly partial: string;
-  private fd: number | undefined;
-  private buffer: string[] = [];
-  private buffered = 0;
-  // Ctrl-C ends the process at once (import does not stop gracefully): the unfinished file goes with it.
-  private readonly removeOnExit = (): void => rmSync(this.partial, { force: true });
-
-  constructor(private readonly path: string) {
-    this.partial = path + PARTIAL_FILE_SUFFIX;
-  }
-
-  write(text: string): void {
-    this.buffer.push(text);
-    this.buffered += text.length;
-    if (this.buffered >= 1 << 20) this.flush();
-  }
-
-  commit(): void {
-    this.flush();
-    try {
-      fsyncSync(this.fd!);
-      closeSync(this.fd!);
-      this.fd = undefined;
-      renameSync(this.partial, this.path);
-      process.off("exit", this.removeOnExit);
-    } catch (e) {
-      this.discard();
-      throw outputFsError(e, "write", `--out ${this.path}`);
-    }
-  }
-
-  discard(): void {
-    if (this.fd !== undefined) {
-      try {
-        closeSync(this.fd);
-      } catch {
-        // already failing: the partial file is removed below either way
-      }
-    }
-    this.fd = undefined;
-    rmSync(this.partial, { force: true });
-    process.off("exit", this.removeOnExit);
-  }
-
-  private flush(): void {
-    try {
-      if (this.fd === undefined) {
-        makeDirs(dirname(this.path));
-        process.once("exit", this.removeOnExit);
-        this.fd = openSync(this.partial, "w");
-      }
-      if (this.buffered === 0) return;
-      const data = Buffer.from(this.buffer.join(""), "utf8");
-      for (let done = 0; done < data.length; ) done += writeSync(this.fd, data, done, data.length - done);
-    } catch (e) {
-      this.discard();
-      throw outputFsError(e, "write", `--out ${this.path}`);
-    }
-    this.buffer = [];
-    this.buffered = 0;
-  }
 }
