@@ -1,10 +1,17 @@
-// One way for CLI tests to run `datagen` / `dataset` from source (node --import tsx), as a user does.
+// One way for CLI tests to run `datagen` / `dataset`: the built program (dist/, made by `npm test`'s
+// build step), as a user runs it. Spawning the build instead of the sources through tsx saves each
+// run the transform of every module it loads.
 import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "vitest";
 
-// Resolved here: a run started in another folder (cwd) finds tsx all the same.
-const TSX = import.meta.resolve("tsx");
+/** The built entry point of `bin`; a missing build is the test run's mistake, said plainly. */
+export function builtCli(bin: "datagen" | "dataset"): string {
+  const script = join(import.meta.dirname, "..", "dist", "src", "cli", `${bin}.js`);
+  if (!existsSync(script)) throw new Error(`${script} is missing: run npm run build first (npm test and npm run test:fast do)`);
+  return script;
+}
 
 export interface CliRun {
   code: number | null;
@@ -24,11 +31,10 @@ export interface CliOptions {
   onStderr?: (stderr: string, child: ChildProcess) => void;
 }
 
-/** Runs `src/cli/<bin>.ts` with `args`; resolves with its exit code and whole output. */
+/** Runs the built `<bin>` with `args`; resolves with its exit code and whole output. */
 export function runCli(bin: "datagen" | "dataset", args: string[], options: CliOptions = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const script = join(import.meta.dirname, "..", "src", "cli", `${bin}.ts`);
-    const child = spawn(process.execPath, ["--import", TSX, script, ...args], { cwd: options.cwd, stdio: [options.stdin ? "pipe" : "ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [builtCli(bin), ...args], { cwd: options.cwd, stdio: [options.stdin ? "pipe" : "ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout!.on("data", (d: Buffer) => (stdout += d.toString()));
