@@ -1,12 +1,14 @@
 // Stable reason codes of `datagen validate`. Codes are API: scripts match on them, so never rename
 // one; add new ones at the end of their group. `datagen validate --help` prints this table.
 
+import { SHAPE_REASONS } from "../ingest/shapes/reasons.js";
+
 export interface ReasonInfo {
   /** What it means and what to do about it, in one line. */
   readonly summary: string;
 }
 
-export const REASONS = {
+const VALIDATE_REASONS = {
   // The line itself (from the JSONL reader).
   invalid_json: { summary: "the line is not JSON; fix or drop the line" },
   invalid_utf8: { summary: "the line holds bytes that are not UTF-8; re-encode the file as UTF-8" },
@@ -39,17 +41,16 @@ export const REASONS = {
   number_out_of_range: { summary: "a number is beyond the range of a 64-bit float (e.g. 1e400); write it as a string or a smaller number" },
   too_deep: { summary: "arrays and objects are nested deeper than 256 levels; flatten the value" },
   key_order: { summary: "an integer-like key (\"1\") is written after another key or a larger one: JavaScript would move it first; write such keys first, ascending" },
-  // Input shapes (src/ingest/shapes, docs/INPUTS.md): the line could not be converted to a record.
-  unknown_shape: { summary: "the line is none of the shapes datagen reads (native, openai, sharegpt, hermes, xlam); see docs/INPUTS.md" },
-  shape_mismatch: { summary: "the line lacks the fields of its shape (forced with --from, or a turn that is not an object)" },
-  invalid_embedded_json: { summary: "JSON carried in a string field (tools, answers, a function_call value, <tools>) does not parse or is not a list/object" },
-  malformed_tool_call: { summary: "a Hermes <tool_call>/<tool_response> is unclosed or stray, or a call body is not {name, arguments} in JSON or a Python literal" },
-  unsupported_content: { summary: "a content part is not text (image, audio, file): it cannot be rendered as text" },
-  unknown_sender: { summary: "a ShareGPT turn's `from` is not system, human, gpt, function_call, observation or tool" },
   // Text exports (datagen export --to harmony-text / hf-messages): text cannot mark what is a special token.
   special_token_text: { summary: "content spells an o200k_harmony special token (e.g. <|return|>); exported as text it would become that token, so the record is not exported" },
   text_roundtrip_mismatch: { summary: "the exported text would not tokenize back (specials allowed) to the rendered ids; the record is not exported" },
 } as const satisfies Record<string, ReasonInfo>;
+
+/**
+ * Every reason code a record can be reported with, each documented once by the layer that raises
+ * it: the input shapes' own codes live in src/ingest/shapes/reasons.ts.
+ */
+export const REASONS = { ...VALIDATE_REASONS, ...SHAPE_REASONS } as const satisfies Record<string, ReasonInfo>;
 
 export type ReasonCode = keyof typeof REASONS;
 

@@ -1,11 +1,11 @@
 // `datagen import FILE... --out FILE.jsonl`: convert chat data of any shape we read into our
-// records (src/ingest/import.ts), written atomically, with a report of what happened to each line.
+// records (src/import/index.ts), written atomically, with a report of what happened to each line.
 import { existsSync, statSync } from "node:fs";
 import type { Command } from "commander";
 import { CheckFailedError, UsageError } from "../../core/errors.js";
 import { escapeControls, jsonLine } from "../../core/escape.js";
 import { AtomicFile, checkOutputFile } from "../../core/output.js";
-import type { ImportReject, ImportReport } from "../../ingest/import.js";
+import type { ImportReject, ImportReport } from "../../import/index.js";
 import type { ShapeOption } from "../../ingest/shapes/index.js";
 import { shapeReasonTable } from "../../ingest/shapes/reasons.js";
 import { fromOption, maxLineBytesOption, requireReadableInputs } from "../options.js";
@@ -93,7 +93,7 @@ async function importCommand(files: string[], flags: ImportFlags): Promise<void>
   const output = new AtomicFile(flags.out, `--out ${flags.out}`);
   let report: ImportReport;
   try {
-    const { importFiles } = await import("../../ingest/import.js"); // loads when the command runs
+    const { importFiles } = await import("../../import/index.js"); // loads when the command runs
     report = await importFiles(files, {
       from: flags.from,
       allowTrailingCall: flags.allowTrailingCall === true,

@@ -11,14 +11,9 @@ export const isObject = (v: unknown): v is Obj => typeof v === "object" && v !==
 /** The shapes we read; the registry that adapts each is SHAPES in ./index.ts. "native" is our own record. */
 export type ShapeName = "native" | "openai" | "sharegpt" | "hermes" | "xlam";
 
-/** Why a value could not be turned into a record (stable codes, summaries in src/validate/reasons.ts). */
-export type ShapeErrorCode =
-  | "unknown_shape"
-  | "shape_mismatch"
-  | "invalid_embedded_json"
-  | "malformed_tool_call"
-  | "unsupported_content"
-  | "unknown_sender";
+/** Why a value could not be turned into a record (stable codes, documented in ./reasons.ts). */
+export type { ShapeErrorCode } from "./reasons.js";
+import type { ShapeErrorCode } from "./reasons.js";
 
 export interface ShapeError {
   code: ShapeErrorCode;

@@ -3,8 +3,8 @@
 // with a report: records by detected shape, converted, rejected by reason, and what was dropped.
 import { stringifyJson } from "../core/json.js";
 import { createValidator, type ValidateOptions } from "../validate/index.js";
-import type { ShapeName } from "./shapes/index.js";
-import { readSource, type ReadSourceOptions } from "./source.js";
+import type { ShapeName } from "../ingest/shapes/index.js";
+import { readSource, type ReadSourceOptions } from "../ingest/source.js";
 
 export interface ImportOptions extends ReadSourceOptions, ValidateOptions {
   /** Receives each converted record as one JSONL line (with "\n"); awaited, so output can apply back-pressure. */
