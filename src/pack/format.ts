@@ -89,7 +89,22 @@ export interface Manifest {
   allow_trailing_call?: true;
   /** Present when packed with a forced --from (not auto): verify --source reads the inputs as that shape. */
   from?: ShapeName;
+  /** --documents (docs/RENDERING.md, "Documents"); absent in older manifests, which are `conversation`. */
+  documents_mode?: "auto" | "turns" | "conversation";
+  /** What the documents mode cost; absent in older manifests. */
+  documents_stats?: DocumentsStats;
 }
+
+/** Counts of --documents: accepted records, packed documents, analysis tokens no document trains, prefix tokens rendered again. */
+export interface DocumentsStats {
+  records: number;
+  documents: number;
+  analysis_tokens_dropped: number;
+  repeated_prefix_tokens: number;
+}
+
+/** The documents mode a manifest was packed with (older manifests: the whole-record rendering). */
+export const manifestDocumentsMode = (m: Pick<Manifest, "documents_mode">): "auto" | "turns" | "conversation" => m.documents_mode ?? "conversation";
 
 /** One line of documents.jsonl. `shard`/`sample`: the sample's shard and index within it. */
 export interface DocumentEntry {
