@@ -1,5 +1,5 @@
 // The README.md dataset card of an export: what the columns mean, counts, provenance, how to load.
-import type { Manifest } from "../pack/format.js";
+import { manifestDocumentsMode, type Manifest } from "../pack/format.js";
 import type { ExportSummary } from "./packed-export.js";
 
 const n = (x: number): string => x.toLocaleString("en-US");
@@ -58,7 +58,7 @@ export function packedCard(s: ExportSummary, m: Manifest): string {
     "## Counts",
     "",
     `- rows (packed samples): ${n(s.rows)}`,
-    `- documents (conversations): ${n(s.documents)}`,
+    `- documents (--documents ${manifestDocumentsMode(m)}): ${n(s.documents)}`,
     `- tokens: ${n(s.tokens)}`,
     `- trained targets: ${n(s.trained ?? 0)}`,
     `- files: ${s.files.map((f) => `\`${f.path}\` (${n(f.rows)} rows)`).join(", ")}`,
@@ -70,7 +70,7 @@ export function packedCard(s: ExportSummary, m: Manifest): string {
   ].join("\n");
 }
 
-export function textCard(s: ExportSummary, dialect: string): string {
+export function textCard(s: ExportSummary, dialect: string, documents = "conversation"): string {
   const harmony = s.format === "harmony-text";
   return [
     "---",
@@ -82,13 +82,14 @@ export function textCard(s: ExportSummary, dialect: string): string {
     `Exported by \`datagen export --to ${s.format}\` from ${s.source} (dialect ${dialect}).`,
     "",
     harmony
-      ? "`data.jsonl`: one `{\"text\": …}` per conversation, the exact harmony rendering. Tokenize it with special tokens allowed (o200k_harmony): every line was checked to give exactly the ids `datagen pack` trains on."
+      ? `\`data.jsonl\`: one \`{"text": …}\` per document (\`--documents ${documents}\`: a record, or one per assistant turn when it is cut; docs/RENDERING.md), the exact harmony rendering.`
+      + " Tokenize it with special tokens allowed (o200k_harmony): every line was checked to give exactly the ids `datagen pack` trains on."
       : "`part-*.parquet`: columns `id`, `messages` and `tools`, JSON strings in the shape of transformers' `apply_chat_template` (tool-call arguments as objects); load with `load_dataset(\"parquet\", data_files=\"DIR/part-*.parquet\")` (not `data_dir`: `rejects.jsonl` sits beside them) and parse with `json.loads`.",
     "Records whose content spells a special token (`special_token_text`) or that fail validation are in `rejects.jsonl` with file, line and reason code.",
     "",
     "## Counts",
     "",
-    `- conversations: ${n(s.rows)}`,
+    harmony ? `- documents: ${n(s.documents)}` : `- conversations: ${n(s.rows)}`,
     `- tokens (o200k_harmony rendering): ${n(s.tokens)}`,
     `- rejects: ${n(s.rejects)}`,
     "",
