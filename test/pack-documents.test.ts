@@ -68,6 +68,10 @@ describe("pack --documents", () => {
     const { documents_mode: _mode, documents_stats: _stats, ...older } = JSON.parse(readFileSync(oldPath, "utf8"));
     writeFileSync(oldPath, JSON.stringify(older));
     expect((await verifyDataset(old.out, { source: true })).problems).toEqual([]);
+
+    // A mode read from the manifest is not trusted: an unknown one is refused by name.
+    writeFileSync(manifestPath, JSON.stringify({ ...m, documents_mode: "sideways" }));
+    await expect(verifyDataset(out, { source: true })).rejects.toMatchObject({ code: "invalid_manifest", message: expect.stringContaining('"sideways"') });
   });
 
   it("a turn whose document exceeds seq_len follows the overlong policy on its own", async () => {
