@@ -295,7 +295,8 @@ async function checkSources(dir: string, m: Manifest, sources: Map<string, Map<n
         }
       };
       for await (const batch of lineBatches(sourcePath, undefined)) {
-        const p = pool.run(batch);
+        // Named as pack named it, so ids made up from file:line (records without an id) are the packed ones.
+        const p = pool.run({ ...batch, file: input.path });
         p.catch(() => undefined);
         inFlight.push(p);
         while (inFlight.length > 2 * workers) await consume();
