@@ -35,7 +35,9 @@ try {
   const records = Array.from({ length: count }, (_, i) => conversation(i, Number(values.seed)));
   writeFileSync(input, records.map((r) => JSON.stringify(r)).join("\n") + "\n");
   const turns = records.map((r) => r.messages.filter((m) => m.role === "user").length);
-  console.log(`corpus: ${count} records (seed ${values.seed}), ${turns.reduce((a, b) => a + b, 0)} turns, ${turns.filter((t) => t > 1).length} multi-turn; seq_len ${seqLen}, ${workers} workers`);
+  const allTurns = turns.reduce((a, b) => a + b, 0);
+  const multiTurn = turns.filter((t) => t > 1).length;
+  console.log(`corpus: ${count} records (seed ${values.seed}), ${allTurns} turns, ${multiTurn} multi-turn; seq_len ${seqLen}, ${workers} workers`);
 
   const best = new Map<DocumentMode, PackSummary>();
   for (let k = 0; k < repeat; k++) {
@@ -65,7 +67,8 @@ try {
       `${(anchor.seconds / s.seconds).toFixed(2)}x`,
     ];
   });
-  const header = ["mode", "documents", "samples", "vs conv.", "real tokens", "trained", "repeated prefix", "analysis dropped", "seconds", "records/s", "speed vs conv."];
+  const header = ["mode", "documents", "samples", "vs conv.", "real tokens", "trained", "repeated prefix", "analysis dropped"];
+  header.push("seconds", "records/s", "speed vs conv.");
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(" | ")} |`;
   console.log(line(header));

@@ -52,7 +52,11 @@ export function maskOption(description = "loss mask mode"): Option {
   return new Option("--mask <mode>", description).choices(MASK_MODE_NAMES).default("assistant");
 }
 
+const DOCUMENTS_HELP =
+  "how a record becomes documents: auto (whole record unless analysis comes before its last turn, else one per turn), " +
+  "turns (one per assistant turn, earlier analysis dropped), conversation (the whole record, harmony's auto_drop_analysis)";
+
 /** --documents <mode>: how a record becomes training documents (docs/RENDERING.md, "Documents"; default auto). */
-export function documentsOption(description = "how a record becomes documents: auto (whole record unless analysis comes before its last turn, else one per turn), turns (one per assistant turn, earlier analysis dropped), conversation (the whole record, harmony's auto_drop_analysis)"): Option {
+export function documentsOption(description = DOCUMENTS_HELP): Option {
   return new Option("--documents <mode>", description).choices(DOCUMENT_MODE_NAMES).default("auto");
 }

@@ -109,7 +109,8 @@ function documentsLine(s: PackSummary): string {
   const n = (x: number): string => x.toLocaleString("en-US");
   const d = s.documentsStats;
   const dropped = d.analysis_tokens_dropped > 0 ? " (no document trains them; see docs/RENDERING.md, \"Documents\")" : "";
-  return `documents (${s.documentsMode}): ${n(d.documents)} from ${n(d.records)} records, ${n(d.repeated_prefix_tokens)} repeated prefix tokens, ${n(d.analysis_tokens_dropped)} analysis tokens dropped${dropped}`;
+  const cost = `${n(d.repeated_prefix_tokens)} repeated prefix tokens, ${n(d.analysis_tokens_dropped)} analysis tokens dropped${dropped}`;
+  return `documents (${s.documentsMode}): ${n(d.documents)} from ${n(d.records)} records, ${cost}`;
 }
 
 function formatSummary(s: PackSummary): string {

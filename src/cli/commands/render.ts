@@ -111,7 +111,8 @@ async function renderCommand(path: string, flags: RenderFlags): Promise<void> {
   // Never silently: the analysis no document trains (harmony's conversation rendering drops turn 1's).
   if (dropped.tokens > 0) {
     const n = dropped.records;
-    process.stderr.write(`render: --documents ${flags.documents} leaves ${dropped.tokens} analysis tokens of ${n} record${n === 1 ? "" : "s"} untrained (docs/RENDERING.md, "Documents")\n`);
+    const records = `${n} record${n === 1 ? "" : "s"}`;
+    process.stderr.write(`render: --documents ${flags.documents} leaves ${dropped.tokens} analysis tokens of ${records} untrained (docs/RENDERING.md, "Documents")\n`);
   }
   if (bad > 0) throw new CheckFailedError(`${bad} problem${bad === 1 ? "" : "s"} in ${file} (listed above)`);
 }
