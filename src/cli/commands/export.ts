@@ -52,7 +52,8 @@ Formats (docs/FORMAT.md, "Export conventions"; docs/TRAINING.md shows each train
                    unshifted), position_ids (restart at 0 per document); for TRL SFTTrainer
   megatron-bridge  packed → part-NNNNN.idx.parquet: input_ids, loss_mask (shifted by one inside
                    each document), seq_start_id; for GPTSFTPackedParquetDataset
-  harmony-text     JSONL → data.jsonl of {"text": harmony rendering}; records whose content
+  harmony-text     JSONL → data.jsonl of {"text": harmony rendering}, one per document
+                   (--documents: a record, or one per turn); records whose content
                    spells a special token are rejected (special_token_text)
   hf-messages      JSONL → part-NNNNN.parquet: id, messages, tools (JSON strings)
 Every export writes README.md (a dataset card with the counts, last) and, for the text
