@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { conversation } from "../bench/corpus/generate.js";
 import { harmonySpecialTokens } from "../src/tokenize/o200k_harmony.js";
 import { tokenizeAllowingSpecials } from "../src/export/index.js";
+import { renderDocuments, renderText } from "../src/render/index.js";
 
 const dir = mkdtempSync(join(tmpdir(), "export-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -274,7 +275,10 @@ describe("datagen export --to harmony-text / hf-messages", () => {
     const r = run(["export", input, "--to", "harmony-text", "--out", out, "--json"]);
     expect(r.status, r.stderr).toBe(0);
     const summary = JSON.parse(r.stdout);
-    expect(summary.rows).toBe(records.length);
+    // One line per document: --documents auto (the default, as pack's) cuts records with analysis before their last turn.
+    const order = records.flatMap((rec) => renderDocuments(rec, { dialect: "harmony", mask: "assistant", documents: "auto" }).documents.map((d) => d.id));
+    expect(order.length).toBeGreaterThan(records.length);
+    expect(summary.rows).toBe(order.length);
     expect(summary.rejects).toBe(3);
     const rejects = readFileSync(join(out, "rejects.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
     expect(rejects.map((x) => [x.line, x.id, x.code])).toEqual([
@@ -291,12 +295,19 @@ describe("datagen export --to harmony-text / hf-messages", () => {
     const docs = readFileSync(join(packed, "documents.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
     const samples = readShards(packed);
     const lines = readFileSync(join(out, "data.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l).text as string);
-    expect(lines.length).toBe(records.length);
+    expect(lines.length).toBe(order.length);
+    expect(docs.length).toBe(order.length);
     for (const d of docs) {
       expect(d.shard).toBe(0);
       const ids = samples[d.sample].tokens.slice(d.offset, d.offset + d.length);
-      expect(tokenizeAllowingSpecials(lines[d.line - 1])).toEqual(ids);
+      expect(tokenizeAllowingSpecials(lines[order.indexOf(d.id)])).toEqual(ids);
     }
+    // --documents conversation: one line per record, the whole-record rendering pack --documents conversation trains on.
+    const whole = join(dir, "text-conversation");
+    const c = run(["export", examples, "--to", "harmony-text", "--out", whole, "--documents", "conversation", "--json"]);
+    expect(c.status, c.stderr).toBe(0);
+    const wholeLines = readFileSync(join(whole, "data.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l).text as string);
+    expect(wholeLines).toEqual(records.map((rec) => renderText(rec)));
     // The special names really are what the consumer's tokenizer maps to ids.
     expect(harmonySpecialTokens().get("<|return|>")).toBe(200002);
   });

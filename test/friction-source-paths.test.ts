@@ -60,7 +60,7 @@ describe("packed input paths do not depend on the current directory", () => {
     expect(r.code, r.stdout + r.stderr).toBe(0);
     const report = JSON.parse(r.stdout.trim().split("\n")[0]) as { ok: boolean; sourceDocumentsChecked: number };
     expect(report.ok).toBe(true);
-    expect(report.sourceDocumentsChecked).toBe(18);
+    expect(report.sourceDocumentsChecked).toBe(27); // 18 records, 27 documents under --documents auto
   }, 120_000);
 
   it("stats joins packed documents to their personas when run from another directory", async () => {
@@ -75,13 +75,13 @@ describe("packed input paths do not depend on the current directory", () => {
     const old = join(dir, "old");
     // What an older pack wrote: the input path as given, no location.
     const summary = await packDataset([join(dir, "data", "records.jsonl")], { out: old, seqLen: 1024, workers: 1 });
-    expect(summary.documents).toBe(18);
+    expect(summary.documents).toBe(27); // 18 records; --documents auto cuts those with analysis before their last turn
     const manifestPath = join(old, "manifest.json");
     const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as { inputs: { path: string; location?: string }[] };
     delete manifest.inputs[0].location;
     writeFileSync(manifestPath, JSON.stringify(manifest, null, 2));
     const r = await cliIn("dataset", elsewhere, ["verify", old, "--source", "--json"]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
-    expect((JSON.parse(r.stdout.trim().split("\n")[0]) as { sourceDocumentsChecked: number }).sourceDocumentsChecked).toBe(18);
+    expect((JSON.parse(r.stdout.trim().split("\n")[0]) as { sourceDocumentsChecked: number }).sourceDocumentsChecked).toBe(27);
   }, 120_000);
 });

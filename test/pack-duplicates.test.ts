@@ -14,7 +14,8 @@ import { readManifest } from "../src/pack/reader.js";
 const dir = mkdtempSync(join(tmpdir(), "pack-dup-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const SEQ = 32768;
-const options = (out: string, workers: number): PackOptions => ({ out, seqLen: SEQ, workers, overlong: "truncate", packWindow: 4, shardSamples: 2 });
+// One document per record (--documents conversation): the ids under test are the records'.
+const options = (out: string, workers: number): PackOptions => ({ out, seqLen: SEQ, workers, overlong: "truncate", packWindow: 4, shardSamples: 2, documents: "conversation" });
 
 const jsonl = (path: string, values: unknown[]): string => {
   writeFileSync(path, values.map((v) => JSON.stringify(v)).join("\n") + "\n");

@@ -39,13 +39,33 @@ describe("datagen render", () => {
     const { code, stdout, stderr } = await datagen("render", RECORDS, "--json", "--mask", "last-turn");
     expect(code).toBe(1);
     const lines = stdout.trimEnd().split("\n").map((line) => JSON.parse(line) as { id: string; tokens: number[]; mask: number[] });
-    expect(lines.length).toBe(10);
+    // 10 valid records; --documents auto (the default) cuts multi-turn-analysis (analysis in turn 1) into its 2 turns.
+    expect(lines.length).toBe(11);
     expect(lines.map((l) => l.id)).not.toContain("ongoing-tool-call");
+    expect(lines.map((l) => l.id).filter((id) => id.startsWith("multi-turn-analysis"))).toEqual(["multi-turn-analysis#1", "multi-turn-analysis#2"]);
     const docs = lines.find((l) => l.id === "docs-2plus2")!;
     expect(docs.tokens.slice(-14)).toEqual([200006, 173781, 200005, 17196, 200008, 17, 659, 220, 17, 314, 220, 19, 13, 200002]);
     expect(docs.mask.slice(-14)).toEqual(new Array(14).fill(1));
     expect(docs.mask.length).toBe(docs.tokens.length);
     expect(stderr).toMatch(/records\.jsonl:7 ongoing-tool-call missing_final /);
+  });
+
+  it("--documents: the issue's single-turn record keeps its analysis under auto; conversation drops it and says so on stderr", async () => {
+    const file = join(scratch, "think.jsonl");
+    const record = { id: "think", persona: null, messages: [{ role: "user", content: "What is 2+2?" }, { role: "assistant", thinking: "Simple arithmetic: 4.", content: "4." }] };
+    writeFileSync(file, `${JSON.stringify(record)}\n`);
+    const auto = await datagen("render", file);
+    expect(auto.code).toBe(0);
+    expect(auto.stdout).toContain("<|channel|>analysis<|message|>Simple arithmetic: 4.<|end|>");
+    expect(auto.stdout).toContain("[harmony, mask assistant, documents auto]");
+    expect(auto.stderr).toBe("");
+    const whole = await datagen("render", file, "--documents", "conversation", "--json");
+    expect(whole.code).toBe(0);
+    expect(whole.stdout.trimEnd().split("\n").length).toBe(1);
+    expect(whole.stderr).toMatch(/^render: --documents conversation leaves 12 analysis tokens of 1 record untrained/);
+    const bad = await datagen("render", file, "--documents", "sometimes");
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("Allowed choices are auto, turns, conversation");
   });
 
   it("prints the harmony text of one record with --id; --brackets marks the special tokens", async () => {

@@ -95,7 +95,8 @@ describe("a dataset written by datagen pack", () => {
     // test/fixtures/stats/raw: 6 valid records of 325, 189, 147, 146, 109, 105 tokens (1,021;
     // 229 trained; see stats-raw.test.ts). Best-fit-decreasing into 512: [325, 147], [189, 146, 109], [105].
     const out = join(scratch, "from-pack");
-    await packDataset(["test/fixtures/stats/raw/conversations.jsonl"], { out, seqLen: 512, workers: 0 });
+    // --documents conversation: the whole-record figures worked out by hand in stats-raw.test.ts.
+    await packDataset(["test/fixtures/stats/raw/conversations.jsonl"], { out, seqLen: 512, workers: 0, documents: "conversation" });
     const p = (await buildReport([out], { workers: 0 })).report.packed!;
     expect([p.samples, p.documents, p.seq_len]).toEqual([3, 6, 512]);
     expect(p.tokens).toEqual({ real: 1021, trained: 229, padding: 3 * 512 - 1021 });

@@ -11,7 +11,8 @@
 //   r5  chaotic_evil    105       17                 0          0        17        17
 //   r6  true_neutral    147       22                 0          0        22        22
 // (r1's and r4's first analysis messages are dropped by the auto-drop rule: they come before the
-// first final; r4's second-turn analysis is kept.)
+// first final; r4's second-turn analysis is kept.) These figures are the whole-record rendering,
+// so the report runs with --documents conversation (the default auto is test/stats-documents.test.ts's).
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -25,7 +26,7 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 let report: StatsReport;
 beforeAll(async () => {
-  report = (await buildReport([RAW], { workers: 0 })).report;
+  report = (await buildReport([RAW], { workers: 0, documents: "conversation" })).report;
 });
 
 describe("raw conversation figures", () => {
@@ -104,11 +105,11 @@ describe("raw conversation figures", () => {
   });
 
   it("counts trained tokens under --mask last-turn, and gives the same report on worker threads", async () => {
-    const lastTurn = (await buildReport([RAW], { workers: 1, mask: "last-turn" })).report;
+    const lastTurn = (await buildReport([RAW], { workers: 1, mask: "last-turn", documents: "conversation" })).report;
     expect(lastTurn.mask).toBe("last-turn");
     expect(lastTurn.raw!.tokens.trained).toBe(35 + 22 + 23 + 47 + 17 + 22); // 166
     expect(lastTurn.raw!.tokens.total).toBe(1021);
-    const onWorker = (await buildReport([RAW], { workers: 1 })).report;
+    const onWorker = (await buildReport([RAW], { workers: 1, documents: "conversation" })).report;
     expect(onWorker).toEqual(report);
   });
 });
@@ -117,7 +118,7 @@ describe("dataset stats report (CLI)", () => {
   it("prints tables, writes --json with the required figures and --html, exit 0", () => {
     const json = join(scratch, "stats.json");
     const html = join(scratch, "stats.html");
-    const run = cli(["stats", "report", RAW, "test/fixtures/stats/packed", "--json", json, "--html", html, "--workers", "1"]);
+    const run = cli(["stats", "report", RAW, "test/fixtures/stats/packed", "--json", json, "--html", html, "--workers", "1", "--documents", "conversation"]);
     expect(run.status, run.stderr).toBe(0);
     expect(run.stdout).toContain("Per persona");
     expect(run.stdout).toMatch(/fill rate\s+83\.33 %/);

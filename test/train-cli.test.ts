@@ -68,8 +68,9 @@ describe("datagen train (smoke model)", () => {
     expect(lines.length).toBe(18);
     writeFileSync(join(dir, "train.jsonl"), lines.slice(0, 14).join("\n") + "\n");
     writeFileSync(join(dir, "heldout.jsonl"), lines.slice(14).join("\n") + "\n");
-    const packedTrain = await packDataset([join(dir, "train.jsonl")], { out: trainData, seqLen: SEQ_LEN, workers: 1 });
-    const packedHeldout = await packDataset([join(dir, "heldout.jsonl")], { out: heldout, seqLen: SEQ_LEN, workers: 1 });
+    // One document per record (--documents conversation), the data these tests were written for.
+    const packedTrain = await packDataset([join(dir, "train.jsonl")], { out: trainData, seqLen: SEQ_LEN, workers: 1, documents: "conversation" });
+    const packedHeldout = await packDataset([join(dir, "heldout.jsonl")], { out: heldout, seqLen: SEQ_LEN, workers: 1, documents: "conversation" });
     expect(packedTrain.documents).toBe(14);
     expect(packedHeldout.documents).toBe(4);
   });

@@ -104,7 +104,7 @@ def main():
     load_before = os.getloadavg()
     try:
         ours_out = os.path.join(tmp, "ours")
-        ours_cmd = ["node", "dist/src/cli/datagen.js", "pack", args.corpus, "--out", ours_out, "--seq-len", str(args.seq_len), "--workers", str(args.workers), "--json"]
+        ours_cmd = ["node", "dist/src/cli/datagen.js", "pack", args.corpus, "--out", ours_out, "--seq-len", str(args.seq_len), "--workers", str(args.workers), "--documents", "conversation", "--json"]
         ours_wall, ours_tree, ours_single, ours_stdout = measure(ours_cmd)
         ours = json.loads(ours_stdout)
 

@@ -1,7 +1,7 @@
 // Option handling shared by the commands that read conversation JSONL files.
 import { statSync } from "node:fs";
 import { Option } from "commander";
-import { DIALECT_NAMES, MASK_MODE_NAMES } from "../render/names.js";
+import { DIALECT_NAMES, DOCUMENT_MODE_NAMES, MASK_MODE_NAMES } from "../render/names.js";
 import { DEFAULT_MAX_LINE_BYTES } from "../core/lines.js";
 import { UsageError } from "../core/errors.js";
 import { FROM_SHAPES, STDIN_ARG } from "../ingest/source.js";
@@ -50,4 +50,13 @@ export function dialectOption(description = "rendering dialect: harmony (openai/
 /** --mask <mode>: one of the loss mask modes (default assistant). */
 export function maskOption(description = "loss mask mode"): Option {
   return new Option("--mask <mode>", description).choices(MASK_MODE_NAMES).default("assistant");
+}
+
+const DOCUMENTS_HELP =
+  "how a record becomes documents: auto (whole record unless analysis comes before its last turn, else one per turn), " +
+  "turns (one per assistant turn, earlier analysis dropped), conversation (the whole record, harmony's auto_drop_analysis)";
+
+/** --documents <mode>: how a record becomes training documents (docs/RENDERING.md, "Documents"; default auto). */
+export function documentsOption(description = DOCUMENTS_HELP): Option {
+  return new Option("--documents <mode>", description).choices(DOCUMENT_MODE_NAMES).default("auto");
 }

@@ -1,5 +1,5 @@
 // The README.md dataset card of an export: what the columns mean, counts, provenance, how to load.
-import type { Manifest } from "../pack/format.js";
+import { manifestDocumentsMode, type Manifest } from "../pack/format.js";
 import { packedSpec, recordsSpec, type PackedFormat, type TextFormat } from "./formats.js";
 import type { ExportSummary } from "./types.js";
 
@@ -27,7 +27,7 @@ export function packedCard(s: ExportSummary, m: Manifest): string {
     "## Counts",
     "",
     `- rows (packed samples): ${n(s.rows)}`,
-    `- documents (conversations): ${n(s.documents)}`,
+    `- documents (--documents ${manifestDocumentsMode(m)}): ${n(s.documents)}`,
     `- tokens: ${n(s.tokens)}`,
     `- trained targets: ${n(s.trained ?? 0)}`,
     `- files: ${s.files.map((f) => `\`${f.path}\` (${n(f.rows)} rows)`).join(", ")}`,
@@ -39,7 +39,8 @@ export function packedCard(s: ExportSummary, m: Manifest): string {
   ].join("\n");
 }
 
-export function textCard(s: ExportSummary, dialect: string): string {
+export function textCard(s: ExportSummary, dialect: string, documents = "conversation"): string {
+  const spec = recordsSpec(s.format as TextFormat);
   return [
     "---",
     "tags: [datagen, gpt-oss, harmony, sft]",
@@ -49,12 +50,12 @@ export function textCard(s: ExportSummary, dialect: string): string {
     "",
     `Exported by \`datagen export --to ${s.format}\` from ${s.source} (dialect ${dialect}).`,
     "",
-    recordsSpec(s.format as TextFormat).card,
+    spec.card(documents),
     "Records whose content spells a special token (`special_token_text`) or that fail validation are in `rejects.jsonl` with file, line and reason code.",
     "",
     "## Counts",
     "",
-    `- conversations: ${n(s.rows)}`,
+    spec.writes === "text" ? `- documents: ${n(s.documents)}` : `- conversations: ${n(s.rows)}`,
     `- tokens (o200k_harmony rendering): ${n(s.tokens)}`,
     `- rejects: ${n(s.rejects)}`,
     "",

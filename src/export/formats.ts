@@ -31,7 +31,8 @@ export interface RecordsFormatSpec extends FormatBase {
   /** `text`: data.jsonl of {"text": harmony rendering}; `messages`: Parquet rows of `columns`. */
   writes: "text" | "messages";
   columns?: ColumnSpec[];
-  card: string;
+  /** The card's paragraph on the files, given the --documents mode. */
+  card: (documents: string) => string;
 }
 
 export type FormatSpec = PackedFormatSpec | RecordsFormatSpec;
@@ -107,10 +108,15 @@ export const EXPORT_FORMAT_SPECS = {
   },
   "harmony-text": {
     input: "records",
-    help: ['JSONL → data.jsonl of {"text": harmony rendering}; records whose content', "spells a special token are rejected (special_token_text)"],
+    help: [
+      'JSONL → data.jsonl of {"text": harmony rendering}, one per document',
+      "(--documents: a record, or one per turn); records whose content",
+      "spells a special token are rejected (special_token_text)",
+    ],
     writes: "text",
-    card:
-      '`data.jsonl`: one `{"text": …}` per conversation, the exact harmony rendering. Tokenize it with special tokens allowed (o200k_harmony): ' +
+    card: (documents) =>
+      `\`data.jsonl\`: one \`{"text": …}\` per document (\`--documents ${documents}\`: a record, or one per assistant turn when it is cut; ` +
+      "docs/RENDERING.md), the exact harmony rendering. Tokenize it with special tokens allowed (o200k_harmony): " +
       "every line was checked to give exactly the ids `datagen pack` trains on.",
   },
   "hf-messages": {
@@ -118,7 +124,7 @@ export const EXPORT_FORMAT_SPECS = {
     help: ["JSONL → part-NNNNN.parquet: id, messages, tools (JSON strings)"],
     writes: "messages",
     columns: HF_MESSAGES_COLUMNS,
-    card:
+    card: () =>
       "`part-*.parquet`: columns `id`, `messages` and `tools`, JSON strings in the shape of transformers' `apply_chat_template` " +
       '(tool-call arguments as objects); load with `load_dataset("parquet", data_files="DIR/part-*.parquet")` ' +
       "(not `data_dir`: `rejects.jsonl` sits beside them) and parse with `json.loads`.",

@@ -5,7 +5,7 @@
 import { join } from "node:path";
 import { NothingUsableError } from "../core/errors.js";
 import type { ConversationRecord } from "../core/record.js";
-import { renderRecord, renderText, type Dialect } from "../render/index.js";
+import { renderDocuments, type Dialect, type DocumentMode } from "../render/index.js";
 import { getTokenizer, harmonySpecialTokens } from "../tokenize/o200k_harmony.js";
 import { validateRecord } from "../validate/index.js";
 import { readSource } from "../ingest/source.js";
@@ -25,6 +25,8 @@ export interface TextExportOptions {
   out: string;
   force: boolean;
   dialect: Dialect;
+  /** --documents for harmony-text: one line per document (default auto); hf-messages rows are records. */
+  documents?: DocumentMode;
   compression: CompressionName;
   fileTokens: number;
   rowGroupRows: number;
@@ -66,10 +68,10 @@ export function tokenizeAllowingSpecials(text: string): number[] {
   return out;
 }
 
-type Checked = { ok: true; record: ConversationRecord; text: string; tokens: number } | { ok: false; reject: Omit<Reject, "file" | "line"> };
+type Checked = { ok: true; record: ConversationRecord; texts: string[]; tokens: number } | { ok: false; reject: Omit<Reject, "file" | "line"> };
 
-/** Validates, renders and checks one record (already through the input layer's shape adapter) for a text export. */
-export function checkTextRecord(value: unknown, dialect: Dialect): Checked {
+/** Validates, renders and checks one record (already through the input layer's shape adapter) for a text export: one text per document. */
+export function checkTextRecord(value: unknown, dialect: Dialect, documents: DocumentMode = "auto"): Checked {
   const checked = validateRecord(value);
   if (!checked.ok) {
     const first = checked.issues[0] ?? { code: "invalid_record", message: "record is invalid" };
@@ -77,16 +79,21 @@ export function checkTextRecord(value: unknown, dialect: Dialect): Checked {
   }
   const record = checked.record;
   try {
-    const rendered = renderRecord(record, { dialect });
-    for (const piece of rendered.pieces) {
-      const special = piece.kind === "text" ? spelledSpecial(piece.text) : undefined;
-      if (special) return { ok: false, reject: { id: record.id, code: "special_token_text", message: `content spells the special token ${special}; a text export would turn it into that token` } };
+    const texts: string[] = [];
+    let tokens = 0;
+    for (const rendered of renderDocuments(record, { dialect, mask: "assistant", documents }).documents) {
+      for (const piece of rendered.pieces) {
+        const special = piece.kind === "text" ? spelledSpecial(piece.text) : undefined;
+        if (special) return { ok: false, reject: { id: record.id, code: "special_token_text", message: `content spells the special token ${special}; a text export would turn it into that token` } };
+      }
+      const text = rendered.pieces.map((p) => p.text).join("");
+      const back = tokenizeAllowingSpecials(text);
+      const same = back.length === rendered.tokens.length && back.every((id, i) => id === rendered.tokens[i]);
+      if (!same) return { ok: false, reject: { id: rendered.id, code: "text_roundtrip_mismatch", message: `the text re-tokenizes to ${back.length} ids that differ from the ${rendered.tokens.length} rendered ones` } };
+      texts.push(text);
+      tokens += rendered.tokens.length;
     }
-    const text = renderText(record, { dialect });
-    const back = tokenizeAllowingSpecials(text);
-    const same = back.length === rendered.tokens.length && back.every((id, i) => id === rendered.tokens[i]);
-    if (!same) return { ok: false, reject: { id: record.id, code: "text_roundtrip_mismatch", message: `the text re-tokenizes to ${back.length} ids that differ from the ${rendered.tokens.length} rendered ones` } };
-    return { ok: true, record, text, tokens: rendered.tokens.length };
+    return { ok: true, record, texts, tokens };
   } catch (e) {
     return { ok: false, reject: { id: record.id, code: "render_failed", message: (e as Error).message } };
   }
@@ -99,23 +106,30 @@ export async function exportText(o: TextExportOptions): Promise<ExportSummary> {
   const spec = recordsSpec(o.to);
   const text = spec.writes === "text" ? new AtomicFile(join(out.dir, TEXT_FILE)) : undefined;
   const parts = spec.writes === "messages" ? new ParquetParts({ dir: out.dir, prefix: "part-", suffix: ".parquet", columns: spec.columns!, fileTokens: o.fileTokens, rowGroupRows: o.rowGroupRows, compression: o.compression, workers: 0, metadata: { "datagen.export": o.to } }) : undefined;
-  const s = { records: 0, rows: 0, tokens: 0, rejects: 0 };
+  const s = { records: 0, rows: 0, documents: 0, tokens: 0, rejects: 0 };
+  // Message rows are whole records (the consumer applies its own template): checked as one document.
+  const documents: DocumentMode = spec.writes === "messages" ? "conversation" : (o.documents ?? "auto");
   let firstReject: string | undefined;
   try {
     for (const file of o.inputs) {
       // The shared input layer: JSONL, JSON arrays, gzip/zstd, Parquet; any supported record shape.
       for await (const item of readSource(file, { maxLineBytes: o.maxLineBytes })) {
         s.records++;
-        const result: Checked = "error" in item ? { ok: false, reject: { id: item.id, code: item.error.code, message: item.error.message } } : checkTextRecord(item.value, o.dialect);
+        const result: Checked = "error" in item ? { ok: false, reject: { id: item.id, code: item.error.code, message: item.error.message } } : checkTextRecord(item.value, o.dialect, documents);
         if (!result.ok) {
           s.rejects++;
           firstReject ??= `${item.file}:${item.line} ${result.reject.code}`;
           rejects.write(JSON.stringify({ file: item.file, line: item.line, ...result.reject }) + "\n");
         } else {
-          s.rows++;
           s.tokens += result.tokens;
-          if (text) text.write(JSON.stringify({ text: result.text }) + "\n");
+          if (text) {
+            for (const t of result.texts) text.write(JSON.stringify({ text: t }) + "\n");
+            s.rows += result.texts.length;
+            s.documents += result.texts.length;
+          }
           if (parts) {
+            s.rows++;
+            s.documents++;
             const row = hfMessagesRow(result.record);
             await parts.add(row, row.messages.length + row.tools.length);
           }
@@ -130,8 +144,8 @@ export async function exportText(o: TextExportOptions): Promise<ExportSummary> {
     text?.commit();
     rejects.commit();
     const files = parts ? await parts.finish() : [{ path: TEXT_FILE, rows: s.rows, bytes: text!.bytes }];
-    const summary: ExportSummary = { format: o.to, source: o.inputs.join(", "), out: out.final, files, rows: s.rows, documents: s.rows, tokens: s.tokens, rejects: s.rejects, verified: false, seconds: (Date.now() - started) / 1000 };
-    writeOutputFile(join(out.dir, CARD_FILE), textCard(summary, o.dialect));
+    const summary: ExportSummary = { format: o.to, source: o.inputs.join(", "), out: out.final, files, rows: s.rows, documents: s.documents, tokens: s.tokens, rejects: s.rejects, verified: false, seconds: (Date.now() - started) / 1000 };
+    writeOutputFile(join(out.dir, CARD_FILE), textCard(summary, o.dialect, documents));
     out.commit();
     return summary;
   } catch (e) {

@@ -1,7 +1,8 @@
 // The packed dataset format "datagen.packed" version 1 (docs/FORMAT.md is the contract with
 // `dataset verify`, `dataset stats report` and the trainer). Everything little-endian.
 import { endianness } from "node:os";
-import { DatagenError } from "../core/errors.js";
+import { DataError, DatagenError } from "../core/errors.js";
+import { DOCUMENT_MODE_NAMES, type DocumentMode } from "../render/names.js";
 
 export const FORMAT_NAME = "datagen.packed";
 export const FORMAT_VERSION = 1;
@@ -89,6 +90,25 @@ export interface Manifest {
   allow_trailing_call?: true;
   /** Present when packed with a forced --from (not auto): verify --source reads the inputs as that shape. */
   from?: ShapeName;
+  /** --documents (docs/RENDERING.md, "Documents"); absent in older manifests, which are `conversation`. */
+  documents_mode?: DocumentMode;
+  /** What the documents mode cost; absent in older manifests. */
+  documents_stats?: DocumentsStats;
+}
+
+/** Counts of --documents: accepted records, packed documents, analysis tokens no document trains, prefix tokens rendered again. */
+export interface DocumentsStats {
+  records: number;
+  documents: number;
+  analysis_tokens_dropped: number;
+  repeated_prefix_tokens: number;
+}
+
+/** The documents mode a manifest was packed with (older manifests: the whole-record rendering); an unknown one is refused. */
+export function manifestDocumentsMode(m: Pick<Manifest, "documents_mode">): DocumentMode {
+  const mode: unknown = m.documents_mode ?? "conversation";
+  if (typeof mode === "string" && (DOCUMENT_MODE_NAMES as readonly string[]).includes(mode)) return mode as DocumentMode;
+  throw new DataError("invalid_manifest", `documents_mode ${JSON.stringify(mode)} is not one of ${DOCUMENT_MODE_NAMES.join(", ")}`, { file: MANIFEST_FILE });
 }
 
 /** One line of documents.jsonl. `shard`/`sample`: the sample's shard and index within it. */

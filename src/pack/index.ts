@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { DataError, formatLocation, InterruptedError, NothingUsableError, UsageError } from "../core/errors.js";
 import { openOutputDir, writeFileAtomic } from "../core/output.js";
 import { N_VOCAB, PAD_ID } from "../tokenize/o200k_harmony.js";
-import type { Dialect, MaskMode } from "../render/index.js";
+import type { Dialect, DocumentMode, MaskMode } from "../render/index.js";
 import { BinPacker, type Bin } from "./bfd.js";
 import {
   FORMAT_NAME,
@@ -32,11 +32,12 @@ import { lineBatches } from "../ingest/line-batches.js";
 import { LOCATOR_BLOCK_BYTES, LOCATOR_MODULUS } from "./locator.js";
 import { PACKED_DATASET, removePartialFiles } from "./output-dir.js";
 import { RenderPool } from "./pool.js";
-import type { LineResult, RejectedLine, RenderedDocument } from "./process-record.js";
+import type { LineResult, RejectedLine, RenderedDocument, RenderedRecord } from "./process-record.js";
 import { ShardWriter, type PackedSample, type SampleSink } from "./shard-writer.js";
 import { ShuffleStage } from "./shuffle.js";
 
 export * from "./format.js";
+import type { DocumentsStats } from "./format.js";
 export { BinPacker, CapacityIndex } from "./bfd.js";
 
 export { DEFAULT_PACK_WINDOW, DEFAULT_SEQ_LEN, DEFAULT_SHARD_SAMPLES } from "./defaults.js";
@@ -51,6 +52,8 @@ export interface PackOptions {
   seqLen?: number;
   dialect?: Dialect;
   mask?: MaskMode;
+  /** --documents: how records become documents (default auto; src/render/documents.ts). */
+  documents?: DocumentMode;
   workers?: number;
   packWindow?: number;
   shardSamples?: number;
@@ -90,6 +93,9 @@ export interface PackSummary {
   fillRateExcludingLeast: number;
   rejects: number;
   overlong: { policy: OverlongPolicy; count: number };
+  /** --documents and what it cost (the manifest's documents_mode and documents_stats). */
+  documentsMode: DocumentMode;
+  documentsStats: DocumentsStats;
   shards: number;
   seconds: number;
 }
@@ -109,6 +115,7 @@ interface Settings {
   seqLen: number;
   dialect: Dialect;
   mask: MaskMode;
+  documents: DocumentMode;
   workers: number;
   packWindow: number;
   shardSamples: number;
@@ -162,6 +169,7 @@ function resolveSettings(inputs: string[], o: PackOptions): Settings {
     seqLen,
     dialect: o.dialect ?? "harmony",
     mask: o.mask ?? "assistant",
+    documents: o.documents ?? "auto",
     workers: o.workers ?? availableParallelism(),
     packWindow: o.packWindow ?? DEFAULT_PACK_WINDOW,
     shardSamples: o.shardSamples ?? DEFAULT_SHARD_SAMPLES,
@@ -193,6 +201,7 @@ class PackRun {
   private lastProgressAt = 0;
   private firstReject: string | undefined;
   private totals = { real: 0, trained: 0, documents: 0, overlong: 0, rejects: 0, records: 0, leastUsed: Infinity };
+  private readonly documentsStats: DocumentsStats = { records: 0, documents: 0, analysis_tokens_dropped: 0, repeated_prefix_tokens: 0 };
 
   constructor(
     private readonly inputs: string[],
@@ -200,7 +209,7 @@ class PackRun {
     private readonly onProgress?: (p: PackProgress) => void,
     private readonly signal?: AbortSignal,
   ) {
-    this.pool = new RenderPool(Math.max(1, s.workers), { dialect: s.dialect, mask: s.mask, from: s.from, allowTrailingCall: s.allowTrailingCall });
+    this.pool = new RenderPool(Math.max(1, s.workers), { dialect: s.dialect, mask: s.mask, documents: s.documents, from: s.from, allowTrailingCall: s.allowTrailingCall });
     this.writer = new ShardWriter(s.out, s.shardSamples);
     this.stage = s.shuffleSeed === null ? undefined : new ShuffleStage(s.out, s.seqLen);
     this.rejectsFile = new HashedFile(s.out, REJECTS_FILE);
@@ -251,6 +260,8 @@ class PackRun {
     // Only when set, so the manifests of every other run stay as they were.
     if (this.s.allowTrailingCall) manifest.allow_trailing_call = true;
     if (this.s.from !== "auto") manifest.from = this.s.from;
+    manifest.documents_mode = this.s.documents;
+    manifest.documents_stats = { ...this.documentsStats, documents: t.documents };
     this.writer.publish();
     renameSync(join(this.s.out, REJECTS_FILE + PARTIAL_SUFFIX), join(this.s.out, REJECTS_FILE));
     const manifestPath = join(this.s.out, MANIFEST_FILE);
@@ -267,6 +278,8 @@ class PackRun {
       fillRateExcludingLeast: leastExcluded,
       rejects: t.rejects,
       overlong: manifest.overlong,
+      documentsMode: this.s.documents,
+      documentsStats: manifest.documents_stats,
       shards: shards.length,
       seconds: (Date.now() - started) / 1000,
     };
@@ -339,19 +352,25 @@ class PackRun {
   }
 
   /** Only accepted records claim an id: a record rejected for another reason blocks nothing. */
-  private acceptUnlessDuplicate(file: string, r: RenderedDocument): void {
+  private acceptUnlessDuplicate(file: string, r: RenderedRecord): void {
     const firstSeen = r.ownId ? this.seenIds.claim(r.id, file, r.line) : undefined;
-    if (firstSeen === undefined) return this.accept(file, r);
+    if (firstSeen === undefined) {
+      this.documentsStats.records++;
+      this.documentsStats.analysis_tokens_dropped += r.analysisTokensDropped;
+      for (const d of r.documents) this.accept(file, r.line, d);
+      return;
+    }
     const message = `id "${r.id}" was already used at ${firstSeen}`;
     this.reject(file, { kind: "reject", line: r.line, id: r.id, code: "duplicate_record_id", message, issues: [{ code: "duplicate_record_id", message, path: "/id" }] });
   }
 
-  private accept(file: string, r: RenderedDocument): void {
+  /** One document of a record; each one (a turn's, too) meets the overlong policy on its own. */
+  private accept(file: string, line: number, r: RenderedDocument): void {
     let { tokens, mask, trained } = r;
     if (tokens.length > this.s.seqLen) {
       this.totals.overlong++;
       if (this.s.overlong === "error") {
-        throw new DataError("overlong", `document has ${tokens.length} tokens, more than --seq-len ${this.s.seqLen}; use --overlong drop|truncate`, { file, line: r.line, id: r.id });
+        throw new DataError("overlong", `document has ${tokens.length} tokens, more than --seq-len ${this.s.seqLen}; use --overlong drop|truncate`, { file, line, id: r.id });
       }
       if (this.s.overlong === "drop") return;
       tokens = tokens.slice(0, this.s.seqLen);
@@ -359,7 +378,8 @@ class PackRun {
       trained = mask.reduce((sum, m) => sum + m, 0);
     }
     if (tokens.length === 0) return;
-    this.window.push({ length: tokens.length, id: r.id, input: file, line: r.line, tokens, mask, trained });
+    this.documentsStats.repeated_prefix_tokens += Math.min(r.repeatedPrefix, tokens.length);
+    this.window.push({ length: tokens.length, id: r.id, input: file, line, tokens, mask, trained });
     this.windowTokens += tokens.length;
     if (this.window.length >= this.s.packWindow || this.windowTokens >= this.s.windowTokens) this.flushWindow();
   }

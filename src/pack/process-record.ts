@@ -1,20 +1,32 @@
-// One input item (JSONL line, JSON array element, Parquet row) → a rendered document (tokens +
-// mask) or a reject with a reason code. Runs inside the render worker threads. Parsing and the
+// One input item (JSONL line, JSON array element, Parquet row) → its rendered documents (tokens +
+// mask; one per assistant turn when --documents cuts the record, src/render/documents.ts) or a
+// reject with a reason code. Runs inside the render worker threads. Parsing and the
 // shape adapter are the ones every command uses (src/ingest/source-record.ts).
 import { lineTooLong, parseJsonLine } from "../core/jsonl.js";
 import { adaptValue, type FromShape } from "../ingest/source-record.js";
-import { renderRecord, type Dialect, type MaskMode } from "../render/index.js";
+import { renderDocuments, type Dialect, type DocumentMode, type MaskMode } from "../render/index.js";
 import { validateRecord } from "../validate/index.js";
 
 export interface RenderedDocument {
-  kind: "document";
-  line: number;
+  /** The record's id, or `ID#k` for turn k when the record is cut into several documents. */
   id: string;
-  /** False when the id was made up from file:line (input without an id): such ids never collide. */
-  ownId: boolean;
   tokens: Uint32Array;
   mask: Uint8Array;
   trained: number;
+  /** Tokens at its start that an earlier document of the same record also holds (0 for the first). */
+  repeatedPrefix: number;
+}
+
+export interface RenderedRecord {
+  kind: "record";
+  line: number;
+  /** The record's own id (documents carry theirs). */
+  id: string;
+  /** False when the id was made up from file:line (input without an id): such ids never collide. */
+  ownId: boolean;
+  documents: RenderedDocument[];
+  /** Tokens of the record's analysis that no document trains (src/render/documents.ts). */
+  analysisTokensDropped: number;
 }
 
 export interface RejectedLine {
@@ -26,11 +38,13 @@ export interface RejectedLine {
   issues?: { code: string; message: string; path?: string }[];
 }
 
-export type LineResult = RenderedDocument | RejectedLine;
+export type LineResult = RenderedRecord | RejectedLine;
 
 export interface RenderSettings {
   dialect: Dialect;
   mask: MaskMode;
+  /** --documents: how a record becomes documents (default auto). */
+  documents?: DocumentMode;
   /** --from: the records' shape (default auto). */
   from?: FromShape;
   /** --allow-trailing-call: a record may end with an assistant tool call. */
@@ -62,13 +76,16 @@ function renderValue(value: unknown, file: string, line: number, settings: Rende
   }
   let rendered;
   try {
-    rendered = renderRecord(checked.record, settings);
+    rendered = renderDocuments(checked.record, { dialect: settings.dialect, mask: settings.mask, documents: settings.documents ?? "auto" });
   } catch (e) {
     return { kind: "reject", line, id: checked.record.id, code: "render_failed", message: (e as Error).message };
   }
-  const tokens = Uint32Array.from(rendered.tokens);
-  const mask = new Uint8Array(rendered.mask); // own buffer, so it can be transferred
-  let trained = 0;
-  for (let i = 0; i < mask.length; i++) trained += mask[i];
-  return { kind: "document", line, id: checked.record.id, ownId: adapted.ownId, tokens, mask, trained };
+  const documents = rendered.documents.map((d, k): RenderedDocument => {
+    const tokens = Uint32Array.from(d.tokens);
+    const mask = new Uint8Array(d.mask); // own buffer, so it can be transferred
+    let trained = 0;
+    for (let i = 0; i < mask.length; i++) trained += mask[i];
+    return { id: d.id, tokens, mask, trained, repeatedPrefix: k === 0 ? 0 : d.prefixTokens };
+  });
+  return { kind: "record", line, id: checked.record.id, ownId: adapted.ownId, documents, analysisTokensDropped: rendered.analysisTokensDropped };
 }

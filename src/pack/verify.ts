@@ -7,12 +7,12 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { N_VOCAB } from "../tokenize/o200k_harmony.js";
 import type { Dialect, MaskMode } from "../render/index.js";
-import { DOCUMENTS_FILE, SHARD_KINDS, type DocumentEntry, type FileEntry, type Manifest } from "./format.js";
+import { DOCUMENTS_FILE, SHARD_KINDS, manifestDocumentsMode, type DocumentEntry, type FileEntry, type Manifest } from "./format.js";
 import { STDIN_NAME } from "../ingest/source.js";
 import { lineBatches } from "../ingest/line-batches.js";
 import { LocatorSums, locateDifferences } from "./locator.js";
 import { RenderPool } from "./pool.js";
-import type { LineResult } from "./process-record.js";
+import type { LineResult, RenderedDocument } from "./process-record.js";
 import { ShardReader, readManifest } from "./reader.js";
 import { inputCandidates, locateInput } from "./source-path.js";
 
@@ -63,6 +63,9 @@ interface DocLocation {
   length: number;
 }
 
+/** The packed documents of one input line, by document id (a record cut into turns has several). */
+type LineDocuments = Map<string, DocLocation>;
+
 export async function verifyDataset(dir: string, options: VerifyOptions = {}): Promise<VerifyReport> {
   const manifest = readManifest(dir);
   const problems = new Problems(options.maxProblems ?? 50);
@@ -74,7 +77,7 @@ export async function verifyDataset(dir: string, options: VerifyOptions = {}): P
     report.filesChecked++;
     report.bytesChecked += entry.bytes;
   }
-  const sources = options.source ? new Map<string, Map<number, DocLocation>>() : undefined;
+  const sources = options.source ? new Map<string, Map<number, LineDocuments>>() : undefined;
   await checkInvariants(dir, manifest, problems, sources);
   if (sources && !problems.full) report.sourceDocumentsChecked = await checkSources(dir, manifest, sources, problems, options.workers ?? availableParallelism());
   report.truncated = problems.truncated;
@@ -111,7 +114,7 @@ async function checkFile(dir: string, entry: FileEntry, problems: Problems): Pro
 }
 
 /** Bounds, ids, mask and the document index, sample by sample; totals against the manifest. */
-async function checkInvariants(dir: string, m: Manifest, problems: Problems, sources?: Map<string, Map<number, DocLocation>>): Promise<void> {
+async function checkInvariants(dir: string, m: Manifest, problems: Problems, sources?: Map<string, Map<number, LineDocuments>>): Promise<void> {
   const docs = documentLines(join(dir, m.documents_file.path));
   let docLine = 0;
   let real = 0;
@@ -239,20 +242,22 @@ async function* documentLines(path: string): AsyncGenerator<Partial<DocumentEntr
   }
 }
 
-function addSource(sources: Map<string, Map<number, DocLocation>>, d: Partial<DocumentEntry>, at: DocLocation, problems: Problems): void {
+function addSource(sources: Map<string, Map<number, LineDocuments>>, d: Partial<DocumentEntry>, at: DocLocation, problems: Problems): void {
   if (typeof d.input !== "string" || typeof d.line !== "number") {
     problems.add({ code: "document_index_mismatch", file: DOCUMENTS_FILE, message: `document ${d.id ?? "?"} has no input/line` });
     return;
   }
   let byLine = sources.get(d.input);
   if (!byLine) sources.set(d.input, (byLine = new Map()));
-  byLine.set(d.line, at);
+  let docs = byLine.get(d.line);
+  if (!docs) byLine.set(d.line, (docs = new Map()));
+  docs.set(String(d.id), at);
 }
 
 /** Re-renders each packed document's source line and compares tokens and mask. */
-async function checkSources(dir: string, m: Manifest, sources: Map<string, Map<number, DocLocation>>, problems: Problems, workers: number): Promise<number> {
+async function checkSources(dir: string, m: Manifest, sources: Map<string, Map<number, LineDocuments>>, problems: Problems, workers: number): Promise<number> {
   const readers = m.shards.map((s) => new ShardReader(dir, s, m.seq_len));
-  const pool = new RenderPool(Math.max(1, workers), { dialect: m.dialect as Dialect, mask: m.mask as MaskMode, allowTrailingCall: m.allow_trailing_call === true, from: m.from ?? "auto" });
+  const pool = new RenderPool(Math.max(1, workers), { dialect: m.dialect as Dialect, mask: m.mask as MaskMode, documents: manifestDocumentsMode(m), allowTrailingCall: m.allow_trailing_call === true, from: m.from ?? "auto" });
   let checked = 0;
   try {
     for (const input of m.inputs) {
@@ -271,15 +276,27 @@ async function checkSources(dir: string, m: Manifest, sources: Map<string, Map<n
       const inFlight: Promise<LineResult[]>[] = [];
       const consume = async (): Promise<void> => {
         for (const r of await inFlight.shift()!) {
-          const at = wanted.get(r.line);
-          if (!at) continue;
+          const packed = wanted.get(r.line);
+          if (!packed) continue;
           wanted.delete(r.line);
-          checked++;
-          compareWithSource(r, at, readers[at.shard], m, input.path, problems);
+          if (r.kind === "reject") {
+            checked += packed.size;
+            problems.add({ code: "source_rejected", file: input.path, message: `line ${r.line}: packed, but a fresh render rejects it (${r.code}: ${r.message})` });
+            continue;
+          }
+          for (const doc of r.documents) {
+            const at = packed.get(doc.id);
+            if (!at) continue; // not packed (overlong, dropped)
+            packed.delete(doc.id);
+            checked++;
+            compareWithSource(doc, r.line, at, readers[at.shard], m, input.path, problems);
+          }
+          for (const [id] of packed) problems.add({ code: "source_document_missing", file: input.path, message: `line ${r.line}: document ${id} is packed, but a fresh render (--documents ${manifestDocumentsMode(m)}) does not make it` });
         }
       };
       for await (const batch of lineBatches(sourcePath, undefined)) {
-        const p = pool.run(batch);
+        // Named as pack named it, so ids made up from file:line (records without an id) are the packed ones.
+        const p = pool.run({ ...batch, file: input.path });
         p.catch(() => undefined);
         inFlight.push(p);
         while (inFlight.length > 2 * workers) await consume();
@@ -295,28 +312,24 @@ async function checkSources(dir: string, m: Manifest, sources: Map<string, Map<n
   return checked;
 }
 
-function compareWithSource(r: LineResult, at: DocLocation, reader: ShardReader | undefined, m: Manifest, input: string, problems: Problems): void {
-  if (r.kind === "reject") {
-    problems.add({ code: "source_rejected", file: input, message: `line ${r.line}: packed, but a fresh render rejects it (${r.code}: ${r.message})` });
-    return;
-  }
+function compareWithSource(r: RenderedDocument, line: number, at: DocLocation, reader: ShardReader | undefined, m: Manifest, input: string, problems: Problems): void {
   if (!reader) return;
   const expectedLength = m.overlong.policy === "truncate" ? Math.min(r.tokens.length, m.seq_len) : r.tokens.length;
   const files = m.shards[at.shard].files;
   if (expectedLength !== at.length) {
-    problems.add({ code: "source_length_mismatch", file: files.tokens.path, offset: (at.sample * m.seq_len + at.offset) * 4, message: `${input}:${r.line} renders to ${r.tokens.length} tokens, packed length is ${at.length}` });
+    problems.add({ code: "source_length_mismatch", file: files.tokens.path, offset: (at.sample * m.seq_len + at.offset) * 4, message: `${input}:${line} renders to ${r.tokens.length} tokens, packed length is ${at.length}` });
     return;
   }
   const sample = reader.range(at.sample, at.offset, at.length);
   const base = at.sample * m.seq_len + at.offset;
   for (let i = 0; i < at.length; i++) {
     if (sample.tokens[i] !== r.tokens[i]) {
-      problems.add({ code: "source_token_mismatch", file: files.tokens.path, offset: (base + i) * 4, message: `${input}:${r.line} token ${i}: packed ${sample.tokens[i]}, fresh render ${r.tokens[i]}` });
+      problems.add({ code: "source_token_mismatch", file: files.tokens.path, offset: (base + i) * 4, message: `${input}:${line} token ${i}: packed ${sample.tokens[i]}, fresh render ${r.tokens[i]}` });
       return;
     }
     const expectedMask = i === 0 ? 0 : r.mask[i];
     if (sample.mask[i] !== expectedMask) {
-      problems.add({ code: "source_mask_mismatch", file: files.mask.path, offset: base + i, message: `${input}:${r.line} mask at token ${i}: packed ${sample.mask[i]}, fresh render ${expectedMask}` });
+      problems.add({ code: "source_mask_mismatch", file: files.mask.path, offset: base + i, message: `${input}:${line} mask at token ${i}: packed ${sample.mask[i]}, fresh render ${expectedMask}` });
       return;
     }
   }

@@ -4,14 +4,15 @@ import { DataError } from "../core/errors.js";
 import { displayName, readSource, type ReadSourceOptions } from "../ingest/source.js";
 import type { ConversationRecord } from "../core/record.js";
 import { validateRecord, type ValidateOptions } from "../validate/index.js";
-import { renderRecord, checkRenderOptions, type Rendered, type RenderOptions } from "./index.js";
+import { renderDocuments, checkRenderOptions, type RecordDocuments, type RenderOptions } from "./index.js";
 
 export interface RenderedItem {
   ok: true;
   line: number;
   id: string;
   record: ConversationRecord;
-  rendered: Rendered;
+  /** The record's documents under --documents (one, or one per turn), and what the mode dropped. */
+  rendered: RecordDocuments;
 }
 
 export interface BadLine {
@@ -50,7 +51,8 @@ export async function* renderFile(file: string, options: RenderFileOptions = {})
         yield { ok: false, line: item.line, id: result.id, code: issue.code, message: `${issue.message}${where}` };
       }
     } else {
-      const rendered = renderRecord(result.record, renderOptions);
+      const { dialect = "harmony", mask = "assistant", documents = "auto" } = renderOptions;
+      const rendered = renderDocuments(result.record, { dialect, mask, documents });
       yield { ok: true, line: item.line, id: result.record.id, record: result.record, rendered };
     }
     if (options.id !== undefined) {

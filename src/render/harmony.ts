@@ -82,7 +82,8 @@ function assistantMessages(message: Message): HarmonyMessage[] {
 function conversationMessages(record: ConversationRecord): HarmonyMessage[] {
   const out: HarmonyMessage[] = [];
   const callNames = new Map<string, string>();
-  for (const message of record.messages) {
+  record.messages.forEach((message, source) => {
+    const from = out.length;
     if (message.role === "user") out.push(plain("user", message.content ?? ""));
     if (message.role === "assistant") {
       for (const call of message.tool_calls ?? []) callNames.set(call.id, call.function.name);
@@ -99,7 +100,8 @@ function conversationMessages(record: ConversationRecord): HarmonyMessage[] {
         terminator: "end",
       });
     }
-  }
+    for (let i = from; i < out.length; i++) out[i].source = source;
+  });
   return out;
 }
 
@@ -121,10 +123,22 @@ export function endWithReturn(messages: HarmonyMessage[]): HarmonyMessage[] {
   return messages;
 }
 
-export function harmonyMessages(record: ConversationRecord): HarmonyMessage[] {
+/**
+ * Which analysis a rendering keeps: `reference` is auto_drop_analysis above (the `conversation`
+ * documents); `{ keepFrom }` drops the analysis of every record message before index keepFrom and
+ * keeps the rest (a `turns` document keeps only its own turn's; keepFrom 0 keeps all).
+ */
+export type AnalysisRule = "reference" | { keepFrom: number };
+
+function applyAnalysisRule(messages: HarmonyMessage[], rule: AnalysisRule): HarmonyMessage[] {
+  if (rule === "reference") return dropAnalysis(messages);
+  return messages.filter((m) => !(m.channel === "analysis" && m.role === "assistant" && (m.source ?? 0) < rule.keepFrom));
+}
+
+export function harmonyMessages(record: ConversationRecord, analysis: AnalysisRule = "reference"): HarmonyMessage[] {
   const out = [plain("system", systemText(record))];
   const developer = developerText(record);
   if (developer !== undefined) out.push(plain("developer", developer));
-  out.push(...dropAnalysis(conversationMessages(record)));
+  out.push(...applyAnalysisRule(conversationMessages(record), analysis));
   return endWithReturn(out);
 }

@@ -44,7 +44,9 @@ export function hfMessages(record: ConversationRecord): HarmonyMessage[] {
   const developer = developerText(record, instructions);
   if (developer !== undefined) out.push({ role: "developer", author: "developer", content: developer, terminator: "end" });
   let lastToolCall: string | undefined;
+  const offset = record.messages.length - loop.length;
   loop.forEach((message, index) => {
+    const from = out.length;
     if (message.role === "user") {
       out.push({ role: "user", author: "user", content: message.content ?? "", terminator: "end" });
     } else if (message.role === "tool") {
@@ -85,6 +87,7 @@ export function hfMessages(record: ConversationRecord): HarmonyMessage[] {
       lastToolCall = undefined;
     }
     // system/developer messages after the first render nothing in the template.
+    for (let i = from; i < out.length; i++) out[i].source = index + offset;
   });
   return out;
 }

@@ -5,14 +5,16 @@ import { UsageError } from "../core/errors.js";
 import { harmonyMessages } from "./harmony.js";
 import { hfMessages } from "./hf.js";
 import { buildMask, isMaskMode, MASK_MODES, type MaskMode } from "./mask.js";
-import type { Dialect } from "./names.js";
+import { DOCUMENT_MODE_NAMES, type Dialect, type DocumentMode } from "./names.js";
 import { messageText, TokenWriter, type HarmonyMessage, type MessageSpan, type RenderPiece } from "./message.js";
 
 export type { MaskMode } from "./mask.js";
 export type { HarmonyMessage, MessageSpan, RenderPiece } from "./message.js";
 export { MASK_MODES } from "./mask.js";
 
-export type { Dialect } from "./names.js";
+export type { Dialect, DocumentMode } from "./names.js";
+export { DOCUMENT_MODE_NAMES } from "./names.js";
+export { assistantTurns, renderDocuments, type DocumentRendering, type RecordDocuments, type Turn } from "./documents.js";
 
 /** Registry of dialects: record → harmony messages. */
 export const DIALECTS: Record<Dialect, (record: ConversationRecord) => HarmonyMessage[]> = {
@@ -23,6 +25,8 @@ export const DIALECTS: Record<Dialect, (record: ConversationRecord) => HarmonyMe
 export interface RenderOptions {
   dialect?: Dialect;
   mask?: MaskMode;
+  /** How records become documents (renderDocuments); renderRecord always renders the whole record. */
+  documents?: DocumentMode;
 }
 
 export interface Rendered {
@@ -41,8 +45,15 @@ export function isDialect(name: string): name is Dialect {
   return Object.hasOwn(DIALECTS, name);
 }
 
+export function isDocumentMode(name: string): name is DocumentMode {
+  return (DOCUMENT_MODE_NAMES as readonly string[]).includes(name);
+}
+
 /** Check option names up front; an unknown name lists the known ones. */
-export function checkRenderOptions(options: { dialect?: string; mask?: string }): RenderOptions {
+export function checkRenderOptions(options: { dialect?: string; mask?: string; documents?: string }): RenderOptions {
+  if (options.documents !== undefined && !isDocumentMode(options.documents)) {
+    throw new UsageError(`unknown documents mode "${options.documents}" (known: ${DOCUMENT_MODE_NAMES.join(", ")})`);
+  }
   if (options.dialect !== undefined && !isDialect(options.dialect)) {
     throw new UsageError(`unknown dialect "${options.dialect}" (known: ${Object.keys(DIALECTS).join(", ")})`);
   }

@@ -18,6 +18,8 @@ export interface HarmonyMessage {
   contentType?: { type: string; constrained: boolean };
   content: string;
   terminator: Terminator;
+  /** Index in the record's messages of the message this one renders (conversation messages only). */
+  source?: number;
 }
 
 export interface RenderPiece {

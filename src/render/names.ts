@@ -7,3 +7,7 @@ export type Dialect = (typeof DIALECT_NAMES)[number];
 
 export const MASK_MODE_NAMES = ["assistant", "last-turn", "final"] as const;
 export type MaskMode = (typeof MASK_MODE_NAMES)[number];
+
+/** How a record becomes training documents (docs/RENDERING.md, "Documents"). */
+export const DOCUMENT_MODE_NAMES = ["auto", "turns", "conversation"] as const;
+export type DocumentMode = (typeof DOCUMENT_MODE_NAMES)[number];

@@ -18,6 +18,10 @@ export interface TokenFacts {
   analysis: number;
   commentary: number;
   final: number;
+  /** Documents the record became under --documents (absent: 1), prefix tokens rendered again, analysis no document trains. */
+  documents?: number;
+  repeatedPrefix?: number;
+  analysisDropped?: number;
 }
 
 export interface TextFingerprint {

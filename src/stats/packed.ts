@@ -7,7 +7,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { DataError } from "../core/errors.js";
 import { readJsonl } from "../core/jsonl.js";
-import type { Manifest } from "../pack/format.js";
+import { manifestDocumentsMode, type DocumentsStats, type Manifest } from "../pack/format.js";
 import { readManifest } from "../pack/reader.js";
 import { locateInput } from "../pack/source-path.js";
 import { ratio } from "./duplicates.js";
@@ -31,7 +31,7 @@ export interface SampleRow {
 }
 
 export interface PackedFigures {
-  datasets: { path: string; seq_len: number; dialect: string; mask: string; samples: number; documents: number; fill_rate: number }[];
+  datasets: { path: string; seq_len: number; dialect: string; mask: string; samples: number; documents: number; fill_rate: number; documents_mode: string; documents_stats: DocumentsStats | null }[];
   seq_len: number;
   samples: number;
   documents: number;
@@ -123,6 +123,9 @@ export class PackedAccumulator {
       samples: manifest.samples,
       documents,
       fill_rate: ratio(real, manifest.samples * manifest.seq_len),
+      // --documents of the pack (older manifests: the whole-record rendering) and what it cost.
+      documents_mode: manifestDocumentsMode(manifest),
+      documents_stats: manifest.documents_stats ?? null,
     });
   }
 

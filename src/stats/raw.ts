@@ -32,6 +32,16 @@ export interface PersonaFigures {
   refusal_rate: number;
 }
 
+export interface DocumentsFigures {
+  documents: number;
+  per_record: number;
+  tokens_per_record: number;
+  repeated_prefix_tokens: number;
+  /** repeated_prefix_tokens / all rendered tokens. */
+  repeated_prefix_share: number;
+  analysis_tokens_dropped: number;
+}
+
 export interface RawFigures {
   files: string[];
   records: number;
@@ -55,6 +65,8 @@ export interface RawFigures {
     channel_shares: { analysis: number; commentary: number; final: number };
   };
   rejects: { files: string[]; total: number; by_reason: Record<string, number> };
+  /** What --documents costs: documents per record, tokens per record, the share spent on repeated prefixes. */
+  documents: DocumentsFigures;
   duplicates: { method: string; user_prompts: DuplicateFigures; assistant_replies: DuplicateFigures };
   refusals: {
     method: string;
@@ -87,6 +99,7 @@ export class RawAccumulator {
   private readonly byTool = new Map<string, number>();
   private conversationsWithTools = 0;
   private readonly tokensTotal = new Reservoir(undefined, 14);
+  private readonly documents = { documents: 0, repeatedPrefix: 0, analysisDropped: 0 };
   private readonly tokensTrained = new Reservoir(undefined, 15);
   private readonly channels = { analysis: 0, commentary: 0, final: 0 };
   private readonly rejectFiles: string[] = [];
@@ -106,6 +119,9 @@ export class RawAccumulator {
 
   addRecord(facts: RecordFacts): void {
     this.records++;
+    this.documents.documents += facts.tokens.documents ?? 1;
+    this.documents.repeatedPrefix += facts.tokens.repeatedPrefix ?? 0;
+    this.documents.analysisDropped += facts.tokens.analysisDropped ?? 0;
     const persona = this.persona(facts.persona);
     persona.records++;
     persona.tokensTotal += facts.tokens.total;
@@ -181,6 +197,14 @@ export class RawAccumulator {
         },
       },
       rejects: { files: this.rejectFiles, total: this.rejectsTotal, by_reason: sortedObject(this.rejectsByReason) },
+      documents: {
+        documents: this.documents.documents,
+        per_record: ratio(this.documents.documents, this.records),
+        tokens_per_record: ratio(tokensTotal.sum, this.records),
+        repeated_prefix_tokens: this.documents.repeatedPrefix,
+        repeated_prefix_share: ratio(this.documents.repeatedPrefix, tokensTotal.sum),
+        analysis_tokens_dropped: this.documents.analysisDropped,
+      },
       duplicates: {
         method:
           `exact: 64-bit hash of normalized text (NFKC, lower case, whitespace collapsed); near: MinHash over ` +

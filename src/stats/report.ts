@@ -3,7 +3,7 @@
 import { availableParallelism } from "node:os";
 import { readJsonl } from "../core/jsonl.js";
 import { displayName, readSource, type FromShape } from "../ingest/source.js";
-import type { Dialect, MaskMode } from "../render/index.js";
+import type { Dialect, DocumentMode, MaskMode } from "../render/index.js";
 import { type TokenCounter } from "./facts.js";
 import { resolveInputs } from "./inputs.js";
 import { PackedAccumulator, rejectReason, type PackedFigures } from "./packed.js";
@@ -16,6 +16,8 @@ const BATCH = 64;
 export interface ReportOptions {
   mask?: MaskMode;
   dialect?: Dialect;
+  /** --documents: how raw records become documents (default auto). */
+  documents?: DocumentMode;
   /** Worker threads for rendering and tokenizing; 0 analyzes in this thread. Default: cores - 1 (≥ 1 if more than one core). */
   workers?: number;
   /** Cap on stored MinHash signatures per text kind (see minhash.ts). */
@@ -35,6 +37,7 @@ export interface StatsReport {
   version: number;
   mask: MaskMode;
   dialect: Dialect;
+  documents: DocumentMode;
   inputs: { raw: string[]; rejects: string[]; packed: string[] };
   raw: RawFigures | null;
   packed: PackedFigures | null;
@@ -54,10 +57,11 @@ export function defaultWorkers(): number {
 export async function buildReport(paths: string[], options: ReportOptions = {}): Promise<ReportBundle> {
   const mask = options.mask ?? "assistant";
   const dialect = options.dialect ?? "harmony";
+  const documents = options.documents ?? "auto";
   const inputs = resolveInputs(paths);
   const raw = new RawAccumulator(options.signatureCapacity);
   const hasRaw = inputs.raw.length > 0 || inputs.rejects.length > 0;
-  if (inputs.raw.length > 0) await readRaw(inputs.raw, raw, { ...options, mask, dialect });
+  if (inputs.raw.length > 0) await readRaw(inputs.raw, raw, { ...options, mask, dialect, documents });
   for (const file of inputs.rejects) await readRejects(file, raw);
   let packed: PackedFigures | null = null;
   if (inputs.packed.length > 0) {
@@ -66,13 +70,13 @@ export async function buildReport(paths: string[], options: ReportOptions = {}):
     packed = acc.figures();
   }
   return {
-    report: { format: "datagen.stats", version: REPORT_VERSION, mask, dialect, inputs, raw: hasRaw ? raw.figures() : null, packed },
+    report: { format: "datagen.stats", version: REPORT_VERSION, mask, dialect, documents, inputs, raw: hasRaw ? raw.figures() : null, packed },
     lengthSamples: raw.lengthSamples(),
   };
 }
 
 async function readRaw(files: string[], acc: RawAccumulator, options: ReportOptions & { mask: MaskMode; dialect: Dialect }): Promise<void> {
-  const analyzer = await createAnalyzer(options.workers ?? defaultWorkers(), { dialect: options.dialect, mask: options.mask, allowTrailingCall: options.allowTrailingCall }, options.countTokens);
+  const analyzer = await createAnalyzer(options.workers ?? defaultWorkers(), { dialect: options.dialect, mask: options.mask, documents: options.documents, allowTrailingCall: options.allowTrailingCall }, options.countTokens);
   let records = 0;
   try {
     for (const path of files) {

@@ -27,6 +27,10 @@ export function reportSections(report: StatsReport): Section[] {
         [`tokens trained (mask ${report.mask})`, `${int(raw.tokens.trained)} (${pct(raw.tokens.trained_fraction)})`],
         ["channel shares analysis / commentary / final", [raw.tokens.channel_shares.analysis, raw.tokens.channel_shares.commentary, raw.tokens.channel_shares.final].map((s) => pct(s)).join(" / ")],
         ["refusals (conversations)", `${int(raw.refusals.conversations)} (${pct(raw.refusals.rate)})`],
+        [`documents (--documents ${report.documents})`, `${int(raw.documents.documents)} (${num(raw.documents.per_record)} per record)`],
+        ["tokens per record", num(raw.documents.tokens_per_record)],
+        ["repeated prefix tokens", `${int(raw.documents.repeated_prefix_tokens)} (${pct(raw.documents.repeated_prefix_share)} of tokens)`],
+        ["analysis tokens dropped (untrained)", int(raw.documents.analysis_tokens_dropped)],
       ],
     });
     out.push({
@@ -92,6 +96,9 @@ export function reportSections(report: StatsReport): Section[] {
         ["fill rate", pct(packed.fill_rate, 2)],
         ["trained tokens", `${int(packed.tokens.trained)} (${pct(packed.trained_fraction)} of real)`],
         [`over-long documents (${packed.overlong.policy || "?"})`, int(packed.overlong.count)],
+        ["documents mode (--documents)", [...new Set(packed.datasets.map((d) => d.documents_mode))].join(", ")],
+        ["analysis tokens dropped (untrained)", int(packed.datasets.reduce((n, d) => n + (d.documents_stats?.analysis_tokens_dropped ?? 0), 0))],
+        ["repeated prefix tokens", int(packed.datasets.reduce((n, d) => n + (d.documents_stats?.repeated_prefix_tokens ?? 0), 0))],
         ["rejects", int(packed.rejects.total)],
       ],
     });

@@ -6,8 +6,8 @@ import { UsageError } from "../../core/errors.js";
 // Only the choices at start: the writers (apache-arrow, parquet-wasm) load when export runs.
 import { COMPRESSIONS, DEFAULT_FILE_TOKENS, DEFAULT_ROW_GROUP_ROWS, EXPORT_FORMATS, formatsHelp, isPackedFormat, PACKED_FORMATS, type CompressionName, type ExportFormat } from "../../export/choices.js";
 import type { ExportSummary } from "../../export/index.js";
-import type { Dialect } from "../../render/names.js";
-import { dialectOption, maxLineBytesOption, requireReadableFile } from "../options.js";
+import type { Dialect, DocumentMode } from "../../render/names.js";
+import { dialectOption, documentsOption, maxLineBytesOption, requireReadableFile } from "../options.js";
 import { elapsed, StderrProgress } from "../progress.js";
 import { positiveInt } from "../run.js";
 
@@ -22,6 +22,7 @@ interface ExportCliOptions {
   rowGroupRows: number;
   workers?: number;
   dialect: Dialect;
+  documents: DocumentMode;
   maxLineBytes: number;
 }
 
@@ -39,6 +40,7 @@ export function register(program: Command): void {
     .option("--row-group-rows <n>", "rows per Parquet row group", positiveInt("--row-group-rows"), DEFAULT_ROW_GROUP_ROWS)
     .option("--workers <n>", "Parquet encoder threads for the packed formats (default: the core count)", positiveInt("--workers"))
     .addOption(dialectOption("rendering dialect of the text exports"))
+    .addOption(documentsOption("harmony-text: one line per document, a record cut into turns or not (auto, turns, conversation; docs/RENDERING.md). A packed source keeps the mode it was packed with"))
     .addOption(maxLineBytesOption())
     .option("--json", "print the summary as JSON", false)
     .showHelpAfterError("(run 'datagen export --help' for usage)")
@@ -83,6 +85,7 @@ Examples:
           out: o.out,
           force: o.force,
           dialect: o.dialect,
+          documents: o.documents,
           compression: o.compression,
           fileTokens: o.fileTokens,
           rowGroupRows: o.rowGroupRows,

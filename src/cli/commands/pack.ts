@@ -3,9 +3,9 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { DEFAULT_PACK_WINDOW, DEFAULT_SEQ_LEN, DEFAULT_SHARD_SAMPLES } from "../../pack/defaults.js";
 import { OVERLONG_POLICIES } from "../../pack/format.js";
 import type { PackProgress, PackSummary } from "../../pack/index.js";
-import type { Dialect, MaskMode } from "../../render/names.js";
+import type { Dialect, DocumentMode, MaskMode } from "../../render/names.js";
 import type { FromShape } from "../../ingest/source.js";
-import { allowTrailingCallOption, dialectOption, fromOption, maskOption, maxLineBytesOption } from "../options.js";
+import { allowTrailingCallOption, dialectOption, documentsOption, fromOption, maskOption, maxLineBytesOption } from "../options.js";
 import { elapsed, StderrProgress } from "../progress.js";
 import { escapeControls, jsonLine } from "../../core/escape.js";
 import { gracefulStopSignal, positiveInt } from "../run.js";
@@ -15,6 +15,7 @@ interface PackCliOptions {
   seqLen: number;
   dialect: Dialect;
   mask: MaskMode;
+  documents: DocumentMode;
   workers?: number;
   packWindow: number;
   shardSamples: number;
@@ -37,6 +38,7 @@ export function register(program: Command): void {
     .option("--seq-len <n>", "tokens per sample", positiveInt("--seq-len"), DEFAULT_SEQ_LEN)
     .addOption(dialectOption())
     .addOption(maskOption("which tokens are trained"))
+    .addOption(documentsOption())
     .option("--workers <n>", "render/tokenize worker threads (default: the core count)", positiveInt("--workers"))
     .option("--pack-window <n>", "documents packed together (best-fit-decreasing) per window", positiveInt("--pack-window"), DEFAULT_PACK_WINDOW)
     .option("--shard-samples <n>", "samples per shard", positiveInt("--shard-samples"), DEFAULT_SHARD_SAMPLES)
@@ -71,6 +73,7 @@ Examples:
         seqLen: o.seqLen,
         dialect: o.dialect,
         mask: o.mask,
+        documents: o.documents,
         workers: o.workers,
         packWindow: o.packWindow,
         shardSamples: o.shardSamples,
@@ -101,6 +104,15 @@ function progressLine(p: PackProgress, started: number): string {
   return `pack: ${read}, ${p.records} records, ${p.documents} documents in ${p.samples} samples, ${p.rejects} rejects, ${elapsed(started)}`;
 }
 
+/** What --documents cost, so a mode never drops reasoning silently. */
+function documentsLine(s: PackSummary): string {
+  const n = (x: number): string => x.toLocaleString("en-US");
+  const d = s.documentsStats;
+  const dropped = d.analysis_tokens_dropped > 0 ? " (no document trains them; see docs/RENDERING.md, \"Documents\")" : "";
+  const cost = `${n(d.repeated_prefix_tokens)} repeated prefix tokens, ${n(d.analysis_tokens_dropped)} analysis tokens dropped${dropped}`;
+  return `documents (${s.documentsMode}): ${n(d.documents)} from ${n(d.records)} records, ${cost}`;
+}
+
 function formatSummary(s: PackSummary): string {
   const pct = (x: number): string => `${(100 * x).toFixed(3)} %`;
   const n = (x: number): string => x.toLocaleString("en-US");
@@ -111,6 +123,7 @@ function formatSummary(s: PackSummary): string {
     `tokens: ${n(s.tokens.real)} real, ${n(s.tokens.trained)} trained, ${n(s.tokens.padding)} padding`,
     `rejects: ${n(s.rejects)}${s.rejects > 0 ? ` (see ${out}/rejects.jsonl)` : ""}`,
     `overlong (${s.overlong.policy}): ${n(s.overlong.count)}`,
+    documentsLine(s),
     `time: ${s.seconds.toFixed(1)} s`,
     "",
   ].join("\n");

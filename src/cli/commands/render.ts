@@ -2,16 +2,17 @@
 import { Option, type Command } from "commander";
 import { CheckFailedError, formatLocation } from "../../core/errors.js";
 import { escapeControls, escapeControlsKeepLayout } from "../../core/escape.js";
-import type { Dialect, MaskMode, RenderPiece } from "../../render/index.js";
+import type { Dialect, DocumentMode, DocumentRendering, MaskMode, RenderPiece } from "../../render/index.js";
 import type { RenderedItem } from "../../render/file.js";
 import type { formatPieces, formatTokenTable } from "../../render/view.js";
 import type { FromShape } from "../../ingest/source.js";
-import { allowTrailingCallOption, dialectOption, fromOption, maskOption, maxLineBytesOption, requireReadableFile } from "../options.js";
+import { allowTrailingCallOption, dialectOption, documentsOption, fromOption, maskOption, maxLineBytesOption, requireReadableFile } from "../options.js";
 
 interface RenderFlags {
   id?: string;
   dialect: Dialect;
   mask: MaskMode;
+  documents: DocumentMode;
   tokens?: boolean;
   json?: boolean;
   brackets?: boolean;
@@ -29,7 +30,9 @@ Output (stdout):
             messages are always one line.
   --tokens  a table per record: position, token id, mask (1 = supervised target), token text;
             special tokens by name, text tokens JSON-quoted; target rows green on a terminal.
-  --json    one line per record: {"id": ..., "tokens": [ids...], "mask": [0|1...]}.
+  --json    one line per document: {"id": ..., "tokens": [ids...], "mask": [0|1...]}.
+A record is one document, or one per assistant turn (ids ID#1, ID#2, ...) when --documents cuts it
+(docs/RENDERING.md, "Documents"). Analysis a mode leaves untrained is counted on stderr.
 Bad lines (invalid JSON, invalid records) go to stderr as "FILE:LINE ID REASON message"; the other
 records are still rendered and the exit status is 1.
 
@@ -37,6 +40,13 @@ Mask modes:
   assistant  every assistant message from its <|start|> through <|end|>/<|call|>/<|return|> (TRL)
   last-turn  only assistant messages after the last user message (the reference fine-tune)
   final      final-channel content and its terminator only (Unsloth)
+
+Documents:
+  auto          the whole record, every analysis kept, unless analysis comes before its last
+                turn: then one document per turn (default)
+  turns         one document per assistant turn: the record up to that turn's end, earlier
+                turns' analysis dropped, only that turn trained
+  conversation  the whole record as the dialect renders it (harmony: auto_drop_analysis)
 
 Examples:
   $ datagen render data/examples/conversations.jsonl --id lawful_good-000001
@@ -53,6 +63,7 @@ export function register(program: Command): void {
     .option("--id <id>", "render only the record with this id")
     .addOption(dialectOption())
     .addOption(maskOption())
+    .addOption(documentsOption())
     .addOption(new Option("--tokens", "print a position / id / mask / token table").conflicts("json"))
     .option("--json", "one JSON line per record: id, tokens, mask")
     .addOption(new Option("--brackets", "write special tokens as ⟦<|start|>⟧ in the text view").conflicts(["json", "tokens"]))
@@ -81,24 +92,34 @@ async function renderCommand(path: string, flags: RenderFlags): Promise<void> {
     import("../../render/view.js"),
   ]);
   const file = displayName(path); // "<stdin>" for "-"
-  const renderOptions = checkRenderOptions({ dialect: flags.dialect, mask: flags.mask });
+  const renderOptions = checkRenderOptions({ dialect: flags.dialect, mask: flags.mask, documents: flags.documents });
   const color = process.stdout.isTTY === true;
   let bad = 0;
+  const dropped = { tokens: 0, records: 0 };
   for await (const item of renderFile(path, { ...renderOptions, id: flags.id, maxLineBytes: flags.maxLineBytes, from: flags.from, allowTrailingCall: flags.allowTrailingCall })) {
     if (!item.ok) {
       bad++;
       process.stderr.write(`${escapeControls(formatLocation({ file, line: item.line }))} ${item.id == null ? "-" : escapeControls(item.id)} ${item.code} ${escapeControls(item.message)}\n`);
       continue;
     }
-    await write(formatItem(file, item, flags, color, printers));
+    if (item.rendered.analysisTokensDropped > 0) {
+      dropped.tokens += item.rendered.analysisTokensDropped;
+      dropped.records++;
+    }
+    for (const doc of item.rendered.documents) await write(formatDocument(file, item, doc, flags, color, printers));
+  }
+  // Never silently: the analysis no document trains (harmony's conversation rendering drops turn 1's).
+  if (dropped.tokens > 0) {
+    const n = dropped.records;
+    const records = `${n} record${n === 1 ? "" : "s"}`;
+    process.stderr.write(`render: --documents ${flags.documents} leaves ${dropped.tokens} analysis tokens of ${records} untrained (docs/RENDERING.md, "Documents")\n`);
   }
   if (bad > 0) throw new CheckFailedError(`${bad} problem${bad === 1 ? "" : "s"} in ${file} (listed above)`);
 }
 
-function formatItem(file: string, item: RenderedItem, flags: RenderFlags, color: boolean, { formatPieces, formatTokenTable }: Printers): string {
-  const { rendered } = item;
-  if (flags.json) return `${JSON.stringify({ id: item.id, tokens: rendered.tokens, mask: Array.from(rendered.mask) })}\n`;
-  const title = `### ${escapeControls(item.id)} (${escapeControls(file)}:${item.line}) ${rendered.tokens.length} tokens, ${countOnes(rendered.mask)} targets [${flags.dialect}, mask ${flags.mask}]`;
+function formatDocument(file: string, item: RenderedItem, rendered: DocumentRendering, flags: RenderFlags, color: boolean, { formatPieces, formatTokenTable }: Printers): string {
+  if (flags.json) return `${JSON.stringify({ id: rendered.id, tokens: rendered.tokens, mask: Array.from(rendered.mask) })}\n`;
+  const title = `### ${escapeControls(rendered.id)} (${escapeControls(file)}:${item.line}) ${rendered.tokens.length} tokens, ${countOnes(rendered.mask)} targets [${flags.dialect}, mask ${flags.mask}, documents ${flags.documents}]`;
   if (flags.tokens) return `${title}\n${formatTokenTable(rendered, { color })}\n\n`;
   // The record's text keeps its newlines and tabs; other control characters (an ESC that would drive
   // the terminal, a CR that would overwrite the line) are shown escaped. --json has the exact tokens.

@@ -2,9 +2,9 @@
 import { Command, InvalidArgumentError, Option } from "commander";
 import { NothingUsableError } from "../../core/errors.js";
 import { statsReport, defaultWorkers } from "../../stats/index.js";
-import type { Dialect, MaskMode } from "../../render/names.js";
+import type { Dialect, DocumentMode, MaskMode } from "../../render/names.js";
 import type { FromShape } from "../../ingest/source.js";
-import { allowTrailingCallOption, dialectOption, fromOption, maskOption } from "../options.js";
+import { allowTrailingCallOption, dialectOption, documentsOption, fromOption, maskOption } from "../options.js";
 import { elapsed, StderrProgress } from "../progress.js";
 
 
@@ -13,6 +13,7 @@ interface ReportFlags {
   html?: string;
   mask: MaskMode;
   dialect: Dialect;
+  documents: DocumentMode;
   workers: number;
   from: FromShape;
   allowTrailingCall: boolean;
@@ -29,6 +30,7 @@ export function register(program: Command): void {
     .option("--html <file>", "write a self-contained HTML report with charts (opens offline)")
     .addOption(maskOption("loss mask mode for trained-token counts"))
     .addOption(dialectOption("rendering dialect for token counts"))
+    .addOption(documentsOption("how raw records become documents for token counts (its cost: tokens per record, repeated prefixes): auto, turns or conversation"))
     .addOption(fromOption())
     .addOption(allowTrailingCallOption())
     .addOption(new Option("--workers <n>", "worker threads for rendering and tokenizing (0: main thread)").argParser(nonNegativeInt).default(defaultWorkers(), `cores - 1, here ${defaultWorkers()}`))
@@ -44,7 +46,7 @@ Examples:
       const progress = new StderrProgress();
       const started = Date.now();
       const onProgress = (records: number) => progress.report(() => `stats: ${records.toLocaleString("en-US")} records, ${elapsed(started)}`);
-      const { text, bundle } = await statsReport(paths, { mask: flags.mask, dialect: flags.dialect, workers: flags.workers, from: flags.from, allowTrailingCall: flags.allowTrailingCall, onProgress }, { json: flags.json, html: flags.html });
+      const { text, bundle } = await statsReport(paths, { mask: flags.mask, dialect: flags.dialect, documents: flags.documents, workers: flags.workers, from: flags.from, allowTrailingCall: flags.allowTrailingCall, onProgress }, { json: flags.json, html: flags.html });
       progress.done();
       process.stdout.write(text);
       const raw = bundle.report.raw;
