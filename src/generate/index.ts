@@ -8,7 +8,7 @@ import PQueue from "p-queue";
 import { UsageError } from "../core/errors.js";
 import { parseJsonText, stringifyJson } from "../core/json.js";
 import type { ConversationRecord } from "../core/record.js";
-import { ensureSmokeModel } from "../model/smoke.js";
+import { ensureSmokeModel, GENERATE_STOP_BOOST } from "../model/smoke.js";
 import { validateRecord } from "../validate/index.js";
 import { getTokenizer } from "../tokenize/o200k_harmony.js";
 import { loadTemplates, loadTools, toolDefinition, type CatalogTool } from "./catalog.js";
@@ -232,7 +232,7 @@ async function openModel(config: GenerateConfig, log: (line: string) => void): P
     return { model, info: { path: null, sha256: null, bytes: null, smoke: false, identity: model.identity }, threads: null };
   }
   const smoke = config.model === null;
-  const modelPath = config.model ?? (await ensureSmokeModel());
+  const modelPath = config.model ?? (await ensureSmokeModel({ stopBoost: GENERATE_STOP_BOOST }));
   if (!existsSync(modelPath)) throw new UsageError(`model file not found: ${modelPath}`);
   if (smoke) log(SMOKE_NOTICE);
   // node-llama-cpp loads only here: every other command (and a --server run) starts without it.

@@ -145,15 +145,17 @@ export class PlanError extends Error {}
 
 /**
  * The first n entries of the quota sequence: entry i goes to the stratum furthest behind its share
- * ((i + 1) · weight − taken so far), lowest index on ties. Any prefix is within ±1 of its quota.
+ * ((i + 1) · weight − taken so far); ties go to the first index at or after `rotation` (cyclically),
+ * so buckets that rotate differently start on different strata. Any prefix is within ±1 of its quota.
  */
-export function quotaSequence(weights: number[], n: number): number[] {
+export function quotaSequence(weights: number[], n: number, rotation = 0): number[] {
   const taken = new Array<number>(weights.length).fill(0);
   const out: number[] = [];
   for (let i = 0; i < n; i++) {
     let best = 0;
     let bestDeficit = -Infinity;
-    for (let j = 0; j < weights.length; j++) {
+    for (let k = 0; k < weights.length; k++) {
+      const j = (k + rotation) % weights.length;
       const deficit = (i + 1) * weights[j] - taken[j];
       if (deficit > bestDeficit + 1e-12) {
         best = j;
@@ -258,14 +260,16 @@ export function buildPlan(settings: PlanSettings, parts: ScenarioParts, toolName
   const training = parts.families.filter((f) => !reserved.has(f.key));
   const strata = buildStrata(training, settings.mix);
   const buckets = planBuckets(settings.personas, settings.count, settings.noPersonaShare);
-  const longest = Math.max(0, ...buckets.map((b) => b.count));
-  const sequence = quotaSequence(strata.map((s) => s.weight), longest);
-  const efforts = quotaSequence(effortWeights(settings.reasoningEffort), longest).map((i) => EFFORTS[i]);
+  const weights = strata.map((s) => s.weight);
+  const effortShares = effortWeights(settings.reasoningEffort);
   const composer: Composer = { users: parts.users, parts, toolNames: [...toolNames].sort(), settings };
   const conversations: PlannedConversation[] = [];
   for (const bucket of buckets) {
     const name = bucket.persona ?? "none";
     const seen = new Array<number>(strata.length).fill(0);
+    // The rotation depends on the bucket's name only: a persona's plan is the same in any persona list.
+    const sequence = quotaSequence(weights, bucket.count, stableHash("strata", settings.seed, name) % strata.length);
+    const efforts = quotaSequence(effortShares, bucket.count, stableHash("effort", settings.seed, name) % EFFORTS.length).map((i) => EFFORTS[i]);
     for (let index = 0; index < bucket.count; index++) {
       const s = sequence[index];
       const stratum = strata[s];
