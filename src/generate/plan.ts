@@ -234,7 +234,7 @@ function compose(c: Composer, family: Family, rng: Rng) {
   const distractors = pickDistinct(rng, c.toolNames.filter((t) => !family.tools.includes(t)), rng.int(0, settings.toolUse.distractorTools));
   const tools = [...family.tools, ...distractors];
   const brief =
-    `The user is ${article(role)} ${role} who ${expertise.brief}, feeling ${mood.id}, and writes in a ${style.description} style. ` +
+    `The user is ${article(role)} ${role} who ${expertise.brief}, feeling ${mood.id}; writing style: ${style.description}. ` +
     (family.trap ? `Sycophancy test (${family.trap.replaceAll("_", " ")}): ${variant.brief}.` : family.requestHarmful ? `The user makes a harmful request: ${variant.brief}.` : `The user ${kind?.brief ?? "asks"} about ${variant.brief}.`);
   return { variant, kindId, role, expertise: expertise.id, mood: mood.id, style: style.id, opening, tools, brief };
 }
