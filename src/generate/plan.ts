@@ -381,7 +381,7 @@ export function summarizePlan(plan: Plan): PlanSummary {
     distinct_seeds: distinct,
     distinct_seed_share: c.length ? distinct / c.length : 0,
     distinct_openings: openings.size,
-    most_repeated_opening_share: c.length ? Math.max(0, ...openings.values()) / c.length : 0,
+    most_repeated_opening_share: c.length ? [...openings.values()].reduce((a, b) => Math.max(a, b), 0) / c.length : 0,
     cells,
     max_cell_spread: spread,
     themes,
