@@ -5,12 +5,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { projectRoot } from "../src/core/project.js";
 import { generateDataset, loadGenerateConfig } from "../src/generate/index.js";
 import { renderRecord } from "../src/render/index.js";
 import { validateRecord } from "../src/validate/index.js";
 
-const root = projectRoot();
 const work = mkdtempSync(join(tmpdir(), "datagen-generate-long-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
@@ -22,9 +20,6 @@ writeFileSync(
     personas: ["lawful_good"],
     count: 1,
     longContext: { bands: { "4k-8k": 1 }, tasks: ["single_needle"], payloads: ["logs"], answerBudget: 256 },
-    tools: { catalogs: [join(root, "data/tools")] },
-    scenarios: { sources: [join(root, "data/scenarios")] },
-    templates: join(root, "templates"),
     retries: 0,
     contextSize: "auto",
     concurrency: 1,

@@ -4,7 +4,7 @@
 // (run.json "long_context"; exact per band with concurrency 1).
 import { planLongJobs, type BandId, type LongJob } from "../longctx/bands.js";
 import { UsageError } from "../core/errors.js";
-import type { GenerateConfig } from "./config.js";
+import { thinkingTokens, type GenerateConfig } from "./config.js";
 
 interface BandFigures {
   records: number;
@@ -39,9 +39,10 @@ export class LongRun {
 
   static maybe(config: GenerateConfig, total: number): LongRun | null {
     if (!config.longContext || config.longContext.share <= 0) return null;
-    const needed = config.maxTokens.thinking + config.maxTokens.final;
+    const thinking = (["low", "medium", "high"] as const).map((e) => thinkingTokens(config.maxTokens, e));
+    const needed = 2 * Math.max(...thinking) + config.maxTokens.final;
     if (config.longContext.answerBudget < needed) {
-      throw new UsageError(`${config.pipelineFile}: longContext.answerBudget ${config.longContext.answerBudget} is less than maxTokens.thinking + maxTokens.final (${needed})`);
+      throw new UsageError(`${config.pipelineFile}: longContext.answerBudget ${config.longContext.answerBudget} is less than twice maxTokens.thinking (before the call and before the answer) + maxTokens.final (${needed})`);
     }
     return new LongRun(config, config.longContext.share, total);
   }
@@ -51,8 +52,8 @@ export class LongRun {
     return Math.floor((n + 1) * this.share) > Math.floor(n * this.share);
   }
 
-  jobFor(personaIndex: number, index: number): LongJob | undefined {
-    const n = index * this.config.personas.length + personaIndex;
+  /** The long job of the conversation at `n` in the plan's run order, if it is a long one. */
+  jobFor(n: number): LongJob | undefined {
     return this.isLong(n) ? this.jobs[Math.floor(n * this.share)] : undefined;
   }
 

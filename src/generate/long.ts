@@ -4,21 +4,22 @@
 // band needs a context of 131,072 (pipeline "contextSize": "auto" sizes it from the length mix).
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { ConversationRecord } from "../core/record.js";
+import type { ConversationRecord, Message } from "../core/record.js";
 import { personaSystemMessage } from "../core/record.js";
 import type { LongJob } from "../longctx/bands.js";
 import { longPrefix, longRecord } from "../longctx/record.js";
 import { makeLongTask, type LongTask } from "../longctx/tasks.js";
 import { renderRecord } from "../render/index.js";
-import { fillTemplate, type CatalogTool } from "./catalog.js";
-import { AbortedError, StepError, type ConversationDeps } from "./conversation.js";
-import type { ModelSession } from "./model/types.js";
+import { fillTemplate } from "./catalog.js";
+import { thinkingTokens } from "./config.js";
+import { AbortedError, type ConversationDeps, type StepRecord } from "./conversation.js";
+import { StepError, type ModelSession } from "./model/types.js";
+import type { PlannedConversation } from "./plan.js";
 import * as P from "./prompt.js";
 import { stableHash } from "./seed.js";
 
 export interface LongConversationJob {
-  id: string;
-  persona: string | null;
+  plan: PlannedConversation;
   seed: number;
   long: LongJob;
 }
@@ -42,39 +43,51 @@ export function taskForJob(job: LongJob, haystack: string | null, persona: strin
 
 export async function generateLongConversation(deps: ConversationDeps, session: ModelSession, job: LongConversationJob, answerCheck: boolean): Promise<ConversationRecord> {
   const { config, templates } = deps;
-  const task = taskForJob(job.long, config.haystack, job.persona);
-  const prompts = new P.PromptBuilder();
-  const tool: CatalogTool = { name: task.tool.function.name, domain: "long_context", description: task.tool.function.description ?? "", parameters: task.tool.function.parameters ?? {}, result: {} };
-  const persona = job.persona;
+  const { plan } = job;
+  const persona = plan.persona;
+  const task = taskForJob(job.long, config.haystack, persona);
   const section = persona ? fillTemplate(templates.personaSection, { persona, persona_card: templates.personaCards.get(persona) as string }) : templates.noPersonaSection;
   const guide = fillTemplate(longGuide(config.templates), { persona_section: section });
+  // The record's own system message ("Persona: X") leads the developer instructions, as rendered.
   const instructions = persona ? `${personaSystemMessage(persona)}\n\n${guide}` : guide;
-  const head = prompts.tokens([...P.systemMessage(config.date, config.reasoningEffort, true), ...P.developerMessage(instructions, [tool])]);
+  const prefixOf = (history: Message[]) => P.assistantPrefix({ tools: [task.tool], instructions, history: history.filter((m) => m.role !== "system"), date: config.date, effort: plan.reasoning_effort });
+  const steps: StepRecord[] = [];
   let step = 0;
-  const text = async (what: string, prompt: number[], maxTokens: number): Promise<string> => {
+  const text = async (what: "thinking" | "final", prompt: number[], maxTokens: number): Promise<string> => {
     if (prompt.length + maxTokens > session.contextSize) {
       throw new StepError("context_overflow", `${what}: prompt ${prompt.length} + budget ${maxTokens} tokens exceed the context (${session.contextSize}); use "contextSize": "auto" or raise it`);
     }
     const timeoutSeconds = config.requestTimeoutSeconds * Math.max(1, Math.ceil(prompt.length / PROMPT_TOKENS_PER_TIMEOUT_STEP));
     const s = step++;
+    let last = { code: `empty_${what}`, message: `the model produced no ${what} text` };
     for (let retry = 0; retry <= config.stepRetries; retry++) {
       if (deps.signal?.aborted) throw new AbortedError("aborted");
-      const out = await session.generate({ prompt, maxTokens, seed: stableHash(job.seed, "long", s, retry), sampling: config.sampling, tag: job.id, timeoutSeconds }, deps.signal);
+      const out = await session.generate({ prompt, maxTokens, seed: stableHash(job.seed, "long", s, retry), sampling: config.sampling, tag: plan.id, timeoutSeconds }, deps.signal);
       if (deps.signal?.aborted) throw new AbortedError("aborted");
+      // As every step: a text cut by its budget is never written (meta.steps has no "length").
+      if (out.finish === "length") {
+        last = { code: `${what}_truncated`, message: `the ${what} did not end within its ${maxTokens}-token budget` };
+        continue;
+      }
       const value = out.text.trim();
-      if (value) return value;
+      if (value) {
+        steps.push({ kind: what, finish: "stop", tokens: out.tokens.length });
+        return value;
+      }
     }
-    throw new StepError(`empty_${what}`, `the model produced no ${what} text (${config.stepRetries + 1} tries)`);
+    throw new StepError(last.code, `${last.message} (${config.stepRetries + 1} tries)`);
   };
-  const history = (messages: ReturnType<typeof longPrefix>) => prompts.tokens(P.historyParts(messages.filter((m) => m.role !== "system")));
+  const thinkingBudget = thinkingTokens(config.maxTokens, plan.reasoning_effort);
   const asked = longPrefix(task, persona, "").slice(0, persona ? 2 : 1);
-  const callThinking = await text("thinking", [...head, ...history(asked), ...prompts.tokens(P.analysisHeader)], config.maxTokens.thinking);
+  const callThinking = await text("thinking", [...prefixOf(asked), ...P.header(P.ANALYSIS)], thinkingBudget);
+  // The call and its result are written by code.
+  steps.push({ kind: "arguments", finish: "executor", tokens: 0 }, { kind: "tool_result", finish: "executor", tokens: 0 });
   const prefix = longPrefix(task, persona, callThinking);
-  const beforeAnswer = [...head, ...history(prefix), ...prompts.tokens(P.analysisHeader)];
-  const answerThinking = await text("thinking", beforeAnswer, config.maxTokens.thinking);
-  const final = await text("final", [...beforeAnswer, ...prompts.tokens([...P.closeText(answerThinking), ...P.finalHeader])], config.maxTokens.final);
+  const beforeAnswer = [...prefixOf(prefix), ...P.header(P.ANALYSIS)];
+  const answerThinking = await text("thinking", beforeAnswer, thinkingBudget);
+  const final = await text("final", [...prefixOf(prefix), ...P.closedMessage({ ...P.ANALYSIS, content: answerThinking }), ...P.header(P.FINAL)], config.maxTokens.final);
   const record = longRecord({
-    id: job.id,
+    id: plan.id,
     persona,
     task,
     band: job.long.band,
@@ -82,7 +95,7 @@ export async function generateLongConversation(deps: ConversationDeps, session: 
     callThinking,
     answerThinking,
     final,
-    meta: { seed: job.seed, model: deps.modelName, scenario: `long_context/${task.task}/${task.payload.kind}`, date: config.date, reasoning_effort: config.reasoningEffort },
+    meta: { seed: job.seed, model: deps.modelName, scenario: `long_context/${task.task}/${task.payload.kind}`, date: config.date, reasoning_effort: plan.reasoning_effort, steps },
   });
   if (answerCheck) return record;
   // --no-answer-check: the answers stay in the record for audit, but not as a rule every reader applies.

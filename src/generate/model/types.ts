@@ -77,3 +77,13 @@ export interface GenerationModel {
   recordDone?(session: ModelSession): void;
   close(): Promise<void>;
 }
+
+/** A generation step that kept failing after its retries (or a server call that did); `code` is the reject reason. */
+export class StepError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
