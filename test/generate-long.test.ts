@@ -6,6 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { generateDataset, loadGenerateConfig } from "../src/generate/index.js";
+import { LongRun } from "../src/generate/long-run.js";
+import { loadPlan } from "../src/generate/run-plan.js";
 import { renderRecord } from "../src/render/index.js";
 import { validateRecord } from "../src/validate/index.js";
 
@@ -27,6 +29,32 @@ writeFileSync(
 );
 
 const lines = (file: string) => readFileSync(file, "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, any>);
+
+describe("the plan's length mix", () => {
+  const bandsOf = (pipelineFile: string, overrides: Parameters<typeof loadGenerateConfig>[1]) => {
+    const config = loadGenerateConfig(pipelineFile, overrides);
+    const planned = [...loadPlan(config).plan.conversations].sort((a, b) => a.index - b.index);
+    const run = LongRun.maybe(config, planned.length);
+    const bands: Record<string, number> = {};
+    planned.forEach((_, n) => {
+      const job = run?.jobFor(n);
+      if (job) bands[job.band] = (bands[job.band] ?? 0) + 1;
+    });
+    run?.close();
+    return { total: planned.length, bands };
+  };
+
+  it("long-context.json gives every band a conversation; kappa makes 2 % long, spread by its shares", () => {
+    const long = bandsOf("pipelines/long-context.json", { personas: "lawful_good", count: 5 });
+    expect(Object.keys(long.bands).sort()).toEqual(["16k-32k", "32k-64k", "4k-8k", "64k-128k", "8k-16k"]);
+    expect(Object.values(long.bands).reduce((a, b) => a + b, 0)).toBe(long.total);
+    const kappa = bandsOf("pipelines/kappa.json", { count: 1000 });
+    const longCount = Object.values(kappa.bands).reduce((a, b) => a + b, 0);
+    expect(longCount).toBe(Math.floor(kappa.total * 0.02));
+    expect(kappa.bands["4k-8k"]).toBeGreaterThan(kappa.bands["64k-128k"]);
+    expect(kappa.bands["64k-128k"]).toBeGreaterThan(0);
+  });
+});
 
 describe("generate with longContext", () => {
   it("sizes the context from the band, rejects a noise answer, and keeps it unchecked under --no-answer-check", async () => {
