@@ -92,6 +92,8 @@ export async function generateDataset(config: GenerateConfig, hooks: GenerateHoo
   const tools = loadTools(config.toolCatalogs);
   const { plan, parts } = loadPlan(config);
   const planned = runOrder(plan.conversations);
+  // Before the model loads: a bad longContext setting or --haystack folder fails at once.
+  const longRun = LongRun.maybe(config, planned.length);
   const templates = loadTemplates(config.templates, [...new Set(planned.map((p) => p.persona).filter((p): p is NonNullable<PersonaChoice> => p !== null))]);
   warmUp(tools.values());
   const { model: llm, info: modelInfo, threads } = await openModel(config, log);
@@ -117,7 +119,6 @@ export async function generateDataset(config: GenerateConfig, hooks: GenerateHoo
   const rejects = new JsonlAppender(join(config.out, REJECTS_FILE));
 
   const target = planned.length;
-  const longRun = LongRun.maybe(config, planned.length);
   const counts = { written: 0, rejected: 0, attempts: 0 };
   const rejectReasons: Record<string, number> = {};
   const genStarted = performance.now();

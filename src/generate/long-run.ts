@@ -3,6 +3,7 @@
 // rejects, wall seconds and the process's peak memory while that band's records were in flight
 // (run.json "long_context"; exact per band with concurrency 1).
 import { planLongJobs, type BandId, type LongJob } from "../longctx/bands.js";
+import { existsSync, statSync } from "node:fs";
 import { UsageError } from "../core/errors.js";
 import { thinkingTokens, type GenerateConfig } from "./config.js";
 
@@ -44,6 +45,11 @@ export class LongRun {
     if (config.longContext.answerBudget < needed) {
       throw new UsageError(`${config.pipelineFile}: longContext.answerBudget ${config.longContext.answerBudget} is less than twice maxTokens.thinking (before the call and before the answer) + maxTokens.final (${needed})`);
     }
+    // Checked before any model loads: a payload kind needing a corpus, and the corpus itself.
+    if (config.longContext.payloads?.includes("haystack") && !config.haystack) {
+      throw new UsageError(`${config.pipelineFile}: longContext.payloads lists "haystack", which reads --haystack DIR; give --haystack or drop it`);
+    }
+    if (config.haystack && !(existsSync(config.haystack) && statSync(config.haystack).isDirectory())) throw new UsageError(`--haystack ${config.haystack}: not a folder`);
     return new LongRun(config, config.longContext.share, total);
   }
 
