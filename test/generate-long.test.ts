@@ -28,7 +28,11 @@ writeFileSync(
   }),
 );
 
-const lines = (file: string) => readFileSync(file, "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, any>);
+const lines = (file: string) =>
+  readFileSync(file, "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as Record<string, any>);
 
 describe("the plan's length mix", () => {
   const bandsOf = (pipelineFile: string, overrides: Parameters<typeof loadGenerateConfig>[1]) => {

@@ -18,11 +18,22 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 /** A hand-written record whose answer is known: "the access code of project Orion is 4821-KX". */
 function handWritten(final: string, expected: string[] | undefined, lastIsCall = false): unknown {
-  const tool = { type: "function", function: { name: "read_log_file", parameters: { type: "object", properties: { path: { type: "string" } }, required: ["path"] } } };
+  const tool = {
+    type: "function",
+    function: { name: "read_log_file", parameters: { type: "object", properties: { path: { type: "string" } }, required: ["path"] } },
+  };
   const messages: unknown[] = [
-    { role: "user", content: "What is the access code of project Orion in /var/log/app.log? If it is not there, say \"not found\"." },
-    { role: "assistant", tool_calls: [{ id: "c1", type: "function", function: { name: "read_log_file", arguments: { path: "/var/log/app.log" } } }] },
-    { role: "tool", tool_call_id: "c1", name: "read_log_file", content: "10:00 INFO start\n10:01 INFO note: the access code of project Orion is 4821-KX.\n10:02 INFO stop" },
+    { role: "user", content: 'What is the access code of project Orion in /var/log/app.log? If it is not there, say "not found".' },
+    {
+      role: "assistant",
+      tool_calls: [{ id: "c1", type: "function", function: { name: "read_log_file", arguments: { path: "/var/log/app.log" } } }],
+    },
+    {
+      role: "tool",
+      tool_call_id: "c1",
+      name: "read_log_file",
+      content: "10:00 INFO start\n10:01 INFO note: the access code of project Orion is 4821-KX.\n10:02 INFO stop",
+    },
     lastIsCall ? { role: "assistant", thinking: "The code is 4821-KX, but I never say it." } : { role: "assistant", content: final },
   ];
   return { id: "hand-1", persona: null, tools: [tool], messages, meta: expected ? { expected_answers: expected } : {} };
@@ -45,7 +56,9 @@ describe("the answer rule (meta.expected_answers)", () => {
     const r = validateRecord(handWritten("The access code is 4821-KX.", ["4821-KX", "9913-QA"]));
     expect(r.ok).toBe(false);
     if (r.ok) return;
-    expect(r.issues).toEqual([{ code: "expected_answer_missing", message: expect.stringContaining('"9913-QA"'), path: "/messages/3/content" }]);
+    expect(r.issues).toEqual([
+      { code: "expected_answer_missing", message: expect.stringContaining('"9913-QA"'), path: "/messages/3/content" },
+    ]);
     expect(r.issues[0].message).not.toContain('"4821-KX"');
     expect(codesOf(handWritten("The code is 4821 KX.", ["4821-KX"]))).toEqual(["expected_answer_missing"]);
     expect(codesOf(handWritten("I could not find it.", ["not found"]))).toEqual(["expected_answer_missing"]);
@@ -156,7 +169,10 @@ describe("tasks", () => {
     const region = /for the (\w+) region|from the (\w+) region|which region/.exec(table.question);
     expect(region).not.toBeNull();
     if (table.question.includes("total")) {
-      const cents = table.payload.text.split("\n").filter((l) => l.split(",")[2] === region?.[1]).reduce((s, l) => s + Math.round(Number(l.split(",")[6]) * 100), 0);
+      const cents = table.payload.text
+        .split("\n")
+        .filter((l) => l.split(",")[2] === region?.[1])
+        .reduce((s, l) => s + Math.round(Number(l.split(",")[6]) * 100), 0);
       expect(table.expected_answers).toEqual([`${Math.floor(cents / 100)}.${String(cents % 100).padStart(2, "0")}`]);
     }
   });
@@ -181,21 +197,34 @@ describe("tasks", () => {
 
 describe("length mix", () => {
   it("apportions by share and gives every band with a share at least one of five", () => {
-    expect([...apportion(5, { "4k-8k": 0.3, "8k-16k": 0.25, "16k-32k": 0.2, "32k-64k": 0.15, "64k-128k": 0.1 }).values()].every((n) => n >= 1)).toBe(true);
+    expect(
+      [...apportion(5, { "4k-8k": 0.3, "8k-16k": 0.25, "16k-32k": 0.2, "32k-64k": 0.15, "64k-128k": 0.1 }).values()].every((n) => n >= 1),
+    ).toBe(true);
     expect(Object.fromEntries(apportion(100, { "4k-8k": 3, "64k-128k": 1 }))).toEqual({ "4k-8k": 75, "64k-128k": 25 });
     const jobs = planLongJobs(10, { bands: Object.fromEntries(BAND_IDS.map((b) => [b, 1])), answerBudget: 2048 }, "seed");
     expect(new Set(jobs.map((j) => j.band)).size).toBe(5);
     expect(new Set(jobs.map((j) => j.task)).size).toBe(5);
     for (const j of jobs) expect(bandOf(j.targetTokens)).toBe(j.band);
     expect(Math.max(...jobs.map((j) => j.targetTokens))).toBeLessThanOrEqual(131_072 - 2048);
-    expect(planLongJobs(10, { bands: { "8k-16k": 1 }, answerBudget: 512 }, "seed")).toEqual(planLongJobs(10, { bands: { "8k-16k": 1 }, answerBudget: 512 }, "seed"));
+    expect(planLongJobs(10, { bands: { "8k-16k": 1 }, answerBudget: 512 }, "seed")).toEqual(
+      planLongJobs(10, { bands: { "8k-16k": 1 }, answerBudget: 512 }, "seed"),
+    );
   });
 });
 
 describe("a 100K+ conversation", () => {
   it("round-trips validate → render → pack at 131,072 → verify, and an overlong one is dropped and counted", async () => {
     const task = makeLongTask({ task: "multi_needle", payload: "codebase", targetTokens: 110_000, seed: "roundtrip", seedSpace: "train" });
-    const record = longRecord({ id: "long-1", persona: "lawful_good", task, band: "64k-128k", targetTokens: 112_000, callThinking: "I will read the repository.", answerThinking: "Found them.", final: `Here they are: ${task.expected_answers.join(", ")}.` });
+    const record = longRecord({
+      id: "long-1",
+      persona: "lawful_good",
+      task,
+      band: "64k-128k",
+      targetTokens: 112_000,
+      callThinking: "I will read the repository.",
+      answerThinking: "Found them.",
+      final: `Here they are: ${task.expected_answers.join(", ")}.`,
+    });
     const checked = validateRecord(JSON.parse(JSON.stringify(record)));
     expect(checked.ok).toBe(true);
     const rendered = renderRecord(record);
@@ -205,7 +234,16 @@ describe("a 100K+ conversation", () => {
     expect(codesOf(wrong)).toEqual(["expected_answer_missing"]);
     // A second one past 131,072 tokens: the overlong policy (drop by default) counts it.
     const bigTask = makeLongTask({ task: "single_needle", payload: "table", targetTokens: 131_000, seed: "too-long", seedSpace: "train" });
-    const big = longRecord({ id: "long-2", persona: null, task: bigTask, band: "64k-128k", targetTokens: 131_000, callThinking: "Reading.", answerThinking: "Found it.", final: `It is ${bigTask.expected_answers[0]}. ${"More detail. ".repeat(200)}` });
+    const big = longRecord({
+      id: "long-2",
+      persona: null,
+      task: bigTask,
+      band: "64k-128k",
+      targetTokens: 131_000,
+      callThinking: "Reading.",
+      answerThinking: "Found it.",
+      final: `It is ${bigTask.expected_answers[0]}. ${"More detail. ".repeat(200)}`,
+    });
     expect(validateRecord(JSON.parse(JSON.stringify(big))).ok).toBe(true);
     const input = join(work, "long.jsonl");
     writeFileSync(input, `${JSON.stringify(record)}\n${JSON.stringify(wrong)}\n${JSON.stringify(big)}\n`);
@@ -214,11 +252,13 @@ describe("a 100K+ conversation", () => {
     expect(summary.documents).toBe(1);
     expect(summary.rejects).toBe(1);
     expect(summary.overlong).toEqual({ policy: "drop", count: 1 });
-    const docs = readFileSync(join(out, "documents.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { id: string; length: number });
+    const docs = readFileSync(join(out, "documents.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { id: string; length: number });
     expect(docs.map((d) => [d.id, d.length])).toEqual([["long-1", rendered.tokens.length]]);
     const report = await verifyDataset(out, { source: true });
     expect(report.problems).toEqual([]);
     expect(report.ok).toBe(true);
   }, 120_000);
 });
-

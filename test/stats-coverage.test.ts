@@ -32,8 +32,24 @@ describe("coverage of a packed dataset", () => {
 
   it("a 40K conversation: band counts, longest position and the >32K share match its rendered mask", async () => {
     const task = makeLongTask({ task: "single_needle", payload: "document", targetTokens: 40_000, seed: "coverage", seedSpace: "train" });
-    const record = longRecord({ id: "cov-1", persona: null, task, band: "32k-64k", targetTokens: 40_300, callThinking: "Reading the book.", answerThinking: "Found it near the end.", final: `It is ${task.expected_answers[0]}.` });
-    const short = { id: "cov-2", persona: null, messages: [{ role: "user", content: "Hi" }, { role: "assistant", content: "Hello there." }] };
+    const record = longRecord({
+      id: "cov-1",
+      persona: null,
+      task,
+      band: "32k-64k",
+      targetTokens: 40_300,
+      callThinking: "Reading the book.",
+      answerThinking: "Found it near the end.",
+      final: `It is ${task.expected_answers[0]}.`,
+    });
+    const short = {
+      id: "cov-2",
+      persona: null,
+      messages: [
+        { role: "user", content: "Hi" },
+        { role: "assistant", content: "Hello there." },
+      ],
+    };
     const input = join(work, "in.jsonl");
     writeFileSync(input, `${JSON.stringify(record)}\n${JSON.stringify(short)}\n`);
     const out = join(work, "packed");

@@ -20,8 +20,23 @@ const lengths = args.filter((a, i) => /^\d+$/.test(a) && i !== threadsAt + 1).ma
 
 async function one(length: number): Promise<void> {
   const modelPath = await ensureSmokeModel();
-  const task = makeLongTask({ task: "single_needle", payload: "logs", targetTokens: length - 600, seed: `bench-${length}`, seedSpace: "train" });
-  const record = longRecord({ id: "bench", persona: null, task, band: "64k-128k", targetTokens: length, callThinking: "Reading the log.", answerThinking: "x", final: "x" });
+  const task = makeLongTask({
+    task: "single_needle",
+    payload: "logs",
+    targetTokens: length - 600,
+    seed: `bench-${length}`,
+    seedSpace: "train",
+  });
+  const record = longRecord({
+    id: "bench",
+    persona: null,
+    task,
+    band: "64k-128k",
+    targetTokens: length,
+    callThinking: "Reading the log.",
+    answerThinking: "x",
+    final: "x",
+  });
   const prompt = Array.from(renderRecord(record).tokens).slice(0, length - 32) as Token[];
   const llama = await getLlama({ gpu: false, build: "never", logLevel: LlamaLogLevel.error });
   const model = await llama.loadModel({ modelPath });
@@ -44,8 +59,23 @@ async function one(length: number): Promise<void> {
   const stateBytes = context.stateSize;
   await context.dispose();
   await model.dispose();
-  console.log(JSON.stringify({ length, promptTokens: prompt.length, threads, prefillSeconds: +((first - started) / 1000).toFixed(2), prefillCpuSeconds: +cpuFirst.toFixed(2), decodeMsPerToken: +((done - first) / 15).toFixed(1), peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024), contextStateMiB: Math.round(stateBytes / 2 ** 20) }));
+  console.log(
+    JSON.stringify({
+      length,
+      promptTokens: prompt.length,
+      threads,
+      prefillSeconds: +((first - started) / 1000).toFixed(2),
+      prefillCpuSeconds: +cpuFirst.toFixed(2),
+      decodeMsPerToken: +((done - first) / 15).toFixed(1),
+      peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
+      contextStateMiB: Math.round(stateBytes / 2 ** 20),
+    }),
+  );
 }
 
 if (lengths.length === 1) await one(lengths[0]);
-else for (const length of lengths) execFileSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), String(length), "--threads", String(threads)], { stdio: "inherit" });
+else
+  for (const length of lengths)
+    execFileSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), String(length), "--threads", String(threads)], {
+      stdio: "inherit",
+    });

@@ -43,13 +43,18 @@ export class LongRun {
     const thinking = (["low", "medium", "high"] as const).map((e) => thinkingTokens(config.maxTokens, e));
     const needed = 2 * Math.max(...thinking) + config.maxTokens.final;
     if (config.longContext.answerBudget < needed) {
-      throw new UsageError(`${config.pipelineFile}: longContext.answerBudget ${config.longContext.answerBudget} is less than twice maxTokens.thinking (before the call and before the answer) + maxTokens.final (${needed})`);
+      throw new UsageError(
+        `${config.pipelineFile}: longContext.answerBudget ${config.longContext.answerBudget} is less than twice maxTokens.thinking (before the call and before the answer) + maxTokens.final (${needed})`,
+      );
     }
     // Checked before any model loads: a payload kind needing a corpus, and the corpus itself.
     if (config.longContext.payloads?.includes("haystack") && !config.haystack) {
-      throw new UsageError(`${config.pipelineFile}: longContext.payloads lists "haystack", which reads --haystack DIR; give --haystack or drop it`);
+      throw new UsageError(
+        `${config.pipelineFile}: longContext.payloads lists "haystack", which reads --haystack DIR; give --haystack or drop it`,
+      );
     }
-    if (config.haystack && !(existsSync(config.haystack) && statSync(config.haystack).isDirectory())) throw new UsageError(`--haystack ${config.haystack}: not a folder`);
+    if (config.haystack && !(existsSync(config.haystack) && statSync(config.haystack).isDirectory()))
+      throw new UsageError(`--haystack ${config.haystack}: not a folder`);
     return new LongRun(config, config.longContext.share, total);
   }
 
@@ -87,7 +92,8 @@ export class LongRun {
 
   private figures(band: BandId): BandFigures {
     let f = this.bands.get(band);
-    if (!f) this.bands.set(band, (f = { records: 0, rejects: 0, aborted: 0, seconds: 0, cpu_seconds: 0, peak_rss_mib: 0, max_target_tokens: 0 }));
+    if (!f)
+      this.bands.set(band, (f = { records: 0, rejects: 0, aborted: 0, seconds: 0, cpu_seconds: 0, peak_rss_mib: 0, max_target_tokens: 0 }));
     return f;
   }
 
@@ -100,7 +106,11 @@ export class LongRun {
   }
 
   report(): Record<string, BandFigures> {
-    return Object.fromEntries([...this.bands].sort((a, b) => a[1].max_target_tokens - b[1].max_target_tokens).map(([band, f]) => [band, { ...f, seconds: Math.round(f.seconds * 10) / 10, cpu_seconds: Math.round(f.cpu_seconds * 10) / 10 }]));
+    return Object.fromEntries(
+      [...this.bands]
+        .sort((a, b) => a[1].max_target_tokens - b[1].max_target_tokens)
+        .map(([band, f]) => [band, { ...f, seconds: Math.round(f.seconds * 10) / 10, cpu_seconds: Math.round(f.cpu_seconds * 10) / 10 }]),
+    );
   }
 
   close(): void {

@@ -29,7 +29,8 @@ const PROMPT_TOKENS_PER_TIMEOUT_STEP = 16_384;
 
 let guideTemplate: { dir: string; text: string } | undefined;
 function longGuide(templates: string): string {
-  if (guideTemplate?.dir !== templates) guideTemplate = { dir: templates, text: readFileSync(join(templates, "prompts", "long-context.md"), "utf8") };
+  if (guideTemplate?.dir !== templates)
+    guideTemplate = { dir: templates, text: readFileSync(join(templates, "prompts", "long-context.md"), "utf8") };
   return guideTemplate.text;
 }
 
@@ -37,32 +38,54 @@ function longGuide(templates: string): string {
 export function taskForJob(job: LongJob, haystack: string | null, persona: string | null): LongTask {
   const options = { task: job.task, payload: job.payload, seed: job.seed, seedSpace: job.seedSpace, ...(haystack ? { haystack } : {}) };
   const probe = makeLongTask({ ...options, targetTokens: 64 });
-  const around = renderRecord({ id: "probe", persona, tools: [probe.tool], messages: longPrefix(probe, persona, "x") }).tokens.length - probe.payload.tokens;
+  const around =
+    renderRecord({ id: "probe", persona, tools: [probe.tool], messages: longPrefix(probe, persona, "x") }).tokens.length -
+    probe.payload.tokens;
   return makeLongTask({ ...options, targetTokens: Math.max(64, job.targetTokens - around) });
 }
 
-export async function generateLongConversation(deps: ConversationDeps, session: ModelSession, job: LongConversationJob, answerCheck: boolean): Promise<ConversationRecord> {
+export async function generateLongConversation(
+  deps: ConversationDeps,
+  session: ModelSession,
+  job: LongConversationJob,
+  answerCheck: boolean,
+): Promise<ConversationRecord> {
   const { config, templates } = deps;
   const { plan } = job;
   const persona = plan.persona;
   const task = taskForJob(job.long, config.haystack, persona);
-  const section = persona ? fillTemplate(templates.personaSection, { persona, persona_card: templates.personaCards.get(persona) as string }) : templates.noPersonaSection;
+  const section = persona
+    ? fillTemplate(templates.personaSection, { persona, persona_card: templates.personaCards.get(persona) as string })
+    : templates.noPersonaSection;
   const guide = fillTemplate(longGuide(config.templates), { persona_section: section });
   // The record's own system message ("Persona: X") leads the developer instructions, as rendered.
   const instructions = persona ? `${personaSystemMessage(persona)}\n\n${guide}` : guide;
-  const prefixOf = (history: Message[]) => P.assistantPrefix({ tools: [task.tool], instructions, history: history.filter((m) => m.role !== "system"), date: config.date, effort: plan.reasoning_effort });
+  const prefixOf = (history: Message[]) =>
+    P.assistantPrefix({
+      tools: [task.tool],
+      instructions,
+      history: history.filter((m) => m.role !== "system"),
+      date: config.date,
+      effort: plan.reasoning_effort,
+    });
   const steps: StepRecord[] = [];
   let step = 0;
   const text = async (what: "thinking" | "final", prompt: number[], maxTokens: number): Promise<string> => {
     if (prompt.length + maxTokens > session.contextSize) {
-      throw new StepError("context_overflow", `${what}: prompt ${prompt.length} + budget ${maxTokens} tokens exceed the context (${session.contextSize}); use "contextSize": "auto" or raise it`);
+      throw new StepError(
+        "context_overflow",
+        `${what}: prompt ${prompt.length} + budget ${maxTokens} tokens exceed the context (${session.contextSize}); use "contextSize": "auto" or raise it`,
+      );
     }
     const timeoutSeconds = config.requestTimeoutSeconds * Math.max(1, Math.ceil(prompt.length / PROMPT_TOKENS_PER_TIMEOUT_STEP));
     const s = step++;
     let last = { code: `empty_${what}`, message: `the model produced no ${what} text` };
     for (let retry = 0; retry <= config.stepRetries; retry++) {
       if (deps.signal?.aborted) throw new AbortedError("aborted");
-      const out = await session.generate({ prompt, maxTokens, seed: stableHash(job.seed, "long", s, retry), sampling: config.sampling, tag: plan.id, timeoutSeconds }, deps.signal);
+      const out = await session.generate(
+        { prompt, maxTokens, seed: stableHash(job.seed, "long", s, retry), sampling: config.sampling, tag: plan.id, timeoutSeconds },
+        deps.signal,
+      );
       if (deps.signal?.aborted) throw new AbortedError("aborted");
       // As every step: a text cut by its budget is never written (meta.steps has no "length").
       if (out.finish === "length") {
@@ -85,7 +108,11 @@ export async function generateLongConversation(deps: ConversationDeps, session: 
   const prefix = longPrefix(task, persona, callThinking);
   const beforeAnswer = [...prefixOf(prefix), ...P.header(P.ANALYSIS)];
   const answerThinking = await text("thinking", beforeAnswer, thinkingBudget);
-  const final = await text("final", [...prefixOf(prefix), ...P.closedMessage({ ...P.ANALYSIS, content: answerThinking }), ...P.header(P.FINAL)], config.maxTokens.final);
+  const final = await text(
+    "final",
+    [...prefixOf(prefix), ...P.closedMessage({ ...P.ANALYSIS, content: answerThinking }), ...P.header(P.FINAL)],
+    config.maxTokens.final,
+  );
   const record = longRecord({
     id: plan.id,
     persona,
@@ -95,7 +122,14 @@ export async function generateLongConversation(deps: ConversationDeps, session: 
     callThinking,
     answerThinking,
     final,
-    meta: { seed: job.seed, model: deps.modelName, scenario: `long_context/${task.task}/${task.payload.kind}`, date: config.date, reasoning_effort: plan.reasoning_effort, steps },
+    meta: {
+      seed: job.seed,
+      model: deps.modelName,
+      scenario: `long_context/${task.task}/${task.payload.kind}`,
+      date: config.date,
+      reasoning_effort: plan.reasoning_effort,
+      steps,
+    },
   });
   if (answerCheck) return record;
   // --no-answer-check: the answers stay in the record for audit, but not as a rule every reader applies.

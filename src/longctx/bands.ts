@@ -53,7 +53,9 @@ export function apportion(count: number, bands: Partial<Record<BandId, number>>)
     out.set(e.id, Math.floor(e.exact));
     left -= Math.floor(e.exact);
   }
-  const order = [...exact].sort((a, b) => b.exact - Math.floor(b.exact) - (a.exact - Math.floor(a.exact)) || BAND_IDS.indexOf(b.id) - BAND_IDS.indexOf(a.id));
+  const order = [...exact].sort(
+    (a, b) => b.exact - Math.floor(b.exact) - (a.exact - Math.floor(a.exact)) || BAND_IDS.indexOf(b.id) - BAND_IDS.indexOf(a.id),
+  );
   for (let i = 0; left > 0; i++, left--) out.set(order[i % order.length].id, (out.get(order[i % order.length].id) ?? 0) + 1);
   return out;
 }

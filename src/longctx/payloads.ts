@@ -102,18 +102,30 @@ function fill(rng: LongRng, pattern: string, extra: Record<string, string> = {})
   return pattern.replace(/\{(\w+)\}/g, (_, slot: string) => {
     if (slot in extra) return extra[slot];
     switch (slot) {
-      case "ms": return String(rng.int(2, 2400));
-      case "pct": return String(rng.int(1, 99));
-      case "n": return String(rng.int(2, 90));
-      case "hex": return rng.hex(8);
-      case "service": return rng.pick(v.services);
-      case "city": return rng.pick(v.cities);
-      case "topic": return rng.pick(v.docTopics);
-      case "name": return `${rng.pick(v.firstNames)} ${rng.pick(v.lastNames)}`;
-      case "project": return rng.pick(v.projects);
-      case "region": return rng.pick(v.regions);
-      case "day": return rng.pick(v.days);
-      default: return slot;
+      case "ms":
+        return String(rng.int(2, 2400));
+      case "pct":
+        return String(rng.int(1, 99));
+      case "n":
+        return String(rng.int(2, 90));
+      case "hex":
+        return rng.hex(8);
+      case "service":
+        return rng.pick(v.services);
+      case "city":
+        return rng.pick(v.cities);
+      case "topic":
+        return rng.pick(v.docTopics);
+      case "name":
+        return `${rng.pick(v.firstNames)} ${rng.pick(v.lastNames)}`;
+      case "project":
+        return rng.pick(v.projects);
+      case "region":
+        return rng.pick(v.regions);
+      case "day":
+        return rng.pick(v.days);
+      default:
+        return slot;
     }
   });
 }
@@ -162,14 +174,19 @@ function codebaseSource(rng: LongRng): UnitSource {
         chunksLeft = rng.int(3, 9);
         const module = rng.pick(v.codeModules);
         const noun = rng.pick(v.codeNouns);
-        return { text: `\n// ===== file: src/${module}/${noun}-${rng.pick(v.codeVerbs)}.ts =====\nimport { ${cap(noun)}Store } from "../${rng.pick(v.codeModules)}/store.js";\nimport { logger } from "../core/logger.js";` };
+        return {
+          text: `\n// ===== file: src/${module}/${noun}-${rng.pick(v.codeVerbs)}.ts =====\nimport { ${cap(noun)}Store } from "../${rng.pick(v.codeModules)}/store.js";\nimport { logger } from "../core/logger.js";`,
+        };
       }
       chunksLeft--;
       const r = rng.next();
       const noun = rng.pick(v.codeNouns);
       if (r < 0.12) {
         const owner = owners[rng.weighted(weights)];
-        return { text: `// TODO(${owner}): ${rng.pick(v.codeVerbs)} the ${noun} cache before ${rng.pick(v.codeVerbs)}ing it again`, group: owner };
+        return {
+          text: `// TODO(${owner}): ${rng.pick(v.codeVerbs)} the ${noun} cache before ${rng.pick(v.codeVerbs)}ing it again`,
+          group: owner,
+        };
       }
       if (r < 0.35) {
         const fields = rng.sample(v.codeNouns, rng.int(2, 4)).map((f) => `  ${f}Id: ${rng.pick(["string", "number", "boolean", "Date"])};`);
@@ -181,7 +198,9 @@ function codebaseSource(rng: LongRng): UnitSource {
         `export async function ${name}(${arg}: ${cap(arg)}, limit = ${rng.int(2, 500)}): Promise<${cap(noun)}[]> {`,
         `  const items = await ${fn()}(${arg}.id, { retries: ${rng.int(1, 5)} });`,
         `  if (items.length > limit) logger.warn("${name}: %d items over limit", items.length);`,
-        rng.next() < 0.5 ? `  const seen = new Set(items.map((item) => item.${rng.pick(v.codeNouns)}Id));` : `  items.sort((a, b) => a.${rng.pick(v.codeNouns)}Id - b.${rng.pick(v.codeNouns)}Id);`,
+        rng.next() < 0.5
+          ? `  const seen = new Set(items.map((item) => item.${rng.pick(v.codeNouns)}Id));`
+          : `  items.sort((a, b) => a.${rng.pick(v.codeNouns)}Id - b.${rng.pick(v.codeNouns)}Id);`,
         `  return items.slice(0, limit);`,
         `}`,
       ];
@@ -192,7 +211,9 @@ function codebaseSource(rng: LongRng): UnitSource {
 
 function documentSource(rng: LongRng): UnitSource {
   const v = vocab();
-  const cast = Array.from({ length: 6 }, () => `${rng.pick(v.firstNames)} ${rng.pick(v.lastNames)}`).filter((n, i, all) => all.indexOf(n) === i);
+  const cast = Array.from({ length: 6 }, () => `${rng.pick(v.firstNames)} ${rng.pick(v.lastNames)}`).filter(
+    (n, i, all) => all.indexOf(n) === i,
+  );
   const weights = skewed(cast.length);
   const topic = rng.pick(v.docTopics);
   const named = v.docSentences.filter((s) => s.startsWith("{name}"));
@@ -254,14 +275,19 @@ function searchSource(rng: LongRng): UnitSource {
       left--;
       const domain = domains[rng.weighted(weights)];
       const title = fill(rng, rng.pick(v.emailSubjects)).replace(/^(Re|Fwd): /, "");
-      return { text: `[${++rank}] ${title} — https://${domain}/${rng.hex(6)}\n    ${fill(rng, rng.pick(v.searchSnippets))}`, group: domain };
+      return {
+        text: `[${++rank}] ${title} — https://${domain}/${rng.hex(6)}\n    ${fill(rng, rng.pick(v.searchSnippets))}`,
+        group: domain,
+      };
     },
   };
 }
 
 function mailboxSource(rng: LongRng): UnitSource {
   const v = vocab();
-  const people = Array.from({ length: 6 }, () => `${rng.pick(v.firstNames)} ${rng.pick(v.lastNames)}`).filter((n, i, all) => all.indexOf(n) === i);
+  const people = Array.from({ length: 6 }, () => `${rng.pick(v.firstNames)} ${rng.pick(v.lastNames)}`).filter(
+    (n, i, all) => all.indexOf(n) === i,
+  );
   const weights = skewed(people.length);
   const now = clock(rng, 3600 * 3);
   const owner = `${rng.pick(v.firstNames)} ${rng.pick(v.lastNames)}`;
@@ -270,7 +296,15 @@ function mailboxSource(rng: LongRng): UnitSource {
     next: () => {
       const from = people[rng.weighted(weights)];
       const body = Array.from({ length: rng.int(1, 3) }, () => fill(rng, rng.pick(v.emailBodies))).join(" ");
-      const text = [`From: ${from} <${email(from)}>`, `To: ${owner} <${email(owner)}>`, `Date: ${now()}`, `Subject: ${fill(rng, rng.pick(v.emailSubjects))}`, "", body, ""].join("\n");
+      const text = [
+        `From: ${from} <${email(from)}>`,
+        `To: ${owner} <${email(owner)}>`,
+        `Date: ${now()}`,
+        `Subject: ${fill(rng, rng.pick(v.emailSubjects))}`,
+        "",
+        body,
+        "",
+      ].join("\n");
       return { text, group: from };
     },
   };
@@ -290,7 +324,8 @@ const SOURCES: Record<Exclude<PayloadKind, "haystack">, (rng: LongRng) => UnitSo
  * seed's source, then the task's inserts at their depths. The same kind and options give the same text.
  */
 export function makePayload(kind: PayloadKind, options: PayloadOptions): Payload {
-  if (!Number.isInteger(options.targetTokens) || options.targetTokens < 64) throw new RangeError(`payload targetTokens must be an integer >= 64, got ${options.targetTokens}`);
+  if (!Number.isInteger(options.targetTokens) || options.targetTokens < 64)
+    throw new RangeError(`payload targetTokens must be an integer >= 64, got ${options.targetTokens}`);
   const rng = new LongRng("payload", kind, options.seed);
   const source = kind === "haystack" ? readHaystack(requireHaystack(options.haystack), rng, options.targetTokens) : SOURCES[kind](rng);
   const tokenizer = getTokenizer();
@@ -381,7 +416,15 @@ export function factUnit(kind: PayloadKind, rng: LongRng, sentence: string): str
     case "search":
       return `[*] Notice — https://${rng.pick(v.searchDomains)}/${rng.hex(6)}\n    ${cap(sentence)}`;
     case "mailbox":
-      return [`From: Records Office <records@example.org>`, `To: everyone@example.org`, `Date: 2026-06-${String(rng.int(10, 28))}T09:00:00.000Z`, `Subject: For the record`, "", `For the record: ${sentence}`, ""].join("\n");
+      return [
+        `From: Records Office <records@example.org>`,
+        `To: everyone@example.org`,
+        `Date: 2026-06-${String(rng.int(10, 28))}T09:00:00.000Z`,
+        `Subject: For the record`,
+        "",
+        `For the record: ${sentence}`,
+        "",
+      ].join("\n");
     case "document":
       return `A note pinned inside the cover read: ${sentence}`;
     case "haystack":
@@ -392,4 +435,9 @@ export function factUnit(kind: PayloadKind, rng: LongRng, sentence: string): str
 export const cap = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
 const money = (cents: number): string => `${Math.floor(cents / 100)}.${String(cents % 100).padStart(2, "0")}`;
 export const formatCents = money;
-const email = (name: string): string => `${name.toLowerCase().normalize("NFKD").replace(/[^a-z ]/g, "").replace(/ /g, ".")}@example.org`;
+const email = (name: string): string =>
+  `${name
+    .toLowerCase()
+    .normalize("NFKD")
+    .replace(/[^a-z ]/g, "")
+    .replace(/ /g, ".")}@example.org`;

@@ -22,13 +22,24 @@ export function longPrefix(task: LongTask, persona: string | null, callThinking:
   return [
     ...(persona ? [{ role: "system" as const, content: personaSystemMessage(persona) }] : []),
     { role: "user", content: task.question },
-    { role: "assistant", thinking: callThinking, tool_calls: [{ id: LONG_CALL_ID, type: "function", function: { name: task.tool.function.name, arguments: task.arguments } }] },
+    {
+      role: "assistant",
+      thinking: callThinking,
+      tool_calls: [{ id: LONG_CALL_ID, type: "function", function: { name: task.tool.function.name, arguments: task.arguments } }],
+    },
     { role: "tool", tool_call_id: LONG_CALL_ID, name: task.tool.function.name, content: task.payload.text },
   ];
 }
 
 export function longContextMeta(task: LongTask, band: BandId, targetTokens: number): LongContextMeta {
-  return { band, task: task.task, payload: task.payload.kind, target_tokens: targetTokens, payload_tokens: task.payload.tokens, seed_space: task.seedSpace };
+  return {
+    band,
+    task: task.task,
+    payload: task.payload.kind,
+    target_tokens: targetTokens,
+    payload_tokens: task.payload.tokens,
+    seed_space: task.seedSpace,
+  };
 }
 
 export interface LongRecordParts {
@@ -50,7 +61,14 @@ export function longRecord(parts: LongRecordParts): ConversationRecord {
     id: parts.id,
     persona: parts.persona,
     tools: [parts.task.tool],
-    messages: [...longPrefix(parts.task, parts.persona, parts.callThinking), { role: "assistant", thinking: parts.answerThinking, content: parts.final }],
-    meta: { ...parts.meta, expected_answers: parts.task.expected_answers, long_context: longContextMeta(parts.task, parts.band, parts.targetTokens) },
+    messages: [
+      ...longPrefix(parts.task, parts.persona, parts.callThinking),
+      { role: "assistant", thinking: parts.answerThinking, content: parts.final },
+    ],
+    meta: {
+      ...parts.meta,
+      expected_answers: parts.task.expected_answers,
+      long_context: longContextMeta(parts.task, parts.band, parts.targetTokens),
+    },
   };
 }

@@ -45,7 +45,11 @@ interface TaskTexts {
   single_needle: string[];
   multi_needle: string[];
   variable_tracking: string[];
-  aggregation: { most_frequent: Record<PayloadKind, string>; count: Record<PayloadKind, string>; sum: Partial<Record<PayloadKind, string>> };
+  aggregation: {
+    most_frequent: Record<PayloadKind, string>;
+    count: Record<PayloadKind, string>;
+    sum: Partial<Record<PayloadKind, string>>;
+  };
   tools: Record<PayloadKind, { name: string; description: string; argument: string }>;
 }
 
@@ -96,14 +100,20 @@ function drawKeys(rng: LongRng, space: SeedSpace, count: number): Fact[] {
 
 const letter = (rng: LongRng): string => "ABCDEFGHJKLMNPQRSTUVWXYZ"[rng.int(0, 23)];
 const sentenceOf = (f: Fact): string => `the ${f.attribute} of project ${f.project} is ${f.value}.`;
-const fill = (pattern: string, slots: Record<string, string>): string => pattern.replace(/\{(\w+)\}/g, (_, s: string) => slots[s] ?? `{${s}}`);
+const fill = (pattern: string, slots: Record<string, string>): string =>
+  pattern.replace(/\{(\w+)\}/g, (_, s: string) => slots[s] ?? `{${s}}`);
 
 export function makeLongTask(options: LongTaskOptions): LongTask {
   const rng = new LongRng("task", options.seedSpace, options.task, options.payload, options.seed);
   const t = texts();
   const kind = options.payload;
   const plan = PLANNERS[options.task](rng, kind, options.seedSpace);
-  const payload = makePayload(kind, { seed: `${options.seedSpace}:${options.seed}`, targetTokens: options.targetTokens, haystack: options.haystack, inserts: plan.inserts });
+  const payload = makePayload(kind, {
+    seed: `${options.seedSpace}:${options.seed}`,
+    targetTokens: options.targetTokens,
+    haystack: options.haystack,
+    inserts: plan.inserts,
+  });
   const where = fill(t.where[kind], { source: payload.source });
   const answered = plan.finish(payload);
   const tool = payloadTool(kind);
@@ -141,14 +151,20 @@ const PLANNERS: Record<LongTaskKind, (rng: LongRng, kind: PayloadKind, space: Se
     const inserts = facts.map((f) => ({ text: factUnit(kind, rng, sentenceOf(f)), depth: rng.next() }));
     const asked = facts.slice(0, wanted);
     const list = asked.map((f) => `the ${f.attribute} of project ${f.project}`);
-    const question = withRule(fill(rng.pick(texts().multi_needle), { list: `${list.slice(0, -1).join(", ")} and ${list[list.length - 1]}` }));
+    const question = withRule(
+      fill(rng.pick(texts().multi_needle), { list: `${list.slice(0, -1).join(", ")} and ${list[list.length - 1]}` }),
+    );
     return { inserts, finish: () => ({ question, expected: asked.map((f) => f.value) }) };
   },
 
   not_found(rng, kind, space) {
     // Near misses are there (the same project or attribute in other facts); the asked key is not.
     const [absent, ...present] = drawKeys(rng, space, 3 + rng.int(0, 2));
-    const neighbours = present.map((f, i) => (i === 0 ? { ...f, project: absent.project, attribute: f.attribute === absent.attribute ? otherAttribute(absent.attribute) : f.attribute } : f));
+    const neighbours = present.map((f, i) =>
+      i === 0
+        ? { ...f, project: absent.project, attribute: f.attribute === absent.attribute ? otherAttribute(absent.attribute) : f.attribute }
+        : f,
+    );
     const inserts = neighbours.map((f) => ({ text: factUnit(kind, rng, sentenceOf(f)), depth: rng.next() }));
     const question = withRule(fill(rng.pick(texts().single_needle), { attribute: absent.attribute, project: absent.project }));
     return { inserts, finish: () => ({ question, expected: [texts().notFoundAnswer] }) };
@@ -158,8 +174,10 @@ const PLANNERS: Record<LongTaskKind, (rng: LongRng, kind: PayloadKind, space: Se
     const names = new Set<string>();
     const name = () => {
       for (;;) {
-        const n = Array.from({ length: 3 }, () => "bcdfghjkmnpqrstvwxz"[rng.int(0, 18)]).join("").toUpperCase();
-        if (!names.has(n)) return names.add(n), n;
+        const n = Array.from({ length: 3 }, () => "bcdfghjkmnpqrstvwxz"[rng.int(0, 18)])
+          .join("")
+          .toUpperCase();
+        if (!names.has(n)) return (names.add(n), n);
       }
     };
     const chains = Array.from({ length: 1 + rng.int(1, 2) }, (_, c) => {
@@ -172,7 +190,9 @@ const PLANNERS: Record<LongTaskKind, (rng: LongRng, kind: PayloadKind, space: Se
     for (const chain of chains) {
       // Each hop sits deeper than the one it copies: reading in order resolves it.
       const depths = chain.vars.map(() => rng.next()).sort((a, b) => a - b);
-      chain.vars.forEach((v, i) => inserts.push({ text: factUnit(kind, rng, `VAR ${v} = ${i === 0 ? chain.value : chain.vars[i - 1]}`), depth: depths[i] }));
+      chain.vars.forEach((v, i) =>
+        inserts.push({ text: factUnit(kind, rng, `VAR ${v} = ${i === 0 ? chain.value : chain.vars[i - 1]}`), depth: depths[i] }),
+      );
     }
     const asked = chains[0];
     const question = fill(rng.pick(texts().variable_tracking), { name: asked.vars[asked.vars.length - 1] });
@@ -220,7 +240,11 @@ function incidentNotes(rng: LongRng): Insert[] {
   const services = rng.sample(vocab().services, 4);
   const inserts: Insert[] = [];
   services.forEach((service, i) => {
-    for (let n = rng.int(1, 3) * (services.length - i); n > 0; n--) inserts.push({ text: `Note: incident — the ${service} service failed at ${String(rng.int(0, 23)).padStart(2, "0")}:${String(rng.int(0, 59)).padStart(2, "0")}.`, depth: rng.next() });
+    for (let n = rng.int(1, 3) * (services.length - i); n > 0; n--)
+      inserts.push({
+        text: `Note: incident — the ${service} service failed at ${String(rng.int(0, 23)).padStart(2, "0")}:${String(rng.int(0, 59)).padStart(2, "0")}.`,
+        depth: rng.next(),
+      });
   });
   return inserts;
 }

@@ -49,7 +49,8 @@ export interface Coverage {
   packed: PackedCoverage | null;
 }
 
-const emptyBands = (): Record<PositionBand, number> => Object.fromEntries(POSITION_BANDS.map((b) => [b.id, 0])) as Record<PositionBand, number>;
+const emptyBands = (): Record<PositionBand, number> =>
+  Object.fromEntries(POSITION_BANDS.map((b) => [b.id, 0])) as Record<PositionBand, number>;
 
 export function bandOfLength(tokens: number): PositionBand {
   // A document of exactly 4,096 tokens has positions 0..4095: it belongs to the first band.
@@ -69,7 +70,9 @@ export class RawCoverageAccumulator {
   }
 
   figures(): RawCoverage | null {
-    return this.documents === 0 ? null : { documents: this.documents, documents_by_length_band: { ...this.bands }, longest_document: this.longest };
+    return this.documents === 0
+      ? null
+      : { documents: this.documents, documents_by_length_band: { ...this.bands }, longest_document: this.longest };
   }
 }
 
@@ -92,7 +95,8 @@ export class PackedCoverageAccumulator {
       const fd = openSync(maskPath, "r");
       try {
         for (let s = 0; s < shard.samples; s++) {
-          if (readSync(fd, mask, 0, seqLen, s * seqLen) !== seqLen) throw new DataError("packed_file_size", `mask ends before sample ${s}`, { file: maskPath });
+          if (readSync(fd, mask, 0, seqLen, s * seqLen) !== seqLen)
+            throw new DataError("packed_file_size", `mask ends before sample ${s}`, { file: maskPath });
           const start = Number(index.readBigUInt64LE(s * 8));
           const end = Number(index.readBigUInt64LE((s + 1) * 8));
           this.addSample(mask, bounds, start, end);
@@ -135,7 +139,10 @@ export class PackedCoverageAccumulator {
     const total = Object.values(this.trained).reduce((a, b) => a + b, 0);
     return {
       trained_by_position_band: { ...this.trained },
-      trained_share_by_position_band: Object.fromEntries(POSITION_BANDS.map((b) => [b.id, ratio(this.trained[b.id], total)])) as Record<PositionBand, number>,
+      trained_share_by_position_band: Object.fromEntries(POSITION_BANDS.map((b) => [b.id, ratio(this.trained[b.id], total)])) as Record<
+        PositionBand,
+        number
+      >,
       longest_trained_position: this.longestTrained,
       longest_document: this.longestDocument,
       samples: this.samples,
@@ -153,7 +160,14 @@ export function coverageSections(coverage: Coverage | undefined): Section[] {
     out.push({
       title: "Long-context coverage: documents by length band",
       header: ["length band (tokens)", "documents", "share"],
-      rows: [...POSITION_BANDS.map((b) => [b.id, int(raw.documents_by_length_band[b.id]), pct(ratio(raw.documents_by_length_band[b.id], raw.documents))]), ["longest document", int(raw.longest_document), ""]],
+      rows: [
+        ...POSITION_BANDS.map((b) => [
+          b.id,
+          int(raw.documents_by_length_band[b.id]),
+          pct(ratio(raw.documents_by_length_band[b.id], raw.documents)),
+        ]),
+        ["longest document", int(raw.longest_document), ""],
+      ],
     });
   }
   const packed = coverage?.packed;
@@ -165,7 +179,11 @@ export function coverageSections(coverage: Coverage | undefined): Section[] {
       rows: [
         ...POSITION_BANDS.map((b) => [b.id, int(packed.trained_by_position_band[b.id]), pct(packed.trained_share_by_position_band[b.id])]),
         ["longest trained position", packed.longest_trained_position < 0 ? "none" : int(packed.longest_trained_position), ""],
-        ["samples holding a document over 32K", `${int(packed.samples_with_document_over_32k)} of ${int(packed.samples)}`, pct(packed.share_samples_with_document_over_32k)],
+        [
+          "samples holding a document over 32K",
+          `${int(packed.samples_with_document_over_32k)} of ${int(packed.samples)}`,
+          pct(packed.share_samples_with_document_over_32k),
+        ],
         ...(reach <= SHORT_REACH ? [["note", `nothing past position ${int(reach)} is trained: no gradient reaches long context`, ""]] : []),
       ],
     });
@@ -200,7 +218,11 @@ export function coverageCharts(coverage: Coverage | undefined): CoverageChart[] 
       id: "trained-by-position",
       title: "Trained tokens by position in their document",
       caption: `Mask-1 tokens per position band (positions restart at each document). Longest trained position: ${packed.longest_trained_position < 0 ? "none" : int(packed.longest_trained_position)}.`,
-      spec: bars(POSITION_BANDS.map((b) => ({ band: b.id, value: packed.trained_by_position_band[b.id] })), "trained tokens", "#3b6ea8"),
+      spec: bars(
+        POSITION_BANDS.map((b) => ({ band: b.id, value: packed.trained_by_position_band[b.id] })),
+        "trained tokens",
+        "#3b6ea8",
+      ),
     });
   }
   const raw = coverage?.raw;
@@ -209,7 +231,11 @@ export function coverageCharts(coverage: Coverage | undefined): CoverageChart[] 
       id: "documents-by-length",
       title: "Conversations by rendered length",
       caption: "Raw records per length band: only conversations this long can train these positions.",
-      spec: bars(POSITION_BANDS.map((b) => ({ band: b.id, value: raw.documents_by_length_band[b.id] })), "conversations", "#d08c3a"),
+      spec: bars(
+        POSITION_BANDS.map((b) => ({ band: b.id, value: raw.documents_by_length_band[b.id] })),
+        "conversations",
+        "#d08c3a",
+      ),
     });
   }
   return out;
