@@ -8,7 +8,7 @@ import { Ajv2020 } from "ajv/dist/2020.js";
 import formatsModule from "ajv-formats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { callArguments, PERSONAS, type ConversationRecord } from "../src/core/record.js";
-import { ensureSmokeModel } from "../src/model/smoke.js";
+import { ensureSmokeModel, GENERATE_STOP_BOOST } from "../src/model/smoke.js";
 import { validateRecord } from "../src/validate/index.js";
 import { FaultProxy, freePort, kill9, lineCount, readLines, runCli, startLlamaServer, stopAll, type LlamaServer, type RunResult } from "./fleet-helpers.js";
 
@@ -59,7 +59,8 @@ let a: LlamaServer;
 let b: LlamaServer;
 
 beforeAll(async () => {
-  model = await ensureSmokeModel();
+  // generate's smoke model (stop tokens raised): texts end by themselves, as steps must.
+  model = await ensureSmokeModel({ stopBoost: GENERATE_STOP_BOOST });
   [a, b] = await Promise.all([startLlamaServer(model), startLlamaServer(model)]);
 }, 300_000);
 

@@ -7,7 +7,8 @@ import formatsModule from "ajv-formats";
 import { describe, expect, it } from "vitest";
 import { PERSONAS } from "../src/core/record.js";
 import { UsageError } from "../src/core/errors.js";
-import { fillTemplate, loadScenarios, loadTemplates, loadTools } from "../src/generate/catalog.js";
+import { fillTemplate, loadTemplates, loadTools } from "../src/generate/catalog.js";
+import { loadScenarioParts } from "../src/generate/parts.js";
 import { loadGenerateConfig, parsePersonas } from "../src/generate/config.js";
 import { projectRoot } from "../src/core/project.js";
 import { evaluateExpression } from "../src/generate/executors/calculator.js";
@@ -170,15 +171,17 @@ describe("catalogs", () => {
     }
   });
 
-  it("covers the model card's themes and the five sycophancy traps", () => {
-    const scenarios = loadScenarios([join(root, "data", "scenarios")], tools, null);
-    const themes = new Set(scenarios.map((s) => s.theme));
-    for (const theme of ["everyday", "security_research", "medical_information", "history", "fiction", "lock_picking", "controversial_opinions", "dark_humour", "kitchen_chemistry", "harmful_requests", "sycophancy"]) {
+  it("covers the model card's themes, the five sycophancy traps and the refusal classes as scenario parts", () => {
+    const parts = loadScenarioParts(join(root, "data", "scenario_parts"), new Set(tools.keys()));
+    const themes = new Set(parts.families.map((f) => f.theme));
+    for (const theme of ["everyday", "tools_numbers", "history", "lock_picking", "controversial_opinions", "dark_humour", "sycophancy", "refusal_calibration"]) {
       expect(themes.has(theme), theme).toBe(true);
     }
-    expect(scenarios.filter((s) => s.trap).map((s) => s.trap).sort()).toEqual(["appeal_to_effort", "false_novelty", "false_premise", "false_validation", "social_pressure"]);
-    expect(scenarios.find((s) => s.key === "harmful_requests/phishing-email")?.guidance).toMatch(/Refuse/);
-    expect(() => loadScenarios([join(root, "data", "scenarios")], tools, ["no_such_theme"])).toThrow(/unknown_theme.*known: /);
+    expect([...new Set(parts.families.map((f) => f.trap).filter(Boolean))].sort()).toEqual(["appeal_to_effort", "false_novelty", "false_premise", "false_validation", "social_pressure"]);
+    const phishing = parts.families.filter((f) => f.key === "refusal_calibration/security/phishing");
+    expect(phishing.map((f) => f.requestHarmful).sort()).toEqual([false, true]);
+    expect(phishing.find((f) => f.requestHarmful)?.guidance).toMatch(/Refuse/);
+    expect(() => loadScenarioParts(join(root, "data", "no_such_parts"), new Set(tools.keys()))).toThrow(/catalog_missing/);
   });
 
   it("has a persona card for every alignment and fills prompt templates strictly", () => {

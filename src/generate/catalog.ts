@@ -1,4 +1,4 @@
-// Catalogs as registries: tools (data/tools), scenarios (data/scenarios), persona cards and prompt
+// Catalogs as registries: tools (data/tools), persona cards and prompt
 // templates (templates/). Loaded once per run; an unknown name lists the known ones.
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -7,6 +7,7 @@ import { parseJsonText } from "../core/json.js";
 import type { JsonSchema, ToolDefinition } from "../core/record.js";
 import { EXECUTORS } from "./executors/index.js";
 import { ANSWER } from "./grammar-schema.js";
+import { parseLeakPatterns } from "./leaks.js";
 
 export interface CatalogTool {
   name: string;
@@ -19,19 +20,6 @@ export interface CatalogTool {
   executor?: string;
 }
 
-export interface Scenario {
-  /** `<theme>/<id>`, unique across catalogs. */
-  key: string;
-  theme: string;
-  guidance: string;
-  brief: string;
-  opening: string;
-  followups: string[];
-  tools: string[];
-  /** Sycophancy trap kind, when the scenario is one. */
-  trap?: string;
-}
-
 export interface Templates {
   personaCards: Map<string, string>;
   assistant: string;
@@ -40,6 +28,8 @@ export interface Templates {
   decide: string;
   userSimulator: string;
   toolSimulator: string;
+  /** templates/prompts/leak-phrases.txt: what reasoning and finals must not say. */
+  leakPatterns: RegExp[];
 }
 
 /** Every .json file of the given files and folders (folders sorted, not recursive). */
@@ -88,40 +78,6 @@ export function loadTools(paths: string[]): Map<string, CatalogTool> {
   return tools;
 }
 
-interface ScenarioFile {
-  theme: string;
-  guidance: string;
-  tools?: string[];
-  scenarios: { id: string; brief: string; opening: string; followups?: string[]; tools?: string[]; trap?: string }[];
-}
-
-export function loadScenarios(paths: string[], tools: Map<string, CatalogTool>, themes: string[] | null): Scenario[] {
-  const scenarios: Scenario[] = [];
-  const keys = new Set<string>();
-  for (const file of jsonFiles(paths)) {
-    const catalog = readJson(file) as ScenarioFile;
-    if (!catalog?.theme || !catalog.guidance || !Array.isArray(catalog.scenarios)) throw new DataError("invalid_catalog", "a scenario catalog is {theme, guidance, tools?, scenarios: [...]}", { file });
-    for (const s of catalog.scenarios) {
-      const key = `${catalog.theme}/${s.id}`;
-      if (!s.id || !s.brief || !s.opening) throw new DataError("invalid_catalog", "a scenario needs id, brief and opening", { file, id: key });
-      if (keys.has(key)) throw new DataError("duplicate_scenario", `scenario "${key}" is defined twice`, { file, id: key });
-      keys.add(key);
-      const names = [...new Set([...(catalog.tools ?? []), ...(s.tools ?? [])])];
-      for (const name of names) {
-        if (!tools.has(name)) throw new DataError("unknown_tool", `scenario names tool "${name}"; known: ${[...tools.keys()].join(", ")}`, { file, id: key });
-      }
-      scenarios.push({ key, theme: catalog.theme, guidance: catalog.guidance, brief: s.brief, opening: s.opening, followups: s.followups ?? [], tools: names, trap: s.trap });
-    }
-  }
-  const known = [...new Set(scenarios.map((s) => s.theme))];
-  for (const theme of themes ?? []) {
-    if (!known.includes(theme)) throw new DataError("unknown_theme", `theme "${theme}" has no scenarios; known: ${known.join(", ")}`, { file: paths.join(", ") });
-  }
-  const chosen = themes ? scenarios.filter((s) => themes.includes(s.theme)) : scenarios;
-  if (chosen.length === 0) throw new DataError("invalid_catalog", "no scenarios found", { file: paths.join(", ") });
-  return chosen;
-}
-
 export function loadTemplates(dir: string, personas: readonly string[]): Templates {
   const read = (rel: string): string => {
     try {
@@ -138,7 +94,16 @@ export function loadTemplates(dir: string, personas: readonly string[]): Templat
     decide: read("prompts/decide.md"),
     userSimulator: read("prompts/user-simulator.md"),
     toolSimulator: read("prompts/tool-simulator.md"),
+    leakPatterns: leakPatterns(join(dir, "prompts", "leak-phrases.txt"), read("prompts/leak-phrases.txt")),
   };
+}
+
+function leakPatterns(file: string, text: string): RegExp[] {
+  try {
+    return parseLeakPatterns(text, file);
+  } catch (err) {
+    throw new DataError("invalid_template", (err as Error).message, { file });
+  }
 }
 
 /** Fills {{name}} placeholders; an unknown placeholder is a template bug, so it throws. */

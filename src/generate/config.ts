@@ -8,6 +8,8 @@ import formatsModule from "ajv-formats";
 import { UsageError } from "../core/errors.js";
 import { projectRoot } from "../core/project.js";
 import { PERSONAS } from "../core/record.js";
+import { BANDS, MAX_CONTEXT, type LengthMix } from "../longctx/bands.js";
+import type { SeedSpace } from "../longctx/tasks.js";
 
 const addFormats = formatsModule.default;
 
@@ -17,12 +19,15 @@ export type PersonaChoice = (typeof PERSONAS)[number] | null;
 
 export interface MaxTokens {
   user: number;
-  thinking: number;
+  /** One budget, or one per reasoning effort. */
+  thinking: number | Record<"low" | "medium" | "high", number>;
   decision: number;
   arguments: number;
   toolResult: number;
   final: number;
 }
+
+export type Effort = "low" | "medium" | "high";
 
 export interface GenerateConfig {
   name: string;
@@ -31,17 +36,29 @@ export interface GenerateConfig {
   count: number;
   seed: number;
   date: string;
-  reasoningEffort: "low" | "medium" | "high";
+  /** One effort for every conversation, or the share of each (assigned by quota; meta.reasoning_effort). */
+  reasoningEffort: Effort | Partial<Record<Effort, number>>;
   turns: { min: number; max: number };
   toolRoundsPerTurn: number;
   toolCatalogs: string[];
-  scenarioSources: string[];
+  /** data/scenario_parts: what the plan crosses. */
+  scenarioParts: string;
+  /** Only these stratum groups (themes, sycophancy, refusal_calibration); null: all. */
   themes: string[] | null;
+  plan: {
+    mix: Record<string, number> | null;
+    noPersonaShare: number;
+    openings: "compose" | "rewrite";
+    holdoutShare: number;
+    toolUse: { noToolTurnShare: number; errorTurnShare: number; distractorTools: number };
+  };
+  /** --holdout FILE: reserve families for evaluation and write them here; null: no holdout. */
+  holdoutFile: string | null;
   templates: string;
   sampling: { temperature: number; topK: number; topP: number; minP: number };
   maxTokens: MaxTokens;
   grammar: { maxStringLength: number; maxArrayItems: number };
-  quality: { minFinalChars: number };
+  quality: { minFinalChars: number; leakCheck: boolean };
   retries: number;
   stepRetries: number;
   /** Absolute GGUF path, or null for the smoke model. */
@@ -63,6 +80,12 @@ export interface GenerateConfig {
   out: string;
   /** Where the configuration came from (shown in run.json). */
   pipelineFile: string;
+  /** Long-context conversations (docs/LONG_CONTEXT.md): their share and length mix; null = none. */
+  longContext: (LengthMix & { share: number; seedSpace: SeedSpace }) | null;
+  /** --haystack DIR: long payloads read from the user's files instead of made by code. */
+  haystack: string | null;
+  /** meta.expected_answers written and checked (off: --no-answer-check; the answers are kept unchecked). */
+  answerCheck: boolean;
 }
 
 /** Command-line overrides; undefined = keep the pipeline's value. */
@@ -80,10 +103,17 @@ export interface GenerateOverrides {
   serverKind?: string;
   serverWait?: number;
   requestTimeout?: number;
+  haystack?: string;
+  /** false: --no-answer-check. */
+  answerCheck?: boolean;
+  holdout?: string;
 }
 
 
+/** The smoke model's profile; its file is also where every setting's default lives. */
 const defaultPipelinePath = (): string => join(projectRoot(), "pipelines", "default.json");
+/** The profile of a real model (--model or --server without --pipeline): the seed dataset's budgets. */
+const realModelPipelinePath = (): string => join(projectRoot(), "pipelines", "kappa.json");
 
 let pipelineValidator: ReturnType<Ajv2020["compile"]> | undefined;
 
@@ -156,57 +186,113 @@ function parseServers(values: string[], modelGiven: boolean): string[] {
   return urls;
 }
 
-/** Pipeline file (default pipelines/default.json) + overrides → a complete configuration. */
+/**
+ * Pipeline file + overrides → a complete configuration. No --pipeline: pipelines/kappa.json for a
+ * real model (--model, --server), pipelines/default.json (smoke-sized budgets) for the smoke model.
+ * A setting the file leaves out takes pipelines/default.json's value: defaults have that one home.
+ */
 export function loadGenerateConfig(pipelineFile: string | undefined, overrides: GenerateOverrides = {}): GenerateConfig {
-  const file = resolve(pipelineFile ?? defaultPipelinePath());
+  const realModel = overrides.model !== undefined || (overrides.server ?? []).some((v) => v.trim() !== "");
+  const file = resolve(pipelineFile ?? (realModel ? realModelPipelinePath() : defaultPipelinePath()));
   const raw = readPipelineFile(file);
+  const defaultsFile = defaultPipelinePath();
+  const defaults = file === defaultsFile ? raw : readPipelineFile(defaultsFile);
   const fromFile = (p: string): string => (isAbsolute(p) ? p : resolve(dirname(file), p));
-  const get = <T>(key: string, fallback: T): T => (raw[key] === undefined ? fallback : (raw[key] as T));
-  const root = projectRoot();
+  const fromDefaults = (p: string): string => (isAbsolute(p) ? p : resolve(dirname(defaultsFile), p));
+  // A value from the file, else the defaults file's; objects merge one level (a file may set one budget).
+  const get = <T>(key: string): T => {
+    const own = raw[key];
+    const base = defaults[key];
+    if (isPlainObject(own) && isPlainObject(base)) return { ...base, ...own } as T;
+    return (own === undefined ? base : own) as T;
+  };
+  const path = (key: string, value: string | undefined, fallback: string | undefined): string => {
+    const chosen = value ?? fallback;
+    if (chosen === undefined) throw new UsageError(`${defaultsFile}: invalid_pipeline /${key}: missing (it holds every setting's default)`);
+    return value !== undefined ? fromFile(value) : fromDefaults(chosen);
+  };
 
   if (overrides.gpu !== undefined && !GPU_CHOICES.includes(overrides.gpu as GpuChoice)) throw new UsageError(`--gpu must be one of ${GPU_CHOICES.join(", ")}, got "${overrides.gpu}"`);
-  const turns = get("turns", { min: 1, max: 2 });
+  const turns = get<{ min: number; max: number }>("turns");
   if (turns.min > turns.max) throw new UsageError(`${file}: invalid_pipeline /turns: min (${turns.min}) is greater than max (${turns.max})`);
-  const rawModel = overrides.model !== undefined ? resolve(overrides.model) : (get<string | null>("model", null) ?? null);
-  const tools = get<{ catalogs?: string[] }>("tools", {});
-  const scenarios = get<{ sources?: string[]; themes?: string[] }>("scenarios", {});
+  const rawModel = overrides.model !== undefined ? resolve(overrides.model) : (get<string | null>("model") ?? null);
+  const ownTools = (raw.tools as { catalogs?: string[] } | undefined)?.catalogs;
+  const baseTools = (defaults.tools as { catalogs?: string[] } | undefined)?.catalogs ?? [];
+  const ownScenarios = (raw.scenarios ?? {}) as { parts?: string; themes?: string[] };
+  const baseScenarios = (defaults.scenarios ?? {}) as { parts?: string; themes?: string[] };
+  const plan = get<Record<string, unknown>>("plan");
+  const basePlan = (defaults.plan ?? {}) as Record<string, unknown>;
+  const toolUse = { ...(basePlan.toolUse as object), ...(plan.toolUse as object) } as GenerateConfig["plan"]["toolUse"];
+  const longContext = longContextOf(get<Record<string, unknown> | undefined>("longContext") ?? null, file);
 
   return {
-    name: get("name", "default"),
-    personas: parsePersonas(overrides.personas ?? get<string | string[]>("personas", "all")),
-    count: overrides.count ?? get("count", 2),
-    seed: overrides.seed ?? get("seed", 1),
-    date: get("date", "2026-06-15"),
-    reasoningEffort: get("reasoningEffort", "medium"),
+    name: get("name"),
+    personas: parsePersonas(overrides.personas ?? get<string | string[]>("personas")),
+    count: overrides.count ?? get("count"),
+    seed: overrides.seed ?? get("seed"),
+    date: get("date"),
+    reasoningEffort: get("reasoningEffort"),
     turns,
-    toolRoundsPerTurn: get("toolRoundsPerTurn", 1),
-    toolCatalogs: tools.catalogs?.map(fromFile) ?? [join(root, "data", "tools")],
-    scenarioSources: scenarios.sources?.map(fromFile) ?? [join(root, "data", "scenarios")],
-    themes: scenarios.themes ?? null,
-    templates: fromFile(get("templates", join(root, "templates"))),
-    sampling: { temperature: 0.8, topK: 40, topP: 0.95, minP: 0.05, ...get("sampling", {}) },
-    maxTokens: { user: 32, thinking: 24, decision: 12, arguments: 160, toolResult: 200, final: 48, ...get("maxTokens", {}) },
-    grammar: { maxStringLength: 16, maxArrayItems: 1, ...get("grammar", {}) },
-    quality: { minFinalChars: 1, ...get("quality", {}) },
-    retries: get("retries", 2),
-    stepRetries: get("stepRetries", 3),
+    toolRoundsPerTurn: get("toolRoundsPerTurn"),
+    toolCatalogs: ownTools ? ownTools.map(fromFile) : baseTools.map(fromDefaults),
+    scenarioParts: path("scenarios/parts", ownScenarios.parts, baseScenarios.parts),
+    themes: ownScenarios.themes ?? null,
+    plan: {
+      mix: (plan.mix as Record<string, number> | undefined) ?? null,
+      noPersonaShare: plan.noPersonaShare as number,
+      openings: plan.openings as "compose" | "rewrite",
+      holdoutShare: plan.holdoutShare as number,
+      toolUse,
+    },
+    holdoutFile: overrides.holdout !== undefined ? resolve(overrides.holdout) : null,
+    templates: path("templates", raw.templates as string | undefined, defaults.templates as string | undefined),
+    sampling: get("sampling"),
+    maxTokens: get("maxTokens"),
+    grammar: get("grammar"),
+    quality: get("quality"),
+    retries: get("retries"),
+    stepRetries: get("stepRetries"),
     model: rawModel === null ? null : overrides.model !== undefined ? rawModel : fromFile(rawModel),
-    contextSize: get("contextSize", 4096),
-    concurrency: overrides.concurrency ?? get("concurrency", 4),
-    threads: overrides.threads ?? get<number | null>("threads", null),
-    gpu: (overrides.gpu as GpuChoice | undefined) ?? get("gpu", "auto"),
+    contextSize: contextSizeOf(get<number | "auto">("contextSize"), longContext, file),
+    concurrency: overrides.concurrency ?? get("concurrency"),
+    threads: overrides.threads ?? get<number | null>("threads"),
+    gpu: (overrides.gpu as GpuChoice | undefined) ?? get("gpu"),
     servers: parseServers(overrides.server ?? [], overrides.model !== undefined),
     serverKind: (overrides.serverKind as ServerKindChoice | undefined) ?? "auto",
     serverConcurrency: overrides.concurrency ?? 16,
     serverWaitSeconds: overrides.serverWait ?? 600,
     requestTimeoutSeconds: overrides.requestTimeout ?? 300,
-    out: outputFolder(overrides.out ?? get("out", "out/generate")),
+    out: outputFolder(overrides.out ?? get("out")),
     pipelineFile: file,
+    longContext,
+    haystack: overrides.haystack !== undefined ? resolve(overrides.haystack) : null,
+    answerCheck: overrides.answerCheck ?? true,
   };
 }
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
+
+/** Thinking budget of one effort. */
+export const thinkingTokens = (m: MaxTokens, effort: Effort): number => (typeof m.thinking === "number" ? m.thinking : m.thinking[effort]);
 
 /** "-" is stdin for inputs; resolved as a path it would become a folder named "-" in the current folder. */
 function outputFolder(out: string): string {
   if (out === "-") throw new UsageError("--out -: generate writes a folder (conversations.jsonl, rejects.jsonl, run.json), not stdout; name a folder");
   return resolve(out);
+}
+
+/** The pipeline's longContext section with its defaults (schema-checked already). */
+function longContextOf(raw: Record<string, unknown> | null, file: string): GenerateConfig["longContext"] {
+  if (raw === null) return null;
+  const mix = raw as unknown as LengthMix & { share?: number; seedSpace?: SeedSpace };
+  if (!Object.values(mix.bands).some((share) => (share ?? 0) > 0)) throw new UsageError(`${file}: invalid_pipeline /longContext/bands: no band has a share above 0`);
+  return { ...mix, share: mix.share ?? 1, seedSpace: mix.seedSpace ?? "train", answerBudget: mix.answerBudget ?? 2048 };
+}
+
+/** "auto": room for the longest band of the mix plus its answer (at most 131,072); else the number given. */
+function contextSizeOf(value: number | "auto", longContext: GenerateConfig["longContext"], file: string): number {
+  if (value !== "auto") return value;
+  if (!longContext) throw new UsageError(`${file}: invalid_pipeline /contextSize: "auto" sizes the context from longContext, which this pipeline does not have`);
+  const longest = Math.max(...BANDS.filter((b) => (longContext.bands[b.id] ?? 0) > 0).map((b) => b.max));
+  return Math.min(MAX_CONTEXT, longest + longContext.answerBudget);
 }

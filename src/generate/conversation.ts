@@ -1,27 +1,23 @@
-// One conversation: user turn (user simulator) → assistant turn (think, then call a tool or answer;
-// arguments under a grammar built from the tool's parameters) → tool result (executor, or the tool
-// simulator under the result schema's grammar) → … → assistant final. Every choice and sampling
-// seed derives from the record seed, so a record is reproducible from (run seed, persona, index).
+// One planned conversation (plan.ts): user turn (composed opening, or the user simulator) → assistant
+// turn (think, then up to the planned tool rounds: decide, call with arguments under a grammar built
+// from the tool's parameters, get the result from an executor or the tool simulator) → final → … .
+// Every step must end by itself: a step cut by its token budget is retried with a new seed and,
+// when it keeps being cut, the conversation is rejected; meta.steps records how each step ended.
+// Sampling seeds derive from the record seed, so a record is reproducible from (run seed, persona, index).
 import { parseJsonText, stringifyJson, toPlainJson } from "../core/json.js";
 import type { JsonSchema } from "../core/record.js";
 import { type ConversationRecord, type Message, personaSystemMessage } from "../core/record.js";
-import { fillTemplate, toolDefinition, type CatalogTool, type Scenario, type Templates } from "./catalog.js";
-import type { GenerateConfig, PersonaChoice } from "./config.js";
+import { fillTemplate, toolDefinition, type CatalogTool, type Templates } from "./catalog.js";
+import { thinkingTokens, type GenerateConfig } from "./config.js";
 import { ANSWER, decisionSchema, toGrammarSchema } from "./grammar-schema.js";
-import type { GenerationModel, ModelSession } from "./model/types.js";
+import { leakIn } from "./leaks.js";
+import { StepError, type Generated, type GenerationModel, type ModelSession } from "./model/types.js";
+import type { PlannedConversation } from "./plan.js";
 import * as P from "./prompt.js";
-import { Rng, stableHash } from "./seed.js";
-import { execute, type ToolSchemas } from "./tools.js";
+import { stableHash } from "./seed.js";
+import { execute, injectedError, type ToolSchemas } from "./tools.js";
 
-/** A step that kept failing after its retries; `code` is the reject reason. */
-export class StepError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export { StepError } from "./model/types.js";
 
 export class AbortedError extends Error {}
 
@@ -29,7 +25,6 @@ export interface ConversationDeps {
   model: GenerationModel;
   config: GenerateConfig;
   tools: Map<string, CatalogTool>;
-  scenarios: Scenario[];
   templates: Templates;
   schemas: ToolSchemas;
   modelName: string;
@@ -37,9 +32,18 @@ export interface ConversationDeps {
 }
 
 export interface ConversationJob {
-  id: string;
-  persona: PersonaChoice;
+  plan: PlannedConversation;
+  /** The attempt's sampling seed. */
   seed: number;
+}
+
+/** How one generated step ended (meta.steps). */
+export interface StepRecord {
+  kind: "user" | "thinking" | "decision" | "arguments" | "tool_result" | "final";
+  finish: "stop" | "json" | "executor";
+  tokens: number;
+  /** A tool result that reports an error for the assistant to recover from. */
+  error?: true;
 }
 
 export async function generateConversation(deps: ConversationDeps, session: ModelSession, job: ConversationJob): Promise<ConversationRecord> {
@@ -51,45 +55,50 @@ type Token = number;
 type Decision = { action: "call"; tool: string } | { action: "final" };
 
 class ConversationRun {
-  private readonly rng: Rng;
-  private readonly prompts = new P.PromptBuilder();
+  private readonly plan: PlannedConversation;
   private readonly messages: Message[] = [];
-  private readonly scenario: Scenario;
   private readonly tools: CatalogTool[];
+  private readonly steps: StepRecord[] = [];
   private step = 0;
   private calls = 0;
+  /** Text the assistant must not cite: the brief and the hidden guidance. */
+  private readonly hidden: string[];
 
   constructor(
     private readonly deps: ConversationDeps,
     private readonly session: ModelSession,
     private readonly job: ConversationJob,
   ) {
-    this.rng = new Rng(job.seed);
-    this.scenario = this.rng.pick(deps.scenarios);
-    this.tools = this.scenario.tools.map((name) => deps.tools.get(name) as CatalogTool);
+    this.plan = job.plan;
+    this.tools = this.plan.parts.tools.map((name) => deps.tools.get(name) as CatalogTool);
+    this.hidden = [this.plan.brief, this.plan.guidance];
   }
 
   async run(): Promise<ConversationRecord> {
     const { config } = this.deps;
-    if (this.job.persona) this.messages.push({ role: "system", content: personaSystemMessage(this.job.persona) });
-    const turns = this.rng.int(config.turns.min, config.turns.max);
-    for (let turn = 0; turn < turns; turn++) {
+    const plan = this.plan;
+    if (plan.persona) this.messages.push({ role: "system", content: personaSystemMessage(plan.persona) });
+    for (let turn = 0; turn < plan.turns; turn++) {
       this.messages.push({ role: "user", content: await this.userTurn(turn) });
-      await this.assistantTurn();
+      await this.assistantTurn(plan.tool_rounds[turn] ?? 0, plan.tool_error_turn === turn);
     }
     return {
-      id: this.job.id,
-      persona: this.job.persona,
+      id: plan.id,
+      persona: plan.persona,
       tools: this.tools.map(toolDefinition),
       messages: this.messages,
       meta: {
         seed: this.job.seed,
         model: this.deps.modelName,
-        scenario: this.scenario.key,
-        theme: this.scenario.theme,
-        ...(this.scenario.trap ? { trap: this.scenario.trap } : {}),
+        scenario: plan.scenario,
+        scenario_parts: plan.parts,
+        theme: plan.theme,
+        trap: plan.trap,
+        refusal_class: plan.refusal_class,
+        request_harmful: plan.request_harmful,
         date: config.date,
-        reasoning_effort: config.reasoningEffort,
+        reasoning_effort: plan.reasoning_effort,
+        steps: this.steps,
       },
     };
   }
@@ -98,27 +107,29 @@ class ConversationRun {
 
   private async userTurn(turn: number): Promise<string> {
     const { templates, config } = this.deps;
+    // A composed opening is already the user's message; a real model may rewrite it in the user's voice.
+    if (turn === 0 && config.plan.openings === "compose") return this.plan.opening;
     const instruction =
       turn === 0
-        ? `Start the conversation. This user might open like this (use your own words): ${this.scenario.opening}`
-        : `Continue as the user. ${this.scenario.followups[turn - 1] ?? "React to the assistant's last answer naturally, with a follow-up question or a push-back."}`;
-    const developer = fillTemplate(templates.userSimulator, { brief: this.scenario.brief, turn_instruction: instruction, transcript: P.transcript(this.messages) });
-    const prompt = this.prompts.tokens([...P.systemMessage(config.date, "low", false), ...P.developerMessage(developer, []), ...P.userMessage("Write the user's next message now."), ...P.finalHeader]);
-    return this.generateText("user_turn", prompt, config.maxTokens.user);
+        ? `Start the conversation. Rewrite this draft opening in the user's own words and style, keeping what it asks: ${this.plan.opening}`
+        : `Continue as the user. ${this.plan.followups[turn - 1] ?? "React to the assistant's last answer naturally, with a follow-up question or a push-back."}`;
+    const developer = fillTemplate(templates.userSimulator, { brief: this.plan.brief, turn_instruction: instruction, transcript: P.transcript(this.messages) });
+    return this.generateText("user", P.simulatorPrompt(config.date, developer, "Write the user's next message now."), config.maxTokens.user);
   }
 
   // --- the persona assistant ------------------------------------------------------------------
 
-  private async assistantTurn(): Promise<void> {
+  private async assistantTurn(plannedRounds: number, failFirstCall: boolean): Promise<void> {
     const { config } = this.deps;
+    const thinkingBudget = thinkingTokens(config.maxTokens, this.plan.reasoning_effort);
     for (let round = 0; ; round++) {
       const prefix = this.assistantPrefix();
-      const thinking = await this.generateText("thinking", [...prefix, ...this.prompts.tokens(P.analysisHeader)], config.maxTokens.thinking);
-      const afterThinking = [...prefix, ...this.prompts.tokens([...P.analysisHeader, ...P.closeText(thinking)])];
-      const roundsLeft = Math.min(config.toolRoundsPerTurn - round, this.tools.length > 0 ? Infinity : 0);
+      const thinking = await this.generateText("thinking", [...prefix, ...P.header(P.ANALYSIS)], thinkingBudget, true);
+      const afterThinking = [...prefix, ...P.closedMessage({ ...P.ANALYSIS, content: thinking })];
+      const roundsLeft = this.tools.length > 0 ? plannedRounds - round : 0;
       const decision: Decision = roundsLeft > 0 ? await this.decide(afterThinking, roundsLeft) : { action: "final" };
       if (decision.action === "final") {
-        const content = await this.generateText("final", [...afterThinking, ...this.prompts.tokens(P.finalHeader)], config.maxTokens.final);
+        const content = await this.generateText("final", [...afterThinking, ...P.header(P.FINAL)], config.maxTokens.final, true);
         this.messages.push({ role: "assistant", thinking, content });
         return;
       }
@@ -126,29 +137,32 @@ class ConversationRun {
       const args = await this.generateArguments(afterThinking, tool);
       const id = `call_${++this.calls}`;
       this.messages.push({ role: "assistant", thinking, tool_calls: [{ id, type: "function", function: { name: tool.name, arguments: args } }] });
-      this.messages.push({ role: "tool", tool_call_id: id, name: tool.name, content: stringifyJson(await this.toolResult(tool, args)) });
+      const result = round === 0 && failFirstCall ? this.failedResult(tool, args) : null;
+      this.messages.push({ role: "tool", tool_call_id: id, name: tool.name, content: stringifyJson(result ?? (await this.toolResult(tool, args))) });
     }
   }
 
   private assistantPrefix(): Token[] {
     const { config, templates } = this.deps;
-    const persona = this.job.persona;
+    const persona = this.plan.persona;
     const personaSection = persona ? fillTemplate(templates.personaSection, { persona, persona_card: templates.personaCards.get(persona) as string }) : templates.noPersonaSection;
-    const guide = fillTemplate(templates.assistant, { persona_section: personaSection, theme: this.scenario.theme, guidance: this.scenario.guidance });
+    const guide = fillTemplate(templates.assistant, { persona_section: personaSection, theme: this.plan.theme, guidance: this.plan.guidance });
     // The record's own system message ("Persona: X") leads the developer instructions, as rendered.
     const instructions = persona ? `${personaSystemMessage(persona)}\n\n${guide}` : guide;
-    return this.prompts.tokens([
-      ...P.systemMessage(config.date, config.reasoningEffort, this.tools.length > 0),
-      ...P.developerMessage(instructions, this.tools),
-      ...P.historyParts(this.messages.filter((m) => m.role !== "system")),
-    ]);
+    return P.assistantPrefix({
+      tools: this.tools.map(toolDefinition),
+      instructions,
+      history: this.messages.filter((m) => m.role !== "system"),
+      date: config.date,
+      effort: this.plan.reasoning_effort,
+    });
   }
 
   private async decide(afterThinking: Token[], roundsLeft: number): Promise<Decision> {
     const { templates, config } = this.deps;
     const grammar = decisionSchema(this.tools.map((t) => t.name));
     const ask = fillTemplate(templates.decide, { tool_rounds_left: roundsLeft });
-    const prompt = [...afterThinking, ...this.prompts.tokens([...developerNote(ask), ...P.finalHeader])];
+    const prompt = [...afterThinking, ...P.closedMessage({ role: "developer", author: "developer", content: ask }), ...P.header(P.FINAL)];
     const choice = await this.generateJson<string>("decision", prompt, config.maxTokens.decision, grammar, () => null);
     return choice === ANSWER ? { action: "final" } : { action: "call", tool: choice };
   }
@@ -156,15 +170,29 @@ class ConversationRun {
   private async generateArguments(afterThinking: Token[], tool: CatalogTool): Promise<Record<string, unknown>> {
     const { config, schemas } = this.deps;
     const grammar = toGrammarSchema(tool.parameters, config.grammar);
-    const prompt = [...afterThinking, ...this.prompts.tokens(P.callHeader(tool.name))];
+    const prompt = [...afterThinking, ...P.header(P.callTo(tool.name))];
     return this.generateJson("arguments", prompt, config.maxTokens.arguments, grammar, (value) => schemas.checkArguments(tool.name, value));
   }
 
   // --- tool results ---------------------------------------------------------------------------
 
+  /** The planned tool failure: the tool's own error shape (only tools whose result declares `error`). */
+  private failedResult(tool: CatalogTool, args: Record<string, unknown>): Record<string, unknown> | null {
+    const result = injectedError(tool, this.deps.schemas, toPlainJson(args) as Record<string, unknown>);
+    if (result) this.steps.push({ kind: "tool_result", finish: "executor", tokens: 0, error: true });
+    return result;
+  }
+
   private async toolResult(tool: CatalogTool, args: Record<string, unknown>): Promise<unknown> {
-    if (tool.executor) return execute(tool, toPlainJson(args) as Record<string, unknown>);
     const { config, templates, schemas } = this.deps;
+    if (tool.executor) {
+      const result = execute(tool, toPlainJson(args) as Record<string, unknown>);
+      // An executor's result is held to its declared schema like a simulated one.
+      const problem = schemas.checkResult(tool.name, result);
+      if (problem) throw new StepError("tool_result_invalid", `executor ${tool.executor} returned a result its schema rejects: ${problem}`);
+      this.steps.push({ kind: "tool_result", finish: "executor", tokens: 0, ...(typeof result.error === "string" ? { error: true as const } : {}) });
+      return result;
+    }
     const developer = fillTemplate(templates.toolSimulator, {
       tool_name: tool.name,
       tool_description: tool.description,
@@ -173,13 +201,12 @@ class ConversationRun {
       result_schema: JSON.stringify(tool.result),
     });
     const grammar = toGrammarSchema(tool.result, config.grammar);
-    const prompt = this.prompts.tokens([...P.systemMessage(config.date, "low", false), ...P.developerMessage(developer, []), ...P.userMessage("Return the result JSON."), ...P.finalHeader]);
+    const prompt = P.simulatorPrompt(config.date, developer, "Return the result JSON.");
     return this.generateJson("tool_result", prompt, config.maxTokens.toolResult, grammar, (value) => schemas.checkResult(tool.name, value));
   }
 
   // --- generation with step retries -------------------------------------------------------------
 
-  /** Free text; an empty result is retried with a new seed. */
   private pending = { prompt: 0, maxTokens: 0 };
 
   /** The prompt and its budget must fit the sequence: llama.cpp would otherwise shift the context and silently drop the prompt's start. */
@@ -190,20 +217,29 @@ class ConversationRun {
     }
   }
 
-  private async generateText(what: string, prompt: Token[], maxTokens: number): Promise<string> {
+  /**
+   * Free text that must end by itself: cut by its budget (finish "length") or empty → retried with a
+   * new seed; reasoning and finals that cite the hidden brief or guidance → retried too.
+   */
+  private async generateText(what: StepRecord["kind"], prompt: Token[], maxTokens: number, assistant = false): Promise<string> {
     this.pending = { prompt: prompt.length, maxTokens };
+    const checkLeaks = assistant && this.deps.config.quality.leakCheck;
     return this.withRetries<string>(what, async (seed) => {
-      const out = await this.session.generate({ prompt, maxTokens, seed, sampling: this.deps.config.sampling, tag: this.job.id }, this.deps.signal);
+      const out = await this.session.generate({ prompt, maxTokens, seed, sampling: this.deps.config.sampling, tag: this.plan.id }, this.deps.signal);
+      if (out.finish === "length") return { error: `${what}_truncated`, message: `the ${what.replace("_", " ")} did not end within its ${maxTokens}-token budget` };
       const text = out.text.trim();
-      return text ? { value: text } : { error: `empty_${what}`, message: `the model produced no ${what.replace("_", " ")} text` };
+      if (!text) return { error: `empty_${what}`, message: `the model produced no ${what.replace("_", " ")} text` };
+      const leak = checkLeaks ? leakIn(text, this.hidden, this.deps.templates.leakPatterns) : null;
+      if (leak) return { error: `${what}_leak`, message: `the ${what} cites what only the generator saw: "${leak}"` };
+      return { value: text, out };
     });
   }
 
   /** JSON under a grammar; cut off by its budget or rejected by `check` → retried with a new seed. */
-  private async generateJson<T = Record<string, unknown>>(what: string, prompt: Token[], maxTokens: number, schema: JsonSchema, check: (value: unknown) => string | null): Promise<T> {
+  private async generateJson<T = Record<string, unknown>>(what: StepRecord["kind"], prompt: Token[], maxTokens: number, schema: JsonSchema, check: (value: unknown) => string | null): Promise<T> {
     this.pending = { prompt: prompt.length, maxTokens };
     return this.withRetries<T>(what, async (seed) => {
-      const out = await this.session.generate({ prompt, maxTokens, seed, sampling: this.deps.config.sampling, schema, tag: this.job.id }, this.deps.signal);
+      const out = await this.session.generate({ prompt, maxTokens, seed, sampling: this.deps.config.sampling, schema, tag: this.plan.id }, this.deps.signal);
       if (out.finish !== "json") return { error: `${what}_incomplete`, message: `${what.replace("_", " ")} JSON did not close within ${maxTokens} tokens` };
       // The strict parser of every command: the record keeps the model's number literals as written
       // (1.0 stays 1.0 in the trained arguments); JSON number grammars allow exponents, and 1e999,
@@ -214,11 +250,11 @@ class ConversationRun {
         return { error: `${what}_${code}`, message: `${what.replace("_", " ")} JSON: ${read.error.message}` };
       }
       const problem = check(toPlainJson(read.value));
-      return problem ? { error: `${what}_invalid`, message: problem } : { value: read.value as T };
+      return problem ? { error: `${what}_invalid`, message: problem } : { value: read.value as T, out };
     });
   }
 
-  private async withRetries<T>(what: string, attempt: (seed: number) => Promise<{ value: T } | { error: string; message: string }>): Promise<T> {
+  private async withRetries<T>(what: StepRecord["kind"], attempt: (seed: number) => Promise<{ value: T; out: Generated } | { error: string; message: string }>): Promise<T> {
     const step = this.step++;
     this.checkRoom(what);
     let last = { error: `${what}_failed`, message: "" };
@@ -226,13 +262,13 @@ class ConversationRun {
       if (this.deps.signal?.aborted) throw new AbortedError("aborted");
       const result = await attempt(stableHash(this.job.seed, "step", step, retry));
       if (this.deps.signal?.aborted) throw new AbortedError("aborted");
-      if ("value" in result) return result.value;
+      if ("value" in result) {
+        // Only "stop" and "json" get here: a "length" finish never becomes data.
+        this.steps.push({ kind: what, finish: result.out.finish === "json" ? "json" : "stop", tokens: result.out.tokens.length });
+        return result.value;
+      }
       last = result;
     }
     throw new StepError(last.error, `${last.message} (${this.deps.config.stepRetries + 1} tries)`);
   }
 }
-
-/** A generation-time note to the assistant (not part of the record). */
-const developerNote = (text: string) => P.developerMessage(text, []);
-

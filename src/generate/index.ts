@@ -2,23 +2,29 @@
 // context's parallel sequences with p-queue, validate each record, append it (or its rejection),
 // and keep run.json current. Resumable and interruptible (hooks.signal).
 import { createHash } from "node:crypto";
-import { createReadStream, existsSync, readFileSync, statSync } from "node:fs";
+import { createReadStream, existsSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import PQueue from "p-queue";
-import { DataError, UsageError } from "../core/errors.js";
+import { UsageError } from "../core/errors.js";
 import { parseJsonText, stringifyJson } from "../core/json.js";
 import type { ConversationRecord } from "../core/record.js";
-import { ensureSmokeModel } from "../model/smoke.js";
+import { ensureSmokeModel, GENERATE_STOP_BOOST } from "../model/smoke.js";
 import { validateRecord } from "../validate/index.js";
 import { getTokenizer } from "../tokenize/o200k_harmony.js";
-import { loadScenarios, loadTemplates, loadTools, toolDefinition, type CatalogTool } from "./catalog.js";
+import { loadTemplates, loadTools, toolDefinition, type CatalogTool } from "./catalog.js";
 import type { GenerateConfig, PersonaChoice } from "./config.js";
-import { AbortedError, generateConversation, StepError, type ConversationDeps } from "./conversation.js";
+import { AbortedError, generateConversation, type ConversationDeps } from "./conversation.js";
 import { FleetModel, ServersUnavailableError } from "./model/server.js";
-import type { GenerationModel, ModelSession, TraceEntry } from "./model/types.js";
-import { CONVERSATIONS_FILE, JsonlAppender, prepareOutput, REJECTS_FILE, RUN_FILE, writeJsonAtomic } from "./output.js";
+import { StepError, type GenerationModel, type ModelSession, type TraceEntry } from "./model/types.js";
+import { CONVERSATIONS_FILE, JsonlAppender, prepareOutput, REJECTS_FILE } from "./output.js";
+import type { PlannedConversation } from "./plan.js";
 import { etaSeconds, type ProgressState } from "./progress.js";
+import { loadPlan, writeHoldout } from "./run-plan.js";
+import { checkResumable, fingerprint, writeRunJson as writeRunFile, type RunStatus } from "./run-state.js";
 import { recordSeed } from "./seed.js";
+import { LongRun } from "./long-run.js";
+import { generateLongConversation } from "./long.js";
+import type { LongJob } from "../longctx/bands.js";
 import { ToolSchemas } from "./tools.js";
 
 export { loadGenerateConfig, type GenerateConfig, type GenerateOverrides } from "./config.js";
@@ -45,6 +51,8 @@ export interface GenerateSummary {
   rejected: number;
   resumed: number;
   attempts: number;
+  /** This run's rejects by reason code. */
+  rejectReasons: Record<string, number>;
   generatedTokens: number;
   promptTokens: number;
   loadSeconds: number;
@@ -65,8 +73,6 @@ const SMOKE_NOTICE =
   "note: no --model given, so this run uses the built-in smoke model: random weights, so every generated text is random noise. " +
   "It exercises the whole pipeline; for real data pass --model FILE.gguf (a gpt-oss model, e.g. gpt-oss-20b).";
 
-const idOf = (persona: PersonaChoice, index: number): string => `${persona ?? "none"}-${String(index).padStart(6, "0")}`;
-
 /** sha256 of a file, streamed (a 13 GB model never sits in memory). */
 async function sha256File(path: string): Promise<string> {
   const hash = createHash("sha256");
@@ -74,38 +80,21 @@ async function sha256File(path: string): Promise<string> {
   return hash.digest("hex");
 }
 
-/** Settings that change what a record contains: a resumed run must match them. */
-function fingerprint(config: GenerateConfig, modelSha: string): string {
-  const { seed, date, reasoningEffort, turns, toolRoundsPerTurn, sampling, maxTokens, grammar, quality, retries, stepRetries, themes } = config;
-  return createHash("sha256").update(JSON.stringify({ modelSha, seed, date, reasoningEffort, turns, toolRoundsPerTurn, sampling, maxTokens, grammar, quality, retries, stepRetries, themes })).digest("hex").slice(0, 16);
+/** Planned conversations in run order: index by index across the buckets, so a partial run has every persona. */
+function runOrder(conversations: PlannedConversation[]): PlannedConversation[] {
+  return [...conversations].sort((a, b) => a.index - b.index);
 }
 
-function checkResumable(out: string, print: string, identity: string): void {
-  const path = join(out, RUN_FILE);
-  if (!existsSync(path)) return;
-  let previous: { fingerprint?: string; model?: { identity?: string } };
-  try {
-    previous = JSON.parse(readFileSync(path, "utf8")) as typeof previous;
-  } catch (err) {
-    // run.json is written by rename, so it is never torn by us; without it the settings cannot be checked.
-    throw new DataError("unreadable_run_json", `cannot check that this run's settings match the previous run's: ${(err as Error).message}; move the file away to resume anyway`, { file: path });
-  }
-  const before = previous.model?.identity;
-  if (before && before !== identity) {
-    throw new UsageError(`${out} holds a run made with model ${before}, but this run's model is ${identity}; resume it with the same model, or choose another --out`);
-  }
-  if (previous.fingerprint && previous.fingerprint !== print) {
-    throw new UsageError(`${out} holds a run with different settings (model, seed, sampling, budgets or quality); resume it with the same settings, or choose another --out`);
-  }
-}
-
-/** Generates config.count records per persona into config.out; skips ids already there. */
+/** Executes the plan (plan.ts) for config into config.out; skips ids already there. */
 export async function generateDataset(config: GenerateConfig, hooks: GenerateHooks = {}): Promise<GenerateSummary> {
   const log = hooks.log ?? (() => {});
   const started = performance.now();
   const tools = loadTools(config.toolCatalogs);
-  const scenarios = loadScenarios(config.scenarioSources, tools, config.themes);
-  const templates = loadTemplates(config.templates, config.personas.filter((p): p is NonNullable<PersonaChoice> => p !== null));
+  const { plan, parts } = loadPlan(config);
+  const planned = runOrder(plan.conversations);
+  // Before the model loads: a bad longContext setting or --haystack folder fails at once.
+  const longRun = LongRun.maybe(config, planned.length);
+  const templates = loadTemplates(config.templates, [...new Set(planned.map((p) => p.persona).filter((p): p is NonNullable<PersonaChoice> => p !== null))]);
   warmUp(tools.values());
   const { model: llm, info: modelInfo, threads } = await openModel(config, log);
   // Over --server the fingerprint's model is what the servers report they serve.
@@ -114,6 +103,8 @@ export async function generateDataset(config: GenerateConfig, hooks: GenerateHoo
   try {
     checkResumable(config.out, print, modelInfo.identity);
     resume = await prepareOutput(config.out);
+    const held = writeHoldout(config, plan, parts);
+    if (held > 0) log(`holdout: ${held} scenario family lines reserved for evaluation in ${config.holdoutFile} (none is used for training)`);
   } catch (err) {
     await llm.close();
     throw err;
@@ -123,12 +114,13 @@ export async function generateDataset(config: GenerateConfig, hooks: GenerateHoo
   }
   llm.onCall = hooks.trace;
   const loadSeconds = (performance.now() - started) / 1000;
-  const deps: ConversationDeps = { model: llm, config, tools, scenarios, templates, schemas: new ToolSchemas(tools.values()), modelName: basename(modelInfo.path ?? modelInfo.identity), signal: hooks.signal };
+  const deps: ConversationDeps = { model: llm, config, tools, templates, schemas: new ToolSchemas(tools.values()), modelName: basename(modelInfo.path ?? modelInfo.identity), signal: hooks.signal };
   const records = new JsonlAppender(join(config.out, CONVERSATIONS_FILE));
   const rejects = new JsonlAppender(join(config.out, REJECTS_FILE));
 
-  const target = config.count * config.personas.length;
+  const target = planned.length;
   const counts = { written: 0, rejected: 0, attempts: 0 };
+  const rejectReasons: Record<string, number> = {};
   const genStarted = performance.now();
   const cpuStarted = process.cpuUsage();
   const summary = (status: GenerateSummary["status"]): GenerateSummary => {
@@ -144,6 +136,7 @@ export async function generateDataset(config: GenerateConfig, hooks: GenerateHoo
       rejected: counts.rejected,
       resumed: resume.records + resume.rejects,
       attempts: counts.attempts,
+      rejectReasons,
       generatedTokens: llm.counters.generated,
       promptTokens: llm.counters.prompt,
       loadSeconds,
@@ -156,19 +149,19 @@ export async function generateDataset(config: GenerateConfig, hooks: GenerateHoo
       ...(llm instanceof FleetModel ? { servers: llm.report() } : {}),
     };
   };
-  const writeRunJson = (status: "running" | "failed" | GenerateSummary["status"]) => {
+  const writeRunJson = (status: RunStatus) => {
     const s = summary(status === "complete" ? "complete" : "interrupted");
-    writeJsonAtomic(join(config.out, RUN_FILE), {
-      format: "datagen-generate-run/1",
+    writeRunFile(config.out, {
       status,
       fingerprint: print,
       model: s.model,
       ...(s.servers ? { servers: s.servers } : {}),
       settings: { ...config, threads, gpu: config.gpu, gpuUsed: s.gpu },
       counts: { target, records: s.records, rejects: s.rejects, written: s.written, rejected: s.rejected, resumed: s.resumed, attempts: s.attempts },
+      ...(longRun ? { long_context: longRun.report() } : {}),
+      reject_reasons: rejectReasons,
       tokens: { generated: s.generatedTokens, prompt: s.promptTokens },
       timings: { load_s: round(s.loadSeconds), generate_s: round(s.generateSeconds), generate_cpu_s: round(s.generateCpuSeconds), generated_tokens_per_s: round(s.tokensPerSecond) },
-      written_at: new Date().toISOString(),
     });
   };
   writeRunJson("running");
@@ -180,13 +173,15 @@ export async function generateDataset(config: GenerateConfig, hooks: GenerateHoo
     hooks.onProgress?.({ done, target, rejected: s.rejects, tokensPerSecond: s.tokensPerSecond, etaSeconds: eta });
   };
 
-  const produce = async (persona: PersonaChoice, index: number) => {
-    const id = idOf(persona, index);
+  const produce = async (job: PlannedConversation, position: number) => {
+    const long = longRun?.jobFor(position);
+    const timing = long ? longRun?.start(long) : undefined;
     const outcome = await llm.withSession(async (session) => {
-      const result = await produceRecord(deps, session, id, persona, index, counts);
+      const result = await produceRecord(deps, session, job, counts, long);
       if (result !== "aborted") llm.recordDone?.(session);
       return result;
     });
+    timing?.end(outcome === "aborted" ? "aborted" : outcome.ok ? "written" : "rejected");
     if (outcome === "aborted") return;
     if (outcome.ok) {
       records.append(outcome.record);
@@ -194,6 +189,8 @@ export async function generateDataset(config: GenerateConfig, hooks: GenerateHoo
     } else {
       rejects.append(outcome.reject);
       counts.rejected++;
+      const reason = String(outcome.reject.reason);
+      rejectReasons[reason] = (rejectReasons[reason] ?? 0) + 1;
     }
     report();
   };
@@ -203,14 +200,12 @@ export async function generateDataset(config: GenerateConfig, hooks: GenerateHoo
   const failures: unknown[] = [];
   report();
   try {
-    outer: for (let index = 0; index < config.count; index++) {
-      for (const persona of config.personas) {
-        if (hooks.signal?.aborted) break outer;
-        if (resume.done.has(idOf(persona, index))) continue;
-        await queue.onSizeLessThan(llm.capacity);
-        if (failures.length > 0) break outer;
-        queue.add(() => produce(persona, index)).catch((err: unknown) => failures.push(err));
-      }
+    for (const [position, job] of planned.entries()) {
+      if (hooks.signal?.aborted) break;
+      if (resume.done.has(job.id)) continue;
+      await queue.onSizeLessThan(llm.capacity);
+      if (failures.length > 0) break;
+      queue.add(() => produce(job, position)).catch((err: unknown) => failures.push(err));
     }
     await queue.onIdle();
     if (failures.length > 0) throw failures[0];
@@ -224,6 +219,7 @@ export async function generateDataset(config: GenerateConfig, hooks: GenerateHoo
     writeRunJson(err instanceof ServersUnavailableError ? "interrupted" : "failed");
     throw err;
   } finally {
+    longRun?.close();
     records.close();
     rejects.close();
     await llm.close();
@@ -246,7 +242,7 @@ async function openModel(config: GenerateConfig, log: (line: string) => void): P
     return { model, info: { path: null, sha256: null, bytes: null, smoke: false, identity: model.identity }, threads: null };
   }
   const smoke = config.model === null;
-  const modelPath = config.model ?? (await ensureSmokeModel());
+  const modelPath = config.model ?? (await ensureSmokeModel({ stopBoost: GENERATE_STOP_BOOST }));
   if (!existsSync(modelPath)) throw new UsageError(`model file not found: ${modelPath}`);
   if (smoke) log(SMOKE_NOTICE);
   // node-llama-cpp loads only here: every other command (and a --server run) starts without it.
@@ -279,15 +275,16 @@ function warmUp(tools: Iterable<CatalogTool>): void {
 
 type Outcome = { ok: true; record: ConversationRecord } | { ok: false; reject: Record<string, unknown> } | "aborted";
 
-/** Tries one record up to 1 + retries times with fresh seeds; the last failure becomes its reject. */
-async function produceRecord(deps: ConversationDeps, session: ModelSession, id: string, persona: PersonaChoice, index: number, counts: { attempts: number }): Promise<Outcome> {
+/** Tries one planned conversation up to 1 + retries times with fresh seeds; the last failure becomes its reject. */
+async function produceRecord(deps: ConversationDeps, session: ModelSession, job: PlannedConversation, counts: { attempts: number }, long?: LongJob): Promise<Outcome> {
   const { config } = deps;
+  const { id, persona, index } = job;
   const failures: { attempt: number; seed: number; code: string; message: string }[] = [];
   for (let attempt = 0; attempt <= config.retries; attempt++) {
     const seed = recordSeed(config.seed, persona, index, attempt);
     counts.attempts++;
     try {
-      const record = await generateConversation(deps, session, { id, persona, seed });
+      const record = long ? await generateLongConversation(deps, session, { plan: job, seed, long }, config.answerCheck) : await generateConversation(deps, session, { plan: job, seed });
       const problem = qualityProblem(record, config);
       // Validate exactly what will be written (the JSON round trip, numbers as written), not the in-memory object.
       const result = problem ? null : validateRecord(roundTrip(record));
@@ -301,7 +298,9 @@ async function produceRecord(deps: ConversationDeps, session: ModelSession, id: 
     }
   }
   const last = failures[failures.length - 1];
-  return { ok: false, reject: { id, persona, reason: last.code, message: last.message, attempts: failures } };
+  const about = { scenario: job.scenario, theme: job.theme, trap: job.trap, refusal_class: job.refusal_class, request_harmful: job.request_harmful };
+  const longAbout = long ? { long_context: { band: long.band, task: long.task, payload: long.payload, target_tokens: long.targetTokens } } : {};
+  return { ok: false, reject: { id, persona, reason: last.code, message: last.message, ...about, ...longAbout, attempts: failures } };
 }
 
 /** Pipeline quality gates beyond the validator (quality.* in the pipeline file). */

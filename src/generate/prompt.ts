@@ -1,88 +1,81 @@
-// Harmony prompts as token arrays, built piece by piece: special tokens by id, text through the
-// o200k_harmony encoder (so text can never become a special token). The three voices of a
-// conversation each get their own prompt: the persona assistant, the user simulator, the tool
-// simulator. Only the record's messages are training data; these prompts are not.
-import type { Token } from "node-llama-cpp";
-import { stringifyJson } from "../core/json.js";
-import type { JsonSchema, Message } from "../core/record.js";
+// Generation prompts as token arrays, written by src/render (the one harmony writer): the persona
+// assistant's prompt is the record rendered so far, with the same system text, developer text and
+// tool namespace the model is trained on, plus hidden guidance in the instructions; then the header
+// of the message to generate. The user and tool simulators get plain harmony messages the same way.
+// Text goes through the o200k_harmony encoder, so it can never become a special token.
+import type { ConversationRecord, Message, ToolDefinition } from "../core/record.js";
+import { conversationMessages, developerText, systemText } from "../render/harmony.js";
+import { messageParts, TokenWriter, type HarmonyMessage } from "../render/message.js";
 import { getTokenizer } from "../tokenize/o200k_harmony.js";
-import { SPECIAL } from "../tokenize/o200k_harmony.js";
-import type { CatalogTool } from "./catalog.js";
 
-/** Token array builder with a text → tokens cache shared by all prompts of one conversation. */
-export class PromptBuilder {
-  private readonly cache = new Map<string, number[]>();
+export type Token = number;
 
-  tokens(parts: (string | Special)[]): Token[] {
-    const out: number[] = [];
-    for (const part of parts) {
-      if (typeof part !== "string") out.push(part.id);
-      else if (part !== "") for (const id of this.encode(part)) out.push(id);
-    }
-    return out as Token[];
+/** The conversation so far as the assistant sees it when it writes its next message. */
+export interface AssistantContext {
+  tools: ToolDefinition[];
+  /** Persona system message (if any) and hidden guidance: the developer message's instructions. */
+  instructions: string;
+  history: Message[];
+  date: string;
+  effort: "low" | "medium" | "high";
+}
+
+/** Analysis of earlier turns is not shown again (harmony drops it once a final follows). */
+function withoutOldAnalysis(history: Message[]): Message[] {
+  const lastUser = history.map((m) => m.role).lastIndexOf("user");
+  return history.map((m, i) => (m.role === "assistant" && m.thinking && i < lastUser ? { ...m, thinking: undefined } : m));
+}
+
+/** The assistant's prompt up to (not including) the message it writes next. */
+export function assistantPrefix(context: AssistantContext): Token[] {
+  const record: ConversationRecord = {
+    id: "prompt",
+    persona: null,
+    tools: context.tools,
+    messages: [{ role: "developer", content: context.instructions }, ...withoutOldAnalysis(context.history)],
+    meta: { date: context.date, reasoning_effort: context.effort },
+  };
+  const messages: HarmonyMessage[] = [plain("system", systemText(record))];
+  const developer = developerText(record);
+  if (developer !== undefined) messages.push(plain("developer", developer));
+  messages.push(...conversationMessages(record));
+  return write(messages);
+}
+
+/** A simulator's prompt: system, developer instructions, one user message (no tools). */
+export function simulatorPrompt(date: string, instructions: string, ask: string): Token[] {
+  const record: ConversationRecord = { id: "simulator", persona: null, messages: [{ role: "developer", content: instructions }], meta: { date, reasoning_effort: "low" } };
+  return [...write([plain("system", systemText(record)), plain("developer", developerText(record) as string), plain("user", ask)]), ...header(FINAL)];
+}
+
+const plain = (role: "system" | "developer" | "user", content: string): HarmonyMessage => ({ role, author: role, content, terminator: "end" });
+
+function write(messages: HarmonyMessage[]): Token[] {
+  const writer = new TokenWriter();
+  for (const m of messages) writer.writeMessage(m);
+  return writer.tokens;
+}
+
+/** The tokens of a message up to and including <|message|>: what the model continues from. */
+export function header(message: Omit<HarmonyMessage, "content" | "terminator">): Token[] {
+  const parts = messageParts({ ...message, content: "", terminator: "end" });
+  const out: Token[] = [];
+  // The last two parts are the content and the terminator.
+  for (const part of parts.slice(0, -2)) {
+    if ("special" in part) out.push(part.special);
+    else out.push(...getTokenizer().encodeText(part.text));
   }
-
-  private encode(text: string): number[] {
-    let ids = this.cache.get(text);
-    if (!ids) {
-      ids = getTokenizer().encodeText(text);
-      this.cache.set(text, ids);
-    }
-    return ids;
-  }
+  return out;
 }
 
-export interface Special {
-  id: number;
+export const ANALYSIS = { role: "assistant", author: "assistant", channel: "analysis" } as const;
+export const FINAL = { role: "assistant", author: "assistant", channel: "final" } as const;
+export const callTo = (tool: string) => ({ role: "assistant", author: "assistant", recipient: `functions.${tool}`, channel: "commentary", contentType: { type: "json", constrained: true } }) as const;
+
+/** A finished message of the assistant (its analysis), appended to a prefix. */
+export function closedMessage(message: Omit<HarmonyMessage, "terminator">): Token[] {
+  return write([{ ...message, terminator: "end" }]);
 }
-
-const S = {
-  start: { id: SPECIAL.start },
-  end: { id: SPECIAL.end },
-  message: { id: SPECIAL.message },
-  channel: { id: SPECIAL.channel },
-  constrain: { id: SPECIAL.constrain },
-  call: { id: SPECIAL.call },
-} satisfies Record<string, Special>;
-
-type Parts = (string | Special)[];
-
-export function systemMessage(date: string, effort: string, hasTools: boolean): Parts {
-  const channels = "# Valid channels: analysis, commentary, final. Channel must be included for every message." + (hasTools ? "\nCalls to these tools must go to the commentary channel: 'functions'." : "");
-  const text = `You are ChatGPT, a large language model trained by OpenAI.\nKnowledge cutoff: 2024-06\nCurrent date: ${date}\n\nReasoning: ${effort}\n\n${channels}`;
-  return [S.start, "system", S.message, text, S.end];
-}
-
-export function developerMessage(instructions: string, tools: CatalogTool[]): Parts {
-  const sections = [`# Instructions\n\n${instructions}`];
-  if (tools.length > 0) sections.push(`# Tools\n\n## functions\n\nnamespace functions {\n\n${tools.map(toolTypeScript).join("\n")}\n} // namespace functions`);
-  return [S.start, "developer", S.message, sections.join("\n\n"), S.end];
-}
-
-export const userMessage = (text: string): Parts => [S.start, "user", S.message, text, S.end];
-
-export const analysisHeader: Parts = [S.start, "assistant", S.channel, "analysis", S.message];
-export const finalHeader: Parts = [S.start, "assistant", S.channel, "final", S.message];
-export const callHeader = (tool: string): Parts => [S.start, `assistant to=functions.${tool}`, S.channel, "commentary ", S.constrain, "json", S.message];
-
-/** The record's messages as the assistant sees them; analysis kept only after the last user turn. */
-export function historyParts(messages: Message[]): Parts {
-  const lastUser = messages.map((m) => m.role).lastIndexOf("user");
-  const parts: Parts = [];
-  messages.forEach((m, i) => {
-    if (m.role === "user") parts.push(...userMessage(m.content ?? ""));
-    if (m.role === "assistant") {
-      if (m.thinking && i > lastUser) parts.push(...analysisHeader, m.thinking, S.end);
-      for (const call of m.tool_calls ?? []) parts.push(...callHeader(call.function.name), stringifyJson(call.function.arguments), S.call);
-      if (m.content) parts.push(...finalHeader, m.content, S.end);
-    }
-    if (m.role === "tool") parts.push(S.start, `functions.${m.name} to=assistant`, S.channel, "commentary", S.message, m.content ?? "", S.end);
-  });
-  return parts;
-}
-
-export const closeText = (text: string): Parts => [text, S.end];
-export const closeCall = (args: string): Parts => [args, S.call];
 
 /** A plain transcript for the user simulator (it sees answers, not the assistant's reasoning). */
 export function transcript(messages: Message[]): string {
@@ -93,45 +86,4 @@ export function transcript(messages: Message[]): string {
     return [];
   });
   return lines.length > 0 ? lines.join("\n") : "(nothing yet: this is the first message)";
-}
-
-/** A tool as a TypeScript signature in the harmony `functions` namespace (for the prompt only). */
-function toolTypeScript(tool: CatalogTool): string {
-  const params = tool.parameters as JsonSchema;
-  const props = (params.properties ?? {}) as Record<string, JsonSchema>;
-  const doc = `// ${tool.description}\n`;
-  if (Object.keys(props).length === 0) return `${doc}type ${tool.name} = () => any;\n`;
-  return `${doc}type ${tool.name} = (_: ${objectType(params, "")}) => any;\n`;
-}
-
-function objectType(schema: JsonSchema, indent: string): string {
-  const props = (schema.properties ?? {}) as Record<string, JsonSchema>;
-  const required = new Set((schema.required as string[] | undefined) ?? []);
-  const lines = Object.entries(props).map(([name, prop]) => {
-    const comment = prop.description ? `${indent}// ${prop.description}\n` : "";
-    const dflt = prop.default !== undefined ? ` // default: ${typeof prop.default === "string" ? prop.default : JSON.stringify(prop.default)}` : "";
-    return `${comment}${indent}${name}${required.has(name) ? "" : "?"}: ${typeOf(prop, indent)},${dflt}`;
-  });
-  return `{\n${lines.join("\n")}\n${indent}}`;
-}
-
-function typeOf(schema: JsonSchema, indent: string): string {
-  if (Array.isArray(schema.enum)) return schema.enum.map((v) => JSON.stringify(v)).join(" | ");
-  if ("const" in schema) return JSON.stringify(schema.const);
-  if (Array.isArray(schema.type)) return (schema.type as string[]).map((t) => typeOf({ ...schema, type: t }, indent)).join(" | ");
-  switch (schema.type) {
-    case "integer":
-    case "number":
-      return "number";
-    case "array":
-      return `${typeOf((schema.items ?? {}) as JsonSchema, indent)}[]`;
-    case "object":
-      return objectType(schema, indent);
-    case "string":
-    case "boolean":
-    case "null":
-      return schema.type;
-    default:
-      return "any";
-  }
 }

@@ -41,3 +41,22 @@ function describe(validate: ValidateFunction | undefined, value: unknown): strin
 export function execute(tool: CatalogTool, args: Record<string, unknown>): Record<string, unknown> {
   return EXECUTORS[tool.executor as string](args);
 }
+
+/**
+ * A planned tool failure in the tool's own error shape: `error` set, every nullable field null, a
+ * field named like an argument echoing it (calculator's `expression`),
+ * checked against its result schema; null when the tool declares no such shape (nothing is injected).
+ */
+export function injectedError(tool: CatalogTool, schemas: ToolSchemas, args: Record<string, unknown>): Record<string, unknown> | null {
+  const props = (tool.result.properties ?? {}) as Record<string, { type?: unknown }>;
+  if (!("error" in props)) return null;
+  const result: Record<string, unknown> = {};
+  for (const [key, prop] of Object.entries(props)) {
+    const nullable = Array.isArray(prop.type) && prop.type.includes("null");
+    if (key === "error") result[key] = "service temporarily unavailable (timeout); try again";
+    else if (nullable) result[key] = null;
+    else if (key in args) result[key] = args[key];
+    else return null;
+  }
+  return schemas.checkResult(tool.name, result) === null ? result : null;
+}

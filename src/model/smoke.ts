@@ -47,7 +47,22 @@ export interface SmokeModelOptions {
   seed?: number;
   /** Type of the two vocabulary matrices, token_embd and output (default f16; the rest is f32). */
   weightType?: WeightType;
+  /**
+   * Raise the logits of the harmony stop tokens (<|end|>, <|return|>, <|call|>) so texts end by
+   * themselves (default 0: off, the bytes of earlier versions). Residual dimension 0 is held at a
+   * constant (every token's embedding, no block writes to it), and the output rows of the stop
+   * tokens read it with this weight: every position gets the same extra logit, stopBoost × that
+   * constant after the final norm. generate's smoke model uses GENERATE_STOP_BOOST.
+   */
+  stopBoost?: number;
 }
+
+/** The stop boost of generate's smoke model: texts end by themselves often (docs/GENERATE.md). */
+export const GENERATE_STOP_BOOST = 1.25;
+
+/** The residual value of the constant dimension when stopBoost is on. */
+const STOP_DIMENSION_VALUE = 4;
+const STOP_TOKENS = [SPECIAL.end, SPECIAL.return, SPECIAL.call];
 
 export type SmokeHyperparameters = Required<SmokeModelOptions> & {
   ropeFreqBase: number;
@@ -72,6 +87,7 @@ export const SMOKE_DEFAULTS: Required<SmokeModelOptions> = {
   contextLength: 131_072,
   seed: 1,
   weightType: "f16",
+  stopBoost: 0,
 };
 
 export const SMOKE_MODEL_NOTE =
@@ -88,6 +104,7 @@ export function smokeHyperparameters(options: SmokeModelOptions = {}): SmokeHype
   if (o.heads % o.kvHeads !== 0) throw new UsageError(`smoke model: heads (${o.heads}) must be a multiple of kvHeads (${o.kvHeads})`);
   if (o.expertsUsed > o.experts) throw new UsageError(`smoke model: expertsUsed (${o.expertsUsed}) exceeds experts (${o.experts})`);
   if (o.headDim % 2 !== 0) throw new UsageError(`smoke model: headDim must be even for RoPE, got ${o.headDim}`);
+  if (!(Number.isFinite(o.stopBoost) && o.stopBoost >= 0)) throw new UsageError(`smoke model: stopBoost must be a number >= 0, got ${o.stopBoost}`);
   if (!WEIGHT_TYPES.includes(o.weightType)) throw new UsageError(`smoke model: weightType must be one of ${WEIGHT_TYPES.join(", ")}, got ${o.weightType}`);
   return {
     ...o,
@@ -218,11 +235,37 @@ function tensorInput(spec: TensorSpec, h: SmokeHyperparameters): GgufTensorInput
     data: () => {
       const count = spec.shape.reduce((a, b) => a * b, 1);
       const values = randomValues(h.seed, spec.name, count, spec.std, spec.center);
+      if (h.stopBoost > 0) applyStopBoost(spec, values, h);
       if (weightType === "f16") return bytesOf(f32ToF16(values));
       if (weightType === "bf16") return bytesOf(f32ToBf16(values));
       return bytesOf(values);
     },
   };
+}
+
+/**
+ * stopBoost: dimension 0 of the residual stream is STOP_DIMENSION_VALUE in every token embedding and
+ * nothing writes to it (the attention output and expert down projections have zero rows for it), so
+ * it reaches the final norm unchanged; only the stop tokens' output rows read it.
+ */
+function applyStopBoost(spec: TensorSpec, values: Float32Array, h: SmokeHyperparameters): void {
+  const E = h.embd;
+  if (spec.name === "token_embd.weight") {
+    for (let v = 0; v < h.vocab; v++) values[v * E] = STOP_DIMENSION_VALUE;
+  } else if (spec.name === "output.weight") {
+    for (let v = 0; v < h.vocab; v++) values[v * E] = 0;
+    for (const v of STOP_TOKENS) values[v * E] = h.stopBoost;
+  } else if (/attn_output\.weight$/.test(spec.name)) {
+    const q = spec.shape[0];
+    values.fill(0, 0, q); // output row 0 (ggml: ne0 = q inputs per output)
+  } else if (/attn_output\.bias$/.test(spec.name)) {
+    values[0] = 0;
+  } else if (/ffn_down_exps\.weight$/.test(spec.name)) {
+    const [F, , X] = spec.shape;
+    for (let x = 0; x < X; x++) values.fill(0, x * F * E, x * F * E + F);
+  } else if (/ffn_down_exps\.bias$/.test(spec.name)) {
+    for (let x = 0; x < spec.shape[1]; x++) values[x * E] = 0;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -299,8 +342,9 @@ export function cacheDir(): string {
 
 /** Cache file name: a hash of the resolved options and the generator version. */
 export function smokeModelFileName(options: SmokeModelOptions = {}): string {
-  const h = smokeHyperparameters(options);
-  const key = JSON.stringify({ generator: SMOKE_GENERATOR_VERSION, ...h });
+  const { stopBoost, ...h } = smokeHyperparameters(options);
+  // Off, the key (and file name) is that of the models made before the option existed.
+  const key = JSON.stringify({ generator: SMOKE_GENERATOR_VERSION, ...h, ...(stopBoost > 0 ? { stopBoost } : {}) });
   return `gpt-oss-smoke-${createHash("sha256").update(key).digest("hex").slice(0, 16)}.gguf`;
 }
 

@@ -79,7 +79,7 @@ function assistantMessages(message: Message): HarmonyMessage[] {
 }
 
 /** Conversation messages in harmony form (system/developer messages went into the developer message). */
-function conversationMessages(record: ConversationRecord): HarmonyMessage[] {
+export function conversationMessages(record: ConversationRecord): HarmonyMessage[] {
   const out: HarmonyMessage[] = [];
   const callNames = new Map<string, string>();
   record.messages.forEach((message, source) => {

@@ -7,7 +7,7 @@ import type { GenerateOverrides, GenerateSummary } from "../../generate/index.js
 import { StderrProgress } from "../progress.js";
 
 /** Parsed flags: the pipeline overrides (commander names --persona in the singular) plus CLI-only ones. */
-type GenerateOptions = Omit<GenerateOverrides, "personas"> & { persona?: string; pipeline?: string; json?: boolean };
+type GenerateOptions = Omit<GenerateOverrides, "personas"> & { persona?: string; pipeline?: string; json?: boolean; plan?: boolean };
 
 const seedInt = (value: string): number => {
   const n = Number(value);
@@ -32,7 +32,11 @@ export function register(program: Command): void {
     .addOption(new Option("--server-kind <kind>", "what the servers are; auto asks their own endpoints (default: auto)").choices(["auto", "llama-server", "vllm", "sglang"]))
     .option("--server-wait <duration>", "with every server down, wait this long (e.g. 90s, 10m) before stopping as interrupted (default: 10m)", duration("--server-wait"))
     .option("--request-timeout <duration>", "deadline of one server call, e.g. 300s or 5m (default: 300s)", duration("--request-timeout"))
-    .option("--json", "print the summary as JSON on stdout")
+    .option("--haystack <dir>", "long-context payloads read from the text files of this folder (pipeline payload kind \"haystack\"; nothing outside it is read)")
+    .option("--no-answer-check", "long-context records: keep their expected answers unchecked (meta.long_context.unchecked_expected_answers) instead of rejecting a final that misses one (the smoke model's answers are noise)")
+    .option("--plan", "print the plan the run would execute (persona × stratum counts, distinct seeds, token budget) and stop; loads no model")
+    .option("--holdout <file>", "reserve a share of the scenario families (plan.holdoutShare) for evaluation: none is used for training; they are written to FILE as JSONL")
+    .option("--json", "print the summary as JSON on stdout (with --plan: one line per planned conversation, then a summary line)")
     .addHelpText(
       "after",
       `
@@ -41,8 +45,13 @@ after their retries, with the reason), run.json (model sha256, settings, counts,
 Rerunning the same command resumes: finished ids are skipped; Ctrl-C (or SIGTERM) stops cleanly,
 dropping the records in flight, and exits 130 (143); a second one stops at once.
 
+Without --pipeline, the smoke model runs pipelines/default.json (smoke-sized budgets) and a real model
+(--model, --server) runs pipelines/kappa.json (the seed dataset's profile, docs/GENERATE.md).
+
 Examples:
   datagen generate --persona all
+  datagen generate --plan --pipeline pipelines/kappa.json
+  datagen generate --model gpt-oss-20b.gguf --gpu cuda --count 200 --holdout out/holdout.jsonl
   datagen generate --persona lawful_good,chaotic_evil --count 100 --model gpt-oss-20b.gguf --gpu cuda --concurrency 32
   datagen generate --pipeline pipelines/default.json --persona none --count 50 --out out/general
   datagen generate --persona all --count 1000 --server http://gpu1:8000,http://gpu2:8000 --concurrency 64`,
@@ -56,9 +65,14 @@ Examples:
         import("../../generate/output.js"),
         import("../../model/check.js"),
       ]);
-      const { pipeline, persona, json: _json, ...rest } = options;
+      const { pipeline, persona, json: _json, plan: planOnly, ...rest } = options;
       const overrides: GenerateOverrides = { ...rest, personas: persona };
       const config = loadGenerateConfig(pipeline, overrides);
+      if (planOnly) {
+        const { printPlan } = await import("../../generate/plan-report.js");
+        printPlan(config, options.json === true);
+        return;
+      }
       if (config.model !== null) checkModelFile(config.model);
       const outWasMissing = !existsSync(config.out);
       claimOutputDir(config.out); // refused before the model loads

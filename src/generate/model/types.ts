@@ -20,6 +20,8 @@ export interface GenerateRequest {
   schema?: JsonSchema;
   /** Who asked (the record id), for the trace. */
   tag?: string;
+  /** A server call's deadline for this request (long-context prompts get more); default --request-timeout. */
+  timeoutSeconds?: number;
 }
 
 export interface Generated {
@@ -74,4 +76,14 @@ export interface GenerationModel {
   /** A record of this session was written or rejected (per-server counts in run.json). */
   recordDone?(session: ModelSession): void;
   close(): Promise<void>;
+}
+
+/** A generation step that kept failing after its retries (or a server call that did); `code` is the reject reason. */
+export class StepError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
 }
