@@ -9,6 +9,7 @@ import { longRecord } from "../src/longctx/record.js";
 import { keySpace, LONG_TASKS, makeLongTask } from "../src/longctx/tasks.js";
 import { packDataset } from "../src/pack/index.js";
 import { verifyDataset } from "../src/pack/verify.js";
+import { renderDocuments } from "../src/render/documents.js";
 import { renderRecord } from "../src/render/index.js";
 import { getTokenizer } from "../src/tokenize/o200k_harmony.js";
 import { validateRecord } from "../src/validate/index.js";
@@ -256,7 +257,9 @@ describe("a 100K+ conversation", () => {
       .trim()
       .split("\n")
       .map((l) => JSON.parse(l) as { id: string; length: number });
-    expect(docs.map((d) => [d.id, d.length])).toEqual([["long-1", rendered.tokens.length]]);
+    // pack's default --documents auto: one document, every analysis kept (docs/RENDERING.md, Documents).
+    const packedDoc = renderDocuments(record, { dialect: "harmony", mask: "assistant", documents: "auto" }).documents;
+    expect(docs.map((d) => [d.id, d.length])).toEqual(packedDoc.map((d) => [d.id, d.tokens.length]));
     const report = await verifyDataset(out, { source: true });
     expect(report.problems).toEqual([]);
     expect(report.ok).toBe(true);

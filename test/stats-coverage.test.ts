@@ -8,7 +8,10 @@ import { afterAll, describe, expect, it } from "vitest";
 import { longRecord } from "../src/longctx/record.js";
 import { makeLongTask } from "../src/longctx/tasks.js";
 import { packDataset } from "../src/pack/index.js";
-import { renderRecord } from "../src/render/index.js";
+import { renderDocuments } from "../src/render/documents.js";
+
+// stats and pack default to --documents auto (one document here: no analysis before the last turn).
+const AUTO = { dialect: "harmony", mask: "assistant", documents: "auto" } as const;
 import { POSITION_BANDS } from "../src/stats/coverage.js";
 import { buildReport } from "../src/stats/index.js";
 import { reportSections } from "../src/stats/sections.js";
@@ -55,7 +58,7 @@ describe("coverage of a packed dataset", () => {
     const out = join(work, "packed");
     await packDataset([input], { out, seqLen: 65_536, workers: 1 });
     const { report } = await buildReport([out, input], { workers: 0 });
-    const mask = renderRecord(record).mask;
+    const mask = renderDocuments(record, AUTO).documents[0].mask;
     const expected = Object.fromEntries(POSITION_BANDS.map((b) => [b.id, 0]));
     let last = -1;
     mask.forEach((m, p) => {
@@ -63,7 +66,7 @@ describe("coverage of a packed dataset", () => {
       last = Math.max(last, p);
       expected[POSITION_BANDS.find((b) => p < b.end)!.id]++;
     });
-    const shortTrained = Array.from(renderRecord(short as never).mask).filter((m) => m === 1).length;
+    const shortTrained = Array.from(renderDocuments(short as never, AUTO).documents[0].mask).filter((m) => m === 1).length;
     expected["0-4k"] += shortTrained;
     expect(report.coverage?.packed?.trained_by_position_band).toEqual(expected);
     expect(report.coverage?.packed?.trained_by_position_band["32k-64k"]).toBeGreaterThan(0);

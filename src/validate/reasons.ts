@@ -41,10 +41,14 @@ const VALIDATE_REASONS = {
   number_out_of_range: { summary: "a number is beyond the range of a 64-bit float (e.g. 1e400); write it as a string or a smaller number" },
   too_deep: { summary: "arrays and objects are nested deeper than 256 levels; flatten the value" },
   key_order: { summary: "an integer-like key (\"1\") is written after another key or a larger one: JavaScript would move it first; write such keys first, ascending" },
+} as const satisfies Record<string, ReasonInfo>;
+
+// Listed after the input shapes' codes (src/ingest/shapes/reasons.ts), which came before them.
+const LATER_REASONS = {
   // Text exports (datagen export --to harmony-text / hf-messages): text cannot mark what is a special token.
   special_token_text: { summary: "content spells an o200k_harmony special token (e.g. <|return|>); exported as text it would become that token, so the record is not exported" },
   text_roundtrip_mismatch: { summary: "the exported text would not tokenize back (specials allowed) to the rendered ids; the record is not exported" },
-  // Long-context answers (issue 19, docs/LONG_CONTEXT.md): the answers code knows travel with the record.
+  // Long-context answers (docs/LONG_CONTEXT.md): the answers code knows travel with the record.
   expected_answer_missing: { summary: "the last assistant final does not contain a string of meta.expected_answers (compared without regard to case)" },
 } as const satisfies Record<string, ReasonInfo>;
 
@@ -52,7 +56,7 @@ const VALIDATE_REASONS = {
  * Every reason code a record can be reported with, each documented once by the layer that raises
  * it: the input shapes' own codes live in src/ingest/shapes/reasons.ts.
  */
-export const REASONS = { ...VALIDATE_REASONS, ...SHAPE_REASONS } as const satisfies Record<string, ReasonInfo>;
+export const REASONS = { ...VALIDATE_REASONS, ...SHAPE_REASONS, ...LATER_REASONS } as const satisfies Record<string, ReasonInfo>;
 
 export type ReasonCode = keyof typeof REASONS;
 
