@@ -10,6 +10,7 @@ import { register as registerModel } from "./commands/model.js";
 import { register as registerGenerate } from "./commands/generate.js";
 import { register as registerTrain } from "./commands/train.js";
 import { register as registerExport } from "./commands/export.js";
+import { register as registerEval } from "./commands/eval.js";
 
 const program = new Command("datagen")
   .description("Build persona tool-calling fine-tuning datasets for GPT-OSS models: generate, validate, render, pack, train.")
@@ -27,6 +28,7 @@ registerRender(program);
 registerPack(program);
 registerExport(program);
 registerTrain(program);
+registerEval(program);
 registerModel(program);
 
 await runProgram(program);
