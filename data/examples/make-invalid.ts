@@ -135,6 +135,8 @@ const lines: (string | Buffer)[] = [
   JSON.stringify({ id: "unsupported-content", messages: [{ role: "user", content: [{ type: "image_url", image_url: { url: "https://example.com/cat.png" } }] }, { role: "assistant", content: "A cat." }] }),
   // unknown_sender: a ShareGPT sender we do not know
   JSON.stringify({ id: "unknown-sender", conversations: [{ from: "narrator", value: "Once upon a time." }, { from: "gpt", value: "Hello." }] }),
+  // expected_answer_missing: the final gives Oslo's and Bergen's weather, but meta expects a figure it never says
+  variant("expected-answer-missing", (r) => (r.meta.expected_answers = ["3 °C", "11 °C"])),
 ];
 
 const out = join(dirname(fileURLToPath(import.meta.url)), "invalid.jsonl");

@@ -8,6 +8,8 @@ import formatsModule from "ajv-formats";
 import { UsageError } from "../core/errors.js";
 import { projectRoot } from "../core/project.js";
 import { PERSONAS } from "../core/record.js";
+import { BANDS, MAX_CONTEXT, type LengthMix } from "../longctx/bands.js";
+import type { SeedSpace } from "../longctx/tasks.js";
 
 const addFormats = formatsModule.default;
 
@@ -63,6 +65,12 @@ export interface GenerateConfig {
   out: string;
   /** Where the configuration came from (shown in run.json). */
   pipelineFile: string;
+  /** Long-context conversations (docs/LONG_CONTEXT.md): their share and length mix; null = none. */
+  longContext: (LengthMix & { share: number; seedSpace: SeedSpace }) | null;
+  /** --haystack DIR: long payloads read from the user's files instead of made by code. */
+  haystack: string | null;
+  /** meta.expected_answers written and checked (off: --no-answer-check; the answers are kept unchecked). */
+  answerCheck: boolean;
 }
 
 /** Command-line overrides; undefined = keep the pipeline's value. */
@@ -80,6 +88,9 @@ export interface GenerateOverrides {
   serverKind?: string;
   serverWait?: number;
   requestTimeout?: number;
+  haystack?: string;
+  /** false: --no-answer-check. */
+  answerCheck?: boolean;
 }
 
 
@@ -170,6 +181,7 @@ export function loadGenerateConfig(pipelineFile: string | undefined, overrides: 
   const rawModel = overrides.model !== undefined ? resolve(overrides.model) : (get<string | null>("model", null) ?? null);
   const tools = get<{ catalogs?: string[] }>("tools", {});
   const scenarios = get<{ sources?: string[]; themes?: string[] }>("scenarios", {});
+  const longContext = longContextOf(get<Record<string, unknown> | null>("longContext", null), file);
 
   return {
     name: get("name", "default"),
@@ -191,7 +203,7 @@ export function loadGenerateConfig(pipelineFile: string | undefined, overrides: 
     retries: get("retries", 2),
     stepRetries: get("stepRetries", 3),
     model: rawModel === null ? null : overrides.model !== undefined ? rawModel : fromFile(rawModel),
-    contextSize: get("contextSize", 4096),
+    contextSize: contextSizeOf(get<number | "auto">("contextSize", 4096), longContext, file),
     concurrency: overrides.concurrency ?? get("concurrency", 4),
     threads: overrides.threads ?? get<number | null>("threads", null),
     gpu: (overrides.gpu as GpuChoice | undefined) ?? get("gpu", "auto"),
@@ -202,6 +214,9 @@ export function loadGenerateConfig(pipelineFile: string | undefined, overrides: 
     requestTimeoutSeconds: overrides.requestTimeout ?? 300,
     out: outputFolder(overrides.out ?? get("out", "out/generate")),
     pipelineFile: file,
+    longContext,
+    haystack: overrides.haystack !== undefined ? resolve(overrides.haystack) : null,
+    answerCheck: overrides.answerCheck ?? true,
   };
 }
 
@@ -209,4 +224,20 @@ export function loadGenerateConfig(pipelineFile: string | undefined, overrides: 
 function outputFolder(out: string): string {
   if (out === "-") throw new UsageError("--out -: generate writes a folder (conversations.jsonl, rejects.jsonl, run.json), not stdout; name a folder");
   return resolve(out);
+}
+
+/** The pipeline's longContext section with its defaults (schema-checked already). */
+function longContextOf(raw: Record<string, unknown> | null, file: string): GenerateConfig["longContext"] {
+  if (raw === null) return null;
+  const mix = raw as unknown as LengthMix & { share?: number; seedSpace?: SeedSpace };
+  if (!Object.values(mix.bands).some((share) => (share ?? 0) > 0)) throw new UsageError(`${file}: invalid_pipeline /longContext/bands: no band has a share above 0`);
+  return { ...mix, share: mix.share ?? 1, seedSpace: mix.seedSpace ?? "train", answerBudget: mix.answerBudget ?? 2048 };
+}
+
+/** "auto": room for the longest band of the mix plus its answer (at most 131,072); else the number given. */
+function contextSizeOf(value: number | "auto", longContext: GenerateConfig["longContext"], file: string): number {
+  if (value !== "auto") return value;
+  if (!longContext) throw new UsageError(`${file}: invalid_pipeline /contextSize: "auto" sizes the context from longContext, which this pipeline does not have`);
+  const longest = Math.max(...BANDS.filter((b) => (longContext.bands[b.id] ?? 0) > 0).map((b) => b.max));
+  return Math.min(MAX_CONTEXT, longest + longContext.answerBudget);
 }

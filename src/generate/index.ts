@@ -19,6 +19,9 @@ import type { GenerationModel, ModelSession, TraceEntry } from "./model/types.js
 import { CONVERSATIONS_FILE, JsonlAppender, prepareOutput, REJECTS_FILE, RUN_FILE, writeJsonAtomic } from "./output.js";
 import { etaSeconds, type ProgressState } from "./progress.js";
 import { recordSeed } from "./seed.js";
+import { LongRun } from "./long-run.js";
+import { generateLongConversation } from "./long.js";
+import type { LongJob } from "../longctx/bands.js";
 import { ToolSchemas } from "./tools.js";
 
 export { loadGenerateConfig, type GenerateConfig, type GenerateOverrides } from "./config.js";
@@ -77,7 +80,9 @@ async function sha256File(path: string): Promise<string> {
 /** Settings that change what a record contains: a resumed run must match them. */
 function fingerprint(config: GenerateConfig, modelSha: string): string {
   const { seed, date, reasoningEffort, turns, toolRoundsPerTurn, sampling, maxTokens, grammar, quality, retries, stepRetries, themes } = config;
-  return createHash("sha256").update(JSON.stringify({ modelSha, seed, date, reasoningEffort, turns, toolRoundsPerTurn, sampling, maxTokens, grammar, quality, retries, stepRetries, themes })).digest("hex").slice(0, 16);
+  // Long-context settings count only when used, so that older runs keep their fingerprint.
+  const long = config.longContext ? { longContext: config.longContext, haystack: config.haystack, answerCheck: config.answerCheck } : {};
+  return createHash("sha256").update(JSON.stringify({ modelSha, seed, date, reasoningEffort, turns, toolRoundsPerTurn, sampling, maxTokens, grammar, quality, retries, stepRetries, themes, ...long })).digest("hex").slice(0, 16);
 }
 
 function checkResumable(out: string, print: string, identity: string): void {
@@ -128,6 +133,7 @@ export async function generateDataset(config: GenerateConfig, hooks: GenerateHoo
   const rejects = new JsonlAppender(join(config.out, REJECTS_FILE));
 
   const target = config.count * config.personas.length;
+  const longRun = LongRun.maybe(config, target);
   const counts = { written: 0, rejected: 0, attempts: 0 };
   const genStarted = performance.now();
   const cpuStarted = process.cpuUsage();
@@ -166,6 +172,7 @@ export async function generateDataset(config: GenerateConfig, hooks: GenerateHoo
       ...(s.servers ? { servers: s.servers } : {}),
       settings: { ...config, threads, gpu: config.gpu, gpuUsed: s.gpu },
       counts: { target, records: s.records, rejects: s.rejects, written: s.written, rejected: s.rejected, resumed: s.resumed, attempts: s.attempts },
+      ...(longRun ? { long_context: longRun.report() } : {}),
       tokens: { generated: s.generatedTokens, prompt: s.promptTokens },
       timings: { load_s: round(s.loadSeconds), generate_s: round(s.generateSeconds), generate_cpu_s: round(s.generateCpuSeconds), generated_tokens_per_s: round(s.tokensPerSecond) },
       written_at: new Date().toISOString(),
@@ -182,11 +189,14 @@ export async function generateDataset(config: GenerateConfig, hooks: GenerateHoo
 
   const produce = async (persona: PersonaChoice, index: number) => {
     const id = idOf(persona, index);
+    const long = longRun?.jobFor(config.personas.indexOf(persona), index);
+    const timing = long ? longRun?.start(long) : undefined;
     const outcome = await llm.withSession(async (session) => {
-      const result = await produceRecord(deps, session, id, persona, index, counts);
+      const result = await produceRecord(deps, session, id, persona, index, counts, long);
       if (result !== "aborted") llm.recordDone?.(session);
       return result;
     });
+    if (timing) timing.end(outcome === "aborted" ? "aborted" : outcome.ok ? "written" : "rejected");
     if (outcome === "aborted") return;
     if (outcome.ok) {
       records.append(outcome.record);
@@ -224,6 +234,7 @@ export async function generateDataset(config: GenerateConfig, hooks: GenerateHoo
     writeRunJson(err instanceof ServersUnavailableError ? "interrupted" : "failed");
     throw err;
   } finally {
+    longRun?.close();
     records.close();
     rejects.close();
     await llm.close();
@@ -280,14 +291,14 @@ function warmUp(tools: Iterable<CatalogTool>): void {
 type Outcome = { ok: true; record: ConversationRecord } | { ok: false; reject: Record<string, unknown> } | "aborted";
 
 /** Tries one record up to 1 + retries times with fresh seeds; the last failure becomes its reject. */
-async function produceRecord(deps: ConversationDeps, session: ModelSession, id: string, persona: PersonaChoice, index: number, counts: { attempts: number }): Promise<Outcome> {
+async function produceRecord(deps: ConversationDeps, session: ModelSession, id: string, persona: PersonaChoice, index: number, counts: { attempts: number }, long?: LongJob): Promise<Outcome> {
   const { config } = deps;
   const failures: { attempt: number; seed: number; code: string; message: string }[] = [];
   for (let attempt = 0; attempt <= config.retries; attempt++) {
     const seed = recordSeed(config.seed, persona, index, attempt);
     counts.attempts++;
     try {
-      const record = await generateConversation(deps, session, { id, persona, seed });
+      const record = long ? await generateLongConversation(deps, session, { id, persona, seed, long }, config.answerCheck) : await generateConversation(deps, session, { id, persona, seed });
       const problem = qualityProblem(record, config);
       // Validate exactly what will be written (the JSON round trip, numbers as written), not the in-memory object.
       const result = problem ? null : validateRecord(roundTrip(record));
@@ -301,7 +312,7 @@ async function produceRecord(deps: ConversationDeps, session: ModelSession, id: 
     }
   }
   const last = failures[failures.length - 1];
-  return { ok: false, reject: { id, persona, reason: last.code, message: last.message, attempts: failures } };
+  return { ok: false, reject: { id, persona, reason: last.code, message: last.message, attempts: failures, ...(long ? { long_context: { band: long.band, task: long.task, payload: long.payload, target_tokens: long.targetTokens } } : {}) } };
 }
 
 /** Pipeline quality gates beyond the validator (quality.* in the pipeline file). */

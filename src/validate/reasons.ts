@@ -49,6 +49,8 @@ export const REASONS = {
   // Text exports (datagen export --to harmony-text / hf-messages): text cannot mark what is a special token.
   special_token_text: { summary: "content spells an o200k_harmony special token (e.g. <|return|>); exported as text it would become that token, so the record is not exported" },
   text_roundtrip_mismatch: { summary: "the exported text would not tokenize back (specials allowed) to the rendered ids; the record is not exported" },
+  // Long-context answers (issue 19, docs/LONG_CONTEXT.md): the answers code knows travel with the record.
+  expected_answer_missing: { summary: "the last assistant final does not contain a string of meta.expected_answers (compared without regard to case)" },
 } as const satisfies Record<string, ReasonInfo>;
 
 export type ReasonCode = keyof typeof REASONS;

@@ -3,6 +3,7 @@
 // hot path of `datagen validate` on large files.
 import { hasJsonNumbers, MAX_JSON_DEPTH, parseJsonText, toPlainJson } from "../core/json.js";
 import type { ConversationRecord, Message, ToolCall } from "../core/record.js";
+import { missingExpectedAnswers } from "../longctx/answers.js";
 import { personaSystemMessage } from "../core/record.js";
 import { parametersValidator, type ValidateFunction } from "./schemas.js";
 import type { ValidationIssue } from "./types.js";
@@ -43,6 +44,7 @@ export function checkSemantics(record: ConversationRecord, issues: ValidationIss
   const parsed = checkMessages(record.messages, tools, issues, trailingCall);
   if (!trailingCall) checkFinal(record.messages, issues);
   checkPersona(record, issues);
+  checkExpectedAnswers(record, issues);
   return parsed;
 }
 
@@ -239,4 +241,16 @@ function checkPersona(record: ConversationRecord, issues: ValidationIssue[]): vo
   if (system === expected) return;
   const got = system === undefined ? "there is no system message" : `the system message is ${JSON.stringify(system.length > 80 ? system.slice(0, 80) + "…" : system)}`;
   issues.push({ code: "persona_mismatch", message: `persona is ${record.persona}, so the first system message must be exactly "${expected}", but ${got}`, path });
+}
+
+/** meta.expected_answers (long-context records): every string must be in the last assistant final (src/longctx/answers.ts). */
+function checkExpectedAnswers(record: ConversationRecord, issues: ValidationIssue[]): void {
+  const expected = record.meta?.expected_answers;
+  if (!Array.isArray(expected)) return;
+  const last = record.messages[record.messages.length - 1];
+  const final = last.role === "assistant" && !last.tool_calls?.length ? (last.content ?? "") : "";
+  const missing = missingExpectedAnswers(final, expected as string[]);
+  if (missing.length === 0) return;
+  const shown = missing.map((m) => JSON.stringify(m.length > 60 ? m.slice(0, 60) + "…" : m)).join(", ");
+  issues.push({ code: "expected_answer_missing", message: `the last final lacks ${missing.length} of ${expected.length} expected answer${expected.length > 1 ? "s" : ""}: ${shown}`, path: `/messages/${record.messages.length - 1}/content` });
 }

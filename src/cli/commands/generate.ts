@@ -32,6 +32,8 @@ export function register(program: Command): void {
     .addOption(new Option("--server-kind <kind>", "what the servers are; auto asks their own endpoints (default: auto)").choices(["auto", "llama-server", "vllm", "sglang"]))
     .option("--server-wait <duration>", "with every server down, wait this long (e.g. 90s, 10m) before stopping as interrupted (default: 10m)", duration("--server-wait"))
     .option("--request-timeout <duration>", "deadline of one server call, e.g. 300s or 5m (default: 300s)", duration("--request-timeout"))
+    .option("--haystack <dir>", "long-context payloads read from the text files of this folder (pipeline payload kind \"haystack\"; nothing outside it is read)")
+    .option("--no-answer-check", "long-context records: keep their expected answers unchecked (meta.long_context.unchecked_expected_answers) instead of rejecting a final that misses one (the smoke model's answers are noise)")
     .option("--json", "print the summary as JSON on stdout")
     .addHelpText(
       "after",

@@ -297,7 +297,7 @@ export class FleetModel implements GenerationModel {
     const info = server.info as ServerInfo;
     const wire = buildRequest(info.kind, request, info.servedName);
     const url = server.url + wire.path;
-    const timeoutMs = this.options.timeoutSeconds * 1000;
+    const timeoutMs = (request.timeoutSeconds ?? this.options.timeoutSeconds) * 1000;
     if (info.kind === "llama-server") {
       const stream = new LlamaServerStream(url, request);
       const res = await httpJson("POST", url, wire.body, { timeoutMs, signal, onEvent: stream.onEvent });

@@ -20,6 +20,8 @@ export interface GenerateRequest {
   schema?: JsonSchema;
   /** Who asked (the record id), for the trace. */
   tag?: string;
+  /** A server call's deadline for this request (long-context prompts get more); default --request-timeout. */
+  timeoutSeconds?: number;
 }
 
 export interface Generated {
