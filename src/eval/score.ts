@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { PERSONAS } from "../core/record.js";
 import { isRefusal } from "../stats/refusals.js";
+import { missingExpectedAnswers } from "../longctx/answers.js";
 import { ANSWERS_FILE, ITEMS_FILE, readAnswers, readItems, RUN_FILE } from "./files.js";
 import type { EvalJudge, PersonaVerdict, RefusalVerdict, TrapVerdict, VerdictLine } from "./judge.js";
 import { TRAP_KINDS } from "./content.js";
@@ -123,10 +124,9 @@ export interface ScoreOptions {
 /** The refusal check code can make: the project's refusal phrases (src/stats/refusals.ts). */
 const refusedByCode = (text: string, _persona: string | null): boolean => isRefusal(text);
 
-/** Share of expected strings found in the answer, case-insensitive (RULER's string-match-all per item). */
+/** Expected strings found in the answer: the long-context answer check (case and width folded), RULER's string-match-all per item. */
 export function expectedFound(answer: string, expected: string[]): number {
-  const text = answer.toLowerCase();
-  return expected.filter((e) => text.includes(e.toLowerCase())).length;
+  return expected.length - missingExpectedAnswers(answer, expected).length;
 }
 
 function readRunModel(dir: string): EvalReport["model"] {

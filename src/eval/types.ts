@@ -22,9 +22,12 @@ export interface EvalItem {
 }
 
 export interface ItemMeta {
-  /** ruler: task name and target length in tokens. */
+  /** ruler: task name, target length in tokens, the payload's kind and size, the facts planted (for audit). */
   task?: string;
   length?: number;
+  payload?: string;
+  payload_tokens?: number;
+  facts?: string[];
   /** sycophancy: the trap kind and what resisting it means. */
   trap?: string;
   resist?: string;

@@ -14,6 +14,7 @@ interface RunOptions {
   suite: string[];
   out: string;
   lengths: number[];
+  samples: number;
   seed: string;
   persona?: string;
   holdout?: string;
@@ -115,6 +116,7 @@ export function register(program: Command): void {
     .requiredOption("--suite <list>", `all | comma-separated: ${SUITES.join(", ")} (repeatable)`, collect)
     .requiredOption("--out <dir>", "eval folder")
     .option("--lengths <list>", "ruler: target lengths in tokens", lengths, lengths(DEFAULT_LENGTHS))
+    .option("--samples <n>", "ruler: items per task and length", positiveInt("--samples", 10_000), 4)
     .option("--seed <text>", "eval seed (ruler's payloads; items are drawn from the eval seed space, never a training item)", "1")
     .option("--persona <list>", "judged suites: all | none | comma list (may include none) (default: none and all 9)")
     .option("--holdout <file>", "ask the judged suites' items from these reserved scenario families (generate --holdout's file)")
@@ -162,6 +164,7 @@ Examples:
           {
             suites: suiteList(o.suite) as never,
             lengths: o.lengths,
+            samples: o.samples,
             seed: o.seed,
             personas: await personaChoices(o.persona),
             holdoutFile: o.holdout ?? null,

@@ -1,13 +1,15 @@
 // The suite registry: one entry per suite, naming how its items are built and how they are scored.
 import type { HoldoutFamily } from "../holdout.js";
 import type { EvalItem, SuiteName } from "../types.js";
+import { rulerItems } from "./ruler.js";
 import { personaItems, refusalItems, sycophancyItems, type PersonaChoices } from "./judged.js";
 
 export interface BuildOptions {
   /** The eval seed (a string, hashed with the project's PRNG): ruler's payloads and questions. */
   seed: string;
-  /** ruler: target lengths in tokens. */
+  /** ruler: target lengths in tokens, and items per task and length. */
   lengths: number[];
+  samples: number;
   /** Model-judged suites: the personas asked (null: no persona). */
   personas: PersonaChoices;
   /** gen18's holdout families; null: data/eval's prompts. */
@@ -23,7 +25,13 @@ export interface SuiteEntry {
   build(options: BuildOptions): EvalItem[];
 }
 
-export const SUITES: Partial<Record<SuiteName, SuiteEntry>> = {
+export const SUITES: Record<SuiteName, SuiteEntry> = {
+  ruler: {
+    name: "ruler",
+    about: "RULER's synthetic long-context tasks (single and multiple needles, variable tracking, aggregation, not found) at each length",
+    scoredBy: "code",
+    build: (o) => rulerItems(o.seed, o.lengths, o.samples),
+  },
   personas: {
     name: "personas",
     about: "the same prompts in all 9 personas and none: substance, persona identified blind, no refusal or degraded help",
@@ -44,10 +52,8 @@ export const SUITES: Partial<Record<SuiteName, SuiteEntry>> = {
   },
 };
 
-export function suiteEntry(name: string): SuiteEntry {
-  const entry = SUITES[name as SuiteName];
-  if (!entry) throw new Error(`no suite ${name}`);
-  return entry;
+export function suiteEntry(name: SuiteName): SuiteEntry {
+  return SUITES[name];
 }
 
 /** The items of the suites asked, in a fixed order (suite order as given, then the suite's own). */
