@@ -65,7 +65,7 @@ export function recordFacts(record: ConversationRecord, countTokens: TokenCounte
     if (isFinalReply(message)) {
       const fp = fingerprint(message.content as string);
       if (fp) assistantReplies.push(fp);
-      if (isRefusal(message.content as string)) refusal = true;
+      if (isRefusal(message.content as string, record.persona)) refusal = true;
     }
   }
   return {
