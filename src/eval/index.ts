@@ -6,7 +6,7 @@ import { writeFileAtomic } from "../core/output.js";
 import { REPORT_HTML, REPORT_JSON } from "./files.js";
 import { renderEvalHtml } from "./html.js";
 import { EvalJudge } from "./judge.js";
-import { openModel, parseServerUrls, SMOKE_NOTICE } from "./model.js";
+import { parseServerUrls } from "./model.js";
 import { scoreEval, type EvalReport } from "./score.js";
 import type { GpuChoice, ServerKindChoice } from "../generate/config.js";
 
@@ -30,13 +30,14 @@ export async function openJudge(choice: JudgeChoice, dir: string, log: (line: st
   const servers = parseServerUrls(choice.judgeServer ?? [], "--judge-server");
   if (servers.length > 0 && choice.judgeModel) throw new UsageError("--judge-model and --judge-server exclude each other");
   if (servers.length === 0 && !choice.judgeModel) return null;
-  const smoke = choice.judgeModel === "smoke";
-  if (smoke) log(SMOKE_NOTICE.replace("this run uses", "the judge is").replace("every answer", "every verdict"));
-  const { model, info } = await openModel(
-    { model: smoke ? null : (choice.judgeModel ?? null), servers, serverKind: choice.serverKind, gpu: choice.gpu, threads: choice.threads, concurrency: 1, contextSize: choice.contextSize, serverWaitSeconds: 60, requestTimeoutSeconds: 300 },
+  // judge20's opener: the same GGUF / smoke / --server choices as `datagen judge`.
+  const { openJudgeModel } = await import("../judge/model.js");
+  const opened = await openJudgeModel(
+    { model: choice.judgeModel ?? null, servers, serverKind: choice.serverKind, gpu: choice.gpu, threads: choice.threads, concurrency: 1, contextSize: choice.contextSize, serverWaitSeconds: 60, requestTimeoutSeconds: 300 },
     log,
   );
-  return EvalJudge.open(model, `${info.identity}${info.smoke ? " (smoke)" : ""}`, dir);
+  if (!opened) return null;
+  return EvalJudge.open(opened.model, `${opened.identity}${opened.smoke ? " (smoke)" : ""}`, dir);
 }
 
 export interface ScoreCommandOptions {

@@ -19,7 +19,7 @@ const TASK_NAMES: Record<string, string> = {
   single_needle: "Single Needle",
   multi_needle: "Multi Needle",
   variable_tracking: "Variable Tracking",
-  aggregation: "Common Words Extraction",
+  aggregation: "Aggregation (common-words style)",
   common_words: "Common Words Extraction",
   not_found: "Not Found",
 };
