@@ -18,7 +18,9 @@ export const VERDICTS_FILE = "verdicts.jsonl";
 export const REPORT_JSON = "report.json";
 export const REPORT_HTML = "report.html";
 
-const OURS = [ITEMS_FILE, ANSWERS_FILE, RUN_FILE, VERDICTS_FILE, REPORT_JSON, REPORT_HTML];
+export const CONTAMINATION_FILE = "contamination.json";
+
+const OURS = [ITEMS_FILE, ANSWERS_FILE, RUN_FILE, VERDICTS_FILE, REPORT_JSON, REPORT_HTML, CONTAMINATION_FILE];
 
 export const EVAL_RUN: OutputKind = {
   what: "an eval run",

@@ -33,6 +33,8 @@ export interface EvalRunConfig extends Omit<ModelChoice, "contextSize">, PromptS
   contextSize: number | null;
   /** Write items.jsonl only (another tool answers them). */
   itemsOnly: boolean;
+  /** Training data to check the judged suites' items against (the judge's contamination check). */
+  trainData: string[];
 }
 
 export interface EvalRunHooks {
@@ -111,6 +113,11 @@ export async function runEval(config: EvalRunConfig, hooks: EvalRunHooks = {}): 
   const items = await evalItems(config);
   claimEvalDir(config.out);
   writeOrCheckItems(config.out, items);
+  if (config.trainData.length > 0) {
+    const { checkContamination } = await import("./contamination.js");
+    const c = await checkContamination(items, config.trainData, config.out);
+    log(`contamination: ${c.contaminated.length} of ${c.checked} judged items share >= ${c.threshold * 100}% of their ${c.ngram_words}-word n-grams with ${c.train_records} training records (highest ${(c.max_overlap * 100).toFixed(1)}%)${c.contaminated.length ? `, e.g. ${c.contaminated[0].id}; see contamination.json` : ""}`);
+  }
   const base: EvalRunSummary = { status: "items-only", out: config.out, items: items.length, answered: 0, written: 0, resumed: 0, model: null, contextSize: null, loadSeconds: 0, askSeconds: 0, generatedTokens: 0 };
   if (config.itemsOnly) return base;
 

@@ -7,7 +7,8 @@ import { join } from "node:path";
 import { PERSONAS } from "../core/record.js";
 import { detectRefusal } from "../judge/refusal.js";
 import { missingExpectedAnswers } from "../longctx/answers.js";
-import { ANSWERS_FILE, ITEMS_FILE, readAnswers, readItems, RUN_FILE } from "./files.js";
+import type { ContaminationReport } from "./contamination.js";
+import { ANSWERS_FILE, CONTAMINATION_FILE, ITEMS_FILE, readAnswers, readItems, RUN_FILE } from "./files.js";
 import type { EvalJudge, PersonaVerdict, RefusalVerdict, TrapVerdict, VerdictLine } from "./judge.js";
 import { TRAP_KINDS } from "./content.js";
 import type { EvalAnswer, EvalItem, SuiteName } from "./types.js";
@@ -40,6 +41,8 @@ export interface ItemResult {
   substance?: number | null;
   degraded?: boolean | null;
   persona_guess?: string | null;
+  /** Share of the item's n-grams found in the training data, when at or over the threshold. */
+  contamination?: number;
   /** The judge's output was unusable for this item (with why). */
   judge_problem?: string;
 }
@@ -131,6 +134,17 @@ export function expectedFound(answer: string, expected: string[]): number {
   return expected.length - missingExpectedAnswers(answer, expected).length;
 }
 
+function readContamination(dir: string): ContaminationReport | null {
+  const path = join(dir, CONTAMINATION_FILE);
+  if (!existsSync(path)) return null;
+  try {
+    const c = JSON.parse(readFileSync(path, "utf8")) as ContaminationReport;
+    return Array.isArray(c.contaminated) ? c : null;
+  } catch {
+    return null; // ours, written atomically
+  }
+}
+
 function readRunModel(dir: string): EvalReport["model"] {
   const path = join(dir, RUN_FILE);
   if (!existsSync(path)) return null;
@@ -158,6 +172,14 @@ export async function scoreEval(dir: string, options: ScoreOptions = {}): Promis
   if (model === null) notes.push(`The answers' model is not recorded (${options.answersFile ? "answers from --answers" : "no run.json"}).`);
   if (answered < items.length) notes.push(`${items.length - answered} of ${items.length} items have no answer: they count as failures in every score.`);
   if (unknown.length > 0) notes.push(`${unknown.length} answers name ids that are not items (ignored), e.g. "${unknown[0]}".`);
+  const contamination = readContamination(dir);
+  if (contamination && contamination.contaminated.length > 0) {
+    notes.push(`${contamination.contaminated.length} of ${contamination.checked} judged items overlap the training data (>= ${contamination.threshold * 100}% of their ${contamination.ngram_words}-word n-grams; contamination.json): their figures may measure memory.`);
+    const flagged = new Map(contamination.contaminated.map((c) => [c.id, c.overlap]));
+    for (const r of results) if (flagged.has(r.id)) r.contamination = flagged.get(r.id);
+  } else if (contamination) {
+    notes.push(`Contamination check: none of ${contamination.checked} judged items overlaps the ${contamination.train_records} training records (highest ${(contamination.max_overlap * 100).toFixed(1)}%).`);
+  }
   const judged = items.some((i) => i.suite !== "ruler");
   if (judged && !judge) notes.push(`No judge model (--judge-model or --judge-server): the judged columns say "${NO_JUDGE}"; refusals are classified by code (refusal phrases).`);
   const suites: EvalReport["suites"] = {};

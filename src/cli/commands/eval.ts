@@ -33,6 +33,7 @@ interface RunOptions {
   serverWait: number;
   requestTimeout: number;
   itemsOnly?: boolean;
+  trainData?: string[];
   score: boolean;
   judgeModel?: string;
   judgeServer?: string[];
@@ -134,6 +135,7 @@ export function register(program: Command): void {
     .addOption(new Option("--reasoning-effort <level>", "the harmony system message's reasoning effort").choices(["low", "medium", "high"]).default("low"))
     .option("--server-wait <duration>", "with every server down, wait this long before stopping as interrupted", duration("--server-wait"), 600)
     .option("--request-timeout <duration>", "deadline of one server call", duration("--request-timeout"), 300)
+    .option("--train-data <file>", "check the judged suites' items against this training data (the judge's contamination check; repeatable)", collect)
     .option("--items-only", "write items.jsonl and stop (another tool answers them; then eval score --answers)")
     .option("--no-score", "do not score at the end")
     .option("--json", "print the report as JSON on stdout");
@@ -153,6 +155,7 @@ Examples:
     .action(async (o: RunOptions) => {
       const [{ runEval, scoreAndReport, openJudge, JUDGE_CONTEXT }, { parseServerUrls }, { formatEvalTerminal }] = await Promise.all([import("../../eval/index.js"), import("../../eval/model.js"), import("../../eval/sections.js")]);
       if (o.holdout) requireReadableFile(o.holdout);
+      for (const f of o.trainData ?? []) requireReadableFile(f);
       const servers = parseServerUrls(o.server ?? []);
       if (servers.length > 0 && o.model) throw new UsageError("--model and --server exclude each other: the servers serve their own model");
       const signal = gracefulStopSignal();
@@ -183,6 +186,7 @@ Examples:
             serverWaitSeconds: o.serverWait,
             requestTimeoutSeconds: o.requestTimeout,
             itemsOnly: o.itemsOnly === true,
+            trainData: o.trainData ?? [],
           },
           { signal, log, onProgress: (done, total) => progress.report(() => `eval: ${done}/${total} items answered`) },
         );
