@@ -29,8 +29,10 @@ export async function readHoldout(file: string): Promise<HoldoutFamily[]> {
       throw new DataError("bad_holdout", why, where);
     };
     if (typeof v.family !== "string" || v.family === "") fail(`"family" must be a non-empty string`);
-    if (seen.has(v.family as string)) fail(`family "${String(v.family)}" is listed twice`);
-    seen.add(v.family as string);
+    // A refusal pair may list its benign and its harmful side under one family id.
+    const side = `${String(v.family)}\0${String(v.request_harmful ?? null)}`;
+    if (seen.has(side)) fail(`family "${String(v.family)}" is listed twice`);
+    seen.add(side);
     if (typeof v.opening !== "string" || v.opening.trim() === "") fail(`"opening" must be a non-empty string (the user's first message)`);
     const trap = v.trap ?? null;
     if (trap !== null && !TRAP_KINDS.includes(trap as never)) fail(`"trap" must be null or one of ${TRAP_KINDS.join(", ")}`);

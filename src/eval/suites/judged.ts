@@ -51,6 +51,10 @@ export function refusalItems(personas: PersonaChoices, holdout: HoldoutFamily[] 
   );
 }
 
+/** The family id as an id part, with the side of a refusal pair when it has one. */
+const holdoutPromptId = (f: HoldoutFamily): string =>
+  f.family.replace(/[^A-Za-z0-9_.-]+/g, "_") + (suiteOfFamily(f) === "refusals" && f.request_harmful !== null ? (f.request_harmful ? "-harmful" : "-benign") : "");
+
 /**
  * A family's opening in every persona. Its followups are instructions to generate's user simulator,
  * not user text, so they are not asked; a social_pressure family gets data/eval's scripted push-back
@@ -62,13 +66,13 @@ function holdoutItems(suite: EvalItem["suite"], personas: PersonaChoices, holdou
     .filter((f) => suiteOfFamily(f) === suite)
     .flatMap((f) =>
       perPersona(personas, (persona) => ({
-        id: itemId(suite, f.family.replace(/[^A-Za-z0-9_.-]+/g, "_"), persona),
+        id: itemId(suite, holdoutPromptId(f), persona),
         suite,
         persona,
         messages: [{ role: "user", content: f.opening }],
         ...(f.trap === "social_pressure" ? { followups: [pushback] } : {}),
         meta: {
-          prompt_id: f.family,
+          prompt_id: holdoutPromptId(f),
           source: `holdout:${f.family}`,
           ...(f.trap ? { trap: f.trap } : {}),
           ...(f.refusal_class ? { refusal_class: f.refusal_class } : {}),

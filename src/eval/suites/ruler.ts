@@ -8,7 +8,7 @@ import { DataError } from "../../core/errors.js";
 import { GENERATED_KINDS } from "../../longctx/payloads.js";
 import { LongRng } from "../../longctx/rng.js";
 import { LONG_TASKS, makeLongTask, type LongTaskKind } from "../../longctx/tasks.js";
-import { getTokenizer } from "../../tokenize/o200k_harmony.js";
+import { promptTokens } from "../prompt.js";
 import { EVAL_DATA_DIR } from "../content.js";
 import type { EvalItem } from "../types.js";
 
@@ -18,8 +18,10 @@ interface RulerContent {
   tasks: LongTaskKind[];
 }
 
-/** Tokens of the prompt around the payload (harmony headers, preamble, question): an upper bound, measured once per item. */
-const FRAME_SLACK = 64;
+/** Tokens that joining the material to the text around it may add (merges at the two seams). */
+const SEAM_SLACK = 8;
+/** The harmony system message's fields of the frame measurement (the date's length does not vary). */
+const FRAME_SETTINGS = { date: "2026-06-15", reasoningEffort: "medium" as const };
 
 function loadRulerContent(dir = EVAL_DATA_DIR): RulerContent {
   const file = join(dir, "ruler.json");
@@ -39,7 +41,6 @@ export const rulerUserText = (preamble: string, material: string, question: stri
 /** `samples` items per task and length; the payload fills the length less the question, the frame and the answer reserve. */
 export function rulerItems(seed: string, lengths: number[], samples: number): EvalItem[] {
   const content = loadRulerContent();
-  const tokenizer = getTokenizer();
   const items: EvalItem[] = [];
   for (const task of content.tasks) {
     for (const length of lengths) {
@@ -48,7 +49,8 @@ export function rulerItems(seed: string, lengths: number[], samples: number): Ev
         const payloadKind = new LongRng("eval-ruler-payload", itemSeed).pick(GENERATED_KINDS);
         // The question's length does not depend on the payload's: ask a small one first to measure it.
         const probe = makeLongTask({ task, payload: payloadKind, targetTokens: 256, seed: itemSeed, seedSpace: "eval" });
-        const frame = tokenizer.encodeText(rulerUserText(content.preamble, "", probe.question)).length + FRAME_SLACK;
+        // The whole prompt but the material: harmony system message, user message, open analysis header.
+        const frame = promptTokens(null, [{ role: "user", content: rulerUserText(content.preamble, "", probe.question) }], FRAME_SETTINGS, "analysis").length + SEAM_SLACK;
         const target = length - content.reserve - frame;
         if (target < 256) throw new DataError("length_too_short", `ruler length ${length} leaves ${target} tokens for the material after the answer reserve (${content.reserve}) and the question; ask lengths of at least ${content.reserve + frame + 256}`, { file: join(EVAL_DATA_DIR, "ruler.json") });
         const long = makeLongTask({ task, payload: payloadKind, targetTokens: target, seed: itemSeed, seedSpace: "eval" });
