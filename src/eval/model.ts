@@ -2,10 +2,11 @@
 // or a --server fleet (FleetModel) — the same model interface generate uses (generate/model/types.ts).
 import { createHash } from "node:crypto";
 import { createReadStream, existsSync, statSync } from "node:fs";
+import { basename } from "node:path";
 import { UsageError } from "../core/errors.js";
 import type { GpuChoice, ServerKindChoice } from "../generate/config.js";
 import type { GenerationModel } from "../generate/model/types.js";
-import { ensureSmokeModel } from "../model/smoke.js";
+import { ensureSmokeModel, smokeModelFileName } from "../model/smoke.js";
 
 export interface ModelChoice {
   /** GGUF path; null with no servers: the smoke model. */
@@ -70,7 +71,9 @@ export async function openModel(choice: ModelChoice, log: (line: string) => void
       contextSize: choice.contextSize,
       log,
     });
-    return { model, info: { path: null, sha256: null, smoke: false, identity: model.identity, device: "servers", threads: null } };
+    // A server that reports serving a file named like a smoke model (gpt-oss-smoke-<hash>.gguf) serves noise too.
+    const smoke = /^gpt-oss-smoke-[0-9a-f]{16}\.gguf$/.test(basename(model.identity)) || model.identity === smokeModelFileName();
+    return { model, info: { path: null, sha256: null, smoke, identity: model.identity, device: "servers", threads: null } };
   }
   const smoke = choice.model === null;
   const path = choice.model ?? (await ensureSmokeModel());

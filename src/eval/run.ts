@@ -9,6 +9,7 @@ import { DataError, UsageError } from "../core/errors.js";
 import { writeFileAtomic } from "../core/output.js";
 import type { Message } from "../core/record.js";
 import { JsonlAppender, truncatePartialLine, writeJsonAtomic } from "../generate/output.js";
+import { ServersUnavailableError } from "../generate/model/server.js";
 import type { GenerationModel, ModelSession, Sampling } from "../generate/model/types.js";
 import { stableHash } from "../generate/seed.js";
 import { ANSWERS_FILE, claimEvalDir, ITEMS_FILE, itemsText, readAnswers, RUN_FILE } from "./files.js";
@@ -125,6 +126,7 @@ export async function runEval(config: EvalRunConfig, hooks: EvalRunHooks = {}): 
   const contextSize = config.contextSize ?? Math.ceil(needed / 1024) * 1024;
   if (config.model === null && config.servers.length === 0) log(SMOKE_NOTICE);
   const { model, info } = await openModel({ ...config, contextSize }, log);
+  if (info.smoke && config.servers.length > 0) log(`note: the servers serve ${info.identity}, the built-in smoke model: random weights, so every answer and every figure of the report is noise.`);
   const answersPath = join(config.out, ANSWERS_FILE);
   let resumedIds: Set<string>;
   const print = fingerprint(config, info.identity, itemsText(items));
@@ -196,7 +198,8 @@ export async function runEval(config: EvalRunConfig, hooks: EvalRunHooks = {}): 
   } catch (err) {
     queue.clear();
     await queue.onIdle();
-    writeRunJson("failed");
+    // Every server gone for --server-wait: a clean stop that a rerun resumes.
+    writeRunJson(err instanceof ServersUnavailableError ? "interrupted" : "failed");
     throw err;
   } finally {
     answers.close();
