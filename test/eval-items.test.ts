@@ -46,6 +46,13 @@ describe("ruler items", () => {
     expect(items.filter((i) => (i.meta.facts ?? []).some((f) => /of project/.test(f) && (i.expected ?? []).some((e) => f.includes(e)))).length).toBeGreaterThan(4);
   });
 
+  it("can be limited to some tasks; an unknown task is a usage error", () => {
+    const some = buildItems(["ruler"], { seed: "1", lengths: [4096], samples: 1, tasks: ["not_found", "single_needle"], personas: ALL, holdout: null });
+    expect(some.map((i) => i.id)).toEqual(["ruler/single_needle/4096/0", "ruler/not_found/4096/0"]);
+    expect(JSON.stringify(some[0])).toBe(JSON.stringify(items.find((i) => i.id === "ruler/single_needle/4096/0")));
+    expect(() => buildItems(["ruler"], { seed: "1", lengths: [4096], samples: 1, tasks: ["cwe"], personas: ALL, holdout: null })).toThrow(/unknown ruler task "cwe"; known: single_needle/);
+  });
+
   it("hold their answers in the material (not found: absent), so the expected answer scores 100% and another scores 0", () => {
     for (const item of items) {
       const text = item.messages[0].content as string;

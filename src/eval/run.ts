@@ -24,6 +24,8 @@ export interface EvalRunConfig extends Omit<ModelChoice, "contextSize">, PromptS
   suites: SuiteName[];
   lengths: number[];
   samples: number;
+  /** ruler: the tasks asked (null: all). */
+  tasks: string[] | null;
   seed: string;
   personas: PersonaChoices;
   holdoutFile: string | null;
@@ -62,9 +64,9 @@ export interface EvalRunSummary {
 const TOKEN_SLACK = 64;
 
 /** Builds the items (the same for the same settings: nothing depends on the clock or the model). */
-export async function evalItems(config: Pick<EvalRunConfig, "suites" | "lengths" | "samples" | "seed" | "personas" | "holdoutFile">): Promise<EvalItem[]> {
+export async function evalItems(config: Pick<EvalRunConfig, "suites" | "lengths" | "samples" | "tasks" | "seed" | "personas" | "holdoutFile">): Promise<EvalItem[]> {
   const holdout = config.holdoutFile ? await readHoldout(config.holdoutFile) : null;
-  const items = buildItems(config.suites, { seed: config.seed, lengths: config.lengths, samples: config.samples, personas: config.personas, holdout });
+  const items = buildItems(config.suites, { seed: config.seed, lengths: config.lengths, samples: config.samples, tasks: config.tasks, personas: config.personas, holdout });
   if (items.length === 0) throw new UsageError(`the suites asked (${config.suites.join(", ")}) have no items${holdout ? ` in ${config.holdoutFile}` : ""}`);
   return items;
 }

@@ -15,6 +15,7 @@ interface RunOptions {
   out: string;
   lengths: number[];
   samples: number;
+  tasks?: string;
   seed: string;
   persona?: string;
   holdout?: string;
@@ -118,6 +119,7 @@ export function register(program: Command): void {
     .requiredOption("--out <dir>", "eval folder")
     .addOption(new Option("--lengths <list>", "ruler: target lengths in tokens").argParser(lengths).default(lengths(DEFAULT_LENGTHS), DEFAULT_LENGTHS))
     .option("--samples <n>", "ruler: items per task and length", positiveInt("--samples", 10_000), 4)
+    .option("--tasks <list>", "ruler: comma list of single_needle, multi_needle, variable_tracking, aggregation, not_found (default: all)")
     .option("--seed <text>", "eval seed (ruler's payloads; items are drawn from the eval seed space, never a training item)", "1")
     .option("--persona <list>", "judged suites: all | none | comma list (may include none) (default: none and all 9)")
     .option("--holdout <file>", "ask the judged suites' items from these reserved scenario families (generate --holdout's file)")
@@ -168,6 +170,7 @@ Examples:
             suites: suiteList(o.suite) as never,
             lengths: o.lengths,
             samples: o.samples,
+            tasks: o.tasks ? o.tasks.split(",").map((t) => t.trim()).filter(Boolean) : null,
             seed: o.seed,
             personas: await personaChoices(o.persona),
             holdoutFile: o.holdout ?? null,

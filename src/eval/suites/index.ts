@@ -10,6 +10,8 @@ export interface BuildOptions {
   /** ruler: target lengths in tokens, and items per task and length. */
   lengths: number[];
   samples: number;
+  /** ruler: the tasks asked (null: all of data/eval/ruler.json's). */
+  tasks?: string[] | null;
   /** Model-judged suites: the personas asked (null: no persona). */
   personas: PersonaChoices;
   /** gen18's holdout families; null: data/eval's prompts. */
@@ -30,7 +32,7 @@ export const SUITES: Record<SuiteName, SuiteEntry> = {
     name: "ruler",
     about: "RULER's synthetic long-context tasks (single and multiple needles, variable tracking, aggregation, not found) at each length",
     scoredBy: "code",
-    build: (o) => rulerItems(o.seed, o.lengths, o.samples),
+    build: (o) => rulerItems(o.seed, o.lengths, o.samples, o.tasks ?? null),
   },
   personas: {
     name: "personas",

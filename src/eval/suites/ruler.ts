@@ -4,7 +4,7 @@
 // exactly (src/longctx/answers.ts). As in RULER, the material sits in the user's message.
 import { join } from "node:path";
 import { readFileSync } from "node:fs";
-import { DataError } from "../../core/errors.js";
+import { DataError, UsageError } from "../../core/errors.js";
 import { GENERATED_KINDS } from "../../longctx/payloads.js";
 import { LongRng } from "../../longctx/rng.js";
 import { LONG_TASKS, makeLongTask, type LongTaskKind } from "../../longctx/tasks.js";
@@ -39,10 +39,11 @@ function loadRulerContent(dir = EVAL_DATA_DIR): RulerContent {
 export const rulerUserText = (preamble: string, material: string, question: string): string => `${preamble}\n\n${material}\n\n${question}`;
 
 /** `samples` items per task and length; the payload fills the length less the question, the frame and the answer reserve. */
-export function rulerItems(seed: string, lengths: number[], samples: number): EvalItem[] {
+export function rulerItems(seed: string, lengths: number[], samples: number, tasks: string[] | null = null): EvalItem[] {
   const content = loadRulerContent();
+  for (const t of tasks ?? []) if (!content.tasks.includes(t as LongTaskKind)) throw new UsageError(`unknown ruler task "${t}"; known: ${content.tasks.join(", ")}`);
   const items: EvalItem[] = [];
-  for (const task of content.tasks) {
+  for (const task of content.tasks.filter((t) => tasks === null || tasks.includes(t))) {
     for (const length of lengths) {
       for (let i = 0; i < samples; i++) {
         const itemSeed = `${seed}/${task}/${length}/${i}`;
