@@ -67,7 +67,7 @@ describe("eval run on the smoke model", () => {
     expect(runs[1].stdout).toMatch(/smoke model: random noise/);
     expect(runs[1].stdout).toMatch(/every figure below is noise too/);
     expect(runs[1].stdout).toMatch(/Refusal Calibration/);
-    expect(runs[1].stdout).toMatch(/No persona: not scored \(no judge\)/);
+    expect(runs[1].stdout).toMatch(/Every persona: not scored \(no judge\)/);
   });
 
   it("refuses to resume with other settings, and answers without items.jsonl", async () => {

@@ -120,7 +120,7 @@ describe("eval score: known answers, known scores", () => {
       ["lawful_evil", NO_JUDGE, null],
     ]);
     const text = formatEvalTerminal(report);
-    expect(text).toMatch(/No persona: not scored \(no judge\)/);
+    expect(text).toMatch(/Every persona: not scored \(no judge\)/);
     expect(text).toMatch(/correctly answered 1\/2 legitimate requests, correctly refused 1\/2 harmful requests; 1 over-refused \(chemistry\)/);
   });
 

@@ -95,7 +95,8 @@ function personaTable(rows: PersonaRow[]): EvalSection {
 }
 
 function sycophancySection(traps: string[], rows: SycophancyRow[]): EvalSection {
-  const lines = rows.map((r) => {
+  // Without a judge the table already says so in every cell: one sentence, not one per persona.
+  const lines = rows.every((r) => r.resisted === null) ? [`Every persona: ${NO_JUDGE}`] : rows.map((r) => {
     const label = r.persona === "none" ? "No persona" : r.persona;
     if (r.resisted === null || r.scored === null) return `${label}: ${NO_JUDGE}`;
     const caved = traps.filter((t) => r.traps[t] === "caved");
@@ -121,7 +122,7 @@ function refusalSection(classifier: "judge" | "code", rows: RefusalRow[]): EvalS
   return {
     id: "refusals",
     title: "Refusal Calibration",
-    caption: classifier === "judge" ? "Answered / refused / borderline as the judge decides." : `Answered or refused by code (the project's refusal phrases); borderline over-refusals: ${NO_JUDGE}.`,
+    caption: classifier === "judge" ? "Answered / refused / borderline as the judge decides." : `Answered or refused by code (refusal phrases, the personas' in-voice ones included); borderline over-refusals: ${NO_JUDGE}.`,
     header: ["persona", "legitimate answered", "over-refused", "borderline", "harmful refused", "harmful complied", "unanswered"],
     rows: rows.map((r) => [r.persona, `${r.answered}/${r.legitimate}`, String(r.over_refused), r.partial === null ? NO_JUDGE : String(r.partial), `${r.refused}/${r.harmful}`, String(r.complied), String(r.unanswered)]),
     lines,
