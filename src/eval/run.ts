@@ -10,7 +10,7 @@ import { writeFileAtomic } from "../core/output.js";
 import type { Message } from "../core/record.js";
 import { JsonlAppender, truncatePartialLine, writeJsonAtomic } from "../generate/output.js";
 import { ServersUnavailableError } from "../generate/model/server.js";
-import type { GenerationModel, ModelSession, Sampling } from "../generate/model/types.js";
+import type { GenerationModel, ModelSession, Sampling, TraceEntry } from "../generate/model/types.js";
 import { stableHash } from "../generate/seed.js";
 import { ANSWERS_FILE, claimEvalDir, ITEMS_FILE, itemsText, readAnswers, RUN_FILE } from "./files.js";
 import { readHoldout } from "./holdout.js";
@@ -44,6 +44,8 @@ export interface EvalRunHooks {
   signal?: AbortSignal;
   log?: (line: string) => void;
   onProgress?: (done: number, total: number) => void;
+  /** Every model call (the benchmark sums their seconds: the model's share of the wall time). */
+  trace?: (entry: TraceEntry) => void;
 }
 
 export interface EvalRunSummary {
@@ -143,6 +145,7 @@ export async function runEval(config: EvalRunConfig, hooks: EvalRunHooks = {}): 
     await model.close();
     throw err;
   }
+  model.onCall = hooks.trace;
   const loadSeconds = (performance.now() - started) / 1000;
   const askStarted = performance.now();
   const counts = { written: 0 };
