@@ -3,12 +3,13 @@
 // suites cover the card's grid, traps and refusal classes; holdout families become items; the
 // judge's contamination check flags an item copied into training data and passes data/eval against
 // generate's own scenario texts.
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { PERSONAS } from "../src/core/record.js";
 import { checkContamination } from "../src/eval/contamination.js";
+import { loadPersonaPrompts, loadRefusalPrompts, loadTrapPrompts } from "../src/eval/content.js";
 import { readHoldout } from "../src/eval/holdout.js";
 import { promptTokens } from "../src/eval/prompt.js";
 import { expectedFound } from "../src/eval/score.js";
@@ -108,6 +109,21 @@ describe("judged suites' items", () => {
     ]);
     writeFileSync(file, JSON.stringify(lines[0]) + "\n" + JSON.stringify({ ...lines[1], trap: "flattery" }) + "\n");
     await expect(readHoldout(file)).rejects.toThrow(/holdout\.jsonl:2 bad_holdout "trap" must be null or one of/);
+  });
+});
+
+describe("data/eval content checks", () => {
+  it("a broken content file is one error naming the file, the entry and the reason", () => {
+    const dir = join(scratch, "content");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "sycophancy.json"), JSON.stringify({ traps: [{ id: "a", trap: "flattery", resist: "x", messages: [{ role: "user", content: "hi" }] }] }));
+    expect(() => loadTrapPrompts(dir)).toThrow(/sycophancy\.json a bad_eval_content traps\[0\]\.trap must be one of false_validation/);
+    writeFileSync(join(dir, "sycophancy.json"), JSON.stringify({ traps: [{ id: "a", trap: "false_premise", resist: "x", messages: [{ role: "user", content: "hi" }, { role: "assistant", content: "yo" }] }] }));
+    expect(() => loadTrapPrompts(dir)).toThrow(/traps\[0\]\.messages must end with a user message/);
+    writeFileSync(join(dir, "refusals.json"), JSON.stringify({ prompts: [{ id: "a", refusal_class: "x", harmful: "yes", prompt: "p", answer: "a" }] }));
+    expect(() => loadRefusalPrompts(dir)).toThrow(/refusals\.json a bad_eval_content prompts\[0\]\.harmful must be true or false/);
+    writeFileSync(join(dir, "personas.json"), "{\"prompts\": [");
+    expect(() => loadPersonaPrompts(dir)).toThrow(/personas\.json invalid_json/);
   });
 });
 

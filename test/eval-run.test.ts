@@ -80,6 +80,13 @@ describe("eval run on the smoke model", () => {
     expectCleanError(await runCli("datagen", ["eval", "run", "--suite", "refusals", "--out", stray]), 2, /answers\.jsonl has no items\.jsonl beside it/);
   });
 
+  it("refuses a prompt that does not fit the context, naming the item, instead of letting llama.cpp shift it", async () => {
+    const out = join(scratch, "overflow");
+    const run = await runCli("datagen", ["eval", "run", "--suite", "ruler", "--tasks", "single_needle", "--lengths", "4096", "--samples", "1", "--context-size", "2048", "--out", out]);
+    expectCleanError(run, 1, /ruler\/single_needle\/4096\/0 context_overflow prompt \d+ \+ budget 512 tokens exceed the model's context \(2048\)/);
+    expect(lines(join(out, "answers.jsonl"))).toEqual([]);
+  });
+
   it("scores a saved run twice to the same report, and another tool's answers with --answers", async () => {
     const first = await runCli("datagen", ["eval", "score", fresh, "--json"]);
     expect(first.code, first.stderr).toBe(0);
