@@ -109,6 +109,6 @@ describe("data/examples/invalid.jsonl line 21 (the repeated id persona-mismatch)
     const reject = rejectsOf(out).find((r) => r.file === examples && r.line === 21);
     expect(reject).toMatchObject({ id: "persona-mismatch", code: "duplicate_record_id", message: `id "persona-mismatch" was already used at ${earlier}:1` });
     expect(documentsOf(out).map((d) => `${d.input}:${d.line}`).sort()).toEqual([`${examples}:3`, `${earlier}:1`].sort());
-    expect(readManifest(out).rejects).toBe(30);
+    expect(readManifest(out).rejects).toBe(31);
   });
 });

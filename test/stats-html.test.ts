@@ -23,6 +23,8 @@ const CHARTS: Record<string, number> = {
   "channel-shares": 3, // analysis, commentary, final
   "fill-per-sample": 3, // 3 packed samples
   "trained-per-sample": 3,
+  "trained-by-position": 1, // short fixtures: only the 0-4k band has trained tokens
+  "documents-by-length": 1,
 };
 
 let browser: Browser;

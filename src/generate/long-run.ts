@@ -11,6 +11,8 @@ interface BandFigures {
   rejects: number;
   aborted: number;
   seconds: number;
+  /** Process CPU seconds while the band's records ran (exact per band with concurrency 1; steadier than wall time on a busy machine). */
+  cpu_seconds: number;
   peak_rss_mib: number;
   max_target_tokens: number;
 }
@@ -61,11 +63,14 @@ export class LongRun {
     this.inFlight.set(token, job.band);
     this.sampler ??= setInterval(() => this.sample(), RSS_SAMPLE_MS).unref();
     const started = performance.now();
+    const cpuStarted = process.cpuUsage();
     return {
       end: (outcome) => {
         this.sample();
         this.inFlight.delete(token);
         figures.seconds += (performance.now() - started) / 1000;
+        const cpu = process.cpuUsage(cpuStarted);
+        figures.cpu_seconds += (cpu.user + cpu.system) / 1e6;
         if (outcome === "written") figures.records++;
         else if (outcome === "rejected") figures.rejects++;
         else figures.aborted++;
@@ -75,7 +80,7 @@ export class LongRun {
 
   private figures(band: BandId): BandFigures {
     let f = this.bands.get(band);
-    if (!f) this.bands.set(band, (f = { records: 0, rejects: 0, aborted: 0, seconds: 0, peak_rss_mib: 0, max_target_tokens: 0 }));
+    if (!f) this.bands.set(band, (f = { records: 0, rejects: 0, aborted: 0, seconds: 0, cpu_seconds: 0, peak_rss_mib: 0, max_target_tokens: 0 }));
     return f;
   }
 
@@ -88,7 +93,7 @@ export class LongRun {
   }
 
   report(): Record<string, BandFigures> {
-    return Object.fromEntries([...this.bands].sort((a, b) => a[1].max_target_tokens - b[1].max_target_tokens).map(([band, f]) => [band, { ...f, seconds: Math.round(f.seconds * 10) / 10 }]));
+    return Object.fromEntries([...this.bands].sort((a, b) => a[1].max_target_tokens - b[1].max_target_tokens).map(([band, f]) => [band, { ...f, seconds: Math.round(f.seconds * 10) / 10, cpu_seconds: Math.round(f.cpu_seconds * 10) / 10 }]));
   }
 
   close(): void {

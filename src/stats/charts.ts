@@ -3,6 +3,7 @@
 import * as vega from "vega";
 import { compile, type TopLevelSpec } from "vega-lite";
 import type { ReportBundle } from "./report.js";
+import { coverageCharts } from "./coverage.js";
 
 export interface Chart {
   id: string;
@@ -59,6 +60,7 @@ function chartSpecs({ report, lengthSamples }: ReportBundle): ChartSpec[] {
     out.push(fillPerSample(packed.per_sample));
     out.push(trainedPerSample(packed.per_sample));
   }
+  out.push(...coverageCharts(report.coverage));
   return out;
 }
 

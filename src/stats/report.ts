@@ -9,6 +9,7 @@ import { resolveInputs } from "./inputs.js";
 import { PackedAccumulator, rejectReason, type PackedFigures } from "./packed.js";
 import { createAnalyzer } from "./pool.js";
 import { RawAccumulator, type RawFigures } from "./raw.js";
+import { PackedCoverageAccumulator, RawCoverageAccumulator, type Coverage } from "./coverage.js";
 
 export const REPORT_VERSION = 1;
 const BATCH = 64;
@@ -38,6 +39,8 @@ export interface StatsReport {
   inputs: { raw: string[]; rejects: string[]; packed: string[] };
   raw: RawFigures | null;
   packed: PackedFigures | null;
+  /** Long-context coverage (coverage.ts): length bands of raw records, trained positions of packed data. */
+  coverage?: Coverage;
 }
 
 export interface ReportBundle {
@@ -56,22 +59,25 @@ export async function buildReport(paths: string[], options: ReportOptions = {}):
   const dialect = options.dialect ?? "harmony";
   const inputs = resolveInputs(paths);
   const raw = new RawAccumulator(options.signatureCapacity);
+  const rawCoverage = new RawCoverageAccumulator();
+  const packedCoverage = new PackedCoverageAccumulator();
   const hasRaw = inputs.raw.length > 0 || inputs.rejects.length > 0;
-  if (inputs.raw.length > 0) await readRaw(inputs.raw, raw, { ...options, mask, dialect });
+  if (inputs.raw.length > 0) await readRaw(inputs.raw, raw, { ...options, mask, dialect }, rawCoverage);
   for (const file of inputs.rejects) await readRejects(file, raw);
   let packed: PackedFigures | null = null;
   if (inputs.packed.length > 0) {
     const acc = new PackedAccumulator();
     for (const dir of inputs.packed) await acc.addDataset(dir);
+    for (const dir of inputs.packed) await packedCoverage.addDataset(dir);
     packed = acc.figures();
   }
   return {
-    report: { format: "datagen.stats", version: REPORT_VERSION, mask, dialect, inputs, raw: hasRaw ? raw.figures() : null, packed },
+    report: { format: "datagen.stats", version: REPORT_VERSION, mask, dialect, inputs, raw: hasRaw ? raw.figures() : null, packed, coverage: { raw: rawCoverage.figures(), packed: packedCoverage.figures() } },
     lengthSamples: raw.lengthSamples(),
   };
 }
 
-async function readRaw(files: string[], acc: RawAccumulator, options: ReportOptions & { mask: MaskMode; dialect: Dialect }): Promise<void> {
+async function readRaw(files: string[], acc: RawAccumulator, options: ReportOptions & { mask: MaskMode; dialect: Dialect }, coverage: RawCoverageAccumulator): Promise<void> {
   const analyzer = await createAnalyzer(options.workers ?? defaultWorkers(), { dialect: options.dialect, mask: options.mask, allowTrailingCall: options.allowTrailingCall }, options.countTokens);
   let records = 0;
   try {
@@ -84,7 +90,10 @@ async function readRaw(files: string[], acc: RawAccumulator, options: ReportOpti
         const batchLines = lines;
         await analyzer.submit(values, (outcomes) => {
           outcomes.forEach((o, i) => {
-            if (o.ok) acc.addRecord(o.facts);
+            if (o.ok) {
+              acc.addRecord(o.facts);
+              coverage.add(o.facts.tokens.total);
+            }
             else acc.addInvalid({ file, line: batchLines[i], id: o.id, code: o.code, message: o.message });
           });
           records += outcomes.length;

@@ -2,6 +2,7 @@
 import type { StatsReport } from "./report.js";
 import type { Distribution } from "./quantiles.js";
 import { int, num, pct } from "./format.js";
+import { coverageSections } from "./coverage.js";
 
 export interface Section {
   title: string;
@@ -110,6 +111,7 @@ export function reportSections(report: StatsReport): Section[] {
       rows: Object.entries(packed.tokens_by_persona).map(([name, p]) => [name, int(p.documents), int(p.tokens), int(p.trained)]),
     });
   }
+  out.push(...coverageSections(report.coverage));
   return out;
 }
 
