@@ -88,7 +88,7 @@ describe("datagen judge on the smoke model", () => {
     const run = await runCli("datagen", ["judge", input, "--out", out, "--smoke-model", "--verdict-tokens", "4", "--verdict-retries", "1", "--concurrency", "2", "--json"]);
     expect(run.code, run.stderr).toBe(0);
     const kept = readJsonlFile(join(out, "conversations.jsonl"));
-    const rejects = readJsonlFile<{ reason: string; record: { meta: { judge: { turns: { unusable: string; verdict: null; tries: number }[]; persona_guess: { unusable: string } } } } }>(join(out, "rejects.jsonl"));
+    const rejects = readJsonlFile<{ reason: string; record: { meta: { judge: { turns: { message: number; unusable: string; verdict: null; tries: number }[]; persona_guess: { unusable: string } } } } }>(join(out, "rejects.jsonl"));
     expect(kept).toEqual([]);
     expect(rejects.length).toBe(8);
     for (const r of rejects) {

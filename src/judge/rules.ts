@@ -8,7 +8,10 @@ import { isFinalReply, NO_PERSONA } from "../stats/facts.js";
 import { hashString32, hashString64 } from "../stats/hash.js";
 import { minhashSignature, NearDuplicateIndex } from "../stats/minhash.js";
 import { matchRefusal } from "../stats/refusals.js";
+import { phrases } from "../stats/judged.js";
 import { normalizeText, words } from "../stats/text.js";
+
+export { phrases };
 
 export interface RuleSettings {
   /** Reject near-duplicates (MinHash, estimated Jaccard >= 0.8) as well as exact ones. */
@@ -57,23 +60,6 @@ export function answerTexts(record: ConversationRecord): string[] {
 /** User messages and assistant finals: what duplicates and contamination compare. */
 function conversationTexts(record: ConversationRecord): string[] {
   return record.messages.filter((m) => (m.role === "user" || isFinalReply(m)) && typeof m.content === "string").map((m) => m.content as string);
-}
-
-// Phrases made of these words only ("and it is a") say nothing about a persona's voice.
-const FUNCTION_WORDS = new Set(
-  "a an the and or but if of to in on at for with by from as is are was were be been it its this that these those i you he she we they me my your our their not no do does did so than then there here what which who can will would could should just".split(" "),
-);
-
-/** Distinct n-grams (as "w1 w2 … wn") of a normalized text, function-word-only ones left out. */
-export function phrases(text: string, n: number): Set<string> {
-  const w = words(normalizeText(text));
-  const out = new Set<string>();
-  for (let i = 0; i + n <= w.length; i++) {
-    const gram = w.slice(i, i + n);
-    if (gram.every((x) => FUNCTION_WORDS.has(x))) continue;
-    out.add(gram.join(" "));
-  }
-  return out;
 }
 
 function recordPhrases(record: ConversationRecord, n: number): Set<string> {
