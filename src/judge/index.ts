@@ -19,7 +19,7 @@ import { adaptValue } from "../ingest/source-record.js";
 import { renderRecord } from "../render/index.js";
 import { isFinalReply, NO_PERSONA } from "../stats/facts.js";
 import { stableHash } from "../generate/seed.js";
-import type { GenerationModel, ModelSession } from "../generate/model/types.js";
+import type { GenerationModel, ModelSession, TraceEntry } from "../generate/model/types.js";
 import { validateRecord } from "../validate/index.js";
 import { openJudgeModel, type JudgeModelSettings } from "./model.js";
 import { JsonlAppender, KEPT_FILE, prepareJudgeOutput, REJECTS_FILE, RUN_FILE, sourceKey, writeJsonAtomic, type SourceRef } from "./output.js";
@@ -50,6 +50,8 @@ export interface JudgeHooks {
   signal?: AbortSignal;
   log?: (line: string) => void;
   onProgress?: (state: { done: number; total: number; rejected: number; recordsPerSecond: number }) => void;
+  /** Every model call (the benchmark replays them on the bare model). */
+  trace?: (entry: TraceEntry) => void;
 }
 
 export interface TurnEntry {
@@ -124,6 +126,7 @@ export async function judgeDataset(config: JudgeConfig, hooks: JudgeHooks = {}):
 
   const opened = await openJudgeModel(config.model, log);
   const llm = opened?.model ?? null;
+  if (llm && hooks.trace) llm.onCall = hooks.trace;
   try {
     const print = fingerprint(config, hashes.map((h) => h.digest("hex")), rubric, opened?.identity ?? null);
     checkResumable(config.out, print);
