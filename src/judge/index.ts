@@ -19,6 +19,8 @@ import { adaptValue } from "../ingest/source-record.js";
 import { renderRecord } from "../render/index.js";
 import { isFinalReply, NO_PERSONA } from "../stats/facts.js";
 import { stableHash } from "../generate/seed.js";
+import { StepError } from "../generate/conversation.js";
+import { FleetModel } from "../generate/model/server.js";
 import type { GenerationModel, ModelSession, TraceEntry } from "../generate/model/types.js";
 import { validateRecord } from "../validate/index.js";
 import { openJudgeModel, type JudgeModelSettings } from "./model.js";
@@ -226,7 +228,15 @@ class JudgeRun {
 
   private async judgeRecord(record: ConversationRecord, source: SourceRef, rules: RuleFindings): Promise<void> {
     const llm = this.llm as GenerationModel;
-    const outcome = await llm.withSession(async (session) => this.askJudge(llm, session, record));
+    let outcome;
+    try {
+      outcome = await llm.withSession(async (session) => this.askJudge(llm, session, record));
+    } catch (err) {
+      // A call the servers kept failing (after the fleet's own retries): the record is not judged.
+      if (!(err instanceof StepError) || this.hooks.signal?.aborted) throw err;
+      this.write(record, source, { rules, reasons: ["judge_call_failed"], turns: [], persona_guess: null }, err.message);
+      return;
+    }
     // Stopped mid-record: its verdicts may be cut short, so nothing is written (the rerun judges it).
     if (this.hooks.signal?.aborted) return;
     llm.recordDone?.(outcome.session);
@@ -257,7 +267,7 @@ class JudgeRun {
     return { session, turns, guess };
   }
 
-  private write(record: ConversationRecord, source: SourceRef, parts: Pick<MetaJudge, "rules" | "reasons" | "turns" | "persona_guess">): void {
+  private write(record: ConversationRecord, source: SourceRef, parts: Pick<MetaJudge, "rules" | "reasons" | "turns" | "persona_guess">, message?: string): void {
     const judge: MetaJudge = {
       format: META_JUDGE_FORMAT,
       source,
@@ -273,7 +283,7 @@ class JudgeRun {
       this.progress();
       return;
     }
-    this.writeReject({ id: record.id, reason: parts.reasons[0], message: reasonMessage(parts), source, record: out });
+    this.writeReject({ id: record.id, reason: parts.reasons[0], message: message ?? reasonMessage(parts), source, record: out });
   }
 
   private writeReject(line: { id: string | null; reason: string; message: string; source: SourceRef; record?: ConversationRecord }): void {
@@ -329,6 +339,7 @@ class JudgeRun {
       rubric: { name: this.rubric.name, sha256: this.rubric.sha256, persona: this.rubric.personaName, persona_sha256: this.rubric.personaSha256 },
       settings: { ...this.config, model: { ...this.config.model } },
       counts: { items: s.items, kept: s.kept, rejected: s.rejected, written: s.written, resumed: s.resumed, judged: s.judged, rejected_this_run_by_reason: s.byReason },
+      ...(this.llm instanceof FleetModel ? { servers: this.llm.report() } : {}),
       rules: { first_pass: first.counts, capped_phrases: this.caps.summary(), top_phrases: Object.fromEntries(this.caps.top) },
       tokens: { judge_prompt: s.tokens.judgePrompt, judge_generated: s.tokens.judgeGenerated, records: s.tokens.records, judge_per_record: round(s.tokens.judgeTokensPerRecord), record_per_record: round(s.tokens.recordTokensPerRecord), judge_share: round(s.tokens.judgeShare) },
       timings: { first_pass_s: round(firstPassSeconds), judge_s: round(s.judgeSeconds), records_per_s: round(s.recordsPerSecond) },

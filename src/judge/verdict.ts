@@ -32,6 +32,7 @@ export const JUDGE_REASONS = {
   voice_weak: "an answer scored below --min-voice for its persona's voice",
   voice_changed_substance: "the persona's voice changed the content, not only its delivery",
   persona_misidentified: "--reject-misidentified: the blind identification named another persona",
+  judge_call_failed: "--server: a judge call kept failing after the fleet's retries (the message says why)",
 } as const;
 
 export type JudgeReason = keyof typeof JUDGE_REASONS;
