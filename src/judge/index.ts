@@ -340,7 +340,7 @@ class JudgeRun {
       settings: { ...this.config, model: { ...this.config.model } },
       counts: { items: s.items, kept: s.kept, rejected: s.rejected, written: s.written, resumed: s.resumed, judged: s.judged, rejected_this_run_by_reason: s.byReason },
       ...(this.llm instanceof FleetModel ? { servers: this.llm.report() } : {}),
-      rules: { first_pass: first.counts, capped_phrases: this.caps.summary(), top_phrases: Object.fromEntries(this.caps.top) },
+      rules: { first_pass: first.counts, ...(this.config.against ? { contamination: { against: this.config.against, ...first.contamination, threshold: this.config.rules.maxContamination } } : {}), capped_phrases: this.caps.summary(), top_phrases: Object.fromEntries(this.caps.top) },
       tokens: { judge_prompt: s.tokens.judgePrompt, judge_generated: s.tokens.judgeGenerated, records: s.tokens.records, judge_per_record: round(s.tokens.judgeTokensPerRecord), record_per_record: round(s.tokens.recordTokensPerRecord), judge_share: round(s.tokens.judgeShare) },
       timings: { first_pass_s: round(firstPassSeconds), judge_s: round(s.judgeSeconds), records_per_s: round(s.recordsPerSecond) },
       written_at: new Date().toISOString(),

@@ -125,6 +125,8 @@ export class FirstPass {
   private readonly phraseCounts = new Map<string, Map<string, number>>();
   private readonly personaRecords = new Map<string, number>();
   readonly counts = { records: 0, duplicate_id: 0, exact_duplicate: 0, near_duplicate: 0, contaminated: 0 };
+  /** --against: records checked, how many share any n-gram with it, and the highest overlap seen. */
+  readonly contamination = { checked: 0, overlapping: 0, max_overlap: 0 };
 
   constructor(
     private readonly settings: RuleSettings,
@@ -163,6 +165,9 @@ export class FirstPass {
     }
     if (this.against) {
       decision.contamination = Math.max(0, ...texts.map((t) => (this.against as ContaminationIndex).overlap(t)));
+      this.contamination.checked++;
+      if (decision.contamination > 0) this.contamination.overlapping++;
+      this.contamination.max_overlap = Math.max(this.contamination.max_overlap, decision.contamination);
       if (decision.reason === null && decision.contamination >= this.settings.maxContamination) {
         decision.reason = "contaminated";
         this.counts.contaminated++;

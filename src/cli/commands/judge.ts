@@ -143,6 +143,8 @@ export function register(program: Command): void {
         checkModelFile(config.model.model);
       }
       const outWasMissing = !existsSync(flags.out);
+      const { claimJudgeDir } = await import("../../judge/output.js");
+      claimJudgeDir(flags.out); // a foreign folder is refused before any input is read or the model loads
       const signal = gracefulStopSignal();
       const progress = new StderrProgress();
       try {
