@@ -201,12 +201,17 @@ function fitPrompt(developer: string, history: Message[], ask: (history: string)
   const lines = transcriptLines(history);
   let prompt = build(lines.length ? ["CONVERSATION:", ...lines] : []);
   if (prompt.length <= budget) return prompt;
-  // Drop the oldest messages until it fits, saying so.
-  for (let start = 1; start <= lines.length; start++) {
-    prompt = build(start < lines.length ? ["CONVERSATION (earlier messages left out):", ...lines.slice(start)] : []);
-    if (prompt.length <= budget) return prompt;
+  // Drop the oldest messages until it fits, saying so: the fewest dropped, by bisection (a prompt only shrinks as more are dropped).
+  const from = (start: number) => build(start < lines.length ? ["CONVERSATION (earlier messages left out):", ...lines.slice(start)] : []);
+  if (from(lines.length).length > budget) return null;
+  let lo = 1;
+  let hi = lines.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (from(mid).length <= budget) hi = mid;
+    else lo = mid + 1;
   }
-  return null;
+  return from(lo);
 }
 
 /** The conversation as the judge reads it: users, tool calls and results, earlier answers. */
