@@ -41,7 +41,14 @@ export const DEFAULT_RULES: RuleSettings = {
 };
 
 /** Rule reject reasons; the record's meta.judge.reasons and the reject's reason. */
-export type RuleReason = "duplicate_id" | "exact_duplicate" | "near_duplicate" | "contaminated" | "phrase_cap" | "refusal_missing" | "refusal_unexpected";
+export type RuleReason =
+  | "duplicate_id"
+  | "exact_duplicate"
+  | "near_duplicate"
+  | "contaminated"
+  | "phrase_cap"
+  | "refusal_missing"
+  | "refusal_unexpected";
 
 export interface RuleFindings {
   duplicate_of: string | null;
@@ -59,7 +66,8 @@ export function answerTexts(record: ConversationRecord): string[] {
 
 /** User messages and assistant finals: what duplicates and contamination compare. */
 function conversationTexts(record: ConversationRecord): string[] {
-  return record.messages.filter((m) => (m.role === "user" || isFinalReply(m)) && typeof m.content === "string").map((m) => m.content as string);
+  const compared = record.messages.filter((m) => (m.role === "user" || isFinalReply(m)) && typeof m.content === "string");
+  return compared.map((m) => m.content as string);
 }
 
 function recordPhrases(record: ConversationRecord, n: number): Set<string> {
@@ -199,7 +207,8 @@ export class FirstPass {
       for (const [phrase, n] of counts) {
         if (n < 2) continue;
         repeated.push({ phrase, records: n, share: n / records });
-        if (n >= this.settings.minPhraseRecords && n > allowed && this.settings.maxPhraseShare < 1) capped.set(phrase, { allowed, found: n, kept: 0 });
+        const cappable = n >= this.settings.minPhraseRecords && n > allowed && this.settings.maxPhraseShare < 1;
+        if (cappable) capped.set(phrase, { allowed, found: n, kept: 0 });
       }
       repeated.sort((a, b) => b.records - a.records || a.phrase.localeCompare(b.phrase));
       top.set(persona, repeated.slice(0, 10));
@@ -223,7 +232,10 @@ export class PhraseCaps {
     const capped = this.caps.get(personaKey(record));
     if (!capped) return [];
     const mine = [...recordPhrases(record, this.n)].filter((p) => capped.has(p));
-    const over = mine.filter((p) => (capped.get(p) as { kept: number; allowed: number }).kept >= (capped.get(p) as { allowed: number }).allowed);
+    const over = mine.filter((p) => {
+      const cap = capped.get(p) as { kept: number; allowed: number };
+      return cap.kept >= cap.allowed;
+    });
     if (over.length > 0) return over.sort();
     for (const p of mine) (capped.get(p) as { kept: number }).kept++;
     return [];
@@ -231,7 +243,9 @@ export class PhraseCaps {
 
   /** persona → capped phrase → { allowed, found }, for run.json. */
   summary(): Record<string, Record<string, { allowed: number; found: number }>> {
-    return Object.fromEntries([...this.caps].map(([persona, m]) => [persona, Object.fromEntries([...m].map(([p, c]) => [p, { allowed: c.allowed, found: c.found }]))]));
+    const phrases = (m: Map<string, { allowed: number; found: number }>) =>
+      Object.fromEntries([...m].map(([p, c]) => [p, { allowed: c.allowed, found: c.found }]));
+    return Object.fromEntries([...this.caps].map(([persona, m]) => [persona, phrases(m)]));
   }
 }
 

@@ -38,7 +38,12 @@ export const JUDGE_REASONS = {
 export type JudgeReason = keyof typeof JUDGE_REASONS;
 
 /** The reasons to reject a judged record, most serious first (empty: keep it). An unusable verdict is never a pass. */
-export function verdictReasons(record: ConversationRecord, turns: TurnEntry[], guess: { persona: string | null; unusable: string | null } | null, t: JudgeThresholds): JudgeReason[] {
+export function verdictReasons(
+  record: ConversationRecord,
+  turns: TurnEntry[],
+  guess: { persona: string | null; unusable: string | null } | null,
+  t: JudgeThresholds,
+): JudgeReason[] {
   const reasons = new Set<JudgeReason>();
   if (turns.some((x) => x.verdict === null) || guess?.unusable) reasons.add("verdict_unusable");
   const verdicts = turns.flatMap((x) => (x.verdict ? [x.verdict] : []));

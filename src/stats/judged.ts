@@ -17,7 +17,10 @@ const TOP_PHRASES = 5;
 
 // Phrases made of these words only ("and it is a") say nothing about a persona's voice.
 const FUNCTION_WORDS = new Set(
-  "a an the and or but if of to in on at for with by from as is are was were be been it its this that these those i you he she we they me my your our their not no do does did so than then there here what which who can will would could should just".split(" "),
+  (
+    "a an the and or but if of to in on at for with by from as is are was were be been it its this that these those " +
+    "i you he she we they me my your our their not no do does did so than then there here what which who can will would could should just"
+  ).split(" "),
 );
 
 /** Distinct n-grams ("w1 w2 … wn") of a text after normalization, function-word-only ones left out. */
@@ -30,6 +33,17 @@ export function phrases(text: string, n: number): Set<string> {
     out.add(gram.join(" "));
   }
   return out;
+}
+
+type Side = "benign" | "harmful" | "unlabelled";
+const SIDES: readonly Side[] = ["benign", "harmful", "unlabelled"];
+
+/** meta.judge as read back from a file: nothing in it is trusted. */
+interface StoredJudge {
+  decision?: unknown;
+  turns?: { verdict?: { substance?: unknown; voice?: unknown } | null }[];
+  persona_guess?: { persona?: unknown } | null;
+  rules?: { refusal?: { detected?: unknown } };
 }
 
 export interface JudgeFacts {
@@ -55,11 +69,13 @@ interface RecordLike {
 /** The judged facts of one record, or undefined when it has no meta.judge. */
 export function judgeFacts(record: RecordLike): JudgeFacts | undefined {
   const meta = record.meta;
-  const judge = meta?.judge as { decision?: unknown; turns?: { verdict?: { substance?: unknown; voice?: unknown } | null }[]; persona_guess?: { persona?: unknown } | null; rules?: { refusal?: { detected?: unknown } } } | undefined;
+  const judge = meta?.judge as StoredJudge | undefined;
   if (!judge || typeof judge !== "object") return undefined;
-  const verdicts = (Array.isArray(judge.turns) ? judge.turns : []).map((t) => t?.verdict).filter((v): v is NonNullable<typeof v> => !!v && typeof v === "object");
+  const turns = Array.isArray(judge.turns) ? judge.turns : [];
+  const verdicts = turns.map((t) => t?.verdict).filter((v): v is NonNullable<typeof v> => !!v && typeof v === "object");
   const ints = (xs: unknown[]) => xs.filter((x): x is number => Number.isInteger(x) && (x as number) >= 1 && (x as number) <= 5);
-  const finals = (Array.isArray(record.messages) ? record.messages : []).filter((m) => m?.role === "assistant" && typeof m.content === "string" && !(m.tool_calls?.length ?? 0));
+  const messages = Array.isArray(record.messages) ? record.messages : [];
+  const finals = messages.filter((m) => m?.role === "assistant" && typeof m.content === "string" && !(m.tool_calls?.length ?? 0));
   const all = new Set<string>();
   for (const m of finals) for (const p of phrases(m.content as string, PHRASE_WORDS)) all.add(p);
   const str = (x: unknown) => (typeof x === "string" && x !== "" ? x : null);
@@ -97,14 +113,21 @@ export interface JudgedFigures {
   rejected: number;
   /** Judge rejects by reason (duplicates, phrase caps, verdicts, …). */
   removed: Record<string, number>;
-  confusion: { labels: string[]; rows: Record<string, Record<string, number>>; identified: number; correct: number; accuracy: number; not_identified: number };
+  confusion: {
+    labels: string[];
+    rows: Record<string, Record<string, number>>;
+    identified: number;
+    correct: number;
+    accuracy: number;
+    not_identified: number;
+  };
   substance: { by_persona: Record<string, ScoreFigures>; by_theme: Record<string, ScoreFigures> };
   voice: { by_persona: Record<string, ScoreFigures> };
-  refusals: { by_theme: Record<string, Record<"benign" | "harmful" | "unlabelled", RefusalCell>>; by_class: Record<string, Record<"benign" | "harmful" | "unlabelled", RefusalCell>> };
+  refusals: { by_theme: Record<string, Record<Side, RefusalCell>>; by_class: Record<string, Record<Side, RefusalCell>> };
   top_phrases: Record<string, { phrase: string; records: number; share: number }[]>;
 }
 
-type Split = Record<"benign" | "harmful" | "unlabelled", { records: number; refused: number }>;
+type Split = Record<Side, { records: number; refused: number }>;
 
 export class JudgedAccumulator {
   private records = 0;
@@ -134,7 +157,7 @@ export class JudgedAccumulator {
     for (const v of facts.voice) scoreInto(this.voice, facts.persona, v);
     const side = facts.harmful === true ? "harmful" : facts.harmful === false ? "benign" : "unlabelled";
     for (const [map, key] of [[this.byTheme, facts.theme ?? "(no theme)"], [this.byClass, facts.refusalClass ?? "(no class)"]] as const) {
-      const split = getOr(map, key, () => ({ benign: { records: 0, refused: 0 }, harmful: { records: 0, refused: 0 }, unlabelled: { records: 0, refused: 0 } }));
+      const split = getOr(map, key, emptySplit);
       split[side].records++;
       if (facts.refusal) split[side].refused++;
     }
@@ -159,18 +182,19 @@ export class JudgedAccumulator {
     let correct = 0;
     for (const [truth, row] of this.confusion) for (const [guess, n] of row) (identified += n), (correct += guess === truth ? n : 0);
     const cells = (map: Map<string, Split>) =>
-      Object.fromEntries([...map].sort(([a], [b]) => a.localeCompare(b)).map(([k, s]) => [k, Object.fromEntries(Object.entries(s).map(([side, c]) => [side, { ...c, rate: c.records ? c.refused / c.records : 0 }]))])) as JudgedFigures["refusals"]["by_theme"];
+      Object.fromEntries([...map].sort(([a], [b]) => a.localeCompare(b)).map(([k, s]) => [k, withRates(s)]));
     return {
       method:
-        "records with meta.judge (kept) and judge rejects (rejects.jsonl lines with the record): confusion of the blind persona identification " +
-        `(true persona × named persona), rubric scores per answer, refusals by the refusal heuristic recorded by the judge, phrases = ${PHRASE_WORDS}-word n-grams of the finals (records containing each)`,
+        "records with meta.judge (kept) and judge rejects (rejects.jsonl lines with the record): confusion of the blind persona " +
+        "identification (true persona × named persona), rubric scores per answer, refusals by the refusal heuristic the judge recorded, " +
+        `phrases = ${PHRASE_WORDS}-word n-grams of the finals (records containing each)`,
       records: this.records,
       kept: this.kept,
       rejected: this.records - this.kept,
       removed: Object.fromEntries([...this.removed].sort(([a, x], [b, y]) => y - x || a.localeCompare(b))),
       confusion: {
         labels,
-        rows: Object.fromEntries([...this.confusion].sort(([a], [b]) => byPersona(a, b)).map(([t, row]) => [t, Object.fromEntries([...row].sort(([a], [b]) => byPersona(a, b)))])),
+        rows: Object.fromEntries(sortedByPersona(this.confusion).map(([t, row]) => [t, Object.fromEntries(sortedByPersona(row))])),
         identified,
         correct,
         accuracy: identified ? correct / identified : 0,
@@ -194,10 +218,15 @@ export class JudgedAccumulator {
 export function judgedSections(j: JudgedFigures | null | undefined): Section[] {
   if (!j) return [];
   const out: Section[] = [];
-  out.push({ title: "Judge: records removed, by reason", header: ["reason", "records"], rows: [["judged records (kept + rejected)", int(j.records)], ["kept", int(j.kept)], ...Object.entries(j.removed).map(([r, n]) => [r, int(n)])] });
-  if (j.confusion.identified > 0) {
+  const removed = Object.entries(j.removed).map(([r, n]) => [r, int(n)]);
+  const totals = [["judged records (kept + rejected)", int(j.records)], ["kept", int(j.kept)]];
+  out.push({ title: "Judge: records removed, by reason", header: ["reason", "records"], rows: [...totals, ...removed] });
+  const c = j.confusion;
+  if (c.identified > 0) {
     out.push({
-      title: `Blind persona identification: ${pct(j.confusion.accuracy)} named right (${int(j.confusion.correct)} of ${int(j.confusion.identified)}; ${int(j.confusion.not_identified)} not identified)`,
+      title:
+        `Blind persona identification: ${pct(c.accuracy)} named right ` +
+        `(${int(c.correct)} of ${int(c.identified)}; ${int(c.not_identified)} not identified)`,
       header: ["persona \\ named", ...j.confusion.labels, "right"],
       rows: Object.entries(j.confusion.rows).map(([truth, row]) => {
         const total = Object.values(row).reduce((a, b) => a + b, 0);
@@ -205,17 +234,25 @@ export function judgedSections(j: JudgedFigures | null | undefined): Section[] {
       }),
     });
   }
-  const scoreRows = (m: Record<string, ScoreFigures>) => Object.entries(m).map(([k, s]) => [k, int(s.answers), num(s.mean), ...s.counts.map((c) => int(c))]);
+  const scoreRows = (m: Record<string, ScoreFigures>) =>
+    Object.entries(m).map(([k, s]) => [k, int(s.answers), num(s.mean), ...s.counts.map((c) => int(c))]);
   const header = (what: string) => [what, "answers", "mean", "1", "2", "3", "4", "5"];
-  if (Object.keys(j.substance.by_persona).length > 0) out.push({ title: "Substance score per persona", header: header("persona"), rows: scoreRows(j.substance.by_persona) });
-  if (Object.keys(j.substance.by_theme).length > 0) out.push({ title: "Substance score per theme", header: header("theme"), rows: scoreRows(j.substance.by_theme) });
-  if (Object.keys(j.voice.by_persona).length > 0) out.push({ title: "Persona voice score per persona", header: header("persona"), rows: scoreRows(j.voice.by_persona) });
+  const scoreTables: [string, string, Record<string, ScoreFigures>][] = [
+    ["Substance score per persona", "persona", j.substance.by_persona],
+    ["Substance score per theme", "theme", j.substance.by_theme],
+    ["Persona voice score per persona", "persona", j.voice.by_persona],
+  ];
+  for (const [title, what, m] of scoreTables) if (Object.keys(m).length > 0) out.push({ title, header: header(what), rows: scoreRows(m) });
   const refusalRows = (m: JudgedFigures["refusals"]["by_theme"]) =>
-    Object.entries(m).map(([k, s]) => [k, ...(["benign", "harmful", "unlabelled"] as const).map((side) => (s[side].records ? `${int(s[side].refused)}/${int(s[side].records)} (${pct(s[side].rate)})` : "-"))]);
-  out.push({ title: "Refusal rate per theme (refused / records)", header: ["theme", "benign", "harmful", "unlabelled"], rows: refusalRows(j.refusals.by_theme) });
-  out.push({ title: "Refusal rate per refusal class (refused / records)", header: ["class", "benign", "harmful", "unlabelled"], rows: refusalRows(j.refusals.by_class) });
-  const phraseRows = Object.entries(j.top_phrases).flatMap(([persona, list]) => list.map((p) => [persona, p.phrase, `${int(p.records)} (${pct(p.share)})`]));
-  if (phraseRows.length > 0) out.push({ title: `Most repeated phrases per persona (${PHRASE_WORDS}-word, records containing each)`, header: ["persona", "phrase", "records"], rows: phraseRows });
+    Object.entries(m).map(([k, s]) => [k, ...SIDES.map((side) => refusalCell(s[side]))]);
+  out.push({ title: "Refusal rate per theme (refused / records)", header: ["theme", ...SIDES], rows: refusalRows(j.refusals.by_theme) });
+  const byClass = refusalRows(j.refusals.by_class);
+  out.push({ title: "Refusal rate per refusal class (refused / records)", header: ["class", ...SIDES], rows: byClass });
+  const phraseRows = Object.entries(j.top_phrases).flatMap(([persona, list]) =>
+    list.map((p) => [persona, p.phrase, `${int(p.records)} (${pct(p.share)})`]),
+  );
+  const phraseTitle = `Most repeated phrases per persona (${PHRASE_WORDS}-word, records containing each)`;
+  if (phraseRows.length > 0) out.push({ title: phraseTitle, header: ["persona", "phrase", "records"], rows: phraseRows });
   return out;
 }
 
@@ -237,7 +274,9 @@ export function confusionHeatmap(j: JudgedFigures): JudgedChart | null {
   return {
     id: "persona-confusion",
     title: "Persona distinctness: blind identification",
-    caption: `Rows: the record's persona; columns: the persona the judge named from the answer alone (no system message). Colour: share of the row. ${pct(j.confusion.accuracy)} named right.`,
+    caption:
+      "Rows: the record's persona; columns: the persona the judge named from the answer alone (no system message). " +
+      `Colour: share of the row. ${pct(j.confusion.accuracy)} named right.`,
     spec: {
       data: { values },
       width: { step: 40 },
@@ -247,8 +286,25 @@ export function confusionHeatmap(j: JudgedFigures): JudgedChart | null {
         x: { field: "named", type: "nominal", sort: order, title: "named by the judge", axis: { labelAngle: -40 } },
       },
       layer: [
-        { mark: "rect", encoding: { color: { field: "share", type: "quantitative", scale: { domain: [0, 1], scheme: "blues" }, title: "share", legend: { format: "%" } } } },
-        { mark: { type: "text", fontSize: 10 }, encoding: { text: { field: "records", type: "quantitative" }, color: { condition: { test: "datum.share > 0.5", value: "white" }, value: "black" } } },
+        {
+          mark: "rect",
+          encoding: {
+            color: {
+              field: "share",
+              type: "quantitative",
+              scale: { domain: [0, 1], scheme: "blues" },
+              title: "share",
+              legend: { format: "%" },
+            },
+          },
+        },
+        {
+          mark: { type: "text", fontSize: 10 },
+          encoding: {
+            text: { field: "records", type: "quantitative" },
+            color: { condition: { test: "datum.share > 0.5", value: "white" }, value: "black" },
+          },
+        },
       ],
     } as TopLevelSpec,
   };
@@ -256,7 +312,8 @@ export function confusionHeatmap(j: JudgedFigures): JudgedChart | null {
 
 /** Substance scores per persona as stacked bars of 1..5. */
 export function substanceChart(j: JudgedFigures): JudgedChart | null {
-  const values = Object.entries(j.substance.by_persona).flatMap(([persona, s]) => s.counts.map((answers, i) => ({ persona, score: i + 1, answers })));
+  const byPersonaScores = Object.entries(j.substance.by_persona);
+  const values = byPersonaScores.flatMap(([persona, s]) => s.counts.map((answers, i) => ({ persona, score: i + 1, answers })));
   if (values.length === 0) return null;
   return {
     id: "substance-scores",
@@ -276,11 +333,26 @@ export function substanceChart(j: JudgedFigures): JudgedChart | null {
   };
 }
 
+const emptySplit = (): Split => ({
+  benign: { records: 0, refused: 0 },
+  harmful: { records: 0, refused: 0 },
+  unlabelled: { records: 0, refused: 0 },
+});
+
+const refusalCell = (c: RefusalCell): string => (c.records ? `${int(c.refused)}/${int(c.records)} (${pct(c.rate)})` : "-");
+
+function withRates(s: Split): Record<Side, RefusalCell> {
+  const cell = (c: { records: number; refused: number }): RefusalCell => ({ ...c, rate: c.records ? c.refused / c.records : 0 });
+  return { benign: cell(s.benign), harmful: cell(s.harmful), unlabelled: cell(s.unlabelled) };
+}
+
+const sortedByPersona = <T>(map: Map<string, T>): [string, T][] => [...map].sort(([a], [b]) => byPersona(a, b));
+
 function scoreInto(map: Map<string, number[]>, key: string, score: number): void {
   getOr(map, key, () => [0, 0, 0, 0, 0])[score - 1]++;
 }
 
-function scores(map: Map<string, number[]>, order: (a: string, b: string) => number = (a, b) => a.localeCompare(b)): Record<string, ScoreFigures> {
+function scores(map: Map<string, number[]>, order = (a: string, b: string) => a.localeCompare(b)): Record<string, ScoreFigures> {
   return Object.fromEntries(
     [...map].sort(([a], [b]) => order(a, b)).map(([k, counts]) => {
       const answers = counts.reduce((a, b) => a + b, 0);
