@@ -132,10 +132,15 @@ describe("datagen judge without a model (rules only)", () => {
       { conversations: [{ from: "human", value: p0.user }, { from: "gpt", value: p0.answer }] },
       { conversations: [{ from: "human", value: p1.user }, { from: "gpt", value: p1.answer }] },
     ]);
-    const { kept, rejects } = await judge([dump, "--from", "sharegpt"]);
+    const { kept, rejects, out } = await judge([dump, "--from", "sharegpt"]);
     expect(kept.length).toBe(2);
     expect(rejects.map((r) => r.reason)).toEqual(["exact_duplicate"]);
     expectCleanError(await runCli("datagen", ["judge", "-", "--out", join(d, "o2")]), 2, /reads its inputs twice|stdin/);
+    // A rerun with other settings does not resume (or mix) the folder.
+    const again = await runCli("datagen", ["judge", dump, "--from", "sharegpt", "--out", out, "--max-phrase-share", "0.1"]);
+    expectCleanError(again, 2, /holds a judge run with other inputs or settings/);
+    const help = await runCli("datagen", ["judge", "--help"]);
+    expect(help.stdout).toMatch(/phrase_cap +repeats a phrase/);
     expectCleanError(await runCli("datagen", ["judge", dump, "--out", d]), 2, /--out .* (is|contains) the input|datagen did not write/);
   });
 });

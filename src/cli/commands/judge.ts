@@ -6,6 +6,7 @@ import { escapeControls, jsonLine } from "../../core/escape.js";
 import { assertOutputApart } from "../../core/output.js";
 import type { FromShape } from "../../ingest/source.js";
 import type { JudgeConfig, JudgeSummary } from "../../judge/index.js";
+import { JUDGE_REASONS } from "../../judge/verdict.js";
 import { fromOption } from "../options.js";
 import { StderrProgress } from "../progress.js";
 import { gracefulStopSignal, positiveInt } from "../run.js";
@@ -63,7 +64,10 @@ contamination, phrase caps, the refusal heuristic). Every input item ends in exa
   DIR/rejects.jsonl        {"id","reason","message","source","record"} for every other item
   DIR/run.json             settings, counts, rules' figures, tokens and timings
 Rerunning the same command resumes (kill -9 included): items already written are skipped.
-Ctrl-C stops cleanly (records being judged are dropped). Reason codes and meta.judge: docs/JUDGE.md.
+Ctrl-C stops cleanly (records being judged are dropped). meta.judge: docs/JUDGE.md.
+
+Reject reasons (an item that is not a valid record keeps validate's reason code):
+${Object.entries(JUDGE_REASONS).map(([code, what]) => `  ${code.padEnd(24)} ${what}`).join("\n")}
 
 Examples:
   datagen judge out/generate --out out/judged
