@@ -45,7 +45,10 @@ describe("dataset stats report on judged data", () => {
     const html = join(scratch, "report.html");
     const run = await runCli("dataset", ["stats", "report", dataset, "--json", json, "--html", html]);
     expect(run.code, run.stderr).toBe(0);
-    const j = (JSON.parse(readFileSync(json, "utf8")) as { raw: { judged: JudgedFigures } }).raw.judged;
+    const raw = (JSON.parse(readFileSync(json, "utf8")) as { raw: { judged: JudgedFigures; refusals: { by_persona: Record<string, { refusals: number }> } } }).raw;
+    const j = raw.judged;
+    // The report's own refusal count now knows the in-voice refusal of the kept r0 (the 33 stock phrases missed it).
+    expect(raw.refusals.by_persona.chaotic_evil.refusals).toBe(1);
     // r1 (benign, refused in voice) and copy-of-r4 were rejected by the rules; both are counted.
     expect(j.removed).toEqual({ exact_duplicate: 1, refusal_unexpected: 1 });
     expect([j.records, j.kept, j.rejected]).toEqual([7, 5, 2]);
