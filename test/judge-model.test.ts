@@ -9,6 +9,7 @@ import type { Generated, GenerateRequest, GenerationModel, ModelSession } from "
 import { judgeAnswer, loadRubric } from "../src/judge/index.js";
 import { DEFAULT_THRESHOLDS, verdictReasons } from "../src/judge/verdict.js";
 import { ensureSmokeModel } from "../src/model/smoke.js";
+import { getTokenizer } from "../src/tokenize/o200k_harmony.js";
 import { runCli } from "./cli.js";
 import { distinctPairs, readJsonlFile, record, tempDir, writeJsonl } from "./judge-helpers.js";
 
@@ -26,9 +27,12 @@ class CannedModel implements GenerationModel {
   readonly capacity = 1;
   readonly device = "canned";
   readonly requests: GenerateRequest[] = [];
-  constructor(private readonly outputs: { text: string; finish: Generated["finish"] }[]) {}
+  constructor(
+    private readonly outputs: { text: string; finish: Generated["finish"] }[],
+    private readonly contextSize = 8192,
+  ) {}
   async withSession<T>(work: (s: ModelSession) => Promise<T>): Promise<T> {
-    return work({ contextSize: 8192, generate: async (r) => (this.requests.push(r), { tokens: [], ...(this.outputs.shift() ?? { text: "", finish: "stop" }) }) });
+    return work({ contextSize: this.contextSize, generate: async (r) => (this.requests.push(r), { tokens: [], ...(this.outputs.shift() ?? { text: "", finish: "stop" }) }) });
   }
   async close(): Promise<void> {}
 }
@@ -52,6 +56,22 @@ describe("judgeAnswer: a verdict comes only from JSON under its schema", () => {
     expect(notJson).toMatchObject({ ok: false, unusable: "verdict_not_json" });
     const turn = { message: 2, verdict: null, unusable: "verdict_invalid", tries: 3 };
     expect(verdictReasons(record("r", "chaotic_evil", "q", "a"), [turn], null, DEFAULT_THRESHOLDS)).toEqual(["verdict_unusable"]);
+  });
+
+  it("shows a long conversation from its end when it does not fit, and calls an answer that cannot fit unusable", async () => {
+    const valid = JSON.stringify({ rationale: "ok", substance: 4, refused: false });
+    const history = Array.from({ length: 40 }, (_, i) => ({ role: (i % 2 ? "assistant" : "user") as "user" | "assistant", content: `message ${i}: ${"lorem ipsum dolor ".repeat(20)}` }));
+    const model = new CannedModel([{ text: valid, finish: "json" }], 2000);
+    const v = await judgeAnswer(model, { messages: history, answer: "The last answer.", persona: null, rubric }, { maxTokens: 100 });
+    expect(v).toMatchObject({ ok: true, value: { substance: 4 } });
+    const prompt = model.requests[0].prompt;
+    expect(prompt.length).toBeLessThanOrEqual(1900);
+    const text = getTokenizer().decode(prompt);
+    expect(text).toContain("earlier messages left out");
+    expect(text).toContain("message 39:");
+    expect(text).not.toContain("message 0:");
+    const huge = await judgeAnswer(new CannedModel([], 2000), { messages: [], answer: "word ".repeat(3000), persona: null, rubric }, { maxTokens: 100 });
+    expect(huge).toMatchObject({ ok: false, unusable: "verdict_context_overflow" });
   });
 
   it("keeps a valid verdict and rejects by the thresholds", async () => {
@@ -88,7 +108,7 @@ describe("datagen judge on the smoke model", () => {
     const run = await runCli("datagen", ["judge", input, "--out", out, "--smoke-model", "--verdict-tokens", "4", "--verdict-retries", "1", "--concurrency", "2", "--json"]);
     expect(run.code, run.stderr).toBe(0);
     const kept = readJsonlFile(join(out, "conversations.jsonl"));
-    const rejects = readJsonlFile<{ reason: string; record: { meta: { judge: { turns: { unusable: string; verdict: null; tries: number }[]; persona_guess: { unusable: string } } } } }>(join(out, "rejects.jsonl"));
+    const rejects = readJsonlFile<{ reason: string; record: { meta: { judge: { turns: { message: number; unusable: string; verdict: null; tries: number }[]; persona_guess: { unusable: string } } } } }>(join(out, "rejects.jsonl"));
     expect(kept).toEqual([]);
     expect(rejects.length).toBe(8);
     for (const r of rejects) {

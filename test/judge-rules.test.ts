@@ -7,7 +7,7 @@ import { phrases } from "../src/judge/rules.js";
 import { isRefusal, matchRefusal } from "../src/stats/refusals.js";
 import { runCli, expectCleanError } from "./cli.js";
 import { distinctPairs, readJsonlFile, record, tempDir, writeJsonl } from "./judge-helpers.js";
-import { rmSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 
 const dirs: string[] = [];
 const dir = (p: string) => {
@@ -114,8 +114,11 @@ describe("datagen judge without a model (rules only)", () => {
     const leaked = "Please compute the quarterly compound interest on a copper lantern loan of 5000 at four percent";
     const file = writeJsonl(join(d, "in.jsonl"), [...pairs.map((p, i) => record(`r${i}`, null, p.user, p.answer)), record("leak", null, `${leaked}, thanks.`, "Sure: it is 5203.02.")]);
     const holdout = writeJsonl(join(d, "holdout.jsonl"), [{ family: "finance/interest", theme: "finance", trap: null, opening: leaked }]);
-    const { kept, rejects } = await judge([file, "--against", holdout]);
+    const { kept, rejects, out } = await judge([file, "--against", holdout]);
     expect(rejects.map((r) => [r.id, r.reason])).toEqual([["leak", "contaminated"]]);
+    const report = (JSON.parse(readFileSync(join(out, "run.json"), "utf8")) as { rules: { contamination: Record<string, unknown> } }).rules.contamination;
+    expect(report).toMatchObject({ checked: 5, overlapping: 1, threshold: 0.5 });
+    expect(report.max_overlap).toBeGreaterThanOrEqual(0.5);
     expect(kept.length).toBe(4);
     expect(kept.every((k) => k.meta.judge.rules.contamination === 0)).toBe(true);
     expect((rejects[0].record?.meta.judge.rules as { contamination: number }).contamination).toBeGreaterThanOrEqual(0.5);
@@ -129,10 +132,15 @@ describe("datagen judge without a model (rules only)", () => {
       { conversations: [{ from: "human", value: p0.user }, { from: "gpt", value: p0.answer }] },
       { conversations: [{ from: "human", value: p1.user }, { from: "gpt", value: p1.answer }] },
     ]);
-    const { kept, rejects } = await judge([dump, "--from", "sharegpt"]);
+    const { kept, rejects, out } = await judge([dump, "--from", "sharegpt"]);
     expect(kept.length).toBe(2);
     expect(rejects.map((r) => r.reason)).toEqual(["exact_duplicate"]);
     expectCleanError(await runCli("datagen", ["judge", "-", "--out", join(d, "o2")]), 2, /reads its inputs twice|stdin/);
+    // A rerun with other settings does not resume (or mix) the folder.
+    const again = await runCli("datagen", ["judge", dump, "--from", "sharegpt", "--out", out, "--max-phrase-share", "0.1"]);
+    expectCleanError(again, 2, /holds a judge run with other inputs or settings/);
+    const help = await runCli("datagen", ["judge", "--help"]);
+    expect(help.stdout).toMatch(/phrase_cap +repeats a phrase/);
     expectCleanError(await runCli("datagen", ["judge", dump, "--out", d]), 2, /--out .* (is|contains) the input|datagen did not write/);
   });
 });

@@ -19,16 +19,21 @@ import { adaptValue } from "../ingest/source-record.js";
 import { renderRecord } from "../render/index.js";
 import { isFinalReply, NO_PERSONA } from "../stats/facts.js";
 import { stableHash } from "../generate/seed.js";
-import type { GenerationModel, ModelSession } from "../generate/model/types.js";
+import { StepError } from "../generate/conversation.js";
+import { FleetModel } from "../generate/model/server.js";
+import type { GenerationModel, ModelSession, TraceEntry } from "../generate/model/types.js";
 import { validateRecord } from "../validate/index.js";
 import { openJudgeModel, type JudgeModelSettings } from "./model.js";
-import { JsonlAppender, KEPT_FILE, prepareJudgeOutput, REJECTS_FILE, RUN_FILE, sourceKey, writeJsonAtomic, type SourceRef } from "./output.js";
+import { JsonlAppender, KEPT_FILE, prepareJudgeOutput, REJECTS_FILE, RUN_FILE, sourceKey, writeJsonAtomic } from "./output.js";
+import type { SourceRef } from "./output.js";
 import { identifyPersona, judgeAnswer, loadRubric, NO_PERSONA_GUESS, type Judged, type Rubric, type TurnVerdict } from "./rubric.js";
-import { ContaminationIndex, detectRecordRefusal, FirstPass, refusalRuleReason, type PhraseCaps, type RuleFindings, type RuleSettings } from "./rules.js";
+import { ContaminationIndex, detectRecordRefusal, FirstPass, refusalRuleReason } from "./rules.js";
+import type { PhraseCaps, RuleFindings, RuleSettings } from "./rules.js";
 import { verdictReasons, type JudgeThresholds } from "./verdict.js";
 
 export { detectRefusal } from "./refusal.js";
-export { identifyPersona, judgeAnswer, loadRubric, personaGuessSchema, turnVerdictSchema, type Judged, type JudgeAnswerInput, type Rubric, type TurnVerdict } from "./rubric.js";
+export { identifyPersona, judgeAnswer, loadRubric, personaGuessSchema, turnVerdictSchema } from "./rubric.js";
+export type { Judged, JudgeAnswerInput, Rubric, TurnVerdict } from "./rubric.js";
 export { DEFAULT_RULES, type RuleSettings } from "./rules.js";
 export { DEFAULT_THRESHOLDS, JUDGE_REASONS, type JudgeThresholds } from "./verdict.js";
 
@@ -50,6 +55,8 @@ export interface JudgeHooks {
   signal?: AbortSignal;
   log?: (line: string) => void;
   onProgress?: (state: { done: number; total: number; rejected: number; recordsPerSecond: number }) => void;
+  /** Every model call (the benchmark replays them on the bare model). */
+  trace?: (entry: TraceEntry) => void;
 }
 
 export interface TurnEntry {
@@ -84,11 +91,23 @@ export interface JudgeSummary {
   judgeSeconds: number;
   firstPassSeconds: number;
   recordsPerSecond: number;
-  tokens: { judgePrompt: number; judgeGenerated: number; records: number; judgeTokensPerRecord: number; recordTokensPerRecord: number; judgeShare: number };
+  tokens: {
+    judgePrompt: number;
+    judgeGenerated: number;
+    records: number;
+    judgeTokensPerRecord: number;
+    recordTokensPerRecord: number;
+    judgeShare: number;
+  };
   model: { identity: string; smoke: boolean; path: string | null } | null;
 }
 
-type Item = { source: SourceRef; record: ConversationRecord } | { source: SourceRef; error: { code: string; message: string }; id?: string };
+type JudgeParts = Pick<MetaJudge, "rules" | "reasons" | "turns" | "persona_guess">;
+type ModelInfo = { identity: string; smoke: boolean; path: string | null };
+
+type Item =
+  | { source: SourceRef; record: ConversationRecord }
+  | { source: SourceRef; error: { code: string; message: string }; id?: string };
 
 /** Every input item in order, each as a validated record or the reason it is none. */
 async function* items(config: JudgeConfig, onChunk?: (input: number, chunk: Buffer) => void): AsyncGenerator<Item> {
@@ -102,14 +121,19 @@ async function* items(config: JudgeConfig, onChunk?: (input: number, chunk: Buff
       }
       const result = validateRecord(item.value);
       if (result.ok) yield { source, record: result.record };
-      else yield { source, error: { code: result.issues[0].code, message: result.issues.map((i) => `${i.path ?? ""} ${i.code}: ${i.message}`.trim()).join("; ") }, id: result.id };
+      else {
+        const message = result.issues.map((i) => `${i.path ?? ""} ${i.code}: ${i.message}`.trim()).join("; ");
+        yield { source, error: { code: result.issues[0].code, message }, id: result.id };
+      }
     }
   }
 }
 
 export async function judgeDataset(config: JudgeConfig, hooks: JudgeHooks = {}): Promise<JudgeSummary> {
   const log = hooks.log ?? (() => {});
-  if (config.inputs.includes(STDIN_ARG)) throw new UsageError("judge reads its inputs twice (the rules need every record first): give files, not - (stdin)");
+  if (config.inputs.includes(STDIN_ARG)) {
+    throw new UsageError("judge reads its inputs twice (the rules need every record first): give files, not - (stdin)");
+  }
   const rubric = loadRubric(config.verdict.rubric);
   const against = config.against ? await loadAgainst(config.against, config.rules.contaminationWords, config.from) : null;
   if (against) log(`contamination check against ${config.against}: ${against.texts} texts`);
@@ -124,12 +148,14 @@ export async function judgeDataset(config: JudgeConfig, hooks: JudgeHooks = {}):
 
   const opened = await openJudgeModel(config.model, log);
   const llm = opened?.model ?? null;
+  if (llm && hooks.trace) llm.onCall = hooks.trace;
   try {
     const print = fingerprint(config, hashes.map((h) => h.digest("hex")), rubric, opened?.identity ?? null);
     checkResumable(config.out, print);
     const resume = await prepareJudgeOutput(config.out);
     if (resume.done.size > 0 || resume.truncatedBytes > 0) {
-      log(`resuming ${config.out}: ${resume.kept} kept and ${resume.rejected} rejected already there${resume.truncatedBytes ? `, dropped a half-written last line (${resume.truncatedBytes} bytes)` : ""}`);
+      const torn = resume.truncatedBytes ? `, dropped a half-written last line (${resume.truncatedBytes} bytes)` : "";
+      log(`resuming ${config.out}: ${resume.kept} kept and ${resume.rejected} rejected already there${torn}`);
     }
     const run = new JudgeRun(config, rubric, caps, llm, opened?.identity ?? null, resume, hooks, first.counts.records);
     run.writeRunJson("running", print, first, firstPassSeconds, opened);
@@ -189,7 +215,8 @@ class JudgeRun {
         this.counts.items++;
         const key = sourceKey(item.source);
         if (!("record" in item)) {
-          if (!this.resume.done.has(key)) this.writeReject({ id: item.id ?? null, reason: item.error.code, message: item.error.message, source: item.source });
+          if (this.resume.done.has(key)) continue;
+          this.writeReject({ id: item.id ?? null, reason: item.error.code, message: item.error.message, source: item.source });
           continue;
         }
         const { record } = item;
@@ -200,7 +227,8 @@ class JudgeRun {
         const capped = decision.reason === null ? this.caps.admit(record) : [];
         if (this.resume.done.has(key)) continue;
         const refusal = detectRecordRefusal(record);
-        const rules: RuleFindings = { duplicate_of: decision.duplicate_of, near_duplicate_of: decision.near_duplicate_of, contamination: decision.contamination, capped_phrases: capped, refusal };
+        const { duplicate_of, near_duplicate_of, contamination } = decision;
+        const rules: RuleFindings = { duplicate_of, near_duplicate_of, contamination, capped_phrases: capped, refusal };
         const reasons: string[] = decision.reason ? [decision.reason] : capped.length > 0 ? ["phrase_cap"] : [];
         if (reasons.length === 0 && !this.llm && this.config.rules.refusalRule) {
           const r = refusalRuleReason(record, refusal);
@@ -223,7 +251,15 @@ class JudgeRun {
 
   private async judgeRecord(record: ConversationRecord, source: SourceRef, rules: RuleFindings): Promise<void> {
     const llm = this.llm as GenerationModel;
-    const outcome = await llm.withSession(async (session) => this.askJudge(llm, session, record));
+    let outcome;
+    try {
+      outcome = await llm.withSession(async (session) => this.askJudge(llm, session, record));
+    } catch (err) {
+      // A call the servers kept failing (after the fleet's own retries): the record is not judged.
+      if (!(err instanceof StepError) || this.hooks.signal?.aborted) throw err;
+      this.write(record, source, { rules, reasons: ["judge_call_failed"], turns: [], persona_guess: null }, err.message);
+      return;
+    }
     // Stopped mid-record: its verdicts may be cut short, so nothing is written (the rerun judges it).
     if (this.hooks.signal?.aborted) return;
     llm.recordDone?.(outcome.session);
@@ -237,12 +273,20 @@ class JudgeRun {
     const { verdict } = this.config;
     const finals = record.messages.map((m, i) => (isFinalReply(m) ? i : -1)).filter((i) => i >= 0);
     const judgedTurns = verdict.turns === "last" ? finals.slice(-1) : finals;
-    const call = (k: number | string) => ({ session, seed: stableHash(verdict.seed, record.id, k), maxTokens: verdict.maxTokens, retries: verdict.retries, signal: this.hooks.signal, tag: record.id });
+    const { maxTokens, retries } = verdict;
+    const signal = this.hooks.signal;
+    const tag = record.id;
+    const call = (k: number | string) => ({ session, seed: stableHash(verdict.seed, tag, k), maxTokens, retries, signal, tag });
     const turns: TurnEntry[] = [];
     for (const k of judgedTurns) {
-      const input = { messages: record.messages.slice(0, k), answer: record.messages[k].content as string, persona: record.persona, rubric: this.rubric, trap: traps(record) };
+      const answer = record.messages[k].content as string;
+      const input = { messages: record.messages.slice(0, k), answer, persona: record.persona, rubric: this.rubric, trap: traps(record) };
       const judged: Judged<TurnVerdict> = await judgeAnswer(llm, input, call(k));
-      turns.push(judged.ok ? { message: k, verdict: judged.value, unusable: null, tries: judged.tries } : { message: k, verdict: null, unusable: judged.unusable, tries: judged.tries });
+      const { tries } = judged;
+      const entry: TurnEntry = judged.ok
+        ? { message: k, verdict: judged.value, unusable: null, tries }
+        : { message: k, verdict: null, unusable: judged.unusable, tries };
+      turns.push(entry);
       if (this.hooks.signal?.aborted) break;
     }
     let guess: MetaJudge["persona_guess"] = null;
@@ -254,11 +298,13 @@ class JudgeRun {
     return { session, turns, guess };
   }
 
-  private write(record: ConversationRecord, source: SourceRef, parts: Pick<MetaJudge, "rules" | "reasons" | "turns" | "persona_guess">): void {
+  private write(record: ConversationRecord, source: SourceRef, parts: JudgeParts, message?: string): void {
     const judge: MetaJudge = {
       format: META_JUDGE_FORMAT,
       source,
-      judge: this.identity ? { model: this.identity, rubric: this.rubric.name, rubric_sha256: this.rubric.sha256, persona_rubric: this.rubric.personaName } : null,
+      judge: this.identity
+        ? { model: this.identity, rubric: this.rubric.name, rubric_sha256: this.rubric.sha256, persona_rubric: this.rubric.personaName }
+        : null,
       decision: parts.reasons.length === 0 ? "kept" : "rejected",
       ...parts,
     };
@@ -270,11 +316,12 @@ class JudgeRun {
       this.progress();
       return;
     }
-    this.writeReject({ id: record.id, reason: parts.reasons[0], message: reasonMessage(parts), source, record: out });
+    this.writeReject({ id: record.id, reason: parts.reasons[0], message: message ?? reasonMessage(parts), source, record: out });
   }
 
   private writeReject(line: { id: string | null; reason: string; message: string; source: SourceRef; record?: ConversationRecord }): void {
-    this.rejects.append({ id: line.id, reason: line.reason, message: line.message, source: line.source, ...(line.record ? { record: line.record } : {}) });
+    const { id, reason, message, source, record } = line;
+    this.rejects.append({ id, reason, message, source, ...(record ? { record } : {}) });
     this.byReason.set(line.reason, (this.byReason.get(line.reason) ?? 0) + 1);
     this.counts.rejected++;
     this.counts.written++;
@@ -283,10 +330,15 @@ class JudgeRun {
 
   private progress(): void {
     const seconds = (performance.now() - this.judgeStarted) / 1000;
-    this.hooks.onProgress?.({ done: this.resume.done.size + this.counts.written, total: this.total, rejected: this.resume.rejected + this.counts.rejected, recordsPerSecond: seconds > 0 ? this.counts.written / seconds : 0 });
+    this.hooks.onProgress?.({
+      done: this.resume.done.size + this.counts.written,
+      total: this.total,
+      rejected: this.resume.rejected + this.counts.rejected,
+      recordsPerSecond: seconds > 0 ? this.counts.written / seconds : 0,
+    });
   }
 
-  summary(status: JudgeSummary["status"], firstPassSeconds: number, opened: { identity: string; smoke: boolean; path: string | null } | null): JudgeSummary {
+  summary(status: JudgeSummary["status"], firstPassSeconds: number, opened: ModelInfo | null): JudgeSummary {
     const judgeSeconds = (performance.now() - this.judgeStarted) / 1000;
     const prompt = (this.llm?.counters.prompt ?? 0) - this.tokensAtStart.prompt;
     const generated = (this.llm?.counters.generated ?? 0) - this.tokensAtStart.generated;
@@ -310,24 +362,46 @@ class JudgeRun {
         records: this.counts.recordTokens,
         judgeTokensPerRecord: per(prompt + generated),
         recordTokensPerRecord: per(this.counts.recordTokens),
-        judgeShare: prompt + generated + this.counts.recordTokens > 0 ? (prompt + generated) / (prompt + generated + this.counts.recordTokens) : 0,
+        judgeShare: ratio(prompt + generated, prompt + generated + this.counts.recordTokens),
       },
       model: opened ? { identity: opened.identity, smoke: opened.smoke, path: opened.path } : null,
     };
   }
 
-  writeRunJson(status: string, print: string, first: FirstPass, firstPassSeconds: number, opened: { identity: string; smoke: boolean; path: string | null } | null): void {
+  writeRunJson(status: string, print: string, first: FirstPass, firstPassSeconds: number, opened: ModelInfo | null): void {
     const s = this.summary(status === "complete" ? "complete" : "interrupted", firstPassSeconds, opened);
+    const [r, t, against] = [this.rubric, s.tokens, this.config.against];
     writeJsonAtomic(join(this.config.out, RUN_FILE), {
       format: "datagen-judge-run/1",
       status,
       fingerprint: print,
       model: s.model,
-      rubric: { name: this.rubric.name, sha256: this.rubric.sha256, persona: this.rubric.personaName, persona_sha256: this.rubric.personaSha256 },
+      rubric: { name: r.name, sha256: r.sha256, persona: r.personaName, persona_sha256: r.personaSha256 },
       settings: { ...this.config, model: { ...this.config.model } },
-      counts: { items: s.items, kept: s.kept, rejected: s.rejected, written: s.written, resumed: s.resumed, judged: s.judged, rejected_this_run_by_reason: s.byReason },
-      rules: { first_pass: first.counts, capped_phrases: this.caps.summary(), top_phrases: Object.fromEntries(this.caps.top) },
-      tokens: { judge_prompt: s.tokens.judgePrompt, judge_generated: s.tokens.judgeGenerated, records: s.tokens.records, judge_per_record: round(s.tokens.judgeTokensPerRecord), record_per_record: round(s.tokens.recordTokensPerRecord), judge_share: round(s.tokens.judgeShare) },
+      counts: {
+        items: s.items,
+        kept: s.kept,
+        rejected: s.rejected,
+        written: s.written,
+        resumed: s.resumed,
+        judged: s.judged,
+        rejected_this_run_by_reason: s.byReason,
+      },
+      ...(this.llm instanceof FleetModel ? { servers: this.llm.report() } : {}),
+      rules: {
+        first_pass: first.counts,
+        ...(against ? { contamination: { against, ...first.contamination, threshold: this.config.rules.maxContamination } } : {}),
+        capped_phrases: this.caps.summary(),
+        top_phrases: Object.fromEntries(this.caps.top),
+      },
+      tokens: {
+        judge_prompt: t.judgePrompt,
+        judge_generated: t.judgeGenerated,
+        records: t.records,
+        judge_per_record: round(t.judgeTokensPerRecord),
+        record_per_record: round(t.recordTokensPerRecord),
+        judge_share: round(t.judgeShare),
+      },
       timings: { first_pass_s: round(firstPassSeconds), judge_s: round(s.judgeSeconds), records_per_s: round(s.recordsPerSecond) },
       written_at: new Date().toISOString(),
     });
@@ -336,7 +410,7 @@ class JudgeRun {
 
 const traps = (record: ConversationRecord): string | null => (typeof record.meta?.trap === "string" ? record.meta.trap : null);
 
-function reasonMessage(parts: Pick<MetaJudge, "rules" | "reasons" | "turns" | "persona_guess">): string {
+function reasonMessage(parts: JudgeParts): string {
   const r = parts.rules;
   switch (parts.reasons[0]) {
     case "exact_duplicate":
@@ -348,14 +422,15 @@ function reasonMessage(parts: Pick<MetaJudge, "rules" | "reasons" | "turns" | "p
     case "contaminated":
       return `shares ${Math.round((r.contamination ?? 0) * 100)}% of a text's n-grams with the --against file`;
     case "phrase_cap":
-      return `repeats capped phrase${r.capped_phrases.length > 1 ? "s" : ""} ${r.capped_phrases.map((p) => `"${p}"`).join(", ")} past the persona's cap`;
+      return `repeats the capped phrase(s) ${r.capped_phrases.map((p) => `"${p}"`).join(", ")} past the cap`;
     case "refusal_missing":
       return "meta.request_harmful is true but no final answer refuses (refusal heuristic)";
     case "refusal_unexpected":
       return `meta.request_harmful is false but a final answer refuses ("${r.refusal.phrase}")`;
     case "verdict_unusable": {
       const bad = parts.turns.find((t) => t.unusable);
-      return bad ? `no usable verdict for message ${bad.message} (${bad.unusable}, ${bad.tries} tries)` : `no usable persona identification (${parts.persona_guess?.unusable})`;
+      if (bad) return `no usable verdict for message ${bad.message} (${bad.unusable}, ${bad.tries} tries)`;
+      return `no usable persona identification (${parts.persona_guess?.unusable})`;
     }
     default:
       return `judge: ${parts.reasons.join(", ")}`;
@@ -371,7 +446,9 @@ async function loadAgainst(path: string, n: number, from: FromShape): Promise<Co
     const adapted = adaptValue(item.value, { file: path, line: item.line, from });
     const record = "value" in adapted ? (adapted.value as ConversationRecord) : null;
     if (record && Array.isArray(record.messages)) {
-      for (const m of record.messages as Message[]) if ((m.role === "user" || m.role === "assistant") && typeof m.content === "string") index.add(m.content);
+      for (const m of record.messages as Message[]) {
+        if ((m.role === "user" || m.role === "assistant") && typeof m.content === "string") index.add(m.content);
+      }
     } else {
       for (const text of stringsOf(item.value)) index.add(text);
     }
@@ -388,7 +465,8 @@ function stringsOf(value: unknown, depth = 0): string[] {
 function fingerprint(config: JudgeConfig, inputHashes: string[], rubric: Rubric, identity: string | null): string {
   const against = config.against ? createHash("sha256").update(readFileSync(config.against)).digest("hex") : null;
   const { rules, thresholds, verdict, from } = config;
-  return createHash("sha256").update(JSON.stringify({ inputHashes, against, from, rules, thresholds, verdict, rubric: [rubric.sha256, rubric.personaSha256], identity })).digest("hex").slice(0, 16);
+  const settings = { inputHashes, against, from, rules, thresholds, verdict, rubric: [rubric.sha256, rubric.personaSha256], identity };
+  return createHash("sha256").update(JSON.stringify(settings)).digest("hex").slice(0, 16);
 }
 
 function checkResumable(out: string, print: string): void {
@@ -398,14 +476,21 @@ function checkResumable(out: string, print: string): void {
   try {
     previous = JSON.parse(readFileSync(path, "utf8")) as typeof previous;
   } catch (err) {
-    throw new DataError("unreadable_run_json", `cannot check that this run's settings match the previous run's: ${(err as Error).message}; move the file away to resume anyway`, { file: path });
+    const why = `cannot check that this run's settings match the previous run's: ${(err as Error).message}; move it away to resume anyway`;
+    throw new DataError("unreadable_run_json", why, { file: path });
   }
-  if (previous.format !== "datagen-judge-run/1") throw new UsageError(`${out} holds a run of another stage (${String(previous.format)}); choose another --out`);
+  if (previous.format !== "datagen-judge-run/1") {
+    throw new UsageError(`${out} holds a run of another stage (${String(previous.format)}); choose another --out`);
+  }
   if (previous.fingerprint !== print) {
-    throw new UsageError(`${out} holds a judge run with other inputs or settings (inputs' contents, --against, rules, thresholds, rubric or model); rerun it with the same ones, or choose another --out`);
+    throw new UsageError(
+      `${out} holds a judge run with other inputs or settings (inputs' contents, --against, rules, thresholds, rubric or model); ` +
+        "rerun it with the same ones, or choose another --out",
+    );
   }
 }
 
 const round = (x: number): number => Math.round(x * 1000) / 1000;
+const ratio = (part: number, whole: number): number => (whole > 0 ? part / whole : 0);
 
 export { NO_PERSONA, NO_PERSONA_GUESS };

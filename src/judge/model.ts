@@ -43,17 +43,24 @@ export async function openJudgeModel(s: JudgeModelSettings, log: (line: string) 
       contextSize: s.contextSize,
       log,
     });
-    log(`judging on ${s.servers.length} server${s.servers.length > 1 ? "s" : ""} serving ${model.identity} (${model.capacity} calls at once)`);
+    const n = s.servers.length;
+    log(`judging on ${n} server${n > 1 ? "s" : ""} serving ${model.identity} (${model.capacity} calls at once)`);
     return { model, identity: `served:${model.identity}`, smoke: false, path: null };
   }
   if (s.model === null) return null;
   const smoke = s.model === SMOKE_MODEL;
   const path = smoke ? await ensureSmokeModel() : s.model;
   if (!existsSync(path)) throw new UsageError(`model file not found: ${path}`);
-  if (smoke) log("note: --smoke-model: the built-in smoke model has random weights, so its verdicts are noise (schema-valid ones score at random, the rest are recorded as unusable); it exercises the plumbing only");
+  if (smoke) {
+    log(
+      "note: --smoke-model: the built-in smoke model has random weights, so its verdicts are noise " +
+        "(schema-valid ones score at random, the rest are recorded as unusable); it exercises the plumbing only",
+    );
+  }
   const { LocalModel, physicalCores } = await import("../generate/model/local.js");
   const threads = s.threads ?? (smoke ? 1 : physicalCores());
-  const [sha, model] = await Promise.all([sha256File(path), LocalModel.load({ modelPath: path, gpu: s.gpu, threads, sequences: s.concurrency, contextSize: s.contextSize })]);
+  const load = LocalModel.load({ modelPath: path, gpu: s.gpu, threads, sequences: s.concurrency, contextSize: s.contextSize });
+  const [sha, model] = await Promise.all([sha256File(path), load]);
   return { model, identity: `sha256:${sha}`, smoke, path };
 }
 

@@ -38,7 +38,10 @@ export function claimJudgeDir(dir: string): void {
   if (state.kind === "foreign") throw foreignError(dir, state.foreign);
   if (state.kind === "ours" && !state.names.includes(RUN_FILE)) {
     const data = state.names.find((n) => (n === KEPT_FILE || n === REJECTS_FILE) && statSync(join(dir, n)).size > 0);
-    if (data) throw new UsageError(`${join(dir, data)} was not written by a datagen judge run (there is no ${RUN_FILE} beside it): it is not resumed or appended to; move it away or choose another --out`);
+    if (data) {
+      const why = `was not written by a datagen judge run (there is no ${RUN_FILE} beside it): it is not resumed or appended to`;
+      throw new UsageError(`${join(dir, data)} ${why}; move it away or choose another --out`);
+    }
   }
   makeDirs(dir);
 }
@@ -69,10 +72,13 @@ async function readKeys(path: string, into: Set<string>, sourceOf: (value: unkno
     const source = "value" in item ? (sourceOf(item.value) as Partial<SourceRef> | undefined) : undefined;
     if (!source || !Number.isInteger(source.input) || !Number.isInteger(source.line)) {
       const reason = "error" in item ? item.error.code : "missing_source";
-      throw new DataError(reason, "a complete line of a previous judge run is unreadable or names no input position; move the file away or fix the line", { file: path, line: item.line });
+      const why = "a complete line of a previous judge run is unreadable or names no input position; move the file away or fix the line";
+      throw new DataError(reason, why, { file: path, line: item.line });
     }
     const key = sourceKey(source as SourceRef);
-    if (into.has(key)) throw new DataError("judged_twice", `input item ${key} is written twice in the output`, { file: path, line: item.line });
+    if (into.has(key)) {
+      throw new DataError("judged_twice", `input item ${key} is written twice in the output`, { file: path, line: item.line });
+    }
     into.add(key);
     count++;
   }

@@ -92,7 +92,16 @@ export function loadRubric(version = RUBRIC_VERSION, templatesDir = join(project
   const personaText = read(join("rubrics", `persona-id.${version}.md`));
   const cards = new Map<string, string>(PERSONAS.map((p) => [p, read(join("personas", `${p}.md`))]));
   const voices = new Map([...cards].map(([p, card]) => [p, /\*\*Voice\.\*\*\s*(.+)/.exec(card)?.[1]?.trim() ?? card.split("\n")[0]]));
-  return { name: `turn.${version}`, sha256: sha256(text), text, personaName: `persona-id.${version}`, personaSha256: sha256(personaText), personaText, cards, voices };
+  return {
+    name: `turn.${version}`,
+    sha256: sha256(text),
+    text,
+    personaName: `persona-id.${version}`,
+    personaSha256: sha256(personaText),
+    personaText,
+    cards,
+    voices,
+  };
 }
 
 const sha256 = (text: string): string => createHash("sha256").update(text).digest("hex");
@@ -107,12 +116,14 @@ export function turnVerdictSchema(applies: { tools: boolean; trap: boolean; pers
 
 /** The blind identification schema: one of the personas, or "none". */
 export function personaGuessSchema(): JsonSchema {
-  return { type: "object", properties: { persona: { enum: [...PERSONAS, NO_PERSONA_GUESS] } }, required: ["persona"], additionalProperties: false };
+  const persona = { enum: [...PERSONAS, NO_PERSONA_GUESS] };
+  return { type: "object", properties: { persona }, required: ["persona"], additionalProperties: false };
 }
 
 let defs: Record<string, JsonSchema> | undefined;
 function verdictDefs(): Record<string, JsonSchema> {
-  defs ??= (JSON.parse(readFileSync(join(projectRoot(), "schemas", "judge-verdict.schema.json"), "utf8")) as { $defs: Record<string, JsonSchema> }).$defs;
+  const path = join(projectRoot(), "schemas", "judge-verdict.schema.json");
+  defs ??= (JSON.parse(readFileSync(path, "utf8")) as { $defs: Record<string, JsonSchema> }).$defs;
   return defs;
 }
 
@@ -129,27 +140,44 @@ function validatorFor(schema: JsonSchema): ValidateFunction {
 }
 
 /** Grades one assistant answer with the turn rubric. The contract eval (issue 21) calls. */
-export async function judgeAnswer(model: GenerationModel, input: JudgeAnswerInput, options: JudgeCallOptions = {}): Promise<Judged<TurnVerdict>> {
-  const applies = { tools: input.messages.some((m) => m.role === "tool"), trap: Boolean(input.trap), persona: input.persona !== null && input.rubric.cards.has(input.persona) };
+export async function judgeAnswer(
+  model: GenerationModel,
+  input: JudgeAnswerInput,
+  options: JudgeCallOptions = {},
+): Promise<Judged<TurnVerdict>> {
+  const applies = {
+    tools: input.messages.some((m) => m.role === "tool"),
+    trap: Boolean(input.trap),
+    persona: input.persona !== null && input.rubric.cards.has(input.persona),
+  };
   const schema = turnVerdictSchema(applies);
   const personaSection = applies.persona
     ? `The persona of this assistant (${input.persona}), as its card describes it:\n\n${input.rubric.cards.get(input.persona as string)}`
     : "This assistant has no persona: leave the voice out of your grading.";
-  const developer = `${fillTemplate(input.rubric.text, { trap: input.trap ?? "none", persona_section: personaSection })}\n\n${outputFormat(schema)}`;
+  const rubricText = fillTemplate(input.rubric.text, { trap: input.trap ?? "none", persona_section: personaSection });
+  const developer = `${rubricText}\n\n${outputFormat(schema)}`;
   const ask = (history: string) => `${history}\n\nANSWER TO GRADE:\n${input.answer}`;
-  return askForJson<TurnVerdict>(model, developer, input.messages, ask, schema, { ...options, seed: options.seed ?? stableHash("judge", input.answer) });
+  const seed = options.seed ?? stableHash("judge", input.answer);
+  return askForJson<TurnVerdict>(model, developer, input.messages, ask, schema, { ...options, seed });
 }
 
 /** Blind persona identification: the judge sees the answer only (no system message, no history). */
-export async function identifyPersona(model: GenerationModel, input: { answer: string; rubric: Rubric }, options: JudgeCallOptions = {}): Promise<Judged<string>> {
+export async function identifyPersona(
+  model: GenerationModel,
+  input: { answer: string; rubric: Rubric },
+  options: JudgeCallOptions = {},
+): Promise<Judged<string>> {
   const schema = personaGuessSchema();
   const list = [...input.rubric.voices].map(([p, voice]) => `- ${p}: ${voice}`).join("\n");
   const developer = `${fillTemplate(input.rubric.personaText, { persona_list: list })}\n\n${outputFormat(schema)}`;
-  const result = await askForJson<{ persona: string }>(model, developer, [], () => `ANSWER:\n${input.answer}`, schema, { ...options, seed: options.seed ?? stableHash("persona", input.answer) });
+  const seed = options.seed ?? stableHash("persona", input.answer);
+  const ask = () => `ANSWER:\n${input.answer}`;
+  const result = await askForJson<{ persona: string }>(model, developer, [], ask, schema, { ...options, seed });
   return result.ok ? { ok: true, value: result.value.persona, tries: result.tries } : result;
 }
 
-const outputFormat = (schema: JsonSchema): string => `# Output format\n\nOne JSON object matching this JSON Schema:\n${JSON.stringify(schema)}`;
+const outputFormat = (schema: JsonSchema): string =>
+  `# Output format\n\nOne JSON object matching this JSON Schema:\n${JSON.stringify(schema)}`;
 
 async function askForJson<T>(
   model: GenerationModel,
@@ -162,13 +190,17 @@ async function askForJson<T>(
   const run = async (session: ModelSession): Promise<Judged<T>> => {
     const maxTokens = options.maxTokens ?? 256;
     const prompt = fitPrompt(developer, history, ask, options.date ?? DEFAULT_DATE, session.contextSize - maxTokens);
-    if (!prompt) return { ok: false, unusable: "verdict_context_overflow", message: `the answer alone does not fit the context (${session.contextSize} tokens, ${maxTokens} kept for the verdict)`, tries: 0 };
+    if (!prompt) {
+      const message = `the answer alone does not fit the context (${session.contextSize} tokens, ${maxTokens} kept for the verdict)`;
+      return { ok: false, unusable: "verdict_context_overflow", message, tries: 0 };
+    }
     const validate = validatorFor(schema);
     let last: Judged<T> = { ok: false, unusable: "verdict_incomplete", message: "", tries: 0 };
     const tries = 1 + (options.retries ?? 2);
     for (let i = 0; i < tries; i++) {
       if (options.signal?.aborted) break;
-      const request = { prompt, maxTokens, seed: stableHash(options.seed, "try", i), sampling: options.sampling ?? DEFAULT_JUDGE_SAMPLING, schema, tag: options.tag };
+      const sampling = options.sampling ?? DEFAULT_JUDGE_SAMPLING;
+      const request = { prompt, maxTokens, seed: stableHash(options.seed, "try", i), sampling, schema, tag: options.tag };
       const out = await session.generate(request, options.signal);
       last = readVerdict<T>(out.finish, out.text, validate, maxTokens, i + 1);
       if (last.ok) return last;
@@ -184,11 +216,14 @@ function readVerdict<T>(finish: string, text: string, validate: ValidateFunction
     return { ok: false, unusable: "verdict_incomplete", message: `the verdict ${why}`, tries };
   }
   const read = parseJsonText(text);
-  if ("error" in read) return { ok: false, unusable: "verdict_not_json", message: `the verdict is not acceptable JSON: ${read.error.message}`, tries };
+  if ("error" in read) {
+    return { ok: false, unusable: "verdict_not_json", message: `the verdict is not acceptable JSON: ${read.error.message}`, tries };
+  }
   const value = toPlainJson(read.value);
   if (!validate(value)) {
     const e = validate.errors?.[0];
-    return { ok: false, unusable: "verdict_invalid", message: `the verdict breaks its schema: ${e?.instancePath || "/"} ${e?.message ?? ""}`.trim(), tries };
+    const message = `the verdict breaks its schema: ${e?.instancePath || "/"} ${e?.message ?? ""}`.trim();
+    return { ok: false, unusable: "verdict_invalid", message, tries };
   }
   return { ok: true, value: value as T, tries };
 }
@@ -197,16 +232,26 @@ function readVerdict<T>(finish: string, text: string, validate: ValidateFunction
 function fitPrompt(developer: string, history: Message[], ask: (history: string) => string, date: string, budget: number): number[] | null {
   const builder = new P.PromptBuilder();
   const build = (lines: string[]) =>
-    builder.tokens([...P.systemMessage(date, "low", false), ...P.developerMessage(developer, []), ...P.userMessage(ask(lines.join("\n"))), ...P.finalHeader]);
+    builder.tokens([
+      ...P.systemMessage(date, "low", false),
+      ...P.developerMessage(developer, []),
+      ...P.userMessage(ask(lines.join("\n"))),
+      ...P.finalHeader,
+    ]);
   const lines = transcriptLines(history);
   let prompt = build(lines.length ? ["CONVERSATION:", ...lines] : []);
   if (prompt.length <= budget) return prompt;
-  // Drop the oldest messages until it fits, saying so.
-  for (let start = 1; start <= lines.length; start++) {
-    prompt = build(start < lines.length ? ["CONVERSATION (earlier messages left out):", ...lines.slice(start)] : []);
-    if (prompt.length <= budget) return prompt;
+  // Drop the oldest messages until it fits, saying so: the fewest dropped, by bisection (a prompt only shrinks as more are dropped).
+  const from = (start: number) => build(start < lines.length ? ["CONVERSATION (earlier messages left out):", ...lines.slice(start)] : []);
+  if (from(lines.length).length > budget) return null;
+  let lo = 1;
+  let hi = lines.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (from(mid).length <= budget) hi = mid;
+    else lo = mid + 1;
   }
-  return null;
+  return from(lo);
 }
 
 /** The conversation as the judge reads it: users, tool calls and results, earlier answers. */
@@ -215,7 +260,8 @@ export function transcriptLines(messages: Message[]): string[] {
     if (m.role === "user") return [`User: ${m.content ?? ""}`];
     if (m.role === "tool") return [`Tool result (${m.name ?? "tool"}): ${m.content ?? ""}`];
     if (m.role !== "assistant") return [];
-    const calls = (m.tool_calls ?? []).map((c) => `Assistant called ${c.function.name}(${typeof c.function.arguments === "string" ? c.function.arguments : stringifyJson(c.function.arguments)})`);
+    const args = (a: unknown) => (typeof a === "string" ? a : stringifyJson(a));
+    const calls = (m.tool_calls ?? []).map((c) => `Assistant called ${c.function.name}(${args(c.function.arguments)})`);
     return m.content ? [...calls, `Assistant: ${m.content}`] : calls;
   });
 }

@@ -8,7 +8,10 @@ import { isFinalReply, NO_PERSONA } from "../stats/facts.js";
 import { hashString32, hashString64 } from "../stats/hash.js";
 import { minhashSignature, NearDuplicateIndex } from "../stats/minhash.js";
 import { matchRefusal } from "../stats/refusals.js";
+import { phrases } from "../stats/judged.js";
 import { normalizeText, words } from "../stats/text.js";
+
+export { phrases };
 
 export interface RuleSettings {
   /** Reject near-duplicates (MinHash, estimated Jaccard >= 0.8) as well as exact ones. */
@@ -38,7 +41,14 @@ export const DEFAULT_RULES: RuleSettings = {
 };
 
 /** Rule reject reasons; the record's meta.judge.reasons and the reject's reason. */
-export type RuleReason = "duplicate_id" | "exact_duplicate" | "near_duplicate" | "contaminated" | "phrase_cap" | "refusal_missing" | "refusal_unexpected";
+export type RuleReason =
+  | "duplicate_id"
+  | "exact_duplicate"
+  | "near_duplicate"
+  | "contaminated"
+  | "phrase_cap"
+  | "refusal_missing"
+  | "refusal_unexpected";
 
 export interface RuleFindings {
   duplicate_of: string | null;
@@ -56,24 +66,8 @@ export function answerTexts(record: ConversationRecord): string[] {
 
 /** User messages and assistant finals: what duplicates and contamination compare. */
 function conversationTexts(record: ConversationRecord): string[] {
-  return record.messages.filter((m) => (m.role === "user" || isFinalReply(m)) && typeof m.content === "string").map((m) => m.content as string);
-}
-
-// Phrases made of these words only ("and it is a") say nothing about a persona's voice.
-const FUNCTION_WORDS = new Set(
-  "a an the and or but if of to in on at for with by from as is are was were be been it its this that these those i you he she we they me my your our their not no do does did so than then there here what which who can will would could should just".split(" "),
-);
-
-/** Distinct n-grams (as "w1 w2 … wn") of a normalized text, function-word-only ones left out. */
-export function phrases(text: string, n: number): Set<string> {
-  const w = words(normalizeText(text));
-  const out = new Set<string>();
-  for (let i = 0; i + n <= w.length; i++) {
-    const gram = w.slice(i, i + n);
-    if (gram.every((x) => FUNCTION_WORDS.has(x))) continue;
-    out.add(gram.join(" "));
-  }
-  return out;
+  const compared = record.messages.filter((m) => (m.role === "user" || isFinalReply(m)) && typeof m.content === "string");
+  return compared.map((m) => m.content as string);
 }
 
 function recordPhrases(record: ConversationRecord, n: number): Set<string> {
@@ -139,6 +133,8 @@ export class FirstPass {
   private readonly phraseCounts = new Map<string, Map<string, number>>();
   private readonly personaRecords = new Map<string, number>();
   readonly counts = { records: 0, duplicate_id: 0, exact_duplicate: 0, near_duplicate: 0, contaminated: 0 };
+  /** --against: records checked, how many share any n-gram with it, and the highest overlap seen. */
+  readonly contamination = { checked: 0, overlapping: 0, max_overlap: 0 };
 
   constructor(
     private readonly settings: RuleSettings,
@@ -177,6 +173,9 @@ export class FirstPass {
     }
     if (this.against) {
       decision.contamination = Math.max(0, ...texts.map((t) => (this.against as ContaminationIndex).overlap(t)));
+      this.contamination.checked++;
+      if (decision.contamination > 0) this.contamination.overlapping++;
+      this.contamination.max_overlap = Math.max(this.contamination.max_overlap, decision.contamination);
       if (decision.reason === null && decision.contamination >= this.settings.maxContamination) {
         decision.reason = "contaminated";
         this.counts.contaminated++;
@@ -208,7 +207,8 @@ export class FirstPass {
       for (const [phrase, n] of counts) {
         if (n < 2) continue;
         repeated.push({ phrase, records: n, share: n / records });
-        if (n >= this.settings.minPhraseRecords && n > allowed && this.settings.maxPhraseShare < 1) capped.set(phrase, { allowed, found: n, kept: 0 });
+        const cappable = n >= this.settings.minPhraseRecords && n > allowed && this.settings.maxPhraseShare < 1;
+        if (cappable) capped.set(phrase, { allowed, found: n, kept: 0 });
       }
       repeated.sort((a, b) => b.records - a.records || a.phrase.localeCompare(b.phrase));
       top.set(persona, repeated.slice(0, 10));
@@ -232,7 +232,10 @@ export class PhraseCaps {
     const capped = this.caps.get(personaKey(record));
     if (!capped) return [];
     const mine = [...recordPhrases(record, this.n)].filter((p) => capped.has(p));
-    const over = mine.filter((p) => (capped.get(p) as { kept: number; allowed: number }).kept >= (capped.get(p) as { allowed: number }).allowed);
+    const over = mine.filter((p) => {
+      const cap = capped.get(p) as { kept: number; allowed: number };
+      return cap.kept >= cap.allowed;
+    });
     if (over.length > 0) return over.sort();
     for (const p of mine) (capped.get(p) as { kept: number }).kept++;
     return [];
@@ -240,7 +243,9 @@ export class PhraseCaps {
 
   /** persona → capped phrase → { allowed, found }, for run.json. */
   summary(): Record<string, Record<string, { allowed: number; found: number }>> {
-    return Object.fromEntries([...this.caps].map(([persona, m]) => [persona, Object.fromEntries([...m].map(([p, c]) => [p, { allowed: c.allowed, found: c.found }]))]));
+    const phrases = (m: Map<string, { allowed: number; found: number }>) =>
+      Object.fromEntries([...m].map(([p, c]) => [p, { allowed: c.allowed, found: c.found }]));
+    return Object.fromEntries([...this.caps].map(([persona, m]) => [persona, phrases(m)]));
   }
 }
 

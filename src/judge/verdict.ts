@@ -32,12 +32,18 @@ export const JUDGE_REASONS = {
   voice_weak: "an answer scored below --min-voice for its persona's voice",
   voice_changed_substance: "the persona's voice changed the content, not only its delivery",
   persona_misidentified: "--reject-misidentified: the blind identification named another persona",
+  judge_call_failed: "--server: a judge call kept failing after the fleet's retries (the message says why)",
 } as const;
 
 export type JudgeReason = keyof typeof JUDGE_REASONS;
 
 /** The reasons to reject a judged record, most serious first (empty: keep it). An unusable verdict is never a pass. */
-export function verdictReasons(record: ConversationRecord, turns: TurnEntry[], guess: { persona: string | null; unusable: string | null } | null, t: JudgeThresholds): JudgeReason[] {
+export function verdictReasons(
+  record: ConversationRecord,
+  turns: TurnEntry[],
+  guess: { persona: string | null; unusable: string | null } | null,
+  t: JudgeThresholds,
+): JudgeReason[] {
   const reasons = new Set<JudgeReason>();
   if (turns.some((x) => x.verdict === null) || guess?.unusable) reasons.add("verdict_unusable");
   const verdicts = turns.flatMap((x) => (x.verdict ? [x.verdict] : []));

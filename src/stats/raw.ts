@@ -4,6 +4,7 @@
 import { PERSONAS } from "../core/record.js";
 import { ratio, DuplicateTracker, type DuplicateFigures } from "./duplicates.js";
 import type { RecordFacts } from "./facts.js";
+import { JudgedAccumulator, type JudgedFigures } from "./judged.js";
 import { MINHASH } from "./minhash.js";
 import { Reservoir, type Distribution } from "./quantiles.js";
 import { REFUSAL_PHRASES } from "./refusals.js";
@@ -63,6 +64,8 @@ export interface RawFigures {
     rate: number;
     by_persona: Record<string, { conversations: number; refusals: number; rate: number }>;
   };
+  /** Only when some record or reject was written by datagen judge (judged.ts). */
+  judged?: JudgedFigures;
 }
 
 interface PersonaAccumulator {
@@ -94,6 +97,7 @@ export class RawAccumulator {
   private rejectsTotal = 0;
   private readonly userPrompts: DuplicateTracker;
   private readonly assistantReplies: DuplicateTracker;
+  private readonly judged = new JudgedAccumulator();
 
   constructor(signatureCapacity?: number) {
     this.userPrompts = new DuplicateTracker(signatureCapacity);
@@ -125,6 +129,7 @@ export class RawAccumulator {
     this.channels.final += facts.tokens.final;
     for (const fp of facts.userPrompts) this.userPrompts.add(fp);
     for (const fp of facts.assistantReplies) this.assistantReplies.add(fp);
+    this.judged.addRecord(facts.judge);
   }
 
   addInvalid(problem: LocatedProblem): void {
@@ -137,9 +142,10 @@ export class RawAccumulator {
     this.rejectFiles.push(path);
   }
 
-  addReject(reason: string): void {
+  addReject(reason: string, value?: unknown): void {
     this.rejectsTotal++;
     increment(this.rejectsByReason, reason);
+    this.judged.addReject(reason, value);
   }
 
   /** Per persona, a sample of tokens per conversation (for histograms). */
@@ -154,6 +160,7 @@ export class RawAccumulator {
     const tokensTrained = this.tokensTrained.summary();
     let refusalConversations = 0;
     for (const p of personas.values()) refusalConversations += p.refusals;
+    const judged = this.judged.figures();
     return {
       files: this.files,
       records: this.records,
@@ -198,6 +205,7 @@ export class RawAccumulator {
           [...personas].map(([name, p]) => [name, { conversations: p.records, refusals: p.refusals, rate: ratio(p.refusals, p.records) }]),
         ),
       },
+      ...(judged ? { judged } : {}),
     };
   }
 

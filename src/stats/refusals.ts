@@ -24,7 +24,8 @@ function loadPhrases(): PhraseFile {
   const file = JSON.parse(readFileSync(path, "utf8")) as PhraseFile;
   // Matching runs on normalized text: the phrases must be normalized the same way.
   const norm = (list: string[]) => list.map((p) => normalizeText(p));
-  return { version: file.version, stock: norm(file.stock), personas: Object.fromEntries(Object.entries(file.personas).map(([k, v]) => [k, norm(v)])) };
+  const personas = Object.fromEntries(Object.entries(file.personas).map(([k, v]) => [k, norm(v)]));
+  return { version: file.version, stock: norm(file.stock), personas };
 }
 
 const PHRASES = loadPhrases();

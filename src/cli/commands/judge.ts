@@ -6,6 +6,7 @@ import { escapeControls, jsonLine } from "../../core/escape.js";
 import { assertOutputApart } from "../../core/output.js";
 import type { FromShape } from "../../ingest/source.js";
 import type { JudgeConfig, JudgeSummary } from "../../judge/index.js";
+import { JUDGE_REASONS } from "../../judge/verdict.js";
 import { fromOption } from "../options.js";
 import { StderrProgress } from "../progress.js";
 import { gracefulStopSignal, positiveInt } from "../run.js";
@@ -38,19 +39,21 @@ interface JudgeFlags {
   json?: boolean;
 }
 
+const badValue = (flag: string, what: string, value: string) => new InvalidArgumentError(`${flag} must be ${what}, got "${escapeControls(value)}"`);
+
 const share = (flag: string) => (value: string): number => {
   const n = Number(value);
-  if (!Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError(`${flag} must be a number in 0..1, got "${escapeControls(value)}"`);
+  if (!Number.isFinite(n) || n < 0 || n > 1) throw badValue(flag, "a number in 0..1", value);
   return n;
 };
 const score = (flag: string) => (value: string): number => {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 5) throw new InvalidArgumentError(`${flag} must be an integer in 1..5, got "${escapeControls(value)}"`);
+  if (!Number.isInteger(n) || n < 1 || n > 5) throw badValue(flag, "an integer in 1..5", value);
   return n;
 };
 const nonNegativeInt = (flag: string) => (value: string): number => {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 100) throw new InvalidArgumentError(`${flag} must be an integer in 0..100, got "${escapeControls(value)}"`);
+  if (!Number.isInteger(n) || n < 0 || n > 100) throw badValue(flag, "an integer in 0..100", value);
   return n;
 };
 
@@ -61,7 +64,10 @@ contamination, phrase caps, the refusal heuristic). Every input item ends in exa
   DIR/rejects.jsonl        {"id","reason","message","source","record"} for every other item
   DIR/run.json             settings, counts, rules' figures, tokens and timings
 Rerunning the same command resumes (kill -9 included): items already written are skipped.
-Ctrl-C stops cleanly (records being judged are dropped). Reason codes and meta.judge: docs/JUDGE.md.
+Ctrl-C stops cleanly (records being judged are dropped). meta.judge: docs/JUDGE.md.
+
+Reject reasons (an item that is not a valid record keeps validate's reason code):
+${Object.entries(JUDGE_REASONS).map(([code, what]) => `  ${code.padEnd(24)} ${what}`).join("\n")}
 
 Examples:
   datagen judge out/generate --out out/judged
@@ -104,7 +110,9 @@ export function register(program: Command): void {
     .action(async (inputs: string[], flags: JudgeFlags) => {
       const [{ judgeDataset }, { resolveInputs }] = await Promise.all([import("../../judge/index.js"), import("../../stats/inputs.js")]);
       const resolved = resolveInputs(inputs);
-      if (resolved.packed.length > 0) throw new UsageError(`${resolved.packed[0]} is a packed dataset: judge reads conversation records (judge before packing)`);
+      if (resolved.packed.length > 0) {
+        throw new UsageError(`${resolved.packed[0]} is a packed dataset: judge reads conversation records (judge before packing)`);
+      }
       if (resolved.raw.length === 0) throw new UsageError("no conversation files among the inputs");
       assertOutputApart(flags.out, resolved.raw);
       const servers = flags.server ?? [];
@@ -143,13 +151,16 @@ export function register(program: Command): void {
         checkModelFile(config.model.model);
       }
       const outWasMissing = !existsSync(flags.out);
+      const { claimJudgeDir } = await import("../../judge/output.js");
+      claimJudgeDir(flags.out); // a foreign folder is refused before any input is read or the model loads
       const signal = gracefulStopSignal();
       const progress = new StderrProgress();
       try {
         const summary = await judgeDataset(config, {
           signal,
           log: (line) => process.stderr.write(escapeControls(line) + "\n"),
-          onProgress: (s) => progress.report(() => `judge: ${s.done}/${s.total} records, ${s.rejected} rejected, ${s.recordsPerSecond.toFixed(2)} records/s`),
+          onProgress: (s) =>
+            progress.report(() => `judge: ${s.done}/${s.total} records, ${s.rejected} rejected, ${s.recordsPerSecond.toFixed(2)} records/s`),
         });
         progress.done();
         printSummary(summary, flags.json === true);
@@ -176,13 +187,19 @@ function printSummary(s: JudgeSummary, json: boolean): void {
     return;
   }
   const reasons = Object.entries(s.byReason).map(([r, n]) => `${r} ${n}`).join(", ");
+  const t = s.tokens;
+  const judgeLine = s.model
+    ? `judge ${escapeControls(s.model.identity.slice(0, 23))}…${s.model.smoke ? " (smoke model: verdicts are noise)" : ""}: ` +
+      `${s.judged} records in ${s.judgeSeconds.toFixed(1)} s (${s.recordsPerSecond.toFixed(2)} records/s), ` +
+      `${t.judgeTokensPerRecord.toFixed(0)} judge tokens per record vs ${t.recordTokensPerRecord.toFixed(0)} record tokens ` +
+      `(judge share ${(t.judgeShare * 100).toFixed(1)} %)`
+    : `rules only (no --model, --smoke-model or --server): ${s.written} records in ${s.judgeSeconds.toFixed(2)} s, ` +
+      `first pass ${s.firstPassSeconds.toFixed(2)} s`;
   const lines = [
-    `${s.status}: ${s.kept} kept, ${s.rejected} rejected of ${s.items} input items (this run: ${s.written} written, ${s.resumed} resumed) in ${escapeControls(s.out)}`,
+    `${s.status}: ${s.kept} kept, ${s.rejected} rejected of ${s.items} input items ` +
+      `(this run: ${s.written} written, ${s.resumed} resumed) in ${escapeControls(s.out)}`,
     ...(reasons ? [`rejected this run: ${reasons}`] : []),
-    s.model
-      ? `judge ${escapeControls(s.model.identity.slice(0, 23))}…${s.model.smoke ? " (smoke model: verdicts are noise)" : ""}: ${s.judged} records in ${s.judgeSeconds.toFixed(1)} s (${s.recordsPerSecond.toFixed(2)} records/s), ` +
-        `${s.tokens.judgeTokensPerRecord.toFixed(0)} judge tokens per record vs ${s.tokens.recordTokensPerRecord.toFixed(0)} record tokens (judge share ${(s.tokens.judgeShare * 100).toFixed(1)} %)`
-      : `rules only (no --model, --smoke-model or --server): ${s.written} records in ${s.judgeSeconds.toFixed(2)} s, first pass ${s.firstPassSeconds.toFixed(2)} s`,
+    judgeLine,
   ];
   process.stdout.write(lines.join("\n") + "\n");
 }
