@@ -14,7 +14,15 @@ import { buildItems } from "../src/eval/suites/index.js";
 import { PERSONAS } from "../src/core/record.js";
 
 const CHROMIUM = "/usr/bin/chromium";
-const ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+const ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
 const ARTIFACTS = resolve("test/artifacts");
 // Chart id → the fewest marks with a size it must show.
 const CHARTS: Record<string, number> = { ruler: 5, personas: 10, sycophancy: 10, refusals: 2, timing: 4 };
@@ -25,7 +33,13 @@ const scratch = mkdtempSync(join(tmpdir(), "eval-html-"));
 
 beforeAll(async () => {
   expect(existsSync(CHROMIUM), "Debian's chromium must be installed (apt-get install chromium)").toBe(true);
-  const items = buildItems(["ruler", "personas", "sycophancy", "refusals"], { seed: "1", lengths: [4096, 8192], samples: 1, personas: [null, ...PERSONAS], holdout: null });
+  const items = buildItems(["ruler", "personas", "sycophancy", "refusals"], {
+    seed: "1",
+    lengths: [4096, 8192],
+    samples: 1,
+    personas: [null, ...PERSONAS],
+    holdout: null,
+  });
   // Answers whose scores are known: every second ruler item answered correctly, refusals refused.
   const answers = items.map((item, k) => ({
     id: item.id,
@@ -59,17 +73,33 @@ describe("eval HTML report in headless Chromium", () => {
 
     const marks = (await page.evaluate(`Object.fromEntries([...document.querySelectorAll("figure.chart")].map((fig) => [
       fig.getAttribute("data-chart"),
-      [...fig.querySelectorAll("svg g.role-mark path, svg g.role-mark line, svg g.role-mark rect")].filter((p) => { const b = p.getBBox(); return b.width > 0 || b.height > 0; }).length,
+      [...fig.querySelectorAll("svg g.role-mark path, svg g.role-mark line, svg g.role-mark rect")]
+        .filter((p) => { const b = p.getBBox(); return b.width > 0 || b.height > 0; }).length,
     ]))`)) as Record<string, number>;
     expect(Object.keys(marks).sort()).toEqual(Object.keys(CHARTS).sort());
     for (const [id, fewest] of Object.entries(CHARTS)) expect(marks[id], id).toBeGreaterThanOrEqual(fewest);
 
-    const sections = (await page.evaluate(`[...document.querySelectorAll("section")].map((s) => s.getAttribute("data-section"))`)) as string[];
+    const sections = (await page.evaluate(
+      `[...document.querySelectorAll("section")].map((s) => s.getAttribute("data-section"))`,
+    )) as string[];
     expect(sections).toEqual(["ruler", "persona-grid", "personas", "sycophancy", "refusals", "timing"]);
-    const ruler = (await page.evaluate(`[...document.querySelectorAll('section[data-section="ruler"] tr')].map((tr) => tr.innerText.split("\\t"))`)) as string[][];
+    const ruler = (await page.evaluate(
+      `[...document.querySelectorAll('section[data-section="ruler"] tr')].map((tr) => tr.innerText.split("\\t"))`,
+    )) as string[][];
     expect(ruler[0]).toEqual(["Test Type", "4K", "8K"]);
-    expect(ruler.slice(1).map((r) => r[0])).toEqual(["Single Needle", "Multi Needle", "Variable Tracking", "Aggregation (common-words style)", "Not Found"]);
-    expect(ruler.slice(1).flatMap((r) => r.slice(1)).sort()).toEqual(["0%", "0%", "0%", "0%", "0%", "100%", "100%", "100%", "100%", "100%"]);
+    expect(ruler.slice(1).map((r) => r[0])).toEqual([
+      "Single Needle",
+      "Multi Needle",
+      "Variable Tracking",
+      "Aggregation (common-words style)",
+      "Not Found",
+    ]);
+    expect(
+      ruler
+        .slice(1)
+        .flatMap((r) => r.slice(1))
+        .sort(),
+    ).toEqual(["0%", "0%", "0%", "0%", "0%", "100%", "100%", "100%", "100%", "100%"]);
     expect(await page.locator("td.none").count()).toBeGreaterThan(10);
     expect(await page.locator("ul.notes li").count()).toBeGreaterThanOrEqual(1);
     expect(await page.evaluate(`document.querySelectorAll("script, link, img, iframe").length`)).toBe(0);

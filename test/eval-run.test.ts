@@ -12,7 +12,13 @@ import { expectCleanError, runCli, type CliRun } from "./cli.js";
 const scratch = mkdtempSync(join(tmpdir(), "eval-run-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-const lines = (file: string): Record<string, unknown>[] => (existsSync(file) ? readFileSync(file, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) : []);
+const lines = (file: string): Record<string, unknown>[] =>
+  existsSync(file)
+    ? readFileSync(file, "utf8")
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+    : [];
 const SETTINGS = ["--suite", "sycophancy,refusals", "--persona", "none,lawful_evil", "--thinking-tokens", "4", "--max-tokens", "6"];
 const withoutTiming = (a: Record<string, unknown>) => ({ ...a, seconds: undefined });
 
@@ -61,7 +67,10 @@ describe("eval run on the smoke model", () => {
   });
 
   it("asks the social-pressure trap as scripted turns and records the smoke model as noise", () => {
-    const item = lines(join(killed, "items.jsonl")).find((i) => i.id === "sycophancy/social-pressure/lawful_evil") as { messages: { role: string }[]; persona: string };
+    const item = lines(join(killed, "items.jsonl")).find((i) => i.id === "sycophancy/social-pressure/lawful_evil") as {
+      messages: { role: string }[];
+      persona: string;
+    };
     expect(item.messages.map((m) => m.role)).toEqual(["user", "assistant", "user"]);
     expect(item.persona).toBe("lawful_evil");
     expect(runs[1].stdout).toMatch(/smoke model: random noise/);
@@ -71,19 +80,46 @@ describe("eval run on the smoke model", () => {
   });
 
   it("refuses to resume with other settings, and answers without items.jsonl", async () => {
-    expectCleanError(await runCli("datagen", ["eval", "run", ...SETTINGS.slice(0, -1), "7", "--out", killed]), 2, /holds answers made with other settings/);
+    expectCleanError(
+      await runCli("datagen", ["eval", "run", ...SETTINGS.slice(0, -1), "7", "--out", killed]),
+      2,
+      /holds answers made with other settings/,
+    );
     expectCleanError(await runCli("datagen", ["eval", "run", "--suite", "refusals", "--out", killed]), 2, /items\.jsonl holds other items/);
     const stray = join(scratch, "stray");
     await runCli("datagen", ["eval", "run", "--suite", "refusals", "--items-only", "--out", stray]);
     rmSync(join(stray, "items.jsonl"));
     writeFileSync(join(stray, "answers.jsonl"), '{"id":"x","answer":"y"}\n');
-    expectCleanError(await runCli("datagen", ["eval", "run", "--suite", "refusals", "--out", stray]), 2, /answers\.jsonl has no items\.jsonl beside it/);
+    expectCleanError(
+      await runCli("datagen", ["eval", "run", "--suite", "refusals", "--out", stray]),
+      2,
+      /answers\.jsonl has no items\.jsonl beside it/,
+    );
   });
 
   it("refuses a prompt that does not fit the context, naming the item, instead of letting llama.cpp shift it", async () => {
     const out = join(scratch, "overflow");
-    const run = await runCli("datagen", ["eval", "run", "--suite", "ruler", "--tasks", "single_needle", "--lengths", "4096", "--samples", "1", "--context-size", "2048", "--out", out]);
-    expectCleanError(run, 1, /ruler\/single_needle\/4096\/0 context_overflow prompt \d+ \+ budget 512 tokens exceed the model's context \(2048\)/);
+    const run = await runCli("datagen", [
+      "eval",
+      "run",
+      "--suite",
+      "ruler",
+      "--tasks",
+      "single_needle",
+      "--lengths",
+      "4096",
+      "--samples",
+      "1",
+      "--context-size",
+      "2048",
+      "--out",
+      out,
+    ]);
+    expectCleanError(
+      run,
+      1,
+      /ruler\/single_needle\/4096\/0 context_overflow prompt \d+ \+ budget 512 tokens exceed the model's context \(2048\)/,
+    );
     expect(lines(join(out, "answers.jsonl"))).toEqual([]);
   });
 
@@ -97,7 +133,10 @@ describe("eval run on the smoke model", () => {
     expect(readFileSync(join(fresh, "report.html"), "utf8")).toMatch(/<figure class="chart" data-chart="refusals">/);
     const other = join(scratch, "tool-answers.jsonl");
     writeFileSync(other, JSON.stringify({ id: "refusals/harmful-phishing/none", answer: "I can't help with that." }) + "\n");
-    const foreign = JSON.parse((await runCli("datagen", ["eval", "score", fresh, "--answers", other, "--json"])).stdout) as { counts: { answered: number }; suites: { refusals: { rows: { persona: string; refused: number }[] } } };
+    const foreign = JSON.parse((await runCli("datagen", ["eval", "score", fresh, "--answers", other, "--json"])).stdout) as {
+      counts: { answered: number };
+      suites: { refusals: { rows: { persona: string; refused: number }[] } };
+    };
     expect(foreign.counts.answered).toBe(1);
     expect(foreign.suites.refusals.rows.find((r) => r.persona === "none")?.refused).toBe(1);
     writeFileSync(other, "{not json\n");
@@ -114,8 +153,12 @@ describe("eval run on the smoke model", () => {
       else if (v.kind === "trap") expect(["resisted", "caved"]).toContain(v.verdict.verdict);
       else expect(["answered", "refused", "partial"]).toContain(v.verdict.outcome);
     }
-    const report = JSON.parse(run.stdout) as { judge: string; items: { judge_problem?: string; trap_verdict?: string | null; suite: string }[] };
+    const report = JSON.parse(run.stdout) as {
+      judge: string;
+      items: { judge_problem?: string; trap_verdict?: string | null; suite: string }[];
+    };
     expect(report.judge).toMatch(/\(smoke\)$/);
-    for (const item of report.items.filter((i) => i.suite === "sycophancy")) expect(item.judge_problem === undefined).toBe(item.trap_verdict !== null);
+    for (const item of report.items.filter((i) => i.suite === "sycophancy"))
+      expect(item.judge_problem === undefined).toBe(item.trap_verdict !== null);
   });
 });

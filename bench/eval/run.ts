@@ -51,7 +51,9 @@ const runs: { suite: SuiteName; lengths: number[] }[] = [
   { suite: "refusals", lengths },
 ];
 
-console.log(`eval run on the smoke model, ${threads} thread(s), budgets thinking ${base.maxTokens.thinking} + final ${base.maxTokens.final} tokens`);
+console.log(
+  `eval run on the smoke model, ${threads} thread(s), budgets thinking ${base.maxTokens.thinking} + final ${base.maxTokens.final} tokens`,
+);
 console.log("suite       length  items  wall_s  model_s  wall/model  s/item");
 for (const r of runs) {
   const out = mkdtempSync(join(tmpdir(), "bench-eval-"));
@@ -60,7 +62,9 @@ for (const r of runs) {
     const s = await runEval({ ...base, suites: [r.suite], lengths: r.lengths, out }, { trace: (e) => (modelSeconds += e.seconds) });
     const length = r.suite === "ruler" ? String(r.lengths[0]) : "";
     console.log(
-      `${r.suite.padEnd(10)}  ${length.padStart(6)}  ${String(s.items).padStart(5)}  ${s.askSeconds.toFixed(1).padStart(6)}  ${modelSeconds.toFixed(1).padStart(7)}  ${(s.askSeconds / modelSeconds).toFixed(3).padStart(10)}  ${(s.askSeconds / s.items).toFixed(2).padStart(6)}`,
+      `${r.suite.padEnd(10)}  ${length.padStart(6)}  ${String(s.items).padStart(5)}  ${s.askSeconds.toFixed(1).padStart(6)}  ` +
+        `${modelSeconds.toFixed(1).padStart(7)}  ${(s.askSeconds / modelSeconds).toFixed(3).padStart(10)}  ` +
+        `${(s.askSeconds / s.items).toFixed(2).padStart(6)}`,
     );
   } finally {
     rmSync(out, { recursive: true, force: true });

@@ -11,7 +11,6 @@ import { ContaminationIndex, DEFAULT_RULES } from "../judge/rules.js";
 import { CONTAMINATION_FILE } from "./files.js";
 import type { EvalItem } from "./types.js";
 
-
 export interface ContaminationReport {
   format: "datagen-eval-contamination/1";
   train_files: string[];
@@ -25,13 +24,23 @@ export interface ContaminationReport {
 
 /** The texts of a training record that the check compares: user messages and assistant finals. */
 function recordTexts(record: ConversationRecord): string[] {
-  return record.messages.filter((m) => (m.role === "user" || (m.role === "assistant" && !m.tool_calls?.length)) && typeof m.content === "string" && m.content !== "").map((m) => m.content as string);
+  return record.messages
+    .filter(
+      (m) => (m.role === "user" || (m.role === "assistant" && !m.tool_calls?.length)) && typeof m.content === "string" && m.content !== "",
+    )
+    .map((m) => m.content as string);
 }
 
 /** An item's own texts: its user turns and scripted answers, and its follow-ups. */
 const itemTexts = (item: EvalItem): string[] => [...item.messages.map((m) => m.content ?? ""), ...(item.followups ?? [])].filter(Boolean);
 
-export async function checkContamination(items: EvalItem[], trainFiles: string[], out: string, n = DEFAULT_RULES.contaminationWords, threshold = DEFAULT_RULES.maxContamination): Promise<ContaminationReport> {
+export async function checkContamination(
+  items: EvalItem[],
+  trainFiles: string[],
+  out: string,
+  n = DEFAULT_RULES.contaminationWords,
+  threshold = DEFAULT_RULES.maxContamination,
+): Promise<ContaminationReport> {
   const index = new ContaminationIndex(n);
   let records = 0;
   for (const file of trainFiles) {

@@ -42,7 +42,8 @@ function readJsonFile(file: string): Record<string, unknown> {
   const read = parseJsonText(text);
   if ("error" in read) throw new DataError(read.error.code, read.error.message, { file });
   const value = toPlainJson(read.value);
-  if (value === null || typeof value !== "object" || Array.isArray(value)) throw new DataError("not_an_object", "the file must hold a JSON object", { file });
+  if (value === null || typeof value !== "object" || Array.isArray(value))
+    throw new DataError("not_an_object", "the file must hold a JSON object", { file });
   return value as Record<string, unknown>;
 }
 
@@ -55,9 +56,11 @@ function entries(file: string, key: string, check: Check): Record<string, unknow
   const seen = new Set<string>();
   return list.map((entry: unknown, i) => {
     const where = `${key}[${i}]`;
-    if (entry === null || typeof entry !== "object" || Array.isArray(entry)) throw new DataError("bad_eval_content", `${where} must be an object`, { file });
+    if (entry === null || typeof entry !== "object" || Array.isArray(entry))
+      throw new DataError("bad_eval_content", `${where} must be an object`, { file });
     const e = entry as Record<string, unknown>;
-    if (typeof e.id !== "string" || !/^[a-z0-9][a-z0-9_-]*$/.test(e.id)) throw new DataError("bad_eval_content", `${where}.id must be a lower-case id (letters, digits, - and _)`, { file });
+    if (typeof e.id !== "string" || !/^[a-z0-9][a-z0-9_-]*$/.test(e.id))
+      throw new DataError("bad_eval_content", `${where}.id must be a lower-case id (letters, digits, - and _)`, { file });
     if (seen.has(e.id)) throw new DataError("bad_eval_content", `${where}.id "${e.id}" repeats an earlier id`, { file });
     seen.add(e.id);
     check(e, where);
@@ -66,7 +69,8 @@ function entries(file: string, key: string, check: Check): Record<string, unknow
 }
 
 const text = (file: string) => (e: Record<string, unknown>, where: string, key: string) => {
-  if (typeof e[key] !== "string" || (e[key] as string).trim() === "") throw new DataError("bad_eval_content", `${where}.${key} must be a non-empty string`, { file, id: e.id as string });
+  if (typeof e[key] !== "string" || (e[key] as string).trim() === "")
+    throw new DataError("bad_eval_content", `${where}.${key} must be a non-empty string`, { file, id: e.id as string });
 };
 
 export function loadPersonaPrompts(dir = EVAL_DATA_DIR): PersonaPrompt[] {
@@ -80,7 +84,8 @@ export function loadTrapPrompts(dir = EVAL_DATA_DIR): TrapPrompt[] {
   const need = text(file);
   return entries(file, "traps", (e, w) => {
     need(e, w, "resist");
-    if (!TRAP_KINDS.includes(e.trap as never)) throw new DataError("bad_eval_content", `${w}.trap must be one of ${TRAP_KINDS.join(", ")}`, { file, id: e.id as string });
+    if (!TRAP_KINDS.includes(e.trap as never))
+      throw new DataError("bad_eval_content", `${w}.trap must be one of ${TRAP_KINDS.join(", ")}`, { file, id: e.id as string });
     checkMessages(e.messages, `${w}.messages`, file, e.id as string);
   }) as unknown as TrapPrompt[];
 }
@@ -89,7 +94,8 @@ export function loadTrapPrompts(dir = EVAL_DATA_DIR): TrapPrompt[] {
 export function loadHoldoutPushback(dir = EVAL_DATA_DIR): string {
   const file = join(dir, "sycophancy.json");
   const value = readJsonFile(file).holdout_pushback;
-  if (typeof value !== "string" || value.trim() === "") throw new DataError("bad_eval_content", `"holdout_pushback" must be a non-empty string`, { file });
+  if (typeof value !== "string" || value.trim() === "")
+    throw new DataError("bad_eval_content", `"holdout_pushback" must be a non-empty string`, { file });
   return value;
 }
 
@@ -98,7 +104,8 @@ export function loadRefusalPrompts(dir = EVAL_DATA_DIR): RefusalPrompt[] {
   const need = text(file);
   return entries(file, "prompts", (e, w) => {
     ["prompt", "answer", "refusal_class"].forEach((k) => need(e, w, k));
-    if (typeof e.harmful !== "boolean") throw new DataError("bad_eval_content", `${w}.harmful must be true or false`, { file, id: e.id as string });
+    if (typeof e.harmful !== "boolean")
+      throw new DataError("bad_eval_content", `${w}.harmful must be true or false`, { file, id: e.id as string });
   }) as unknown as RefusalPrompt[];
 }
 
@@ -110,7 +117,13 @@ export function checkMessages(value: unknown, where: string, file: string, id?: 
   if (!Array.isArray(value) || value.length === 0) fail("must be a non-empty array of messages");
   (value as unknown[]).forEach((m, i) => {
     const msg = m as Partial<Message> | null;
-    if (!msg || typeof msg !== "object" || (msg.role !== "user" && msg.role !== "assistant") || typeof msg.content !== "string" || msg.content === "") {
+    if (
+      !msg ||
+      typeof msg !== "object" ||
+      (msg.role !== "user" && msg.role !== "assistant") ||
+      typeof msg.content !== "string" ||
+      msg.content === ""
+    ) {
       fail(`[${i}] must be {"role": "user"|"assistant", "content": non-empty text}`);
     }
   });

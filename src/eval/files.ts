@@ -35,7 +35,10 @@ export function claimEvalDir(dir: string): void {
   if (state.kind === "foreign") throw foreignError(dir, state.foreign);
   if (state.kind === "ours" && !state.names.includes(ITEMS_FILE)) {
     const data = state.names.find((n) => n === ANSWERS_FILE && statSync(join(dir, n)).size > 0);
-    if (data) throw new UsageError(`${join(dir, data)} has no ${ITEMS_FILE} beside it: it is not resumed or appended to; move it away or choose another --out`);
+    if (data)
+      throw new UsageError(
+        `${join(dir, data)} has no ${ITEMS_FILE} beside it: it is not resumed or appended to; move it away or choose another --out`,
+      );
   }
   makeDirs(dir);
 }
@@ -44,7 +47,8 @@ export const itemsText = (items: EvalItem[]): string => items.map((i) => stringi
 
 /** Reads items.jsonl, checking each line (another tool, or a hand, may have written it). */
 export async function readItems(file: string): Promise<EvalItem[]> {
-  if (!existsSync(file)) throw new UsageError(`${file} does not exist: an eval folder holds the items.jsonl that \`datagen eval run\` writes`);
+  if (!existsSync(file))
+    throw new UsageError(`${file} does not exist: an eval folder holds the items.jsonl that \`datagen eval run\` writes`);
   const items: EvalItem[] = [];
   const ids = new Set<string>();
   for await (const line of readJsonl(file)) {
@@ -64,9 +68,12 @@ export async function readItems(file: string): Promise<EvalItem[]> {
     // "prompt" (one user message) is accepted for items written by hand or by another tool.
     if (item.messages === undefined && typeof item.prompt === "string") item.messages = [{ role: "user", content: item.prompt }];
     checkMessages(item.messages, "messages", file, item.id as string);
-    if (item.followups !== undefined && (!Array.isArray(item.followups) || item.followups.some((f) => typeof f !== "string" || f === ""))) fail(`"followups" must be an array of non-empty strings`);
-    if (item.expected !== undefined && (!Array.isArray(item.expected) || item.expected.some((e) => typeof e !== "string"))) fail(`"expected" must be an array of strings`);
-    if (item.suite === "ruler" && !Array.isArray(item.expected)) fail(`a ruler item needs "expected" (the strings its answer must contain)`);
+    if (item.followups !== undefined && (!Array.isArray(item.followups) || item.followups.some((f) => typeof f !== "string" || f === "")))
+      fail(`"followups" must be an array of non-empty strings`);
+    if (item.expected !== undefined && (!Array.isArray(item.expected) || item.expected.some((e) => typeof e !== "string")))
+      fail(`"expected" must be an array of strings`);
+    if (item.suite === "ruler" && !Array.isArray(item.expected))
+      fail(`a ruler item needs "expected" (the strings its answer must contain)`);
     if (item.meta === undefined) item.meta = { prompt_id: item.id, source: "unknown" };
     if (!item.meta || typeof item.meta !== "object" || Array.isArray(item.meta)) fail(`"meta" must be an object`);
     items.push(item as unknown as EvalItem);
@@ -89,10 +96,12 @@ export async function readAnswers(file: string, itemIds: Set<string>): Promise<A
     const where = { file, line: line.line };
     if ("error" in line) throw new DataError(line.error.code, line.error.message, where);
     const v = line.value as Record<string, unknown> | null;
-    if (!v || typeof v !== "object" || Array.isArray(v)) throw new DataError("bad_answer", "an answer must be a JSON object {id, answer}", where);
+    if (!v || typeof v !== "object" || Array.isArray(v))
+      throw new DataError("bad_answer", "an answer must be a JSON object {id, answer}", where);
     if (typeof v.id !== "string") throw new DataError("bad_answer", `"id" must be a string`, where);
     if (typeof v.answer !== "string") throw new DataError("bad_answer", `"answer" must be a string`, { ...where, id: v.id });
-    if (v.turns !== undefined && (!Array.isArray(v.turns) || v.turns.some((t) => typeof t !== "string"))) throw new DataError("bad_answer", `"turns" must be an array of strings`, { ...where, id: v.id });
+    if (v.turns !== undefined && (!Array.isArray(v.turns) || v.turns.some((t) => typeof t !== "string")))
+      throw new DataError("bad_answer", `"turns" must be an array of strings`, { ...where, id: v.id });
     if (answers.has(v.id)) throw new DataError("duplicate_answer", `item "${v.id}" is answered twice`, { ...where, id: v.id });
     if (!itemIds.has(v.id)) unknown.push(v.id);
     else answers.set(v.id, v as unknown as EvalAnswer);

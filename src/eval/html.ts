@@ -18,7 +18,8 @@ body { font: 14px/1.45 system-ui, sans-serif; color: #1d2733; margin: 2rem auto;
 h1 { font-size: 1.5rem; margin-bottom: .2rem; } h2 { font-size: 1.15rem; margin-top: 2rem; border-bottom: 1px solid #dde3ea; }
 .meta { color: #5b6878; font-size: .9rem; } .notes { color: #9a3412; }
 table { border-collapse: collapse; font-size: .85rem; margin: .4rem 0; } caption { text-align: left; color: #5b6878; padding: .3rem 0; }
-th, td { padding: .15rem .6rem; border-bottom: 1px solid #edf0f4; white-space: nowrap; } td:not(:first-child), th:not(:first-child) { text-align: right; }
+th, td { padding: .15rem .6rem; border-bottom: 1px solid #edf0f4; white-space: nowrap; }
+td:not(:first-child), th:not(:first-child) { text-align: right; }
 th { color: #5b6878; font-weight: 500; } td.none { color: #8a96a6; font-style: italic; }
 figure.chart { margin: 1.2rem 0; } figcaption { color: #5b6878; font-size: .85rem; margin-bottom: .4rem; }
 figcaption strong { color: #1d2733; font-size: 1rem; display: block; }`;
@@ -49,12 +50,19 @@ function charts(report: EvalReport): EvalChart[] {
   if (personas) {
     const values = personas.rows.flatMap((r) => [
       { persona: r.persona, measure: "refused (code)", share: r.items ? r.refused_by_code / r.items : 0 },
-      ...(r.judged ? [{ persona: r.persona, measure: "substance complete", share: (r.substance_complete ?? 0) / r.judged }, { persona: r.persona, measure: "identified blind", share: (r.identified ?? 0) / r.judged }] : []),
+      ...(r.judged
+        ? [
+            { persona: r.persona, measure: "substance complete", share: (r.substance_complete ?? 0) / r.judged },
+            { persona: r.persona, measure: "identified blind", share: (r.identified ?? 0) / r.judged },
+          ]
+        : []),
     ]);
     out.push({
       id: "personas",
       title: "Personas",
-      caption: personas.rows.some((r) => r.judged) ? "Share of items per persona." : `Refusals found by code per persona; substance and identification: ${NO_JUDGE}.`,
+      caption: personas.rows.some((r) => r.judged)
+        ? "Share of items per persona."
+        : `Refusals found by code per persona; substance and identification: ${NO_JUDGE}.`,
       spec: {
         data: { values },
         mark: "bar",
@@ -70,7 +78,9 @@ function charts(report: EvalReport): EvalChart[] {
     });
   }
   if (sycophancy) {
-    const values = sycophancy.rows.flatMap((r) => sycophancy.traps.map((t) => ({ persona: r.persona, trap: t, outcome: r.traps[t] ?? "-" })));
+    const values = sycophancy.rows.flatMap((r) =>
+      sycophancy.traps.map((t) => ({ persona: r.persona, trap: t, outcome: r.traps[t] ?? "-" })),
+    );
     out.push({
       id: "sycophancy",
       title: "Sycophancy traps",
@@ -83,7 +93,14 @@ function charts(report: EvalReport): EvalChart[] {
         encoding: {
           x: { field: "trap", type: "nominal", sort: null, title: null },
           y: { field: "persona", type: "nominal", sort: null, title: null },
-          color: { field: "outcome", type: "nominal", scale: { domain: ["resisted", "caved", "unusable", "unanswered", NO_JUDGE], range: ["#3b8f5a", "#c0392b", "#d08c3a", "#b8c4d2", "#dde3ea"] } },
+          color: {
+            field: "outcome",
+            type: "nominal",
+            scale: {
+              domain: ["resisted", "caved", "unusable", "unanswered", NO_JUDGE],
+              range: ["#3b8f5a", "#c0392b", "#d08c3a", "#b8c4d2", "#dde3ea"],
+            },
+          },
         },
       },
     });
@@ -108,7 +125,14 @@ function charts(report: EvalReport): EvalChart[] {
         encoding: {
           y: { field: "persona", type: "nominal", sort: null, title: null },
           x: { field: "items", type: "quantitative", stack: "zero", title: "items", axis: { tickMinStep: 1, format: "d" } },
-          color: { field: "outcome", type: "nominal", scale: { domain: ["legitimate answered", "legitimate borderline", "legitimate refused", "harmful refused", "harmful complied"], range: ["#3b8f5a", "#d08c3a", "#c0392b", "#3b6ea8", "#7d3c98"] } },
+          color: {
+            field: "outcome",
+            type: "nominal",
+            scale: {
+              domain: ["legitimate answered", "legitimate borderline", "legitimate refused", "harmful refused", "harmful complied"],
+              range: ["#3b8f5a", "#d08c3a", "#c0392b", "#3b6ea8", "#7d3c98"],
+            },
+          },
         },
       },
     });
@@ -119,11 +143,19 @@ function charts(report: EvalReport): EvalChart[] {
       title: "Answer time",
       caption: "Mean seconds per item by suite (and ruler length).",
       spec: {
-        data: { values: report.timing.map((t) => ({ group: t.length === null ? t.suite : `${t.suite} ${lengthLabel(t.length)}`, seconds: t.seconds / t.items })) },
+        data: {
+          values: report.timing.map((t) => ({
+            group: t.length === null ? t.suite : `${t.suite} ${lengthLabel(t.length)}`,
+            seconds: t.seconds / t.items,
+          })),
+        },
         mark: { type: "bar", color: "#3b6ea8" },
         width: 520,
         height: { step: 20 },
-        encoding: { y: { field: "group", type: "nominal", sort: null, title: null }, x: { field: "seconds", type: "quantitative", title: "seconds per item" } },
+        encoding: {
+          y: { field: "group", type: "nominal", sort: null, title: null },
+          x: { field: "seconds", type: "quantitative", title: "seconds per item" },
+        },
       },
     });
   }
@@ -135,13 +167,17 @@ function sectionHtml(s: EvalSection): string {
   const cell = (c: string) => `<td${c.includes(NO_JUDGE) ? ' class="none"' : ""}>${escapeHtml(c)}</td>`;
   const body = s.rows.map((r) => `<tr>${r.map(cell).join("")}</tr>`).join("");
   const lines = s.lines.length ? `<ul>${s.lines.map((l) => `<li>${escapeHtml(l)}</li>`).join("")}</ul>` : "";
-  return `<section data-section="${s.id}"><h2>${escapeHtml(s.title)}</h2><table><caption>${escapeHtml(s.caption)}</caption>${head}${body}</table>${lines}</section>`;
+  const table = `<table><caption>${escapeHtml(s.caption)}</caption>${head}${body}</table>`;
+  return `<section data-section="${s.id}"><h2>${escapeHtml(s.title)}</h2>${table}${lines}</section>`;
 }
 
 export async function renderEvalHtml(report: EvalReport): Promise<string> {
   const figures: string[] = [];
   for (const c of charts(report)) {
-    figures.push(`<figure class="chart" data-chart="${c.id}"><figcaption><strong>${escapeHtml(c.title)}</strong>${escapeHtml(c.caption)}</figcaption>${await renderSvg(c.spec)}</figure>`);
+    figures.push(
+      `<figure class="chart" data-chart="${c.id}">` +
+        `<figcaption><strong>${escapeHtml(c.title)}</strong>${escapeHtml(c.caption)}</figcaption>${await renderSvg(c.spec)}</figure>`,
+    );
   }
   const model = report.model ? `${report.model.identity}${report.model.smoke ? " (smoke model: random noise)" : ""}` : "not recorded";
   return `<!doctype html>
@@ -154,7 +190,8 @@ export async function renderEvalHtml(report: EvalReport): Promise<string> {
 </head>
 <body>
 <h1>Evaluation report</h1>
-<p class="meta">${escapeHtml(report.items_file)} · ${report.counts.items} items, ${report.counts.answered} answered · model ${escapeHtml(model)} · judge ${escapeHtml(report.judge ?? "none")}</p>
+<p class="meta">${escapeHtml(report.items_file)} · ${report.counts.items} items, ${report.counts.answered} answered
+· model ${escapeHtml(model)} · judge ${escapeHtml(report.judge ?? "none")}</p>
 ${report.notes.length ? `<ul class="notes">${report.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join("")}</ul>` : ""}
 ${evalSections(report).map(sectionHtml).join("\n")}
 <h2>Charts</h2>

@@ -33,7 +33,17 @@ export async function openJudge(choice: JudgeChoice, dir: string, log: (line: st
   // judge20's opener: the same GGUF / smoke / --server choices as `datagen judge`.
   const { openJudgeModel } = await import("../judge/model.js");
   const opened = await openJudgeModel(
-    { model: choice.judgeModel ?? null, servers, serverKind: choice.serverKind, gpu: choice.gpu, threads: choice.threads, concurrency: 1, contextSize: choice.contextSize, serverWaitSeconds: 60, requestTimeoutSeconds: 300 },
+    {
+      model: choice.judgeModel ?? null,
+      servers,
+      serverKind: choice.serverKind,
+      gpu: choice.gpu,
+      threads: choice.threads,
+      concurrency: 1,
+      contextSize: choice.contextSize,
+      serverWaitSeconds: 60,
+      requestTimeoutSeconds: 300,
+    },
     log,
   );
   if (!opened) return null;

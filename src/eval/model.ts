@@ -34,11 +34,15 @@ export interface ModelInfo {
 
 export const SMOKE_NOTICE =
   "note: no --model or --server given, so this run uses the built-in smoke model: random weights, so every answer is random noise " +
-  "and every figure of the report is noise too. It exercises the whole harness; to evaluate a model pass --model FILE.gguf or --server URL.";
+  "and every figure of the report is noise too. It exercises the whole harness; to evaluate a model pass --model FILE.gguf or --server " +
+    "URL.";
 
 /** --server values (repeatable, comma lists) → distinct http(s) base URLs. */
 export function parseServerUrls(values: string[], flag = "--server"): string[] {
-  const urls = values.flatMap((v) => v.split(",")).map((v) => v.trim()).filter(Boolean);
+  const urls = values
+    .flatMap((v) => v.split(","))
+    .map((v) => v.trim())
+    .filter(Boolean);
   for (const url of urls) {
     let parsed: URL | null = null;
     try {
@@ -47,7 +51,8 @@ export function parseServerUrls(values: string[], flag = "--server"): string[] {
       // reported below
     }
     if (!parsed) throw new UsageError(`${flag} "${url}" is not a URL (example: http://10.0.0.5:8080)`);
-    if (parsed.protocol !== "http:" && parsed.protocol !== "https:") throw new UsageError(`${flag} "${url}": only http:// and https:// servers are supported`);
+    if (parsed.protocol !== "http:" && parsed.protocol !== "https:")
+      throw new UsageError(`${flag} "${url}": only http:// and https:// servers are supported`);
   }
   if (new Set(urls).size !== urls.length) throw new UsageError(`${flag} lists the same URL twice`);
   return urls;
@@ -81,6 +86,9 @@ export async function openModel(choice: ModelChoice, log: (line: string) => void
   // node-llama-cpp loads only here: a --server run and `eval score` without a judge start without it.
   const { LocalModel, physicalCores } = await import("../generate/model/local.js");
   const threads = choice.threads ?? (smoke ? 1 : physicalCores());
-  const [sha256, model] = await Promise.all([sha256File(path), LocalModel.load({ modelPath: path, gpu: choice.gpu, threads, sequences: choice.concurrency, contextSize: choice.contextSize })]);
+  const [sha256, model] = await Promise.all([
+    sha256File(path),
+    LocalModel.load({ modelPath: path, gpu: choice.gpu, threads, sequences: choice.concurrency, contextSize: choice.contextSize }),
+  ]);
   return { model, info: { path, sha256, smoke, identity: `sha256:${sha256}`, device: model.device, threads } };
 }

@@ -24,8 +24,18 @@ function tokensOf(messages: HarmonyMessage[]): number[] {
 }
 
 /** Prompt ids up to the open analysis message (thinking) or the open final message. */
-export function promptTokens(persona: string | null, messages: Message[], settings: PromptSettings, channel: "analysis" | "final"): number[] {
-  const record: ConversationRecord = { id: "eval", persona, messages: conversationOf(persona, messages), meta: { date: settings.date, reasoning_effort: settings.reasoningEffort } };
+export function promptTokens(
+  persona: string | null,
+  messages: Message[],
+  settings: PromptSettings,
+  channel: "analysis" | "final",
+): number[] {
+  const record: ConversationRecord = {
+    id: "eval",
+    persona,
+    messages: conversationOf(persona, messages),
+    meta: { date: settings.date, reasoning_effort: settings.reasoningEffort },
+  };
   // The open message is written as a whole message and its terminator dropped: the model continues its content.
   const open: HarmonyMessage = { role: "assistant", author: "assistant", channel, content: "", terminator: "end" };
   const ids = tokensOf([...harmonyMessages(record), open]);
@@ -34,7 +44,12 @@ export function promptTokens(persona: string | null, messages: Message[], settin
 
 /** The prompt after the thinking: the closed analysis message, then the open final message. */
 export function finalAfterThinking(persona: string | null, messages: Message[], settings: PromptSettings, thinking: string): number[] {
-  const record: ConversationRecord = { id: "eval", persona, messages: conversationOf(persona, messages), meta: { date: settings.date, reasoning_effort: settings.reasoningEffort } };
+  const record: ConversationRecord = {
+    id: "eval",
+    persona,
+    messages: conversationOf(persona, messages),
+    meta: { date: settings.date, reasoning_effort: settings.reasoningEffort },
+  };
   const analysis: HarmonyMessage = { role: "assistant", author: "assistant", channel: "analysis", content: thinking, terminator: "end" };
   const open: HarmonyMessage = { role: "assistant", author: "assistant", channel: "final", content: "", terminator: "end" };
   return tokensOf([...harmonyMessages(record), analysis, open]).slice(0, -1);

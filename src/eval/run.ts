@@ -66,10 +66,20 @@ export interface EvalRunSummary {
 const TOKEN_SLACK = 64;
 
 /** Builds the items (the same for the same settings: nothing depends on the clock or the model). */
-export async function evalItems(config: Pick<EvalRunConfig, "suites" | "lengths" | "samples" | "tasks" | "seed" | "personas" | "holdoutFile">): Promise<EvalItem[]> {
+export async function evalItems(
+  config: Pick<EvalRunConfig, "suites" | "lengths" | "samples" | "tasks" | "seed" | "personas" | "holdoutFile">,
+): Promise<EvalItem[]> {
   const holdout = config.holdoutFile ? await readHoldout(config.holdoutFile) : null;
-  const items = buildItems(config.suites, { seed: config.seed, lengths: config.lengths, samples: config.samples, tasks: config.tasks, personas: config.personas, holdout });
-  if (items.length === 0) throw new UsageError(`the suites asked (${config.suites.join(", ")}) have no items${holdout ? ` in ${config.holdoutFile}` : ""}`);
+  const items = buildItems(config.suites, {
+    seed: config.seed,
+    lengths: config.lengths,
+    samples: config.samples,
+    tasks: config.tasks,
+    personas: config.personas,
+    holdout,
+  });
+  if (items.length === 0)
+    throw new UsageError(`the suites asked (${config.suites.join(", ")}) have no items${holdout ? ` in ${config.holdoutFile}` : ""}`);
   return items;
 }
 
@@ -79,21 +89,30 @@ function writeOrCheckItems(out: string, items: EvalItem[]): void {
   const text = itemsText(items);
   if (!existsSync(path)) return writeFileAtomic(path, text);
   if (readFileSync(path, "utf8") !== text) {
-    throw new UsageError(`${path} holds other items (other --suite, --lengths, --seed, --persona or --holdout, or another version of data/eval); resume with the same settings, or choose another --out`);
+    throw new UsageError(
+      `${path} holds other items (other --suite, --lengths, --seed, --persona or --holdout, or another version of data/eval); resume ` +
+        `with the same settings, or choose another --out`,
+    );
   }
 }
 
 /** Tokens the longest conversation of an item needs: its prompt, each follow-up's answer and text, and the budgets. */
 function tokensNeeded(item: EvalItem, config: EvalRunConfig): number {
   const base = promptTokens(item.persona, item.messages, config, config.maxTokens.thinking > 0 ? "analysis" : "final").length;
-  const followups = (item.followups ?? []).reduce((n, f) => n + promptTokens(null, [{ role: "user", content: f }], config, "final").length + config.maxTokens.final, 0);
+  const followups = (item.followups ?? []).reduce(
+    (n, f) => n + promptTokens(null, [{ role: "user", content: f }], config, "final").length + config.maxTokens.final,
+    0,
+  );
   return base + followups + config.maxTokens.thinking + config.maxTokens.final + TOKEN_SLACK;
 }
 
 function fingerprint(config: EvalRunConfig, identity: string, items: string): string {
   const { maxTokens, sampling, date, reasoningEffort } = config;
   const itemsHash = createHash("sha256").update(items).digest("hex");
-  return createHash("sha256").update(JSON.stringify({ identity, maxTokens, sampling, date, reasoningEffort, itemsHash })).digest("hex").slice(0, 16);
+  return createHash("sha256")
+    .update(JSON.stringify({ identity, maxTokens, sampling, date, reasoningEffort, itemsHash }))
+    .digest("hex")
+    .slice(0, 16);
 }
 
 function checkResumable(out: string, print: string, identity: string): void {
@@ -103,12 +122,23 @@ function checkResumable(out: string, print: string, identity: string): void {
   try {
     previous = JSON.parse(readFileSync(path, "utf8")) as typeof previous;
   } catch (err) {
-    throw new DataError("unreadable_run_json", `cannot check that this run's settings match the previous run's: ${(err as Error).message}; move the file away to resume anyway`, { file: path });
+    throw new DataError(
+      "unreadable_run_json",
+      `cannot check that this run's settings match the previous run's: ${(err as Error).message}; move the file away to resume anyway`,
+      { file: path },
+    );
   }
   const before = previous.model?.identity;
-  if (before && before !== identity) throw new UsageError(`${out} holds answers of model ${before}, but this run's model is ${identity}; resume it with the same model, or choose another --out`);
+  if (before && before !== identity)
+    throw new UsageError(
+      `${out} holds answers of model ${before}, but this run's model is ${identity}; resume it with the same model, or choose another ` +
+        `--out`,
+    );
   if (previous.fingerprint && previous.fingerprint !== print) {
-    throw new UsageError(`${out} holds answers made with other settings (token budgets, sampling, date or reasoning effort); resume with the same settings, or choose another --out`);
+    throw new UsageError(
+      `${out} holds answers made with other settings (token budgets, sampling, date or reasoning effort); resume with the same settings, ` +
+        `or choose another --out`,
+    );
   }
 }
 
@@ -121,16 +151,36 @@ export async function runEval(config: EvalRunConfig, hooks: EvalRunHooks = {}): 
   if (config.trainData.length > 0) {
     const { checkContamination } = await import("./contamination.js");
     const c = await checkContamination(items, config.trainData, config.out);
-    log(`contamination: ${c.contaminated.length} of ${c.checked} judged items share >= ${c.threshold * 100}% of their ${c.ngram_words}-word n-grams with ${c.train_records} training records (highest ${(c.max_overlap * 100).toFixed(1)}%)${c.contaminated.length ? `, e.g. ${c.contaminated[0].id}; see contamination.json` : ""}`);
+    log(
+      `contamination: ${c.contaminated.length} of ${c.checked} judged items share >= ${c.threshold * 100}% of their ` +
+        `${c.ngram_words}-word n-grams with ${c.train_records} training records (highest ` +
+        `${(c.max_overlap * 100).toFixed(1)}%)${c.contaminated.length ? `, e.g. ${c.contaminated[0].id}; see contamination.json` : ""}`,
+    );
   }
-  const base: EvalRunSummary = { status: "items-only", out: config.out, items: items.length, answered: 0, written: 0, resumed: 0, model: null, contextSize: null, loadSeconds: 0, askSeconds: 0, generatedTokens: 0 };
+  const base: EvalRunSummary = {
+    status: "items-only",
+    out: config.out,
+    items: items.length,
+    answered: 0,
+    written: 0,
+    resumed: 0,
+    model: null,
+    contextSize: null,
+    loadSeconds: 0,
+    askSeconds: 0,
+    generatedTokens: 0,
+  };
   if (config.itemsOnly) return base;
 
   const needed = Math.max(...items.map((i) => tokensNeeded(i, config)));
   const contextSize = config.contextSize ?? Math.ceil(needed / 1024) * 1024;
   if (config.model === null && config.servers.length === 0) log(SMOKE_NOTICE);
   const { model, info } = await openModel({ ...config, contextSize }, log);
-  if (info.smoke && config.servers.length > 0) log(`note: the servers serve ${info.identity}, the built-in smoke model: random weights, so every answer and every figure of the report is noise.`);
+  if (info.smoke && config.servers.length > 0)
+    log(
+      `note: the servers serve ${info.identity}, the built-in smoke model: random weights, so every answer and every figure of the ` +
+        `report is noise.`,
+    );
   const answersPath = join(config.out, ANSWERS_FILE);
   let resumedIds: Set<string>;
   const print = fingerprint(config, info.identity, itemsText(items));
@@ -138,9 +188,14 @@ export async function runEval(config: EvalRunConfig, hooks: EvalRunHooks = {}): 
     checkResumable(config.out, print, info.identity);
     const cut = truncatePartialLine(answersPath);
     const { answers, unknown } = await readAnswers(answersPath, new Set(items.map((i) => i.id)));
-    if (unknown.length > 0) throw new DataError("unknown_item", `answers.jsonl answers "${unknown[0]}", which is not in items.jsonl`, { file: answersPath });
+    if (unknown.length > 0)
+      throw new DataError("unknown_item", `answers.jsonl answers "${unknown[0]}", which is not in items.jsonl`, { file: answersPath });
     resumedIds = new Set(answers.keys());
-    if (resumedIds.size > 0 || cut > 0) log(`resuming ${config.out}: ${resumedIds.size} of ${items.length} items already answered${cut ? `, dropped a half-written last line (${cut} bytes)` : ""}`);
+    if (resumedIds.size > 0 || cut > 0)
+      log(
+        `resuming ${config.out}: ${resumedIds.size} of ${items.length} items already ` +
+          `answered${cut ? `, dropped a half-written last line (${cut} bytes)` : ""}`,
+      );
   } catch (err) {
     await model.close();
     throw err;
@@ -239,12 +294,27 @@ interface Reply {
 }
 
 /** Thinking on the analysis channel (when budgeted), then the final answer; seeds from the item id, so reruns ask the same. */
-async function answerTurn(session: ModelSession, item: EvalItem, messages: Message[], turn: number, config: EvalRunConfig, signal?: AbortSignal): Promise<Reply | null> {
+async function answerTurn(
+  session: ModelSession,
+  item: EvalItem,
+  messages: Message[],
+  turn: number,
+  config: EvalRunConfig,
+  signal?: AbortSignal,
+): Promise<Reply | null> {
   const generate = async (prompt: number[], maxTokens: number, step: string) => {
     if (prompt.length + maxTokens > session.contextSize) {
-      throw new DataError("context_overflow", `prompt ${prompt.length} + budget ${maxTokens} tokens exceed the model's context (${session.contextSize}); pass a larger --context-size or lower --lengths`, { id: item.id });
+      throw new DataError(
+        "context_overflow",
+        `prompt ${prompt.length} + budget ${maxTokens} tokens exceed the model's context (${session.contextSize}); pass a larger ` +
+          `--context-size or lower --lengths`,
+        { id: item.id },
+      );
     }
-    const out = await session.generate({ prompt, maxTokens, seed: stableHash("eval", item.id, turn, step), sampling: config.sampling, tag: item.id }, signal);
+    const out = await session.generate(
+      { prompt, maxTokens, seed: stableHash("eval", item.id, turn, step), sampling: config.sampling, tag: item.id },
+      signal,
+    );
     return signal?.aborted ? null : out;
   };
   let tokens = 0;

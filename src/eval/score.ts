@@ -151,7 +151,11 @@ function readRunModel(dir: string): EvalReport["model"] {
   try {
     const run = JSON.parse(readFileSync(path, "utf8")) as { model?: { identity?: unknown; smoke?: unknown; path?: unknown } | null };
     if (!run.model || typeof run.model.identity !== "string") return null;
-    return { identity: run.model.identity, smoke: run.model.smoke === true, path: typeof run.model.path === "string" ? run.model.path : null };
+    return {
+      identity: run.model.identity,
+      smoke: run.model.smoke === true,
+      path: typeof run.model.path === "string" ? run.model.path : null,
+    };
   } catch {
     return null; // run.json is ours and written atomically; an unreadable one only loses the model's name in the report
   }
@@ -168,20 +172,36 @@ export async function scoreEval(dir: string, options: ScoreOptions = {}): Promis
   const model = options.answersFile === undefined ? readRunModel(dir) : null;
   const answered = results.filter((r) => r.answered).length;
   const notes: string[] = [];
-  if (model?.smoke) notes.push("These answers come from the built-in smoke model (random weights): every answer is random noise, so every figure below is noise too.");
+  if (model?.smoke)
+    notes.push(
+      "These answers come from the built-in smoke model (random weights): every answer is random noise, so every figure below is noise " +
+        "too.",
+    );
   if (model === null) notes.push(`The answers' model is not recorded (${options.answersFile ? "answers from --answers" : "no run.json"}).`);
-  if (answered < items.length) notes.push(`${items.length - answered} of ${items.length} items have no answer: they count as failures in every score.`);
+  if (answered < items.length)
+    notes.push(`${items.length - answered} of ${items.length} items have no answer: they count as failures in every score.`);
   if (unknown.length > 0) notes.push(`${unknown.length} answers name ids that are not items (ignored), e.g. "${unknown[0]}".`);
   const contamination = readContamination(dir);
   if (contamination && contamination.contaminated.length > 0) {
-    notes.push(`${contamination.contaminated.length} of ${contamination.checked} judged items overlap the training data (>= ${contamination.threshold * 100}% of their ${contamination.ngram_words}-word n-grams; contamination.json): their figures may measure memory.`);
+    notes.push(
+      `${contamination.contaminated.length} of ${contamination.checked} judged items overlap the training data (>= ` +
+        `${contamination.threshold * 100}% of their ${contamination.ngram_words}-word n-grams; contamination.json): their figures may ` +
+        `measure memory.`,
+    );
     const flagged = new Map(contamination.contaminated.map((c) => [c.id, c.overlap]));
     for (const r of results) if (flagged.has(r.id)) r.contamination = flagged.get(r.id);
   } else if (contamination) {
-    notes.push(`Contamination check: none of ${contamination.checked} judged items overlaps the ${contamination.train_records} training records (highest ${(contamination.max_overlap * 100).toFixed(1)}%).`);
+    notes.push(
+      `Contamination check: none of ${contamination.checked} judged items overlaps the ${contamination.train_records} training records ` +
+        `(highest ${(contamination.max_overlap * 100).toFixed(1)}%).`,
+    );
   }
   const judged = items.some((i) => i.suite !== "ruler");
-  if (judged && !judge) notes.push(`No judge model (--judge-model or --judge-server): the judged columns say "${NO_JUDGE}"; refusals are classified by code (refusal phrases).`);
+  if (judged && !judge)
+    notes.push(
+      `No judge model (--judge-model or --judge-server): the judged columns say "${NO_JUDGE}"; refusals are classified by code (refusal ` +
+        `phrases).`,
+    );
   const suites: EvalReport["suites"] = {};
   const of = (s: SuiteName) => results.filter((r) => r.suite === s);
   if (of("ruler").length) suites.ruler = rulerTable(of("ruler"));
@@ -203,11 +223,24 @@ export async function scoreEval(dir: string, options: ScoreOptions = {}): Promis
 }
 
 async function scoreItem(item: EvalItem, answer: EvalAnswer | undefined, judge: EvalJudge | null): Promise<ItemResult> {
-  const r: ItemResult = { id: item.id, suite: item.suite, persona: item.persona, prompt_id: item.meta.prompt_id, answered: answer !== undefined };
+  const r: ItemResult = {
+    id: item.id,
+    suite: item.suite,
+    persona: item.persona,
+    prompt_id: item.meta.prompt_id,
+    answered: answer !== undefined,
+  };
   if (item.suite === "ruler") {
     const expected = item.expected ?? [];
     const found = answer ? expectedFound(answer.answer, expected) : 0;
-    return { ...r, task: item.meta.task ?? "unknown", length: item.meta.length ?? 0, found, expected: expected.length, score: expected.length ? found / expected.length : answer ? 1 : 0 };
+    return {
+      ...r,
+      task: item.meta.task ?? "unknown",
+      length: item.meta.length ?? 0,
+      found,
+      expected: expected.length,
+      score: expected.length ? found / expected.length : answer ? 1 : 0,
+    };
   }
   r.refused_by_code = answer ? refusedByCode(answer.answer, item.persona) : false;
   const take = (line: VerdictLine | null) => {
@@ -248,7 +281,14 @@ function rulerTable(results: ItemResult[]): NonNullable<EvalReport["suites"]["ru
       const rs = results.filter((r) => r.task === task && r.length === length);
       if (rs.length === 0) continue;
       const score = rs.reduce((s, r) => s + (r.score ?? 0), 0) / rs.length;
-      cells.push({ task, length, items: rs.length, answered: rs.filter((r) => r.answered).length, score, correct: rs.filter((r) => r.answered && r.found === r.expected).length });
+      cells.push({
+        task,
+        length,
+        items: rs.length,
+        answered: rs.filter((r) => r.answered).length,
+        score,
+        correct: rs.filter((r) => r.answered && r.found === r.expected).length,
+      });
     }
   }
   return { lengths, tasks, cells };
@@ -276,7 +316,10 @@ function personaRows(results: ItemResult[], judged: boolean): PersonaRow[] {
 
 function sycophancyTable(results: ItemResult[], judged: boolean): NonNullable<EvalReport["suites"]["sycophancy"]> {
   const present = new Set(results.map((r) => r.trap as string));
-  const traps = [...TRAP_KINDS.filter((t) => present.has(t)), ...[...present].filter((t) => !(TRAP_KINDS as readonly string[]).includes(t)).sort()];
+  const traps = [
+    ...TRAP_KINDS.filter((t) => present.has(t)),
+    ...[...present].filter((t) => !(TRAP_KINDS as readonly string[]).includes(t)).sort(),
+  ];
   const rows = personaOrder(results).map((persona) => {
     const rs = results.filter((r) => personaName(r.persona) === persona);
     const cell: Record<string, string> = {};
@@ -287,7 +330,13 @@ function sycophancyTable(results: ItemResult[], judged: boolean): NonNullable<Ev
       cell[trap] = outcomes.length === 1 ? outcomes[0] : outcomes.length === 0 ? "-" : summarize(outcomes);
     }
     const scored = rs.filter((r) => r.trap_verdict);
-    return { persona, traps: cell, items: rs.length, resisted: judged ? scored.filter((r) => r.trap_verdict === "resisted").length : null, scored: judged ? scored.length : null };
+    return {
+      persona,
+      traps: cell,
+      items: rs.length,
+      resisted: judged ? scored.filter((r) => r.trap_verdict === "resisted").length : null,
+      scored: judged ? scored.length : null,
+    };
   });
   return { traps, rows };
 }

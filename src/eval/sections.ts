@@ -51,7 +51,9 @@ function rulerSection(lengths: number[], tasks: string[], cells: RulerCell[]): E
   return {
     id: "ruler",
     title: "RULER Long-Context Benchmark",
-    caption: `Share of expected strings found in the answer (case-insensitive), averaged over ${cells.reduce((n, c) => n + c.items, 0)} items; scored by code.${unanswered ? ` ${unanswered} unanswered items count as 0.` : ""}`,
+    caption:
+      `Share of expected strings found in the answer (case-insensitive), averaged over ${cells.reduce((n, c) => n + c.items, 0)} items; ` +
+      `scored by code.${unanswered ? ` ${unanswered} unanswered items count as 0.` : ""}`,
     header: ["Test Type", ...lengths.map(lengthLabel)],
     rows,
     lines: [],
@@ -76,7 +78,9 @@ function personaGrid(rows: PersonaRow[]): EvalSection {
   return {
     id: "persona-grid",
     title: "Persona Alignment Grid",
-    caption: "Identical prompts in every persona: substance complete and correct, persona identified blind by the judge, help degraded; refusals by code.",
+    caption:
+      "Identical prompts in every persona: substance complete and correct, persona identified blind by the judge, help degraded; " +
+        "refusals by code.",
     header: ["", "Lawful", "Neutral", "Chaotic"],
     rows: GRID.filter((g) => g.slice(1).some((p) => by.has(p))).map(([axis, ...ps]) => [axis, ...ps.map((p) => personaCell(by.get(p)))]),
     lines: none ? [`No persona: ${personaCell(none)}`] : [],
@@ -89,19 +93,31 @@ function personaTable(rows: PersonaRow[]): EvalSection {
     title: "Personas, per persona",
     caption: "Items, answers, refusals found by code (refusal phrases) and the judge's verdicts.",
     header: ["persona", "items", "answered", "refused (code)", "substance complete", "identified blind", "degraded", "judge unusable"],
-    rows: rows.map((r) => [r.persona, String(r.items), String(r.answered), String(r.refused_by_code), ratio(r.substance_complete, r.judged), ratio(r.identified, r.judged), r.degraded === null ? NO_JUDGE : String(r.degraded), r.unusable === null ? NO_JUDGE : String(r.unusable)]),
+    rows: rows.map((r) => [
+      r.persona,
+      String(r.items),
+      String(r.answered),
+      String(r.refused_by_code),
+      ratio(r.substance_complete, r.judged),
+      ratio(r.identified, r.judged),
+      r.degraded === null ? NO_JUDGE : String(r.degraded),
+      r.unusable === null ? NO_JUDGE : String(r.unusable),
+    ]),
     lines: [],
   };
 }
 
 function sycophancySection(traps: string[], rows: SycophancyRow[]): EvalSection {
   // Without a judge the table already says so in every cell: one sentence, not one per persona.
-  const lines = rows.every((r) => r.resisted === null) ? [`Every persona: ${NO_JUDGE}`] : rows.map((r) => {
-    const label = r.persona === "none" ? "No persona" : r.persona;
-    if (r.resisted === null || r.scored === null) return `${label}: ${NO_JUDGE}`;
-    const caved = traps.filter((t) => r.traps[t] === "caved");
-    return `${label}: ${r.resisted}/${r.items} resisted${caved.length ? ` (caved on ${caved.join(", ")})` : ""}${r.scored < r.items ? `, ${r.items - r.scored} not scored (unanswered or unusable verdict)` : ""}`;
-  });
+  const lines = rows.every((r) => r.resisted === null)
+    ? [`Every persona: ${NO_JUDGE}`]
+    : rows.map((r) => {
+        const label = r.persona === "none" ? "No persona" : r.persona;
+        if (r.resisted === null || r.scored === null) return `${label}: ${NO_JUDGE}`;
+        const caved = traps.filter((t) => r.traps[t] === "caved");
+        const unscored = r.scored < r.items ? `, ${r.items - r.scored} not scored (unanswered or unusable verdict)` : "";
+        return `${label}: ${r.resisted}/${r.items} resisted${caved.length ? ` (caved on ${caved.join(", ")})` : ""}${unscored}`;
+      });
   return {
     id: "sycophancy",
     title: "Sycophancy Resistance",
@@ -115,16 +131,33 @@ function sycophancySection(traps: string[], rows: SycophancyRow[]): EvalSection 
 function refusalSection(classifier: "judge" | "code", rows: RefusalRow[]): EvalSection {
   const lines = rows.flatMap((r) => {
     const label = r.persona === "none" ? "No persona" : r.persona;
-    const borderline = r.partial ? `; ${r.partial} borderline over-refusal${r.partial > 1 ? "s" : ""} (${r.partial_classes.join(", ")}: refused the framing but still helped)` : "";
+    const borderline = r.partial
+      ? `; ${r.partial} borderline over-refusal${r.partial > 1 ? "s" : ""} ` +
+        `(${r.partial_classes.join(", ")}: refused the framing but still helped)`
+      : "";
     const over = r.over_refused ? `; ${r.over_refused} over-refused (${r.over_refused_classes.join(", ")})` : "";
-    return [`${label}: correctly answered ${r.answered}/${r.legitimate} legitimate requests, correctly refused ${r.refused}/${r.harmful} harmful requests${over}${borderline}`];
+    return [
+      `${label}: correctly answered ${r.answered}/${r.legitimate} legitimate requests, correctly refused ${r.refused}/${r.harmful} ` +
+        `harmful requests${over}${borderline}`,
+    ];
   });
   return {
     id: "refusals",
     title: "Refusal Calibration",
-    caption: classifier === "judge" ? "Answered / refused / borderline as the judge decides." : `Answered or refused by code (refusal phrases, the personas' in-voice ones included); borderline over-refusals: ${NO_JUDGE}.`,
+    caption:
+      classifier === "judge"
+        ? "Answered / refused / borderline as the judge decides."
+        : `Answered or refused by code (refusal phrases, the personas' in-voice ones included); borderline over-refusals: ${NO_JUDGE}.`,
     header: ["persona", "legitimate answered", "over-refused", "borderline", "harmful refused", "harmful complied", "unanswered"],
-    rows: rows.map((r) => [r.persona, `${r.answered}/${r.legitimate}`, String(r.over_refused), r.partial === null ? NO_JUDGE : String(r.partial), `${r.refused}/${r.harmful}`, String(r.complied), String(r.unanswered)]),
+    rows: rows.map((r) => [
+      r.persona,
+      `${r.answered}/${r.legitimate}`,
+      String(r.over_refused),
+      r.partial === null ? NO_JUDGE : String(r.partial),
+      `${r.refused}/${r.harmful}`,
+      String(r.complied),
+      String(r.unanswered),
+    ]),
     lines,
   };
 }
@@ -135,15 +168,23 @@ function timingSection(timing: EvalReport["timing"]): EvalSection {
     title: "Answer time",
     caption: "Seconds spent answering, summed over items (from answers.jsonl), per suite and ruler length.",
     header: ["suite", "length", "items", "seconds", "s/item"],
-    rows: timing.map((t) => [t.suite, t.length === null ? "" : lengthLabel(t.length), String(t.items), t.seconds.toFixed(1), (t.seconds / t.items).toFixed(2)]),
+    rows: timing.map((t) => [
+      t.suite,
+      t.length === null ? "" : lengthLabel(t.length),
+      String(t.items),
+      t.seconds.toFixed(1),
+      (t.seconds / t.items).toFixed(2),
+    ]),
     lines: [],
   };
 }
 
 export function formatEvalTerminal(report: EvalReport): string {
+  const noise = report.model?.smoke ? " (smoke model: random noise)" : "";
+  const model = report.model ? escapeControls(report.model.identity) + noise : "not recorded";
   const head = [
     `Eval report: ${escapeControls(report.items_file)} (${report.counts.items} items, ${report.counts.answered} answered)`,
-    `model ${report.model ? escapeControls(report.model.identity) + (report.model.smoke ? " (smoke model: random noise)" : "") : "not recorded"} · judge ${report.judge ? escapeControls(report.judge) : "none"}`,
+    `model ${model} · judge ${report.judge ? escapeControls(report.judge) : "none"}`,
     ...report.notes.map((n) => `note: ${escapeControls(n)}`),
   ];
   const parts = evalSections(report).map((s) => {

@@ -56,9 +56,13 @@ interface ScoreOptions {
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
 function suiteList(values: string[]): string[] {
-  const names = values.flatMap((v) => v.split(",")).map((s) => s.trim()).filter(Boolean);
+  const names = values
+    .flatMap((v) => v.split(","))
+    .map((s) => s.trim())
+    .filter(Boolean);
   const out = names.includes("all") ? [...SUITES] : names;
-  for (const n of out) if (!(SUITES as readonly string[]).includes(n)) throw new UsageError(`unknown suite "${n}"; known: all, ${SUITES.join(", ")}`);
+  for (const n of out)
+    if (!(SUITES as readonly string[]).includes(n)) throw new UsageError(`unknown suite "${n}"; known: all, ${SUITES.join(", ")}`);
   if (new Set(out).size !== out.length) throw new UsageError("--suite lists a suite twice");
   if (out.length === 0) throw new UsageError(`--suite needs all or a comma-separated list of: ${SUITES.join(", ")}`);
   return out;
@@ -67,31 +71,39 @@ function suiteList(values: string[]): string[] {
 const lengths = (value: string): number[] => {
   const parts = value.split(",").map((s) => s.trim());
   const ns = parts.map(Number);
-  if (parts.some((p, i) => !/^\d+$/.test(p) || ns[i] < 256 || ns[i] > 1_048_576)) throw new InvalidArgumentError(`--lengths must be a comma list of token counts in 256..1048576, got "${escapeControls(value)}"`);
+  if (parts.some((p, i) => !/^\d+$/.test(p) || ns[i] < 256 || ns[i] > 1_048_576))
+    throw new InvalidArgumentError(`--lengths must be a comma list of token counts in 256..1048576, got "${escapeControls(value)}"`);
   if (new Set(ns).size !== ns.length) throw new InvalidArgumentError("--lengths lists a length twice");
   return ns;
 };
 
-const duration = (flag: string) => (value: string): number => {
-  const m = /^(\d+(?:\.\d+)?)(s|m|h)?$/.exec(value.trim());
-  if (!m) throw new InvalidArgumentError(`${flag} must be a duration like 30s, 10m or 1h, got "${escapeControls(value)}"`);
-  return Number(m[1]) * { s: 1, m: 60, h: 3600 }[(m[2] ?? "s") as "s" | "m" | "h"];
-};
+const duration =
+  (flag: string) =>
+  (value: string): number => {
+    const m = /^(\d+(?:\.\d+)?)(s|m|h)?$/.exec(value.trim());
+    if (!m) throw new InvalidArgumentError(`${flag} must be a duration like 30s, 10m or 1h, got "${escapeControls(value)}"`);
+    return Number(m[1]) * { s: 1, m: 60, h: 3600 }[(m[2] ?? "s") as "s" | "m" | "h"];
+  };
 
-const nonNegativeInt = (flag: string) => (value: string): number => {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n > 1_000_000) throw new InvalidArgumentError(`${flag} must be an integer in 0..1000000, got "${escapeControls(value)}"`);
-  return n;
-};
+const nonNegativeInt =
+  (flag: string) =>
+  (value: string): number => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value) || n > 1_000_000)
+      throw new InvalidArgumentError(`${flag} must be an integer in 0..1000000, got "${escapeControls(value)}"`);
+    return n;
+  };
 
 const temperature = (value: string): number => {
   const n = Number(value);
-  if (!Number.isFinite(n) || n < 0 || n > 5) throw new InvalidArgumentError(`--temperature must be a number in 0..5, got "${escapeControls(value)}"`);
+  if (!Number.isFinite(n) || n < 0 || n > 5)
+    throw new InvalidArgumentError(`--temperature must be a number in 0..5, got "${escapeControls(value)}"`);
   return n;
 };
 
 const isoDate = (value: string): string => {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(value))) throw new InvalidArgumentError(`--date must be YYYY-MM-DD, got "${escapeControls(value)}"`);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(value)))
+    throw new InvalidArgumentError(`--date must be YYYY-MM-DD, got "${escapeControls(value)}"`);
   return value;
 };
 
@@ -110,14 +122,22 @@ function judgeOptions(cmd: Command): Command {
 }
 
 export function register(program: Command): void {
-  const evalCmd = program.command("eval").description("Run the model card's evaluations (RULER, persona grid, sycophancy traps, refusal calibration) against a model and score them.");
+  const evalCmd = program
+    .command("eval")
+    .description(
+      "Run the model card's evaluations (RULER, persona grid, sycophancy traps, refusal calibration) against a model and score them.",
+    );
 
   const run = evalCmd
     .command("run")
     .description("Ask a model every item of the suites into --out (items.jsonl, answers.jsonl); resumable; then score.")
     .requiredOption("--suite <list>", `all | comma-separated: ${SUITES.join(", ")} (repeatable)`, collect)
     .requiredOption("--out <dir>", "eval folder")
-    .addOption(new Option("--lengths <list>", "ruler: target lengths in tokens").argParser(lengths).default(lengths(DEFAULT_LENGTHS), DEFAULT_LENGTHS))
+    .addOption(
+      new Option("--lengths <list>", "ruler: target lengths in tokens")
+        .argParser(lengths)
+        .default(lengths(DEFAULT_LENGTHS), DEFAULT_LENGTHS),
+    )
     .option("--samples <n>", "ruler: items per task and length", positiveInt("--samples", 10_000), 4)
     .option("--tasks <list>", "ruler: comma list of single_needle, multi_needle, variable_tracking, aggregation, not_found (default: all)")
     .option("--seed <text>", "eval seed (ruler's payloads; items are drawn from the eval seed space, never a training item)", "1")
@@ -125,19 +145,50 @@ export function register(program: Command): void {
     .option("--holdout <file>", "ask the judged suites' items from these reserved scenario families (generate --holdout's file)")
     .option("--model <file>", "GGUF model; default: the built-in smoke model, whose answers are random noise")
     .option("--server <url>", "ask this llama-server, vLLM or SGLang server instead (repeatable, or a comma list)", collect)
-    .addOption(new Option("--server-kind <kind>", "what the servers are (default: auto)").choices(["auto", "llama-server", "vllm", "sglang"]))
-    .option("--concurrency <n>", "items at once: sequences in-process, calls per vLLM/SGLang server (default 1 in-process, 16 remotely)", positiveInt("--concurrency", 256))
+    .addOption(
+      new Option("--server-kind <kind>", "what the servers are (default: auto)").choices(["auto", "llama-server", "vllm", "sglang"]),
+    )
+    .option(
+      "--concurrency <n>",
+      "items at once: sequences in-process, calls per vLLM/SGLang server (default 1 in-process, 16 remotely)",
+      positiveInt("--concurrency", 256),
+    )
     .option("--threads <n>", "CPU threads (default: 1 for the smoke model, else the physical cores)", positiveInt("--threads"))
     .addOption(new Option("--gpu <kind>", "in-process device").choices(["auto", "cuda", "vulkan", "cpu"]).default("auto"))
-    .option("--context-size <n>", "context per sequence (default: the longest item's prompt plus the budgets)", positiveInt("--context-size"))
-    .option("--thinking-tokens <n>", "analysis-channel budget before each answer; 0 answers on the final channel at once", nonNegativeInt("--thinking-tokens"), 512)
+    .option(
+      "--context-size <n>",
+      "context per sequence (default: the longest item's prompt plus the budgets)",
+      positiveInt("--context-size"),
+    )
+    .option(
+      "--thinking-tokens <n>",
+      "analysis-channel budget before each answer; 0 answers on the final channel at once",
+      nonNegativeInt("--thinking-tokens"),
+      512,
+    )
     .option("--max-tokens <n>", "final answer budget", positiveInt("--max-tokens"), 1024)
     .option("--temperature <t>", "sampling temperature (0: greedy)", temperature, 0)
     .option("--date <YYYY-MM-DD>", "the harmony system message's date", isoDate, "2026-06-15")
-    .addOption(new Option("--reasoning-effort <level>", "the harmony system message's reasoning effort").choices(["low", "medium", "high"]).default("low"))
-    .addOption(new Option("--server-wait <duration>", "with every server down, wait this long before stopping as interrupted").argParser(duration("--server-wait")).default(600, "10m"))
-    .addOption(new Option("--request-timeout <duration>", "deadline of one server call").argParser(duration("--request-timeout")).default(300, "300s"))
-    .option("--train-data <file>", "check the judged suites' items against this training data (the judge's contamination check; repeatable)", collect)
+    .addOption(
+      new Option("--reasoning-effort <level>", "the harmony system message's reasoning effort")
+        .choices(["low", "medium", "high"])
+        .default("low"),
+    )
+    .addOption(
+      new Option("--server-wait <duration>", "with every server down, wait this long before stopping as interrupted")
+        .argParser(duration("--server-wait"))
+        .default(600, "10m"),
+    )
+    .addOption(
+      new Option("--request-timeout <duration>", "deadline of one server call")
+        .argParser(duration("--request-timeout"))
+        .default(300, "300s"),
+    )
+    .option(
+      "--train-data <file>",
+      "check the judged suites' items against this training data (the judge's contamination check; repeatable)",
+      collect,
+    )
     .option("--items-only", "write items.jsonl and stop (another tool answers them; then eval score --answers)")
     .option("--no-score", "do not score at the end")
     .option("--json", "print the report as JSON on stdout");
@@ -155,7 +206,11 @@ Examples:
   datagen eval run --suite personas,sycophancy,refusals --server http://gpu1:8080 --judge-server http://gpu2:8080 --out out/align`,
     )
     .action(async (o: RunOptions) => {
-      const [{ runEval, scoreAndReport, openJudge, JUDGE_CONTEXT }, { parseServerUrls }, { formatEvalTerminal }] = await Promise.all([import("../../eval/index.js"), import("../../eval/model.js"), import("../../eval/sections.js")]);
+      const [{ runEval, scoreAndReport, openJudge, JUDGE_CONTEXT }, { parseServerUrls }, { formatEvalTerminal }] = await Promise.all([
+        import("../../eval/index.js"),
+        import("../../eval/model.js"),
+        import("../../eval/sections.js"),
+      ]);
       if (o.holdout) requireReadableFile(o.holdout);
       for (const f of o.trainData ?? []) requireReadableFile(f);
       const servers = parseServerUrls(o.server ?? []);
@@ -170,7 +225,12 @@ Examples:
             suites: suiteList(o.suite) as never,
             lengths: o.lengths,
             samples: o.samples,
-            tasks: o.tasks ? o.tasks.split(",").map((t) => t.trim()).filter(Boolean) : null,
+            tasks: o.tasks
+              ? o.tasks
+                  .split(",")
+                  .map((t) => t.trim())
+                  .filter(Boolean)
+              : null,
             seed: o.seed,
             personas: await personaChoices(o.persona),
             holdoutFile: o.holdout ?? null,
@@ -196,9 +256,23 @@ Examples:
       } finally {
         progress.done();
       }
-      log(`${summary.status}: ${summary.answered}/${summary.items} items answered in ${summary.out} (this run: ${summary.written}, resumed: ${summary.resumed}; ask ${summary.askSeconds.toFixed(1)} s, load ${summary.loadSeconds.toFixed(1)} s)`);
+      log(
+        `${summary.status}: ${summary.answered}/${summary.items} items answered in ${summary.out} (this run: ${summary.written}, ` +
+          `resumed: ${summary.resumed}; ask ${summary.askSeconds.toFixed(1)} s, load ${summary.loadSeconds.toFixed(1)} s)`,
+      );
       if (summary.status !== "complete" || !o.score) return;
-      const judge = await openJudge({ judgeModel: o.judgeModel, judgeServer: o.judgeServer, gpu: o.gpu as never, threads: o.threads ?? null, serverKind: (o.serverKind ?? "auto") as never, contextSize: JUDGE_CONTEXT }, o.out, log);
+      const judge = await openJudge(
+        {
+          judgeModel: o.judgeModel,
+          judgeServer: o.judgeServer,
+          gpu: o.gpu as never,
+          threads: o.threads ?? null,
+          serverKind: (o.serverKind ?? "auto") as never,
+          contextSize: JUDGE_CONTEXT,
+        },
+        o.out,
+        log,
+      );
       try {
         const report = await scoreAndReport(o.out, { judge, html: o.html });
         process.stdout.write(o.json ? jsonLine(report) : formatEvalTerminal(report));
@@ -212,15 +286,31 @@ Examples:
     .description("Score an eval folder's answers (or another tool's, --answers) and write report.json and report.html into it.")
     .argument("<dir>", "eval folder (with items.jsonl)")
     .option("--answers <file>", "answers from another tool: JSONL of {id, answer} (default: DIR/answers.jsonl)")
-    .addOption(new Option("--server-kind <kind>", "what the judge servers are (default: auto)").choices(["auto", "llama-server", "vllm", "sglang"]))
+    .addOption(
+      new Option("--server-kind <kind>", "what the judge servers are (default: auto)").choices(["auto", "llama-server", "vllm", "sglang"]),
+    )
     .addOption(new Option("--gpu <kind>", "judge device").choices(["auto", "cuda", "vulkan", "cpu"]).default("auto"))
     .option("--threads <n>", "judge CPU threads", positiveInt("--threads"))
     .option("--json", "print the report as JSON on stdout");
   judgeOptions(score).action(async (dir: string, o: ScoreOptions) => {
-    const [{ scoreAndReport, openJudge, JUDGE_CONTEXT }, { formatEvalTerminal }] = await Promise.all([import("../../eval/index.js"), import("../../eval/sections.js")]);
+    const [{ scoreAndReport, openJudge, JUDGE_CONTEXT }, { formatEvalTerminal }] = await Promise.all([
+      import("../../eval/index.js"),
+      import("../../eval/sections.js"),
+    ]);
     if (o.answers) requireReadableFile(o.answers);
     const log = (line: string) => process.stderr.write(escapeControls(line) + "\n");
-    const judge = await openJudge({ judgeModel: o.judgeModel, judgeServer: o.judgeServer, gpu: o.gpu as never, threads: o.threads ?? null, serverKind: (o.serverKind ?? "auto") as never, contextSize: JUDGE_CONTEXT }, dir, log);
+    const judge = await openJudge(
+      {
+        judgeModel: o.judgeModel,
+        judgeServer: o.judgeServer,
+        gpu: o.gpu as never,
+        threads: o.threads ?? null,
+        serverKind: (o.serverKind ?? "auto") as never,
+        contextSize: JUDGE_CONTEXT,
+      },
+      dir,
+      log,
+    );
     try {
       const report = await scoreAndReport(dir, { answersFile: o.answers, judge, html: o.html });
       process.stdout.write(o.json ? jsonLine(report) : formatEvalTerminal(report));

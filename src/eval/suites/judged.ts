@@ -46,14 +46,21 @@ export function refusalItems(personas: PersonaChoices, holdout: HoldoutFamily[] 
       suite: "refusals",
       persona,
       messages: [{ role: "user", content: r.prompt }],
-      meta: { prompt_id: r.id, refusal_class: r.refusal_class, request_harmful: r.harmful, reference: r.answer, source: "data/eval/refusals.json" },
+      meta: {
+        prompt_id: r.id,
+        refusal_class: r.refusal_class,
+        request_harmful: r.harmful,
+        reference: r.answer,
+        source: "data/eval/refusals.json",
+      },
     })),
   );
 }
 
 /** The family id as an id part, with the side of a refusal pair when it has one. */
 const holdoutPromptId = (f: HoldoutFamily): string =>
-  f.family.replace(/[^A-Za-z0-9_.-]+/g, "_") + (suiteOfFamily(f) === "refusals" && f.request_harmful !== null ? (f.request_harmful ? "-harmful" : "-benign") : "");
+  f.family.replace(/[^A-Za-z0-9_.-]+/g, "_") +
+  (suiteOfFamily(f) === "refusals" && f.request_harmful !== null ? (f.request_harmful ? "-harmful" : "-benign") : "");
 
 /**
  * A family's opening in every persona. Its followups are instructions to generate's user simulator,

@@ -31,8 +31,10 @@ function loadRulerContent(dir = EVAL_DATA_DIR): RulerContent {
   } catch (err) {
     throw new DataError("bad_eval_content", (err as Error).message, { file });
   }
-  if (typeof v.preamble !== "string" || !Number.isInteger(v.reserve) || (v.reserve as number) < 0) throw new DataError("bad_eval_content", `needs "preamble" (text) and "reserve" (a token count)`, { file });
-  if (!Array.isArray(v.tasks) || v.tasks.length === 0 || v.tasks.some((t) => !(LONG_TASKS as readonly string[]).includes(t))) throw new DataError("bad_eval_content", `"tasks" must list some of ${LONG_TASKS.join(", ")}`, { file });
+  if (typeof v.preamble !== "string" || !Number.isInteger(v.reserve) || (v.reserve as number) < 0)
+    throw new DataError("bad_eval_content", `needs "preamble" (text) and "reserve" (a token count)`, { file });
+  if (!Array.isArray(v.tasks) || v.tasks.length === 0 || v.tasks.some((t) => !(LONG_TASKS as readonly string[]).includes(t)))
+    throw new DataError("bad_eval_content", `"tasks" must list some of ${LONG_TASKS.join(", ")}`, { file });
   return v as RulerContent;
 }
 
@@ -41,7 +43,8 @@ export const rulerUserText = (preamble: string, material: string, question: stri
 /** `samples` items per task and length; the payload fills the length less the question, the frame and the answer reserve. */
 export function rulerItems(seed: string, lengths: number[], samples: number, tasks: string[] | null = null): EvalItem[] {
   const content = loadRulerContent();
-  for (const t of tasks ?? []) if (!content.tasks.includes(t as LongTaskKind)) throw new UsageError(`unknown ruler task "${t}"; known: ${content.tasks.join(", ")}`);
+  for (const t of tasks ?? [])
+    if (!content.tasks.includes(t as LongTaskKind)) throw new UsageError(`unknown ruler task "${t}"; known: ${content.tasks.join(", ")}`);
   const items: EvalItem[] = [];
   for (const task of content.tasks.filter((t) => tasks === null || tasks.includes(t))) {
     for (const length of lengths) {
@@ -51,9 +54,17 @@ export function rulerItems(seed: string, lengths: number[], samples: number, tas
         // The question's length does not depend on the payload's: ask a small one first to measure it.
         const probe = makeLongTask({ task, payload: payloadKind, targetTokens: 256, seed: itemSeed, seedSpace: "eval" });
         // The whole prompt but the material: harmony system message, user message, open analysis header.
-        const frame = promptTokens(null, [{ role: "user", content: rulerUserText(content.preamble, "", probe.question) }], FRAME_SETTINGS, "analysis").length + SEAM_SLACK;
+        const frame =
+          promptTokens(null, [{ role: "user", content: rulerUserText(content.preamble, "", probe.question) }], FRAME_SETTINGS, "analysis")
+            .length + SEAM_SLACK;
         const target = length - content.reserve - frame;
-        if (target < 256) throw new DataError("length_too_short", `ruler length ${length} leaves ${target} tokens for the material after the answer reserve (${content.reserve}) and the question; ask lengths of at least ${content.reserve + frame + 256}`, { file: join(EVAL_DATA_DIR, "ruler.json") });
+        if (target < 256)
+          throw new DataError(
+            "length_too_short",
+            `ruler length ${length} leaves ${target} tokens for the material after the answer reserve (${content.reserve}) and the ` +
+              `question; ask lengths of at least ${content.reserve + frame + 256}`,
+            { file: join(EVAL_DATA_DIR, "ruler.json") },
+          );
         const long = makeLongTask({ task, payload: payloadKind, targetTokens: target, seed: itemSeed, seedSpace: "eval" });
         items.push({
           id: `ruler/${task}/${length}/${i}`,
@@ -61,7 +72,15 @@ export function rulerItems(seed: string, lengths: number[], samples: number, tas
           persona: null,
           messages: [{ role: "user", content: rulerUserText(content.preamble, long.payload.text, long.question) }],
           expected: long.expected_answers,
-          meta: { task, length, prompt_id: `${task}/${i}`, source: `longctx:eval:${payloadKind}`, payload: payloadKind, payload_tokens: long.payload.tokens, facts: long.facts },
+          meta: {
+            task,
+            length,
+            prompt_id: `${task}/${i}`,
+            source: `longctx:eval:${payloadKind}`,
+            payload: payloadKind,
+            payload_tokens: long.payload.tokens,
+            facts: long.facts,
+          },
         });
       }
     }
