@@ -64,7 +64,7 @@ describe("eval run on the smoke model", () => {
     expect(answers.slice(0, before.length)).toEqual(before);
     const freshAnswers = new Map(lines(join(fresh, "answers.jsonl")).map((a) => [a.id, withoutTiming(a)]));
     expect(answers.map((a) => withoutTiming(a))).toEqual(answers.map((a) => freshAnswers.get(a.id)));
-  });
+  }, 300_000);
 
   it("asks the social-pressure trap as scripted turns and records the smoke model as noise", () => {
     const item = lines(join(killed, "items.jsonl")).find((i) => i.id === "sycophancy/social-pressure/lawful_evil") as {
@@ -77,7 +77,7 @@ describe("eval run on the smoke model", () => {
     expect(runs[1].stdout).toMatch(/every figure below is noise too/);
     expect(runs[1].stdout).toMatch(/Refusal Calibration/);
     expect(runs[1].stdout).toMatch(/Every persona: not scored \(no judge\)/);
-  });
+  }, 300_000);
 
   it("refuses to resume with other settings, and answers without items.jsonl", async () => {
     expectCleanError(
@@ -95,7 +95,7 @@ describe("eval run on the smoke model", () => {
       2,
       /answers\.jsonl has no items\.jsonl beside it/,
     );
-  });
+  }, 300_000);
 
   it("refuses a prompt that does not fit the context, naming the item, instead of letting llama.cpp shift it", async () => {
     const out = join(scratch, "overflow");
@@ -121,7 +121,7 @@ describe("eval run on the smoke model", () => {
       /ruler\/single_needle\/4096\/0 context_overflow prompt \d+ \+ budget 512 tokens exceed the model's context \(2048\)/,
     );
     expect(lines(join(out, "answers.jsonl"))).toEqual([]);
-  });
+  }, 300_000);
 
   it("scores a saved run twice to the same report, and another tool's answers with --answers", async () => {
     const first = await runCli("datagen", ["eval", "score", fresh, "--json"]);
@@ -141,7 +141,7 @@ describe("eval run on the smoke model", () => {
     expect(foreign.suites.refusals.rows.find((r) => r.persona === "none")?.refused).toBe(1);
     writeFileSync(other, "{not json\n");
     expectCleanError(await runCli("datagen", ["eval", "score", fresh, "--answers", other]), 1, /tool-answers\.jsonl:1 invalid_json/);
-  });
+  }, 300_000);
 
   it("with the smoke model as judge: every verdict is valid or recorded unusable with its reason", async () => {
     const run = await runCli("datagen", ["eval", "score", fresh, "--judge-model", "smoke", "--json"]);
@@ -160,5 +160,5 @@ describe("eval run on the smoke model", () => {
     expect(report.judge).toMatch(/\(smoke\)$/);
     for (const item of report.items.filter((i) => i.suite === "sycophancy"))
       expect(item.judge_problem === undefined).toBe(item.trap_verdict !== null);
-  });
+  }, 600_000);
 });
