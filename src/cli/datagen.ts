@@ -10,6 +10,8 @@ import { register as registerModel } from "./commands/model.js";
 import { register as registerGenerate } from "./commands/generate.js";
 import { register as registerTrain } from "./commands/train.js";
 import { register as registerExport } from "./commands/export.js";
+import { register as registerEval } from "./commands/eval.js";
+import { register as registerJudge } from "./commands/judge.js";
 
 const program = new Command("datagen")
   .description("Build persona tool-calling fine-tuning datasets for GPT-OSS models: generate, validate, render, pack, train.")
@@ -21,12 +23,14 @@ const program = new Command("datagen")
 
 // Command registrations (one line each; keep sorted by pipeline order).
 registerGenerate(program);
+registerJudge(program);
 registerImport(program);
 registerValidate(program);
 registerRender(program);
 registerPack(program);
 registerExport(program);
 registerTrain(program);
+registerEval(program);
 registerModel(program);
 
 await runProgram(program);

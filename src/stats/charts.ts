@@ -2,6 +2,7 @@
 // vega-lite compile → vega.View with renderer "none" → toSVG(). No browser, no network.
 import * as vega from "vega";
 import { compile, type TopLevelSpec } from "vega-lite";
+import { confusionHeatmap, substanceChart } from "./judged.js";
 import type { ReportBundle } from "./report.js";
 import { coverageCharts } from "./coverage.js";
 
@@ -55,6 +56,7 @@ function chartSpecs({ report, lengthSamples }: ReportBundle): ChartSpec[] {
     out.push(trainedByPersona(raw.personas));
     out.push(channelShares(raw.tokens.channels));
   }
+  if (raw?.judged) for (const chart of [confusionHeatmap(raw.judged), substanceChart(raw.judged)]) if (chart) out.push(chart);
   const packed = report.packed;
   if (packed && packed.samples > 0) {
     out.push(fillPerSample(packed.per_sample));

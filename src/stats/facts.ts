@@ -2,6 +2,7 @@
 // (so it can run in a worker thread): counts, token figures, text fingerprints, refusal flag.
 import type { ConversationRecord, Message } from "../core/record.js";
 import { hashString64 } from "./hash.js";
+import { judgeFacts, type JudgeFacts } from "./judged.js";
 import { minhashSignature } from "./minhash.js";
 import { isRefusal } from "./refusals.js";
 import { normalizeText } from "./text.js";
@@ -44,6 +45,8 @@ export interface RecordFacts {
   assistantReplies: TextFingerprint[];
   /** Some assistant final message matches the refusal heuristic (see refusals.ts). */
   refusal: boolean;
+  /** Records with meta.judge (datagen judge): what the judged-data tables need (judged.ts). */
+  judge?: JudgeFacts;
 }
 
 export type TokenCounter = (record: ConversationRecord) => TokenFacts;
@@ -69,7 +72,7 @@ export function recordFacts(record: ConversationRecord, countTokens: TokenCounte
     if (isFinalReply(message)) {
       const fp = fingerprint(message.content as string);
       if (fp) assistantReplies.push(fp);
-      if (isRefusal(message.content as string)) refusal = true;
+      if (isRefusal(message.content as string, record.persona)) refusal = true;
     }
   }
   return {
@@ -82,6 +85,7 @@ export function recordFacts(record: ConversationRecord, countTokens: TokenCounte
     userPrompts,
     assistantReplies,
     refusal,
+    judge: judgeFacts(record),
   };
 }
 

@@ -90,17 +90,22 @@ export class NearDuplicateIndex {
 
   /** True when a stored text is a near-duplicate of this one; stores it while there is room. */
   checkAndAdd(sig: Uint32Array): boolean {
+    return this.matchAndAdd(sig) !== -1;
+  }
+
+  /** The storage index (order of addition) of a stored near-duplicate of this text, or -1; stores it while there is room. */
+  matchAndAdd(sig: Uint32Array): number {
     const stamp = this.queries++;
     const keys = bandKeys(sig);
-    let found = false;
+    let found = -1;
     let comparisons = 0;
-    for (let b = 0; b < MINHASH.bands && !found && comparisons < MAX_COMPARISONS; b++) {
+    for (let b = 0; b < MINHASH.bands && found === -1 && comparisons < MAX_COMPARISONS; b++) {
       for (let j = this.heads[b * (this.tableMask + 1) + (keys[b] & this.tableMask)]; j !== -1; j = this.next[j * MINHASH.bands + b]) {
         if (this.bandKeys[j * MINHASH.bands + b] !== keys[b] || this.checkedStamp[j] === stamp) continue;
         this.checkedStamp[j] = stamp;
         if (++comparisons > MAX_COMPARISONS) break;
         if (signatureSimilarity(this.signatures, j * MINHASH.hashes, sig) >= MINHASH.threshold) {
-          found = true;
+          found = j;
           break;
         }
       }

@@ -4,6 +4,7 @@
 import { PERSONAS } from "../core/record.js";
 import { ratio, DuplicateTracker, type DuplicateFigures } from "./duplicates.js";
 import type { RecordFacts } from "./facts.js";
+import { JudgedAccumulator, type JudgedFigures } from "./judged.js";
 import { MINHASH } from "./minhash.js";
 import { Reservoir, type Distribution } from "./quantiles.js";
 import { REFUSAL_PHRASES } from "./refusals.js";
@@ -75,6 +76,8 @@ export interface RawFigures {
     rate: number;
     by_persona: Record<string, { conversations: number; refusals: number; rate: number }>;
   };
+  /** Only when some record or reject was written by datagen judge (judged.ts). */
+  judged?: JudgedFigures;
 }
 
 interface PersonaAccumulator {
@@ -107,6 +110,7 @@ export class RawAccumulator {
   private rejectsTotal = 0;
   private readonly userPrompts: DuplicateTracker;
   private readonly assistantReplies: DuplicateTracker;
+  private readonly judged = new JudgedAccumulator();
 
   constructor(signatureCapacity?: number) {
     this.userPrompts = new DuplicateTracker(signatureCapacity);
@@ -141,6 +145,7 @@ export class RawAccumulator {
     this.channels.final += facts.tokens.final;
     for (const fp of facts.userPrompts) this.userPrompts.add(fp);
     for (const fp of facts.assistantReplies) this.assistantReplies.add(fp);
+    this.judged.addRecord(facts.judge);
   }
 
   addInvalid(problem: LocatedProblem): void {
@@ -153,9 +158,10 @@ export class RawAccumulator {
     this.rejectFiles.push(path);
   }
 
-  addReject(reason: string): void {
+  addReject(reason: string, value?: unknown): void {
     this.rejectsTotal++;
     increment(this.rejectsByReason, reason);
+    this.judged.addReject(reason, value);
   }
 
   /** Per persona, a sample of tokens per conversation (for histograms). */
@@ -170,6 +176,7 @@ export class RawAccumulator {
     const tokensTrained = this.tokensTrained.summary();
     let refusalConversations = 0;
     for (const p of personas.values()) refusalConversations += p.refusals;
+    const judged = this.judged.figures();
     return {
       files: this.files,
       records: this.records,
@@ -214,7 +221,7 @@ export class RawAccumulator {
         assistant_replies: this.assistantReplies.figures(),
       },
       refusals: {
-        method: `assistant final messages containing one of ${REFUSAL_PHRASES.length} refusal phrases (src/stats/refusals.ts), per conversation`,
+        method: `assistant final messages containing one of ${REFUSAL_PHRASES.length} stock refusal phrases or an in-voice refusal of the persona (src/stats/refusals.ts), per conversation`,
         phrases: REFUSAL_PHRASES.length,
         conversations: refusalConversations,
         rate: ratio(refusalConversations, this.records),
@@ -222,6 +229,7 @@ export class RawAccumulator {
           [...personas].map(([name, p]) => [name, { conversations: p.records, refusals: p.refusals, rate: ratio(p.refusals, p.records) }]),
         ),
       },
+      ...(judged ? { judged } : {}),
     };
   }
 

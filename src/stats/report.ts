@@ -125,6 +125,6 @@ async function readRaw(files: string[], acc: RawAccumulator, options: ReportOpti
 async function readRejects(file: string, acc: RawAccumulator): Promise<void> {
   acc.addRejectFile(file);
   for await (const item of readJsonl(file)) {
-    acc.addReject("error" in item ? `unreadable_${item.error.code}` : rejectReason(item.value));
+    acc.addReject("error" in item ? `unreadable_${item.error.code}` : rejectReason(item.value), "error" in item ? undefined : item.value);
   }
 }

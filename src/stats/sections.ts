@@ -3,6 +3,7 @@ import type { StatsReport } from "./report.js";
 import type { Distribution } from "./quantiles.js";
 import { int, num, pct } from "./format.js";
 import { coverageSections } from "./coverage.js";
+import { judgedSections } from "./judged.js";
 
 export interface Section {
   title: string;
@@ -82,6 +83,7 @@ export function reportSections(report: StatsReport): Section[] {
         rows: examples.map((e) => [`${e.file}:${e.line}`, e.id ?? "-", e.code, e.message]),
       });
     }
+    out.push(...judgedSections(raw.judged));
   }
   const packed = report.packed;
   if (packed) {
