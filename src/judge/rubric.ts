@@ -230,14 +230,8 @@ function readVerdict<T>(finish: string, text: string, validate: ValidateFunction
 
 /** The prompt with as much of the conversation (newest first) as fits `budget` tokens; null if not even the answer fits. */
 function fitPrompt(developer: string, history: Message[], ask: (history: string) => string, date: string, budget: number): number[] | null {
-  const builder = new P.PromptBuilder();
-  const build = (lines: string[]) =>
-    builder.tokens([
-      ...P.systemMessage(date, "low", false),
-      ...P.developerMessage(developer, []),
-      ...P.userMessage(ask(lines.join("\n"))),
-      ...P.finalHeader,
-    ]);
+  // system, developer, one user message, then the final's header: src/render writes it (generate/prompt.ts).
+  const build = (lines: string[]) => P.simulatorPrompt(date, developer, ask(lines.join("\n")));
   const lines = transcriptLines(history);
   let prompt = build(lines.length ? ["CONVERSATION:", ...lines] : []);
   if (prompt.length <= budget) return prompt;
