@@ -89,6 +89,8 @@ export interface Manifest {
   allow_trailing_call?: true;
   /** Present when packed with a forced --from (not auto): verify --source reads the inputs as that shape. */
   from?: ShapeName;
+  /** Issue 17's per-mode document counts (accepted by schemas/manifest.schema.json, not read here). */
+  documents_stats?: Record<string, unknown>;
 }
 
 /** One line of documents.jsonl. `shard`/`sample`: the sample's shard and index within it. */

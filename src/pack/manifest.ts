@@ -46,7 +46,15 @@ export function readManifest(dir: string): Manifest {
     throw new DataError("unsupported_format", `expected format ${FORMAT_NAME} version ${FORMAT_VERSION}, found ${printable(m.format)} version ${printable(m.version)}`, { file });
   }
   const validate = manifestValidator();
-  if (!validate(value)) throw new DataError("invalid_manifest", schemaMessage(validate.errors![0], value), { file });
+  if (!validate(value)) {
+    const error = validate.errors![0];
+    const found = valueAt(value, error.instancePath);
+    // A name with a folder in it ("../../x", "sub/x") is refused as what it would do: read outside the dataset.
+    if (error.keyword === "pattern" && error.instancePath.endsWith("/path") && typeof found === "string" && !found.includes("\0")) {
+      throw new DataError("manifest_path_outside", `${error.instancePath}: ${printable(found)} is not a file inside the dataset folder ${dir} (a plain file name)`, { file });
+    }
+    throw new DataError("invalid_manifest", schemaMessage(error, value), { file });
+  }
   const manifest = value as Manifest;
   checkMeaning(manifest, file);
   for (const { pointer, entry } of fileEntries(manifest)) datasetFile(dir, entry.path, `${pointer}/path`);

@@ -248,8 +248,8 @@ export async function train(options: TrainOptions): Promise<TrainSummary> {
 
 /** Trains into `dir`: --out itself, or the folder beside it that replaces it (--force). */
 async function trainIn(dir: string, options: TrainOptions): Promise<TrainSummary> {
-  const model = await resolveModel(options.model);
   const manifest = readManifest(options.data);
+  const model = await resolveModel(options.model);
   checkDatasetMatchesModel(options.data, manifest, await readModelInfo(model), model);
   const optimizerState = join(dir, OPTIMIZER_FILE);
   if (options.resume && !existsSync(optimizerState)) {
@@ -303,8 +303,8 @@ export interface EvalProgress {
 
 /** Mean masked loss of `model` over the whole dataset (no update). */
 export async function evaluate(options: { data: string; model?: string; threads?: number; ropeUntruncated?: boolean; onProgress?: (p: EvalProgress) => void }): Promise<EvalResult> {
-  const model = await resolveModel(options.model);
   const manifest = readManifest(options.data);
+  const model = await resolveModel(options.model);
   checkDatasetMatchesModel(options.data, manifest, await readModelInfo(model), model);
   const args = ["eval", "--model", model, "--seq-len", String(manifest.seq_len), ...shardArgs(options.data, manifest)];
   if (options.threads) args.push("--threads", String(options.threads));
