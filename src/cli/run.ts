@@ -1,5 +1,6 @@
 // Shared CLI plumbing: one top-level catch that maps our error classes to exit codes, and one
 // SIGINT/SIGTERM handler for every command.
+import { availableParallelism } from "node:os";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { DatagenError } from "../core/errors.js";
 import { escapeControls } from "../core/escape.js";
@@ -117,5 +118,21 @@ export function positiveInt(name: string, max = Number.MAX_SAFE_INTEGER) {
       throw new InvalidArgumentError(`${name} must be ${range}, got "${escapeControls(value)}"`);
     }
     return n;
+  };
+}
+
+/**
+ * `--threads` (train, generate): at most one per core of this machine. More only slows a CPU run,
+ * and each trainer thread holds its own gradient buffers: --threads 100000 exhausted memory.
+ */
+export function threadCount(name = "--threads") {
+  const cores = availableParallelism();
+  const parse = positiveInt(name, cores);
+  return (value: string): number => {
+    try {
+      return parse(value);
+    } catch (e) {
+      throw new InvalidArgumentError(`${(e as Error).message} (this machine has ${cores} cores)`);
+    }
   };
 }
