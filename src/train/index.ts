@@ -253,7 +253,7 @@ async function trainIn(dir: string, options: TrainOptions): Promise<TrainSummary
   checkDatasetMatchesModel(options.data, manifest, await readModelInfo(model), model);
   const optimizerState = join(dir, OPTIMIZER_FILE);
   if (options.resume && !existsSync(optimizerState)) {
-    throw new UsageError(`--resume: ${optimizerState} does not exist; run without --resume first`);
+    throw new UsageError(`--resume: ${optimizerState} does not exist: the run in ${options.out} never checkpointed: run the same command without --resume to start it again`);
   }
   const metrics = join(dir, METRICS_FILE);
   const hyper: Hyperparameters = { ...RECIPE, ...options.hyper };
