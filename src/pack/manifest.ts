@@ -163,6 +163,8 @@ function schemaMessage(error: ErrorObject, root: unknown): string {
   if (error.keyword === "required") return `${at}: missing required field "${String(params.missingProperty)}"`;
   if (error.keyword === "additionalProperties") return `${at}: unknown field "${String(params.additionalProperty)}"`;
   const found = valueAt(root, error.instancePath);
+  if (error.keyword === "pattern" && typeof found === "string" && found.includes("\0")) return `${at}: ${printable(found)} holds a NUL byte`;
+  if (error.keyword === "pattern") return `${at}: ${printable(found)} is not in the form the format allows`;
   return `${at}: ${printable(found)} — ${error.message ?? error.keyword}`;
 }
 
