@@ -90,8 +90,12 @@ function checkIdsAndMask(source: PackedSource, r: SampleRef, ids: Int32Array, ma
     const id = ids[i] >>> 0;
     if (id >= TOKENIZER_VOCAB || mask[i] > 1) {
       const files = source.shards[r.shard].files;
-      const bad = id >= TOKENIZER_VOCAB ? { code: "token_out_of_range", what: `token id ${id} is not below the vocabulary size ${TOKENIZER_VOCAB}`, file: files.tokens.path } : { code: "bad_mask_value", what: `mask value ${mask[i]} is not 0 or 1`, file: files.mask.path };
-      throw new DataError(bad.code, `shard ${r.shard} sample ${r.sample} position ${i}: ${bad.what}; run 'dataset verify' and repack`, { file: datasetFile(source.dir, bad.file) });
+      const bad =
+        id >= TOKENIZER_VOCAB
+          ? { code: "token_out_of_range", what: `token id ${id} is not below the vocabulary size ${TOKENIZER_VOCAB}`, file: files.tokens.path }
+          : { code: "bad_mask_value", what: `mask value ${mask[i]} is not 0 or 1`, file: files.mask.path };
+      const where = `shard ${r.shard} sample ${r.sample} position ${i}`;
+      throw new DataError(bad.code, `${where}: ${bad.what}; run 'dataset verify' and repack`, { file: datasetFile(source.dir, bad.file) });
     }
   }
 }

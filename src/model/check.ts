@@ -47,7 +47,9 @@ export function checkModelStructure(file: GgufFile): void {
     throw new GgufError(code, message, { file: file.path });
   };
   for (const t of file.tensors) {
-    if (t.shape.length === 0 || t.shape.some((d) => d < 1)) fail("gguf-bad-shape", `tensor "${t.name}" has shape [${t.shape.join(", ")}]: every dimension must be at least 1`);
+    if (t.shape.length === 0 || t.shape.some((d) => d < 1)) {
+      fail("gguf-bad-shape", `tensor "${t.name}" has shape [${t.shape.join(", ")}]: every dimension must be at least 1`);
+    }
   }
   const arch = file.metadata.get("general.architecture");
   if (arch?.type !== "string" || arch.value === "") fail("gguf-missing-key", `general.architecture is missing or not a string`);
@@ -63,7 +65,9 @@ export function checkModelStructure(file: GgufFile): void {
   if (heads && kvHeads) {
     heads.forEach((h, i) => {
       const kv = kvHeads[Math.min(i, kvHeads.length - 1)];
-      if (h > 0 && (kv === 0 || h % kv !== 0)) fail("gguf-bad-value", `${name}.attention.head_count ${h} is not a multiple of ${name}.attention.head_count_kv ${kv}`);
+      if (h > 0 && (kv === 0 || h % kv !== 0)) {
+        fail("gguf-bad-value", `${name}.attention.head_count ${h} is not a multiple of ${name}.attention.head_count_kv ${kv}`);
+      }
     });
   }
   if (name === "gpt-oss") checkGptOssShapes(file, counts);

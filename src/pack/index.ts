@@ -157,7 +157,9 @@ function resolveSettings(inputs: string[], o: PackOptions): Settings {
   }
   if (inputs.filter((p) => p === STDIN_ARG).length > 1) throw new UsageError(`"${STDIN_ARG}" (stdin) can be given only once`);
   const seqLen = o.seqLen ?? DEFAULT_SEQ_LEN;
-  if (!Number.isInteger(seqLen) || seqLen < 2 || seqLen > MAX_SEQ_LEN) throw new UsageError(`--seq-len must be an integer in 2..${MAX_SEQ_LEN} (the format's maximum, 2^20), got ${seqLen}`);
+  if (!Number.isInteger(seqLen) || seqLen < 2 || seqLen > MAX_SEQ_LEN) {
+    throw new UsageError(`--seq-len must be an integer in 2..${MAX_SEQ_LEN} (the format's maximum, 2^20), got ${seqLen}`);
+  }
   return {
     out: o.out,
     seqLen,

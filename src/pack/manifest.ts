@@ -43,7 +43,8 @@ export function readManifest(dir: string): Manifest {
   const m = value as Partial<Manifest> | null;
   if (m === null || typeof m !== "object" || Array.isArray(m)) throw new DataError("invalid_manifest", "/: the manifest is not a JSON object", { file });
   if (m.format !== FORMAT_NAME || m.version !== FORMAT_VERSION) {
-    throw new DataError("unsupported_format", `expected format ${FORMAT_NAME} version ${FORMAT_VERSION}, found ${printable(m.format)} version ${printable(m.version)}`, { file });
+    const found = `${printable(m.format)} version ${printable(m.version)}`;
+    throw new DataError("unsupported_format", `expected format ${FORMAT_NAME} version ${FORMAT_VERSION}, found ${found}`, { file });
   }
   const validate = manifestValidator();
   if (!validate(value)) {
@@ -104,7 +105,8 @@ function parseManifest(file: string): unknown {
     text = readBounded(file);
   } catch (e) {
     if (e instanceof DataError) throw e;
-    throw new DataError("missing_manifest", `cannot read it: ${(e as Error).message}; an incomplete or killed pack run leaves none — rerun datagen pack`, { file });
+    const why = "an incomplete or killed pack run leaves none — rerun datagen pack";
+    throw new DataError("missing_manifest", `cannot read it: ${(e as Error).message}; ${why}`, { file });
   }
   try {
     return JSON.parse(text) as unknown;
