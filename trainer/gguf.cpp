@@ -216,7 +216,17 @@ File::File(const std::string& path) : path_(path) {
         t.name = c.read_string();
         uint32_t n_dims = c.read<uint32_t>();
         if (n_dims == 0 || n_dims > kMaxDims) throw Error(path + ": tensor " + t.name + " has " + std::to_string(n_dims) + " dims");
-        for (uint32_t d = 0; d < n_dims; d++) t.dims.push_back(c.read<uint64_t>());
+        // Every dimension at least 1 and the element count below 2^48: a zero or a product that wraps
+        // around 64 bits would pass the size check below with a tensor the model cannot use.
+        uint64_t elements = 1;
+        for (uint32_t d = 0; d < n_dims; d++) {
+            const uint64_t dim = c.read<uint64_t>();
+            if (dim == 0 || dim > (1ull << 48) / elements)
+                throw Error(path + ": tensor " + t.name + " has dimension " + std::to_string(d) + " = " + std::to_string(dim) +
+                            " (each must be >= 1 and the element count below 2^48); the file is corrupt");
+            elements *= dim;
+            t.dims.push_back(dim);
+        }
         t.type = (TensorType)c.read<uint32_t>();
         t.offset = c.read<uint64_t>();
         tensors_.push_back(t);

@@ -8,7 +8,7 @@
 //   train_gpt_oss grads   --model M.gguf --shard PREFIX --seq-len L --sample I --out FILE.f64   (float64)
 //
 // Progress and results are JSON lines on stdout; errors go to stderr with exit code 1 (2 for usage).
-// SIGINT/SIGTERM during training finish the current step, write a checkpoint and exit 0.
+// SIGINT/SIGTERM/SIGHUP during training finish the current step, write a checkpoint and exit 0.
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,6 +20,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <algorithm>
 #include <map>
 #include <random>
 #include <string>
@@ -91,10 +92,15 @@ static double now_s() {
     return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
+// At most one thread per online core: every thread holds buffers the size of a layer's gradients,
+// so --threads 100000 would exhaust memory (or the thread limit) and kill the process.
 static void set_threads(const Args& a) {
+    const double n = a.num("--threads", 0);
+    const long cores = std::max(1L, sysconf(_SC_NPROCESSORS_ONLN));
+    if (n < 0 || n != (double)(long)n || n > (double)cores)
+        throw UsageError("--threads must be an integer in 1.." + std::to_string(cores) + " (the online cores), got " + a.values.at("--threads"));
 #ifdef _OPENMP
-    int n = (int)a.num("--threads", 0);
-    if (n > 0) omp_set_num_threads(n);
+    if (n > 0) omp_set_num_threads((int)n);
 #endif
 }
 
@@ -170,7 +176,7 @@ static void checkpoint(const std::string& out, const Model<float>& m, const gguf
                        int64_t samples_seen, bool all_f32) {
     save_model(out + "/checkpoint.gguf", m, src, all_f32);
     save_state(out + "/optimizer.bin", m.layout, m.params, opt, samples_seen);
-    std::printf("{\"event\":\"checkpoint\",\"step\":%lld,\"path\":\"%s/checkpoint.gguf\"}\n", (long long)opt.step, out.c_str());
+    std::printf("{\"event\":\"checkpoint\",\"step\":%lld,\"path\":\"%s\"}\n", (long long)opt.step, json_escape(out + "/checkpoint.gguf").c_str());
     std::fflush(stdout);
 }
 
@@ -196,6 +202,7 @@ static void cmd_train(const Args& a) {
     }
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
+    std::signal(SIGHUP, on_signal);  // a closed terminal: checkpoint like Ctrl-C
     std::vector<float> grads(m.params.size());
     SampleOrder order(data.samples(), (uint64_t)a.num("--seed", 0));
     const bool all_f32 = a.has("--f32");
@@ -283,7 +290,7 @@ static void cmd_grads(const Args& a) {
     std::printf("{\"loss\":%.17g,\"targets\":%lld,\"tensors\":[", targets ? loss / targets : 0.0, (long long)targets);
     for (size_t i = 0; i < m.layout.tensors.size(); i++) {
         const TensorSpec& t = m.layout.tensors[i];
-        std::printf("%s{\"name\":\"%s\",\"offset\":%zu,\"size\":%zu}", i ? "," : "", t.name.c_str(), t.offset, t.size);
+        std::printf("%s{\"name\":\"%s\",\"offset\":%zu,\"size\":%zu}", i ? "," : "", json_escape(t.name).c_str(), t.offset, t.size);
     }
     std::printf("]}\n");
 }
@@ -292,6 +299,7 @@ static void cmd_grads(const Args& a) {
 static void cmd_info(const Args& a) {
     gguf::File f(a.str("--model"));
     const Config c = read_config(f, true);
+    check_shapes(f, make_layout(c));
     const uint64_t n_ctx = f.get_uint("gpt-oss.context_length");
     std::printf("{\"architecture\":\"gpt-oss\",\"n_vocab\":%d,\"context_length\":%llu,\"n_embd\":%d,\"n_layer\":%d,"
                 "\"n_head\":%d,\"n_head_kv\":%d,\"head_dim\":%d,\"n_expert\":%d,\"n_expert_used\":%d,\"n_ff\":%d,"
@@ -305,7 +313,7 @@ static void cmd_convert(const Args& a) {
     Model<float> m;
     load_model(m, f, true);
     save_model(a.str("--out"), m, f, a.has("--f32"));
-    std::printf("{\"written\":\"%s\",\"tensors\":%zu}\n", a.str("--out").c_str(), m.layout.tensors.size());
+    std::printf("{\"written\":\"%s\",\"tensors\":%zu}\n", json_escape(a.str("--out")).c_str(), m.layout.tensors.size());
 }
 
 int main(int argc, char** argv) {
@@ -322,7 +330,7 @@ int main(int argc, char** argv) {
         return 0;
     } catch (const DataError& e) {
         // one JSON line, so the CLI can report the reason code and file
-        std::fprintf(stderr, "{\"error\":{\"code\":\"%s\",\"file\":\"%s\",\"message\":\"%s\"}}\n", e.code.c_str(),
+        std::fprintf(stderr, "{\"error\":{\"code\":\"%s\",\"file\":\"%s\",\"message\":\"%s\"}}\n", json_escape(e.code).c_str(),
                      json_escape(e.file).c_str(), json_escape(e.detail).c_str());
         return 1;
     } catch (const gguf::Error& e) {

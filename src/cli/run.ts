@@ -1,5 +1,6 @@
 // Shared CLI plumbing: one top-level catch that maps our error classes to exit codes, and one
-// SIGINT/SIGTERM handler for every command.
+// SIGINT/SIGTERM/SIGHUP handler for every command (a closed terminal stops a run like Ctrl-C).
+import { availableParallelism } from "node:os";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { DatagenError } from "../core/errors.js";
 import { escapeControls } from "../core/escape.js";
@@ -26,7 +27,7 @@ export async function runProgram(program: Command, argv: string[] = process.argv
 }
 
 /** Exit status of a command stopped by a signal: 128 + the signal's number, as a shell reports it. */
-export const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
+export const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 } as const;
 type StopSignalName = keyof typeof SIGNAL_EXIT_CODES;
 
 let interruptedBy: StopSignalName | undefined;
@@ -35,8 +36,8 @@ let stopsGracefully = false;
 
 /**
  * For a command that can stop cleanly (finish the step in flight, write a checkpoint or run.json):
- * the signal aborts on the first SIGINT/SIGTERM and the command winds down; the process then exits
- * 130 (SIGINT) or 143 (SIGTERM) whatever the command returned. Commands that never call this are
+ * the signal aborts on the first SIGINT/SIGTERM/SIGHUP and the command winds down; the process then
+ * exits 130 (SIGINT), 143 (SIGTERM) or 129 (SIGHUP) whatever the command returned. Commands that never call this are
  * ended at once by the first signal (their worker threads go with the process). A second signal
  * always ends the process at once.
  */
@@ -46,6 +47,9 @@ export function gracefulStopSignal(): AbortSignal {
 }
 
 function stopOnSignals(): void {
+  // After SIGHUP the terminal is gone: a progress line written to it fails (EIO), and that failure
+  // must not end the run before it has wound down. Nothing is left to report it to.
+  process.stderr.on("error", () => undefined);
   for (const name of Object.keys(SIGNAL_EXIT_CODES) as StopSignalName[]) {
     process.on(name, () => {
       const code = SIGNAL_EXIT_CODES[name];
@@ -117,5 +121,21 @@ export function positiveInt(name: string, max = Number.MAX_SAFE_INTEGER) {
       throw new InvalidArgumentError(`${name} must be ${range}, got "${escapeControls(value)}"`);
     }
     return n;
+  };
+}
+
+/**
+ * `--threads` (train, generate): at most one per core of this machine. More only slows a CPU run,
+ * and each trainer thread holds its own gradient buffers: --threads 100000 exhausted memory.
+ */
+export function threadCount(name = "--threads") {
+  const cores = availableParallelism();
+  const parse = positiveInt(name, cores);
+  return (value: string): number => {
+    try {
+      return parse(value);
+    } catch (e) {
+      throw new InvalidArgumentError(`${(e as Error).message} (this machine has ${cores} cores)`);
+    }
   };
 }

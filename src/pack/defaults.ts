@@ -4,3 +4,9 @@
 export const DEFAULT_SEQ_LEN = 131_072;
 export const DEFAULT_PACK_WINDOW = 20_000;
 export const DEFAULT_SHARD_SAMPLES = 1024;
+/**
+ * The longest sample the format supports (2^20 tokens, 8 x gpt-oss's 131,072 context): a sample's
+ * buffers and the packer's capacity index are sized by it, and schemas/manifest.schema.json
+ * refuses a manifest claiming more.
+ */
+export const MAX_SEQ_LEN = 1_048_576;

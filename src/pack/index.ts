@@ -41,7 +41,7 @@ import type { DocumentsStats } from "./format.js";
 export { BinPacker, CapacityIndex } from "./bfd.js";
 
 export { DEFAULT_PACK_WINDOW, DEFAULT_SEQ_LEN, DEFAULT_SHARD_SAMPLES } from "./defaults.js";
-import { DEFAULT_PACK_WINDOW, DEFAULT_SEQ_LEN, DEFAULT_SHARD_SAMPLES } from "./defaults.js";
+import { DEFAULT_PACK_WINDOW, DEFAULT_SEQ_LEN, DEFAULT_SHARD_SAMPLES, MAX_SEQ_LEN } from "./defaults.js";
 /** Tokens held in the packing window (on top of the document-count window): bounds memory. */
 export const DEFAULT_WINDOW_TOKENS = 1 << 25;
 /** Tokens held in open (not yet full) samples carried across windows. */
@@ -163,7 +163,9 @@ function resolveSettings(inputs: string[], o: PackOptions): Settings {
   }
   if (inputs.filter((p) => p === STDIN_ARG).length > 1) throw new UsageError(`"${STDIN_ARG}" (stdin) can be given only once`);
   const seqLen = o.seqLen ?? DEFAULT_SEQ_LEN;
-  if (!Number.isInteger(seqLen) || seqLen < 2 || seqLen > 2 ** 31) throw new UsageError(`--seq-len must be an integer in 2..2^31, got ${seqLen}`);
+  if (!Number.isInteger(seqLen) || seqLen < 2 || seqLen > MAX_SEQ_LEN) {
+    throw new UsageError(`--seq-len must be an integer in 2..${MAX_SEQ_LEN} (the format's maximum, 2^20), got ${seqLen}`);
+  }
   return {
     out: o.out,
     seqLen,

@@ -1,25 +1,8 @@
 // Reading a packed dataset (the layout of docs/FORMAT.md): the manifest and samples by index.
-import { closeSync, openSync, readFileSync, readSync } from "node:fs";
-import { join } from "node:path";
-import { DataError } from "../core/errors.js";
-import { FORMAT_NAME, FORMAT_VERSION, MANIFEST_FILE, type Manifest, type ShardEntry } from "./format.js";
-
-export function readManifest(dir: string): Manifest {
-  const path = join(dir, MANIFEST_FILE);
-  let manifest: Manifest;
-  try {
-    manifest = JSON.parse(readFileSync(path, "utf8")) as Manifest;
-  } catch (e) {
-    throw new DataError("missing_manifest", `cannot read ${path}: ${(e as Error).message}; an incomplete or killed pack run leaves none — rerun datagen pack`, { file: path });
-  }
-  if (manifest.format !== FORMAT_NAME || manifest.version !== FORMAT_VERSION) {
-    throw new DataError("unsupported_format", `expected format ${FORMAT_NAME} version ${FORMAT_VERSION}, found ${manifest.format} version ${manifest.version}`, { file: path });
-  }
-  if (!Number.isInteger(manifest.seq_len) || manifest.seq_len <= 0 || !Array.isArray(manifest.shards)) {
-    throw new DataError("invalid_manifest", "seq_len must be a positive integer and shards an array", { file: path });
-  }
-  return manifest;
-}
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from "node:fs";
+import type { ShardEntry } from "./format.js";
+import { datasetFile } from "./manifest.js";
+export { readManifest } from "./manifest.js";
 
 export interface SampleView {
   tokens: Uint32Array;
@@ -39,9 +22,14 @@ export class ShardReader {
     readonly seqLen: number,
   ) {
     const f = shard.files;
-    this.fds = { tokens: openSync(join(dir, f.tokens.path), "r"), mask: openSync(join(dir, f.mask.path), "r"), bounds: openSync(join(dir, f.bounds.path), "r") };
-    const index = readFileSync(join(dir, f.bounds_index.path));
+    this.fds = { tokens: openSync(datasetFile(dir, f.tokens.path), "r"), mask: openSync(datasetFile(dir, f.mask.path), "r"), bounds: openSync(datasetFile(dir, f.bounds.path), "r") };
+    const index = readFileSync(datasetFile(dir, f.bounds_index.path));
     this.boundsIndex = new BigUint64Array(index.buffer.slice(index.byteOffset, index.byteOffset + (index.byteLength & ~7)));
+  }
+
+  /** The bounds file's real size in 4-byte elements (the manifest's byte count is only a claim). */
+  get boundsElements(): number {
+    return Math.floor(fstatSync(this.fds.bounds).size / 4);
   }
 
   get samples(): number {

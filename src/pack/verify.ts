@@ -13,6 +13,7 @@ import { lineBatches } from "../ingest/line-batches.js";
 import { LocatorSums, locateDifferences } from "./locator.js";
 import { RenderPool } from "./pool.js";
 import type { LineResult, RenderedDocument } from "./process-record.js";
+import { datasetFile, fileEntries } from "./manifest.js";
 import { ShardReader, readManifest } from "./reader.js";
 import { inputCandidates, locateInput } from "./source-path.js";
 
@@ -71,15 +72,26 @@ export async function verifyDataset(dir: string, options: VerifyOptions = {}): P
   const problems = new Problems(options.maxProblems ?? 50);
   const report: VerifyReport = { ok: false, dir, samples: manifest.samples, documents: manifest.documents, filesChecked: 0, bytesChecked: 0, sourceDocumentsChecked: 0, problems: problems.list, truncated: false };
 
-  const files = [...manifest.shards.flatMap((s) => SHARD_KINDS.map((k) => s.files[k])), manifest.documents_file, manifest.rejects_file];
-  for (const entry of files) {
+  for (const key of ["documents_file", "rejects_file"] as const) {
+    if (!manifest[key]) problems.add({ code: "invalid_manifest", file: "manifest.json", message: `/${key}: missing; a dataset pack wrote lists it` });
+  }
+  for (const { entry } of fileEntries(manifest)) {
     await checkFile(dir, entry, problems);
     report.filesChecked++;
     report.bytesChecked += entry.bytes;
   }
   const sources = options.source ? new Map<string, Map<number, LineDocuments>>() : undefined;
   await checkInvariants(dir, manifest, problems, sources);
-  if (sources && !problems.full) report.sourceDocumentsChecked = await checkSources(dir, manifest, sources, problems, options.workers ?? availableParallelism());
+  if (sources && !problems.full) {
+    const packed = [...sources.values()].reduce((n, lines) => n + lines.size, 0);
+    report.sourceDocumentsChecked = await checkSources(dir, manifest, sources, problems, options.workers ?? availableParallelism());
+    // Never "ok" having compared fewer documents than the dataset holds (e.g. documents.jsonl names inputs the manifest lacks).
+    if (report.sourceDocumentsChecked < manifest.documents && !problems.full) {
+      const unlisted = [...sources.keys()].filter((input) => !manifest.inputs?.some((i) => i.path === input));
+      const why = unlisted.length > 0 ? `; documents.jsonl names inputs the manifest does not list: ${unlisted.slice(0, 3).join(", ")}` : "";
+      problems.add({ code: "source_not_checked", file: DOCUMENTS_FILE, message: `--source compared ${report.sourceDocumentsChecked} of ${manifest.documents} documents (${packed} indexed) with their source lines${why}` });
+    }
+  }
   report.truncated = problems.truncated;
   report.ok = problems.list.length === 0;
   return report;
@@ -87,7 +99,7 @@ export async function verifyDataset(dir: string, options: VerifyOptions = {}): P
 
 /** Size, sha256 and — on a mismatch — the locator to name the changed byte. */
 async function checkFile(dir: string, entry: FileEntry, problems: Problems): Promise<void> {
-  const path = join(dir, entry.path);
+  const path = datasetFile(dir, entry.path);
   if (!existsSync(path)) {
     problems.add({ code: "missing_file", file: entry.path, message: "file listed in the manifest is missing" });
     return;
@@ -115,7 +127,7 @@ async function checkFile(dir: string, entry: FileEntry, problems: Problems): Pro
 
 /** Bounds, ids, mask and the document index, sample by sample; totals against the manifest. */
 async function checkInvariants(dir: string, m: Manifest, problems: Problems, sources?: Map<string, Map<number, LineDocuments>>): Promise<void> {
-  const docs = documentLines(join(dir, m.documents_file.path));
+  const docs = documentLines(datasetFile(dir, m.documents_file?.path ?? DOCUMENTS_FILE));
   let docLine = 0;
   let real = 0;
   let trained = 0;
@@ -179,7 +191,8 @@ function checkBoundsIndex(reader: ShardReader, file: string, problems: Problems)
     problems.add({ code: "bad_bounds_index", file, offset: 0, message: `expected ${n + 1} offsets starting at 0, found ${index.length}` });
     return false;
   }
-  const boundsElements = BigInt(reader.shard.files.bounds.bytes / 4);
+  // The file's real size, not the manifest's claim: an offset past it would allocate and read nothing.
+  const boundsElements = BigInt(Math.min(Math.floor(reader.shard.files.bounds.bytes / 4), reader.boundsElements));
   for (let k = 0; k < n; k++) {
     if (index[k + 1] < index[k] + 2n || index[k + 1] > boundsElements) {
       problems.add({ code: "bad_bounds_index", file, offset: (k + 1) * 8, message: `sample ${k}: offsets ${index[k]}..${index[k + 1]} do not delimit at least [0, end] within the bounds file` });
@@ -260,7 +273,7 @@ async function checkSources(dir: string, m: Manifest, sources: Map<string, Map<n
   const pool = new RenderPool(Math.max(1, workers), { dialect: m.dialect as Dialect, mask: m.mask as MaskMode, documents: manifestDocumentsMode(m), allowTrailingCall: m.allow_trailing_call === true, from: m.from ?? "auto" });
   let checked = 0;
   try {
-    for (const input of m.inputs) {
+    for (const input of m.inputs ?? []) {
       const wanted = sources.get(input.path);
       if (!wanted) continue;
       if (input.path === STDIN_NAME) {

@@ -2,13 +2,13 @@
 // documents.jsonl and each shard's bounds files. Token and mask files are never read: the
 // bounds give every sample's real length, documents.jsonl every document's trained count.
 // Memory: a few numbers per sample, one byte per source record for the persona join.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { DataError } from "../core/errors.js";
 import { readJsonl } from "../core/jsonl.js";
 import { manifestDocumentsMode, type DocumentsStats, type Manifest } from "../pack/format.js";
-import { readManifest } from "../pack/reader.js";
+import { datasetFile, readManifest } from "../pack/manifest.js";
 import { locateInput } from "../pack/source-path.js";
 import { ratio } from "./duplicates.js";
 import { NO_PERSONA } from "./facts.js";
@@ -88,10 +88,11 @@ export class PackedAccumulator {
     const personaOf = await personaLookup(dir, manifest);
     let documents = 0;
     let hasPersonaField = false;
-    for await (const item of readJsonl(join(dir, "documents.jsonl"))) {
-      if ("error" in item) throw new DataError(`packed_${item.error.code}`, item.error.message, { file: join(dir, "documents.jsonl"), line: item.line });
+    const documentsPath = datasetFile(dir, manifest.documents_file?.path ?? "documents.jsonl", "/documents_file/path");
+    for await (const item of readJsonl(documentsPath)) {
+      if ("error" in item) throw new DataError(`packed_${item.error.code}`, item.error.message, { file: documentsPath, line: item.line });
       const doc = item.value as DocumentLine;
-      const at = sampleIndex(manifest, doc, join(dir, "documents.jsonl"), item.line);
+      const at = sampleIndex(manifest, doc, documentsPath, item.line);
       table.trained[at] += doc.trained;
       documents++;
       hasPersonaField ||= "persona" in doc;
@@ -186,7 +187,7 @@ export class PackedAccumulator {
   }
 
   private async readRejects(dir: string, manifest: Manifest): Promise<void> {
-    const path = join(dir, "rejects.jsonl");
+    const path = datasetFile(dir, manifest.rejects_file?.path ?? "rejects.jsonl", "/rejects_file/path");
     if (existsSync(path)) {
       for await (const item of readJsonl(path)) {
         this.rejectsTotal++;
@@ -213,16 +214,21 @@ async function readSampleTable(dir: string, manifest: Manifest): Promise<SampleT
   if (total !== manifest.samples) {
     throw new DataError("packed_manifest_invalid", `shards hold ${total} samples but samples is ${manifest.samples}`, { file: join(dir, "manifest.json") });
   }
+  // Sizes before memory: the table is allocated from the sample count only once the files back it.
+  const paths = manifest.shards.map((shard) => ({ index: datasetFile(dir, shard.files.bounds_index.path), bounds: datasetFile(dir, shard.files.bounds.path) }));
+  manifest.shards.forEach((shard, s) => {
+    const size = fileSize(paths[s].index);
+    if (size !== (shard.samples + 1) * 8) {
+      throw new DataError("packed_bounds_index_size", `expected ${(shard.samples + 1) * 8} bytes for ${shard.samples} samples, found ${size}`, { file: paths[s].index });
+    }
+  });
   const table: SampleTable = { documents: new Uint32Array(total), tokens: new Float64Array(total), trained: new Float64Array(total) };
   let base = 0;
-  for (const shard of manifest.shards) {
-    const indexPath = join(dir, shard.files.bounds_index.path);
-    const boundsPath = join(dir, shard.files.bounds.path);
+  for (const [s, shard] of manifest.shards.entries()) {
+    const indexPath = paths[s].index;
+    const boundsPath = paths[s].bounds;
     const index = await readTyped(indexPath, 8);
     const bounds = await readTyped(boundsPath, 4);
-    if (index.byteLength !== (shard.samples + 1) * 8) {
-      throw new DataError("packed_bounds_index_size", `expected ${(shard.samples + 1) * 8} bytes for ${shard.samples} samples, found ${index.byteLength}`, { file: indexPath });
-    }
     for (let s = 0; s < shard.samples; s++) {
       const start = Number(index.readBigUInt64LE(s * 8));
       const end = Number(index.readBigUInt64LE((s + 1) * 8));
@@ -237,6 +243,14 @@ async function readSampleTable(dir: string, manifest: Manifest): Promise<SampleT
     base += shard.samples;
   }
   return table;
+}
+
+function fileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch (e) {
+    throw new DataError("packed_file_missing", (e as Error).message, { file: path });
+  }
 }
 
 async function readTyped(path: string, elementBytes: number): Promise<Buffer> {

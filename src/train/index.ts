@@ -2,6 +2,7 @@
 // (trainer/train_gpt_oss.cpp) on it, stream its progress and append it to OUT/metrics.jsonl.
 import { spawn } from "node:child_process";
 import { appendFileSync, existsSync, readFileSync } from "node:fs";
+import { constants as osConstants } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { DataError, DatagenError, InterruptedError, UsageError } from "../core/errors.js";
@@ -9,7 +10,7 @@ import { writeFileAtomic } from "../core/output.js";
 import { checkModelFile } from "../model/check.js";
 import { ensureSmokeModel } from "../model/smoke.js";
 import { type Manifest } from "../pack/format.js";
-import { readManifest } from "../pack/reader.js";
+import { datasetFile, readManifest } from "../pack/manifest.js";
 import { requireTrainerBinary, TRAINER_BUILD_COMMAND } from "./binary.js";
 import { CHECKPOINT_FILE, METRICS_FILE, OPTIMIZER_FILE, openRunDir } from "./output.js";
 
@@ -112,16 +113,16 @@ async function runTrainer(args: string[], onLine: (value: Record<string, unknown
       child.kill("SIGTERM");
     }
   });
-  const code = await new Promise<number | null>((resolve, reject) => {
+  const { code, signal: killedBy } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
     child.on("error", reject);
-    child.on("close", resolve);
+    child.on("close", (code, signal) => resolve({ code, signal }));
   });
   signal?.removeEventListener("abort", stop);
   process.off("exit", killOnExit);
   if (failure !== undefined) throw failure;
   // A trainer stopped before it installed its handler (while loading) dies by the signal: no checkpoint.
   if (code !== 0 && signal?.aborted) throw new InterruptedError("stopped before the trainer's first checkpoint");
-  if (code !== 0) throw trainerError(code, stderr);
+  if (code !== 0) throw trainerError(code, killedBy, stderr);
 }
 
 function parseTrainerLine(line: string): Record<string, unknown> {
@@ -133,13 +134,21 @@ function parseTrainerLine(line: string): Record<string, unknown> {
 }
 
 /** The binary reports bad data as one JSON line {"error": {code, file, message}}; anything else is plain text. */
-function trainerError(code: number | null, stderr: string): DatagenError {
+function trainerError(code: number | null, signal: NodeJS.Signals | null, stderr: string): DatagenError {
   const last = stderr.trim().split("\n").pop() ?? "";
   if (last.startsWith('{"error"')) {
-    const e = (JSON.parse(last) as { error: { code: string; file: string; message: string } }).error;
-    return new DataError(e.code, e.message, e.file ? { file: e.file } : {});
+    try {
+      const e = (JSON.parse(last) as { error: { code: string; file: string; message: string } }).error;
+      return new DataError(String(e.code), String(e.message), e.file ? { file: String(e.file) } : {});
+    } catch {
+      // not JSON after all (a trainer from an older build): reported as text below
+    }
   }
   const message = stderr.trim().replace(/^(error|usage error): /, "");
+  if (signal !== null) {
+    const number = osConstants.signals[signal];
+    return new DatagenError(`trainer killed by ${signal}${number ? ` (signal ${number})` : ""}${message ? `: ${message}` : " with no message"}`);
+  }
   return code === 2 ? new UsageError(`trainer: ${message}`) : new DatagenError(`trainer failed (exit ${code}): ${message}`);
 }
 
@@ -183,7 +192,8 @@ export function checkDatasetMatchesModel(dir: string, manifest: Manifest, info: 
 
 /** `--shard PREFIX` arguments: each shard's tokens path without ".tokens.u32". */
 function shardArgs(dir: string, manifest: Manifest): string[] {
-  return manifest.shards.flatMap((s) => ["--shard", join(dir, s.files.tokens.path.replace(/\.tokens\.u32$/, ""))]);
+  // readManifest checked that the four files of a shard share this prefix and stay inside the dataset.
+  return manifest.shards.flatMap((s) => ["--shard", datasetFile(dir, s.files.tokens.path).replace(/\.tokens\.u32$/, "")]);
 }
 
 async function resolveModel(model: string | undefined): Promise<string> {
@@ -238,12 +248,12 @@ export async function train(options: TrainOptions): Promise<TrainSummary> {
 
 /** Trains into `dir`: --out itself, or the folder beside it that replaces it (--force). */
 async function trainIn(dir: string, options: TrainOptions): Promise<TrainSummary> {
-  const model = await resolveModel(options.model);
   const manifest = readManifest(options.data);
+  const model = await resolveModel(options.model);
   checkDatasetMatchesModel(options.data, manifest, await readModelInfo(model), model);
   const optimizerState = join(dir, OPTIMIZER_FILE);
   if (options.resume && !existsSync(optimizerState)) {
-    throw new UsageError(`--resume: ${optimizerState} does not exist; run without --resume first`);
+    throw new UsageError(`--resume: ${optimizerState} does not exist: the run in ${options.out} never checkpointed: run the same command without --resume to start it again`);
   }
   const metrics = join(dir, METRICS_FILE);
   const hyper: Hyperparameters = { ...RECIPE, ...options.hyper };
@@ -293,8 +303,8 @@ export interface EvalProgress {
 
 /** Mean masked loss of `model` over the whole dataset (no update). */
 export async function evaluate(options: { data: string; model?: string; threads?: number; ropeUntruncated?: boolean; onProgress?: (p: EvalProgress) => void }): Promise<EvalResult> {
-  const model = await resolveModel(options.model);
   const manifest = readManifest(options.data);
+  const model = await resolveModel(options.model);
   checkDatasetMatchesModel(options.data, manifest, await readModelInfo(model), model);
   const args = ["eval", "--model", model, "--seq-len", String(manifest.seq_len), ...shardArgs(options.data, manifest)];
   if (options.threads) args.push("--threads", String(options.threads));

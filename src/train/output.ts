@@ -1,6 +1,6 @@
 // A training run's folder as an output (rules in src/core/output.ts): ours when every entry is a
 // file the trainer or `datagen train` writes. A non-empty run is continued only with --resume and
-// replaced only with --force; the replacement is trained beside it and swapped in when the trainer
+// replaced only with --force (a run that never checkpointed is simply started again); the replacement is trained beside it and swapped in when the trainer
 // ends (finished, or stopped by Ctrl-C with a checkpoint), so the old run survives a failed one.
 import { openOutputDir, PARTIAL_FILE_SUFFIX, type OutputDir, type OutputKind } from "../core/output.js";
 
@@ -15,6 +15,9 @@ export const TRAINING_RUN: OutputKind = {
   // ".tmp": the trainer's checkpoint temp files (and metrics.jsonl.tmp of earlier versions)
   isOurs: (name) => RUN_FILES.some((f) => name === f || name === f + ".tmp" || name === f + PARTIAL_FILE_SUFFIX),
   isComplete: (names) => names.includes(CHECKPOINT_FILE) && names.includes(OPTIMIZER_FILE),
+  // A run killed before its first checkpoint (kill -9, SIGHUP while loading) left only metrics of
+  // steps nothing can resume from: the same command starts it again, without --force.
+  isDisposable: (names) => !names.includes(CHECKPOINT_FILE) && !names.includes(OPTIMIZER_FILE),
   howToReplace: "pass --resume to continue it or --force to replace it (the old run stays until the new one ends)",
 };
 

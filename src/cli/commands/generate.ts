@@ -2,7 +2,7 @@
 import { existsSync, rmdirSync } from "node:fs";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { escapeControls, jsonLine } from "../../core/escape.js";
-import { gracefulStopSignal, positiveInt } from "../run.js";
+import { gracefulStopSignal, positiveInt, threadCount } from "../run.js";
 import type { GenerateOverrides, GenerateSummary } from "../../generate/index.js";
 import { StderrProgress } from "../progress.js";
 
@@ -26,7 +26,7 @@ export function register(program: Command): void {
     .option("--out <dir>", "output folder (default: the pipeline's, out/generate)")
     .option("--seed <n>", "run seed (default: the pipeline's, 1)", seedInt)
     .option("--concurrency <n>", `parallel sequences in one context, at most ${MAX_SEQUENCES} (default: the pipeline's, 4)`, positiveInt("--concurrency", MAX_SEQUENCES))
-    .option("--threads <n>", "CPU threads (default: 1 for the smoke model, else the physical cores)", positiveInt("--threads"))
+    .option("--threads <n>", "CPU threads (default: 1 for the smoke model, else the physical cores)", threadCount())
     .addOption(new Option("--gpu <kind>", "auto picks CUDA when present (default: the pipeline's, auto)").choices(["auto", "cuda", "vulkan", "cpu"]))
     .option("--server <url>", "send every model call to this llama-server, vLLM or SGLang server instead of loading a model (repeatable, or a comma list); --concurrency is then calls per vLLM/SGLang server (default 16)", (v: string, prev: string[] = []) => [...prev, v])
     .addOption(new Option("--server-kind <kind>", "what the servers are; auto asks their own endpoints (default: auto)").choices(["auto", "llama-server", "vllm", "sglang"]))

@@ -1,6 +1,6 @@
 // `datagen pack FILE... --out DIR`: parse options, run the pack stage, print the summary.
 import { Command, InvalidArgumentError, Option } from "commander";
-import { DEFAULT_PACK_WINDOW, DEFAULT_SEQ_LEN, DEFAULT_SHARD_SAMPLES } from "../../pack/defaults.js";
+import { DEFAULT_PACK_WINDOW, DEFAULT_SEQ_LEN, DEFAULT_SHARD_SAMPLES, MAX_SEQ_LEN } from "../../pack/defaults.js";
 import { OVERLONG_POLICIES } from "../../pack/format.js";
 import type { PackProgress, PackSummary } from "../../pack/index.js";
 import type { Dialect, DocumentMode, MaskMode } from "../../render/names.js";
@@ -35,7 +35,7 @@ export function register(program: Command): void {
     .description("Render, tokenize (o200k_harmony), mask and pack conversations into fixed-length block-causal samples")
     .argument("<files...>", "input files (JSONL, JSON array, .gz, .zst, Parquet; - for stdin) of records in any shape --from reads")
     .requiredOption("--out <dir>", "output directory (refuses an existing dataset unless --force)")
-    .option("--seq-len <n>", "tokens per sample", positiveInt("--seq-len"), DEFAULT_SEQ_LEN)
+    .option("--seq-len <n>", `tokens per sample (at most ${MAX_SEQ_LEN})`, positiveInt("--seq-len", MAX_SEQ_LEN), DEFAULT_SEQ_LEN)
     .addOption(dialectOption())
     .addOption(maskOption("which tokens are trained"))
     .addOption(documentsOption())

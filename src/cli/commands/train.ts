@@ -7,7 +7,7 @@ import { scheduleWarning } from "../../train/schedule.js";
 import { UsageError } from "../../core/errors.js";
 import { escapeControls, jsonLine } from "../../core/escape.js";
 import { StderrProgress } from "../progress.js";
-import { gracefulStopSignal, positiveInt } from "../run.js";
+import { gracefulStopSignal, positiveInt, threadCount } from "../run.js";
 
 interface TrainFlags {
   data: string;
@@ -167,7 +167,7 @@ export function register(program: Command): void {
     .option("--clip <x>", `max gradient norm, 0 = off`, number("--clip", 0), RECIPE.clip)
     .option("--grad-accum <n>", `samples per optimizer step`, positiveInt("--grad-accum"), RECIPE.gradAccum)
     .option("--seed <n>", "sample-order seed; 0 keeps file order", nonNegativeInt("--seed"), RECIPE.seed)
-    .option("--threads <n>", "CPU threads (default: all cores)", positiveInt("--threads"))
+    .option("--threads <n>", "CPU threads (default: all cores)", threadCount())
     .option("--save-every <n>", "also checkpoint every N steps (default: at the end and on Ctrl-C)", positiveInt("--save-every"))
     .option("--rope-untruncated", "Hugging Face / OpenAI YaRN correction range (default: llama.cpp's truncated one)")
     .option("--f32", "write every checkpoint tensor as F32 (default: keep the input's types)")
