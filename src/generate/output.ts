@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { DataError, UsageError } from "../core/errors.js";
 import { stringifyJson } from "../core/json.js";
 import { readJsonl } from "../core/jsonl.js";
-import { foreignError, inspectOutputDir, makeDirs, PARTIAL_FILE_SUFFIX, writeFileAtomic, type OutputKind } from "../core/output.js";
+import { foreignError, inspectOutputDir, lockOutput, makeDirs, PARTIAL_FILE_SUFFIX, writeFileAtomic, type OutputKind } from "../core/output.js";
 
 export const CONVERSATIONS_FILE = "conversations.jsonl";
 export const REJECTS_FILE = "rejects.jsonl";
@@ -26,6 +26,7 @@ export const GENERATE_RUN: OutputKind = {
  * generate run (it has run.json). Records without run.json are someone else's file: never appended to.
  */
 export function claimOutputDir(dir: string): void {
+  lockOutput(dir);
   const state = inspectOutputDir(dir, GENERATE_RUN);
   if (state.kind === "foreign") throw foreignError(dir, state.foreign);
   if (state.kind === "ours" && !state.names.includes(RUN_FILE)) {
