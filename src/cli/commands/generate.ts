@@ -1,13 +1,17 @@
 // `datagen generate`: parse options, call generateDataset, print the summary.
 import { existsSync, rmdirSync } from "node:fs";
 import { Command, InvalidArgumentError, Option } from "commander";
+import { join } from "node:path";
 import { escapeControls, jsonLine } from "../../core/escape.js";
+import { NothingUsableError, UsageError } from "../../core/errors.js";
+import { redactText } from "../../core/redact.js";
+import { API_KEY_ENV } from "../../generate/model/api-key.js";
 import { gracefulStopSignal, positiveInt } from "../run.js";
 import type { GenerateOverrides, GenerateSummary } from "../../generate/index.js";
 import { StderrProgress } from "../progress.js";
 
 /** Parsed flags: the pipeline overrides (commander names --persona in the singular) plus CLI-only ones. */
-type GenerateOptions = Omit<GenerateOverrides, "personas"> & { persona?: string; pipeline?: string; json?: boolean };
+type GenerateOptions = Omit<GenerateOverrides, "personas"> & { persona?: string; pipeline?: string; json?: boolean; apiKey?: string };
 
 const seedInt = (value: string): number => {
   const n = Number(value);
@@ -32,6 +36,9 @@ export function register(program: Command): void {
     .addOption(new Option("--server-kind <kind>", "what the servers are; auto asks their own endpoints (default: auto)").choices(["auto", "llama-server", "vllm", "sglang"]))
     .option("--server-wait <duration>", "with every server down, wait this long (e.g. 90s, 10m) before stopping as interrupted (default: 10m)", duration("--server-wait"))
     .option("--request-timeout <duration>", "deadline of one server call, e.g. 300s or 5m (default: 300s)", duration("--request-timeout"))
+    .option("--api-key-file <file>", `the servers' API key (sent as Authorization: Bearer); default: the ${API_KEY_ENV} environment variable`)
+    // Refused with a pointer to the safe ways: a key on the command line is in ps and the shell's history.
+    .addOption(new Option("--api-key <key>").hideHelp())
     .option("--json", "print the summary as JSON on stdout")
     .addHelpText(
       "after",
@@ -56,7 +63,8 @@ Examples:
         import("../../generate/output.js"),
         import("../../model/check.js"),
       ]);
-      const { pipeline, persona, json: _json, ...rest } = options;
+      const { pipeline, persona, json: _json, apiKey, ...rest } = options;
+      if (apiKey !== undefined) throw new UsageError(`--api-key would show the key to every user of this machine (ps) and keep it in the shell's history; put it in the ${API_KEY_ENV} environment variable or in a file named by --api-key-file`);
       const overrides: GenerateOverrides = { ...rest, personas: persona };
       const config = loadGenerateConfig(pipeline, overrides);
       if (config.model !== null) checkModelFile(config.model);
@@ -66,9 +74,12 @@ Examples:
       const signal = gracefulStopSignal();
       const progress = new StderrProgress();
       try {
-        const summary = await generateDataset(config, { signal, onProgress: (s) => progress.report(() => progressLine(s)), log: (line) => process.stderr.write(escapeControls(line) + "\n") });
+        const summary = await generateDataset(config, { signal, onProgress: (s) => progress.report(() => progressLine(s)), log: (line) => process.stderr.write(escapeControls(redactText(line)) + "\n") });
         progress.done();
         printSummary(summary, options.json === true);
+        if (summary.status === "complete" && summary.records === 0) {
+          throw new NothingUsableError(`no usable record: all ${summary.rejects} of this run's plan were rejected (reasons in ${join(config.out, "rejects.jsonl")})`);
+        }
       } catch (err) {
         // A run that could not start (no server, a model that fails to load) leaves no empty --out behind.
         if (outWasMissing) removeEmptyFolder(config.out);
@@ -99,7 +110,7 @@ const MAX_SEQUENCES = 256;
 
 function printSummary(s: GenerateSummary, json: boolean): void {
   if (json) {
-    process.stdout.write(jsonLine(s));
+    process.stdout.write(redactText(jsonLine(s)));
     return;
   }
   const lines = [
