@@ -49,6 +49,8 @@ export const REASONS = {
   // Text exports (datagen export --to harmony-text / hf-messages): text cannot mark what is a special token.
   special_token_text: { summary: "content spells an o200k_harmony special token (e.g. <|return|>); exported as text it would become that token, so the record is not exported" },
   text_roundtrip_mismatch: { summary: "the exported text would not tokenize back (specials allowed) to the rendered ids; the record is not exported" },
+  // Security and robustness, round 2 (issue 23): text that is no text.
+  lone_surrogate: { summary: "a string holds a lone UTF-16 surrogate (\\ud800 without its pair): no character, it would be trained as U+FFFD; write the character or its full pair" },
 } as const satisfies Record<string, ReasonInfo>;
 
 export type ReasonCode = keyof typeof REASONS;
