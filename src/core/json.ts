@@ -124,7 +124,7 @@ export function parseJsonText(text: string, options: ParseOptions = {}): JsonPar
   } catch (e) {
     return { error: { code: "invalid_json", message: (e as Error).message, path: "" } };
   }
-  if (LONE_SURROGATE_ESCAPE.test(text) || (!options.utf8Decoded && !(text as WellFormedCheck).isWellFormed())) {
+  if ((text.includes("\\u") && LONE_SURROGATE_ESCAPE.test(text)) || (!options.utf8Decoded && !(text as WellFormedCheck).isWellFormed())) {
     const path = loneSurrogatePath(value, "", maxDepth);
     if (path !== undefined) {
       const shown = path.replace(/[\ud800-\udfff]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`) || "the top";
