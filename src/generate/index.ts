@@ -11,6 +11,7 @@ import { parseJsonText, stringifyJson } from "../core/json.js";
 import type { ConversationRecord } from "../core/record.js";
 import { ensureSmokeModel } from "../model/smoke.js";
 import { validateRecord } from "../validate/index.js";
+import { describeIssue } from "../validate/types.js";
 import { getTokenizer } from "../tokenize/o200k_harmony.js";
 import { loadScenarios, loadTemplates, loadTools, toolDefinition, type CatalogTool } from "./catalog.js";
 import type { GenerateConfig, PersonaChoice } from "./config.js";
@@ -314,7 +315,7 @@ async function produceRecord(deps: ConversationDeps, session: ModelSession, id: 
       // Validate exactly what will be written (the JSON round trip, numbers as written), not the in-memory object.
       const result = problem ? null : validateRecord(roundTrip(record));
       if (result?.ok) return { ok: true, record: result.record };
-      const issue = problem ?? (result && !result.ok ? { code: result.issues[0].code, message: result.issues.map((i) => `${i.path ?? ""} ${i.code}: ${i.message}`).join("; ") } : undefined);
+      const issue = problem ?? (result && !result.ok ? { code: result.issues[0].code, message: result.issues.map((i) => `${i.code}: ${describeIssue(i)}`).join("; ") } : undefined);
       if (issue) failures.push({ attempt, seed, ...issue });
     } catch (err) {
       if (err instanceof AbortedError) return "aborted";
