@@ -119,6 +119,19 @@ describe("hostile answers fail the call, not the process", () => {
     expect(Date.now() - started).toBeLessThan(20_000);
   }, 60_000);
 
+  it("a probe answer (/props) of 600 MB: the server is unreachable with the reason, nothing crashes", async () => {
+    const server = createServer((req, res) => {
+      req.resume();
+      if (req.url === "/health") return res.end("{}");
+      res.writeHead(200, { "content-type": "application/json" });
+      flood(res, MB, 600 << 20);
+    });
+    servers.push(server);
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    await expect(FleetModel.connect(options([url]))).rejects.toThrow(/no server reachable: .*larger than 4194304 bytes/);
+  }, 60_000);
+
   it("slots: -1, 0 and a fraction are refused; a huge count is clamped", async () => {
     for (const bad of [-1, 0, 1.5, "8"]) {
       const url = await llamaLike({ props: { total_slots: bad } });
