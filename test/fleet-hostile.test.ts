@@ -185,10 +185,15 @@ describe("datagen generate against a hostile server", () => {
 
   it("a 600 MB body: one line, exit 1, run.json not running (was: RangeError stack, run.json running)", async () => {
     const out = join(dir, "huge");
-    const run = await generate(out, await llamaLike({ completion: hugeJson }));
+    // With a password in the URL: it is sent (Basic), and never written or printed.
+    const url = (await llamaLike({ completion: hugeJson })).replace("http://", "http://bob:pa55-w0rd-x@");
+    const run = await generate(out, url, ["--json"]);
     expectCleanError(run, 1, /larger than \d+ bytes[^]*(no usable record|no server answered for 1 s)/);
     ended(out);
     rejectedFor(out, /server_bad_answer/);
+    const written = readFileSync(join(out, "run.json"), "utf8") + (existsSync(join(out, "rejects.jsonl")) ? readFileSync(join(out, "rejects.jsonl"), "utf8") : "") + run.stdout + run.stderr;
+    expect(written).not.toContain("pa55-w0rd-x");
+    expect(written).toContain("http://***@127.0.0.1:");
   }, 120_000);
 
   it("an endless event stream ends the same way within --request-timeout", async () => {
