@@ -169,6 +169,36 @@ export interface OpenOutputOptions {
 
 /** Applies the rules at the top of this file and returns where to write. Nothing is deleted before every check passed. */
 export function openOutputDir(out: string, kind: OutputKind, options: OpenOutputOptions = {}): OutputDir {
+  try {
+    return releasingLock(out, openLockedOutputDir(out, kind, options));
+  } catch (err) {
+    releaseOutputLock(out);
+    throw err;
+  }
+}
+
+/** The output's lock goes with its commit or abort (the command is done with it), else at exit. */
+function releasingLock(out: string, dir: OutputDir): OutputDir {
+  return {
+    ...dir,
+    commit: () => {
+      try {
+        dir.commit();
+      } finally {
+        releaseOutputLock(out);
+      }
+    },
+    abort: () => {
+      try {
+        dir.abort();
+      } finally {
+        releaseOutputLock(out);
+      }
+    },
+  };
+}
+
+function openLockedOutputDir(out: string, kind: OutputKind, options: OpenOutputOptions): OutputDir {
   const flag = options.flag ?? "--out";
   refuseStdoutDash(out, flag, "folder");
   if (options.force && options.resume) throw new UsageError("--force and --resume exclude each other: --resume continues the output, --force replaces it");
@@ -363,9 +393,11 @@ export function writeFileAtomic(path: string, content: string | Uint8Array, flag
   } catch (err) {
     if (fd >= 0) closeSync(fd);
     rmSync(temp, { force: true });
+    releaseOutputLock(path);
     throw outputFsError(err, "write", shown);
   }
   syncDir(dirname(path));
+  releaseOutputLock(path); // a no-op unless this file is a locked output (checkOutputFile)
 }
 
 /**
@@ -378,6 +410,7 @@ export function writeFileAtomic(path: string, content: string | Uint8Array, flag
  * next run takes it over. Locks are per process: the same process may claim an output again.
  */
 const held = new Map<string, string>();
+let exitHooked = false;
 
 interface LockHolder {
   pid: number;
@@ -464,7 +497,10 @@ export function lockOutput(out: string, flag = "--out"): void {
     rmSync(mine, { force: true });
   }
   held.set(real, path);
-  if (held.size === 1) process.once("exit", releaseOutputLocks);
+  if (!exitHooked) {
+    exitHooked = true;
+    process.once("exit", releaseOutputLocks);
+  }
 }
 
 /** Moves a stale lock aside and removes it; a lock that changed meanwhile (a live run took it) is put back. */
@@ -486,10 +522,16 @@ function takeOverStale(path: string, seen: LockHolder | null): void {
   rmSync(aside, { force: true });
 }
 
-/** Drops this process's locks (at exit; tests call it to simulate a run that ended). */
+/** Drops this process's lock on one output, when it holds one: the command is done writing it. */
+export function releaseOutputLock(out: string): void {
+  const real = realPathOf(out);
+  const path = held.get(real);
+  if (path === undefined) return;
+  if (readHolder(path)?.pid === process.pid) rmSync(path, { force: true });
+  held.delete(real);
+}
+
+/** Drops every lock this process holds (at exit). */
 export function releaseOutputLocks(): void {
-  for (const [real, path] of held) {
-    if (readHolder(path)?.pid === process.pid) rmSync(path, { force: true });
-    held.delete(real);
-  }
+  for (const real of [...held.keys()]) releaseOutputLock(real);
 }

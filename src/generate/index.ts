@@ -6,6 +6,7 @@ import { createReadStream, existsSync, readFileSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import PQueue from "p-queue";
 import { DataError, UsageError } from "../core/errors.js";
+import { releaseOutputLock } from "../core/output.js";
 import { redactUrl } from "../core/redact.js";
 import { parseJsonText, stringifyJson } from "../core/json.js";
 import type { ConversationRecord } from "../core/record.js";
@@ -246,6 +247,7 @@ export async function generateDataset(config: GenerateConfig, hooks: GenerateHoo
     throw err;
   } finally {
     process.off("exit", onExit);
+    releaseOutputLock(config.out);
     records.close();
     rejects.close();
     await llm.close();

@@ -5,7 +5,7 @@ import { dirname } from "node:path";
 import type { Command } from "commander";
 import { CheckFailedError, UsageError } from "../../core/errors.js";
 import { escapeControls, jsonLine } from "../../core/escape.js";
-import { checkOutputFile, makeDirs, outputFsError, PARTIAL_FILE_SUFFIX } from "../../core/output.js";
+import { checkOutputFile, makeDirs, outputFsError, PARTIAL_FILE_SUFFIX, releaseOutputLock } from "../../core/output.js";
 import type { ImportReject, ImportReport } from "../../ingest/import.js";
 import type { ShapeOption } from "../../ingest/shapes/index.js";
 import { shapeReasonTable } from "../../ingest/shapes/reasons.js";
@@ -179,6 +179,7 @@ class AtomicFile {
       this.fd = undefined;
       renameSync(this.partial, this.path);
       process.off("exit", this.removeOnExit);
+      releaseOutputLock(this.path);
     } catch (e) {
       this.discard();
       throw outputFsError(e, "write", `--out ${this.path}`);
@@ -196,6 +197,7 @@ class AtomicFile {
     this.fd = undefined;
     rmSync(this.partial, { force: true });
     process.off("exit", this.removeOnExit);
+    releaseOutputLock(this.path);
   }
 
   private flush(): void {
