@@ -10,6 +10,8 @@
 //   between the two renames, at OUT.datagen-old / OUT.datagen-new); the next run on OUT finishes or
 //   undoes the swap and removes the leftover.
 // - A single output file is written to FILE.partial beside it, fsync'd and renamed over FILE.
+// - One writer per output: every command locks its output folder or file first (lockOutput, at the
+//   end of this file); a second run on it is refused, naming the holder.
 // - Folders are created one level at a time: Node's recursive mkdir spins forever on paths such as
 //   /proc/x (it retries ENOENT under a parent that exists but refuses new entries).
 import { createHash } from "node:crypto";
