@@ -142,16 +142,26 @@ export function serverTarget(url: string, apiKey?: string): ServerTarget {
 
 async function getJson(target: ServerTarget, path: string, timeoutMs: number): Promise<unknown> {
   const url = target.url + path;
-  const res = await httpJson("GET", url, undefined, { timeoutMs, headers: target.headers });
-  refuseUnauthorized(url, res.status);
+  const res = await authorized(url, httpJson("GET", url, undefined, { timeoutMs, headers: target.headers }));
   return parseJsonBody(url, res.body);
 }
 
-/** 401/403: no retry helps; the user must give the key. */
-function refuseUnauthorized(url: string, status: number): void {
-  if (status === 401 || status === 403) {
-    throw new UsageError(`${url}: HTTP ${status}: the server wants an API key (or refused the one sent); put it in the DATAGEN_API_KEY environment variable or in a file named by --api-key-file`);
+/** 401/403 (as a status or as httpJson's error): no retry helps; the user must give the key. */
+async function authorized<T extends { status: number }>(url: string, call: Promise<T>): Promise<T> {
+  const refuse = (status: number | undefined) => {
+    if (status === 401 || status === 403) {
+      throw new UsageError(`${url}: HTTP ${status}: the server wants an API key (or refused the one sent); put it in the DATAGEN_API_KEY environment variable or in a file named by --api-key-file`);
+    }
+  };
+  let res: T;
+  try {
+    res = await call;
+  } catch (err) {
+    if (err instanceof TransportError) refuse(err.status);
+    throw err;
   }
+  refuse(res.status);
+  return res;
 }
 
 /** A count the server reports: a positive integer, at most `max`; anything else is not believed. */
@@ -183,8 +193,7 @@ async function detectKind(target: ServerTarget, timeoutMs: number): Promise<Serv
 /** Health, kind, model identity, slots and context of one server; throws a TransportError (a UsageError for a refused key). */
 export async function probeServer(target: ServerTarget, kind: ServerKind | "auto", timeoutMs: number): Promise<ServerInfo> {
   const base = target.url;
-  const health = await httpJson("GET", `${base}/health`, undefined, { timeoutMs, headers: target.headers });
-  refuseUnauthorized(`${base}/health`, health.status);
+  const health = await authorized(`${base}/health`, httpJson("GET", `${base}/health`, undefined, { timeoutMs, headers: target.headers }));
   if (health.status !== 200) throw new TransportError("http", `${base}/health: HTTP ${health.status}`, health.status);
   const found = kind === "auto" ? await detectKind(target, timeoutMs) : kind;
   if (found === "llama-server") {
@@ -245,8 +254,8 @@ function identify(name: string, reported: Record<string, unknown>, distinctive: 
 async function checkHarmonyIds(target: ServerTarget, timeoutMs: number): Promise<void> {
   const base = target.url;
   const expected = [SPECIAL.start, SPECIAL.message, SPECIAL.return, SPECIAL.call];
-  const res = await httpJson("POST", `${base}/tokenize`, { content: "<|start|><|message|><|return|><|call|>", parse_special: true }, { timeoutMs, headers: target.headers });
-  refuseUnauthorized(`${base}/tokenize`, res.status);
+  const body = { content: "<|start|><|message|><|return|><|call|>", parse_special: true };
+  const res = await authorized(`${base}/tokenize`, httpJson("POST", `${base}/tokenize`, body, { timeoutMs, headers: target.headers }));
   const got = (parseJsonBody(base, res.body) as { tokens?: unknown }).tokens;
   if (JSON.stringify(got) !== JSON.stringify(expected)) {
     throw new UsageError(`${base}: the server's model does not use the o200k_harmony tokenizer (<|start|><|message|><|return|><|call|> → ${JSON.stringify(got)}, expected ${JSON.stringify(expected)}); generate needs a gpt-oss model`);
