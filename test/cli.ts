@@ -23,6 +23,8 @@ export interface CliRun {
 
 export interface CliOptions {
   cwd?: string;
+  /** Extra environment variables for the child (added to this process's). */
+  env?: Record<string, string>;
   /** Bytes written to the child's stdin (then closed); without it stdin is closed from the start. */
   stdin?: Buffer;
   /** Called once the child is started, e.g. to signal it while it runs. */
@@ -34,7 +36,7 @@ export interface CliOptions {
 /** Runs the built `<bin>` with `args`; resolves with its exit code and whole output. */
 export function runCli(bin: "datagen" | "dataset", args: string[], options: CliOptions = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [builtCli(bin), ...args], { cwd: options.cwd, stdio: [options.stdin ? "pipe" : "ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [builtCli(bin), ...args], { cwd: options.cwd, env: options.env ? { ...process.env, ...options.env } : undefined, stdio: [options.stdin ? "pipe" : "ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout!.on("data", (d: Buffer) => (stdout += d.toString()));

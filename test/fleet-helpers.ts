@@ -34,10 +34,10 @@ export interface LlamaServer {
 }
 
 /** Starts llama-server on 127.0.0.1 with `model` (by default 2 slots of 4096 tokens, 1 thread) and waits for /health. */
-export async function startLlamaServer(model: string, port?: number, options: { slots?: number; threads?: number } = {}): Promise<LlamaServer> {
+export async function startLlamaServer(model: string, port?: number, options: { slots?: number; threads?: number; args?: string[] } = {}): Promise<LlamaServer> {
   const chosen = port ?? (await freePort());
   const { slots = 2, threads = 1 } = options;
-  const args = ["-m", model, "--host", "127.0.0.1", "--port", String(chosen), "-np", String(slots), "-c", String(slots * 4096), "-t", String(threads), "--no-webui"];
+  const args = ["-m", model, "--host", "127.0.0.1", "--port", String(chosen), "-np", String(slots), "-c", String(slots * 4096), "-t", String(threads), "--no-webui", ...(options.args ?? [])];
   const child = spawn(llamaServerBinary(), args, { stdio: ["ignore", "pipe", "pipe"] });
   children.add(child);
   child.on("exit", () => children.delete(child));

@@ -189,7 +189,8 @@ describe("the client on vLLM- and SGLang-shaped servers (stand-ins; no real vLLM
     });
     const fleet = await FleetModel.connect(options([url]));
     try {
-      expect(fleet.identity).toBe("openai/gpt-oss-20b");
+      expect(fleet.name).toBe("openai/gpt-oss-20b");
+      expect(fleet.identity).toMatch(/^openai\/gpt-oss-20b #[0-9a-f]{12}$/);
       expect(fleet.capacity).toBe(16);
       const started = Date.now();
       const out = await fleet.withSession((s) => {
@@ -219,7 +220,8 @@ describe("the client on vLLM- and SGLang-shaped servers (stand-ins; no real vLLM
     });
     const fleet = await FleetModel.connect({ ...options([url]), waitSeconds: 60 });
     try {
-      expect(fleet.identity).toBe("openai/gpt-oss-120b");
+      expect(fleet.name).toBe("openai/gpt-oss-120b");
+      expect(fleet.identity).toMatch(/^openai\/gpt-oss-120b #[0-9a-f]{12}$/);
       const failing = fleet.withSession((s) => s.generate(request));
       await expect(failing).rejects.toThrow(StepError);
       await expect(failing).rejects.toThrow(/HTTP 500/);
@@ -246,7 +248,8 @@ describe("the client on vLLM- and SGLang-shaped servers (stand-ins; no real vLLM
     });
     const fleet = await FleetModel.connect({ ...options([url]), waitSeconds: 60 });
     try {
-      expect(fleet.identity).toBe("gpt-oss-20b.gguf");
+      expect(fleet.name).toBe("gpt-oss-20b.gguf");
+      expect(fleet.identity).toMatch(/^gpt-oss-20b\.gguf #[0-9a-f]{12}$/);
       expect(fleet.capacity).toBe(1);
       const failing = fleet.withSession((s) => s.generate(request));
       await expect(failing).rejects.toThrow(/error event: boom \(6 tries\)/);

@@ -98,7 +98,7 @@ describe("9 personas x 2 records over two llama-servers, with kill -9 of generat
 
   it("used both servers, and run.json names each with its kind, model and counters", () => {
     const run = runJson(out);
-    expect(run.model.identity).toMatch(/^gpt-oss-smoke-[0-9a-f]{16}\.gguf$/);
+    expect(run.model.identity).toMatch(/^gpt-oss-smoke-[0-9a-f]{16}\.gguf #[0-9a-f]{12}$/);
     expect(run.model.sha256).toBeNull();
     expect(run.servers.map((s) => s.url).sort()).toEqual([a.url, b.url].sort());
     for (const server of run.servers) {
@@ -134,7 +134,7 @@ describe("9 personas x 2 records over two llama-servers, with kill -9 of generat
     try {
       const result = await runCli([...args.slice(0, -1), server.url]);
       expect(result.code).toBe(2);
-      expect(result.stderr).toMatch(/holds a run made with model gpt-oss-smoke-[0-9a-f]{16}\.gguf, but this run's model is other-model\.gguf/);
+      expect(result.stderr).toMatch(/holds a run made with model gpt-oss-smoke-[0-9a-f]{16}\.gguf #[0-9a-f]{12}, but this run.s model is other-model\.gguf #[0-9a-f]{12}/);
       expect(lineCount(file)).toBe(18);
     } finally {
       await kill9(server.child);

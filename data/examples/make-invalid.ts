@@ -137,6 +137,8 @@ const lines: (string | Buffer)[] = [
   JSON.stringify({ id: "unknown-sender", conversations: [{ from: "narrator", value: "Once upon a time." }, { from: "gpt", value: "Hello." }] }),
   // expected_answer_missing: the final gives Oslo's and Bergen's weather, but meta expects a figure it never says
   variant("expected-answer-missing", (r) => (r.meta.expected_answers = ["3 °C", "11 °C"])),
+  // lone_surrogate: half of a UTF-16 pair (JSON.stringify writes it as the escape \ud83d), no character
+  variant("lone-surrogate", (r) => (r.messages[1].content = "Weather in Oslo? \ud83d")),
 ];
 
 const out = join(dirname(fileURLToPath(import.meta.url)), "invalid.jsonl");

@@ -5,6 +5,7 @@ import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { DatagenError } from "../core/errors.js";
 import { escapeControls } from "../core/escape.js";
 import { outputFsError } from "../core/output.js";
+import { redactText } from "../core/redact.js";
 
 /**
  * Parse argv and run; known errors become a one-line message and their exit code.
@@ -99,7 +100,7 @@ function exitCodeFor(err: unknown): number {
     return exitCodeFor(outputFsError(err, system.syscall, system.path ?? "(no path)"));
   }
   // A bug, not a user's mistake: keep the stack, it is what a bug report needs.
-  process.stderr.write(`internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.stderr.write(`internal error: ${redactText(err instanceof Error ? (err.stack ?? err.message) : String(err))}\n`);
   return 70;
 }
 
@@ -109,7 +110,7 @@ function exitCodeFor(err: unknown): number {
  */
 function printableMessage(err: DatagenError | InvalidArgumentError): string {
   const details = err instanceof DatagenError ? err.details : [];
-  return [escapeControls(err.message), ...details.map((line) => `  ${escapeControls(line)}`)].join("\n");
+  return [escapeControls(redactText(err.message)), ...details.map((line) => `  ${escapeControls(redactText(line))}`)].join("\n");
 }
 
 /** Parse a positive integer option strictly (commander argParser), at most `max` when given. */

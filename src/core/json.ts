@@ -12,12 +12,16 @@
 //   ascending: JavaScript lists such keys first, ascending, whatever the written order, so every
 //   re-serialization would reorder them: key_order (the census flags objects whose first listed
 //   key starts with a digit; only their lines are read again).
+// Beyond what JSON.parse changes: a string with a lone surrogate ("\ud800" with no low half after
+// it, a "\udc00" with no high half before it) is no text: every UTF-8 writer and the tokenizer
+// would turn it into U+FFFD silently: lone_surrogate. Only a text holding a surrogate escape that
+// is not a pair (one regex test) or raw lone surrogates (isWellFormed) has its strings walked.
 // Rules: docs/ARCHITECTURE.md (the record's JSON text) and docs/RENDERING.md (Numbers, Key order).
 
 /** Arrays and objects nested deeper than this are rejected (the record itself is level 1). */
 export const MAX_JSON_DEPTH = 256;
 
-export type JsonErrorCode = "invalid_json" | "duplicate_key" | "number_out_of_range" | "too_deep" | "key_order";
+export type JsonErrorCode = "invalid_json" | "duplicate_key" | "number_out_of_range" | "too_deep" | "key_order" | "lone_surrogate";
 
 export interface JsonError {
   code: JsonErrorCode;
@@ -107,6 +111,8 @@ function plainCopy(value: unknown): unknown {
 export interface ParseOptions {
   /** Nesting limit for this text (default MAX_JSON_DEPTH); lower for JSON embedded at a depth. */
   maxDepth?: number;
+  /** The text came from a strict UTF-8 decode, which cannot yield a raw lone surrogate: only escapes are checked. */
+  utf8Decoded?: boolean;
 }
 
 /** Parses one JSON text under the rules above; never throws. */
@@ -117,6 +123,13 @@ export function parseJsonText(text: string, options: ParseOptions = {}): JsonPar
     value = JSON.parse(text);
   } catch (e) {
     return { error: { code: "invalid_json", message: (e as Error).message, path: "" } };
+  }
+  if ((text.includes("\\u") && LONE_SURROGATE_ESCAPE.test(text)) || (!options.utf8Decoded && !(text as WellFormedCheck).isWellFormed())) {
+    const path = loneSurrogatePath(value, "", maxDepth);
+    if (path !== undefined) {
+      const shown = path.replace(/[\ud800-\udfff]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`) || "the top";
+      return { error: { code: "lone_surrogate", message: `a string holds a lone UTF-16 surrogate (at ${shown}): it is no character and would become U+FFFD; write the character itself or its full \\uD8xx\\uDCxx pair`, path } };
+    }
   }
   if (typeof value !== "object" || value === null) {
     return typeof value === "number" && !sameLiteral(text.trim(), value) ? readExactly(text, maxDepth) : { value };
@@ -135,6 +148,34 @@ export function parseJsonText(text: string, options: ParseOptions = {}): JsonPar
   if (verdict === Verdict.Exact) return { value };
   // Only numbers to keep (no key was dropped): JSON.parse again with those literals as markers.
   return (verdict === Verdict.NumbersOnly && keepLiterals(text)) || readExactly(text, maxDepth);
+}
+
+// --- lone surrogates ------------------------------------------------------------------------------
+
+/** A high-surrogate escape not followed by a low one, or a low one not preceded by a high one. */
+const LONE_SURROGATE_ESCAPE = /\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F])|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}/;
+/** String.prototype.isWellFormed (Node 20; not in the ES2023 lib typings). */
+type WellFormedCheck = string & { isWellFormed(): boolean };
+const wellFormed = (s: string): boolean => (s as WellFormedCheck).isWellFormed();
+
+/** JSON Pointer of the first key or string holding a lone surrogate; undefined when none does. */
+function loneSurrogatePath(value: unknown, path: string, depthLeft: number): string | undefined {
+  if (typeof value === "string") return wellFormed(value) ? undefined : path;
+  if (typeof value !== "object" || value === null || depthLeft <= 0) return undefined;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = loneSurrogatePath(value[i], `${path}/${i}`, depthLeft - 1);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+  for (const key of Object.keys(value)) {
+    const step = `${path}/${key.replace(/~/g, "~0").replace(/\//g, "~1")}`;
+    if (!wellFormed(key)) return step;
+    const found = loneSurrogatePath((value as Record<string, unknown>)[key], step, depthLeft - 1);
+    if (found !== undefined) return found;
+  }
+  return undefined;
 }
 
 // --- the census: keys and numbers JSON.parse kept, and the depth ---------------------------------

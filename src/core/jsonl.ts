@@ -35,7 +35,7 @@ export function parseJsonLine(bytes: Uint8Array): { value: unknown } | { error: 
   } catch {
     return { error: { code: "invalid_utf8", message: "line is not valid UTF-8" } };
   }
-  const parsed = parseJsonText(text);
+  const parsed = parseJsonText(text, { utf8Decoded: true });
   return "error" in parsed ? { error: { code: parsed.error.code, message: parsed.error.message } } : parsed;
 }
 

@@ -10,9 +10,13 @@
 //   between the two renames, at OUT.datagen-old / OUT.datagen-new); the next run on OUT finishes or
 //   undoes the swap and removes the leftover.
 // - A single output file is written to FILE.partial beside it, fsync'd and renamed over FILE.
+// - One writer per output: every command locks its output folder or file first (lockOutput, at the
+//   end of this file); a second run on it is refused, naming the holder.
 // - Folders are created one level at a time: Node's recursive mkdir spins forever on paths such as
 //   /proc/x (it retries ENOENT under a parent that exists but refuses new entries).
-import { closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, realpathSync, renameSync, rmdirSync, rmSync, statSync, writeSync, type Stats } from "node:fs";
+import { createHash } from "node:crypto";
+import { chmodSync, closeSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync, writeSync, type Stats } from "node:fs";
+import { tmpdir } from "node:os";
 import { basename, dirname, join, resolve, sep } from "node:path";
 import { DatagenError, UsageError } from "./errors.js";
 
@@ -167,10 +171,41 @@ export interface OpenOutputOptions {
 
 /** Applies the rules at the top of this file and returns where to write. Nothing is deleted before every check passed. */
 export function openOutputDir(out: string, kind: OutputKind, options: OpenOutputOptions = {}): OutputDir {
+  try {
+    return releasingLock(out, openLockedOutputDir(out, kind, options));
+  } catch (err) {
+    releaseOutputLock(out);
+    throw err;
+  }
+}
+
+/** The output's lock goes with its commit or abort (the command is done with it), else at exit. */
+function releasingLock(out: string, dir: OutputDir): OutputDir {
+  return {
+    ...dir,
+    commit: () => {
+      try {
+        dir.commit();
+      } finally {
+        releaseOutputLock(out);
+      }
+    },
+    abort: () => {
+      try {
+        dir.abort();
+      } finally {
+        releaseOutputLock(out);
+      }
+    },
+  };
+}
+
+function openLockedOutputDir(out: string, kind: OutputKind, options: OpenOutputOptions): OutputDir {
   const flag = options.flag ?? "--out";
   refuseStdoutDash(out, flag, "folder");
   if (options.force && options.resume) throw new UsageError("--force and --resume exclude each other: --resume continues the output, --force replaces it");
   assertOutputApart(out, options.inputs ?? [], flag);
+  lockOutput(out, flag);
   const final = realPathOf(out);
   // Recovery removes (or renames) these leftovers: an input read from one of them would be lost.
   for (const leftover of [final + STAGING_SUFFIX, final + REPLACED_SUFFIX]) {
@@ -323,6 +358,7 @@ export function checkOutputFile(path: string, flag: string, inputs: readonly str
     if (realPathOf(input) === realPathOf(partial)) throw new UsageError(`${flag} ${path} is written first as ${partial}, which is the input ${input}: writing there would destroy what is being read; choose another ${flag}`);
   }
   // Not ours to overwrite: a file of the user's, or what a killed run (kill -9) left; either way a person decides.
+  lockOutput(path, flag);
   if (statOrNull(partial)) throw new UsageError(`${flag} ${path} is written first as ${partial}, which already exists (a file of yours, or what an interrupted run left): remove it or choose another ${flag}`);
   let at = dirname(resolve(path));
   while (!statOrNull(at)) at = dirname(at);
@@ -387,6 +423,7 @@ export class AtomicFile {
     }
     process.off("exit", this.removeOnExit);
     syncDir(dirname(this.path));
+    releaseOutputLock(this.path); // a no-op unless this file is a locked output (checkOutputFile)
   }
 
   /** After a failure: close and remove the partial file (the old FILE, if any, stays). */
@@ -403,6 +440,7 @@ export class AtomicFile {
     this.pendingBytes = 0;
     rmSync(this.partial, { force: true });
     process.off("exit", this.removeOnExit);
+    releaseOutputLock(this.path);
   }
 
   private flush(): void {
@@ -426,4 +464,140 @@ export class AtomicFile {
     this.pending = [];
     this.pendingBytes = 0;
   }
+}
+
+/**
+ * One writer per output. Every command takes this lock on each output folder or file before it
+ * touches it (openOutputDir, checkOutputFile and generate's claimOutputDir call it); a second run on
+ * the same output is refused, naming the holder. The lock is a small file in a shared folder
+ * (TMPDIR/datagen-locks, named by a hash of the output's real path, so nothing is added beside the
+ * output), holding the pid and the process's start time. It goes when the process exits; one left by
+ * a killed holder (kill -9) is stale once that pid is gone or belongs to a later process, and the
+ * next run takes it over. Locks are per process: the same process may claim an output again.
+ */
+const held = new Map<string, string>();
+let exitHooked = false;
+
+interface LockHolder {
+  pid: number;
+  /** Clock ticks since boot when the process started (/proc/PID/stat field 22); null off Linux. */
+  start: number | null;
+  command: string;
+  output: string;
+  since: string;
+}
+
+/** The folder of lock files; made world-writable (sticky) so that users sharing TMPDIR can each lock. */
+export function lockFolder(): string {
+  const dir = join(tmpdir(), "datagen-locks");
+  if (!statOrNull(dir)) {
+    try {
+      mkdirSync(dir, { mode: 0o1777 });
+      chmodSync(dir, 0o1777);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw outputFsError(err, "create the lock folder", dir);
+    }
+  }
+  return dir;
+}
+
+function processStart(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const start = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]);
+    return Number.isFinite(start) ? start : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A holder is alive when its pid answers and (where the system tells) started when the lock says. */
+function holderAlive(holder: LockHolder): boolean {
+  try {
+    process.kill(holder.pid, 0);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EPERM") return false;
+  }
+  const start = processStart(holder.pid);
+  return holder.start === null || start === null || start === holder.start;
+}
+
+function readHolder(path: string): LockHolder | null {
+  try {
+    const value = JSON.parse(readFileSync(path, "utf8")) as Partial<LockHolder>;
+    return Number.isInteger(value.pid) && (value.pid as number) > 0 ? (value as LockHolder) : null;
+  } catch {
+    return null; // torn or foreign: treated as stale
+  }
+}
+
+/** Takes the lock on an output (folder or file) for this process, or refuses with the holder (exit 2). */
+export function lockOutput(out: string, flag = "--out"): void {
+  const real = realPathOf(out);
+  if (held.has(real)) return;
+  const dir = lockFolder();
+  const path = join(dir, `${createHash("sha256").update(real).digest("hex").slice(0, 32)}.lock`);
+  const me: LockHolder = { pid: process.pid, start: processStart(process.pid), command: `datagen ${process.argv[2] ?? ""}`.trim(), output: real, since: new Date().toISOString() };
+  const mine = join(dir, `${basename(path)}.${process.pid}.new`);
+  try {
+    writeFileSync(mine, JSON.stringify(me) + "\n", { mode: 0o644 });
+  } catch (err) {
+    throw outputFsError(err, "write a lock file in", dir);
+  }
+  try {
+    for (let tries = 0; ; tries++) {
+      try {
+        linkSync(mine, path); // atomic: fails when a lock is there
+        break;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw outputFsError(err, "create the lock file", path);
+      }
+      const holder = readHolder(path);
+      if (holder && holderAlive(holder) && holder.pid !== process.pid) {
+        throw new UsageError(`${flag} ${out} is being written by another datagen run (pid ${holder.pid}, ${holder.command}, since ${holder.since}); wait for it to end or stop it, then rerun (lock: ${path})`);
+      }
+      if (tries >= 3) throw new UsageError(`${flag} ${out}: cannot take its lock ${path} (it keeps changing); rerun`);
+      takeOverStale(path, holder);
+    }
+  } finally {
+    rmSync(mine, { force: true });
+  }
+  held.set(real, path);
+  if (!exitHooked) {
+    exitHooked = true;
+    process.once("exit", releaseOutputLocks);
+  }
+}
+
+/** Moves a stale lock aside and removes it; a lock that changed meanwhile (a live run took it) is put back. */
+function takeOverStale(path: string, seen: LockHolder | null): void {
+  const aside = `${path}.${process.pid}.stale`;
+  try {
+    renameSync(path, aside);
+  } catch {
+    return; // gone already: another run removed it
+  }
+  const moved = readHolder(aside);
+  if (moved && seen && (moved.pid !== seen.pid || moved.start !== seen.start) && holderAlive(moved)) {
+    try {
+      linkSync(aside, path);
+    } catch {
+      // a third run holds it now; the next try reads that one
+    }
+  }
+  rmSync(aside, { force: true });
+}
+
+/** Drops this process's lock on one output, when it holds one: the command is done writing it. */
+export function releaseOutputLock(out: string): void {
+  const real = realPathOf(out);
+  const path = held.get(real);
+  if (path === undefined) return;
+  if (readHolder(path)?.pid === process.pid) rmSync(path, { force: true });
+  held.delete(real);
+}
+
+/** Drops every lock this process holds (at exit). */
+export function releaseOutputLocks(): void {
+  for (const real of [...held.keys()]) releaseOutputLock(real);
 }

@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import formatsModule from "ajv-formats";
 import { UsageError } from "../core/errors.js";
+import { redactText, redactUrl } from "../core/redact.js";
 import { projectRoot } from "../core/project.js";
 import { PERSONAS } from "../core/record.js";
 import { BANDS, MAX_CONTEXT, type LengthMix } from "../longctx/bands.js";
@@ -77,6 +78,8 @@ export interface GenerateConfig {
   serverWaitSeconds: number;
   /** One server call's deadline in seconds. */
   requestTimeoutSeconds: number;
+  /** --api-key-file: where the servers' API key is read (the key itself is never in the config). */
+  apiKeyFile?: string | null;
   out: string;
   /** Where the configuration came from (shown in run.json). */
   pipelineFile: string;
@@ -107,6 +110,7 @@ export interface GenerateOverrides {
   /** false: --no-answer-check. */
   answerCheck?: boolean;
   holdout?: string;
+  apiKeyFile?: string;
 }
 
 
@@ -171,19 +175,28 @@ const GPU_CHOICES: GpuChoice[] = ["auto", "cuda", "vulkan", "cpu"];
 
 /** --server values (repeatable, comma lists) → distinct http(s) base URLs. */
 function parseServers(values: string[], modelGiven: boolean): string[] {
-  const urls = values.flatMap((v) => v.split(",")).map((v) => v.trim()).filter(Boolean);
+  const urls = values.flatMap((v) => v.split(",")).map((v) => v.trim());
+  // An empty --server (a variable that was not set) must not fall back to the in-process model.
+  if (urls.includes("")) throw new UsageError(`--server needs a URL (example: http://10.0.0.5:8000); got an empty one${values.length > 0 ? ` in "${redactText(values.join(","))}"` : ""}`);
   for (const url of urls) {
     let parsed: URL;
     try {
       parsed = new URL(url);
     } catch {
-      throw new UsageError(`--server "${url}" is not a URL (example: http://10.0.0.5:8000)`);
+      throw new UsageError(`--server "${redactText(url)}" is not a URL (example: http://10.0.0.5:8000)`);
     }
-    if (parsed.protocol !== "http:" && parsed.protocol !== "https:") throw new UsageError(`--server "${url}": only http:// and https:// servers are supported`);
+    if (parsed.protocol !== "http:" && parsed.protocol !== "https:") throw new UsageError(`--server "${redactUrl(url)}": only http:// and https:// servers are supported`);
   }
   if (urls.length > 0 && modelGiven) throw new UsageError("--model and --server exclude each other: the servers serve their own model");
   if (new Set(urls).size !== urls.length) throw new UsageError("--server lists the same URL twice");
   return urls;
+}
+
+/** --api-key-file is read when the servers are: it only makes sense with --server. */
+function apiKeyFileFor(overrides: GenerateOverrides): string | null {
+  if (overrides.apiKeyFile === undefined) return null;
+  if ((overrides.server ?? []).length === 0) throw new UsageError("--api-key-file is the API key of the --server servers; pass it with --server");
+  return resolve(overrides.apiKeyFile);
 }
 
 /**
@@ -262,6 +275,7 @@ export function loadGenerateConfig(pipelineFile: string | undefined, overrides: 
     serverConcurrency: overrides.concurrency ?? 16,
     serverWaitSeconds: overrides.serverWait ?? 600,
     requestTimeoutSeconds: overrides.requestTimeout ?? 300,
+    apiKeyFile: apiKeyFileFor(overrides),
     out: outputFolder(overrides.out ?? get("out")),
     pipelineFile: file,
     longContext,

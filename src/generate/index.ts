@@ -6,14 +6,18 @@ import { createReadStream, existsSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import PQueue from "p-queue";
 import { UsageError } from "../core/errors.js";
+import { releaseOutputLock } from "../core/output.js";
+import { redactUrl } from "../core/redact.js";
 import { parseJsonText, stringifyJson } from "../core/json.js";
 import type { ConversationRecord } from "../core/record.js";
 import { ensureSmokeModel, GENERATE_STOP_BOOST } from "../model/smoke.js";
 import { validateRecord } from "../validate/index.js";
+import { describeIssue } from "../validate/types.js";
 import { getTokenizer } from "../tokenize/o200k_harmony.js";
 import { loadTemplates, loadTools, toolDefinition, type CatalogTool } from "./catalog.js";
 import type { GenerateConfig, PersonaChoice } from "./config.js";
 import { AbortedError, generateConversation, type ConversationDeps } from "./conversation.js";
+import { loadApiKey } from "./model/api-key.js";
 import { FleetModel, ServersUnavailableError } from "./model/server.js";
 import { StepError, type GenerationModel, type ModelSession, type TraceEntry } from "./model/types.js";
 import { CONVERSATIONS_FILE, JsonlAppender, prepareOutput, REJECTS_FILE } from "./output.js";
@@ -43,13 +47,15 @@ export interface GenerateSummary {
   status: "complete" | "interrupted";
   out: string;
   target: number;
-  /** Records in conversations.jsonl / rejects.jsonl after this run (resumed ones included). */
+  /** Records / rejects of this run's plan (its personas and count) after this run, resumed ones included. */
   records: number;
   rejects: number;
   /** Written / rejected by this run. */
   written: number;
   rejected: number;
   resumed: number;
+  /** Lines in the folder that belong to another plan (other personas, a larger --count): kept, not counted. */
+  otherPlans: number;
   attempts: number;
   /** This run's rejects by reason code. */
   rejectReasons: Record<string, number>;
@@ -61,7 +67,7 @@ export interface GenerateSummary {
   generateCpuSeconds: number;
   tokensPerSecond: number;
   /** In-process: the GGUF file. Over --server: path, sha256 and bytes are null. */
-  model: { path: string | null; sha256: string | null; bytes: number | null; smoke: boolean; identity: string };
+  model: { path: string | null; sha256: string | null; bytes: number | null; smoke: boolean; identity: string; name?: string; reported?: Record<string, unknown> };
   /** null over --server. */
   threads: number | null;
   gpu: string;
@@ -109,12 +115,18 @@ export async function generateDataset(config: GenerateConfig, hooks: GenerateHoo
     await llm.close();
     throw err;
   }
+  // Lines of another plan (other personas, a larger --count) stay in the folder but are not this run's.
+  const plannedIds = new Set(planned.map((p) => p.id));
+  const inPlan = (ids: Set<string>) => [...ids].filter((id) => plannedIds.has(id)).length;
+  const resumed = { records: inPlan(resume.recordIds), rejects: inPlan(resume.rejectIds) };
+  const otherPlans = resume.done.size - resumed.records - resumed.rejects;
+  if (otherPlans > 0) log(`${config.out} also holds ${otherPlans} records or rejects of other personas or counts: kept, and not counted in this run's totals`);
   if (resume.records + resume.rejects > 0 || resume.truncatedBytes > 0) {
     log(`resuming ${config.out}: ${resume.records} records and ${resume.rejects} rejects already there${resume.truncatedBytes ? `, dropped a half-written last line (${resume.truncatedBytes} bytes)` : ""}`);
   }
   llm.onCall = hooks.trace;
   const loadSeconds = (performance.now() - started) / 1000;
-  const deps: ConversationDeps = { model: llm, config, tools, templates, schemas: new ToolSchemas(tools.values()), modelName: basename(modelInfo.path ?? modelInfo.identity), signal: hooks.signal };
+  const deps: ConversationDeps = { model: llm, config, tools, templates, schemas: new ToolSchemas(tools.values()), modelName: basename(modelInfo.path ?? modelInfo.name ?? modelInfo.identity), signal: hooks.signal };
   const records = new JsonlAppender(join(config.out, CONVERSATIONS_FILE));
   const rejects = new JsonlAppender(join(config.out, REJECTS_FILE));
 
@@ -130,11 +142,12 @@ export async function generateDataset(config: GenerateConfig, hooks: GenerateHoo
       status,
       out: config.out,
       target,
-      records: resume.records + counts.written,
-      rejects: resume.rejects + counts.rejected,
+      records: resumed.records + counts.written,
+      rejects: resumed.rejects + counts.rejected,
       written: counts.written,
       rejected: counts.rejected,
-      resumed: resume.records + resume.rejects,
+      resumed: resumed.records + resumed.rejects,
+      otherPlans,
       attempts: counts.attempts,
       rejectReasons,
       generatedTokens: llm.counters.generated,
@@ -156,7 +169,7 @@ export async function generateDataset(config: GenerateConfig, hooks: GenerateHoo
       fingerprint: print,
       model: s.model,
       ...(s.servers ? { servers: s.servers } : {}),
-      settings: { ...config, threads, gpu: config.gpu, gpuUsed: s.gpu },
+      settings: { ...config, servers: config.servers.map(redactUrl), threads, gpu: config.gpu, gpuUsed: s.gpu },
       counts: { target, records: s.records, rejects: s.rejects, written: s.written, rejected: s.rejected, resumed: s.resumed, attempts: s.attempts },
       ...(longRun ? { long_context: longRun.report() } : {}),
       reject_reasons: rejectReasons,
@@ -165,6 +178,12 @@ export async function generateDataset(config: GenerateConfig, hooks: GenerateHoo
     });
   };
   writeRunJson("running");
+  // Whatever ends the process from here (a bug, a second Ctrl-C), run.json must not say running.
+  let settled = false;
+  const onExit = () => {
+    if (!settled) writeRunJson(hooks.signal?.aborted ? "interrupted" : "failed");
+  };
+  process.on("exit", onExit);
 
   const report = () => {
     const s = summary("complete");
@@ -196,10 +215,11 @@ export async function generateDataset(config: GenerateConfig, hooks: GenerateHoo
   };
 
   // In-process: the context's sequences; over --server: the servers' slots together.
-  const queue = new PQueue({ concurrency: llm.capacity });
   const failures: unknown[] = [];
-  report();
+  let queue: PQueue | undefined;
   try {
+    queue = new PQueue({ concurrency: llm.capacity });
+    report();
     for (const [position, job] of planned.entries()) {
       if (hooks.signal?.aborted) break;
       if (resume.done.has(job.id)) continue;
@@ -211,15 +231,19 @@ export async function generateDataset(config: GenerateConfig, hooks: GenerateHoo
     if (failures.length > 0) throw failures[0];
     const status = hooks.signal?.aborted ? "interrupted" : "complete";
     writeRunJson(status);
+    settled = true;
     return summary(status);
   } catch (err) {
-    queue.clear();
-    await queue.onIdle();
+    queue?.clear();
+    await queue?.onIdle();
     // Every server gone for --server-wait: a clean stop that a rerun resumes.
-    writeRunJson(err instanceof ServersUnavailableError ? "interrupted" : "failed");
+    writeRunJson(err instanceof ServersUnavailableError || hooks.signal?.aborted ? "interrupted" : "failed");
+    settled = true;
     throw err;
   } finally {
     longRun?.close();
+    process.off("exit", onExit);
+    releaseOutputLock(config.out);
     records.close();
     rejects.close();
     await llm.close();
@@ -237,9 +261,10 @@ async function openModel(config: GenerateConfig, log: (line: string) => void): P
       timeoutSeconds: config.requestTimeoutSeconds,
       contextSize: config.contextSize,
       log,
+      apiKey: loadApiKey(config.apiKeyFile),
     });
     log(`generating on ${config.servers.length} server${config.servers.length > 1 ? "s" : ""} serving ${model.identity} (${model.capacity} calls at once)`);
-    return { model, info: { path: null, sha256: null, bytes: null, smoke: false, identity: model.identity }, threads: null };
+    return { model, info: { path: null, sha256: null, bytes: null, smoke: false, identity: model.identity, name: model.name, reported: model.reported }, threads: null };
   }
   const smoke = config.model === null;
   const modelPath = config.model ?? (await ensureSmokeModel({ stopBoost: GENERATE_STOP_BOOST }));
@@ -289,7 +314,7 @@ async function produceRecord(deps: ConversationDeps, session: ModelSession, job:
       // Validate exactly what will be written (the JSON round trip, numbers as written), not the in-memory object.
       const result = problem ? null : validateRecord(roundTrip(record));
       if (result?.ok) return { ok: true, record: result.record };
-      const issue = problem ?? (result && !result.ok ? { code: result.issues[0].code, message: result.issues.map((i) => `${i.path ?? ""} ${i.code}: ${i.message}`).join("; ") } : undefined);
+      const issue = problem ?? (result && !result.ok ? { code: result.issues[0].code, message: result.issues.map((i) => `${i.code}: ${describeIssue(i)}`).join("; ") } : undefined);
       if (issue) failures.push({ attempt, seed, ...issue });
     } catch (err) {
       if (err instanceof AbortedError) return "aborted";

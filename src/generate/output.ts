@@ -6,7 +6,8 @@ import { join } from "node:path";
 import { DataError, UsageError } from "../core/errors.js";
 import { stringifyJson } from "../core/json.js";
 import { readJsonl } from "../core/jsonl.js";
-import { foreignError, inspectOutputDir, makeDirs, PARTIAL_FILE_SUFFIX, writeFileAtomic, type OutputKind } from "../core/output.js";
+import { redactText } from "../core/redact.js";
+import { foreignError, inspectOutputDir, lockOutput, makeDirs, PARTIAL_FILE_SUFFIX, writeFileAtomic, type OutputKind } from "../core/output.js";
 
 export const CONVERSATIONS_FILE = "conversations.jsonl";
 export const REJECTS_FILE = "rejects.jsonl";
@@ -26,6 +27,7 @@ export const GENERATE_RUN: OutputKind = {
  * generate run (it has run.json). Records without run.json are someone else's file: never appended to.
  */
 export function claimOutputDir(dir: string): void {
+  lockOutput(dir);
   const state = inspectOutputDir(dir, GENERATE_RUN);
   if (state.kind === "foreign") throw foreignError(dir, state.foreign);
   if (state.kind === "ours" && !state.names.includes(RUN_FILE)) {
@@ -39,6 +41,9 @@ export function claimOutputDir(dir: string): void {
 export interface ResumeState {
   /** Ids already written (records) or given up on (rejects): skipped by this run. */
   done: Set<string>;
+  /** The ids of the records, and of the rejects, already there. */
+  recordIds: Set<string>;
+  rejectIds: Set<string>;
   records: number;
   rejects: number;
   /** Bytes of half-written last lines that were cut off. */
@@ -92,10 +97,11 @@ export async function prepareOutput(dir: string): Promise<ResumeState> {
   const conversations = join(dir, CONVERSATIONS_FILE);
   const rejects = join(dir, REJECTS_FILE);
   const truncatedBytes = truncatePartialLine(conversations) + truncatePartialLine(rejects);
-  const done = new Set<string>();
-  const records = await readIds(conversations, done);
-  const rejected = await readIds(rejects, done);
-  return { done, records, rejects: rejected, truncatedBytes };
+  const recordIds = new Set<string>();
+  const rejectIds = new Set<string>();
+  const records = await readIds(conversations, recordIds);
+  const rejected = await readIds(rejects, rejectIds);
+  return { done: new Set([...recordIds, ...rejectIds]), recordIds, rejectIds, records, rejects: rejected, truncatedBytes };
 }
 
 /** An append-only JSONL file; each line is written whole and synced before the call returns. */
@@ -120,5 +126,6 @@ export class JsonlAppender {
 
 /** Writes JSON atomically: a reader sees the old file or the new one, never a torn one. */
 export function writeJsonAtomic(path: string, value: unknown): void {
-  writeFileAtomic(path, JSON.stringify(value, null, 2) + "\n");
+  // run.json quotes settings and servers' messages: no credential or key may reach it.
+  writeFileAtomic(path, redactText(JSON.stringify(value, null, 2)) + "\n");
 }

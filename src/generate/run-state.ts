@@ -44,6 +44,7 @@ export const SETTING_ROLES = {
   serverConcurrency: "free",
   serverWaitSeconds: "free",
   requestTimeoutSeconds: "free",
+  apiKeyFile: "free",
   out: "free",
   pipelineFile: "free",
   longContext: "record",

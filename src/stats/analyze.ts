@@ -1,6 +1,7 @@
 // One parsed JSONL value → a validated record's facts, or the reason it is invalid.
 // Pure and self-contained so that worker threads (pool.ts) can run it.
 import { validateRecord, type ValidateOptions } from "../validate/index.js";
+import { describeIssue } from "../validate/types.js";
 import { recordFacts, type RecordFacts, type TokenCounter } from "./facts.js";
 
 export type Outcome =
@@ -11,7 +12,7 @@ export function analyzeValue(value: unknown, countTokens: TokenCounter, options:
   const result = validateRecord(value, options);
   if (!result.ok) {
     const first = result.issues[0];
-    return { ok: false, id: result.id, code: first?.code ?? "invalid_record", message: first ? `${first.path ? `${first.path}: ` : ""}${first.message}` : "invalid record" };
+    return { ok: false, id: result.id, code: first?.code ?? "invalid_record", message: first ? describeIssue(first) : "invalid record" };
   }
   try {
     return { ok: true, facts: recordFacts(result.record, countTokens) };

@@ -50,6 +50,8 @@ const LATER_REASONS = {
   text_roundtrip_mismatch: { summary: "the exported text would not tokenize back (specials allowed) to the rendered ids; the record is not exported" },
   // Long-context answers (docs/LONG_CONTEXT.md): the answers code knows travel with the record.
   expected_answer_missing: { summary: "the last assistant final does not contain a string of meta.expected_answers (compared without regard to case)" },
+  // Security and robustness, round 2: text that is no text.
+  lone_surrogate: { summary: "a string holds a lone UTF-16 surrogate (\\ud800 without its pair): no character, it would be trained as U+FFFD; write the character or its full pair" },
 } as const satisfies Record<string, ReasonInfo>;
 
 /**

@@ -11,3 +11,8 @@ export interface ValidationIssue {
 export type ValidationResult =
   | { ok: true; record: ConversationRecord }
   | { ok: false; id?: string; issues: ValidationIssue[] };
+
+/** An issue as one phrase: its JSON pointer first, unless the message already starts with it. */
+export function describeIssue(issue: ValidationIssue): string {
+  return issue.path && !issue.message.startsWith(issue.path) ? `${issue.path}: ${issue.message}` : issue.message;
+}

@@ -1,13 +1,17 @@
 // `datagen generate`: parse options, call generateDataset, print the summary.
 import { existsSync, rmdirSync } from "node:fs";
 import { Command, InvalidArgumentError, Option } from "commander";
+import { join } from "node:path";
 import { escapeControls, jsonLine } from "../../core/escape.js";
+import { NothingUsableError, UsageError } from "../../core/errors.js";
+import { redactText } from "../../core/redact.js";
+import { API_KEY_ENV } from "../../generate/model/api-key.js";
 import { gracefulStopSignal, positiveInt, threadCount } from "../run.js";
 import type { GenerateOverrides, GenerateSummary } from "../../generate/index.js";
 import { StderrProgress } from "../progress.js";
 
 /** Parsed flags: the pipeline overrides (commander names --persona in the singular) plus CLI-only ones. */
-type GenerateOptions = Omit<GenerateOverrides, "personas"> & { persona?: string; pipeline?: string; json?: boolean; plan?: boolean };
+type GenerateOptions = Omit<GenerateOverrides, "personas"> & { persona?: string; pipeline?: string; json?: boolean; plan?: boolean; apiKey?: string };
 
 const seedInt = (value: string): number => {
   const n = Number(value);
@@ -36,6 +40,9 @@ export function register(program: Command): void {
     .option("--no-answer-check", "long-context records: keep their expected answers unchecked (meta.long_context.unchecked_expected_answers) instead of rejecting a final that misses one (the smoke model's answers are noise)")
     .option("--plan", "print the plan the run would execute (persona × stratum counts, distinct seeds, token budget) and stop; loads no model")
     .option("--holdout <file>", "reserve a share of the scenario families (plan.holdoutShare) for evaluation: none is used for training; they are written to FILE as JSONL")
+    .option("--api-key-file <file>", `the servers' API key (sent as Authorization: Bearer); default: the ${API_KEY_ENV} environment variable`)
+    // Refused with a pointer to the safe ways: a key on the command line is in ps and the shell's history.
+    .addOption(new Option("--api-key <key>").hideHelp())
     .option("--json", "print the summary as JSON on stdout (with --plan: one line per planned conversation, then a summary line)")
     .addHelpText(
       "after",
@@ -65,7 +72,8 @@ Examples:
         import("../../generate/output.js"),
         import("../../model/check.js"),
       ]);
-      const { pipeline, persona, json: _json, plan: planOnly, ...rest } = options;
+      const { pipeline, persona, json: _json, plan: planOnly, apiKey, ...rest } = options;
+      if (apiKey !== undefined) throw new UsageError(`--api-key would show the key to every user of this machine (ps) and keep it in the shell's history; put it in the ${API_KEY_ENV} environment variable or in a file named by --api-key-file`);
       const overrides: GenerateOverrides = { ...rest, personas: persona };
       const config = loadGenerateConfig(pipeline, overrides);
       if (planOnly) {
@@ -80,9 +88,12 @@ Examples:
       const signal = gracefulStopSignal();
       const progress = new StderrProgress();
       try {
-        const summary = await generateDataset(config, { signal, onProgress: (s) => progress.report(() => progressLine(s)), log: (line) => process.stderr.write(escapeControls(line) + "\n") });
+        const summary = await generateDataset(config, { signal, onProgress: (s) => progress.report(() => progressLine(s)), log: (line) => process.stderr.write(escapeControls(redactText(line)) + "\n") });
         progress.done();
         printSummary(summary, options.json === true);
+        if (summary.status === "complete" && summary.records === 0) {
+          throw new NothingUsableError(`no usable record: all ${summary.rejects} of this run's plan were rejected (reasons in ${join(config.out, "rejects.jsonl")})`);
+        }
       } catch (err) {
         // A run that could not start (no server, a model that fails to load) leaves no empty --out behind.
         if (outWasMissing) removeEmptyFolder(config.out);
@@ -113,7 +124,7 @@ const MAX_SEQUENCES = 256;
 
 function printSummary(s: GenerateSummary, json: boolean): void {
   if (json) {
-    process.stdout.write(jsonLine(s));
+    process.stdout.write(redactText(jsonLine(s)));
     return;
   }
   const lines = [

@@ -110,11 +110,20 @@ async function importCommand(files: string[], flags: ImportFlags): Promise<void>
   if (keep) output.commit();
   else output.discard();
   print(flags.json ? jsonLine({ type: "summary", out: keep ? flags.out : null, ...report }) : summaryText(report, keep ? flags.out : undefined));
+  const hint = trailingCallHint(report, flags);
   if (report.converted === 0) {
     const why = report.records === 0 ? "the input holds no record" : `all ${report.records} records were rejected`;
-    throw new CheckFailedError(`no record was imported: ${why}; ${flags.out} was not written`);
+    throw new CheckFailedError(`no record was imported: ${why}; ${flags.out} was not written${hint ? `; ${hint}` : ""}`);
   }
+  if (hint) process.stderr.write(`note: ${hint}\n`);
   if (!keep) throw new CheckFailedError(`${report.rejected} of ${report.records} records rejected (--strict); ${flags.out} was not written`);
+}
+
+/** xLAM / APIGen records end with a call and no result: say which flag accepts them. */
+function trailingCallHint(report: ImportReport, flags: ImportFlags): string | undefined {
+  const n = report.rejected_by_code.missing_tool_result ?? 0;
+  if (n === 0 || flags.allowTrailingCall === true) return undefined;
+  return `${n} record${n === 1 ? "" : "s"} rejected as missing_tool_result; if they end with a tool call and no result (as xLAM / APIGen records do), pass --allow-trailing-call to accept them`;
 }
 
 function rejectLine(r: ImportReject): string {

@@ -10,11 +10,13 @@
 // benched; a health probe every second brings it back when it answers again. With every server
 // benched, calls wait up to --server-wait, then the run stops (ServersUnavailableError: run.json
 // says interrupted, rerunning resumes).
+import { createHash } from "node:crypto";
 import { basename } from "node:path";
 import { DatagenError, UsageError } from "../../core/errors.js";
+import { splitCredentials } from "../../core/redact.js";
 import { SPECIAL } from "../../tokenize/o200k_harmony.js";
 import { StepError } from "../conversation.js";
-import { httpJson, oneLine, parseJsonBody, TransportError } from "./http.js";
+import { answerCapBytes, httpJson, oneLine, parseJsonBody, TransportError } from "./http.js";
 import { buildRequest, finishGeneration, LlamaServerStream, parseAnswer, SERVER_KINDS, type ServerKind, type WireResult } from "./protocols.js";
 import type { Generated, GenerateRequest, GenerationModel, ModelSession, TokenCounters, TraceEntry } from "./types.js";
 
@@ -30,6 +32,8 @@ export interface FleetOptions {
   /** Used when a server does not report its context size. */
   contextSize: number;
   log: (line: string) => void;
+  /** Sent as `Authorization: Bearer KEY` to every server (api-key.ts says where it comes from). */
+  apiKey?: string;
 }
 
 /** No server answered for --server-wait (or none at start): exit 1; run.json says interrupted. */
@@ -40,14 +44,31 @@ export const MAX_TRIES = 6;
 const PROBE_EVERY_MS = 1000;
 const BENCH_AFTER_FAILURES = 3;
 
-interface ServerInfo {
+/** The most calls in flight one server is given, whatever it reports (p-queue and AIMD need a sane number). */
+export const MAX_SERVER_SLOTS = 1024;
+/** The largest context a server's report is believed up to (tokens). */
+const MAX_CONTEXT = 1 << 24;
+
+export interface ServerInfo {
   kind: ServerKind;
-  /** The model it serves, as it reports it: part of the resume fingerprint. */
+  /** The model's identity: its name and a hash of everything the server reports of it (the resume fingerprint's model). */
   model: string;
+  /** The model's short name (a file name, a served name): shown, and written in records. */
+  name: string;
+  /** The fields the identity is made of, as the server reported them (run.json). */
+  reported: Record<string, unknown>;
+  /** False when the server reports only names and paths: two models of one name cannot be told apart. */
+  distinctive: boolean;
   /** The name to send as `model` (vLLM). */
   servedName: string;
   slots: number | null;
   contextSize: number | null;
+}
+
+/** Where and how to reach a server: its URL without credentials, and the headers that carry them. */
+export interface ServerTarget {
+  url: string;
+  headers: Record<string, string>;
 }
 
 class Server {
@@ -61,7 +82,13 @@ class Server {
   lastError = "";
   readonly stats = { requests: 0, errors: 0, retries: 0, records: 0, generated_tokens: 0, benched: 0, restored: 0 };
 
-  constructor(readonly url: string) {}
+  readonly url: string;
+  readonly headers: Record<string, string>;
+
+  constructor(target: ServerTarget) {
+    this.url = target.url;
+    this.headers = target.headers;
+  }
 
   setUp(info: ServerInfo, concurrency: number): void {
     this.info = info;
@@ -102,13 +129,49 @@ class Server {
 const trimSlash = (url: string) => url.replace(/\/+$/, "");
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
-async function getJson(url: string, timeoutMs: number): Promise<unknown> {
-  const res = await httpJson("GET", url, undefined, { timeoutMs });
+/**
+ * A --server URL → where to send and what to send with it: user:password in the URL becomes Basic
+ * authorization (and leaves the URL, so no message or file ever holds it); an API key becomes
+ * Bearer authorization and takes precedence.
+ */
+export function serverTarget(url: string, apiKey?: string): ServerTarget {
+  const { url: clean, authorization } = splitCredentials(url);
+  const bearer = apiKey ? `Bearer ${apiKey}` : authorization;
+  return { url: trimSlash(clean), headers: bearer ? { authorization: bearer } : {} };
+}
+
+async function getJson(target: ServerTarget, path: string, timeoutMs: number): Promise<unknown> {
+  const url = target.url + path;
+  const res = await authorized(url, httpJson("GET", url, undefined, { timeoutMs, headers: target.headers }));
   return parseJsonBody(url, res.body);
 }
 
+/** 401/403 (as a status or as httpJson's error): no retry helps; the user must give the key. */
+async function authorized<T extends { status: number }>(url: string, call: Promise<T>): Promise<T> {
+  const refuse = (status: number | undefined) => {
+    if (status === 401 || status === 403) {
+      throw new UsageError(`${url}: HTTP ${status}: the server wants an API key (or refused the one sent); put it in the DATAGEN_API_KEY environment variable or in a file named by --api-key-file`);
+    }
+  };
+  let res: T;
+  try {
+    res = await call;
+  } catch (err) {
+    if (err instanceof TransportError) refuse(err.status);
+    throw err;
+  }
+  refuse(res.status);
+  return res;
+}
+
+/** A count the server reports: a positive integer, at most `max`; anything else is not believed. */
+function reportedCount(value: unknown, max: number): number | null {
+  return typeof value === "number" && Number.isInteger(value) && value >= 1 ? Math.min(value, max) : null;
+}
+
 /** Which kind of server answers at `base` (its own endpoints tell). */
-async function detectKind(base: string, timeoutMs: number): Promise<ServerKind> {
+async function detectKind(target: ServerTarget, timeoutMs: number): Promise<ServerKind> {
+  const base = target.url;
   const tries: [ServerKind, string, (v: unknown) => boolean][] = [
     ["llama-server", "/props", (v) => isRecord(v) && "total_slots" in v],
     ["sglang", "/get_model_info", (v) => isRecord(v) && "model_path" in v],
@@ -117,8 +180,9 @@ async function detectKind(base: string, timeoutMs: number): Promise<ServerKind> 
   let last: unknown;
   for (const [kind, path, fits] of tries) {
     try {
-      if (fits(await getJson(base + path, timeoutMs))) return kind;
+      if (fits(await getJson(target, path, timeoutMs))) return kind;
     } catch (err) {
+      if (err instanceof UsageError) throw err;
       last = err;
       if (err instanceof TransportError && (err.kind === "refused" || err.kind === "timeout" || err.status === 503)) throw err;
     }
@@ -126,34 +190,72 @@ async function detectKind(base: string, timeoutMs: number): Promise<ServerKind> 
   throw last instanceof TransportError ? last : new TransportError("bad_answer", `${base}: not a llama-server, vLLM or SGLang server (none of /props, /get_model_info, /v1/models answered as one)`);
 }
 
-/** Health, kind, model identity, slots and context of one server; throws a TransportError. */
-export async function probeServer(base: string, kind: ServerKind | "auto", timeoutMs: number): Promise<ServerInfo> {
-  const health = await httpJson("GET", `${base}/health`, undefined, { timeoutMs });
+/** Health, kind, model identity, slots and context of one server; throws a TransportError (a UsageError for a refused key). */
+export async function probeServer(target: ServerTarget, kind: ServerKind | "auto", timeoutMs: number): Promise<ServerInfo> {
+  const base = target.url;
+  const health = await authorized(`${base}/health`, httpJson("GET", `${base}/health`, undefined, { timeoutMs, headers: target.headers }));
   if (health.status !== 200) throw new TransportError("http", `${base}/health: HTTP ${health.status}`, health.status);
-  const found = kind === "auto" ? await detectKind(base, timeoutMs) : kind;
+  const found = kind === "auto" ? await detectKind(target, timeoutMs) : kind;
   if (found === "llama-server") {
-    const props = await getJson(`${base}/props`, timeoutMs);
+    const props = await getJson(target, "/props", timeoutMs);
     if (!isRecord(props) || typeof props.total_slots !== "number") throw new TransportError("bad_answer", `${base}/props: no total_slots; is this a llama-server?`);
-    await checkHarmonyIds(base, timeoutMs);
+    const slots = reportedCount(props.total_slots, MAX_SERVER_SLOTS);
+    if (slots === null) throw new TransportError("bad_answer", `${base}/props: total_slots ${JSON.stringify(props.total_slots)} is not a positive integer`);
+    await checkHarmonyIds(target, timeoutMs);
     const settings = isRecord(props.default_generation_settings) ? props.default_generation_settings : {};
-    const model = typeof props.model_path === "string" ? basename(props.model_path) : "unknown";
-    return { kind: found, model, servedName: model, slots: props.total_slots, contextSize: typeof settings.n_ctx === "number" ? settings.n_ctx : null };
+    // /v1/models carries what the GGUF is (parameters, vocabulary, bytes); older builds lack it.
+    const listed = await getJson(target, "/v1/models", timeoutMs).catch((err: unknown) => {
+      if (err instanceof UsageError) throw err;
+      return null;
+    });
+    const first = isRecord(listed) && Array.isArray(listed.data) && isRecord(listed.data[0]) ? listed.data[0] : {};
+    const meta = isRecord(first.meta) ? first.meta : {};
+    const file = typeof props.model_path === "string" ? basename(props.model_path) : "unknown";
+    const reported = {
+      model_file: file,
+      ...pick(meta, ["n_params", "n_vocab", "n_ctx_train", "n_embd", "size", "vocab_type"]),
+      ...(typeof props.chat_template === "string" ? { chat_template_sha256: sha256(props.chat_template).slice(0, 16) } : {}),
+    };
+    const distinctive = ["n_params", "size"].some((k) => k in reported);
+    return { kind: found, ...identify(file, reported, distinctive), servedName: file, slots, contextSize: reportedCount(settings.n_ctx, MAX_CONTEXT) };
   }
   if (found === "vllm") {
-    const models = await getJson(`${base}/v1/models`, timeoutMs);
+    const models = await getJson(target, "/v1/models", timeoutMs);
     const first = isRecord(models) && Array.isArray(models.data) && isRecord(models.data[0]) ? models.data[0] : null;
     if (!first || typeof first.id !== "string") throw new TransportError("bad_answer", `${base}/v1/models: no model listed`);
-    return { kind: found, model: typeof first.root === "string" ? first.root : first.id, servedName: first.id, slots: null, contextSize: typeof first.max_model_len === "number" ? first.max_model_len : null };
+    const name = typeof first.root === "string" ? first.root : first.id;
+    // Everything it lists but what changes on each start (created, permission ids).
+    const reported = scalarsOf(first, ["created", "permission"]);
+    return { kind: found, ...identify(name, reported, false), servedName: first.id, slots: null, contextSize: reportedCount(first.max_model_len, MAX_CONTEXT) };
   }
-  const info = await getJson(`${base}/get_model_info`, timeoutMs);
+  const info = await getJson(target, "/get_model_info", timeoutMs);
   if (!isRecord(info) || typeof info.model_path !== "string") throw new TransportError("bad_answer", `${base}/get_model_info: no model_path`);
-  return { kind: found, model: info.model_path, servedName: info.model_path, slots: null, contextSize: null };
+  return { kind: found, ...identify(info.model_path, scalarsOf(info, []), false), servedName: info.model_path, slots: null, contextSize: null };
+}
+
+const sha256 = (text: string): string => createHash("sha256").update(text).digest("hex");
+
+function pick(from: Record<string, unknown>, keys: string[]): Record<string, unknown> {
+  return Object.fromEntries(keys.filter((k) => ["number", "string", "boolean"].includes(typeof from[k])).map((k) => [k, from[k]]));
+}
+
+/** The fields of a report that can name a model: strings, numbers, booleans, sorted by key. */
+function scalarsOf(from: Record<string, unknown>, except: string[]): Record<string, unknown> {
+  return pick(from, Object.keys(from).filter((k) => !except.includes(k)).sort());
+}
+
+/** `name #hash`: the hash covers every reported field, so two models that share a file name differ. */
+function identify(name: string, reported: Record<string, unknown>, distinctive: boolean): Pick<ServerInfo, "model" | "name" | "reported" | "distinctive"> {
+  const canonical = JSON.stringify(Object.keys(reported).sort().map((k) => [k, reported[k]]));
+  return { model: `${name} #${sha256(canonical).slice(0, 12)}`, name, reported, distinctive };
 }
 
 /** Our prompts are o200k_harmony ids: the server's vocabulary must put the harmony markers where we do. */
-async function checkHarmonyIds(base: string, timeoutMs: number): Promise<void> {
+async function checkHarmonyIds(target: ServerTarget, timeoutMs: number): Promise<void> {
+  const base = target.url;
   const expected = [SPECIAL.start, SPECIAL.message, SPECIAL.return, SPECIAL.call];
-  const res = await httpJson("POST", `${base}/tokenize`, { content: "<|start|><|message|><|return|><|call|>", parse_special: true }, { timeoutMs });
+  const body = { content: "<|start|><|message|><|return|><|call|>", parse_special: true };
+  const res = await authorized(`${base}/tokenize`, httpJson("POST", `${base}/tokenize`, body, { timeoutMs, headers: target.headers }));
   const got = (parseJsonBody(base, res.body) as { tokens?: unknown }).tokens;
   if (JSON.stringify(got) !== JSON.stringify(expected)) {
     throw new UsageError(`${base}: the server's model does not use the o200k_harmony tokenizer (<|start|><|message|><|return|><|call|> → ${JSON.stringify(got)}, expected ${JSON.stringify(expected)}); generate needs a gpt-oss model`);
@@ -194,8 +296,12 @@ export class FleetModel implements GenerationModel {
   private constructor(
     private readonly servers: Server[],
     private readonly options: FleetOptions,
-    /** The model every server reports. */
+    /** The model every server reports (its identity, the resume fingerprint's model). */
     readonly identity: string,
+    /** Its short name, for records and messages. */
+    readonly name: string,
+    /** What the identity is made of. */
+    readonly reported: Record<string, unknown>,
   ) {
     this.probe = setInterval(() => void this.probeBenched(), PROBE_EVERY_MS);
     this.probe.unref();
@@ -203,11 +309,11 @@ export class FleetModel implements GenerationModel {
 
   /** Probes every server; fails at once with every URL and its reason when none answers. */
   static async connect(options: FleetOptions): Promise<FleetModel> {
-    const servers = options.urls.map((url) => new Server(trimSlash(url)));
+    const servers = options.urls.map((url) => new Server(serverTarget(url, options.apiKey)));
     const probeMs = Math.min(10_000, options.timeoutSeconds * 1000);
     const deadline = Date.now() + options.waitSeconds * 1000;
     for (;;) {
-      const results = await Promise.allSettled(servers.map((s) => probeServer(s.url, options.kind, probeMs)));
+      const results = await Promise.allSettled(servers.map((s) => probeServer(s, options.kind, probeMs)));
       const usage = results.find((r): r is PromiseRejectedResult => r.status === "rejected" && r.reason instanceof UsageError);
       if (usage) throw usage.reason;
       results.forEach((r, i) => {
@@ -219,7 +325,11 @@ export class FleetModel implements GenerationModel {
         const identities = [...new Set(up.map((s) => s.info?.model))];
         if (identities.length > 1) throw new UsageError(`the servers serve different models (${up.map((s) => `${s.url}: ${s.info?.model}`).join(", ")}); one run needs one model`);
         for (const s of servers) if (!s.info) s.bench();
-        const fleet = new FleetModel(servers, options, identities[0] as string);
+        const info = up[0].info as ServerInfo;
+        const fleet = new FleetModel(servers, options, info.model, info.name, info.reported);
+        if (!info.distinctive) {
+          options.log(`warning: ${up[0].url} identifies its model only by name and path (${Object.keys(info.reported).join(", ")}): a different model under the same name would pass for this one on resume; resume only with the same weights`);
+        }
         for (const s of servers.filter((x) => !x.info)) options.log(`server ${s.url} is not answering (${s.lastError}); it joins when it does`);
         return fleet;
       }
@@ -298,14 +408,15 @@ export class FleetModel implements GenerationModel {
     const wire = buildRequest(info.kind, request, info.servedName);
     const url = server.url + wire.path;
     const timeoutMs = (request.timeoutSeconds ?? this.options.timeoutSeconds) * 1000;
+    const limits = { timeoutMs, signal, headers: server.headers, maxBytes: answerCapBytes(request.maxTokens) };
     if (info.kind === "llama-server") {
       const stream = new LlamaServerStream(url, request);
-      const res = await httpJson("POST", url, wire.body, { timeoutMs, signal, onEvent: stream.onEvent });
+      const res = await httpJson("POST", url, wire.body, { ...limits, onEvent: stream.onEvent });
       // A 200 without an event stream: the whole answer in one body.
       if (res.body) stream.onEvent(res.body);
       return stream.result();
     }
-    const res = await httpJson("POST", url, wire.body, { timeoutMs, signal });
+    const res = await httpJson("POST", url, wire.body, limits);
     return parseAnswer(info.kind, url, parseJsonBody(url, res.body));
   }
 
@@ -370,7 +481,7 @@ export class FleetModel implements GenerationModel {
       await Promise.all(
         benched.map(async (server) => {
           try {
-            const info = await probeServer(server.url, server.info?.kind ?? this.options.kind, Math.min(5000, this.options.timeoutSeconds * 1000));
+            const info = await probeServer(server, server.info?.kind ?? this.options.kind, Math.min(5000, this.options.timeoutSeconds * 1000));
             if (info.model !== this.identity) {
               server.lastError = `serves ${info.model}, not ${this.identity}`;
               return;
