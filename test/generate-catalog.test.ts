@@ -100,6 +100,12 @@ describe("text utilities and the other executors", () => {
     expect(EXECUTORS.loan_payment({ principal: 320000, annual_rate_percent: 4.1, years: 25 })).toEqual({ monthly_payment: 1706.8, total_interest: 192039.05, total_paid: 512039.05, error: null });
   });
 
+  it("looks chemical safety up in data/lookups instead of letting the simulator invent it", () => {
+    const bleach = EXECUTORS.chemical_safety({ product: "thick bleach" });
+    expect(bleach.never_mix_with).toContain("ammonia");
+    expect(EXECUTORS.chemical_safety({ product: "mystery goo" })).toMatchObject({ hazards: [], first_aid: expect.stringMatching(/No safety sheet/) });
+  });
+
   it("every executor's result validates against its tool's result schema", () => {
     const ajv = new Ajv2020({ strict: false, allowUnionTypes: true });
     addFormats(ajv);
@@ -117,6 +123,7 @@ describe("text utilities and the other executors", () => {
       hash_identify: [{ digest: "zzz" }, { digest: "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" }],
       bmi: [{ weight_kg: 70, height_cm: 0 }],
       loan_payment: [{ principal: 1000, annual_rate_percent: 0, years: 1 }],
+      chemical_safety: [{ product: "Household bleach" }, { product: "mystery goo" }],
     };
     const executorTools = [...tools.values()].filter((t) => t.executor);
     expect(executorTools.map((t) => t.executor).sort()).toEqual(Object.keys(samples).sort());

@@ -16,6 +16,7 @@ import { assistantPrefix } from "../src/generate/prompt.js";
 import { loadPlan, planSettings } from "../src/generate/run-plan.js";
 import { fingerprint, SETTING_ROLES } from "../src/generate/run-state.js";
 import { injectedError, ToolSchemas } from "../src/generate/tools.js";
+import { GENERATE_STOP_BOOST, smokeModelFileName } from "../src/model/smoke.js";
 import { renderRecord } from "../src/render/index.js";
 import { runCli } from "./cli.js";
 
@@ -190,6 +191,14 @@ describe("profiles and settings", () => {
     expect(table.stdout).toMatch(/200 conversations in 10 buckets, no-persona share 10\.00%/);
     expect(table.stdout).toMatch(/sycophancy\/social_pressure/);
   }, 120_000);
+});
+
+describe("the smoke model's stop boost", () => {
+  it("is off by default, so the cached default model keeps its name (and bytes); generate's boosted model is its own file", () => {
+    expect(smokeModelFileName()).toBe("gpt-oss-smoke-196a93b68068f9df.gguf");
+    expect(smokeModelFileName({ stopBoost: GENERATE_STOP_BOOST })).not.toBe(smokeModelFileName());
+    expect(GENERATE_STOP_BOOST).toBeGreaterThan(0);
+  });
 });
 
 describe("one harmony writer and faithful reasoning", () => {

@@ -4,6 +4,7 @@
 import { evaluateExpression, roundTo } from "./calculator.js";
 import { addToDate, daysBetween, formatDate, isoWeek, parseDate, WEEKDAYS } from "./dates.js";
 import { identifyHash, passwordStrength, slugify, textStats, transformText, type TextOperation } from "./text.js";
+import { chemicalSafety } from "./lookup.js";
 import { convertUnits } from "./units.js";
 
 type Args = Record<string, unknown>;
@@ -55,6 +56,7 @@ export const EXECUTORS: Record<string, Executor> = {
       return { weekday: null, iso_week: null, error: message(err) };
     }
   },
+  chemical_safety: ({ product }) => chemicalSafety(String(product)),
   text_stats: ({ text }) => textStats(String(text)),
   transform_text: ({ text, operation }) => ({ text: transformText(String(text), operation as TextOperation).slice(0, 400) }),
   slugify: ({ text }) => ({ slug: slugify(String(text)).slice(0, 200) }),
