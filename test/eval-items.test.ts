@@ -228,21 +228,19 @@ describe("contamination check (the judge's n-gram overlap)", () => {
     expect(JSON.parse(readFileSync(join(scratch, "contamination.json"), "utf8")).contaminated).toHaveLength(10);
   });
 
-  it("finds none of data/eval's prompts in generate's scenario texts (openings, briefs, follow-ups)", async () => {
-    const dir = join(process.cwd(), "data", "scenarios");
-    const records = readdirSync(dir).flatMap((f) => {
-      const file = JSON.parse(readFileSync(join(dir, f), "utf8")) as {
-        scenarios: { id: string; opening: string; brief: string; followups?: string[] }[];
-      };
-      return file.scenarios.map((s) => ({
-        id: `${f}/${s.id}`,
-        persona: null,
-        messages: [
-          { role: "user", content: [s.opening, s.brief, ...(s.followups ?? [])].join("\n") },
-          { role: "assistant", content: "ok" },
-        ],
-      }));
-    });
+  it("finds none of data/eval's prompts in generate's scenario parts (openings, briefs, follow-ups, every text)", async () => {
+    const root = join(process.cwd(), "data", "scenario_parts");
+    const texts: { id: string; text: string }[] = [];
+    const walk = (value: unknown, id: string): void => {
+      if (typeof value === "string") {
+        if (value.split(/\s+/).length >= 3) texts.push({ id, text: value });
+      } else if (Array.isArray(value)) value.forEach((v, k) => walk(v, `${id}/${k}`));
+      else if (value !== null && typeof value === "object") for (const [k, v] of Object.entries(value)) walk(v, `${id}/${k}`);
+    };
+    const files = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith(".json") ? [join(dir, e.name)] : []));
+    for (const file of files(root)) walk(JSON.parse(readFileSync(file, "utf8")), file.slice(root.length + 1));
+    const records = texts.map((t) => ({ id: t.id, persona: null, messages: [{ role: "user", content: t.text }, { role: "assistant", content: "ok" }] }));
     const train = join(scratch, "scenarios.jsonl");
     writeFileSync(train, records.map((r) => JSON.stringify(r)).join("\n") + "\n");
     const report = await checkContamination(items, [train], scratch);
