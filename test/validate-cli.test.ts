@@ -46,8 +46,8 @@ describe("datagen validate", () => {
     expect(parsed.map((p) => [Number(p?.[0]), p?.[2]])).toEqual(REASON_CODES.map((code, i) => [i + 1, code]));
     expect(parsed[0]?.[1]).toBe("-"); // malformed JSON has no id
     expect(parsed[4]?.[1]).toBe("unknown-role");
-    expect(run.stdout).toContain("32 records in 1 file: 0 valid, 32 invalid\nissues by reason code:\n");
-    expect(run.stderr).toContain("32 of 32 records are invalid");
+    expect(run.stdout).toContain("33 records in 1 file: 0 valid, 33 invalid\nissues by reason code:\n");
+    expect(run.stderr).toContain("33 of 33 records are invalid");
   });
 
   it("--json gives one object per bad record, then a summary object", async () => {
@@ -56,9 +56,9 @@ describe("datagen validate", () => {
     const objects = run.stdout.trimEnd().split("\n").map((l) => JSON.parse(l));
     const summary = objects.pop();
     expect(objects.every((o) => o.type === "invalid")).toBe(true);
-    expect(objects.map((o) => o.line)).toEqual([1, 2, ...Array.from({ length: 29 }, (_, i) => i + 4)]);
+    expect(objects.map((o) => o.line)).toEqual([1, 2, ...Array.from({ length: 30 }, (_, i) => i + 4)]);
     expect(objects[10]).toMatchObject({ line: 12, id: "invalid-arguments", issues: [{ code: "invalid_arguments", path: "/messages/2/tool_calls/0/function/arguments/unit" }] });
-    expect(summary).toMatchObject({ type: "summary", files: 1, records: 32, valid: 1, invalid: 31 });
+    expect(summary).toMatchObject({ type: "summary", files: 1, records: 33, valid: 1, invalid: 32 });
     expect(Object.keys(summary.issues_by_code)).toEqual(REASON_CODES.filter((c) => c !== "line_too_long"));
   });
 
