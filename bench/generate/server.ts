@@ -20,7 +20,7 @@ import { fileURLToPath } from "node:url";
 import { generateDataset, loadGenerateConfig } from "../../src/generate/index.js";
 import type { TraceEntry } from "../../src/generate/model/types.js";
 import { ensureSmokeModel } from "../../src/model/smoke.js";
-import { kill9, startLlamaServer } from "../../test/fleet-helpers.js";
+import { kill9, startLlamaServer } from "../../test/helpers/fleet-helpers.js";
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);

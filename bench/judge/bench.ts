@@ -16,7 +16,7 @@ import { LocalModel } from "../../src/generate/model/local.js";
 import type { TraceEntry } from "../../src/generate/model/types.js";
 import { DEFAULT_RULES, DEFAULT_THRESHOLDS, judgeDataset, type JudgeConfig, type JudgeSummary } from "../../src/judge/index.js";
 import { ensureSmokeModel } from "../../src/model/smoke.js";
-import { kill9, startLlamaServer } from "../../test/fleet-helpers.js";
+import { kill9, startLlamaServer } from "../../test/helpers/fleet-helpers.js";
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);

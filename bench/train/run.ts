@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { ensureSmokeModel, type SmokeModelOptions } from "../../src/model/smoke.js";
 import { buildTrainer, trainerBinaryPath } from "../../src/train/index.js";
-import { writePackedDataset, type Doc } from "../../test/train-helpers.js";
+import { writePackedDataset, type Doc } from "../../test/helpers/train-helpers.js";
 
 const execFileAsync = promisify(execFile);
 

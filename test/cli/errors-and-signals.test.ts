@@ -1,0 +1,285 @@
+// Issue 10, the classes that need no model: ordinary mistakes end with a message and exit 1 or 2
+// (never a stack trace or 70), SIGINT/SIGTERM end every command with 130/143, a pool whose worker
+// fails lets the process end, "nothing usable" is exit 1, and text/JSON output a script can trust.
+// Each test runs the CLI from source through tsx, as a user does.
+import { spawn } from "node:child_process";
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { escapeControls, escapeControlsKeepLayout } from "../../src/core/escape.js";
+import { gv, writeGguf } from "../../src/model/gguf.js";
+import { expectCleanError, runCli, type CliOptions, type CliRun } from "../helpers/cli.js";
+import { personaDocs, writePackedDataset } from "../helpers/train-helpers.js";
+
+type Run = CliRun;
+
+/** Runs `datagen` (or `dataset`); `onStderr` may signal the child while it runs. */
+const cli = (bin: "datagen" | "dataset", args: string[], onStderr?: CliOptions["onStderr"]): Promise<Run> => runCli(bin, args, { onStderr });
+const datagen = (...args: string[]) => cli("datagen", args);
+
+/** No stack trace, no "internal error": the user's mistake is named on one line. */
+const work = mkdtempSync(join(tmpdir(), "datagen-hardening-"));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+const EXAMPLES = "data/examples/conversations.jsonl";
+
+describe("ordinary mistakes: a message and exit 1/2, never a crash", () => {
+  it("train without --steps or --out prints the usage error (it printed nothing)", async () => {
+    expectCleanError(await datagen("train", "--data", work), 2, /^error: --out and --steps are required unless --eval-only\n$/);
+  });
+
+  it("generate --concurrency above node-llama-cpp's 256 sequences is a usage error, before any model loads", async () => {
+    const run = await datagen("generate", "--concurrency", "1000", "--out", join(work, "never"));
+    expectCleanError(run, 2, /--concurrency must be an integer in 1\.\.256, got "1000"/);
+    expect(existsSync(join(work, "never"))).toBe(false);
+  });
+
+  it("generate with a pipeline contextSize past the model's trained context is a usage error (llama.cpp tried to allocate it: killed for memory)", async () => {
+    const pipeline = join(work, "huge-context.json");
+    writeFileSync(pipeline, JSON.stringify({ contextSize: 100_000_000 }));
+    const run = await datagen("generate", "--pipeline", pipeline, "--count", "1", "--out", join(work, "never-context"));
+    expectCleanError(run, 2, /contextSize 100000000 \(the pipeline's\) exceeds .*trained context of 131072 tokens/);
+  }, 120_000);
+
+  for (const command of ["generate", "train"]) {
+    it(`${command} --model: a folder, a text file and a truncated GGUF are named, with a reason`, async () => {
+      const data = join(work, "packed-for-model-checks");
+      if (!existsSync(data)) writePackedDataset(data, personaDocs(2), 1024);
+      const args = (model: string) =>
+        command === "generate" ? ["generate", "--model", model, "--count", "1", "--out", join(work, `out-${command}`)] : ["train", "--data", data, "--model", model, "--out", join(work, `out-${command}`), "--steps", "1"];
+      const folder = join(work, "folder.gguf");
+      rmSync(folder, { recursive: true, force: true });
+      mkdirSync(folder);
+      expectCleanError(await datagen(...args(folder)), 2, /--model .*folder\.gguf: not a regular file/);
+      const text = join(work, "text.gguf");
+      writeFileSync(text, "this is not a model\n");
+      expectCleanError(await datagen(...args(text)), 1, /text\.gguf gguf-bad-magic not a GGUF file/);
+      // A header cut off inside its metadata: what an interrupted download leaves.
+      const cut = join(work, "cut.gguf");
+      const header = Buffer.alloc(64);
+      header.write("GGUF", 0, "latin1");
+      header.writeUInt32LE(3, 4);
+      header.writeBigUInt64LE(1n, 8); // one tensor
+      header.writeBigUInt64LE(5n, 16); // five metadata entries, none of them present
+      writeFileSync(cut, header.subarray(0, 30));
+      expectCleanError(await datagen(...args(cut)), 1, /cut\.gguf gguf-truncated/);
+      // A complete GGUF that holds no model: node-llama-cpp said only "Failed to load model" (exit 70).
+      const empty = join(work, "no-model.gguf");
+      await writeGguf(empty, { metadata: [["general.architecture", gv.str("llama")]], tensors: [] });
+      expectCleanError(await datagen(...args(empty)), 1, command === "generate" ? /no-model\.gguf model_load_failed/ : /bad_model .*no-model\.gguf: architecture is "llama"/);
+    }, 180_000);
+  }
+});
+
+describe("stdout that cannot be written", () => {
+  it("a full disk (/dev/full) is one line and exit 1, not an uncaught ENOSPC stack", async () => {
+    const full = openSync("/dev/full", "w");
+    const child = spawn(process.execPath, ["--import", "tsx", "src/cli/datagen.ts", "render", EXAMPLES, "--json"], { stdio: ["ignore", full, "pipe"] });
+    let stderr = "";
+    child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    closeSync(full);
+    expectCleanError({ code, signal: null, stdout: "", stderr }, 1, /^error: cannot write to stdout \(ENOSPC\); the output is incomplete\n$/);
+  }, 60_000);
+});
+
+describe("model smoke --out: a path that cannot be written is named (it was exit 70 with a stack)", () => {
+  it("a folder, and a folder that cannot be created", async () => {
+    expectCleanError(await datagen("model", "smoke", "--out", work), 2, /--out .* is a folder; name a file/);
+    expectCleanError(await datagen("model", "smoke", "--out", "/proc/no-such-process/smoke.gguf"), 2, /cannot create folder \/proc\/no-such-process/);
+  }, 60_000);
+});
+
+describe("SIGINT and SIGTERM end every command, with a message and 130 / 143", () => {
+  let big: string;
+  beforeAll(() => {
+    const lines = readFileSync(EXAMPLES, "utf8").trim().split("\n");
+    const out: string[] = [];
+    for (let k = 0; k < 2000; k++) {
+      const record = JSON.parse(lines[k % lines.length]!) as { id: string };
+      record.id = `${record.id}-${k}`;
+      out.push(JSON.stringify(record));
+    }
+    big = join(work, "big.jsonl");
+    writeFileSync(big, out.join("\n") + "\n");
+  });
+
+  // Each command gets far more input than it can finish before its first progress line (5 s off a
+  // terminal); the signal goes at that line, when the command is surely past its start-up.
+  /** Runs the command and sends `signal` at its first progress line, when it is surely past its start-up. */
+  const stopAtProgress = async (command: string, args: string[], signal: NodeJS.Signals): Promise<Run> => {
+    let sent = false;
+    const run = await cli("datagen", args, (text, child) => {
+      if (!sent && new RegExp(`${command}: .*records`).test(text)) {
+        sent = true;
+        child.kill(signal);
+      }
+    });
+    expect(sent, run.stderr).toBe(true);
+    expect(run.signal).toBeNull();
+    return run;
+  };
+
+  // Each command gets far more input than it can finish before its first progress line (5 s off a terminal).
+  it("validate stopped by SIGINT exits 130 at once, with a message (it died by the signal, with no status)", async () => {
+    const run = await stopAtProgress("validate", ["validate", ...Array(400).fill(big)], "SIGINT");
+    expect(run.code, run.stderr).toBe(130);
+    expect(run.stderr).toContain("SIGINT: stopped");
+  }, 120_000);
+
+  it("pack --force stopped by SIGTERM exits 143 after removing its unfinished dataset; the old one is kept", async () => {
+    const out = join(work, "packed-signal");
+    expect((await datagen("pack", EXAMPLES, "--out", out, "--seq-len", "4096", "--workers", "1")).code).toBe(0);
+    const before = readFileSync(join(out, "manifest.json"));
+    const run = await stopAtProgress("pack", ["pack", ...Array(400).fill(big), "--out", out, "--force", "--seq-len", "4096", "--workers", "2"], "SIGTERM");
+    expect(run.code, run.stderr).toBe(143);
+    expect(run.stderr).toContain("SIGTERM: finishing cleanly");
+    expect(run.stderr).toContain("error: pack interrupted: no dataset was written (an existing one in --out is kept)");
+    expect(readFileSync(join(out, "manifest.json")).equals(before)).toBe(true);
+    expect(readdirSync(work).filter((name) => name.startsWith("packed-signal"))).toEqual(["packed-signal"]);
+    expect(readdirSync(out).filter((name) => name.endsWith(".partial"))).toEqual([]);
+  }, 120_000);
+});
+
+describe("a worker pool whose worker fails", () => {
+  it("rejects its work and terminates every worker, so the process ends by itself", async () => {
+    // Without close(): before the fix the other workers kept the process alive forever.
+    const script = `
+      const { RenderPool } = await import(${JSON.stringify(join(process.cwd(), "src/pack/pool.ts"))});
+      const pool = new RenderPool(3, { dialect: "harmony", mask: "assistant" });
+      const broken = { file: "x.jsonl", lines: null, starts: new Uint32Array(1), tooLong: new Uint8Array(1), data: new Uint8Array(8) };
+      for (const attempt of [1, 2]) {
+        try { await pool.run({ ...broken, data: new Uint8Array(8) }); console.log("resolved"); }
+        catch (err) { console.log("rejected " + attempt); }
+      }`;
+    const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    const ended = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => {
+        child.kill("SIGKILL");
+        resolve(false);
+      }, 20_000);
+      child.on("close", () => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+    expect(stdout).toBe("rejected 1\nrejected 2\n");
+    expect(ended).toBe(true);
+  }, 30_000);
+});
+
+describe("nothing usable produced: say so and exit 1", () => {
+  it("pack of a file in which no line is a record exits 1, names the first reject, and writes no dataset", async () => {
+    const input = join(work, "no-records.jsonl");
+    writeFileSync(input, '{"conversations":"not ours"}\n{"foo":1}\n');
+    const out = join(work, "packed-nothing");
+    const run = await datagen("pack", input, "--out", out, "--seq-len", "1024", "--workers", "1");
+    expectCleanError(run, 1, /nothing packed: 2 lines read from .*no-records\.jsonl, no usable conversation; 2 rejected, the first: .*no-records\.jsonl:1 /);
+    expect(run.stdout).toBe("");
+    expect(existsSync(out)).toBe(false); // not even the empty folder the run created
+  }, 60_000);
+
+  it("pack of a non-JSONL binary file exits 1 instead of 'packed 0 documents'", async () => {
+    const input = join(work, "binary.jsonl");
+    writeFileSync(input, Buffer.from([0x00, 0x01, 0xfe, 0xff, 0x0a, 0x80, 0x81, 0x0a]));
+    const run = await datagen("pack", input, "--out", join(work, "packed-binary"), "--seq-len", "1024", "--workers", "1");
+    expectCleanError(run, 1, /nothing packed/);
+  }, 60_000);
+
+  it("stats report on raw records none of which is valid exits 1 after its tables", async () => {
+    const input = join(work, "invalid-only.jsonl");
+    writeFileSync(input, '{"foo":1}\n');
+    const run = await cli("dataset", ["stats", "report", input, "--workers", "0"]);
+    expectCleanError(run, 1, /no valid record in .*invalid-only\.jsonl/);
+    expect(run.stdout).toContain("records (valid)");
+  }, 60_000);
+
+  it("validate and render of an empty file exit 1", async () => {
+    const empty = join(work, "empty.jsonl");
+    writeFileSync(empty, "");
+    expect((await datagen("validate", empty)).code).toBe(1);
+    expect((await datagen("render", empty)).code).toBe(1);
+  }, 60_000);
+});
+
+describe("output a script can trust", () => {
+  // An id that, printed raw, ends the report line, forges another and clears the screen.
+  const forged = "ok\nforged.jsonl:9 fake-id schema_violation all good\u001b[2J\r";
+  let input: string;
+  beforeAll(() => {
+    input = join(work, "forged.jsonl");
+    const record = JSON.parse(readFileSync(EXAMPLES, "utf8").split("\n")[0]!) as { id: string; messages: unknown[] };
+    const bad = { ...record, id: forged, messages: [] };
+    writeFileSync(input, JSON.stringify({ ...record, id: forged }) + "\n" + JSON.stringify(bad) + "\n");
+  });
+
+  it("escapeControls writes every control character visibly; the layout variant keeps newlines and tabs", () => {
+    expect(escapeControls("a\nb\tc\u001b[2J\r\u0000\u009b\u2028")).toBe("a\\nb\\tc\\u001b[2J\\r\\u0000\\u009b\\u2028");
+    expect(escapeControlsKeepLayout("a\nb\tc\u001b\r")).toBe("a\nb\tc\\u001b\\u000d");
+    expect(escapeControls("plain text, ünïcödé ✓")).toBe("plain text, ünïcödé ✓");
+    // Bidi controls reorder a report line on screen (an RLO makes "id-1 txt.exe" read backwards).
+    expect(escapeControls("id\u202etxt.exe\u2066x\u2069\u200f")).toBe("id\\u202etxt.exe\\u2066x\\u2069\\u200f");
+    expect(escapeControlsKeepLayout("שלום\u200f")).toBe("שלום\u200f");
+  });
+
+  it("validate: one report line per issue, the id escaped", async () => {
+    const run = await datagen("validate", input);
+    expect(run.code).toBe(1);
+    const issues = run.stdout.split("\n").filter((l) => l.includes(".jsonl:"));
+    expect(issues.length).toBeGreaterThan(0);
+    for (const line of issues) expect(line).toMatch(/^\S+forged\.jsonl:2 ok\\nforged\.jsonl:9 fake-id schema_violation all good\\u001b\[2J\\r \w+ /);
+    expect(run.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f]/);
+  });
+
+  it("render: the title and the stderr problem line escape the id; --json stays exact", async () => {
+    const run = await datagen("render", input);
+    expect(run.code).toBe(1);
+    expect(run.stdout.split("\n")[0]).toMatch(/^### ok\\nforged\.jsonl:9 fake-id schema_violation all good\\u001b\[2J\\r \(/);
+    expect(run.stdout).not.toMatch(/[\u0000-\u0008\u000b-\u001f]/);
+    expect(run.stderr.split("\n")[0]).toMatch(/^\S+forged\.jsonl:2 ok\\nforged/);
+    const json = await datagen("render", input, "--json");
+    expect((JSON.parse(json.stdout.split("\n")[0]!) as { id: string }).id).toBe(forged);
+  });
+
+  it("stats report: the terminal tables escape the id in their invalid-record examples", async () => {
+    const run = await cli("dataset", ["stats", "report", input, "--workers", "0"]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain("ok\\nforged.jsonl:9 fake-id schema_violation all good\\u001b[2J\\r");
+    expect(run.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f]/);
+  }, 60_000);
+
+  it("an error message quoting the user's text is one line", async () => {
+    const run = await datagen("render", EXAMPLES, "--id", "nope\nerror: forged");
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe(`error: ${EXAMPLES} id_not_found no record with id "nope\\nerror: forged" (check the id, or run without --id to see them all)\n`);
+  });
+
+  it("generate: --json is one line; the text summary escapes a path with a newline (smoke model, one record)", async () => {
+    const out = join(work, "gen\nforged: 1/1 records");
+    const json = await datagen("generate", "--count", "1", "--persona", "lawful_good", "--gpu", "cpu", "--out", out, "--json");
+    expect(json.code, json.stderr).toBe(0);
+    expect(json.stdout.trimEnd().split("\n")).toHaveLength(1);
+    expect(JSON.parse(json.stdout)).toMatchObject({ status: "complete", records: 1, out });
+    // The same command again: everything is done, so it only loads the model and prints the summary.
+    const text = await datagen("generate", "--count", "1", "--persona", "lawful_good", "--gpu", "cpu", "--out", out);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout.split("\n")[0]).toMatch(/^complete: 1\/1 records, .* in \S*gen\\nforged: 1\/1 records$/);
+    expect(text.stdout.trimEnd().split("\n")).toHaveLength(3);
+  }, 300_000);
+
+  it("pack --json and verify --json print exactly one JSON document on one line", async () => {
+    const out = join(work, "packed-json");
+    const pack = await datagen("pack", EXAMPLES, "--out", out, "--seq-len", "4096", "--workers", "1", "--json");
+    expect(pack.code, pack.stderr).toBe(0);
+    expect(pack.stdout.endsWith("\n")).toBe(true);
+    expect(pack.stdout.trimEnd().split("\n")).toHaveLength(1);
+    // 12 records; --documents auto cuts the 3 with analysis before their last turn into 7 turn documents.
+    expect(JSON.parse(pack.stdout)).toMatchObject({ documents: 16 });
+    const verify = await cli("dataset", ["verify", out, "--json"]);
+    expect(verify.code, verify.stderr).toBe(0);
+    expect(verify.stdout.trimEnd().split("\n")).toHaveLength(1);
+    expect(JSON.parse(verify.stdout)).toMatchObject({ ok: true });
+  }, 60_000);
+});
