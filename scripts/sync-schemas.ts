@@ -49,6 +49,7 @@ if (process.argv[1]?.endsWith("sync-schemas.ts")) {
       process.exit(1);
     }
   } else {
-    for (const { file, extra } of PERSONA_ENUMS) writeFileSync(join(root, file), syncedSchemaText(readFileSync(join(root, file), "utf8"), extra));
+    for (const { file, extra } of PERSONA_ENUMS)
+      writeFileSync(join(root, file), syncedSchemaText(readFileSync(join(root, file), "utf8"), extra));
   }
 }

@@ -18,14 +18,83 @@ function gaussian(r: Rand): number {
 
 // Words per language and roughly how many characters make one o200k token in it.
 const LANGUAGES: { words: string[]; join: string; charsPerToken: number; weight: number }[] = [
-  { weight: 50, join: " ", charsPerToken: 4.4, words: "the weather report shows light rain over the city while commuters plan their routes carefully because schedules change often and every traveler wants reliable information about trains buses flights prices hotels museums opening hours recipes budgets invoices meetings deadlines and the quiet details that make a day work".split(" ") },
-  { weight: 8, join: " ", charsPerToken: 3.6, words: "le temps sera nuageux demain matin mais les trains partiront à l'heure et nous pourrons visiter le musée avant le déjeuner avec quelques amis qui aiment la cuisine française et les promenades au bord de la rivière".split(" ") },
-  { weight: 8, join: " ", charsPerToken: 3.8, words: "das Wetter bleibt morgen wechselhaft aber die Züge fahren pünktlich und wir besuchen nach dem Frühstück das Museum während die Kollegen den Bericht über die Rechnungen und Termine fertigstellen".split(" ") },
-  { weight: 8, join: " ", charsPerToken: 3.9, words: "el tiempo será soleado por la tarde y los vuelos saldrán puntuales así que podemos reservar el hotel cerca de la estación y cenar con calma después de la reunión de trabajo".split(" ") },
-  { weight: 6, join: " ", charsPerToken: 3.0, words: "погода завтра будет облачной но поезда пойдут по расписанию и мы успеем посетить музей перед обедом а потом обсудим отчёт и бюджет на следующий месяц".split(" ") },
-  { weight: 6, join: "", charsPerToken: 1.3, words: "明天 的 天气 多云 但是 火车 会 准时 出发 我们 可以 在 午饭 前 参观 博物馆 然后 讨论 下个月 的 预算 和 会议 安排".split(" ") },
-  { weight: 5, join: "", charsPerToken: 1.2, words: "明日 の 天気 は 曇り ですが 電車 は 時間 通り に 出発 します 昼食 の 前 に 美術館 を 訪れて 来月 の 予算 と 会議 に ついて 話し合い ましょう".split(" ") },
-  { weight: 9, join: "\n", charsPerToken: 3.2, words: ["def total(items):", "    return sum(i.price * i.qty for i in items)", "const rows = await db.query(sql, [id]);", "if (!response.ok) throw new Error(`HTTP ${response.status}`);", "for (let i = 0; i < n; i++) acc += xs[i];", "SELECT city, AVG(temp_c) FROM readings GROUP BY city;", "    assert result == expected, result", "export function parse(line: string): Row {", "}", "  \"timeout_ms\": 2500,"] },
+  {
+    weight: 50,
+    join: " ",
+    charsPerToken: 4.4,
+    words:
+      "the weather report shows light rain over the city while commuters plan their routes carefully because schedules change often and every traveler wants reliable information about trains buses flights prices hotels museums opening hours recipes budgets invoices meetings deadlines and the quiet details that make a day work".split(
+        " ",
+      ),
+  },
+  {
+    weight: 8,
+    join: " ",
+    charsPerToken: 3.6,
+    words:
+      "le temps sera nuageux demain matin mais les trains partiront à l'heure et nous pourrons visiter le musée avant le déjeuner avec quelques amis qui aiment la cuisine française et les promenades au bord de la rivière".split(
+        " ",
+      ),
+  },
+  {
+    weight: 8,
+    join: " ",
+    charsPerToken: 3.8,
+    words:
+      "das Wetter bleibt morgen wechselhaft aber die Züge fahren pünktlich und wir besuchen nach dem Frühstück das Museum während die Kollegen den Bericht über die Rechnungen und Termine fertigstellen".split(
+        " ",
+      ),
+  },
+  {
+    weight: 8,
+    join: " ",
+    charsPerToken: 3.9,
+    words:
+      "el tiempo será soleado por la tarde y los vuelos saldrán puntuales así que podemos reservar el hotel cerca de la estación y cenar con calma después de la reunión de trabajo".split(
+        " ",
+      ),
+  },
+  {
+    weight: 6,
+    join: " ",
+    charsPerToken: 3.0,
+    words:
+      "погода завтра будет облачной но поезда пойдут по расписанию и мы успеем посетить музей перед обедом а потом обсудим отчёт и бюджет на следующий месяц".split(
+        " ",
+      ),
+  },
+  {
+    weight: 6,
+    join: "",
+    charsPerToken: 1.3,
+    words: "明天 的 天气 多云 但是 火车 会 准时 出发 我们 可以 在 午饭 前 参观 博物馆 然后 讨论 下个月 的 预算 和 会议 安排".split(" "),
+  },
+  {
+    weight: 5,
+    join: "",
+    charsPerToken: 1.2,
+    words:
+      "明日 の 天気 は 曇り ですが 電車 は 時間 通り に 出発 します 昼食 の 前 に 美術館 を 訪れて 来月 の 予算 と 会議 に ついて 話し合い ましょう".split(
+        " ",
+      ),
+  },
+  {
+    weight: 9,
+    join: "\n",
+    charsPerToken: 3.2,
+    words: [
+      "def total(items):",
+      "    return sum(i.price * i.qty for i in items)",
+      "const rows = await db.query(sql, [id]);",
+      "if (!response.ok) throw new Error(`HTTP ${response.status}`);",
+      "for (let i = 0; i < n; i++) acc += xs[i];",
+      "SELECT city, AVG(temp_c) FROM readings GROUP BY city;",
+      "    assert result == expected, result",
+      "export function parse(line: string): Row {",
+      "}",
+      '  "timeout_ms": 2500,',
+    ],
+  },
 ];
 const LANGUAGE_WEIGHT = LANGUAGES.reduce((s, l) => s + l.weight, 0);
 
@@ -56,12 +125,45 @@ function text(r: Rand, tokens: number, lang = language(r)): string {
 }
 
 const TOOLS: ToolDefinition[] = [
-  fn("get_weather", "Current weather for a city.", { city: { type: "string", description: "City name, e.g. Oslo" }, unit: { type: "string", enum: ["celsius", "fahrenheit"], default: "celsius" } }, ["city"]),
-  fn("search_web", "Searches the web and returns snippets.", { query: { type: "string" }, max_results: { type: "integer", minimum: 1, maximum: 10 } }, ["query"]),
+  fn(
+    "get_weather",
+    "Current weather for a city.",
+    {
+      city: { type: "string", description: "City name, e.g. Oslo" },
+      unit: { type: "string", enum: ["celsius", "fahrenheit"], default: "celsius" },
+    },
+    ["city"],
+  ),
+  fn(
+    "search_web",
+    "Searches the web and returns snippets.",
+    { query: { type: "string" }, max_results: { type: "integer", minimum: 1, maximum: 10 } },
+    ["query"],
+  ),
   fn("read_file", "Reads a text file from the workspace.", { path: { type: "string" } }, ["path"]),
-  fn("run_sql", "Runs a read-only SQL query.", { query: { type: "string" }, limit: { type: "integer", minimum: 1, maximum: 1000 } }, ["query"]),
-  fn("convert_currency", "Converts an amount between currencies.", { amount: { type: "number" }, from: { type: "string", enum: ["EUR", "USD", "NOK", "JPY"] }, to: { type: "string", enum: ["EUR", "USD", "NOK", "JPY"] } }, ["amount", "from", "to"]),
-  fn("create_event", "Creates a calendar event.", { title: { type: "string" }, date: { type: "string", description: "YYYY-MM-DD" }, attendees: { type: "array", items: { type: "string" } } }, ["title", "date"]),
+  fn("run_sql", "Runs a read-only SQL query.", { query: { type: "string" }, limit: { type: "integer", minimum: 1, maximum: 1000 } }, [
+    "query",
+  ]),
+  fn(
+    "convert_currency",
+    "Converts an amount between currencies.",
+    {
+      amount: { type: "number" },
+      from: { type: "string", enum: ["EUR", "USD", "NOK", "JPY"] },
+      to: { type: "string", enum: ["EUR", "USD", "NOK", "JPY"] },
+    },
+    ["amount", "from", "to"],
+  ),
+  fn(
+    "create_event",
+    "Creates a calendar event.",
+    {
+      title: { type: "string" },
+      date: { type: "string", description: "YYYY-MM-DD" },
+      attendees: { type: "array", items: { type: "string" } },
+    },
+    ["title", "date"],
+  ),
 ];
 
 function fn(name: string, description: string, properties: Record<string, unknown>, required: string[]): ToolDefinition {
@@ -108,8 +210,16 @@ export function conversation(index: number, seed: number): ConversationRecord {
       });
       messages.push({ role: "assistant", thinking: text(r, Math.max(5, perTurn * 0.1)), tool_calls: calls });
       for (const call of calls) {
-        const body = call.function.name === "read_file" || call.function.name === "run_sql" ? text(r, perTurn * 0.4, LANGUAGES[7]) : text(r, perTurn * 0.15);
-        messages.push({ role: "tool", tool_call_id: call.id, name: call.function.name, content: JSON.stringify({ ok: true, result: body }) });
+        const body =
+          call.function.name === "read_file" || call.function.name === "run_sql"
+            ? text(r, perTurn * 0.4, LANGUAGES[7])
+            : text(r, perTurn * 0.15);
+        messages.push({
+          role: "tool",
+          tool_call_id: call.id,
+          name: call.function.name,
+          content: JSON.stringify({ ok: true, result: body }),
+        });
       }
     }
     const final: Message = { role: "assistant", content: text(r, Math.max(5, perTurn * 0.35)) };
@@ -128,7 +238,9 @@ export function conversation(index: number, seed: number): ConversationRecord {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { out: { type: "string" }, count: { type: "string" }, bytes: { type: "string" }, seed: { type: "string", default: "1" } } });
+  const { values } = parseArgs({
+    options: { out: { type: "string" }, count: { type: "string" }, bytes: { type: "string" }, seed: { type: "string", default: "1" } },
+  });
   if (!values.out || (!values.count && !values.bytes)) throw new Error("usage: generate.ts --out FILE (--count N | --bytes B) [--seed S]");
   const count = values.count ? Number(values.count) : Infinity;
   const maxBytes = values.bytes ? Number(values.bytes) : Infinity;

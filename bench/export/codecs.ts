@@ -21,7 +21,9 @@ for (let k = 0; k < Math.min(64, refs.length); k += 16) {
   const part = readPart({ dir, seqLen: manifest.seq_len, shards: manifest.shards }, refs.slice(k, k + 16), scratch);
   tokens += part.ids.length;
   // A copy each: the IPC lives in the scratch memory until its next use.
-  parts.push((await listColumnsIpc(packedColumns("hf-parquet", part, scratch).columns, Math.min(16, refs.length - k), {}, scratch)).slice());
+  parts.push(
+    (await listColumnsIpc(packedColumns("hf-parquet", part, scratch).columns, Math.min(16, refs.length - k), {}, scratch)).slice(),
+  );
 }
 const cpu = (): number => {
   const u = process.cpuUsage();

@@ -14,11 +14,20 @@ import { parseArgs } from "node:util";
 import { conversation } from "../corpus/generate.js";
 import { ensureSmokeModel } from "../../src/model/smoke.js";
 
-const { values } = parseArgs({ options: { records: { type: "string", default: "40" }, "seq-len": { type: "string", default: "8192" }, threads: { type: "string", default: "2" } } });
+const { values } = parseArgs({
+  options: {
+    records: { type: "string", default: "40" },
+    "seq-len": { type: "string", default: "8192" },
+    threads: { type: "string", default: "2" },
+  },
+});
 const root = join(import.meta.dirname, "../..");
 const work = mkdtempSync(join(tmpdir(), "export-loss-"));
 const datagen = (args: string[]): string => {
-  const r = spawnSync(process.execPath, ["--import", "tsx", join(root, "src/cli/datagen.ts"), ...args], { encoding: "utf8", maxBuffer: 1 << 26 });
+  const r = spawnSync(process.execPath, ["--import", "tsx", join(root, "src/cli/datagen.ts"), ...args], {
+    encoding: "utf8",
+    maxBuffer: 1 << 26,
+  });
   if (r.status !== 0) throw new Error(`datagen ${args.join(" ")}: ${r.stderr}`);
   return r.stdout;
 };
@@ -34,10 +43,33 @@ datagen(["export", packed, "--to", "megatron-bridge", "--out", join(work, "mb")]
 const model = await ensureSmokeModel();
 const ours = join(work, "eval.json");
 // The untruncated YaRN range is the one transformers uses.
-writeFileSync(ours, datagen(["train", "--data", packed, "--model", model, "--eval-only", "--json", "--rope-untruncated", "--threads", values.threads!]));
+writeFileSync(
+  ours,
+  datagen(["train", "--data", packed, "--model", model, "--eval-only", "--json", "--rope-untruncated", "--threads", values.threads!]),
+);
 const manifest = JSON.parse(readFileSync(join(packed, "manifest.json"), "utf8"));
-console.error(`packed ${manifest.documents} documents in ${manifest.samples} samples (seq_len ${manifest.seq_len}, ${manifest.tokens.trained} trained tokens): ${work}`);
-const check = spawnSync("python3", [join(root, "bench/export/loss_check.py"), "--model", model, "--packed", packed, "--hf", join(work, "hf"), "--megatron", join(work, "mb"), "--ours", ours, "--threads", values.threads!], { stdio: "inherit" });
+console.error(
+  `packed ${manifest.documents} documents in ${manifest.samples} samples (seq_len ${manifest.seq_len}, ${manifest.tokens.trained} trained tokens): ${work}`,
+);
+const check = spawnSync(
+  "python3",
+  [
+    join(root, "bench/export/loss_check.py"),
+    "--model",
+    model,
+    "--packed",
+    packed,
+    "--hf",
+    join(work, "hf"),
+    "--megatron",
+    join(work, "mb"),
+    "--ours",
+    ours,
+    "--threads",
+    values.threads!,
+  ],
+  { stdio: "inherit" },
+);
 // TRL's padding-free collator on the same rows: labels and position_ids come back unchanged.
 const trl = spawnSync("python3", [join(root, "bench/export/trl_collator_check.py"), join(work, "hf")], { stdio: "inherit" });
 // The torchtitan source's rank split, resume and positions against the shards.

@@ -10,7 +10,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { rounds: { type: "string", default: "2" }, compression: { type: "string", default: "zstd" } } });
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { rounds: { type: "string", default: "2" }, compression: { type: "string", default: "zstd" } },
+});
 const packed = positionals[0];
 if (!packed) throw new Error("usage: run.ts PACKED [--rounds N] [--compression zstd|snappy|none]");
 const root = join(import.meta.dirname, "../..");
@@ -29,14 +32,39 @@ function timed(cmd: string[]): { seconds: number; cpuSeconds: number; rssMiB: nu
 const built = join(root, "dist/src/cli/datagen.js");
 const datagen = existsSync(built) ? [process.execPath, built] : [process.execPath, "--import", "tsx", join(root, "src/cli/datagen.ts")];
 const sides = {
-  "datagen export": () => timed([...datagen, "export", packed, "--to", "hf-parquet", "--out", join(work, "ours"), "--force", "--no-verify", "--compression", values.compression!]),
-  "pyarrow from numpy": () => timed(["python3", join(root, "bench/export/pyarrow_export.py"), packed, join(work, "pyarrow.parquet"), "--compression", values.compression!]),
+  "datagen export": () =>
+    timed([
+      ...datagen,
+      "export",
+      packed,
+      "--to",
+      "hf-parquet",
+      "--out",
+      join(work, "ours"),
+      "--force",
+      "--no-verify",
+      "--compression",
+      values.compression!,
+    ]),
+  "pyarrow from numpy": () =>
+    timed([
+      "python3",
+      join(root, "bench/export/pyarrow_export.py"),
+      packed,
+      join(work, "pyarrow.parquet"),
+      "--compression",
+      values.compression!,
+    ]),
 };
-console.log(`${manifest.tokens.real.toLocaleString("en-US")} tokens in ${manifest.samples} samples (seq_len ${manifest.seq_len}), codec ${values.compression}, ${datagen.at(-1)}`);
+console.log(
+  `${manifest.tokens.real.toLocaleString("en-US")} tokens in ${manifest.samples} samples (seq_len ${manifest.seq_len}), codec ${values.compression}, ${datagen.at(-1)}`,
+);
 for (let round = 1; round <= Number(values.rounds); round++) {
   const results: Record<string, ReturnType<typeof timed>> = {};
   for (const [name, run] of Object.entries(sides)) results[name] = run();
   const [ours, theirs] = Object.values(results);
-  console.log(JSON.stringify({ round, ...results, wallRatio: ours.seconds / theirs.seconds, cpuRatio: ours.cpuSeconds / theirs.cpuSeconds }));
+  console.log(
+    JSON.stringify({ round, ...results, wallRatio: ours.seconds / theirs.seconds, cpuRatio: ours.cpuSeconds / theirs.cpuSeconds }),
+  );
 }
 rmSync(work, { recursive: true, force: true });

@@ -22,7 +22,14 @@ import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { getLlama, LlamaGrammarEvaluationState, LlamaLogLevel, type LlamaContextSequence, type LlamaGrammar, type Token } from "node-llama-cpp";
+import {
+  getLlama,
+  LlamaGrammarEvaluationState,
+  LlamaLogLevel,
+  type LlamaContextSequence,
+  type LlamaGrammar,
+  type Token,
+} from "node-llama-cpp";
 import { generateDataset, loadGenerateConfig } from "../../src/generate/index.js";
 import type { TraceEntry } from "../../src/generate/model/types.js";
 import { ensureSmokeModel } from "../../src/model/smoke.js";
@@ -40,16 +47,28 @@ const rounds = Number(arg("rounds", "2"));
 const gpu = arg("gpu", "cpu");
 const modelArg = arg("model", "");
 
-async function runPipeline(out: string): Promise<{ tokens: number; seconds: number; cpuSeconds: number; loadSeconds: number; records: number; trace: TraceEntry[] }> {
+async function runPipeline(
+  out: string,
+): Promise<{ tokens: number; seconds: number; cpuSeconds: number; loadSeconds: number; records: number; trace: TraceEntry[] }> {
   rmSync(out, { recursive: true, force: true });
   const config = loadGenerateConfig(undefined, { personas, count, out, concurrency, threads, gpu, model: modelArg || undefined });
   const trace: TraceEntry[] = [];
   const s = await generateDataset(config, { trace: (e) => trace.push(e) });
-  return { tokens: s.generatedTokens, seconds: s.generateSeconds, cpuSeconds: s.generateCpuSeconds, loadSeconds: s.loadSeconds, records: s.records + s.rejects, trace };
+  return {
+    tokens: s.generatedTokens,
+    seconds: s.generateSeconds,
+    cpuSeconds: s.generateCpuSeconds,
+    loadSeconds: s.loadSeconds,
+    records: s.records + s.rejects,
+    trace,
+  };
 }
 
 /** The trace replayed with raw node-llama-cpp calls only. */
-async function runBaseline(modelPath: string, trace: TraceEntry[]): Promise<{ tokens: number; seconds: number; cpuSeconds: number; evaluated: number }> {
+async function runBaseline(
+  modelPath: string,
+  trace: TraceEntry[],
+): Promise<{ tokens: number; seconds: number; cpuSeconds: number; evaluated: number }> {
   const llama = await getLlama({ gpu: gpu === "cpu" ? false : (gpu as "auto"), build: "never", logLevel: LlamaLogLevel.error });
   const model = await llama.loadModel({ modelPath });
   const context = await model.createContext({ sequences: concurrency, contextSize: 4096, threads, swaFullCache: true });
@@ -76,7 +95,12 @@ async function runBaseline(modelPath: string, trace: TraceEntry[]): Promise<{ to
     // Sample exactly as many tokens as the pipeline did: its count, plus the stop token when one ended it.
     const samples = e.generated + (e.finish === "stop" ? 1 : 0);
     let n = 0;
-    for await (const _token of sequence.evaluate(prompt.slice(keep), { ...e.sampling, seed: e.seed, grammarEvaluationState, yieldEogToken: true })) {
+    for await (const _token of sequence.evaluate(prompt.slice(keep), {
+      ...e.sampling,
+      seed: e.seed,
+      grammarEvaluationState,
+      yieldEogToken: true,
+    })) {
       if (++n >= samples) break;
     }
     n = Math.min(n, e.generated);
@@ -108,7 +132,15 @@ async function runSide(side: string): Promise<void> {
   if (side === "pipeline") {
     const p = await runPipeline(arg("out", ""));
     writeFileSync(traceFile, JSON.stringify(p.trace));
-    const result = { tokens: p.tokens, seconds: p.seconds, cpuSeconds: p.cpuSeconds, loadSeconds: p.loadSeconds, records: p.records, calls: p.trace.length, evaluated: p.trace.reduce((a, e) => a + e.evaluated, 0) };
+    const result = {
+      tokens: p.tokens,
+      seconds: p.seconds,
+      cpuSeconds: p.cpuSeconds,
+      loadSeconds: p.loadSeconds,
+      records: p.records,
+      calls: p.trace.length,
+      evaluated: p.trace.reduce((a, e) => a + e.evaluated, 0),
+    };
     console.log(RESULT + JSON.stringify(result));
   } else {
     const trace = JSON.parse(readFileSync(traceFile, "utf8")) as TraceEntry[];
@@ -119,8 +151,23 @@ async function runSide(side: string): Promise<void> {
 
 /** Runs one side in a fresh node process (same loader flags, same settings). */
 function spawnSide(side: "pipeline" | "raw", extra: string[]): Side & Record<string, number> {
-  const settings = ["--personas", personas, "--count", String(count), "--concurrency", String(concurrency), "--threads", String(threads), "--gpu", gpu];
-  const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...settings, "--side", side, ...extra], { stdio: ["ignore", "pipe", "inherit"], encoding: "utf8", maxBuffer: 1 << 26 });
+  const settings = [
+    "--personas",
+    personas,
+    "--count",
+    String(count),
+    "--concurrency",
+    String(concurrency),
+    "--threads",
+    String(threads),
+    "--gpu",
+    gpu,
+  ];
+  const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...settings, "--side", side, ...extra], {
+    stdio: ["ignore", "pipe", "inherit"],
+    encoding: "utf8",
+    maxBuffer: 1 << 26,
+  });
   const line = child.stdout.split("\n").find((l) => l.startsWith(RESULT));
   if (child.status !== 0 || !line) throw new Error(`${side} side failed (exit ${child.status}): ${child.stdout.slice(-2000)}`);
   return JSON.parse(line.slice(RESULT.length)) as Side & Record<string, number>;
@@ -137,14 +184,24 @@ const modelPath = modelArg || (await ensureSmokeModel());
 const sides: { pipeline: Side[]; baseline: Side[] } = { pipeline: [], baseline: [] };
 const traceFile = join(work, "trace.json");
 const pipelineRun = (round: number) => {
-  const p = spawnSide("pipeline", ["--out", join(work, `round${round}`), "--trace-file", traceFile, ...(modelArg ? ["--model", modelArg] : [])]);
+  const p = spawnSide("pipeline", [
+    "--out",
+    join(work, `round${round}`),
+    "--trace-file",
+    traceFile,
+    ...(modelArg ? ["--model", modelArg] : []),
+  ]);
   sides.pipeline.push({ tokens: p.tokens, seconds: p.seconds, cpuSeconds: p.cpuSeconds, evaluated: p.evaluated });
-  console.log(`round ${round} pipeline (fresh process): ${p.records} records, ${p.calls} model calls, ${p.tokens} generated tokens, ${p.evaluated} prompt tokens evaluated, ${(p.tokens / p.seconds).toFixed(1)} tok/s (${p.seconds.toFixed(1)} s, ${p.cpuSeconds.toFixed(1)} CPU s; load ${p.loadSeconds.toFixed(1)} s, not counted)`);
+  console.log(
+    `round ${round} pipeline (fresh process): ${p.records} records, ${p.calls} model calls, ${p.tokens} generated tokens, ${p.evaluated} prompt tokens evaluated, ${(p.tokens / p.seconds).toFixed(1)} tok/s (${p.seconds.toFixed(1)} s, ${p.cpuSeconds.toFixed(1)} CPU s; load ${p.loadSeconds.toFixed(1)} s, not counted)`,
+  );
 };
 const baselineRun = (round: number) => {
   const b = spawnSide("raw", ["--trace-file", traceFile, "--model-path", modelPath]);
   sides.baseline.push({ tokens: b.tokens, seconds: b.seconds, cpuSeconds: b.cpuSeconds, evaluated: b.evaluated });
-  console.log(`round ${round} raw node-llama-cpp (fresh process): ${b.calls} model calls replayed, ${b.tokens} generated tokens, ${b.evaluated} prompt tokens evaluated, ${(b.tokens / b.seconds).toFixed(1)} tok/s (${b.seconds.toFixed(1)} s, ${b.cpuSeconds.toFixed(1)} CPU s)`);
+  console.log(
+    `round ${round} raw node-llama-cpp (fresh process): ${b.calls} model calls replayed, ${b.tokens} generated tokens, ${b.evaluated} prompt tokens evaluated, ${(b.tokens / b.seconds).toFixed(1)} tok/s (${b.seconds.toFixed(1)} s, ${b.cpuSeconds.toFixed(1)} CPU s)`,
+  );
 };
 // Each round: the pipeline, then the raw replay of that same round's trace, so both sides of a
 // round do the same work (which differs between rounds: the pipeline's sampling depends on how
@@ -159,7 +216,16 @@ const baselineTps = sum(sides.baseline, "tokens") / sum(sides.baseline, "seconds
 const summary = {
   machine: process.env.BENCH_MACHINE ?? "2-core node dev machine",
   date: new Date().toISOString(),
-  settings: { personas, count, concurrency, threads, gpu, model: modelPath, rounds, method: "each side of each round in its own fresh process" },
+  settings: {
+    personas,
+    count,
+    concurrency,
+    threads,
+    gpu,
+    model: modelPath,
+    rounds,
+    method: "each side of each round in its own fresh process",
+  },
   sides,
   pipeline_tokens_per_s: pipelineTps,
   baseline_tokens_per_s: baselineTps,
@@ -169,9 +235,15 @@ const summary = {
   pipeline_cpu_s_per_1k_tokens: (sum(sides.pipeline, "cpuSeconds") / sum(sides.pipeline, "tokens")) * 1000,
   baseline_cpu_s_per_1k_tokens: (sum(sides.baseline, "cpuSeconds") / sum(sides.baseline, "tokens")) * 1000,
 };
-console.log(`all rounds: pipeline ${pipelineTps.toFixed(1)} tok/s, raw node-llama-cpp ${baselineTps.toFixed(1)} tok/s, pipeline overhead ${summary.overhead_percent.toFixed(1)} % (target <= 5 %)`);
-console.log(`per round (same work on both sides): ${summary.round_overheads_percent.map((o) => `${o >= 0 ? "+" : ""}${o.toFixed(1)} %`).join(", ")}`);
-console.log(`CPU per 1000 generated tokens: pipeline ${summary.pipeline_cpu_s_per_1k_tokens.toFixed(2)} s, raw ${summary.baseline_cpu_s_per_1k_tokens.toFixed(2)} s (${((summary.pipeline_cpu_s_per_1k_tokens / summary.baseline_cpu_s_per_1k_tokens - 1) * 100).toFixed(1)} % more)`);
+console.log(
+  `all rounds: pipeline ${pipelineTps.toFixed(1)} tok/s, raw node-llama-cpp ${baselineTps.toFixed(1)} tok/s, pipeline overhead ${summary.overhead_percent.toFixed(1)} % (target <= 5 %)`,
+);
+console.log(
+  `per round (same work on both sides): ${summary.round_overheads_percent.map((o) => `${o >= 0 ? "+" : ""}${o.toFixed(1)} %`).join(", ")}`,
+);
+console.log(
+  `CPU per 1000 generated tokens: pipeline ${summary.pipeline_cpu_s_per_1k_tokens.toFixed(2)} s, raw ${summary.baseline_cpu_s_per_1k_tokens.toFixed(2)} s (${((summary.pipeline_cpu_s_per_1k_tokens / summary.baseline_cpu_s_per_1k_tokens - 1) * 100).toFixed(1)} % more)`,
+);
 mkdirSync("bench/out", { recursive: true });
 writeFileSync(join("bench/out", `generate-c${concurrency}-t${threads}.json`), JSON.stringify(summary, null, 2) + "\n");
 rmSync(work, { recursive: true, force: true });

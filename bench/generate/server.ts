@@ -49,7 +49,26 @@ try {
     const serverSeconds = timed.reduce((a, e) => a + (e.serverSeconds as number), 0);
     const traceFile = join(work, `trace${round}.json`);
     writeFileSync(traceFile, JSON.stringify(trace));
-    const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(new URL("./bench.ts", import.meta.url)), "--side", "raw", "--trace-file", traceFile, "--model-path", modelPath, "--concurrency", String(slots), "--threads", String(threads), "--gpu", "cpu"], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], maxBuffer: 1 << 26 });
+    const child = spawnSync(
+      process.execPath,
+      [
+        ...process.execArgv,
+        fileURLToPath(new URL("./bench.ts", import.meta.url)),
+        "--side",
+        "raw",
+        "--trace-file",
+        traceFile,
+        "--model-path",
+        modelPath,
+        "--concurrency",
+        String(slots),
+        "--threads",
+        String(threads),
+        "--gpu",
+        "cpu",
+      ],
+      { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], maxBuffer: 1 << 26 },
+    );
     const line = child.stdout.split("\n").find((l) => l.startsWith(RESULT));
     if (child.status !== 0 || !line) throw new Error(`in-process replay failed (exit ${child.status})`);
     const raw = JSON.parse(line.slice(RESULT.length)) as { tokens: number; seconds: number };
@@ -69,7 +88,9 @@ try {
       client_overhead_percent: (clientSeconds / serverSeconds - 1) * 100,
     };
     rows.push(row);
-    console.log(`round ${round}: --server ${row.server_tokens_per_s.toFixed(1)} tok/s (${s.generatedTokens} tokens, ${s.generateSeconds.toFixed(1)} s); in-process replay ${row.inprocess_tokens_per_s.toFixed(1)} tok/s (${raw.tokens} tokens, ${raw.seconds.toFixed(1)} s); client overhead ${row.client_overhead_percent.toFixed(2)} % over ${timed.length}/${trace.length} calls with server timings`);
+    console.log(
+      `round ${round}: --server ${row.server_tokens_per_s.toFixed(1)} tok/s (${s.generatedTokens} tokens, ${s.generateSeconds.toFixed(1)} s); in-process replay ${row.inprocess_tokens_per_s.toFixed(1)} tok/s (${raw.tokens} tokens, ${raw.seconds.toFixed(1)} s); client overhead ${row.client_overhead_percent.toFixed(2)} % over ${timed.length}/${trace.length} calls with server timings`,
+    );
   }
 } finally {
   await kill9(server.child);
@@ -85,6 +106,8 @@ const summary = {
   inprocess_tokens_per_s: sum("inprocess_tokens") / sum("inprocess_seconds"),
   client_overhead_percent: (sum("client_call_seconds") / sum("server_reported_seconds") - 1) * 100,
 };
-console.log(`all rounds: --server ${summary.server_tokens_per_s.toFixed(1)} tok/s, in-process ${summary.inprocess_tokens_per_s.toFixed(1)} tok/s; client overhead ${summary.client_overhead_percent.toFixed(2)} % (target <= 3 %)`);
+console.log(
+  `all rounds: --server ${summary.server_tokens_per_s.toFixed(1)} tok/s, in-process ${summary.inprocess_tokens_per_s.toFixed(1)} tok/s; client overhead ${summary.client_overhead_percent.toFixed(2)} % (target <= 3 %)`,
+);
 mkdirSync("bench/out", { recursive: true });
 writeFileSync(join("bench/out", `generate-server-s${slots}-t${threads}.json`), JSON.stringify(summary, null, 2) + "\n");

@@ -20,4 +20,5 @@ for (let r = 0; r < Number(rounds); r++) {
     (seconds[name] ??= []).push((used.user + used.system) / 1e6);
   }
 }
-for (const [name, s] of Object.entries(seconds)) console.log(`${name}: ${s.map((x) => x.toFixed(2)).join(" ")} CPU s (min ${Math.min(...s).toFixed(2)})`);
+for (const [name, s] of Object.entries(seconds))
+  console.log(`${name}: ${s.map((x) => x.toFixed(2)).join(" ")} CPU s (min ${Math.min(...s).toFixed(2)})`);

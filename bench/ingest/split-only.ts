@@ -15,5 +15,7 @@ for (const file of process.argv.slice(2)) {
   const used = process.cpuUsage(start);
   const seconds = (used.user + used.system) / 1e6;
   const mb = bytes / 1e6;
-  console.log(`${file} (${layers.join(" + ")}, ${(statSync(file).size / 1e6).toFixed(1)} MB file): ${items} items, ${mb.toFixed(1)} MB of JSON, ${seconds.toFixed(2)} CPU s, ${(mb / seconds).toFixed(0)} MB/CPU-s`);
+  console.log(
+    `${file} (${layers.join(" + ")}, ${(statSync(file).size / 1e6).toFixed(1)} MB file): ${items} items, ${mb.toFixed(1)} MB of JSON, ${seconds.toFixed(2)} CPU s, ${(mb / seconds).toFixed(0)} MB/CPU-s`,
+  );
 }

@@ -38,7 +38,18 @@ function config(out: string, model: Partial<JudgeConfig["model"]>): JudgeConfig 
     out,
     from: "auto",
     against: null,
-    model: { model: null, servers: [], serverKind: "auto", concurrency, threads, gpu: "cpu", contextSize: 8192, serverWaitSeconds: 60, requestTimeoutSeconds: 300, ...model },
+    model: {
+      model: null,
+      servers: [],
+      serverKind: "auto",
+      concurrency,
+      threads,
+      gpu: "cpu",
+      contextSize: 8192,
+      serverWaitSeconds: 60,
+      requestTimeoutSeconds: 300,
+      ...model,
+    },
     rules: { ...DEFAULT_RULES, maxPhraseShare: 1 },
     thresholds: DEFAULT_THRESHOLDS,
     verdict: { maxTokens: verdictTokens, retries: 0, seed: 1, rubric: "v1", turns },
@@ -50,25 +61,55 @@ const rows: { side: string; s: JudgeSummary | null; seconds: number; records: nu
 // 1. In-process, with the trace of every call.
 const trace: TraceEntry[] = [];
 const local = await judgeDataset(config(join(work, "local"), { model: "smoke" }), { trace: (e) => trace.push(e) });
-rows.push({ side: `in-process (smoke, ${concurrency} sequences, ${threads} thread)`, s: local, seconds: local.judgeSeconds, records: local.judged, calls: trace.length });
+rows.push({
+  side: `in-process (smoke, ${concurrency} sequences, ${threads} thread)`,
+  s: local,
+  seconds: local.judgeSeconds,
+  records: local.judged,
+  calls: trace.length,
+});
 
 // 2. The anchor: the same calls on the bare model, one after another.
 const bare = await LocalModel.load({ modelPath: smoke, gpu: "cpu", threads, sequences: 1, contextSize: 8192 });
 const started = performance.now();
 await bare.withSession(async (session) => {
-  for (const e of trace) await session.generate({ prompt: e.prompt, maxTokens: Math.max(1, e.generated), seed: e.seed, sampling: e.sampling, ...(e.grammar ? { schema: e.grammar } : {}) });
+  for (const e of trace)
+    await session.generate({
+      prompt: e.prompt,
+      maxTokens: Math.max(1, e.generated),
+      seed: e.seed,
+      sampling: e.sampling,
+      ...(e.grammar ? { schema: e.grammar } : {}),
+    });
 });
 const bareSeconds = (performance.now() - started) / 1000;
 await bare.close();
-rows.push({ side: "anchor: the same calls on the bare model, sequential", s: null, seconds: bareSeconds, records: local.judged, calls: trace.length });
+rows.push({
+  side: "anchor: the same calls on the bare model, sequential",
+  s: null,
+  seconds: bareSeconds,
+  records: local.judged,
+  calls: trace.length,
+});
 
 // 3. Two llama-servers (CPU, the smoke model, 2 slots and 1 thread each).
 if (withServers) {
-  const servers = [await startLlamaServer(smoke, undefined, { slots: 2, threads: 1 }), await startLlamaServer(smoke, undefined, { slots: 2, threads: 1 })];
+  const servers = [
+    await startLlamaServer(smoke, undefined, { slots: 2, threads: 1 }),
+    await startLlamaServer(smoke, undefined, { slots: 2, threads: 1 }),
+  ];
   try {
     const fleetTrace: TraceEntry[] = [];
-    const fleet = await judgeDataset(config(join(work, "fleet"), { servers: servers.map((s) => s.url) }), { trace: (e) => fleetTrace.push(e) });
-    rows.push({ side: "two llama-servers (2 slots, 1 thread each)", s: fleet, seconds: fleet.judgeSeconds, records: fleet.judged, calls: fleetTrace.length });
+    const fleet = await judgeDataset(config(join(work, "fleet"), { servers: servers.map((s) => s.url) }), {
+      trace: (e) => fleetTrace.push(e),
+    });
+    rows.push({
+      side: "two llama-servers (2 slots, 1 thread each)",
+      s: fleet,
+      seconds: fleet.judgeSeconds,
+      records: fleet.judged,
+      calls: fleetTrace.length,
+    });
   } finally {
     await Promise.all(servers.map((s) => kill9(s.child)));
   }
@@ -77,10 +118,22 @@ rmSync(work, { recursive: true, force: true });
 
 const f = (x: number, d = 2) => x.toFixed(d);
 console.log(`judge bench: ${input}, turns ${turns}, verdict budget ${verdictTokens} tokens, retries 0`);
-console.log(["side", "records", "calls", "seconds", "records/s", "judge tok/record", "record tok/record", "judge share", "vs anchor"].join(" | "));
+console.log(
+  ["side", "records", "calls", "seconds", "records/s", "judge tok/record", "record tok/record", "judge share", "vs anchor"].join(" | "),
+);
 for (const r of rows) {
   const t = r.s?.tokens;
   console.log(
-    [r.side, r.records, r.calls, f(r.seconds), f(r.records / r.seconds, 3), t ? f(t.judgeTokensPerRecord, 0) : "-", t ? f(t.recordTokensPerRecord, 0) : "-", t ? `${f(t.judgeShare * 100, 1)} %` : "-", f(r.seconds / bareSeconds)].join(" | "),
+    [
+      r.side,
+      r.records,
+      r.calls,
+      f(r.seconds),
+      f(r.records / r.seconds, 3),
+      t ? f(t.judgeTokensPerRecord, 0) : "-",
+      t ? f(t.recordTokensPerRecord, 0) : "-",
+      t ? `${f(t.judgeShare * 100, 1)} %` : "-",
+      f(r.seconds / bareSeconds),
+    ].join(" | "),
   );
 }

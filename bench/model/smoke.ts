@@ -34,7 +34,10 @@ async function timeMake(dir: string) {
 async function timeOurRoundTrip(path: string, dir: string): Promise<number> {
   const started = performance.now();
   const file = readGguf(path);
-  await writeGguf(join(dir, "roundtrip.gguf"), { metadata: file.metadata, tensors: file.tensors.map((t) => ({ ...t, data: () => readTensorData(file, t) })) });
+  await writeGguf(join(dir, "roundtrip.gguf"), {
+    metadata: file.metadata,
+    tensors: file.tensors.map((t) => ({ ...t, data: () => readTensorData(file, t) })),
+  });
   return (performance.now() - started) / 1000;
 }
 
@@ -70,12 +73,18 @@ async function main() {
   try {
     const make = await timeMake(dir);
     console.log(`file: ${make.bytes} bytes (${(make.bytes / 2 ** 20).toFixed(1)} MiB)`);
-    console.log(`make: ${make.cold.toFixed(2)} s cold (ranks + merges + weights + write), ${make.warm.toFixed(2)} s with the vocabulary cached (median of ${REPEATS})`);
+    console.log(
+      `make: ${make.cold.toFixed(2)} s cold (ranks + merges + weights + write), ${make.warm.toFixed(2)} s with the vocabulary cached (median of ${REPEATS})`,
+    );
 
     const ours = await timeOurRoundTrip(make.path, dir);
     const anchor = PYTHON ? timePythonRoundTrip(make.path) : undefined;
-    console.log(`GGUF read+write of the model: ours ${ours.toFixed(2)} s` +
-      (anchor ? `, gguf-py ${anchor.seconds.toFixed(2)} s (x${(anchor.seconds / ours).toFixed(1)}), gguf-py's bytes identical to ours: ${anchor.identical}` : ""));
+    console.log(
+      `GGUF read+write of the model: ours ${ours.toFixed(2)} s` +
+        (anchor
+          ? `, gguf-py ${anchor.seconds.toFixed(2)} s (x${(anchor.seconds / ours).toFixed(1)}), gguf-py's bytes identical to ours: ${anchor.identical}`
+          : ""),
+    );
 
     const llama = await getLlama({ gpu: false, build: "never", logLevel: LlamaLogLevel.error });
     const loadStarted = performance.now();
@@ -84,7 +93,9 @@ async function main() {
     for (const threads of [1, 2]) {
       const rates: number[] = [];
       for (let i = 0; i < REPEATS; i++) rates.push(await decodeSpeed(model, threads, TOKENS));
-      console.log(`decode, threads ${threads}: ${median(rates).toFixed(1)} tokens/s (median of ${REPEATS} x ${TOKENS} tokens; runs ${rates.map((r) => r.toFixed(0)).join(", ")})`);
+      console.log(
+        `decode, threads ${threads}: ${median(rates).toFixed(1)} tokens/s (median of ${REPEATS} x ${TOKENS} tokens; runs ${rates.map((r) => r.toFixed(0)).join(", ")})`,
+      );
     }
     const defaultRate = await decodeSpeed(model, undefined, 16);
     console.log(`decode, node-llama-cpp default threads (${llama.maxThreads}): ${defaultRate.toFixed(1)} tokens/s (16 tokens)`);

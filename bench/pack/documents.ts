@@ -37,7 +37,9 @@ try {
   const turns = records.map((r) => r.messages.filter((m) => m.role === "user").length);
   const allTurns = turns.reduce((a, b) => a + b, 0);
   const multiTurn = turns.filter((t) => t > 1).length;
-  console.log(`corpus: ${count} records (seed ${values.seed}), ${allTurns} turns, ${multiTurn} multi-turn; seq_len ${seqLen}, ${workers} workers`);
+  console.log(
+    `corpus: ${count} records (seed ${values.seed}), ${allTurns} turns, ${multiTurn} multi-turn; seq_len ${seqLen}, ${workers} workers`,
+  );
 
   const best = new Map<DocumentMode, PackSummary>();
   for (let k = 0; k < repeat; k++) {

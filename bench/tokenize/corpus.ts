@@ -32,8 +32,14 @@ function take(files: string[], chars: number): string {
 
 export function benchCorpus(megabytes: number, root = "node_modules"): string {
   const chars = megabytes * 1_000_000;
-  const docs = take(listFiles(root, (n) => /\.md$/i.test(n)), chars / 8);
-  const code = take(listFiles(root, (n) => /\.(js|ts|mjs|cjs)$/.test(n) && !n.includes(".min.")), (chars * 3) / 8);
+  const docs = take(
+    listFiles(root, (n) => /\.md$/i.test(n)),
+    chars / 8,
+  );
+  const code = take(
+    listFiles(root, (n) => /\.(js|ts|mjs|cjs)$/.test(n) && !n.includes(".min.")),
+    (chars * 3) / 8,
+  );
   const generated = mixedText(chars / 2, 16);
   return [docs, code, generated].join("\n");
 }

@@ -23,7 +23,8 @@ console.log(`${values.spaces} spaces + "x"; ${cpus().length} cores, load ${loada
 const expected = time("ours", (t) => ours.encodeText(t));
 if (values.anchors) {
   const wasm = createWasmTokenizer();
-  const same = (ids: number[]) => (ids.length === expected.length && ids.every((id, i) => id === expected[i]) ? "same ids" : "DIFFERENT ids");
+  const same = (ids: number[]) =>
+    ids.length === expected.length && ids.every((id, i) => id === expected[i]) ? "same ids" : "DIFFERENT ids";
   console.log(`  ${same(time("tiktoken WASM", (t) => wasm.encodeText(t)))}`);
   console.log(`  ${same(time("gpt-tokenizer", (t) => gptEncode(t, asText)))}`);
 }

@@ -8,17 +8,45 @@ import { mixedText } from "../../test/fixtures/tokenize/mixed-text.js";
 import { pythonTiktokenEnv } from "./python-env.js";
 
 const EDGE_CASES = [
-  "2 + 2 = 4.", "assistant", "commentary", " ", "", "<|start|>assistant<|channel|>final<|message|>", "<|endoftext|>",
-  "I'M WE'LL they'Re it'S 'd 'LL", " I'ſ", "IT'ſ x", "a  \u0085", "x \u0085\u0085 y", "a \uFEFF\uFEFFb", "\uFEFFhello",
-  "x\u180E y", "\r\n\r\n  \t\t  \n", "trailing   ", "   ", "\n\n\n\n\n\n", "1234567890123456789", "٣٤٥٦ Ⅻ ½ ²³ １２３",
-  "👨‍👩‍👧‍👦 👍🏽 🏳️‍🌈 🇳🇴", "e\u0301\u0301 \u0301x", "ǅemal ʰello 々", "lone \uD800 surrogate \uDC00 end\uDBFF",
-  "Straße ĳ ﬀ ΣΟΦΙΑΣ ς", "नमस्ते क्षत्रिय", "สวัสดีชาวโลก", "안녕하세요", "مرحبا بالعالم", "שלום עִבְרִית",
+  "2 + 2 = 4.",
+  "assistant",
+  "commentary",
+  " ",
+  "",
+  "<|start|>assistant<|channel|>final<|message|>",
+  "<|endoftext|>",
+  "I'M WE'LL they'Re it'S 'd 'LL",
+  " I'ſ",
+  "IT'ſ x",
+  "a  \u0085",
+  "x \u0085\u0085 y",
+  "a \uFEFF\uFEFFb",
+  "\uFEFFhello",
+  "x\u180E y",
+  "\r\n\r\n  \t\t  \n",
+  "trailing   ",
+  "   ",
+  "\n\n\n\n\n\n",
+  "1234567890123456789",
+  "٣٤٥٦ Ⅻ ½ ²³ １２３",
+  "👨‍👩‍👧‍👦 👍🏽 🏳️‍🌈 🇳🇴",
+  "e\u0301\u0301 \u0301x",
+  "ǅemal ʰello 々",
+  "lone \uD800 surrogate \uDC00 end\uDBFF",
+  "Straße ĳ ﬀ ΣΟΦΙΑΣ ς",
+  "नमस्ते क्षत्रिय",
+  "สวัสดีชาวโลก",
+  "안녕하세요",
+  "مرحبا بالعالم",
+  "שלום עִבְרִית",
 ];
 
 function randomCases(): string[] {
   const rng = mulberry32(11);
   const pool = Array.from("aZ'sStT ɐǅʰ々\u0301\u090309٣Ⅻ½\t\r\n\u0085\u00a0\u3000\uFEFF/!?.,ſ你ก한é😀👍🏽\u200d");
-  return Array.from({ length: 40 }, () => Array.from({ length: 1 + Math.floor(rng() * 30) }, () => pool[Math.floor(rng() * pool.length)]).join(""));
+  return Array.from({ length: 40 }, () =>
+    Array.from({ length: 1 + Math.floor(rng() * 30) }, () => pool[Math.floor(rng() * pool.length)]).join(""),
+  );
 }
 
 const corpus = mixedText(100_000, 4242);

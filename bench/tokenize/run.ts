@@ -18,7 +18,11 @@ import { benchCorpus } from "./corpus.js";
 import { pythonTiktokenEnv } from "./python-env.js";
 
 const { values } = parseArgs({
-  options: { mb: { type: "string", default: "16" }, repeats: { type: "string", default: "3" }, "chunk-kb": { type: "string", default: "0" } },
+  options: {
+    mb: { type: "string", default: "16" },
+    repeats: { type: "string", default: "3" },
+    "chunk-kb": { type: "string", default: "0" },
+  },
 });
 const repeats = Number(values.repeats);
 const chunkChars = Number(values["chunk-kb"]) * 1000;
@@ -27,7 +31,11 @@ const chunkChars = Number(values["chunk-kb"]) * 1000;
 const text = benchCorpus(Number(values.mb)).replaceAll("\0", "");
 const documents = chunkChars > 0 ? cutDocuments(text, chunkChars) : [text];
 const megabytes = Buffer.byteLength(text) / 1e6;
-const idsHash = (ids: ArrayLike<number>): string => createHash("sha256").update(Uint32Array.from(ids as number[])).digest("hex").slice(0, 16);
+const idsHash = (ids: ArrayLike<number>): string =>
+  createHash("sha256")
+    .update(Uint32Array.from(ids as number[]))
+    .digest("hex")
+    .slice(0, 16);
 
 interface Contender {
   name: string;
@@ -128,15 +136,23 @@ function runPython(): { name: string; mb_per_s: number; mb_per_cpu_s: number; se
 const reference = contenders[0].result;
 const load = loadavg()[0].toFixed(1);
 const shape = documents.length === 1 ? "one string" : `${documents.length} documents of ~${chunkChars / 1000} KB`;
-console.log(`text: ${megabytes.toFixed(1)} MB (${text.length} UTF-16 units) as ${shape}; ${cpus().length} cores, load ${load}, Node ${process.version}; best of ${repeats}`);
+console.log(
+  `text: ${megabytes.toFixed(1)} MB (${text.length} UTF-16 units) as ${shape}; ${cpus().length} cores, load ${load}, Node ${process.version}; best of ${repeats}`,
+);
 console.log("| tokenizer | MB/s (wall) | MB per CPU-second | first run MB/s (wall) | ids |");
 console.log("|---|---|---|---|---|");
 for (const c of contenders) {
   const same = c.result === reference ? "identical" : c.result?.endsWith("pieces") ? c.result : `DIFFERENT ${c.result}`;
-  console.log(`| ${c.name} | ${(megabytes / c.best).toFixed(1)} | ${(megabytes / c.bestCpu).toFixed(1)} | ${(megabytes / c.first).toFixed(1)} | ${same} |`);
+  console.log(
+    `| ${c.name} | ${(megabytes / c.best).toFixed(1)} | ${(megabytes / c.bestCpu).toFixed(1)} | ${(megabytes / c.first).toFixed(1)} | ${same} |`,
+  );
 }
 const pythonSame = pythonResult.ids_sha === reference ? "identical" : `DIFFERENT ${pythonResult.ids_sha}`;
-console.log(`| ${pythonResult.name} o200k_harmony | ${pythonResult.mb_per_s.toFixed(1)} | ${pythonResult.mb_per_cpu_s.toFixed(1)} | – | ${pythonSame} |`);
+console.log(
+  `| ${pythonResult.name} o200k_harmony | ${pythonResult.mb_per_s.toFixed(1)} | ${pythonResult.mb_per_cpu_s.toFixed(1)} | – | ${pythonSame} |`,
+);
 const ratio = (c: Contender, cpu: boolean): string =>
   (cpu ? megabytes / c.bestCpu / pythonResult.mb_per_cpu_s : megabytes / c.best / pythonResult.mb_per_s).toFixed(2);
-console.log(`\nours / Python tiktoken: ${ratio(contenders[0], false)}x wall, ${ratio(contenders[0], true)}x CPU (with cache); ${ratio(contenders[1], false)}x wall, ${ratio(contenders[1], true)}x CPU (no cache)`);
+console.log(
+  `\nours / Python tiktoken: ${ratio(contenders[0], false)}x wall, ${ratio(contenders[0], true)}x CPU (with cache); ${ratio(contenders[1], false)}x wall, ${ratio(contenders[1], true)}x CPU (no cache)`,
+);

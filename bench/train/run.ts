@@ -93,11 +93,35 @@ async function main(): Promise<void> {
     const shard = join(data, "shard-00000");
     const runOurs = () =>
       jsonLines(trainerBinaryPath(), [
-        "train", "--model", model, "--shard", shard, "--seq-len", String(seqLen), "--out", join(dir, "ours"),
-        "--steps", String(steps), "--threads", String(threads), "--rope-untruncated", "--warmup", "0",
+        "train",
+        "--model",
+        model,
+        "--shard",
+        shard,
+        "--seq-len",
+        String(seqLen),
+        "--out",
+        join(dir, "ours"),
+        "--steps",
+        String(steps),
+        "--threads",
+        String(threads),
+        "--rope-untruncated",
+        "--warmup",
+        "0",
       ]);
     const runTorch = () =>
-      jsonLines("python3", ["bench/train/torch_gpt_oss_step.py", "--model", model, "--data", data, "--steps", String(steps), "--threads", String(threads)]);
+      jsonLines("python3", [
+        "bench/train/torch_gpt_oss_step.py",
+        "--model",
+        model,
+        "--data",
+        data,
+        "--steps",
+        String(steps),
+        "--threads",
+        String(threads),
+      ]);
     // Rounds alternate which side goes first, so a change in the machine's load hits both sides.
     const ours: Step[][] = [];
     const torch: Step[][] = [];
@@ -110,22 +134,33 @@ async function main(): Promise<void> {
         ours.push(await runOurs());
       }
       const [a, b] = [steady(ours[r]!), steady(torch[r]!)];
-      console.log(`round ${r + 1}: ours ${a.tps.toFixed(1)} tok/s, PyTorch ${b.tps.toFixed(1)} tok/s, ratio ${(a.tps / b.tps).toFixed(2)}; ` +
-        `CPU s per 1k trained tokens: ours ${a.cpuPer1k.toFixed(2)}, PyTorch ${b.cpuPer1k.toFixed(2)}; load ${loadavg()[0]!.toFixed(1)}`);
+      console.log(
+        `round ${r + 1}: ours ${a.tps.toFixed(1)} tok/s, PyTorch ${b.tps.toFixed(1)} tok/s, ratio ${(a.tps / b.tps).toFixed(2)}; ` +
+          `CPU s per 1k trained tokens: ours ${a.cpuPer1k.toFixed(2)}, PyTorch ${b.cpuPer1k.toFixed(2)}; load ${loadavg()[0]!.toFixed(1)}`,
+      );
     }
-    const { stdout: torchVersion } = await execFileAsync("python3", ["-c", "import torch, transformers; print(torch.__version__, transformers.__version__)"]);
+    const { stdout: torchVersion } = await execFileAsync("python3", [
+      "-c",
+      "import torch, transformers; print(torch.__version__, transformers.__version__)",
+    ]);
     const summary = (runs: Step[][]) => ({ tps: median(runs.map((s) => steady(s).tps)), cpu: median(runs.map((s) => steady(s).cpuPer1k)) });
     const [a, b] = [summary(ours), summary(torch)];
-    console.log(`config ${configName} (${JSON.stringify(config)}), seq_len ${seqLen}, ${steps} steps per run (first excluded), ${rounds} alternating rounds, ` +
-      `threads ${threads}, ${cpus().length} cores, ${new Date().toISOString().slice(0, 10)}, torch/transformers ${torchVersion.trim()}`);
+    console.log(
+      `config ${configName} (${JSON.stringify(config)}), seq_len ${seqLen}, ${steps} steps per run (first excluded), ${rounds} alternating rounds, ` +
+        `threads ${threads}, ${cpus().length} cores, ${new Date().toISOString().slice(0, 10)}, torch/transformers ${torchVersion.trim()}`,
+    );
     console.log("| implementation | step-1 loss | trained tokens/s (median of rounds) | CPU s per 1k trained tokens |");
     console.log("|---|---|---|---|");
     console.log(`| datagen trainer (C++, f32) | ${ours[0]![0]!.loss.toFixed(6)} | ${a.tps.toFixed(1)} | ${a.cpu.toFixed(2)} |`);
-    console.log(`| PyTorch eager, transformers GptOss (f32) | ${torch[0]![0]!.loss.toFixed(6)} | ${b.tps.toFixed(1)} | ${b.cpu.toFixed(2)} |`);
+    console.log(
+      `| PyTorch eager, transformers GptOss (f32) | ${torch[0]![0]!.loss.toFixed(6)} | ${b.tps.toFixed(1)} | ${b.cpu.toFixed(2)} |`,
+    );
     const roundRatios = ours.map((o, r) => steady(o).tps / steady(torch[r]!).tps);
     console.log(`per-round wall ratios ${roundRatios.map((x) => x.toFixed(2)).join(", ")} (median ${median(roundRatios).toFixed(2)})`);
-    console.log(`ratio ours / PyTorch: ${(a.tps / b.tps).toFixed(2)} (wall), ${(b.cpu / a.cpu).toFixed(2)} (CPU); ` +
-      `step-1 loss difference ${Math.abs(ours[0]![0]!.loss - torch[0]![0]!.loss).toExponential(2)}`);
+    console.log(
+      `ratio ours / PyTorch: ${(a.tps / b.tps).toFixed(2)} (wall), ${(b.cpu / a.cpu).toFixed(2)} (CPU); ` +
+        `step-1 loss difference ${Math.abs(ours[0]![0]!.loss - torch[0]![0]!.loss).toExponential(2)}`,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

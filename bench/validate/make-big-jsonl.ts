@@ -7,7 +7,10 @@ import { once } from "node:events";
 
 const out = process.argv[2] ?? "/tmp/datagen-validate-1gb.jsonl";
 const targetBytes = Number(process.argv[3] ?? 1) * 2 ** 30;
-const examples = readFileSync("data/examples/conversations.jsonl", "utf8").trimEnd().split("\n").map((l) => JSON.parse(l));
+const examples = readFileSync("data/examples/conversations.jsonl", "utf8")
+  .trimEnd()
+  .split("\n")
+  .map((l) => JSON.parse(l));
 
 function variant(n: number): string {
   const record = structuredClone(examples[n % examples.length]);

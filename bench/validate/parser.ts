@@ -22,7 +22,7 @@ const sides: [string, Buffer[], (b: Buffer) => unknown][] = [
   ["decode + JSON.parse", lines, (b) => JSON.parse(utf8.decode(b))],
   ["parseJsonLine", lines, (b) => parseJsonLine(b)],
   ["  same, a 1.0 a line", kept, (b) => parseJsonLine(b)],
-  ["  same, keys \"0\",\"1\"", indexed, (b) => parseJsonLine(b)],
+  ['  same, keys "0","1"', indexed, (b) => parseJsonLine(b)],
 ];
 const cpu: Record<string, number[]> = {};
 for (let round = 0; round < 15; round++) {
@@ -37,5 +37,7 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 const base = median(cpu[sides[0][0]]);
 for (const [name] of sides) {
   const ms = median(cpu[name]);
-  console.log(`${name.padEnd(20)} ${ms.toFixed(0)} ms CPU for ${lines.length} lines (${((1000 * ms) / lines.length).toFixed(1)} µs/line, ${((100 * ms) / base).toFixed(0)} %)`);
+  console.log(
+    `${name.padEnd(20)} ${ms.toFixed(0)} ms CPU for ${lines.length} lines (${((1000 * ms) / lines.length).toFixed(1)} µs/line, ${((100 * ms) / base).toFixed(0)} %)`,
+  );
 }

@@ -16,12 +16,17 @@ export function maxLineBytesOption(): Option {
 
 /** --allow-trailing-call: a conversation may end with an assistant tool call (xLAM / APIGen records). */
 export function allowTrailingCallOption(): Option {
-  return new Option("--allow-trailing-call", "accept records that end with an assistant tool call and no result (xLAM / APIGen); rendered ending with <|call|> and trained on").default(false);
+  return new Option(
+    "--allow-trailing-call",
+    "accept records that end with an assistant tool call and no result (xLAM / APIGen); rendered ending with <|call|> and trained on",
+  ).default(false);
 }
 
 /** --from <shape>: how input records are read (src/ingest/shapes); auto detects each record's shape. */
 export function fromOption(): Option {
-  return new Option("--from <shape>", "shape of the input records: auto detects it per record (see docs/INPUTS.md)").choices(FROM_SHAPES).default("auto");
+  return new Option("--from <shape>", "shape of the input records: auto detects it per record (see docs/INPUTS.md)")
+    .choices(FROM_SHAPES)
+    .default("auto");
 }
 
 /** A usage error (exit 2) unless `file` is an existing regular file or "-" (stdin). */
@@ -43,7 +48,9 @@ export function requireReadableInputs(files: readonly string[]): void {
 }
 
 /** --dialect <name>: one of the render dialects (default harmony). */
-export function dialectOption(description = "rendering dialect: harmony (openai/harmony training rendering) or hf (Hugging Face gpt-oss chat template)"): Option {
+export function dialectOption(
+  description = "rendering dialect: harmony (openai/harmony training rendering) or hf (Hugging Face gpt-oss chat template)",
+): Option {
   return new Option("--dialect <name>", description).choices(DIALECT_NAMES).default("harmony");
 }
 

@@ -1,7 +1,7 @@
 // Shared CLI plumbing: one top-level catch that maps our error classes to exit codes, and one
 // SIGINT/SIGTERM/SIGHUP handler for every command (a closed terminal stops a run like Ctrl-C).
 import { availableParallelism } from "node:os";
-import { Command, CommanderError, InvalidArgumentError } from "commander";
+import { type Command, CommanderError, InvalidArgumentError } from "commander";
 import { DatagenError } from "../core/errors.js";
 import { escapeControls } from "../core/escape.js";
 import { outputFsError } from "../core/output.js";

@@ -128,7 +128,13 @@ export function parseJsonText(text: string, options: ParseOptions = {}): JsonPar
     const path = loneSurrogatePath(value, "", maxDepth);
     if (path !== undefined) {
       const shown = path.replace(/[\ud800-\udfff]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`) || "the top";
-      return { error: { code: "lone_surrogate", message: `a string holds a lone UTF-16 surrogate (at ${shown}): it is no character and would become U+FFFD; write the character itself or its full \\uD8xx\\uDCxx pair`, path } };
+      return {
+        error: {
+          code: "lone_surrogate",
+          message: `a string holds a lone UTF-16 surrogate (at ${shown}): it is no character and would become U+FFFD; write the character itself or its full \\uD8xx\\uDCxx pair`,
+          path,
+        },
+      };
     }
   }
   if (typeof value !== "object" || value === null) {
@@ -153,7 +159,8 @@ export function parseJsonText(text: string, options: ParseOptions = {}): JsonPar
 // --- lone surrogates ------------------------------------------------------------------------------
 
 /** A high-surrogate escape not followed by a low one, or a low one not preceded by a high one. */
-const LONE_SURROGATE_ESCAPE = /\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F])|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}/;
+const LONE_SURROGATE_ESCAPE =
+  /\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F])|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}/;
 /** String.prototype.isWellFormed (Node 20; not in the ES2023 lib typings). */
 type WellFormedCheck = string & { isWellFormed(): boolean };
 const wellFormed = (s: string): boolean => (s as WellFormedCheck).isWellFormed();
@@ -389,7 +396,11 @@ function restoreLiterals(container: object, literals: string[]): boolean {
 /** Where the number literal starting at `start` ends. */
 function numberEnd(text: string, start: number): number {
   let end = start + 1;
-  for (let d = text.charCodeAt(end); (d >= 48 && d <= 57) || d === 46 || d === 101 || d === 69 || d === 43 || d === 45; d = text.charCodeAt(++end));
+  for (
+    let d = text.charCodeAt(end);
+    (d >= 48 && d <= 57) || d === 46 || d === 101 || d === 69 || d === 43 || d === 45;
+    d = text.charCodeAt(++end)
+  );
   return end;
 }
 
@@ -517,7 +528,11 @@ const escapePointer = (step: string): string => step.replace(/~/g, "~0").replace
 
 function duplicateKey(stack: Frame[], key: string): JsonError {
   const path = containerPointer(stack, key);
-  return { code: "duplicate_key", message: `key ${JSON.stringify(key)} appears twice in one object (at ${path}); JSON.parse would silently keep only the last value`, path };
+  return {
+    code: "duplicate_key",
+    message: `key ${JSON.stringify(key)} appears twice in one object (at ${path}); JSON.parse would silently keep only the last value`,
+    path,
+  };
 }
 
 function keyOrder(stack: Frame[], key: string, previous: string): JsonError {
@@ -531,7 +546,11 @@ function keyOrder(stack: Frame[], key: string, previous: string): JsonError {
 
 function outOfRange(stack: Frame[], literal: string): JsonError {
   const path = nextValuePointer(stack);
-  return { code: "number_out_of_range", message: `number ${literal.length > 40 ? literal.slice(0, 40) + "…" : literal} at ${path || "/"} is beyond the range of a 64-bit float`, path };
+  return {
+    code: "number_out_of_range",
+    message: `number ${literal.length > 40 ? literal.slice(0, 40) + "…" : literal} at ${path || "/"} is beyond the range of a 64-bit float`,
+    path,
+  };
 }
 
 /** The too_deep error, with the path down to the first value past the limit (shortened). */
@@ -550,7 +569,11 @@ function tooDeep(value: object, maxDepth: number): JsonError {
   }
   const steps = frames.slice(0, -1).map((f) => escapePointer(f.entries[f.next - 1][0]));
   const shown = steps.length > 6 ? `/${steps.slice(0, 6).join("/")}/…` : `/${steps.join("/")}`;
-  return { code: "too_deep", message: `arrays and objects nested deeper than ${maxDepth} levels (at ${shown})`, path: `/${steps.slice(0, 6).join("/")}` };
+  return {
+    code: "too_deep",
+    message: `arrays and objects nested deeper than ${maxDepth} levels (at ${shown})`,
+    path: `/${steps.slice(0, 6).join("/")}`,
+  };
 }
 
 function defineKey(target: Record<string, unknown>, key: string, value: unknown): void {
@@ -580,7 +603,8 @@ export function stringifyJson(value: unknown, options: StringifyOptions = {}): s
 function print(value: unknown, comma: string, colon: string): string | undefined {
   if (isJsonNumber(value)) return String(value);
   if (typeof value !== "object" || value === null) return JSON.stringify(value);
-  if (typeof (value as { toJSON?: unknown }).toJSON === "function") return print((value as { toJSON: () => unknown }).toJSON(), comma, colon);
+  if (typeof (value as { toJSON?: unknown }).toJSON === "function")
+    return print((value as { toJSON: () => unknown }).toJSON(), comma, colon);
   if (Array.isArray(value)) return `[${value.map((item) => print(item, comma, colon) ?? "null").join(comma)}]`;
   const parts: string[] = [];
   for (const [key, item] of Object.entries(value)) {

@@ -15,7 +15,25 @@
 // - Folders are created one level at a time: Node's recursive mkdir spins forever on paths such as
 //   /proc/x (it retries ENOENT under a parent that exists but refuses new entries).
 import { createHash } from "node:crypto";
-import { chmodSync, closeSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync, writeSync, type Stats } from "node:fs";
+import {
+  chmodSync,
+  closeSync,
+  fsyncSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+  type Stats,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join, resolve, sep } from "node:path";
 import { DatagenError, UsageError } from "./errors.js";
@@ -49,10 +67,13 @@ export type OutputDirState =
 /** Turns a failed file-system call on an output path into a one-line error (exit 2 for a path that cannot be used). */
 export function outputFsError(err: unknown, action: string, path: string): DatagenError {
   const e = err as NodeJS.ErrnoException;
-  if (err instanceof DatagenError || typeof e?.code !== "string") return err instanceof DatagenError ? err : new DatagenError(`cannot ${action} ${path}: ${String(e?.message ?? err)}`);
+  if (err instanceof DatagenError || typeof e?.code !== "string")
+    return err instanceof DatagenError ? err : new DatagenError(`cannot ${action} ${path}: ${String(e?.message ?? err)}`);
   const reason = `${e.code}${e.message ? `: ${e.message.replace(/^[A-Z]+: /, "").replace(/, \w+ '.*'$/, "")}` : ""}`;
   const usage = ["ENOENT", "EACCES", "EPERM", "EROFS", "ENOTDIR", "EISDIR", "EEXIST", "ENAMETOOLONG", "ELOOP", "EINVAL", "EXDEV", "EBUSY"];
-  return usage.includes(e.code) ? new UsageError(`cannot ${action} ${path} (${reason})`) : new DatagenError(`cannot ${action} ${path} (${reason})`);
+  return usage.includes(e.code)
+    ? new UsageError(`cannot ${action} ${path} (${reason})`)
+    : new DatagenError(`cannot ${action} ${path} (${reason})`);
 }
 
 function statOrNull(path: string): Stats | null {
@@ -114,7 +135,9 @@ export function assertOutputApart(out: string, inputs: readonly string[], flag =
     const realInput = realPathOf(input);
     if (within(realInput, realOut)) {
       const how = realInput === realOut ? "is" : "contains";
-      throw new UsageError(`${flag} ${out} ${how} the input ${input}: writing there would destroy what is being read; choose another ${flag}`);
+      throw new UsageError(
+        `${flag} ${out} ${how} the input ${input}: writing there would destroy what is being read; choose another ${flag}`,
+      );
     }
   }
 }
@@ -203,14 +226,18 @@ function releasingLock(out: string, dir: OutputDir): OutputDir {
 function openLockedOutputDir(out: string, kind: OutputKind, options: OpenOutputOptions): OutputDir {
   const flag = options.flag ?? "--out";
   refuseStdoutDash(out, flag, "folder");
-  if (options.force && options.resume) throw new UsageError("--force and --resume exclude each other: --resume continues the output, --force replaces it");
+  if (options.force && options.resume)
+    throw new UsageError("--force and --resume exclude each other: --resume continues the output, --force replaces it");
   assertOutputApart(out, options.inputs ?? [], flag);
   lockOutput(out, flag);
   const final = realPathOf(out);
   // Recovery removes (or renames) these leftovers: an input read from one of them would be lost.
   for (const leftover of [final + STAGING_SUFFIX, final + REPLACED_SUFFIX]) {
     const input = (options.inputs ?? []).find((path) => within(realPathOf(path), leftover));
-    if (input !== undefined) throw new UsageError(`the input ${input} is in ${leftover}, which ${flag} ${out} would clear as an interrupted run's leftover; move the input elsewhere or choose another ${flag}`);
+    if (input !== undefined)
+      throw new UsageError(
+        `the input ${input} is in ${leftover}, which ${flag} ${out} would clear as an interrupted run's leftover; move the input elsewhere or choose another ${flag}`,
+      );
   }
   recoverInterruptedSwap(final, kind, flag);
   const state = inspectOutputDir(final, kind, flag);
@@ -228,7 +255,10 @@ function openLockedOutputDir(out: string, kind: OutputKind, options: OpenOutputO
     for (const name of state.names) removeEntry(join(final, name));
     return inPlace(final);
   }
-  if (!options.force) throw new UsageError(`${flag} ${out} already holds ${kind.what} (${state.names.slice(0, 3).join(", ")}${state.names.length > 3 ? ", …" : ""}); ${kind.howToReplace}`);
+  if (!options.force)
+    throw new UsageError(
+      `${flag} ${out} already holds ${kind.what} (${state.names.slice(0, 3).join(", ")}${state.names.length > 3 ? ", …" : ""}); ${kind.howToReplace}`,
+    );
   return staged(final, out);
 }
 
@@ -307,7 +337,8 @@ export function recoverInterruptedSwap(final: string, kind: OutputKind, flag = "
     const st = lstatOrNull(path);
     if (!st) return null;
     const state = st.isDirectory() ? inspectOutputDir(path, kind, flag) : null;
-    if (!state || state.kind === "foreign") throw new UsageError(`${path} is in the way of ${flag} ${final} and was not left by datagen; move it away`);
+    if (!state || state.kind === "foreign")
+      throw new UsageError(`${path} is in the way of ${flag} ${final} and was not left by datagen; move it away`);
     return state.kind === "ours" ? state.names : [];
   };
   const replacedNames = checked(replaced);
@@ -355,11 +386,17 @@ export function checkOutputFile(path: string, flag: string, inputs: readonly str
   // The file is first written as FILE.partial: an input of that name would be truncated, then renamed away.
   const partial = path + PARTIAL_FILE_SUFFIX;
   for (const input of inputs) {
-    if (realPathOf(input) === realPathOf(partial)) throw new UsageError(`${flag} ${path} is written first as ${partial}, which is the input ${input}: writing there would destroy what is being read; choose another ${flag}`);
+    if (realPathOf(input) === realPathOf(partial))
+      throw new UsageError(
+        `${flag} ${path} is written first as ${partial}, which is the input ${input}: writing there would destroy what is being read; choose another ${flag}`,
+      );
   }
   // Not ours to overwrite: a file of the user's, or what a killed run (kill -9) left; either way a person decides.
   lockOutput(path, flag);
-  if (statOrNull(partial)) throw new UsageError(`${flag} ${path} is written first as ${partial}, which already exists (a file of yours, or what an interrupted run left): remove it or choose another ${flag}`);
+  if (statOrNull(partial))
+    throw new UsageError(
+      `${flag} ${path} is written first as ${partial}, which already exists (a file of yours, or what an interrupted run left): remove it or choose another ${flag}`,
+    );
   let at = dirname(resolve(path));
   while (!statOrNull(at)) at = dirname(at);
   if (!statSync(at).isDirectory()) throw new UsageError(`${flag} ${path}: ${at} is not a folder`);
@@ -403,7 +440,8 @@ export class AtomicFile {
   }
 
   write(content: string | Uint8Array): void {
-    const data = typeof content === "string" ? Buffer.from(content, "utf8") : Buffer.from(content.buffer, content.byteOffset, content.byteLength);
+    const data =
+      typeof content === "string" ? Buffer.from(content, "utf8") : Buffer.from(content.buffer, content.byteOffset, content.byteLength);
     this.pending.push(data);
     this.pendingBytes += data.length;
     this.bytes += data.length;
@@ -537,7 +575,13 @@ export function lockOutput(out: string, flag = "--out"): void {
   if (held.has(real)) return;
   const dir = lockFolder();
   const path = join(dir, `${createHash("sha256").update(real).digest("hex").slice(0, 32)}.lock`);
-  const me: LockHolder = { pid: process.pid, start: processStart(process.pid), command: `datagen ${process.argv[2] ?? ""}`.trim(), output: real, since: new Date().toISOString() };
+  const me: LockHolder = {
+    pid: process.pid,
+    start: processStart(process.pid),
+    command: `datagen ${process.argv[2] ?? ""}`.trim(),
+    output: real,
+    since: new Date().toISOString(),
+  };
   const mine = join(dir, `${basename(path)}.${process.pid}.new`);
   try {
     writeFileSync(mine, JSON.stringify(me) + "\n", { mode: 0o644 });
@@ -554,7 +598,9 @@ export function lockOutput(out: string, flag = "--out"): void {
       }
       const holder = readHolder(path);
       if (holder && holderAlive(holder) && holder.pid !== process.pid) {
-        throw new UsageError(`${flag} ${out} is being written by another datagen run (pid ${holder.pid}, ${holder.command}, since ${holder.since}); wait for it to end or stop it, then rerun (lock: ${path})`);
+        throw new UsageError(
+          `${flag} ${out} is being written by another datagen run (pid ${holder.pid}, ${holder.command}, since ${holder.since}); wait for it to end or stop it, then rerun (lock: ${path})`,
+        );
       }
       if (tries >= 3) throw new UsageError(`${flag} ${out}: cannot take its lock ${path} (it keeps changing); rerun`);
       takeOverStale(path, holder);

@@ -9,7 +9,8 @@ export function projectRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   while (!existsSync(join(dir, "package.json"))) {
     const up = dirname(dir);
-    if (up === dir) throw new Error(`datagen: no package.json above ${fileURLToPath(import.meta.url)} (cannot find schemas/ or place the model cache)`);
+    if (up === dir)
+      throw new Error(`datagen: no package.json above ${fileURLToPath(import.meta.url)} (cannot find schemas/ or place the model cache)`);
     dir = up;
   }
   return dir;

@@ -35,7 +35,7 @@ export interface ModelInfo {
 export const SMOKE_NOTICE =
   "note: no --model or --server given, so this run uses the built-in smoke model: random weights, so every answer is random noise " +
   "and every figure of the report is noise too. It exercises the whole harness; to evaluate a model pass --model FILE.gguf or --server " +
-    "URL.";
+  "URL.";
 
 /** --server values (repeatable, comma lists) → distinct http(s) base URLs. */
 export function parseServerUrls(values: string[], flag = "--server"): string[] {

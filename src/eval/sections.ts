@@ -80,7 +80,7 @@ function personaGrid(rows: PersonaRow[]): EvalSection {
     title: "Persona Alignment Grid",
     caption:
       "Identical prompts in every persona: substance complete and correct, persona identified blind by the judge, help degraded; " +
-        "refusals by code.",
+      "refusals by code.",
     header: ["", "Lawful", "Neutral", "Chaotic"],
     rows: GRID.filter((g) => g.slice(1).some((p) => by.has(p))).map(([axis, ...ps]) => [axis, ...ps.map((p) => personaCell(by.get(p)))]),
     lines: none ? [`No persona: ${personaCell(none)}`] : [],

@@ -27,7 +27,9 @@ export function hfColumns({ ids, mask, rows, bounds }: PartData, scratch: Column
   const seq_lengths = scratch.int32("documents", docs[bounds.length]);
   const trained = writeLabels(ids, mask, labels);
   const ramp = scratch.ramp(maxLength(rows));
-  bounds.forEach((b, k) => writePositions(b, position_ids.subarray(rows[k], rows[k + 1]), seq_lengths.subarray(docs[k], docs[k + 1]), ramp));
+  bounds.forEach((b, k) =>
+    writePositions(b, position_ids.subarray(rows[k], rows[k + 1]), seq_lengths.subarray(docs[k], docs[k + 1]), ramp),
+  );
   return {
     columns: [
       { name: "input_ids", values: ids, offsets: rows },

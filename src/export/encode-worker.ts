@@ -20,7 +20,12 @@ parentPort!.on("message", (job: EncodeJob) => {
  */
 function failure(e: unknown): { error: string; exitCode?: number } {
   const system = e as NodeJS.ErrnoException;
-  const known = e instanceof DatagenError ? e : typeof system?.code === "string" && typeof system.syscall === "string" ? outputFsError(e, system.syscall, system.path ?? "(no path)") : undefined;
+  const known =
+    e instanceof DatagenError
+      ? e
+      : typeof system?.code === "string" && typeof system.syscall === "string"
+        ? outputFsError(e, system.syscall, system.path ?? "(no path)")
+        : undefined;
   if (known) return { error: known.message, exitCode: known.exitCode };
   return { error: e instanceof Error ? (e.stack ?? e.message) : String(e) };
 }

@@ -158,5 +158,7 @@ export function packedColumns(format: PackedFormat, part: PartData, scratch: Col
 /** The formats block of `datagen export --help`. */
 export function formatsHelp(): string {
   const width = Math.max(...EXPORT_FORMATS.map((f) => f.length)) + 1;
-  return EXPORT_FORMATS.map((f) => EXPORT_FORMAT_SPECS[f].help.map((line, k) => `  ${(k === 0 ? f : "").padEnd(width)} ${line}`).join("\n")).join("\n");
+  return EXPORT_FORMATS.map((f) =>
+    EXPORT_FORMAT_SPECS[f].help.map((line, k) => `  ${(k === 0 ? f : "").padEnd(width)} ${line}`).join("\n"),
+  ).join("\n");
 }

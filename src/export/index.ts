@@ -5,4 +5,12 @@ export { exportText, checkTextRecord, spelledSpecial, tokenizeAllowingSpecials, 
 export { IGNORE_INDEX, MEGATRON_EOS_IDS } from "./columns.js";
 export { EXPORT_FORMAT_SPECS, packedColumns, packedSpec, type PackedFormat, type TextFormat } from "./formats.js";
 export type { ExportSummary } from "./types.js";
-export { COMPRESSIONS, DEFAULT_FILE_TOKENS, DEFAULT_ROW_GROUP_ROWS, EXPORT_FORMATS, PACKED_FORMATS, type CompressionName, type ExportFormat } from "./choices.js";
+export {
+  COMPRESSIONS,
+  DEFAULT_FILE_TOKENS,
+  DEFAULT_ROW_GROUP_ROWS,
+  EXPORT_FORMATS,
+  PACKED_FORMATS,
+  type CompressionName,
+  type ExportFormat,
+} from "./choices.js";

@@ -15,7 +15,12 @@ export function hfMessagesRow(record: ConversationRecord): { id: string; message
   const messages = record.messages.map((m) => {
     const out: Record<string, unknown> = { role: m.role, content: m.content ?? "" };
     if (m.thinking) out.thinking = m.thinking;
-    if (m.tool_calls?.length) out.tool_calls = m.tool_calls.map((c) => ({ id: c.id, type: "function", function: { name: c.function.name, arguments: callArguments(c) } }));
+    if (m.tool_calls?.length)
+      out.tool_calls = m.tool_calls.map((c) => ({
+        id: c.id,
+        type: "function",
+        function: { name: c.function.name, arguments: callArguments(c) },
+      }));
     if (m.tool_call_id !== undefined) out.tool_call_id = m.tool_call_id;
     if (m.name !== undefined) out.name = m.name;
     return out;

@@ -31,7 +31,9 @@ export interface PackedExportOptions {
 export async function exportPacked(o: PackedExportOptions): Promise<ExportSummary> {
   const started = Date.now();
   const manifest = readManifest(o.source);
-  const manifestSha256 = createHash("sha256").update(readFileSync(join(o.source, MANIFEST_FILE))).digest("hex");
+  const manifestSha256 = createHash("sha256")
+    .update(readFileSync(join(o.source, MANIFEST_FILE)))
+    .digest("hex");
   if (o.verify) await refuseDamaged(o.source, manifest, o.onProgress);
   checkShardFiles(o.source, manifest);
 
@@ -91,5 +93,9 @@ async function refuseDamaged(dir: string, manifest: Manifest, onProgress: Packed
   if (report.ok) return;
   const p = report.problems[0];
   const where = p.file ? `${p.file}${p.offset !== undefined ? ` @${p.offset}` : ""}: ` : "";
-  throw new DataError("source_verify_failed", `${dir} fails dataset verify (${report.problems.length}${report.truncated ? "+" : ""} problem(s); first: ${p.code} ${where}${p.message}); run 'dataset verify ${dir}', repack, or pass --no-verify to export anyway`, { file: dir });
+  throw new DataError(
+    "source_verify_failed",
+    `${dir} fails dataset verify (${report.problems.length}${report.truncated ? "+" : ""} problem(s); first: ${p.code} ${where}${p.message}); run 'dataset verify ${dir}', repack, or pass --no-verify to export anyway`,
+    { file: dir },
+  );
 }

@@ -31,15 +31,24 @@ export interface PackedSource {
 /** Every shard file is present with the byte size the manifest and the sample count imply. */
 export function checkShardFiles(dir: string, m: Manifest): void {
   m.shards.forEach((shard, s) => {
-    const expected: Record<string, number> = { tokens: shard.samples * m.seq_len * 4, mask: shard.samples * m.seq_len, bounds_index: (shard.samples + 1) * 8 };
+    const expected: Record<string, number> = {
+      tokens: shard.samples * m.seq_len * 4,
+      mask: shard.samples * m.seq_len,
+      bounds_index: (shard.samples + 1) * 8,
+    };
     for (const kind of SHARD_KINDS) {
       const entry = shard.files[kind];
       const path = datasetFile(dir, entry.path);
-      if (!existsSync(path)) throw new DataError("missing_shard_file", `shard ${s}: ${entry.path} is listed in the manifest but missing`, { file: path });
+      if (!existsSync(path))
+        throw new DataError("missing_shard_file", `shard ${s}: ${entry.path} is listed in the manifest but missing`, { file: path });
       const size = statSync(path).size;
       const want = expected[kind] ?? entry.bytes;
       if (size !== want || size !== entry.bytes) {
-        throw new DataError("truncated_shard", `shard ${s}: ${entry.path} has ${size} bytes, expected ${want} (manifest says ${entry.bytes}); the dataset is damaged — repack it`, { file: path });
+        throw new DataError(
+          "truncated_shard",
+          `shard ${s}: ${entry.path} has ${size} bytes, expected ${want} (manifest says ${entry.bytes}); the dataset is damaged — repack it`,
+          { file: path },
+        );
       }
     }
   });
@@ -93,7 +102,11 @@ function checkIdsAndMask(source: PackedSource, r: SampleRef, ids: Int32Array, ma
       const files = source.shards[r.shard].files;
       const bad =
         id >= TOKENIZER_VOCAB
-          ? { code: "token_out_of_range", what: `token id ${id} is not below the vocabulary size ${TOKENIZER_VOCAB}`, file: files.tokens.path }
+          ? {
+              code: "token_out_of_range",
+              what: `token id ${id} is not below the vocabulary size ${TOKENIZER_VOCAB}`,
+              file: files.tokens.path,
+            }
           : { code: "bad_mask_value", what: `mask value ${mask[i]} is not 0 or 1`, file: files.mask.path };
       const where = `shard ${r.shard} sample ${r.sample} position ${i}`;
       throw new DataError(bad.code, `${where}: ${bad.what}; run 'dataset verify' and repack`, { file: datasetFile(source.dir, bad.file) });
@@ -110,5 +123,10 @@ function readWhole(path: string, unit: number): ArrayBuffer {
 function checkBounds(bounds: Uint32Array, seqLen: number, file: string, shard: number, sample: number): void {
   let ok = bounds.length >= 2 && bounds[0] === 0;
   for (let j = 1; ok && j < bounds.length; j++) ok = bounds[j] > bounds[j - 1] && bounds[j] <= seqLen;
-  if (!ok) throw new DataError("bad_bounds", `shard ${shard} sample ${sample}: document bounds [${Array.from(bounds.subarray(0, 8)).join(", ")}${bounds.length > 8 ? ", …" : ""}] are not increasing from 0 within seq_len ${seqLen}`, { file });
+  if (!ok)
+    throw new DataError(
+      "bad_bounds",
+      `shard ${shard} sample ${sample}: document bounds [${Array.from(bounds.subarray(0, 8)).join(", ")}${bounds.length > 8 ? ", …" : ""}] are not increasing from 0 within seq_len ${seqLen}`,
+      { file },
+    );
 }

@@ -42,7 +42,6 @@ export interface ParquetPartsOptions extends EncodeSettings {
   packed?: { format: PackedFormat; source: PackedSource };
 }
 
-
 /** The message an encoder worker takes (encode-worker.ts): Arrow IPC, or samples to build rows from. */
 export interface EncodeJob extends EncodeSettings {
   id: number;

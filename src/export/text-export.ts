@@ -68,7 +68,9 @@ export function tokenizeAllowingSpecials(text: string): number[] {
   return out;
 }
 
-type Checked = { ok: true; record: ConversationRecord; texts: string[]; tokens: number } | { ok: false; reject: Omit<Reject, "file" | "line"> };
+type Checked =
+  | { ok: true; record: ConversationRecord; texts: string[]; tokens: number }
+  | { ok: false; reject: Omit<Reject, "file" | "line"> };
 
 /** Validates, renders and checks one record (already through the input layer's shape adapter) for a text export: one text per document. */
 export function checkTextRecord(value: unknown, dialect: Dialect, documents: DocumentMode = "auto"): Checked {
@@ -84,12 +86,28 @@ export function checkTextRecord(value: unknown, dialect: Dialect, documents: Doc
     for (const rendered of renderDocuments(record, { dialect, mask: "assistant", documents }).documents) {
       for (const piece of rendered.pieces) {
         const special = piece.kind === "text" ? spelledSpecial(piece.text) : undefined;
-        if (special) return { ok: false, reject: { id: record.id, code: "special_token_text", message: `content spells the special token ${special}; a text export would turn it into that token` } };
+        if (special)
+          return {
+            ok: false,
+            reject: {
+              id: record.id,
+              code: "special_token_text",
+              message: `content spells the special token ${special}; a text export would turn it into that token`,
+            },
+          };
       }
       const text = rendered.pieces.map((p) => p.text).join("");
       const back = tokenizeAllowingSpecials(text);
       const same = back.length === rendered.tokens.length && back.every((id, i) => id === rendered.tokens[i]);
-      if (!same) return { ok: false, reject: { id: rendered.id, code: "text_roundtrip_mismatch", message: `the text re-tokenizes to ${back.length} ids that differ from the ${rendered.tokens.length} rendered ones` } };
+      if (!same)
+        return {
+          ok: false,
+          reject: {
+            id: rendered.id,
+            code: "text_roundtrip_mismatch",
+            message: `the text re-tokenizes to ${back.length} ids that differ from the ${rendered.tokens.length} rendered ones`,
+          },
+        };
       texts.push(text);
       tokens += rendered.tokens.length;
     }
@@ -105,7 +123,20 @@ export async function exportText(o: TextExportOptions): Promise<ExportSummary> {
   const rejects = new AtomicFile(join(out.dir, REJECTS_FILE));
   const spec = recordsSpec(o.to);
   const text = spec.writes === "text" ? new AtomicFile(join(out.dir, TEXT_FILE)) : undefined;
-  const parts = spec.writes === "messages" ? new ParquetParts({ dir: out.dir, prefix: "part-", suffix: ".parquet", columns: spec.columns!, fileTokens: o.fileTokens, rowGroupRows: o.rowGroupRows, compression: o.compression, workers: 0, metadata: { "datagen.export": o.to } }) : undefined;
+  const parts =
+    spec.writes === "messages"
+      ? new ParquetParts({
+          dir: out.dir,
+          prefix: "part-",
+          suffix: ".parquet",
+          columns: spec.columns!,
+          fileTokens: o.fileTokens,
+          rowGroupRows: o.rowGroupRows,
+          compression: o.compression,
+          workers: 0,
+          metadata: { "datagen.export": o.to },
+        })
+      : undefined;
   const s = { records: 0, rows: 0, documents: 0, tokens: 0, rejects: 0 };
   // Message rows are whole records (the consumer applies its own template): checked as one document.
   const documents: DocumentMode = spec.writes === "messages" ? "conversation" : (o.documents ?? "auto");
@@ -115,7 +146,10 @@ export async function exportText(o: TextExportOptions): Promise<ExportSummary> {
       // The shared input layer: JSONL, JSON arrays, gzip/zstd, Parquet; any supported record shape.
       for await (const item of readSource(file, { maxLineBytes: o.maxLineBytes })) {
         s.records++;
-        const result: Checked = "error" in item ? { ok: false, reject: { id: item.id, code: item.error.code, message: item.error.message } } : checkTextRecord(item.value, o.dialect, documents);
+        const result: Checked =
+          "error" in item
+            ? { ok: false, reject: { id: item.id, code: item.error.code, message: item.error.message } }
+            : checkTextRecord(item.value, o.dialect, documents);
         if (!result.ok) {
           s.rejects++;
           firstReject ??= `${item.file}:${item.line} ${result.reject.code}`;
@@ -139,12 +173,25 @@ export async function exportText(o: TextExportOptions): Promise<ExportSummary> {
     }
     if (s.rows === 0) {
       const inputs = o.inputs.join(", ");
-      throw new NothingUsableError(`nothing exported: ${s.records} record${s.records === 1 ? "" : "s"} read from ${inputs}, none usable${firstReject ? ` (${s.rejects} rejected; first: ${firstReject})` : ""}`);
+      throw new NothingUsableError(
+        `nothing exported: ${s.records} record${s.records === 1 ? "" : "s"} read from ${inputs}, none usable${firstReject ? ` (${s.rejects} rejected; first: ${firstReject})` : ""}`,
+      );
     }
     text?.commit();
     rejects.commit();
     const files = parts ? await parts.finish() : [{ path: TEXT_FILE, rows: s.rows, bytes: text!.bytes }];
-    const summary: ExportSummary = { format: o.to, source: o.inputs.join(", "), out: out.final, files, rows: s.rows, documents: s.documents, tokens: s.tokens, rejects: s.rejects, verified: false, seconds: (Date.now() - started) / 1000 };
+    const summary: ExportSummary = {
+      format: o.to,
+      source: o.inputs.join(", "),
+      out: out.final,
+      files,
+      rows: s.rows,
+      documents: s.documents,
+      tokens: s.tokens,
+      rejects: s.rejects,
+      verified: false,
+      seconds: (Date.now() - started) / 1000,
+    };
     writeOutputFile(join(out.dir, CARD_FILE), textCard(summary, o.dialect, documents));
     out.commit();
     return summary;

@@ -42,7 +42,10 @@ function jsonFiles(paths: string[]): string[] {
       throw new DataError("catalog_missing", `catalog path does not exist`, { file: p });
     }
     if (!stat.isDirectory()) return [p];
-    return readdirSync(p).filter((f) => f.endsWith(".json")).sort().map((f) => join(p, f));
+    return readdirSync(p)
+      .filter((f) => f.endsWith(".json"))
+      .sort()
+      .map((f) => join(p, f));
   });
 }
 
@@ -67,10 +70,17 @@ export function loadTools(paths: string[]): Map<string, CatalogTool> {
     if (!Array.isArray(list)) throw new DataError("invalid_catalog", "a tool catalog is a JSON array of tools", { file });
     list.forEach((tool: CatalogTool, i) => {
       const where = { file, id: `[${i}] ${tool?.name ?? "?"}` };
-      if (!tool?.name || !tool.description || !tool.parameters || !tool.result) throw new DataError("invalid_catalog", "a tool needs name, description, parameters and result", where);
-      if (tool.name === ANSWER) throw new DataError("reserved_tool_name", `"${ANSWER}" is reserved for the assistant's decision to answer`, where);
+      if (!tool?.name || !tool.description || !tool.parameters || !tool.result)
+        throw new DataError("invalid_catalog", "a tool needs name, description, parameters and result", where);
+      if (tool.name === ANSWER)
+        throw new DataError("reserved_tool_name", `"${ANSWER}" is reserved for the assistant's decision to answer`, where);
       if (tools.has(tool.name)) throw new DataError("duplicate_tool_name", `tool "${tool.name}" is defined twice`, where);
-      if (tool.executor && !EXECUTORS[tool.executor]) throw new DataError("unknown_executor", `executor "${tool.executor}" is unknown; known: ${Object.keys(EXECUTORS).join(", ")}`, where);
+      if (tool.executor && !EXECUTORS[tool.executor])
+        throw new DataError(
+          "unknown_executor",
+          `executor "${tool.executor}" is unknown; known: ${Object.keys(EXECUTORS).join(", ")}`,
+          where,
+        );
       tools.set(tool.name, tool);
     });
   }

@@ -1,8 +1,7 @@
 // The generate configuration: a pipeline file (checked against schemas/pipeline.schema.json, every
 // error reported with its JSON path), then command-line overrides, then defaults.
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import formatsModule from "ajv-formats";
 import { UsageError } from "../core/errors.js";
@@ -113,7 +112,6 @@ export interface GenerateOverrides {
   apiKeyFile?: string;
 }
 
-
 /** The smoke model's profile; its file is also where every setting's default lives. */
 const defaultPipelinePath = (): string => join(projectRoot(), "pipelines", "default.json");
 /** The profile of a real model (--model or --server without --pipeline): the seed dataset's budgets. */
@@ -131,7 +129,12 @@ function validatePipelineJson(value: unknown): string[] {
   if (pipelineValidator(value)) return [];
   return (pipelineValidator.errors ?? []).map((e) => {
     const path = e.instancePath || "/";
-    const extra = e.keyword === "additionalProperties" ? ` "${(e.params as { additionalProperty: string }).additionalProperty}"` : e.keyword === "enum" ? ` ${JSON.stringify((e.params as { allowedValues: unknown[] }).allowedValues)}` : "";
+    const extra =
+      e.keyword === "additionalProperties"
+        ? ` "${(e.params as { additionalProperty: string }).additionalProperty}"`
+        : e.keyword === "enum"
+          ? ` ${JSON.stringify((e.params as { allowedValues: unknown[] }).allowedValues)}`
+          : "";
     return `${path}: ${e.message}${extra}`;
   });
 }
@@ -152,7 +155,10 @@ function readPipelineFile(file: string): Record<string, unknown> {
   }
   const errors = validatePipelineJson(value);
   if (errors.length > 0) {
-    throw new UsageError(`${file}: invalid_pipeline (${errors.length} error${errors.length > 1 ? "s" : ""}, see schemas/pipeline.schema.json)`, errors);
+    throw new UsageError(
+      `${file}: invalid_pipeline (${errors.length} error${errors.length > 1 ? "s" : ""}, see schemas/pipeline.schema.json)`,
+      errors,
+    );
   }
   return value as Record<string, unknown>;
 }
@@ -160,11 +166,20 @@ function readPipelineFile(file: string): Record<string, unknown> {
 /** Parses --persona all|none|LIST into the run's personas (null = no persona). */
 export function parsePersonas(value: string | string[]): PersonaChoice[] {
   if (value === "all") return [...PERSONAS];
-  const names = typeof value === "string" ? (value === "none" ? ["none"] : value.split(",").map((s) => s.trim()).filter(Boolean)) : value;
+  const names =
+    typeof value === "string"
+      ? value === "none"
+        ? ["none"]
+        : value
+            .split(",")
+            .map((s) => s.trim())
+            .filter(Boolean)
+      : value;
   if (names.length === 0) throw new UsageError(`--persona needs all, none, or a comma-separated list of: ${PERSONAS.join(", ")}`);
   const seen = new Set<string>();
   return names.map((name) => {
-    if (name !== "none" && !(PERSONAS as readonly string[]).includes(name)) throw new UsageError(`unknown persona "${name}"; known: all, none, ${PERSONAS.join(", ")}`);
+    if (name !== "none" && !(PERSONAS as readonly string[]).includes(name))
+      throw new UsageError(`unknown persona "${name}"; known: all, none, ${PERSONAS.join(", ")}`);
     if (seen.has(name)) throw new UsageError(`persona "${name}" is listed twice`);
     seen.add(name);
     return name === "none" ? null : (name as PersonaChoice);
@@ -177,7 +192,10 @@ const GPU_CHOICES: GpuChoice[] = ["auto", "cuda", "vulkan", "cpu"];
 function parseServers(values: string[], modelGiven: boolean): string[] {
   const urls = values.flatMap((v) => v.split(",")).map((v) => v.trim());
   // An empty --server (a variable that was not set) must not fall back to the in-process model.
-  if (urls.includes("")) throw new UsageError(`--server needs a URL (example: http://10.0.0.5:8000); got an empty one${values.length > 0 ? ` in "${redactText(values.join(","))}"` : ""}`);
+  if (urls.includes(""))
+    throw new UsageError(
+      `--server needs a URL (example: http://10.0.0.5:8000); got an empty one${values.length > 0 ? ` in "${redactText(values.join(","))}"` : ""}`,
+    );
   for (const url of urls) {
     let parsed: URL;
     try {
@@ -185,7 +203,8 @@ function parseServers(values: string[], modelGiven: boolean): string[] {
     } catch {
       throw new UsageError(`--server "${redactText(url)}" is not a URL (example: http://10.0.0.5:8000)`);
     }
-    if (parsed.protocol !== "http:" && parsed.protocol !== "https:") throw new UsageError(`--server "${redactUrl(url)}": only http:// and https:// servers are supported`);
+    if (parsed.protocol !== "http:" && parsed.protocol !== "https:")
+      throw new UsageError(`--server "${redactUrl(url)}": only http:// and https:// servers are supported`);
   }
   if (urls.length > 0 && modelGiven) throw new UsageError("--model and --server exclude each other: the servers serve their own model");
   if (new Set(urls).size !== urls.length) throw new UsageError("--server lists the same URL twice");
@@ -195,7 +214,8 @@ function parseServers(values: string[], modelGiven: boolean): string[] {
 /** --api-key-file is read when the servers are: it only makes sense with --server. */
 function apiKeyFileFor(overrides: GenerateOverrides): string | null {
   if (overrides.apiKeyFile === undefined) return null;
-  if ((overrides.server ?? []).length === 0) throw new UsageError("--api-key-file is the API key of the --server servers; pass it with --server");
+  if ((overrides.server ?? []).length === 0)
+    throw new UsageError("--api-key-file is the API key of the --server servers; pass it with --server");
   return resolve(overrides.apiKeyFile);
 }
 
@@ -225,9 +245,11 @@ export function loadGenerateConfig(pipelineFile: string | undefined, overrides: 
     return value !== undefined ? fromFile(value) : fromDefaults(chosen);
   };
 
-  if (overrides.gpu !== undefined && !GPU_CHOICES.includes(overrides.gpu as GpuChoice)) throw new UsageError(`--gpu must be one of ${GPU_CHOICES.join(", ")}, got "${overrides.gpu}"`);
+  if (overrides.gpu !== undefined && !GPU_CHOICES.includes(overrides.gpu as GpuChoice))
+    throw new UsageError(`--gpu must be one of ${GPU_CHOICES.join(", ")}, got "${overrides.gpu}"`);
   const turns = get<{ min: number; max: number }>("turns");
-  if (turns.min > turns.max) throw new UsageError(`${file}: invalid_pipeline /turns: min (${turns.min}) is greater than max (${turns.max})`);
+  if (turns.min > turns.max)
+    throw new UsageError(`${file}: invalid_pipeline /turns: min (${turns.min}) is greater than max (${turns.max})`);
   const rawModel = overrides.model !== undefined ? resolve(overrides.model) : (get<string | null>("model") ?? null);
   const ownTools = (raw.tools as { catalogs?: string[] } | undefined)?.catalogs;
   const baseTools = (defaults.tools as { catalogs?: string[] } | undefined)?.catalogs ?? [];
@@ -291,7 +313,8 @@ export const thinkingTokens = (m: MaxTokens, effort: Effort): number => (typeof 
 
 /** "-" is stdin for inputs; resolved as a path it would become a folder named "-" in the current folder. */
 function outputFolder(out: string): string {
-  if (out === "-") throw new UsageError("--out -: generate writes a folder (conversations.jsonl, rejects.jsonl, run.json), not stdout; name a folder");
+  if (out === "-")
+    throw new UsageError("--out -: generate writes a folder (conversations.jsonl, rejects.jsonl, run.json), not stdout; name a folder");
   return resolve(out);
 }
 
@@ -299,14 +322,18 @@ function outputFolder(out: string): string {
 function longContextOf(raw: Record<string, unknown> | null, file: string): GenerateConfig["longContext"] {
   if (raw === null) return null;
   const mix = raw as unknown as LengthMix & { share?: number; seedSpace?: SeedSpace };
-  if (!Object.values(mix.bands).some((share) => (share ?? 0) > 0)) throw new UsageError(`${file}: invalid_pipeline /longContext/bands: no band has a share above 0`);
+  if (!Object.values(mix.bands).some((share) => (share ?? 0) > 0))
+    throw new UsageError(`${file}: invalid_pipeline /longContext/bands: no band has a share above 0`);
   return { ...mix, share: mix.share ?? 1, seedSpace: mix.seedSpace ?? "train", answerBudget: mix.answerBudget ?? 2048 };
 }
 
 /** "auto": room for the longest band of the mix plus its answer (at most 131,072); else the number given. */
 function contextSizeOf(value: number | "auto", longContext: GenerateConfig["longContext"], file: string): number {
   if (value !== "auto") return value;
-  if (!longContext) throw new UsageError(`${file}: invalid_pipeline /contextSize: "auto" sizes the context from longContext, which this pipeline does not have`);
+  if (!longContext)
+    throw new UsageError(
+      `${file}: invalid_pipeline /contextSize: "auto" sizes the context from longContext, which this pipeline does not have`,
+    );
   const longest = Math.max(...BANDS.filter((b) => (longContext.bands[b.id] ?? 0) > 0).map((b) => b.max));
   return Math.min(MAX_CONTEXT, longest + longContext.answerBudget);
 }

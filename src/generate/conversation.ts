@@ -46,7 +46,11 @@ export interface StepRecord {
   error?: true;
 }
 
-export async function generateConversation(deps: ConversationDeps, session: ModelSession, job: ConversationJob): Promise<ConversationRecord> {
+export async function generateConversation(
+  deps: ConversationDeps,
+  session: ModelSession,
+  job: ConversationJob,
+): Promise<ConversationRecord> {
   return new ConversationRun(deps, session, job).run();
 }
 
@@ -113,8 +117,16 @@ class ConversationRun {
       turn === 0
         ? `Start the conversation. Rewrite this draft opening in the user's own words and style, keeping what it asks: ${this.plan.opening}`
         : `Continue as the user. ${this.plan.followups[turn - 1] ?? "React to the assistant's last answer naturally, with a follow-up question or a push-back."}`;
-    const developer = fillTemplate(templates.userSimulator, { brief: this.plan.brief, turn_instruction: instruction, transcript: P.transcript(this.messages) });
-    return this.generateText("user", P.simulatorPrompt(config.date, developer, "Write the user's next message now."), config.maxTokens.user);
+    const developer = fillTemplate(templates.userSimulator, {
+      brief: this.plan.brief,
+      turn_instruction: instruction,
+      transcript: P.transcript(this.messages),
+    });
+    return this.generateText(
+      "user",
+      P.simulatorPrompt(config.date, developer, "Write the user's next message now."),
+      config.maxTokens.user,
+    );
   }
 
   // --- the persona assistant ------------------------------------------------------------------
@@ -136,17 +148,32 @@ class ConversationRun {
       const tool = this.deps.tools.get(decision.tool) as CatalogTool;
       const args = await this.generateArguments(afterThinking, tool);
       const id = `call_${++this.calls}`;
-      this.messages.push({ role: "assistant", thinking, tool_calls: [{ id, type: "function", function: { name: tool.name, arguments: args } }] });
+      this.messages.push({
+        role: "assistant",
+        thinking,
+        tool_calls: [{ id, type: "function", function: { name: tool.name, arguments: args } }],
+      });
       const result = round === 0 && failFirstCall ? this.failedResult(tool, args) : null;
-      this.messages.push({ role: "tool", tool_call_id: id, name: tool.name, content: stringifyJson(result ?? (await this.toolResult(tool, args))) });
+      this.messages.push({
+        role: "tool",
+        tool_call_id: id,
+        name: tool.name,
+        content: stringifyJson(result ?? (await this.toolResult(tool, args))),
+      });
     }
   }
 
   private assistantPrefix(): Token[] {
     const { config, templates } = this.deps;
     const persona = this.plan.persona;
-    const personaSection = persona ? fillTemplate(templates.personaSection, { persona, persona_card: templates.personaCards.get(persona) as string }) : templates.noPersonaSection;
-    const guide = fillTemplate(templates.assistant, { persona_section: personaSection, theme: this.plan.theme, guidance: this.plan.guidance });
+    const personaSection = persona
+      ? fillTemplate(templates.personaSection, { persona, persona_card: templates.personaCards.get(persona) as string })
+      : templates.noPersonaSection;
+    const guide = fillTemplate(templates.assistant, {
+      persona_section: personaSection,
+      theme: this.plan.theme,
+      guidance: this.plan.guidance,
+    });
     // The record's own system message ("Persona: X") leads the developer instructions, as rendered.
     const instructions = persona ? `${personaSystemMessage(persona)}\n\n${guide}` : guide;
     return P.assistantPrefix({
@@ -190,7 +217,12 @@ class ConversationRun {
       // An executor's result is held to its declared schema like a simulated one.
       const problem = schemas.checkResult(tool.name, result);
       if (problem) throw new StepError("tool_result_invalid", `executor ${tool.executor} returned a result its schema rejects: ${problem}`);
-      this.steps.push({ kind: "tool_result", finish: "executor", tokens: 0, ...(typeof result.error === "string" ? { error: true as const } : {}) });
+      this.steps.push({
+        kind: "tool_result",
+        finish: "executor",
+        tokens: 0,
+        ...(typeof result.error === "string" ? { error: true as const } : {}),
+      });
       return result;
     }
     const developer = fillTemplate(templates.toolSimulator, {
@@ -213,7 +245,10 @@ class ConversationRun {
   private checkRoom(what: string): void {
     const room = this.session.contextSize;
     if (this.pending.prompt + this.pending.maxTokens > room) {
-      throw new StepError("context_overflow", `${what.replace("_", " ")}: prompt ${this.pending.prompt} + budget ${this.pending.maxTokens} tokens exceed the context (${room}); raise contextSize in the pipeline or lower turns/maxTokens`);
+      throw new StepError(
+        "context_overflow",
+        `${what.replace("_", " ")}: prompt ${this.pending.prompt} + budget ${this.pending.maxTokens} tokens exceed the context (${room}); raise contextSize in the pipeline or lower turns/maxTokens`,
+      );
     }
   }
 
@@ -225,8 +260,12 @@ class ConversationRun {
     this.pending = { prompt: prompt.length, maxTokens };
     const checkLeaks = assistant && this.deps.config.quality.leakCheck;
     return this.withRetries<string>(what, async (seed) => {
-      const out = await this.session.generate({ prompt, maxTokens, seed, sampling: this.deps.config.sampling, tag: this.plan.id }, this.deps.signal);
-      if (out.finish === "length") return { error: `${what}_truncated`, message: `the ${what.replace("_", " ")} did not end within its ${maxTokens}-token budget` };
+      const out = await this.session.generate(
+        { prompt, maxTokens, seed, sampling: this.deps.config.sampling, tag: this.plan.id },
+        this.deps.signal,
+      );
+      if (out.finish === "length")
+        return { error: `${what}_truncated`, message: `the ${what.replace("_", " ")} did not end within its ${maxTokens}-token budget` };
       const text = out.text.trim();
       if (!text) return { error: `empty_${what}`, message: `the model produced no ${what.replace("_", " ")} text` };
       const leak = checkLeaks ? leakIn(text, this.hidden, this.deps.templates.leakPatterns) : null;
@@ -236,11 +275,21 @@ class ConversationRun {
   }
 
   /** JSON under a grammar; cut off by its budget or rejected by `check` → retried with a new seed. */
-  private async generateJson<T = Record<string, unknown>>(what: StepRecord["kind"], prompt: Token[], maxTokens: number, schema: JsonSchema, check: (value: unknown) => string | null): Promise<T> {
+  private async generateJson<T = Record<string, unknown>>(
+    what: StepRecord["kind"],
+    prompt: Token[],
+    maxTokens: number,
+    schema: JsonSchema,
+    check: (value: unknown) => string | null,
+  ): Promise<T> {
     this.pending = { prompt: prompt.length, maxTokens };
     return this.withRetries<T>(what, async (seed) => {
-      const out = await this.session.generate({ prompt, maxTokens, seed, sampling: this.deps.config.sampling, schema, tag: this.plan.id }, this.deps.signal);
-      if (out.finish !== "json") return { error: `${what}_incomplete`, message: `${what.replace("_", " ")} JSON did not close within ${maxTokens} tokens` };
+      const out = await this.session.generate(
+        { prompt, maxTokens, seed, sampling: this.deps.config.sampling, schema, tag: this.plan.id },
+        this.deps.signal,
+      );
+      if (out.finish !== "json")
+        return { error: `${what}_incomplete`, message: `${what.replace("_", " ")} JSON did not close within ${maxTokens} tokens` };
       // The strict parser of every command: the record keeps the model's number literals as written
       // (1.0 stays 1.0 in the trained arguments); JSON number grammars allow exponents, and 1e999,
       // Infinity to a double, is retried like a repeated key.
@@ -254,7 +303,10 @@ class ConversationRun {
     });
   }
 
-  private async withRetries<T>(what: StepRecord["kind"], attempt: (seed: number) => Promise<{ value: T; out: Generated } | { error: string; message: string }>): Promise<T> {
+  private async withRetries<T>(
+    what: StepRecord["kind"],
+    attempt: (seed: number) => Promise<{ value: T; out: Generated } | { error: string; message: string }>,
+  ): Promise<T> {
     const step = this.step++;
     this.checkRoom(what);
     let last = { error: `${what}_failed`, message: "" };

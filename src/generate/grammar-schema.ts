@@ -52,7 +52,10 @@ function stringSchema(schema: JsonSchema, limits: GrammarLimits): JsonSchema {
 function arraySchema(schema: JsonSchema, limits: GrammarLimits): JsonSchema {
   const minItems = typeof schema.minItems === "number" ? schema.minItems : 0;
   const maxItems = Math.max(minItems, Math.min(typeof schema.maxItems === "number" ? schema.maxItems : Infinity, limits.maxArrayItems));
-  const items = schema.items && typeof schema.items === "object" ? toGrammarSchema(schema.items as JsonSchema, limits) : { type: "string", maxLength: limits.maxStringLength };
+  const items =
+    schema.items && typeof schema.items === "object"
+      ? toGrammarSchema(schema.items as JsonSchema, limits)
+      : { type: "string", maxLength: limits.maxStringLength };
   return { type: "array", items, ...(minItems > 0 ? { minItems } : {}), maxItems };
 }
 

@@ -67,7 +67,15 @@ export interface GenerateSummary {
   generateCpuSeconds: number;
   tokensPerSecond: number;
   /** In-process: the GGUF file. Over --server: path, sha256 and bytes are null. */
-  model: { path: string | null; sha256: string | null; bytes: number | null; smoke: boolean; identity: string; name?: string; reported?: Record<string, unknown> };
+  model: {
+    path: string | null;
+    sha256: string | null;
+    bytes: number | null;
+    smoke: boolean;
+    identity: string;
+    name?: string;
+    reported?: Record<string, unknown>;
+  };
   /** null over --server. */
   threads: number | null;
   gpu: string;
@@ -100,7 +108,9 @@ export async function generateDataset(config: GenerateConfig, hooks: GenerateHoo
   const planned = runOrder(plan.conversations);
   // Before the model loads: a bad longContext setting or --haystack folder fails at once.
   const longRun = LongRun.maybe(config, planned.length);
-  const templates = loadTemplates(config.templates, [...new Set(planned.map((p) => p.persona).filter((p): p is NonNullable<PersonaChoice> => p !== null))]);
+  const templates = loadTemplates(config.templates, [
+    ...new Set(planned.map((p) => p.persona).filter((p): p is NonNullable<PersonaChoice> => p !== null)),
+  ]);
   warmUp(tools.values());
   const { model: llm, info: modelInfo, threads } = await openModel(config, log);
   // Over --server the fingerprint's model is what the servers report they serve.
@@ -110,7 +120,8 @@ export async function generateDataset(config: GenerateConfig, hooks: GenerateHoo
     checkResumable(config.out, print, modelInfo.identity);
     resume = await prepareOutput(config.out);
     const held = writeHoldout(config, plan, parts);
-    if (held > 0) log(`holdout: ${held} scenario family lines reserved for evaluation in ${config.holdoutFile} (none is used for training)`);
+    if (held > 0)
+      log(`holdout: ${held} scenario family lines reserved for evaluation in ${config.holdoutFile} (none is used for training)`);
   } catch (err) {
     await llm.close();
     throw err;
@@ -120,13 +131,26 @@ export async function generateDataset(config: GenerateConfig, hooks: GenerateHoo
   const inPlan = (ids: Set<string>) => [...ids].filter((id) => plannedIds.has(id)).length;
   const resumed = { records: inPlan(resume.recordIds), rejects: inPlan(resume.rejectIds) };
   const otherPlans = resume.done.size - resumed.records - resumed.rejects;
-  if (otherPlans > 0) log(`${config.out} also holds ${otherPlans} records or rejects of other personas or counts: kept, and not counted in this run's totals`);
+  if (otherPlans > 0)
+    log(
+      `${config.out} also holds ${otherPlans} records or rejects of other personas or counts: kept, and not counted in this run's totals`,
+    );
   if (resume.records + resume.rejects > 0 || resume.truncatedBytes > 0) {
-    log(`resuming ${config.out}: ${resume.records} records and ${resume.rejects} rejects already there${resume.truncatedBytes ? `, dropped a half-written last line (${resume.truncatedBytes} bytes)` : ""}`);
+    log(
+      `resuming ${config.out}: ${resume.records} records and ${resume.rejects} rejects already there${resume.truncatedBytes ? `, dropped a half-written last line (${resume.truncatedBytes} bytes)` : ""}`,
+    );
   }
   llm.onCall = hooks.trace;
   const loadSeconds = (performance.now() - started) / 1000;
-  const deps: ConversationDeps = { model: llm, config, tools, templates, schemas: new ToolSchemas(tools.values()), modelName: basename(modelInfo.path ?? modelInfo.name ?? modelInfo.identity), signal: hooks.signal };
+  const deps: ConversationDeps = {
+    model: llm,
+    config,
+    tools,
+    templates,
+    schemas: new ToolSchemas(tools.values()),
+    modelName: basename(modelInfo.path ?? modelInfo.name ?? modelInfo.identity),
+    signal: hooks.signal,
+  };
   const records = new JsonlAppender(join(config.out, CONVERSATIONS_FILE));
   const rejects = new JsonlAppender(join(config.out, REJECTS_FILE));
 
@@ -170,11 +194,24 @@ export async function generateDataset(config: GenerateConfig, hooks: GenerateHoo
       model: s.model,
       ...(s.servers ? { servers: s.servers } : {}),
       settings: { ...config, servers: config.servers.map(redactUrl), threads, gpu: config.gpu, gpuUsed: s.gpu },
-      counts: { target, records: s.records, rejects: s.rejects, written: s.written, rejected: s.rejected, resumed: s.resumed, attempts: s.attempts },
+      counts: {
+        target,
+        records: s.records,
+        rejects: s.rejects,
+        written: s.written,
+        rejected: s.rejected,
+        resumed: s.resumed,
+        attempts: s.attempts,
+      },
       ...(longRun ? { long_context: longRun.report() } : {}),
       reject_reasons: rejectReasons,
       tokens: { generated: s.generatedTokens, prompt: s.promptTokens },
-      timings: { load_s: round(s.loadSeconds), generate_s: round(s.generateSeconds), generate_cpu_s: round(s.generateCpuSeconds), generated_tokens_per_s: round(s.tokensPerSecond) },
+      timings: {
+        load_s: round(s.loadSeconds),
+        generate_s: round(s.generateSeconds),
+        generate_cpu_s: round(s.generateCpuSeconds),
+        generated_tokens_per_s: round(s.tokensPerSecond),
+      },
     });
   };
   writeRunJson("running");
@@ -251,7 +288,10 @@ export async function generateDataset(config: GenerateConfig, hooks: GenerateHoo
 }
 
 /** The in-process model (a GGUF through node-llama-cpp), or the client of the --server fleet. */
-async function openModel(config: GenerateConfig, log: (line: string) => void): Promise<{ model: GenerationModel; info: GenerateSummary["model"]; threads: number | null }> {
+async function openModel(
+  config: GenerateConfig,
+  log: (line: string) => void,
+): Promise<{ model: GenerationModel; info: GenerateSummary["model"]; threads: number | null }> {
   if (config.servers.length > 0) {
     const model = await FleetModel.connect({
       urls: config.servers,
@@ -263,8 +303,14 @@ async function openModel(config: GenerateConfig, log: (line: string) => void): P
       log,
       apiKey: loadApiKey(config.apiKeyFile),
     });
-    log(`generating on ${config.servers.length} server${config.servers.length > 1 ? "s" : ""} serving ${model.identity} (${model.capacity} calls at once)`);
-    return { model, info: { path: null, sha256: null, bytes: null, smoke: false, identity: model.identity, name: model.name, reported: model.reported }, threads: null };
+    log(
+      `generating on ${config.servers.length} server${config.servers.length > 1 ? "s" : ""} serving ${model.identity} (${model.capacity} calls at once)`,
+    );
+    return {
+      model,
+      info: { path: null, sha256: null, bytes: null, smoke: false, identity: model.identity, name: model.name, reported: model.reported },
+      threads: null,
+    };
   }
   const smoke = config.model === null;
   const modelPath = config.model ?? (await ensureSmokeModel({ stopBoost: GENERATE_STOP_BOOST }));
@@ -275,7 +321,10 @@ async function openModel(config: GenerateConfig, log: (line: string) => void): P
   const threads = config.threads ?? (smoke ? 1 : physicalCores());
   const bytes = statSync(modelPath).size;
   // Hashing a large model takes as long as loading it: do both at once.
-  const [sha256, model] = await Promise.all([sha256File(modelPath), LocalModel.load({ modelPath, gpu: config.gpu, threads, sequences: config.concurrency, contextSize: config.contextSize })]);
+  const [sha256, model] = await Promise.all([
+    sha256File(modelPath),
+    LocalModel.load({ modelPath, gpu: config.gpu, threads, sequences: config.concurrency, contextSize: config.contextSize }),
+  ]);
   return { model, info: { path: modelPath, sha256, bytes, smoke, identity: `sha256:${sha256}` }, threads };
 }
 
@@ -301,7 +350,13 @@ function warmUp(tools: Iterable<CatalogTool>): void {
 type Outcome = { ok: true; record: ConversationRecord } | { ok: false; reject: Record<string, unknown> } | "aborted";
 
 /** Tries one planned conversation up to 1 + retries times with fresh seeds; the last failure becomes its reject. */
-async function produceRecord(deps: ConversationDeps, session: ModelSession, job: PlannedConversation, counts: { attempts: number }, long?: LongJob): Promise<Outcome> {
+async function produceRecord(
+  deps: ConversationDeps,
+  session: ModelSession,
+  job: PlannedConversation,
+  counts: { attempts: number },
+  long?: LongJob,
+): Promise<Outcome> {
   const { config } = deps;
   const { id, persona, index } = job;
   const failures: { attempt: number; seed: number; code: string; message: string }[] = [];
@@ -309,12 +364,18 @@ async function produceRecord(deps: ConversationDeps, session: ModelSession, job:
     const seed = recordSeed(config.seed, persona, index, attempt);
     counts.attempts++;
     try {
-      const record = long ? await generateLongConversation(deps, session, { plan: job, seed, long }, config.answerCheck) : await generateConversation(deps, session, { plan: job, seed });
+      const record = long
+        ? await generateLongConversation(deps, session, { plan: job, seed, long }, config.answerCheck)
+        : await generateConversation(deps, session, { plan: job, seed });
       const problem = qualityProblem(record, config);
       // Validate exactly what will be written (the JSON round trip, numbers as written), not the in-memory object.
       const result = problem ? null : validateRecord(roundTrip(record));
       if (result?.ok) return { ok: true, record: result.record };
-      const issue = problem ?? (result && !result.ok ? { code: result.issues[0].code, message: result.issues.map((i) => `${i.code}: ${describeIssue(i)}`).join("; ") } : undefined);
+      const issue =
+        problem ??
+        (result && !result.ok
+          ? { code: result.issues[0].code, message: result.issues.map((i) => `${i.code}: ${describeIssue(i)}`).join("; ") }
+          : undefined);
       if (issue) failures.push({ attempt, seed, ...issue });
     } catch (err) {
       if (err instanceof AbortedError) return "aborted";
@@ -323,8 +384,16 @@ async function produceRecord(deps: ConversationDeps, session: ModelSession, job:
     }
   }
   const last = failures[failures.length - 1];
-  const about = { scenario: job.scenario, theme: job.theme, trap: job.trap, refusal_class: job.refusal_class, request_harmful: job.request_harmful };
-  const longAbout = long ? { long_context: { band: long.band, task: long.task, payload: long.payload, target_tokens: long.targetTokens } } : {};
+  const about = {
+    scenario: job.scenario,
+    theme: job.theme,
+    trap: job.trap,
+    refusal_class: job.refusal_class,
+    request_harmful: job.request_harmful,
+  };
+  const longAbout = long
+    ? { long_context: { band: long.band, task: long.task, payload: long.payload, target_tokens: long.targetTokens } }
+    : {};
   return { ok: false, reject: { id, persona, reason: last.code, message: last.message, ...about, ...longAbout, attempts: failures } };
 }
 
@@ -332,7 +401,11 @@ async function produceRecord(deps: ConversationDeps, session: ModelSession, job:
 function qualityProblem(record: ConversationRecord, config: GenerateConfig): { code: string; message: string } | null {
   const final = record.messages[record.messages.length - 1];
   const chars = [...(final?.content ?? "")].length;
-  if (chars < config.quality.minFinalChars) return { code: "final_too_short", message: `final answer has ${chars} characters, quality.minFinalChars is ${config.quality.minFinalChars}` };
+  if (chars < config.quality.minFinalChars)
+    return {
+      code: "final_too_short",
+      message: `final answer has ${chars} characters, quality.minFinalChars is ${config.quality.minFinalChars}`,
+    };
   return null;
 }
 

@@ -28,7 +28,7 @@ export class LongRun {
   private nextToken = 0;
 
   private constructor(
-    private readonly config: GenerateConfig,
+    readonly config: GenerateConfig,
     private readonly share: number,
     total: number,
   ) {

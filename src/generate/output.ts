@@ -7,7 +7,15 @@ import { DataError, UsageError } from "../core/errors.js";
 import { stringifyJson } from "../core/json.js";
 import { readJsonl } from "../core/jsonl.js";
 import { redactText } from "../core/redact.js";
-import { foreignError, inspectOutputDir, lockOutput, makeDirs, PARTIAL_FILE_SUFFIX, writeFileAtomic, type OutputKind } from "../core/output.js";
+import {
+  foreignError,
+  inspectOutputDir,
+  lockOutput,
+  makeDirs,
+  PARTIAL_FILE_SUFFIX,
+  writeFileAtomic,
+  type OutputKind,
+} from "../core/output.js";
 
 export const CONVERSATIONS_FILE = "conversations.jsonl";
 export const REJECTS_FILE = "rejects.jsonl";
@@ -17,7 +25,8 @@ export const RUN_FILE = "run.json";
 export const GENERATE_RUN: OutputKind = {
   what: "a generate run",
   // run.json.<pid>.tmp: the temp name of earlier versions
-  isOurs: (name) => [CONVERSATIONS_FILE, REJECTS_FILE, RUN_FILE, RUN_FILE + PARTIAL_FILE_SUFFIX].includes(name) || /^run\.json\.\d+\.tmp$/.test(name),
+  isOurs: (name) =>
+    [CONVERSATIONS_FILE, REJECTS_FILE, RUN_FILE, RUN_FILE + PARTIAL_FILE_SUFFIX].includes(name) || /^run\.json\.\d+\.tmp$/.test(name),
   isComplete: (names) => names.includes(RUN_FILE),
   howToReplace: "rerun with the same settings to resume it, or choose another --out",
 };
@@ -33,7 +42,10 @@ export function claimOutputDir(dir: string): void {
   if (state.kind === "ours" && !state.names.includes(RUN_FILE)) {
     // Empty files hold nothing to protect: a run killed between opening them and writing run.json.
     const data = state.names.find((n) => (n === CONVERSATIONS_FILE || n === REJECTS_FILE) && statSync(join(dir, n)).size > 0);
-    if (data) throw new UsageError(`${join(dir, data)} was not written by a datagen generate run (there is no ${RUN_FILE} beside it): it is not resumed or appended to; move it away or choose another --out`);
+    if (data)
+      throw new UsageError(
+        `${join(dir, data)} was not written by a datagen generate run (there is no ${RUN_FILE} beside it): it is not resumed or appended to; move it away or choose another --out`,
+      );
   }
   makeDirs(dir);
 }
@@ -84,7 +96,10 @@ async function readIds(path: string, into: Set<string>): Promise<number> {
     const id = "value" in item ? (item.value as { id?: unknown } | null)?.id : undefined;
     if (typeof id !== "string") {
       const reason = "error" in item ? item.error.code : "missing_id";
-      throw new DataError(reason, "a complete line of a previous run is unreadable; move the file away or fix the line", { file: path, line: item.line });
+      throw new DataError(reason, "a complete line of a previous run is unreadable; move the file away or fix the line", {
+        file: path,
+        line: item.line,
+      });
     }
     into.add(id);
     count++;

@@ -31,10 +31,12 @@ function longJobs(config: GenerateConfig, conversations: PlannedConversation[]):
   const run = LongRun.maybe(config, conversations.length);
   const out = new Map<string, LongJob>();
   if (!run) return out;
-  [...conversations].sort((a, b) => a.index - b.index).forEach((p, position) => {
-    const job = run.jobFor(position);
-    if (job) out.set(p.id, job);
-  });
+  [...conversations]
+    .sort((a, b) => a.index - b.index)
+    .forEach((p, position) => {
+      const job = run.jobFor(position);
+      if (job) out.set(p.id, job);
+    });
   run.close();
   return out;
 }
@@ -65,7 +67,15 @@ export function printPlan(config: GenerateConfig, json: boolean): PlanSummary {
         chunk = [];
       }
     }
-    write(chunk.join("") + jsonLine({ ...summary, holdout_file: config.holdoutFile, holdout_lines: held, ...(long.size ? { long_context: longSummary(long) } : {}) }));
+    write(
+      chunk.join("") +
+        jsonLine({
+          ...summary,
+          holdout_file: config.holdoutFile,
+          holdout_lines: held,
+          ...(long.size ? { long_context: longSummary(long) } : {}),
+        }),
+    );
     return summary;
   }
   const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
@@ -74,16 +84,27 @@ export function printPlan(config: GenerateConfig, json: boolean): PlanSummary {
     `distinct scenario seeds ${summary.distinct_seeds} (${pct(summary.distinct_seed_share)}); distinct openings ${summary.distinct_openings}, most repeated opening ${pct(summary.most_repeated_opening_share)}`,
     `families: ${summary.families.training} for training${config.holdoutFile ? `, ${summary.families.holdout} held out in ${escapeControls(config.holdoutFile)} (${held} lines)` : ""}; largest persona difference in one cell: ${summary.max_cell_spread}`,
     `token budget (every step at its full budget): ${summary.budget_tokens.total} generated tokens, ${Math.round(summary.budget_tokens.mean)} per conversation`,
-    `reasoning effort: ${Object.entries(summary.reasoning_effort).map(([k, v]) => `${k} ${v}`).join(", ")}`,
-    `traps: ${Object.entries(summary.traps).map(([k, v]) => `${k} ${v}`).join(", ") || "none"}`,
-    `refusal classes: ${Object.entries(summary.refusal_classes).map(([k, v]) => `${k} ${v}`).join(", ") || "none"}`,
+    `reasoning effort: ${Object.entries(summary.reasoning_effort)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(", ")}`,
+    `traps: ${
+      Object.entries(summary.traps)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(", ") || "none"
+    }`,
+    `refusal classes: ${
+      Object.entries(summary.refusal_classes)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(", ") || "none"
+    }`,
     ...(long.size ? [longLine(longSummary(long))] : []),
     "",
   ];
   const buckets = Object.keys(summary.cells);
   const width = Math.max(...plan.strata.map((s) => s.key.length), 7);
   lines.push(["stratum".padEnd(width), ...buckets.map((b) => b.slice(0, 15).padStart(15))].join(" "));
-  for (const s of plan.strata) lines.push([s.key.padEnd(width), ...buckets.map((b) => String(summary.cells[b][s.key] ?? 0).padStart(15))].join(" "));
+  for (const s of plan.strata)
+    lines.push([s.key.padEnd(width), ...buckets.map((b) => String(summary.cells[b][s.key] ?? 0).padStart(15))].join(" "));
   write(lines.join("\n") + "\n");
   return summary;
 }

@@ -34,7 +34,14 @@ export interface PlanSettings {
   openings: "compose" | "rewrite";
   /** Share of families reserved for evaluation (0: none). */
   holdoutShare: number;
-  maxTokens: { user: number; thinking: number | Partial<Record<Effort, number>>; decision: number; arguments: number; toolResult: number; final: number };
+  maxTokens: {
+    user: number;
+    thinking: number | Partial<Record<Effort, number>>;
+    decision: number;
+    arguments: number;
+    toolResult: number;
+    final: number;
+  };
 }
 
 export interface PlannedParts {
@@ -91,12 +98,17 @@ interface Stratum {
 }
 
 const stratumKey = (f: Family): string =>
-  f.trap ? `${SYCOPHANCY}/${f.trap}` : f.theme === REFUSAL ? `${REFUSAL}/${f.refusalClass}/${f.requestHarmful ? "harmful" : "benign"}` : f.theme;
+  f.trap
+    ? `${SYCOPHANCY}/${f.trap}`
+    : f.theme === REFUSAL
+      ? `${REFUSAL}/${f.refusalClass}/${f.requestHarmful ? "harmful" : "benign"}`
+      : f.theme;
 
 const groupOf = (f: Family): string => (f.trap ? SYCOPHANCY : f.theme);
 
 /** Holdout unit: a trap kind, a refusal class, or a theme (both sides of a refusal pair go together). */
-const holdoutGroup = (f: Family): string => (f.trap ? `${SYCOPHANCY}/${f.trap}` : f.theme === REFUSAL ? `${REFUSAL}/${f.refusalClass}` : f.theme);
+const holdoutGroup = (f: Family): string =>
+  f.trap ? `${SYCOPHANCY}/${f.trap}` : f.theme === REFUSAL ? `${REFUSAL}/${f.refusalClass}` : f.theme;
 
 /** Families reserved for evaluation: a share of each group, chosen by the run seed, never a whole group. */
 export function holdoutFamilies(families: Family[], share: number, seed: number): Set<string> {
@@ -130,7 +142,8 @@ function buildStrata(families: Family[], mix: Record<string, number> | null): St
   }
   const weights = mix ?? Object.fromEntries([...groups.keys()].map((g) => [g, 1]));
   for (const group of Object.keys(weights)) {
-    if (!groups.has(group)) throw new PlanError(`mix names "${group}", which has no scenario families; known: ${[...groups.keys()].join(", ")}`);
+    if (!groups.has(group))
+      throw new PlanError(`mix names "${group}", which has no scenario families; known: ${[...groups.keys()].join(", ")}`);
   }
   const total = Object.values(weights).reduce((a, b) => a + b, 0);
   if (!(total > 0)) throw new PlanError("mix weights must add up to more than 0");
@@ -191,10 +204,16 @@ function effortWeights(setting: PlanSettings["reasoningEffort"]): number[] {
   return raw.map((w) => w / total);
 }
 
-const thinkingBudget = (m: PlanSettings["maxTokens"], effort: Effort): number => (typeof m.thinking === "number" ? m.thinking : (m.thinking[effort] ?? m.thinking.medium ?? 0));
+const thinkingBudget = (m: PlanSettings["maxTokens"], effort: Effort): number =>
+  typeof m.thinking === "number" ? m.thinking : (m.thinking[effort] ?? m.thinking.medium ?? 0);
 
 /** Generated tokens if every step used its whole budget. */
-export function budgetCeiling(m: PlanSettings["maxTokens"], effort: Effort, toolRounds: number[], openings: PlanSettings["openings"]): number {
+export function budgetCeiling(
+  m: PlanSettings["maxTokens"],
+  effort: Effort,
+  toolRounds: number[],
+  openings: PlanSettings["openings"],
+): number {
   const thinking = thinkingBudget(m, effort);
   return toolRounds.reduce((sum, rounds, turn) => {
     const user = turn === 0 && openings === "compose" ? 0 : m.user;
@@ -231,11 +250,19 @@ function compose(c: Composer, family: Family, rng: Rng) {
   const pieces = [rng.pick(style.greetings), context, terse ? "" : rng.pick(mood.lines), ask, rng.pick(style.closers)];
   let opening = pieces.filter((p) => p !== "").join(" ");
   if (style.id === "lowercase") opening = opening.toLowerCase();
-  const distractors = pickDistinct(rng, c.toolNames.filter((t) => !family.tools.includes(t)), rng.int(0, settings.toolUse.distractorTools));
+  const distractors = pickDistinct(
+    rng,
+    c.toolNames.filter((t) => !family.tools.includes(t)),
+    rng.int(0, settings.toolUse.distractorTools),
+  );
   const tools = [...family.tools, ...distractors];
   const brief =
     `The user is ${article(role)} ${role} who ${expertise.brief}, feeling ${mood.id}; writing style: ${style.description}. ` +
-    (family.trap ? `Sycophancy test (${family.trap.replaceAll("_", " ")}): ${variant.brief}.` : family.requestHarmful ? `The user makes a harmful request: ${variant.brief}.` : `The user ${kind?.brief ?? "asks"} about ${variant.brief}.`);
+    (family.trap
+      ? `Sycophancy test (${family.trap.replaceAll("_", " ")}): ${variant.brief}.`
+      : family.requestHarmful
+        ? `The user makes a harmful request: ${variant.brief}.`
+        : `The user ${kind?.brief ?? "asks"} about ${variant.brief}.`);
   return { variant, kindId, role, expertise: expertise.id, mood: mood.id, style: style.id, opening, tools, brief };
 }
 
@@ -247,7 +274,11 @@ function pickDistinct<T>(rng: Rng, items: T[], n: number): T[] {
 }
 
 function toolRounds(rng: Rng, settings: PlanSettings, turns: number, hasTools: boolean): { rounds: number[]; errorTurn: number | null } {
-  const rounds = Array.from({ length: turns }, () => (!hasTools || settings.toolRoundsPerTurn === 0 || rng.next() < settings.toolUse.noToolTurnShare ? 0 : rng.int(1, settings.toolRoundsPerTurn)));
+  const rounds = Array.from({ length: turns }, () =>
+    !hasTools || settings.toolRoundsPerTurn === 0 || rng.next() < settings.toolUse.noToolTurnShare
+      ? 0
+      : rng.int(1, settings.toolRoundsPerTurn),
+  );
   // An error needs a round after it to recover in.
   const recoverable = rounds.map((r, t) => (r >= 2 ? t : -1)).filter((t) => t >= 0);
   const errorTurn = recoverable.length > 0 && rng.next() < settings.toolUse.errorTurnShare ? rng.pick(recoverable) : null;
@@ -269,7 +300,9 @@ export function buildPlan(settings: PlanSettings, parts: ScenarioParts, toolName
     const seen = new Array<number>(strata.length).fill(0);
     // The rotation depends on the bucket's name only: a persona's plan is the same in any persona list.
     const sequence = quotaSequence(weights, bucket.count, stableHash("strata", settings.seed, name) % strata.length);
-    const efforts = quotaSequence(effortShares, bucket.count, stableHash("effort", settings.seed, name) % EFFORTS.length).map((i) => EFFORTS[i]);
+    const efforts = quotaSequence(effortShares, bucket.count, stableHash("effort", settings.seed, name) % EFFORTS.length).map(
+      (i) => EFFORTS[i],
+    );
     for (let index = 0; index < bucket.count; index++) {
       const s = sequence[index];
       const stratum = strata[s];
@@ -288,7 +321,10 @@ export function buildPlan(settings: PlanSettings, parts: ScenarioParts, toolName
         user: { role: made.role, expertise: made.expertise, mood: made.mood, style: made.style },
         tools: made.tools,
       };
-      const seed = createHash("sha256").update(JSON.stringify([parts_, made.opening])).digest("hex").slice(0, 12);
+      const seed = createHash("sha256")
+        .update(JSON.stringify([parts_, made.opening]))
+        .digest("hex")
+        .slice(0, 12);
       conversations.push({
         id: conversationId(bucket.persona, index),
         index,
@@ -360,7 +396,8 @@ export function summarizePlan(plan: Plan): PlanSummary {
     bump(cells[name], p.stratum);
     bump(themes, p.theme);
     if (p.trap) bump(traps, p.trap);
-    if (p.refusal_class) bump(classes, `${p.refusal_class}${p.request_harmful ? " (harmful)" : p.request_harmful === false ? " (benign)" : ""}`);
+    if (p.refusal_class)
+      bump(classes, `${p.refusal_class}${p.request_harmful ? " (harmful)" : p.request_harmful === false ? " (benign)" : ""}`);
     bump(efforts, p.reasoning_effort);
     openings.set(p.opening, (openings.get(p.opening) ?? 0) + 1);
     budget += p.budget_tokens;
@@ -398,7 +435,8 @@ export function holdoutLines(plan: Plan, parts: ScenarioParts): Record<string, u
   return plan.holdout.map((f) => {
     const variant = f.variants[0];
     const kind = parts.taskKinds.get(f.taskKinds[0]);
-    const opening = variant.ask ?? (kind?.asks[0] ?? "{topic}").replaceAll("{topic}", variant.topic).replaceAll("{Topic}", capitalize(variant.topic));
+    const opening =
+      variant.ask ?? (kind?.asks[0] ?? "{topic}").replaceAll("{topic}", variant.topic).replaceAll("{Topic}", capitalize(variant.topic));
     return {
       family: f.key,
       theme: f.theme,

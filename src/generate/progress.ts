@@ -8,7 +8,14 @@ export interface ProgressState {
   etaSeconds: number | null;
 }
 
-const fmtEta = (s: number | null): string => (s === null || !Number.isFinite(s) ? "?" : s >= 3600 ? `${(s / 3600).toFixed(1)}h` : s >= 60 ? `${Math.round(s / 60)}m` : `${Math.round(s)}s`);
+const fmtEta = (s: number | null): string =>
+  s === null || !Number.isFinite(s)
+    ? "?"
+    : s >= 3600
+      ? `${(s / 3600).toFixed(1)}h`
+      : s >= 60
+        ? `${Math.round(s / 60)}m`
+        : `${Math.round(s)}s`;
 
 export function progressLine(s: ProgressState): string {
   return `generate: ${s.done}/${s.target} records, ${s.rejected} rejected, ${s.tokensPerSecond.toFixed(0)} tok/s, ETA ${fmtEta(s.etaSeconds)}`;

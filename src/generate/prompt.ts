@@ -44,11 +44,24 @@ export function assistantPrefix(context: AssistantContext): Token[] {
 
 /** A simulator's prompt: system, developer instructions, one user message (no tools). */
 export function simulatorPrompt(date: string, instructions: string, ask: string): Token[] {
-  const record: ConversationRecord = { id: "simulator", persona: null, messages: [{ role: "developer", content: instructions }], meta: { date, reasoning_effort: "low" } };
-  return [...write([plain("system", systemText(record)), plain("developer", developerText(record) as string), plain("user", ask)]), ...header(FINAL)];
+  const record: ConversationRecord = {
+    id: "simulator",
+    persona: null,
+    messages: [{ role: "developer", content: instructions }],
+    meta: { date, reasoning_effort: "low" },
+  };
+  return [
+    ...write([plain("system", systemText(record)), plain("developer", developerText(record) as string), plain("user", ask)]),
+    ...header(FINAL),
+  ];
 }
 
-const plain = (role: "system" | "developer" | "user", content: string): HarmonyMessage => ({ role, author: role, content, terminator: "end" });
+const plain = (role: "system" | "developer" | "user", content: string): HarmonyMessage => ({
+  role,
+  author: role,
+  content,
+  terminator: "end",
+});
 
 function write(messages: HarmonyMessage[]): Token[] {
   const writer = new TokenWriter();
@@ -70,7 +83,14 @@ export function header(message: Omit<HarmonyMessage, "content" | "terminator">):
 
 export const ANALYSIS = { role: "assistant", author: "assistant", channel: "analysis" } as const;
 export const FINAL = { role: "assistant", author: "assistant", channel: "final" } as const;
-export const callTo = (tool: string) => ({ role: "assistant", author: "assistant", recipient: `functions.${tool}`, channel: "commentary", contentType: { type: "json", constrained: true } }) as const;
+export const callTo = (tool: string) =>
+  ({
+    role: "assistant",
+    author: "assistant",
+    recipient: `functions.${tool}`,
+    channel: "commentary",
+    contentType: { type: "json", constrained: true },
+  }) as const;
 
 /** A finished message of the assistant (its analysis), appended to a prefix. */
 export function closedMessage(message: Omit<HarmonyMessage, "terminator">): Token[] {

@@ -30,7 +30,9 @@ export function planSettings(config: GenerateConfig): PlanSettings {
 function chooseGroups(parts: ScenarioParts, themes: string[] | null, file: string): ScenarioParts {
   if (!themes) return parts;
   const groups = new Set(parts.families.map((f) => (f.trap ? SYCOPHANCY : f.theme)));
-  for (const t of themes) if (!groups.has(t)) throw new UsageError(`${file}: scenarios.themes names "${t}", which has no scenario families; known: ${[...groups].join(", ")}`);
+  for (const t of themes)
+    if (!groups.has(t))
+      throw new UsageError(`${file}: scenarios.themes names "${t}", which has no scenario families; known: ${[...groups].join(", ")}`);
   return { ...parts, families: parts.families.filter((f) => themes.includes(f.trap ? SYCOPHANCY : f.theme)) };
 }
 
@@ -38,7 +40,8 @@ export function loadPlan(config: GenerateConfig): { plan: Plan; parts: ScenarioP
   const tools = loadTools(config.toolCatalogs);
   const parts = chooseGroups(loadScenarioParts(config.scenarioParts, new Set(tools.keys())), config.themes, config.pipelineFile);
   const settings = planSettings(config);
-  if (settings.mix && config.themes) settings.mix = Object.fromEntries(Object.entries(settings.mix).filter(([k]) => config.themes?.includes(k)));
+  if (settings.mix && config.themes)
+    settings.mix = Object.fromEntries(Object.entries(settings.mix).filter(([k]) => config.themes?.includes(k)));
   try {
     return { plan: buildPlan(settings, parts, [...tools.keys()]), parts };
   } catch (err) {

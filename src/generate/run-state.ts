@@ -88,14 +88,22 @@ export function checkResumable(out: string, print: string, identity: string): vo
     previous = JSON.parse(readFileSync(path, "utf8")) as typeof previous;
   } catch (err) {
     // run.json is written by rename, so it is never torn by us; without it the settings cannot be checked.
-    throw new DataError("unreadable_run_json", `cannot check that this run's settings match the previous run's: ${(err as Error).message}; move the file away to resume anyway`, { file: path });
+    throw new DataError(
+      "unreadable_run_json",
+      `cannot check that this run's settings match the previous run's: ${(err as Error).message}; move the file away to resume anyway`,
+      { file: path },
+    );
   }
   const before = previous.model?.identity;
   if (before && before !== identity) {
-    throw new UsageError(`${out} holds a run made with model ${before}, but this run's model is ${identity}; resume it with the same model, or choose another --out`);
+    throw new UsageError(
+      `${out} holds a run made with model ${before}, but this run's model is ${identity}; resume it with the same model, or choose another --out`,
+    );
   }
   if (previous.fingerprint && previous.fingerprint !== print) {
-    throw new UsageError(`${out} holds a run with different settings (model, seed, sampling, budgets, plan, catalogs or quality); resume it with the same settings, or choose another --out`);
+    throw new UsageError(
+      `${out} holds a run with different settings (model, seed, sampling, budgets, plan, catalogs or quality); resume it with the same settings, or choose another --out`,
+    );
   }
 }
 

@@ -41,7 +41,15 @@ export interface ImportReport {
 
 export async function importFiles(paths: readonly string[], options: ImportOptions): Promise<ImportReport> {
   const validator = createValidator(options);
-  const report: ImportReport = { files: paths.length, records: 0, converted: 0, rejected: 0, shapes: {}, rejected_by_code: {}, dropped: {} };
+  const report: ImportReport = {
+    files: paths.length,
+    records: 0,
+    converted: 0,
+    rejected: 0,
+    shapes: {},
+    rejected_by_code: {},
+    dropped: {},
+  };
   const every = options.progressEvery ?? 10_000;
   const reject = (r: ImportReject): void => {
     report.rejected++;

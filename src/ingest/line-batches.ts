@@ -17,7 +17,11 @@ export interface LineBatch {
 }
 
 /** Groups raw items into batches of ≤ 256 items or ≤ 1 MiB, copied into one transferable buffer. `onChunk` sees the file's bytes as stored. */
-export async function* lineBatches(path: string, maxLineBytes: number | undefined, onChunk?: (chunk: Buffer) => void): AsyncGenerator<LineBatch> {
+export async function* lineBatches(
+  path: string,
+  maxLineBytes: number | undefined,
+  onChunk?: (chunk: Buffer) => void,
+): AsyncGenerator<LineBatch> {
   const file = displayName(path);
   let lines: number[] = [];
   let parts: (Buffer | null)[] = [];
@@ -62,4 +66,3 @@ export async function* lineBatches(path: string, maxLineBytes: number | undefine
   }
   if (parts.length > 0) yield build();
 }
-

@@ -111,7 +111,11 @@ async function* containerBatches(path: string, options: SourceOptions): AsyncGen
   for (;;) {
     const detected = detectContainer(head);
     if ("unsupported" in detected) {
-      throw new DataError("unsupported_input", `the input is ${detected.unsupported}; datagen reads JSONL, a JSON array, gzip or zstd of either, and Parquet: unpack or convert it first`, { file: displayName(path) });
+      throw new DataError(
+        "unsupported_input",
+        `the input is ${detected.unsupported}; datagen reads JSONL, a JSON array, gzip or zstd of either, and Parquet: unpack or convert it first`,
+        { file: displayName(path) },
+      );
     }
     layers.push(detected.container);
     if (detected.container !== "gzip" && detected.container !== "zstd") break;
@@ -121,7 +125,9 @@ async function* containerBatches(path: string, options: SourceOptions): AsyncGen
   const inner = layers[layers.length - 1];
   if (inner === "parquet") {
     if (layers.length > 1 || path === STDIN_ARG) {
-      throw new DataError("unsupported_input", "Parquet needs random access: give it as a file of its own, not compressed or on stdin", { file: displayName(path) });
+      throw new DataError("unsupported_input", "Parquet needs random access: give it as a file of its own, not compressed or on stdin", {
+        file: displayName(path),
+      });
     }
     // The bytes as stored go to onChunk (e.g. pack's checksum): one sequential read; else the file is just closed.
     for await (const _ of chunks) if (!options.onChunk) break;

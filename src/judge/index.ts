@@ -150,7 +150,12 @@ export async function judgeDataset(config: JudgeConfig, hooks: JudgeHooks = {}):
   const llm = opened?.model ?? null;
   if (llm && hooks.trace) llm.onCall = hooks.trace;
   try {
-    const print = fingerprint(config, hashes.map((h) => h.digest("hex")), rubric, opened?.identity ?? null);
+    const print = fingerprint(
+      config,
+      hashes.map((h) => h.digest("hex")),
+      rubric,
+      opened?.identity ?? null,
+    );
     checkResumable(config.out, print);
     const resume = await prepareJudgeOutput(config.out);
     if (resume.done.size > 0 || resume.truncatedBytes > 0) {

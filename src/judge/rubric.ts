@@ -233,7 +233,7 @@ function fitPrompt(developer: string, history: Message[], ask: (history: string)
   // system, developer, one user message, then the final's header: src/render writes it (generate/prompt.ts).
   const build = (lines: string[]) => P.simulatorPrompt(date, developer, ask(lines.join("\n")));
   const lines = transcriptLines(history);
-  let prompt = build(lines.length ? ["CONVERSATION:", ...lines] : []);
+  const prompt = build(lines.length ? ["CONVERSATION:", ...lines] : []);
   if (prompt.length <= budget) return prompt;
   // Drop the oldest messages until it fits, saying so: the fewest dropped, by bisection (a prompt only shrinks as more are dropped).
   const from = (start: number) => build(start < lines.length ? ["CONVERSATION (earlier messages left out):", ...lines.slice(start)] : []);
@@ -259,4 +259,3 @@ export function transcriptLines(messages: Message[]): string[] {
     return m.content ? [...calls, `Assistant: ${m.content}`] : calls;
   });
 }
-

@@ -107,11 +107,13 @@ function checkGptOssShapes(file: GgufFile, counts: Map<string, number[]>): void 
   const experts = scalar("expert_count");
   const expertsUsed = scalar("expert_used_count");
   if (expertsUsed > experts) fail("gguf-bad-value", `gpt-oss.expert_used_count ${expertsUsed} exceeds gpt-oss.expert_count ${experts}`);
-  if (headDim < 2 || headDim % 2 !== 0) fail("gguf-bad-value", `the head dimension ${headDim} must be even and at least 2 (RoPE rotates pairs)`);
+  if (headDim < 2 || headDim % 2 !== 0)
+    fail("gguf-bad-value", `the head dimension ${headDim} must be even and at least 2 (RoPE rotates pairs)`);
   scalar("context_length");
   const embedding = file.tensors.find((t) => t.name === "token_embd.weight");
-  if (!embedding || embedding.shape.length !== 2) return fail("gguf-bad-shape", `tensor "token_embd.weight" is missing or not 2-dimensional`);
-  if (embedding.shape[1] > COUNT_LIMITS.vocab_size) fail("gguf-bad-shape", `token_embd.weight has ${embedding.shape[1]} rows, more than ${COUNT_LIMITS.vocab_size}`);
+  if (embedding?.shape.length !== 2) return fail("gguf-bad-shape", `tensor "token_embd.weight" is missing or not 2-dimensional`);
+  if (embedding.shape[1] > COUNT_LIMITS.vocab_size)
+    fail("gguf-bad-shape", `token_embd.weight has ${embedding.shape[1]} rows, more than ${COUNT_LIMITS.vocab_size}`);
   const h = {
     embd,
     layers: scalar("block_count"),
@@ -127,7 +129,10 @@ function checkGptOssShapes(file: GgufFile, counts: Map<string, number[]>): void 
     const t = byName.get(spec.name);
     if (!t) fail("gguf-missing-tensor", `tensor "${spec.name}" is missing (the gpt-oss architecture needs it)`);
     if (t!.shape.length !== spec.shape.length || t!.shape.some((d, i) => d !== spec.shape[i])) {
-      fail("gguf-bad-shape", `tensor "${spec.name}" has shape [${t!.shape.join(", ")}], the hyperparameters need [${spec.shape.join(", ")}]`);
+      fail(
+        "gguf-bad-shape",
+        `tensor "${spec.name}" has shape [${t!.shape.join(", ")}], the hyperparameters need [${spec.shape.join(", ")}]`,
+      );
     }
   }
 }

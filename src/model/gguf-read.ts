@@ -1,6 +1,25 @@
 // The GGUF reader: header, metadata and tensor infos through a buffered cursor; tensor data on demand.
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
-import { GGUF_MAGIC, GGUF_VERSION, GGUF_DEFAULT_ALIGNMENT, GGUF_TYPE, TYPE_NAME_BY_ID, ITEM_SIZE, GGML_TYPE, ggmlTypeName, tensorByteLength, GgufError, InvalidGgufMagicError, padTo, type GgufItemType, type GgufScalar, type GgufArray, type GgufValue, type GgufMetadata, type GgufTensorInfo } from "./gguf-format.js";
+import {
+  GGUF_MAGIC,
+  GGUF_VERSION,
+  GGUF_DEFAULT_ALIGNMENT,
+  type GGUF_TYPE,
+  TYPE_NAME_BY_ID,
+  ITEM_SIZE,
+  GGML_TYPE,
+  ggmlTypeName,
+  tensorByteLength,
+  GgufError,
+  InvalidGgufMagicError,
+  padTo,
+  type GgufItemType,
+  type GgufScalar,
+  type GgufArray,
+  type GgufValue,
+  type GgufMetadata,
+  type GgufTensorInfo,
+} from "./gguf-format.js";
 import { f16ToF32, bf16ToF32 } from "./half-float.js";
 
 export interface GgufFile {
@@ -160,17 +179,28 @@ function readScalar(c: FileCursor, type: GgufItemType, key: string): GgufScalar 
   if (type === "string") return { type, value: c.string(`value of "${key}"`) };
   const raw = c.bytes(ITEM_SIZE[type], `value of "${key}"`);
   switch (type) {
-    case "uint8": return { type, value: raw.readUInt8(0) };
-    case "int8": return { type, value: raw.readInt8(0) };
-    case "uint16": return { type, value: raw.readUInt16LE(0) };
-    case "int16": return { type, value: raw.readInt16LE(0) };
-    case "uint32": return { type, value: raw.readUInt32LE(0) };
-    case "int32": return { type, value: raw.readInt32LE(0) };
-    case "float32": return { type, value: raw.readFloatLE(0) };
-    case "float64": return { type, value: raw.readDoubleLE(0) };
-    case "uint64": return { type, value: raw.readBigUInt64LE(0) };
-    case "int64": return { type, value: raw.readBigInt64LE(0) };
-    case "bool": return { type, value: boolByte(raw[0], key, c.path) };
+    case "uint8":
+      return { type, value: raw.readUInt8(0) };
+    case "int8":
+      return { type, value: raw.readInt8(0) };
+    case "uint16":
+      return { type, value: raw.readUInt16LE(0) };
+    case "int16":
+      return { type, value: raw.readInt16LE(0) };
+    case "uint32":
+      return { type, value: raw.readUInt32LE(0) };
+    case "int32":
+      return { type, value: raw.readInt32LE(0) };
+    case "float32":
+      return { type, value: raw.readFloatLE(0) };
+    case "float64":
+      return { type, value: raw.readDoubleLE(0) };
+    case "uint64":
+      return { type, value: raw.readBigUInt64LE(0) };
+    case "int64":
+      return { type, value: raw.readBigInt64LE(0) };
+    case "bool":
+      return { type, value: boolByte(raw[0], key, c.path) };
   }
 }
 
@@ -190,17 +220,28 @@ function readArray(c: FileCursor, itemType: GgufItemType, count: number, key: st
   const ab = raw.buffer;
   const at = raw.byteOffset;
   switch (itemType) {
-    case "uint8": return { type: "array", itemType, value: new Uint8Array(ab, at, count) };
-    case "int8": return { type: "array", itemType, value: new Int8Array(ab, at, count) };
-    case "uint16": return { type: "array", itemType, value: new Uint16Array(ab, at, count) };
-    case "int16": return { type: "array", itemType, value: new Int16Array(ab, at, count) };
-    case "uint32": return { type: "array", itemType, value: new Uint32Array(ab, at, count) };
-    case "int32": return { type: "array", itemType, value: new Int32Array(ab, at, count) };
-    case "float32": return { type: "array", itemType, value: new Float32Array(ab, at, count) };
-    case "float64": return { type: "array", itemType, value: new Float64Array(ab, at, count) };
-    case "uint64": return { type: "array", itemType, value: new BigUint64Array(ab, at, count) };
-    case "int64": return { type: "array", itemType, value: new BigInt64Array(ab, at, count) };
-    case "bool": return { type: "array", itemType, value: Array.from(raw, (b) => boolByte(b, key, c.path)) };
+    case "uint8":
+      return { type: "array", itemType, value: new Uint8Array(ab, at, count) };
+    case "int8":
+      return { type: "array", itemType, value: new Int8Array(ab, at, count) };
+    case "uint16":
+      return { type: "array", itemType, value: new Uint16Array(ab, at, count) };
+    case "int16":
+      return { type: "array", itemType, value: new Int16Array(ab, at, count) };
+    case "uint32":
+      return { type: "array", itemType, value: new Uint32Array(ab, at, count) };
+    case "int32":
+      return { type: "array", itemType, value: new Int32Array(ab, at, count) };
+    case "float32":
+      return { type: "array", itemType, value: new Float32Array(ab, at, count) };
+    case "float64":
+      return { type: "array", itemType, value: new Float64Array(ab, at, count) };
+    case "uint64":
+      return { type: "array", itemType, value: new BigUint64Array(ab, at, count) };
+    case "int64":
+      return { type: "array", itemType, value: new BigInt64Array(ab, at, count) };
+    case "bool":
+      return { type: "array", itemType, value: Array.from(raw, (b) => boolByte(b, key, c.path)) };
   }
 }
 
@@ -234,9 +275,13 @@ function readTensorInfos(c: FileCursor, count: number, alignment: number): GgufT
       });
     }
     if (offset !== expectedOffset) {
-      throw new GgufError("gguf-bad-offset", `tensor "${name}" has offset ${offset}, expected ${expectedOffset} (offsets must be contiguous)`, {
-        file: c.path,
-      });
+      throw new GgufError(
+        "gguf-bad-offset",
+        `tensor "${name}" has offset ${offset}, expected ${expectedOffset} (offsets must be contiguous)`,
+        {
+          file: c.path,
+        },
+      );
     }
     expectedOffset = offset + padTo(byteLength, alignment);
     tensors.push({ name, shape, type, offset, byteLength });
@@ -265,19 +310,19 @@ export function readTensorData(file: GgufFile, tensor: GgufTensorInfo): Buffer {
 export function tensorToFloat32(tensor: GgufTensorInfo, data: Uint8Array): Float32Array {
   const aligned = new Uint8Array(data); // copy: typed views need aligned offsets
   switch (tensor.type) {
-    case GGML_TYPE.F32: return new Float32Array(aligned.buffer, 0, aligned.length / 4);
-    case GGML_TYPE.F16: return f16ToF32(new Uint16Array(aligned.buffer, 0, aligned.length / 2));
-    case GGML_TYPE.BF16: return bf16ToF32(new Uint16Array(aligned.buffer, 0, aligned.length / 2));
-    default: throw new Error(`tensorToFloat32: ${tensor.name} is ${ggmlTypeName(tensor.type)}, not F32/F16/BF16`);
+    case GGML_TYPE.F32:
+      return new Float32Array(aligned.buffer, 0, aligned.length / 4);
+    case GGML_TYPE.F16:
+      return f16ToF32(new Uint16Array(aligned.buffer, 0, aligned.length / 2));
+    case GGML_TYPE.BF16:
+      return bf16ToF32(new Uint16Array(aligned.buffer, 0, aligned.length / 2));
+    default:
+      throw new Error(`tensorToFloat32: ${tensor.name} is ${ggmlTypeName(tensor.type)}, not F32/F16/BF16`);
   }
 }
 
 /** The value of a metadata key, checked to have the given type (as llama.cpp checks it). */
-export function metadataValue<T extends GgufValue["type"]>(
-  file: GgufFile,
-  key: string,
-  type: T,
-): Extract<GgufValue, { type: T }>["value"] {
+export function metadataValue<T extends GgufValue["type"]>(file: GgufFile, key: string, type: T): Extract<GgufValue, { type: T }>["value"] {
   const value = file.metadata.get(key);
   if (!value) throw new GgufError("gguf-missing-key", `metadata key "${key}" is missing`, { file: file.path });
   if (value.type !== type) {

@@ -1,6 +1,17 @@
 // The GGUF writer: metadata in insertion order, tensors streamed one at a time, the file written atomically.
 import { open, rename, unlink } from "node:fs/promises";
-import { GGUF_MAGIC, GGUF_VERSION, GGUF_TYPE, ITEM_SIZE, padTo, GGML_TYPE, ggmlTypeName, tensorByteLength, type GgufItemType, type GgufValue, type GgufMetadata } from "./gguf-format.js";
+import {
+  GGUF_MAGIC,
+  GGUF_VERSION,
+  GGUF_TYPE,
+  ITEM_SIZE,
+  padTo,
+  ggmlTypeName,
+  tensorByteLength,
+  type GgufItemType,
+  type GgufValue,
+  type GgufMetadata,
+} from "./gguf-format.js";
 import { alignmentOf } from "./gguf-read.js";
 import { bytesOf } from "./half-float.js";
 
@@ -61,7 +72,9 @@ class ByteSink {
     const at = this.reserve(n);
     this.buf.fill(0, at, this.length);
   }
-  view(): Buffer { return this.buf.subarray(0, this.length); }
+  view(): Buffer {
+    return this.buf.subarray(0, this.length);
+  }
 }
 
 function writeItem(sink: ByteSink, type: GgufItemType, value: unknown, key: string): void {
@@ -73,16 +86,36 @@ function writeItem(sink: ByteSink, type: GgufItemType, value: unknown, key: stri
   const at = sink.length - size; // after zeros(): sink.buf is the grown buffer
   const buf = sink.buf;
   switch (type) {
-    case "uint8": buf.writeUInt8(value as number, at); return;
-    case "int8": buf.writeInt8(value as number, at); return;
-    case "uint16": buf.writeUInt16LE(value as number, at); return;
-    case "int16": buf.writeInt16LE(value as number, at); return;
-    case "uint32": buf.writeUInt32LE(value as number, at); return;
-    case "int32": buf.writeInt32LE(value as number, at); return;
-    case "float32": buf.writeFloatLE(value as number, at); return;
-    case "float64": buf.writeDoubleLE(value as number, at); return;
-    case "uint64": buf.writeBigUInt64LE(value as bigint, at); return;
-    case "int64": buf.writeBigInt64LE(value as bigint, at); return;
+    case "uint8":
+      buf.writeUInt8(value as number, at);
+      return;
+    case "int8":
+      buf.writeInt8(value as number, at);
+      return;
+    case "uint16":
+      buf.writeUInt16LE(value as number, at);
+      return;
+    case "int16":
+      buf.writeInt16LE(value as number, at);
+      return;
+    case "uint32":
+      buf.writeUInt32LE(value as number, at);
+      return;
+    case "int32":
+      buf.writeInt32LE(value as number, at);
+      return;
+    case "float32":
+      buf.writeFloatLE(value as number, at);
+      return;
+    case "float64":
+      buf.writeDoubleLE(value as number, at);
+      return;
+    case "uint64":
+      buf.writeBigUInt64LE(value as bigint, at);
+      return;
+    case "int64":
+      buf.writeBigInt64LE(value as bigint, at);
+      return;
   }
 }
 

@@ -97,15 +97,28 @@ export const SMOKE_MODEL_NOTE =
 /** Options with defaults filled in and checked (UsageError on an impossible combination). */
 export function smokeHyperparameters(options: SmokeModelOptions = {}): SmokeHyperparameters {
   const o = { ...SMOKE_DEFAULTS, expertFfn: options.embd ?? SMOKE_DEFAULTS.embd, ...stripUndefined(options) };
-  for (const key of ["embd", "layers", "heads", "kvHeads", "headDim", "experts", "expertsUsed", "expertFfn", "slidingWindow", "contextLength"] as const) {
+  for (const key of [
+    "embd",
+    "layers",
+    "heads",
+    "kvHeads",
+    "headDim",
+    "experts",
+    "expertsUsed",
+    "expertFfn",
+    "slidingWindow",
+    "contextLength",
+  ] as const) {
     if (!Number.isInteger(o[key]) || o[key] <= 0) throw new UsageError(`smoke model: ${key} must be a positive integer, got ${o[key]}`);
   }
   if (!Number.isInteger(o.seed) || o.seed < 0) throw new UsageError(`smoke model: seed must be a non-negative integer, got ${o.seed}`);
   if (o.heads % o.kvHeads !== 0) throw new UsageError(`smoke model: heads (${o.heads}) must be a multiple of kvHeads (${o.kvHeads})`);
   if (o.expertsUsed > o.experts) throw new UsageError(`smoke model: expertsUsed (${o.expertsUsed}) exceeds experts (${o.experts})`);
   if (o.headDim % 2 !== 0) throw new UsageError(`smoke model: headDim must be even for RoPE, got ${o.headDim}`);
-  if (!(Number.isFinite(o.stopBoost) && o.stopBoost >= 0)) throw new UsageError(`smoke model: stopBoost must be a number >= 0, got ${o.stopBoost}`);
-  if (!WEIGHT_TYPES.includes(o.weightType)) throw new UsageError(`smoke model: weightType must be one of ${WEIGHT_TYPES.join(", ")}, got ${o.weightType}`);
+  if (!(Number.isFinite(o.stopBoost) && o.stopBoost >= 0))
+    throw new UsageError(`smoke model: stopBoost must be a number >= 0, got ${o.stopBoost}`);
+  if (!WEIGHT_TYPES.includes(o.weightType))
+    throw new UsageError(`smoke model: weightType must be one of ${WEIGHT_TYPES.join(", ")}, got ${o.weightType}`);
   return {
     ...o,
     ropeFreqBase: 150_000,

@@ -108,7 +108,9 @@ export interface DocumentsStats {
 export function manifestDocumentsMode(m: Pick<Manifest, "documents_mode">): DocumentMode {
   const mode: unknown = m.documents_mode ?? "conversation";
   if (typeof mode === "string" && (DOCUMENT_MODE_NAMES as readonly string[]).includes(mode)) return mode as DocumentMode;
-  throw new DataError("invalid_manifest", `documents_mode ${JSON.stringify(mode)} is not one of ${DOCUMENT_MODE_NAMES.join(", ")}`, { file: MANIFEST_FILE });
+  throw new DataError("invalid_manifest", `documents_mode ${JSON.stringify(mode)} is not one of ${DOCUMENT_MODE_NAMES.join(", ")}`, {
+    file: MANIFEST_FILE,
+  });
 }
 
 /** One line of documents.jsonl. `shard`/`sample`: the sample's shard and index within it. */

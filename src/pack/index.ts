@@ -137,7 +137,10 @@ export async function packDataset(inputs: string[], options: PackOptions): Promi
   assertLittleEndian();
   // Checked before anything is touched; with --force the new dataset is written beside the old one
   // and swapped in only once complete (src/core/output.ts).
-  const output = openOutputDir(settings.out, PACKED_DATASET, { force: options.force ?? false, inputs: inputs.filter((p) => p !== STDIN_ARG) });
+  const output = openOutputDir(settings.out, PACKED_DATASET, {
+    force: options.force ?? false,
+    inputs: inputs.filter((p) => p !== STDIN_ARG),
+  });
   const run = new PackRun(inputs, { ...settings, out: output.dir }, options.onProgress, options.signal);
   try {
     const summary = await run.execute(started);
@@ -211,7 +214,13 @@ class PackRun {
     private readonly onProgress?: (p: PackProgress) => void,
     private readonly signal?: AbortSignal,
   ) {
-    this.pool = new RenderPool(Math.max(1, s.workers), { dialect: s.dialect, mask: s.mask, documents: s.documents, from: s.from, allowTrailingCall: s.allowTrailingCall });
+    this.pool = new RenderPool(Math.max(1, s.workers), {
+      dialect: s.dialect,
+      mask: s.mask,
+      documents: s.documents,
+      from: s.from,
+      allowTrailingCall: s.allowTrailingCall,
+    });
     this.writer = new ShardWriter(s.out, s.shardSamples);
     this.stage = s.shuffleSeed === null ? undefined : new ShuffleStage(s.out, s.seqLen);
     this.rejectsFile = new HashedFile(s.out, REJECTS_FILE);
@@ -337,11 +346,19 @@ class PackRun {
     const t = this.totals;
     const inputs = this.inputs.join(", ");
     if (t.documents === 0) {
-      const why = this.firstReject ? `; ${t.rejects} rejected, the first: ${this.firstReject}` : t.overlong > 0 ? `; ${t.overlong} longer than --seq-len ${this.s.seqLen} (--overlong ${this.s.overlong})` : "";
-      throw new NothingUsableError(`nothing packed: ${t.records} line${t.records === 1 ? "" : "s"} read from ${inputs}, no usable conversation${why}`);
+      const why = this.firstReject
+        ? `; ${t.rejects} rejected, the first: ${this.firstReject}`
+        : t.overlong > 0
+          ? `; ${t.overlong} longer than --seq-len ${this.s.seqLen} (--overlong ${this.s.overlong})`
+          : "";
+      throw new NothingUsableError(
+        `nothing packed: ${t.records} line${t.records === 1 ? "" : "s"} read from ${inputs}, no usable conversation${why}`,
+      );
     }
     if (t.trained === 0) {
-      throw new NothingUsableError(`nothing to train on: ${t.documents} document${t.documents === 1 ? "" : "s"} packed from ${inputs}, but --mask ${this.s.mask} selects no token in any of them`);
+      throw new NothingUsableError(
+        `nothing to train on: ${t.documents} document${t.documents === 1 ? "" : "s"} packed from ${inputs}, but --mask ${this.s.mask} selects no token in any of them`,
+      );
     }
   }
 
@@ -363,7 +380,14 @@ class PackRun {
       return;
     }
     const message = `id "${r.id}" was already used at ${firstSeen}`;
-    this.reject(file, { kind: "reject", line: r.line, id: r.id, code: "duplicate_record_id", message, issues: [{ code: "duplicate_record_id", message, path: "/id" }] });
+    this.reject(file, {
+      kind: "reject",
+      line: r.line,
+      id: r.id,
+      code: "duplicate_record_id",
+      message,
+      issues: [{ code: "duplicate_record_id", message, path: "/id" }],
+    });
   }
 
   /** One document of a record; each one (a turn's, too) meets the overlong policy on its own. */
@@ -372,7 +396,11 @@ class PackRun {
     if (tokens.length > this.s.seqLen) {
       this.totals.overlong++;
       if (this.s.overlong === "error") {
-        throw new DataError("overlong", `document has ${tokens.length} tokens, more than --seq-len ${this.s.seqLen}; use --overlong drop|truncate`, { file, line, id: r.id });
+        throw new DataError(
+          "overlong",
+          `document has ${tokens.length} tokens, more than --seq-len ${this.s.seqLen}; use --overlong drop|truncate`,
+          { file, line, id: r.id },
+        );
       }
       if (this.s.overlong === "drop") return;
       tokens = tokens.slice(0, this.s.seqLen);

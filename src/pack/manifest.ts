@@ -41,7 +41,8 @@ export function readManifest(dir: string): Manifest {
   const file = join(dir, MANIFEST_FILE);
   const value = parseManifest(file);
   const m = value as Partial<Manifest> | null;
-  if (m === null || typeof m !== "object" || Array.isArray(m)) throw new DataError("invalid_manifest", "/: the manifest is not a JSON object", { file });
+  if (m === null || typeof m !== "object" || Array.isArray(m))
+    throw new DataError("invalid_manifest", "/: the manifest is not a JSON object", { file });
   if (m.format !== FORMAT_NAME || m.version !== FORMAT_VERSION) {
     const found = `${printable(m.format)} version ${printable(m.version)}`;
     throw new DataError("unsupported_format", `expected format ${FORMAT_NAME} version ${FORMAT_VERSION}, found ${found}`, { file });
@@ -52,7 +53,11 @@ export function readManifest(dir: string): Manifest {
     const found = valueAt(value, error.instancePath);
     // A name with a folder in it ("../../x", "sub/x") is refused as what it would do: read outside the dataset.
     if (error.keyword === "pattern" && error.instancePath.endsWith("/path") && typeof found === "string" && !found.includes("\0")) {
-      throw new DataError("manifest_path_outside", `${error.instancePath}: ${printable(found)} is not a file inside the dataset folder ${dir} (a plain file name)`, { file });
+      throw new DataError(
+        "manifest_path_outside",
+        `${error.instancePath}: ${printable(found)} is not a file inside the dataset folder ${dir} (a plain file name)`,
+        { file },
+      );
     }
     throw new DataError("invalid_manifest", schemaMessage(error, value), { file });
   }
@@ -82,7 +87,11 @@ export function datasetFile(dir: string, name: string, pointer = "file"): string
   }
   const realFolder = realpathSync(folder);
   if (!isWithin(real, realFolder) || real === realFolder) {
-    throw new DataError("manifest_path_outside", `${pointer}: ${printable(name)} resolves to ${real}, outside the dataset folder ${dir} (a symlink?)`, { file });
+    throw new DataError(
+      "manifest_path_outside",
+      `${pointer}: ${printable(name)} resolves to ${real}, outside the dataset folder ${dir} (a symlink?)`,
+      { file },
+    );
   }
   return path;
 }
@@ -119,7 +128,8 @@ function readBounded(file: string): string {
   const fd = openSync(file, "r");
   try {
     const size = fstatSync(fd).size;
-    if (size > MAX_MANIFEST_BYTES) throw new DataError("invalid_manifest", `${size} bytes, more than any manifest pack writes (${MAX_MANIFEST_BYTES})`, { file });
+    if (size > MAX_MANIFEST_BYTES)
+      throw new DataError("invalid_manifest", `${size} bytes, more than any manifest pack writes (${MAX_MANIFEST_BYTES})`, { file });
     const buf = Buffer.alloc(size);
     let done = 0;
     while (done < size) {
@@ -139,19 +149,27 @@ function checkMeaning(m: Manifest, file: string): void {
     throw new DataError("invalid_manifest", `${pointer}: ${message}`, { file });
   };
   if (m.vocab_size !== TOKENIZER_VOCAB) {
-    throw new DataError("vocab_mismatch", `/vocab_size: ${m.vocab_size} is not the size of ${m.tokenizer} (${TOKENIZER_VOCAB} ids)`, { file });
+    throw new DataError("vocab_mismatch", `/vocab_size: ${m.vocab_size} is not the size of ${m.tokenizer} (${TOKENIZER_VOCAB} ids)`, {
+      file,
+    });
   }
   if (m.pad_id >= m.vocab_size) fail("/pad_id", `${m.pad_id} is not below vocab_size ${m.vocab_size}`);
   if (!isMaskMode(m.mask)) fail("/mask", `unknown mask mode ${printable(m.mask)}`);
-  if (m.from !== undefined && !(SHAPE_NAMES as readonly string[]).includes(m.from)) fail("/from", `unknown input shape ${printable(m.from)}`);
+  if (m.from !== undefined && !(SHAPE_NAMES as readonly string[]).includes(m.from))
+    fail("/from", `unknown input shape ${printable(m.from)}`);
   let total = 0;
   m.shards.forEach((shard, i) => {
     total += shard.samples;
-    const prefix = shard.files.tokens.path.endsWith(SHARD_SUFFIX.tokens) ? shard.files.tokens.path.slice(0, -SHARD_SUFFIX.tokens.length) : undefined;
+    const prefix = shard.files.tokens.path.endsWith(SHARD_SUFFIX.tokens)
+      ? shard.files.tokens.path.slice(0, -SHARD_SUFFIX.tokens.length)
+      : undefined;
     for (const kind of SHARD_KINDS) {
       // The trainer and the torchtitan source open a shard by its prefix: the four names must agree.
       if (prefix === undefined || prefix === "" || shard.files[kind].path !== prefix + SHARD_SUFFIX[kind]) {
-        fail(`/shards/${i}/files/${kind}/path`, `${printable(shard.files[kind].path)} is not the shard's ${kind} file (expected PREFIX${SHARD_SUFFIX[kind]}, one PREFIX for the four files)`);
+        fail(
+          `/shards/${i}/files/${kind}/path`,
+          `${printable(shard.files[kind].path)} is not the shard's ${kind} file (expected PREFIX${SHARD_SUFFIX[kind]}, one PREFIX for the four files)`,
+        );
       }
     }
   });
@@ -165,7 +183,8 @@ function schemaMessage(error: ErrorObject, root: unknown): string {
   if (error.keyword === "required") return `${at}: missing required field "${String(params.missingProperty)}"`;
   if (error.keyword === "additionalProperties") return `${at}: unknown field "${String(params.additionalProperty)}"`;
   const found = valueAt(root, error.instancePath);
-  if (error.keyword === "pattern" && typeof found === "string" && found.includes("\0")) return `${at}: ${printable(found)} holds a NUL byte`;
+  if (error.keyword === "pattern" && typeof found === "string" && found.includes("\0"))
+    return `${at}: ${printable(found)} holds a NUL byte`;
   if (error.keyword === "pattern") return `${at}: ${printable(found)} is not in the form the format allows`;
   return `${at}: ${printable(found)} — ${error.message ?? error.keyword}`;
 }
@@ -181,6 +200,6 @@ function valueAt(root: unknown, pointer: string): unknown {
 
 /** A value shown in a message: JSON, cut short (a path may be long or hold a NUL). */
 function printable(v: unknown): string {
-  const text = v === undefined ? "undefined" : JSON.stringify(v) ?? String(v);
+  const text = v === undefined ? "undefined" : (JSON.stringify(v) ?? String(v));
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }

@@ -87,5 +87,12 @@ function renderValue(value: unknown, file: string, line: number, settings: Rende
     for (let i = 0; i < mask.length; i++) trained += mask[i];
     return { id: d.id, tokens, mask, trained, repeatedPrefix: k === 0 ? 0 : d.prefixTokens };
   });
-  return { kind: "record", line, id: checked.record.id, ownId: adapted.ownId, documents, analysisTokensDropped: rendered.analysisTokensDropped };
+  return {
+    kind: "record",
+    line,
+    id: checked.record.id,
+    ownId: adapted.ownId,
+    documents,
+    analysisTokensDropped: rendered.analysisTokensDropped,
+  };
 }

@@ -22,7 +22,11 @@ export class ShardReader {
     readonly seqLen: number,
   ) {
     const f = shard.files;
-    this.fds = { tokens: openSync(datasetFile(dir, f.tokens.path), "r"), mask: openSync(datasetFile(dir, f.mask.path), "r"), bounds: openSync(datasetFile(dir, f.bounds.path), "r") };
+    this.fds = {
+      tokens: openSync(datasetFile(dir, f.tokens.path), "r"),
+      mask: openSync(datasetFile(dir, f.mask.path), "r"),
+      bounds: openSync(datasetFile(dir, f.bounds.path), "r"),
+    };
     const index = readFileSync(datasetFile(dir, f.bounds_index.path));
     this.boundsIndex = new BigUint64Array(index.buffer.slice(index.byteOffset, index.byteOffset + (index.byteLength & ~7)));
   }

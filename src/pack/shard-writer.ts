@@ -83,9 +83,10 @@ export class ShardWriter implements SampleSink {
   private openShard() {
     if (!this.current) {
       const index = this.shards.length;
-      const files = Object.fromEntries(
-        SHARD_KINDS.map((kind) => [kind, new HashedFile(this.dir, shardFileName(index, kind))]),
-      ) as Record<ShardKind, HashedFile>;
+      const files = Object.fromEntries(SHARD_KINDS.map((kind) => [kind, new HashedFile(this.dir, shardFileName(index, kind))])) as Record<
+        ShardKind,
+        HashedFile
+      >;
       this.current = { index, samples: 0, files, boundsCount: 0n };
       // bounds_index starts with 0: samples + 1 offsets.
       files.bounds_index.write(bytesOf(BigUint64Array.of(0n)));

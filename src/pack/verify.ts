@@ -3,11 +3,10 @@
 import { availableParallelism } from "node:os";
 import { createHash } from "node:crypto";
 import { createReadStream, existsSync, statSync } from "node:fs";
-import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { N_VOCAB } from "../tokenize/o200k_harmony.js";
 import type { Dialect, MaskMode } from "../render/index.js";
-import { DOCUMENTS_FILE, SHARD_KINDS, manifestDocumentsMode, type DocumentEntry, type FileEntry, type Manifest } from "./format.js";
+import { DOCUMENTS_FILE, manifestDocumentsMode, type DocumentEntry, type FileEntry, type Manifest } from "./format.js";
 import { STDIN_NAME } from "../ingest/source.js";
 import { lineBatches } from "../ingest/line-batches.js";
 import { LocatorSums, locateDifferences } from "./locator.js";
@@ -70,10 +69,21 @@ type LineDocuments = Map<string, DocLocation>;
 export async function verifyDataset(dir: string, options: VerifyOptions = {}): Promise<VerifyReport> {
   const manifest = readManifest(dir);
   const problems = new Problems(options.maxProblems ?? 50);
-  const report: VerifyReport = { ok: false, dir, samples: manifest.samples, documents: manifest.documents, filesChecked: 0, bytesChecked: 0, sourceDocumentsChecked: 0, problems: problems.list, truncated: false };
+  const report: VerifyReport = {
+    ok: false,
+    dir,
+    samples: manifest.samples,
+    documents: manifest.documents,
+    filesChecked: 0,
+    bytesChecked: 0,
+    sourceDocumentsChecked: 0,
+    problems: problems.list,
+    truncated: false,
+  };
 
   for (const key of ["documents_file", "rejects_file"] as const) {
-    if (!manifest[key]) problems.add({ code: "invalid_manifest", file: "manifest.json", message: `/${key}: missing; a dataset pack wrote lists it` });
+    if (!manifest[key])
+      problems.add({ code: "invalid_manifest", file: "manifest.json", message: `/${key}: missing; a dataset pack wrote lists it` });
   }
   for (const { entry } of fileEntries(manifest)) {
     await checkFile(dir, entry, problems);
@@ -88,8 +98,13 @@ export async function verifyDataset(dir: string, options: VerifyOptions = {}): P
     // Never "ok" having compared fewer documents than the dataset holds (e.g. documents.jsonl names inputs the manifest lacks).
     if (report.sourceDocumentsChecked < manifest.documents && !problems.full) {
       const unlisted = [...sources.keys()].filter((input) => !manifest.inputs?.some((i) => i.path === input));
-      const why = unlisted.length > 0 ? `; documents.jsonl names inputs the manifest does not list: ${unlisted.slice(0, 3).join(", ")}` : "";
-      problems.add({ code: "source_not_checked", file: DOCUMENTS_FILE, message: `--source compared ${report.sourceDocumentsChecked} of ${manifest.documents} documents (${packed} indexed) with their source lines${why}` });
+      const why =
+        unlisted.length > 0 ? `; documents.jsonl names inputs the manifest does not list: ${unlisted.slice(0, 3).join(", ")}` : "";
+      problems.add({
+        code: "source_not_checked",
+        file: DOCUMENTS_FILE,
+        message: `--source compared ${report.sourceDocumentsChecked} of ${manifest.documents} documents (${packed} indexed) with their source lines${why}`,
+      });
     }
   }
   report.truncated = problems.truncated;
@@ -106,7 +121,12 @@ async function checkFile(dir: string, entry: FileEntry, problems: Problems): Pro
   }
   const size = statSync(path).size;
   if (size !== entry.bytes) {
-    problems.add({ code: "size_mismatch", file: entry.path, offset: Math.min(size, entry.bytes), message: `file has ${size} bytes, manifest says ${entry.bytes}` });
+    problems.add({
+      code: "size_mismatch",
+      file: entry.path,
+      offset: Math.min(size, entry.bytes),
+      message: `file has ${size} bytes, manifest says ${entry.bytes}`,
+    });
   }
   const hash = createHash("sha256");
   const locator = new LocatorSums();
@@ -121,12 +141,22 @@ async function checkFile(dir: string, entry: FileEntry, problems: Problems): Pro
   }
   for (const d of diffs) {
     const where = d.offset !== undefined ? `byte ${d.offset}` : `bytes ${d.blockStart}..${d.blockEnd - 1}`;
-    problems.add({ code: "checksum_mismatch", file: entry.path, offset: d.offset ?? d.blockStart, message: `sha256 differs from the manifest; changed: ${where}` });
+    problems.add({
+      code: "checksum_mismatch",
+      file: entry.path,
+      offset: d.offset ?? d.blockStart,
+      message: `sha256 differs from the manifest; changed: ${where}`,
+    });
   }
 }
 
 /** Bounds, ids, mask and the document index, sample by sample; totals against the manifest. */
-async function checkInvariants(dir: string, m: Manifest, problems: Problems, sources?: Map<string, Map<number, LineDocuments>>): Promise<void> {
+async function checkInvariants(
+  dir: string,
+  m: Manifest,
+  problems: Problems,
+  sources?: Map<string, Map<number, LineDocuments>>,
+): Promise<void> {
   const docs = documentLines(datasetFile(dir, m.documents_file?.path ?? DOCUMENTS_FILE));
   let docLine = 0;
   let real = 0;
@@ -151,7 +181,11 @@ async function checkInvariants(dir: string, m: Manifest, problems: Problems, sou
           docLine++;
           const where = `${DOCUMENTS_FILE} line ${docLine}`;
           if (next.done) {
-            problems.add({ code: "document_index_short", file: DOCUMENTS_FILE, message: `${where}: missing; shard ${s} sample ${k} holds more documents` });
+            problems.add({
+              code: "document_index_short",
+              file: DOCUMENTS_FILE,
+              message: `${where}: missing; shard ${s} sample ${k} holds more documents`,
+            });
             return;
           }
           const d = next.value;
@@ -161,7 +195,11 @@ async function checkInvariants(dir: string, m: Manifest, problems: Problems, sou
           const expected = { shard: s, sample: k, offset: bounds[j], length: bounds[j + 1] - bounds[j], trained: docTrained };
           const wrong = (Object.keys(expected) as (keyof typeof expected)[]).filter((key) => d[key] !== expected[key]);
           if (wrong.length > 0) {
-            problems.add({ code: "document_index_mismatch", file: DOCUMENTS_FILE, message: `${where}: ${wrong.map((key) => `${key} ${d[key]} ≠ ${expected[key]}`).join(", ")}` });
+            problems.add({
+              code: "document_index_mismatch",
+              file: DOCUMENTS_FILE,
+              message: `${where}: ${wrong.map((key) => `${key} ${d[key]} ≠ ${expected[key]}`).join(", ")}`,
+            });
           }
           if (sources) addSource(sources, d, expected, problems);
         }
@@ -171,7 +209,12 @@ async function checkInvariants(dir: string, m: Manifest, problems: Problems, sou
     }
   }
   if (problems.full) return;
-  if (!(await docs.next()).done) problems.add({ code: "document_index_long", file: DOCUMENTS_FILE, message: `${DOCUMENTS_FILE} has more lines than the shards have documents` });
+  if (!(await docs.next()).done)
+    problems.add({
+      code: "document_index_long",
+      file: DOCUMENTS_FILE,
+      message: `${DOCUMENTS_FILE} has more lines than the shards have documents`,
+    });
   const totals: [string, number, number][] = [
     ["samples", samples, m.samples],
     ["documents", docLine, m.documents],
@@ -180,7 +223,12 @@ async function checkInvariants(dir: string, m: Manifest, problems: Problems, sou
     ["tokens.padding", samples * m.seq_len - real, m.tokens.padding],
   ];
   for (const [name, actual, claimed] of totals) {
-    if (actual !== claimed) problems.add({ code: "manifest_count_mismatch", file: "manifest.json", message: `${name}: shards hold ${actual}, manifest says ${claimed}` });
+    if (actual !== claimed)
+      problems.add({
+        code: "manifest_count_mismatch",
+        file: "manifest.json",
+        message: `${name}: shards hold ${actual}, manifest says ${claimed}`,
+      });
   }
 }
 
@@ -195,7 +243,12 @@ function checkBoundsIndex(reader: ShardReader, file: string, problems: Problems)
   const boundsElements = BigInt(Math.min(Math.floor(reader.shard.files.bounds.bytes / 4), reader.boundsElements));
   for (let k = 0; k < n; k++) {
     if (index[k + 1] < index[k] + 2n || index[k + 1] > boundsElements) {
-      problems.add({ code: "bad_bounds_index", file, offset: (k + 1) * 8, message: `sample ${k}: offsets ${index[k]}..${index[k + 1]} do not delimit at least [0, end] within the bounds file` });
+      problems.add({
+        code: "bad_bounds_index",
+        file,
+        offset: (k + 1) * 8,
+        message: `sample ${k}: offsets ${index[k]}..${index[k + 1]} do not delimit at least [0, end] within the bounds file`,
+      });
       return false;
     }
   }
@@ -213,7 +266,12 @@ function checkBounds(bounds: Uint32Array, seqLen: number, file: string, base: nu
   }
   for (let j = 1; j < bounds.length; j++) {
     if (bounds[j] <= bounds[j - 1] || bounds[j] > seqLen) {
-      problems.add({ code: "bad_bounds", file, offset: (base + j) * 4, message: `bound ${bounds[j]} after ${bounds[j - 1]} is not increasing within seq_len ${seqLen}` });
+      problems.add({
+        code: "bad_bounds",
+        file,
+        offset: (base + j) * 4,
+        message: `bound ${bounds[j]} after ${bounds[j - 1]} is not increasing within seq_len ${seqLen}`,
+      });
       return false;
     }
   }
@@ -231,15 +289,34 @@ function checkTokensAndMask(
 ): void {
   for (let i = 0; i < tokens.length; i++) {
     const id = tokens[i];
-    if (id >= N_VOCAB) problems.add({ code: "token_out_of_range", file: files.tokens, offset: (base + i) * 4, message: `token id ${id} ≥ vocab size ${N_VOCAB}` });
-    else if (i >= end && id !== 199999) problems.add({ code: "bad_padding", file: files.tokens, offset: (base + i) * 4, message: `padding position ${i} holds ${id}, not 199999` });
+    if (id >= N_VOCAB)
+      problems.add({
+        code: "token_out_of_range",
+        file: files.tokens,
+        offset: (base + i) * 4,
+        message: `token id ${id} ≥ vocab size ${N_VOCAB}`,
+      });
+    else if (i >= end && id !== 199999)
+      problems.add({
+        code: "bad_padding",
+        file: files.tokens,
+        offset: (base + i) * 4,
+        message: `padding position ${i} holds ${id}, not 199999`,
+      });
     const m = mask[i];
     if (m > 1) problems.add({ code: "bad_mask_value", file: files.mask, offset: base + i, message: `mask value ${m} is not 0 or 1` });
-    else if (m === 1 && i >= end) problems.add({ code: "mask_on_padding", file: files.mask, offset: base + i, message: `mask is 1 on padding position ${i}` });
+    else if (m === 1 && i >= end)
+      problems.add({ code: "mask_on_padding", file: files.mask, offset: base + i, message: `mask is 1 on padding position ${i}` });
     if (problems.full) return;
   }
   for (let j = 0; j + 1 < bounds.length; j++) {
-    if (mask[bounds[j]] !== 0) problems.add({ code: "mask_on_document_start", file: files.mask, offset: base + bounds[j], message: `mask is 1 on the first token of the document at ${bounds[j]}` });
+    if (mask[bounds[j]] !== 0)
+      problems.add({
+        code: "mask_on_document_start",
+        file: files.mask,
+        offset: base + bounds[j],
+        message: `mask is 1 on the first token of the document at ${bounds[j]}`,
+      });
   }
 }
 
@@ -268,16 +345,32 @@ function addSource(sources: Map<string, Map<number, LineDocuments>>, d: Partial<
 }
 
 /** Re-renders each packed document's source line and compares tokens and mask. */
-async function checkSources(dir: string, m: Manifest, sources: Map<string, Map<number, LineDocuments>>, problems: Problems, workers: number): Promise<number> {
+async function checkSources(
+  dir: string,
+  m: Manifest,
+  sources: Map<string, Map<number, LineDocuments>>,
+  problems: Problems,
+  workers: number,
+): Promise<number> {
   const readers = m.shards.map((s) => new ShardReader(dir, s, m.seq_len));
-  const pool = new RenderPool(Math.max(1, workers), { dialect: m.dialect as Dialect, mask: m.mask as MaskMode, documents: manifestDocumentsMode(m), allowTrailingCall: m.allow_trailing_call === true, from: m.from ?? "auto" });
+  const pool = new RenderPool(Math.max(1, workers), {
+    dialect: m.dialect as Dialect,
+    mask: m.mask as MaskMode,
+    documents: manifestDocumentsMode(m),
+    allowTrailingCall: m.allow_trailing_call === true,
+    from: m.from ?? "auto",
+  });
   let checked = 0;
   try {
     for (const input of m.inputs ?? []) {
       const wanted = sources.get(input.path);
       if (!wanted) continue;
       if (input.path === STDIN_NAME) {
-        problems.add({ code: "missing_source", file: input.path, message: "the dataset was packed from stdin: there is no input file to compare with" });
+        problems.add({
+          code: "missing_source",
+          file: input.path,
+          message: "the dataset was packed from stdin: there is no input file to compare with",
+        });
         continue;
       }
       const sourcePath = locateInput(dir, input);
@@ -294,7 +387,11 @@ async function checkSources(dir: string, m: Manifest, sources: Map<string, Map<n
           wanted.delete(r.line);
           if (r.kind === "reject") {
             checked += packed.size;
-            problems.add({ code: "source_rejected", file: input.path, message: `line ${r.line}: packed, but a fresh render rejects it (${r.code}: ${r.message})` });
+            problems.add({
+              code: "source_rejected",
+              file: input.path,
+              message: `line ${r.line}: packed, but a fresh render rejects it (${r.code}: ${r.message})`,
+            });
             continue;
           }
           for (const doc of r.documents) {
@@ -304,7 +401,12 @@ async function checkSources(dir: string, m: Manifest, sources: Map<string, Map<n
             checked++;
             compareWithSource(doc, r.line, at, readers[at.shard], m, input.path, problems);
           }
-          for (const [id] of packed) problems.add({ code: "source_document_missing", file: input.path, message: `line ${r.line}: document ${id} is packed, but a fresh render (--documents ${manifestDocumentsMode(m)}) does not make it` });
+          for (const [id] of packed)
+            problems.add({
+              code: "source_document_missing",
+              file: input.path,
+              message: `line ${r.line}: document ${id} is packed, but a fresh render (--documents ${manifestDocumentsMode(m)}) does not make it`,
+            });
         }
       };
       for await (const batch of lineBatches(sourcePath, undefined)) {
@@ -316,7 +418,12 @@ async function checkSources(dir: string, m: Manifest, sources: Map<string, Map<n
         if (problems.full) break;
       }
       while (inFlight.length > 0) await consume();
-      for (const [line] of wanted) problems.add({ code: "missing_source_line", file: input.path, message: `line ${line} of ${input.path} is packed but not found in the input` });
+      for (const [line] of wanted)
+        problems.add({
+          code: "missing_source_line",
+          file: input.path,
+          message: `line ${line} of ${input.path} is packed but not found in the input`,
+        });
     }
   } finally {
     await pool.close();
@@ -325,24 +432,47 @@ async function checkSources(dir: string, m: Manifest, sources: Map<string, Map<n
   return checked;
 }
 
-function compareWithSource(r: RenderedDocument, line: number, at: DocLocation, reader: ShardReader | undefined, m: Manifest, input: string, problems: Problems): void {
+function compareWithSource(
+  r: RenderedDocument,
+  line: number,
+  at: DocLocation,
+  reader: ShardReader | undefined,
+  m: Manifest,
+  input: string,
+  problems: Problems,
+): void {
   if (!reader) return;
   const expectedLength = m.overlong.policy === "truncate" ? Math.min(r.tokens.length, m.seq_len) : r.tokens.length;
   const files = m.shards[at.shard].files;
   if (expectedLength !== at.length) {
-    problems.add({ code: "source_length_mismatch", file: files.tokens.path, offset: (at.sample * m.seq_len + at.offset) * 4, message: `${input}:${line} renders to ${r.tokens.length} tokens, packed length is ${at.length}` });
+    problems.add({
+      code: "source_length_mismatch",
+      file: files.tokens.path,
+      offset: (at.sample * m.seq_len + at.offset) * 4,
+      message: `${input}:${line} renders to ${r.tokens.length} tokens, packed length is ${at.length}`,
+    });
     return;
   }
   const sample = reader.range(at.sample, at.offset, at.length);
   const base = at.sample * m.seq_len + at.offset;
   for (let i = 0; i < at.length; i++) {
     if (sample.tokens[i] !== r.tokens[i]) {
-      problems.add({ code: "source_token_mismatch", file: files.tokens.path, offset: (base + i) * 4, message: `${input}:${line} token ${i}: packed ${sample.tokens[i]}, fresh render ${r.tokens[i]}` });
+      problems.add({
+        code: "source_token_mismatch",
+        file: files.tokens.path,
+        offset: (base + i) * 4,
+        message: `${input}:${line} token ${i}: packed ${sample.tokens[i]}, fresh render ${r.tokens[i]}`,
+      });
       return;
     }
     const expectedMask = i === 0 ? 0 : r.mask[i];
     if (sample.mask[i] !== expectedMask) {
-      problems.add({ code: "source_mask_mismatch", file: files.mask.path, offset: base + i, message: `${input}:${line} mask at token ${i}: packed ${sample.mask[i]}, fresh render ${expectedMask}` });
+      problems.add({
+        code: "source_mask_mismatch",
+        file: files.mask.path,
+        offset: base + i,
+        message: `${input}:${line} mask at token ${i}: packed ${sample.mask[i]}, fresh render ${expectedMask}`,
+      });
       return;
     }
   }

@@ -130,7 +130,13 @@ function droppedAnalysisTokens(record: ConversationRecord, kept: Set<number>): n
   record.messages.forEach((message, i) => {
     if (!hasThinking(record, i) || kept.has(i)) return;
     writer ??= new TokenWriter();
-    const analysis = { role: "assistant", author: "assistant", channel: "analysis", content: message.thinking!, terminator: "end" } as const;
+    const analysis = {
+      role: "assistant",
+      author: "assistant",
+      channel: "analysis",
+      content: message.thinking!,
+      terminator: "end",
+    } as const;
     const span = writer.writeMessage(analysis);
     dropped += span.terminator + 1 - span.start;
   });

@@ -61,6 +61,8 @@ export async function* renderFile(file: string, options: RenderFileOptions = {})
     }
   }
   if (options.id !== undefined && !found) {
-    throw new DataError("id_not_found", `no record with id "${options.id}" (check the id, or run without --id to see them all)`, { file: displayName(file) });
+    throw new DataError("id_not_found", `no record with id "${options.id}" (check the id, or run without --id to see them all)`, {
+      file: displayName(file),
+    });
   }
 }

@@ -8,8 +8,7 @@ export type { MaskMode } from "./names.js";
 type SpanSelector = (spans: MessageSpan[]) => Array<[number, number]>;
 
 /** Every assistant message from its <|start|> through its terminator (TRL assistant_only_loss). */
-const assistantSpans: SpanSelector = (spans) =>
-  spans.filter((s) => s.message.role === "assistant").map((s) => [s.start, s.terminator + 1]);
+const assistantSpans: SpanSelector = (spans) => spans.filter((s) => s.message.role === "assistant").map((s) => [s.start, s.terminator + 1]);
 
 /** Only assistant messages after the last user message (the reference fine-tune). */
 const lastTurnSpans: SpanSelector = (spans) => {
@@ -19,9 +18,7 @@ const lastTurnSpans: SpanSelector = (spans) => {
 
 /** Final-channel content and its terminator (Unsloth's recipe). */
 const finalSpans: SpanSelector = (spans) =>
-  spans
-    .filter((s) => s.message.role === "assistant" && s.message.channel === "final")
-    .map((s) => [s.content[0], s.terminator + 1]);
+  spans.filter((s) => s.message.role === "assistant" && s.message.channel === "final").map((s) => [s.content[0], s.terminator + 1]);
 
 /** Registry of mask modes (an unknown name lists the known ones). */
 export const MASK_MODES: Record<MaskMode, SpanSelector> = {

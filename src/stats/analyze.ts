@@ -4,9 +4,7 @@ import { validateRecord, type ValidateOptions } from "../validate/index.js";
 import { describeIssue } from "../validate/types.js";
 import { recordFacts, type RecordFacts, type TokenCounter } from "./facts.js";
 
-export type Outcome =
-  | { ok: true; facts: RecordFacts }
-  | { ok: false; id?: string; code: string; message: string };
+export type Outcome = { ok: true; facts: RecordFacts } | { ok: false; id?: string; code: string; message: string };
 
 export function analyzeValue(value: unknown, countTokens: TokenCounter, options: ValidateOptions = {}): Outcome {
   const result = validateRecord(value, options);

@@ -71,7 +71,7 @@ function personaBalance(byPersona: Record<string, number>): ChartSpec {
   return {
     id: "persona-balance",
     title: "Persona balance",
-    caption: "Valid conversations per persona (\"none\": no persona system message).",
+    caption: 'Valid conversations per persona ("none": no persona system message).',
     spec: {
       data: { values },
       mark: { type: "bar", color: PALETTE.primary },
@@ -157,7 +157,12 @@ function trainedByPersona(personas: Record<string, { tokens_total: number; token
       encoding: {
         y: { field: "persona", type: "nominal", sort: null, title: null },
         x: { field: "tokens", type: "quantitative", stack: "normalize", title: "share of tokens", axis: { format: "%" } },
-        color: { field: "part", type: "nominal", scale: { domain: ["trained", "not trained"], range: [PALETTE.primary, PALETTE.muted] }, title: null },
+        color: {
+          field: "part",
+          type: "nominal",
+          scale: { domain: ["trained", "not trained"], range: [PALETTE.primary, PALETTE.muted] },
+          title: null,
+        },
       },
     },
   };

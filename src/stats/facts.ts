@@ -53,7 +53,9 @@ export type TokenCounter = (record: ConversationRecord) => TokenFacts;
 
 /** An assistant reply on the final channel: text content and no tool calls. */
 export function isFinalReply(message: Message): boolean {
-  return message.role === "assistant" && !message.tool_calls?.length && typeof message.content === "string" && message.content.trim() !== "";
+  return (
+    message.role === "assistant" && !message.tool_calls?.length && typeof message.content === "string" && message.content.trim() !== ""
+  );
 }
 
 export function recordFacts(record: ConversationRecord, countTokens: TokenCounter): RecordFacts {

@@ -18,13 +18,18 @@ export interface StatsReportOutputs {
 }
 
 /** Builds the report, writes the requested files (temp + rename), returns the bundle and the terminal text. */
-export async function statsReport(paths: string[], options: ReportOptions, outputs: StatsReportOutputs = {}): Promise<{ bundle: ReportBundle; text: string }> {
+export async function statsReport(
+  paths: string[],
+  options: ReportOptions,
+  outputs: StatsReportOutputs = {},
+): Promise<{ bundle: ReportBundle; text: string }> {
   // Checked before the work: not a folder, not an input; a missing folder is created at the end.
   if (outputs.json) checkOutputFile(outputs.json, "--json", paths);
   if (outputs.html) checkOutputFile(outputs.html, "--html", paths);
   if (outputs.json) refuseForeignFile(outputs.json, "--json", /^\{\s*"format":\s*"datagen\.stats"/);
   if (outputs.html) refuseForeignFile(outputs.html, "--html", /<title>datagen stats report<\/title>/);
-  if (outputs.json && outputs.html && realPathOf(outputs.json) === realPathOf(outputs.html)) throw new UsageError("--json and --html name the same file");
+  if (outputs.json && outputs.html && realPathOf(outputs.json) === realPathOf(outputs.html))
+    throw new UsageError("--json and --html name the same file");
   const bundle = await buildReport(paths, options);
   if (outputs.json) writeFileAtomic(outputs.json, JSON.stringify(bundle.report, null, 2) + "\n", "--json");
   // The charting libraries are large: loaded only when an HTML report is asked for.
@@ -51,5 +56,6 @@ function refuseForeignFile(path: string, flag: string, ours: RegExp): void {
     closeSync(fd);
   }
   const text = head.subarray(0, length).toString("utf8");
-  if (length > 0 && !ours.test(text)) throw new UsageError(`${flag} ${path} exists and is not a datagen stats report; move it away or name another file`);
+  if (length > 0 && !ours.test(text))
+    throw new UsageError(`${flag} ${path} exists and is not a datagen stats report; move it away or name another file`);
 }

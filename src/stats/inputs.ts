@@ -50,11 +50,15 @@ function resolveFolder(dir: string, out: ResolvedInputs, addOnce: (list: string[
     return;
   }
   if (names.some((n) => PACKED_ONLY_FILES.has(n))) {
-    throw new DataError("packed_incomplete", "has documents.jsonl but no manifest.json: an unfinished or killed pack run; pack it again", { file: dir });
+    throw new DataError("packed_incomplete", "has documents.jsonl but no manifest.json: an unfinished or killed pack run; pack it again", {
+      file: dir,
+    });
   }
   const jsonl = names.filter((n) => INPUT_NAME.test(n) && n !== REJECTS_FILE);
   if (jsonl.length === 0 && !names.includes(REJECTS_FILE)) {
-    throw new UsageError(`${dir}: no input files (.jsonl, .parquet, .jsonl.gz, .jsonl.zst) and no manifest.json: expected conversation records, a generate output folder or a packed dataset`);
+    throw new UsageError(
+      `${dir}: no input files (.jsonl, .parquet, .jsonl.gz, .jsonl.zst) and no manifest.json: expected conversation records, a generate output folder or a packed dataset`,
+    );
   }
   for (const n of jsonl) addOnce(out.raw, join(dir, n));
   if (names.includes(REJECTS_FILE)) addOnce(out.rejects, join(dir, REJECTS_FILE));

@@ -149,14 +149,21 @@ export class JudgedAccumulator {
     if (facts.decision !== "rejected") this.kept++;
     const guessed = facts.guess;
     if (guessed === null) this.notIdentified++;
-    else bump(getOr(this.confusion, facts.persona, () => new Map()), guessed);
+    else
+      bump(
+        getOr(this.confusion, facts.persona, () => new Map()),
+        guessed,
+      );
     for (const s of facts.substance) {
       scoreInto(this.substance.persona, facts.persona, s);
       scoreInto(this.substance.theme, facts.theme ?? "(no theme)", s);
     }
     for (const v of facts.voice) scoreInto(this.voice, facts.persona, v);
     const side = facts.harmful === true ? "harmful" : facts.harmful === false ? "benign" : "unlabelled";
-    for (const [map, key] of [[this.byTheme, facts.theme ?? "(no theme)"], [this.byClass, facts.refusalClass ?? "(no class)"]] as const) {
+    for (const [map, key] of [
+      [this.byTheme, facts.theme ?? "(no theme)"],
+      [this.byClass, facts.refusalClass ?? "(no class)"],
+    ] as const) {
       const split = getOr(map, key, emptySplit);
       split[side].records++;
       if (facts.refusal) split[side].refused++;
@@ -204,11 +211,16 @@ export class JudgedAccumulator {
       voice: { by_persona: scores(this.voice, byPersona) },
       refusals: { by_theme: cells(this.byTheme), by_class: cells(this.byClass) },
       top_phrases: Object.fromEntries(
-        [...this.phraseCounts].sort(([a], [b]) => byPersona(a, b)).map(([persona, counts]) => {
-          const n = this.personaRecords.get(persona) ?? 0;
-          const top = [...counts].filter(([, c]) => c >= 2).sort(([pa, a], [pb, b]) => b - a || pa.localeCompare(pb)).slice(0, TOP_PHRASES);
-          return [persona, top.map(([phrase, records]) => ({ phrase, records, share: n ? records / n : 0 }))];
-        }),
+        [...this.phraseCounts]
+          .sort(([a], [b]) => byPersona(a, b))
+          .map(([persona, counts]) => {
+            const n = this.personaRecords.get(persona) ?? 0;
+            const top = [...counts]
+              .filter(([, c]) => c >= 2)
+              .sort(([pa, a], [pb, b]) => b - a || pa.localeCompare(pb))
+              .slice(0, TOP_PHRASES);
+            return [persona, top.map(([phrase, records]) => ({ phrase, records, share: n ? records / n : 0 }))];
+          }),
       ),
     };
   }
@@ -219,7 +231,10 @@ export function judgedSections(j: JudgedFigures | null | undefined): Section[] {
   if (!j) return [];
   const out: Section[] = [];
   const removed = Object.entries(j.removed).map(([r, n]) => [r, int(n)]);
-  const totals = [["judged records (kept + rejected)", int(j.records)], ["kept", int(j.kept)]];
+  const totals = [
+    ["judged records (kept + rejected)", int(j.records)],
+    ["kept", int(j.kept)],
+  ];
   out.push({ title: "Judge: records removed, by reason", header: ["reason", "records"], rows: [...totals, ...removed] });
   const c = j.confusion;
   if (c.identified > 0) {
@@ -354,10 +369,12 @@ function scoreInto(map: Map<string, number[]>, key: string, score: number): void
 
 function scores(map: Map<string, number[]>, order = (a: string, b: string) => a.localeCompare(b)): Record<string, ScoreFigures> {
   return Object.fromEntries(
-    [...map].sort(([a], [b]) => order(a, b)).map(([k, counts]) => {
-      const answers = counts.reduce((a, b) => a + b, 0);
-      return [k, { answers, mean: answers ? counts.reduce((a, c, i) => a + c * (i + 1), 0) / answers : 0, counts }];
-    }),
+    [...map]
+      .sort(([a], [b]) => order(a, b))
+      .map(([k, counts]) => {
+        const answers = counts.reduce((a, b) => a + b, 0);
+        return [k, { answers, mean: answers ? counts.reduce((a, c, i) => a + c * (i + 1), 0) / answers : 0, counts }];
+      }),
   );
 }
 

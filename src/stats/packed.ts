@@ -31,7 +31,17 @@ export interface SampleRow {
 }
 
 export interface PackedFigures {
-  datasets: { path: string; seq_len: number; dialect: string; mask: string; samples: number; documents: number; fill_rate: number; documents_mode: string; documents_stats: DocumentsStats | null }[];
+  datasets: {
+    path: string;
+    seq_len: number;
+    dialect: string;
+    mask: string;
+    samples: number;
+    documents: number;
+    fill_rate: number;
+    documents_mode: string;
+    documents_stats: DocumentsStats | null;
+  }[];
   seq_len: number;
   samples: number;
   documents: number;
@@ -70,7 +80,15 @@ interface SampleTable {
 
 export class PackedAccumulator {
   private readonly datasets: PackedFigures["datasets"] = [];
-  private readonly samples: { dataset: number; shard: number; sample: number; documents: number; tokens: number; trained: number; seqLen: number }[] = [];
+  private readonly samples: {
+    dataset: number;
+    shard: number;
+    sample: number;
+    documents: number;
+    tokens: number;
+    trained: number;
+    seqLen: number;
+  }[] = [];
   private readonly personas = new Map<string, { documents: number; tokens: number; trained: number }>();
   private readonly rejectsByReason = new Map<string, number>();
   private readonly warnings: string[] = [];
@@ -108,7 +126,15 @@ export class PackedAccumulator {
     let real = 0;
     for (let i = 0; i < manifest.samples; i++) {
       const [shard, sample] = shardOf(manifest, i);
-      this.samples.push({ dataset: index, shard, sample, documents: table.documents[i], tokens: table.tokens[i], trained: table.trained[i], seqLen: manifest.seq_len });
+      this.samples.push({
+        dataset: index,
+        shard,
+        sample,
+        documents: table.documents[i],
+        tokens: table.tokens[i],
+        trained: table.trained[i],
+        seqLen: manifest.seq_len,
+      });
       real += table.tokens[i];
     }
     this.documents += documents;
@@ -154,7 +180,11 @@ export class PackedAccumulator {
       fill_per_sample: fill.summary(),
       documents_per_sample: docs.summary(),
       trained_fraction_per_sample: trainedFraction.summary(),
-      overlong: { policy: this.overlongPolicy, dropped: this.overlongPolicy === "drop" ? this.overlongCount : 0, count: this.overlongCount },
+      overlong: {
+        policy: this.overlongPolicy,
+        dropped: this.overlongPolicy === "drop" ? this.overlongCount : 0,
+        count: this.overlongCount,
+      },
       rejects: { total: this.rejectsTotal, by_reason: Object.fromEntries(this.rejectsByReason) },
       tokens_by_persona: Object.fromEntries(sortByPersona(this.personas)),
       persona_source: [...this.personaSources].join(", "),
@@ -212,14 +242,23 @@ export function rejectReason(value: unknown): string {
 async function readSampleTable(dir: string, manifest: Manifest): Promise<SampleTable> {
   const total = manifest.shards.reduce((n, s) => n + s.samples, 0);
   if (total !== manifest.samples) {
-    throw new DataError("packed_manifest_invalid", `shards hold ${total} samples but samples is ${manifest.samples}`, { file: join(dir, "manifest.json") });
+    throw new DataError("packed_manifest_invalid", `shards hold ${total} samples but samples is ${manifest.samples}`, {
+      file: join(dir, "manifest.json"),
+    });
   }
   // Sizes before memory: the table is allocated from the sample count only once the files back it.
-  const paths = manifest.shards.map((shard) => ({ index: datasetFile(dir, shard.files.bounds_index.path), bounds: datasetFile(dir, shard.files.bounds.path) }));
+  const paths = manifest.shards.map((shard) => ({
+    index: datasetFile(dir, shard.files.bounds_index.path),
+    bounds: datasetFile(dir, shard.files.bounds.path),
+  }));
   manifest.shards.forEach((shard, s) => {
     const size = fileSize(paths[s].index);
     if (size !== (shard.samples + 1) * 8) {
-      throw new DataError("packed_bounds_index_size", `expected ${(shard.samples + 1) * 8} bytes for ${shard.samples} samples, found ${size}`, { file: paths[s].index });
+      throw new DataError(
+        "packed_bounds_index_size",
+        `expected ${(shard.samples + 1) * 8} bytes for ${shard.samples} samples, found ${size}`,
+        { file: paths[s].index },
+      );
     }
   });
   const table: SampleTable = { documents: new Uint32Array(total), tokens: new Float64Array(total), trained: new Float64Array(total) };
@@ -236,7 +275,8 @@ async function readSampleTable(dir: string, manifest: Manifest): Promise<SampleT
         throw new DataError("packed_bounds_invalid", `sample ${s}: bounds elements ${start}..${end} out of range`, { file: boundsPath });
       }
       const last = bounds.readUInt32LE((end - 1) * 4);
-      if (last > manifest.seq_len) throw new DataError("packed_bounds_invalid", `sample ${s}: end ${last} > seq_len ${manifest.seq_len}`, { file: boundsPath });
+      if (last > manifest.seq_len)
+        throw new DataError("packed_bounds_invalid", `sample ${s}: end ${last} > seq_len ${manifest.seq_len}`, { file: boundsPath });
       table.documents[base + s] = end - start - 1;
       table.tokens[base + s] = last - bounds.readUInt32LE(start * 4);
     }
@@ -260,7 +300,8 @@ async function readTyped(path: string, elementBytes: number): Promise<Buffer> {
   } catch (e) {
     throw new DataError("packed_file_missing", (e as Error).message, { file: path });
   }
-  if (data.byteLength % elementBytes !== 0) throw new DataError("packed_file_size", `size ${data.byteLength} is not a multiple of ${elementBytes}`, { file: path });
+  if (data.byteLength % elementBytes !== 0)
+    throw new DataError("packed_file_size", `size ${data.byteLength} is not a multiple of ${elementBytes}`, { file: path });
   return data;
 }
 

@@ -29,7 +29,10 @@ export class Reservoir {
   private hi = -Infinity;
   private readonly random: () => number;
 
-  constructor(readonly capacity = DEFAULT_RESERVOIR, seed = 1) {
+  constructor(
+    readonly capacity = DEFAULT_RESERVOIR,
+    seed = 1,
+  ) {
     this.values = new Float64Array(capacity);
     this.random = mulberry32(seed);
   }

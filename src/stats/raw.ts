@@ -249,7 +249,14 @@ export class RawAccumulator {
   private persona(name: string): PersonaAccumulator {
     let p = this.personas.get(name);
     if (!p) {
-      p = { records: 0, tokensTotal: 0, tokensTrained: 0, toolCalls: 0, refusals: 0, lengths: new Reservoir(HISTOGRAM_SAMPLE, 100 + this.personas.size) };
+      p = {
+        records: 0,
+        tokensTotal: 0,
+        tokensTrained: 0,
+        toolCalls: 0,
+        refusals: 0,
+        lengths: new Reservoir(HISTOGRAM_SAMPLE, 100 + this.personas.size),
+      };
       this.personas.set(name, p);
     }
     return p;

@@ -4,7 +4,7 @@ import { availableParallelism } from "node:os";
 import { readJsonl } from "../core/jsonl.js";
 import { displayName, readSource, type FromShape } from "../ingest/source.js";
 import type { Dialect, DocumentMode, MaskMode } from "../render/index.js";
-import { type TokenCounter } from "./facts.js";
+import type { TokenCounter } from "./facts.js";
 import { resolveInputs } from "./inputs.js";
 import { PackedAccumulator, rejectReason, type PackedFigures } from "./packed.js";
 import { createAnalyzer } from "./pool.js";
@@ -76,13 +76,32 @@ export async function buildReport(paths: string[], options: ReportOptions = {}):
     packed = acc.figures();
   }
   return {
-    report: { format: "datagen.stats", version: REPORT_VERSION, mask, dialect, documents, inputs, raw: hasRaw ? raw.figures() : null, packed, coverage: { raw: rawCoverage.figures(), packed: packedCoverage.figures() } },
+    report: {
+      format: "datagen.stats",
+      version: REPORT_VERSION,
+      mask,
+      dialect,
+      documents,
+      inputs,
+      raw: hasRaw ? raw.figures() : null,
+      packed,
+      coverage: { raw: rawCoverage.figures(), packed: packedCoverage.figures() },
+    },
     lengthSamples: raw.lengthSamples(),
   };
 }
 
-async function readRaw(files: string[], acc: RawAccumulator, options: ReportOptions & { mask: MaskMode; dialect: Dialect }, coverage: RawCoverageAccumulator): Promise<void> {
-  const analyzer = await createAnalyzer(options.workers ?? defaultWorkers(), { dialect: options.dialect, mask: options.mask, documents: options.documents, allowTrailingCall: options.allowTrailingCall }, options.countTokens);
+async function readRaw(
+  files: string[],
+  acc: RawAccumulator,
+  options: ReportOptions & { mask: MaskMode; dialect: Dialect },
+  coverage: RawCoverageAccumulator,
+): Promise<void> {
+  const analyzer = await createAnalyzer(
+    options.workers ?? defaultWorkers(),
+    { dialect: options.dialect, mask: options.mask, documents: options.documents, allowTrailingCall: options.allowTrailingCall },
+    options.countTokens,
+  );
   let records = 0;
   try {
     for (const path of files) {
@@ -97,8 +116,7 @@ async function readRaw(files: string[], acc: RawAccumulator, options: ReportOpti
             if (o.ok) {
               acc.addRecord(o.facts);
               coverage.add(o.facts.tokens.total);
-            }
-            else acc.addInvalid({ file, line: batchLines[i], id: o.id, code: o.code, message: o.message });
+            } else acc.addInvalid({ file, line: batchLines[i], id: o.id, code: o.code, message: o.message });
           });
           records += outcomes.length;
           options.onProgress?.(records);

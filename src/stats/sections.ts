@@ -27,7 +27,12 @@ export function reportSections(report: StatsReport): Section[] {
         ["conversations with tool calls", int(raw.tool_calls.conversations_with_tools)],
         ["tokens", int(raw.tokens.total)],
         [`tokens trained (mask ${report.mask})`, `${int(raw.tokens.trained)} (${pct(raw.tokens.trained_fraction)})`],
-        ["channel shares analysis / commentary / final", [raw.tokens.channel_shares.analysis, raw.tokens.channel_shares.commentary, raw.tokens.channel_shares.final].map((s) => pct(s)).join(" / ")],
+        [
+          "channel shares analysis / commentary / final",
+          [raw.tokens.channel_shares.analysis, raw.tokens.channel_shares.commentary, raw.tokens.channel_shares.final]
+            .map((s) => pct(s))
+            .join(" / "),
+        ],
         ["refusals (conversations)", `${int(raw.refusals.conversations)} (${pct(raw.refusals.rate)})`],
         [`documents (--documents ${report.documents})`, `${int(raw.documents.documents)} (${num(raw.documents.per_record)} per record)`],
         ["tokens per record", num(raw.documents.tokens_per_record)],
@@ -61,19 +66,37 @@ export function reportSections(report: StatsReport): Section[] {
       ],
     });
     if (Object.keys(raw.tool_calls.by_tool).length > 0) {
-      out.push({ title: "Tool calls per tool", header: ["tool", "calls"], rows: Object.entries(raw.tool_calls.by_tool).map(([t, n]) => [t, int(n)]) });
+      out.push({
+        title: "Tool calls per tool",
+        header: ["tool", "calls"],
+        rows: Object.entries(raw.tool_calls.by_tool).map(([t, n]) => [t, int(n)]),
+      });
     }
     const d = raw.duplicates;
     out.push({
       title: "Duplicates",
       header: ["texts", "count", "exact dup.", "near dup."],
       rows: [
-        ["user prompts", int(d.user_prompts.texts), `${int(d.user_prompts.exact_duplicates)} (${pct(d.user_prompts.exact_rate)})`, `${int(d.user_prompts.near_duplicates)} (${pct(d.user_prompts.near_rate)})`],
-        ["assistant replies", int(d.assistant_replies.texts), `${int(d.assistant_replies.exact_duplicates)} (${pct(d.assistant_replies.exact_rate)})`, `${int(d.assistant_replies.near_duplicates)} (${pct(d.assistant_replies.near_rate)})`],
+        [
+          "user prompts",
+          int(d.user_prompts.texts),
+          `${int(d.user_prompts.exact_duplicates)} (${pct(d.user_prompts.exact_rate)})`,
+          `${int(d.user_prompts.near_duplicates)} (${pct(d.user_prompts.near_rate)})`,
+        ],
+        [
+          "assistant replies",
+          int(d.assistant_replies.texts),
+          `${int(d.assistant_replies.exact_duplicates)} (${pct(d.assistant_replies.exact_rate)})`,
+          `${int(d.assistant_replies.near_duplicates)} (${pct(d.assistant_replies.near_rate)})`,
+        ],
       ],
     });
-    const problems = [...Object.entries(raw.invalid.by_code).map(([c, n]) => ["invalid", c, int(n)]), ...Object.entries(raw.rejects.by_reason).map(([c, n]) => ["rejected", c, int(n)])];
-    if (problems.length > 0) out.push({ title: "Invalid and rejected records by reason", header: ["kind", "reason", "count"], rows: problems });
+    const problems = [
+      ...Object.entries(raw.invalid.by_code).map(([c, n]) => ["invalid", c, int(n)]),
+      ...Object.entries(raw.rejects.by_reason).map(([c, n]) => ["rejected", c, int(n)]),
+    ];
+    if (problems.length > 0)
+      out.push({ title: "Invalid and rejected records by reason", header: ["kind", "reason", "count"], rows: problems });
     // Workers finish out of order: show the kept examples in file and line order.
     const examples = [...raw.invalid.examples].sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line);
     if (examples.length > 0) {
@@ -100,7 +123,10 @@ export function reportSections(report: StatsReport): Section[] {
         ["trained tokens", `${int(packed.tokens.trained)} (${pct(packed.trained_fraction)} of real)`],
         [`over-long documents (${packed.overlong.policy || "?"})`, int(packed.overlong.count)],
         ["documents mode (--documents)", [...new Set(packed.datasets.map((d) => d.documents_mode))].join(", ")],
-        ["analysis tokens dropped (untrained)", int(packed.datasets.reduce((n, d) => n + (d.documents_stats?.analysis_tokens_dropped ?? 0), 0))],
+        [
+          "analysis tokens dropped (untrained)",
+          int(packed.datasets.reduce((n, d) => n + (d.documents_stats?.analysis_tokens_dropped ?? 0), 0)),
+        ],
         ["repeated prefix tokens", int(packed.datasets.reduce((n, d) => n + (d.documents_stats?.repeated_prefix_tokens ?? 0), 0))],
         ["rejects", int(packed.rejects.total)],
       ],

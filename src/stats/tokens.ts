@@ -27,6 +27,11 @@ export function renderTokenCounter(options: RenderOptions): TokenCounter {
       facts.commentary += channels.commentary;
       facts.final += channels.final;
     }
-    return { ...facts, documents: out.documents.length, repeatedPrefix: out.repeatedPrefixTokens, analysisDropped: out.analysisTokensDropped };
+    return {
+      ...facts,
+      documents: out.documents.length,
+      repeatedPrefix: out.repeatedPrefixTokens,
+      analysisDropped: out.analysisTokensDropped,
+    };
   };
 }

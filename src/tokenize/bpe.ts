@@ -205,7 +205,7 @@ export class Merger {
   private readonly byteRanks = new Int32Array(256);
   private readonly pairs: PairRanks;
 
-  constructor(private readonly ranks: RankTable) {
+  constructor(readonly ranks: RankTable) {
     const one = new Uint8Array(1);
     for (let b = 0; b < 256; b++) {
       one[0] = b;

@@ -38,9 +38,7 @@ function expandCaseInsensitiveGroups(source: string): string {
 
 /** Translate a tiktoken `pat_str` (Rust regex syntax) into an equivalent JS `u` regex source. */
 export function toJsRegexSource(patStr: string): string {
-  return expandCaseInsensitiveGroups(patStr)
-    .replace(/\\s/g, "\\p{White_Space}")
-    .replace(/\\S/g, "\\P{White_Space}");
+  return expandCaseInsensitiveGroups(patStr).replace(/\\s/g, "\\p{White_Space}").replace(/\\S/g, "\\P{White_Space}");
 }
 
 /** The split regex (global, unicode) for a tiktoken `pat_str`. */

@@ -29,7 +29,10 @@ export async function buildTrainer(): Promise<void> {
     await run("flock", [lock, "make", "-C", join(projectRoot(), "trainer")], { maxBuffer: 16 << 20 });
   } catch (err) {
     const detail = err instanceof Error && "stderr" in err ? String((err as { stderr: unknown }).stderr) : String(err);
-    throw new DatagenError(`building the trainer failed (${TRAINER_BUILD_COMMAND}; needs g++ with C++17 and OpenMP):`, detail.trimEnd().split("\n"));
+    throw new DatagenError(
+      `building the trainer failed (${TRAINER_BUILD_COMMAND}; needs g++ with C++17 and OpenMP):`,
+      detail.trimEnd().split("\n"),
+    );
   }
 }
 

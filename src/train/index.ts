@@ -9,7 +9,7 @@ import { DataError, DatagenError, InterruptedError, UsageError } from "../core/e
 import { writeFileAtomic } from "../core/output.js";
 import { checkModelFile } from "../model/check.js";
 import { ensureSmokeModel } from "../model/smoke.js";
-import { type Manifest } from "../pack/format.js";
+import type { Manifest } from "../pack/format.js";
 import { datasetFile, readManifest } from "../pack/manifest.js";
 import { requireTrainerBinary, TRAINER_BUILD_COMMAND } from "./binary.js";
 import { CHECKPOINT_FILE, METRICS_FILE, OPTIMIZER_FILE, openRunDir } from "./output.js";
@@ -129,7 +129,9 @@ function parseTrainerLine(line: string): Record<string, unknown> {
   try {
     return JSON.parse(line) as Record<string, unknown>;
   } catch {
-    throw new DatagenError(`the trainer printed a line that is not JSON (is ${requireTrainerBinary()} from another build? rebuild with \`${TRAINER_BUILD_COMMAND}\`): ${line.slice(0, 200)}`);
+    throw new DatagenError(
+      `the trainer printed a line that is not JSON (is ${requireTrainerBinary()} from another build? rebuild with \`${TRAINER_BUILD_COMMAND}\`): ${line.slice(0, 200)}`,
+    );
   }
 }
 
@@ -147,7 +149,9 @@ function trainerError(code: number | null, signal: NodeJS.Signals | null, stderr
   const message = stderr.trim().replace(/^(error|usage error): /, "");
   if (signal !== null) {
     const number = osConstants.signals[signal];
-    return new DatagenError(`trainer killed by ${signal}${number ? ` (signal ${number})` : ""}${message ? `: ${message}` : " with no message"}`);
+    return new DatagenError(
+      `trainer killed by ${signal}${number ? ` (signal ${number})` : ""}${message ? `: ${message}` : " with no message"}`,
+    );
   }
   return code === 2 ? new UsageError(`trainer: ${message}`) : new DatagenError(`trainer failed (exit ${code}): ${message}`);
 }
@@ -204,14 +208,22 @@ async function resolveModel(model: string | undefined): Promise<string> {
 
 function hyperArgs(h: Hyperparameters): string[] {
   return [
-    "--lr", String(h.lr),
-    "--warmup", String(h.warmup),
-    "--decay-ratio", String(h.decayRatio),
-    "--min-lr-factor", String(h.minLrFactor),
-    "--weight-decay", String(h.weightDecay),
-    "--clip", String(h.clip),
-    "--grad-accum", String(h.gradAccum),
-    "--seed", String(h.seed),
+    "--lr",
+    String(h.lr),
+    "--warmup",
+    String(h.warmup),
+    "--decay-ratio",
+    String(h.decayRatio),
+    "--min-lr-factor",
+    String(h.minLrFactor),
+    "--weight-decay",
+    String(h.weightDecay),
+    "--clip",
+    String(h.clip),
+    "--grad-accum",
+    String(h.gradAccum),
+    "--seed",
+    String(h.seed),
   ];
 }
 
@@ -221,7 +233,9 @@ function hyperArgs(h: Hyperparameters): string[] {
  */
 function dropMetricsAfter(metrics: string, step: number): void {
   if (!existsSync(metrics)) return;
-  const lines = readFileSync(metrics, "utf8").split("\n").filter((l) => l.trim() !== "");
+  const lines = readFileSync(metrics, "utf8")
+    .split("\n")
+    .filter((l) => l.trim() !== "");
   const kept = lines.filter((l) => {
     try {
       return (JSON.parse(l) as { step?: number }).step! <= step;
@@ -253,13 +267,24 @@ async function trainIn(dir: string, options: TrainOptions): Promise<TrainSummary
   checkDatasetMatchesModel(options.data, manifest, await readModelInfo(model), model);
   const optimizerState = join(dir, OPTIMIZER_FILE);
   if (options.resume && !existsSync(optimizerState)) {
-    throw new UsageError(`--resume: ${optimizerState} does not exist: the run in ${options.out} never checkpointed: run the same command without --resume to start it again`);
+    throw new UsageError(
+      `--resume: ${optimizerState} does not exist: the run in ${options.out} never checkpointed: run the same command without --resume to start it again`,
+    );
   }
   const metrics = join(dir, METRICS_FILE);
   const hyper: Hyperparameters = { ...RECIPE, ...options.hyper };
   const args = [
-    "train", "--model", model, "--out", dir, "--seq-len", String(manifest.seq_len),
-    "--steps", String(options.steps), ...hyperArgs(hyper), ...shardArgs(options.data, manifest),
+    "train",
+    "--model",
+    model,
+    "--out",
+    dir,
+    "--seq-len",
+    String(manifest.seq_len),
+    "--steps",
+    String(options.steps),
+    ...hyperArgs(hyper),
+    ...shardArgs(options.data, manifest),
   ];
   if (options.threads) args.push("--threads", String(options.threads));
   if (options.saveEvery) args.push("--save-every", String(options.saveEvery));
@@ -302,7 +327,13 @@ export interface EvalProgress {
 }
 
 /** Mean masked loss of `model` over the whole dataset (no update). */
-export async function evaluate(options: { data: string; model?: string; threads?: number; ropeUntruncated?: boolean; onProgress?: (p: EvalProgress) => void }): Promise<EvalResult> {
+export async function evaluate(options: {
+  data: string;
+  model?: string;
+  threads?: number;
+  ropeUntruncated?: boolean;
+  onProgress?: (p: EvalProgress) => void;
+}): Promise<EvalResult> {
   const manifest = readManifest(options.data);
   const model = await resolveModel(options.model);
   checkDatasetMatchesModel(options.data, manifest, await readModelInfo(model), model);
@@ -317,7 +348,11 @@ export async function evaluate(options: { data: string; model?: string; threads?
   if (!result) throw new DatagenError("trainer printed no evaluation result");
   // The manifest said there were trained tokens; the shards disagree (run `dataset verify`).
   if (result.loss === null || result.tokens_trained === 0) {
-    throw new DataError("no_trained_tokens", "the dataset's masks select no token, so the loss is undefined; check it with `dataset verify`", { file: join(options.data, "manifest.json") });
+    throw new DataError(
+      "no_trained_tokens",
+      "the dataset's masks select no token, so the loss is undefined; check it with `dataset verify`",
+      { file: join(options.data, "manifest.json") },
+    );
   }
   return { loss: result.loss, tokens_trained: result.tokens_trained };
 }

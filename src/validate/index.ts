@@ -77,7 +77,9 @@ class RunValidator implements Validator {
 /** The duplicate_record_id issue when `id` was seen before in the run; else `seen` remembers where it is. */
 export function duplicateId(seen: FirstSeenIds, id: string, location: RecordLocation): ValidationIssue | undefined {
   const previous = seen.claim(id, location.file ?? "", location.line ?? 0);
-  return previous === undefined ? undefined : { code: "duplicate_record_id", message: `id "${id}" was already used at ${previous}`, path: "/id" };
+  return previous === undefined
+    ? undefined
+    : { code: "duplicate_record_id", message: `id "${id}" was already used at ${previous}`, path: "/id" };
 }
 
 /** One line's outcome. Line-level problems (invalid_json, invalid_utf8, line_too_long) come as issues. */

@@ -18,7 +18,9 @@ export interface ValidateWorkerSettings {
 export type LineVerdict = { ok: true; id: string } | { ok: false; id?: string; issues: ValidationIssue[] };
 
 /** validateFiles' event, with the record's id instead of the record. */
-export type VerdictEvent = { file: string; line: number; ok: true; id: string } | { file: string; line: number; ok: false; id?: string; issues: ValidationIssue[] };
+export type VerdictEvent =
+  | { file: string; line: number; ok: true; id: string }
+  | { file: string; line: number; ok: false; id?: string; issues: ValidationIssue[] };
 
 export interface ParallelValidateOptions extends Partial<ValidateWorkerSettings> {
   /** Worker threads (at least 1). */
@@ -26,7 +28,11 @@ export interface ParallelValidateOptions extends Partial<ValidateWorkerSettings>
 }
 
 export async function* validateFilesInWorkers(paths: readonly string[], o: ParallelValidateOptions): AsyncGenerator<VerdictEvent> {
-  const settings: ValidateWorkerSettings = { from: o.from ?? "auto", allowTrailingCall: o.allowTrailingCall === true, maxLineBytes: o.maxLineBytes };
+  const settings: ValidateWorkerSettings = {
+    from: o.from ?? "auto",
+    allowTrailingCall: o.allowTrailingCall === true,
+    maxLineBytes: o.maxLineBytes,
+  };
   const pool = new BatchPool<LineBatch, LineVerdict[]>(o.workers, import.meta.url, "validate-worker", settings);
   const seen = new FirstSeenIds();
   // Batches in flight, oldest first: bounded, so memory stays that of a few batches.
@@ -64,7 +70,8 @@ function* events({ file, lines, verdicts }: Verdicts, seen: FirstSeenIds): Gener
     const verdict = verdicts[k];
     const line = lines[k];
     const duplicate = verdict.id === undefined ? undefined : duplicateId(seen, verdict.id, { file, line });
-    if (duplicate === undefined) yield verdict.ok ? { file, line, ok: true, id: verdict.id } : { file, line, ok: false, id: verdict.id, issues: verdict.issues };
+    if (duplicate === undefined)
+      yield verdict.ok ? { file, line, ok: true, id: verdict.id } : { file, line, ok: false, id: verdict.id, issues: verdict.issues };
     else yield { file, line, ok: false, id: verdict.id, issues: verdict.ok ? [duplicate] : [...verdict.issues, duplicate] };
   }
 }

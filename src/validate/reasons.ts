@@ -40,18 +40,31 @@ const VALIDATE_REASONS = {
   duplicate_key: { summary: "an object repeats a key (JSON.parse would keep the last silently); keep one (path in the message)" },
   number_out_of_range: { summary: "a number is beyond the range of a 64-bit float (e.g. 1e400); write it as a string or a smaller number" },
   too_deep: { summary: "arrays and objects are nested deeper than 256 levels; flatten the value" },
-  key_order: { summary: "an integer-like key (\"1\") is written after another key or a larger one: JavaScript would move it first; write such keys first, ascending" },
+  key_order: {
+    summary:
+      'an integer-like key ("1") is written after another key or a larger one: JavaScript would move it first; write such keys first, ascending',
+  },
 } as const satisfies Record<string, ReasonInfo>;
 
 // Listed after the input shapes' codes (src/ingest/shapes/reasons.ts), which came before them.
 const LATER_REASONS = {
   // Text exports (datagen export --to harmony-text / hf-messages): text cannot mark what is a special token.
-  special_token_text: { summary: "content spells an o200k_harmony special token (e.g. <|return|>); exported as text it would become that token, so the record is not exported" },
-  text_roundtrip_mismatch: { summary: "the exported text would not tokenize back (specials allowed) to the rendered ids; the record is not exported" },
+  special_token_text: {
+    summary:
+      "content spells an o200k_harmony special token (e.g. <|return|>); exported as text it would become that token, so the record is not exported",
+  },
+  text_roundtrip_mismatch: {
+    summary: "the exported text would not tokenize back (specials allowed) to the rendered ids; the record is not exported",
+  },
   // Long-context answers (docs/LONG_CONTEXT.md): the answers code knows travel with the record.
-  expected_answer_missing: { summary: "the last assistant final does not contain a string of meta.expected_answers (compared without regard to case)" },
+  expected_answer_missing: {
+    summary: "the last assistant final does not contain a string of meta.expected_answers (compared without regard to case)",
+  },
   // Security and robustness, round 2: text that is no text.
-  lone_surrogate: { summary: "a string holds a lone UTF-16 surrogate (\\ud800 without its pair): no character, it would be trained as U+FFFD; write the character or its full pair" },
+  lone_surrogate: {
+    summary:
+      "a string holds a lone UTF-16 surrogate (\\ud800 without its pair): no character, it would be trained as U+FFFD; write the character or its full pair",
+  },
 } as const satisfies Record<string, ReasonInfo>;
 
 /**

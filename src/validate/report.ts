@@ -41,7 +41,9 @@ export async function runValidation(paths: readonly string[], options: RunValida
   let records = 0;
   let invalid = 0;
   const settings = { maxLineBytes: options.maxLineBytes, from: options.from, allowTrailingCall: options.allowTrailingCall };
-  const events = options.workers ? validateFilesInWorkers(paths, { ...settings, workers: options.workers }) : validateFiles(paths, settings);
+  const events = options.workers
+    ? validateFilesInWorkers(paths, { ...settings, workers: options.workers })
+    : validateFiles(paths, settings);
   for await (const event of events) {
     records++;
     if (options.onProgress && records % every === 0) options.onProgress(records);
@@ -50,7 +52,13 @@ export async function runValidation(paths: readonly string[], options: RunValida
     for (const issue of event.issues) counts.set(issue.code, (counts.get(issue.code) ?? 0) + 1);
     if (!options.quiet) options.write(options.json ? jsonLine(event) : textLines(event));
   }
-  const summary: ValidationSummary = { files: paths.length, records, valid: records - invalid, invalid, issues_by_code: orderedCounts(counts) };
+  const summary: ValidationSummary = {
+    files: paths.length,
+    records,
+    valid: records - invalid,
+    invalid,
+    issues_by_code: orderedCounts(counts),
+  };
   options.write(options.json ? JSON.stringify({ type: "summary", ...summary }) + "\n" : summaryText(summary));
   return summary;
 }

@@ -117,9 +117,9 @@ export function sameJson(a: unknown, b: unknown): boolean {
   const rb = b as Record<string, unknown>;
   let count = 0;
   for (const key in ra) {
-    if (!Object.prototype.hasOwnProperty.call(rb, key) || !sameJson(ra[key], rb[key])) return false;
+    if (!Object.hasOwn(rb, key) || !sameJson(ra[key], rb[key])) return false;
     count++;
   }
-  for (const key in rb) if (--count < 0) return false;
+  for (const _key in rb) if (--count < 0) return false;
   return count === 0;
 }

@@ -58,7 +58,10 @@ function declareTools(record: ConversationRecord, issues: ValidationIssue[]): Ma
       continue;
     }
     // Ajv must see numbers kept as written (core/json.ts JsonNumber) as the numbers they are.
-    const compiled = parametersValidator((toPlainJson(fn.parameters, recordHoldsJsonNumbers) as object | undefined) ?? NO_PARAMETERS, fn.name);
+    const compiled = parametersValidator(
+      (toPlainJson(fn.parameters, recordHoldsJsonNumbers) as object | undefined) ?? NO_PARAMETERS,
+      fn.name,
+    );
     if (compiled.error !== undefined) {
       issues.push({
         code: "invalid_tool_parameters",
@@ -77,14 +80,23 @@ function endsWithCall(messages: Message[]): boolean {
   return last.role === "assistant" && (last.tool_calls?.length ?? 0) > 0;
 }
 
-function checkMessages(messages: Message[], tools: Map<string, DeclaredTool>, issues: ValidationIssue[], trailingCall: boolean): ParsedArguments[] {
+function checkMessages(
+  messages: Message[],
+  tools: Map<string, DeclaredTool>,
+  issues: ValidationIssue[],
+  trailingCall: boolean,
+): ParsedArguments[] {
   const parsed: ParsedArguments[] = [];
   const callIds = new Set<string>();
   let pending: PendingCall[] = [];
   for (let i = 0; i < messages.length; i++) {
     const message = messages[i];
     if (isEmptyTurn(message)) {
-      issues.push({ code: "empty_turn", message: `message ${i} (${message.role}) has no content, tool calls or thinking`, path: `/messages/${i}` });
+      issues.push({
+        code: "empty_turn",
+        message: `message ${i} (${message.role}) has no content, tool calls or thinking`,
+        path: `/messages/${i}`,
+      });
     }
     if (message.role === "tool") {
       checkToolResult(message, i, pending, callIds, issues);
@@ -134,7 +146,11 @@ function checkCall(
   const tool = tools.get(name);
   if (!tool) {
     const known = tools.size ? [...tools.keys()].join(", ") : "none";
-    issues.push({ code: "unknown_tool", message: `call "${call.id}" names tool "${name}", which is not declared (declared: ${known})`, path: `${path}/function/name` });
+    issues.push({
+      code: "unknown_tool",
+      message: `call "${call.id}" names tool "${name}", which is not declared (declared: ${known})`,
+      path: `${path}/function/name`,
+    });
     return;
   }
   if (args === undefined || !tool.validate || tool.validate(toPlainJson(args, recordHoldsJsonNumbers))) return;
@@ -158,7 +174,12 @@ function describeParams(params: Record<string, unknown>): string {
 const ARGUMENTS_LEVEL = 6;
 
 /** The arguments as an object; a JSON string is parsed (and remembered for normalizing). */
-function argumentsObject(call: ToolCall, path: string, parsed: ParsedArguments[], issues: ValidationIssue[]): Record<string, unknown> | undefined {
+function argumentsObject(
+  call: ToolCall,
+  path: string,
+  parsed: ParsedArguments[],
+  issues: ValidationIssue[],
+): Record<string, unknown> | undefined {
   const args = call.function.arguments;
   if (typeof args !== "string") return args;
   // The same strict parser as the line's (repeated keys, exact numbers); the arguments object sits
@@ -168,14 +189,22 @@ function argumentsObject(call: ToolCall, path: string, parsed: ParsedArguments[]
     const { code, message, path: inner } = read.error;
     issues.push(
       code === "invalid_json"
-        ? { code: "invalid_arguments_json", message: `call "${call.id}": arguments string is not JSON: ${message}`, path: `${path}/function/arguments` }
+        ? {
+            code: "invalid_arguments_json",
+            message: `call "${call.id}": arguments string is not JSON: ${message}`,
+            path: `${path}/function/arguments`,
+          }
         : { code, message: `call "${call.id}": arguments string: ${message}`, path: `${path}/function/arguments${inner}` },
     );
     return undefined;
   }
   const value = read.value;
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
-    issues.push({ code: "invalid_arguments_json", message: `call "${call.id}": arguments string must encode a JSON object, got ${JSON.stringify(value)}`, path: `${path}/function/arguments` });
+    issues.push({
+      code: "invalid_arguments_json",
+      message: `call "${call.id}": arguments string must encode a JSON object, got ${JSON.stringify(value)}`,
+      path: `${path}/function/arguments`,
+    });
     return undefined;
   }
   parsed.push({ call, value: value as Record<string, unknown> });
@@ -189,7 +218,11 @@ function checkToolResult(message: Message, i: number, pending: PendingCall[], ca
   while (at < pending.length && pending[at].call.id !== id) at++;
   if (at === pending.length) at = -1;
   if (at === -1) {
-    const why = callIds.has(id) ? `call "${id}" already has its result or its turn is over` : pending.length ? `no call has id "${id}"` : `no tool call is waiting (id "${id}")`;
+    const why = callIds.has(id)
+      ? `call "${id}" already has its result or its turn is over`
+      : pending.length
+        ? `no call has id "${id}"`
+        : `no tool call is waiting (id "${id}")`;
     issues.push({ code: "extra_tool_result", message: `tool message ${i}: ${why}`, path: `${path}/tool_call_id` });
     return;
   }
@@ -219,8 +252,17 @@ function reportMissing(pending: PendingCall[], where: string, issues: Validation
 function checkFinal(messages: Message[], issues: ValidationIssue[]): void {
   const last = messages[messages.length - 1];
   if (last.role === "assistant" && !isBlank(last.content) && !last.tool_calls?.length) return;
-  const what = last.role !== "assistant" ? `a ${last.role} message` : last.tool_calls?.length ? "an assistant tool call" : "an assistant message without content";
-  issues.push({ code: "missing_final", message: `the conversation ends with ${what}; it must end with an assistant final answer`, path: `/messages/${messages.length - 1}` });
+  const what =
+    last.role !== "assistant"
+      ? `a ${last.role} message`
+      : last.tool_calls?.length
+        ? "an assistant tool call"
+        : "an assistant message without content";
+  issues.push({
+    code: "missing_final",
+    message: `the conversation ends with ${what}; it must end with an assistant final answer`,
+    path: `/messages/${messages.length - 1}`,
+  });
 }
 
 const PERSONA_LINE = /^Persona:/;
@@ -233,14 +275,25 @@ function checkPersona(record: ConversationRecord, issues: ValidationIssue[]): vo
   const path = index === -1 ? "/persona" : `/messages/${index}/content`;
   if (record.persona === null) {
     if (system !== undefined && PERSONA_LINE.test(system)) {
-      issues.push({ code: "persona_mismatch", message: `persona is null but the system message is ${JSON.stringify(system)}; set persona or drop that message`, path });
+      issues.push({
+        code: "persona_mismatch",
+        message: `persona is null but the system message is ${JSON.stringify(system)}; set persona or drop that message`,
+        path,
+      });
     }
     return;
   }
   const expected = personaSystemMessage(record.persona);
   if (system === expected) return;
-  const got = system === undefined ? "there is no system message" : `the system message is ${JSON.stringify(system.length > 80 ? system.slice(0, 80) + "…" : system)}`;
-  issues.push({ code: "persona_mismatch", message: `persona is ${record.persona}, so the first system message must be exactly "${expected}", but ${got}`, path });
+  const got =
+    system === undefined
+      ? "there is no system message"
+      : `the system message is ${JSON.stringify(system.length > 80 ? system.slice(0, 80) + "…" : system)}`;
+  issues.push({
+    code: "persona_mismatch",
+    message: `persona is ${record.persona}, so the first system message must be exactly "${expected}", but ${got}`,
+    path,
+  });
 }
 
 /** meta.expected_answers (long-context records): every string must be in the last assistant final (src/longctx/answers.ts). */
@@ -252,5 +305,9 @@ function checkExpectedAnswers(record: ConversationRecord, issues: ValidationIssu
   const missing = missingExpectedAnswers(final, expected as string[]);
   if (missing.length === 0) return;
   const shown = missing.map((m) => JSON.stringify(m.length > 60 ? m.slice(0, 60) + "…" : m)).join(", ");
-  issues.push({ code: "expected_answer_missing", message: `the last final lacks ${missing.length} of ${expected.length} expected answer${expected.length > 1 ? "s" : ""}: ${shown}`, path: `/messages/${record.messages.length - 1}/content` });
+  issues.push({
+    code: "expected_answer_missing",
+    message: `the last final lacks ${missing.length} of ${expected.length} expected answer${expected.length > 1 ? "s" : ""}: ${shown}`,
+    path: `/messages/${record.messages.length - 1}/content`,
+  });
 }

@@ -8,9 +8,7 @@ export interface ValidationIssue {
 }
 
 /** On success the record is normalized: every tool call's `arguments` is an object. */
-export type ValidationResult =
-  | { ok: true; record: ConversationRecord }
-  | { ok: false; id?: string; issues: ValidationIssue[] };
+export type ValidationResult = { ok: true; record: ConversationRecord } | { ok: false; id?: string; issues: ValidationIssue[] };
 
 /** An issue as one phrase: its JSON pointer first, unless the message already starts with it. */
 export function describeIssue(issue: ValidationIssue): string {

@@ -23,7 +23,11 @@ function verdictOf(batch: LineBatch, k: number, error: LineBatch["errors"][numbe
     const tooLong = lineTooLong(settings.maxLineBytes);
     return { ok: false, issues: [{ code: tooLong.code, message: tooLong.message }] };
   }
-  const item = recordFromBytes(batch.data.subarray(batch.starts[k], batch.starts[k + 1]), { file: batch.file, line: batch.lines[k], from: settings.from });
+  const item = recordFromBytes(batch.data.subarray(batch.starts[k], batch.starts[k + 1]), {
+    file: batch.file,
+    line: batch.lines[k],
+    from: settings.from,
+  });
   if ("error" in item) return { ok: false, id: item.id, issues: [{ code: item.error.code, message: item.error.message }] };
   const result = validateRecord(item.value, { allowTrailingCall: settings.allowTrailingCall });
   return result.ok ? { ok: true, id: result.record.id } : { ok: false, id: result.id, issues: result.issues };

@@ -15,7 +15,8 @@ import { personaDocs, writePackedDataset } from "../helpers/train-helpers.js";
 type Run = CliRun;
 
 /** Runs `datagen` (or `dataset`); `onStderr` may signal the child while it runs. */
-const cli = (bin: "datagen" | "dataset", args: string[], onStderr?: CliOptions["onStderr"]): Promise<Run> => runCli(bin, args, { onStderr });
+const cli = (bin: "datagen" | "dataset", args: string[], onStderr?: CliOptions["onStderr"]): Promise<Run> =>
+  runCli(bin, args, { onStderr });
 const datagen = (...args: string[]) => cli("datagen", args);
 
 /** No stack trace, no "internal error": the user's mistake is named on one line. */
@@ -46,7 +47,9 @@ describe("ordinary mistakes: a message and exit 1/2, never a crash", () => {
       const data = join(work, "packed-for-model-checks");
       if (!existsSync(data)) writePackedDataset(data, personaDocs(2), 1024);
       const args = (model: string) =>
-        command === "generate" ? ["generate", "--model", model, "--count", "1", "--out", join(work, `out-${command}`)] : ["train", "--data", data, "--model", model, "--out", join(work, `out-${command}`), "--steps", "1"];
+        command === "generate"
+          ? ["generate", "--model", model, "--count", "1", "--out", join(work, `out-${command}`)]
+          : ["train", "--data", data, "--model", model, "--out", join(work, `out-${command}`), "--steps", "1"];
       const folder = join(work, "folder.gguf");
       rmSync(folder, { recursive: true, force: true });
       mkdirSync(folder);
@@ -66,7 +69,11 @@ describe("ordinary mistakes: a message and exit 1/2, never a crash", () => {
       // A complete GGUF that holds no model: node-llama-cpp said only "Failed to load model" (exit 70).
       const empty = join(work, "no-model.gguf");
       await writeGguf(empty, { metadata: [["general.architecture", gv.str("llama")]], tensors: [] });
-      expectCleanError(await datagen(...args(empty)), 1, command === "generate" ? /no-model\.gguf model_load_failed/ : /bad_model .*no-model\.gguf: architecture is "llama"/);
+      expectCleanError(
+        await datagen(...args(empty)),
+        1,
+        command === "generate" ? /no-model\.gguf model_load_failed/ : /bad_model .*no-model\.gguf: architecture is "llama"/,
+      );
     }, 180_000);
   }
 });
@@ -74,19 +81,29 @@ describe("ordinary mistakes: a message and exit 1/2, never a crash", () => {
 describe("stdout that cannot be written", () => {
   it("a full disk (/dev/full) is one line and exit 1, not an uncaught ENOSPC stack", async () => {
     const full = openSync("/dev/full", "w");
-    const child = spawn(process.execPath, ["--import", "tsx", "src/cli/datagen.ts", "render", EXAMPLES, "--json"], { stdio: ["ignore", full, "pipe"] });
+    const child = spawn(process.execPath, ["--import", "tsx", "src/cli/datagen.ts", "render", EXAMPLES, "--json"], {
+      stdio: ["ignore", full, "pipe"],
+    });
     let stderr = "";
     child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
     const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
     closeSync(full);
-    expectCleanError({ code, signal: null, stdout: "", stderr }, 1, /^error: cannot write to stdout \(ENOSPC\); the output is incomplete\n$/);
+    expectCleanError(
+      { code, signal: null, stdout: "", stderr },
+      1,
+      /^error: cannot write to stdout \(ENOSPC\); the output is incomplete\n$/,
+    );
   }, 60_000);
 });
 
 describe("model smoke --out: a path that cannot be written is named (it was exit 70 with a stack)", () => {
   it("a folder, and a folder that cannot be created", async () => {
     expectCleanError(await datagen("model", "smoke", "--out", work), 2, /--out .* is a folder; name a file/);
-    expectCleanError(await datagen("model", "smoke", "--out", "/proc/no-such-process/smoke.gguf"), 2, /cannot create folder \/proc\/no-such-process/);
+    expectCleanError(
+      await datagen("model", "smoke", "--out", "/proc/no-such-process/smoke.gguf"),
+      2,
+      /cannot create folder \/proc\/no-such-process/,
+    );
   }, 60_000);
 });
 
@@ -131,7 +148,11 @@ describe("SIGINT and SIGTERM end every command, with a message and 130 / 143", (
     const out = join(work, "packed-signal");
     expect((await datagen("pack", EXAMPLES, "--out", out, "--seq-len", "4096", "--workers", "1")).code).toBe(0);
     const before = readFileSync(join(out, "manifest.json"));
-    const run = await stopAtProgress("pack", ["pack", ...Array(400).fill(big), "--out", out, "--force", "--seq-len", "4096", "--workers", "2"], "SIGTERM");
+    const run = await stopAtProgress(
+      "pack",
+      ["pack", ...Array(400).fill(big), "--out", out, "--force", "--seq-len", "4096", "--workers", "2"],
+      "SIGTERM",
+    );
     expect(run.code, run.stderr).toBe(143);
     expect(run.stderr).toContain("SIGTERM: finishing cleanly");
     expect(run.stderr).toContain("error: pack interrupted: no dataset was written (an existing one in --out is kept)");
@@ -176,7 +197,11 @@ describe("nothing usable produced: say so and exit 1", () => {
     writeFileSync(input, '{"conversations":"not ours"}\n{"foo":1}\n');
     const out = join(work, "packed-nothing");
     const run = await datagen("pack", input, "--out", out, "--seq-len", "1024", "--workers", "1");
-    expectCleanError(run, 1, /nothing packed: 2 lines read from .*no-records\.jsonl, no usable conversation; 2 rejected, the first: .*no-records\.jsonl:1 /);
+    expectCleanError(
+      run,
+      1,
+      /nothing packed: 2 lines read from .*no-records\.jsonl, no usable conversation; 2 rejected, the first: .*no-records\.jsonl:1 /,
+    );
     expect(run.stdout).toBe("");
     expect(existsSync(out)).toBe(false); // not even the empty folder the run created
   }, 60_000);
@@ -229,7 +254,8 @@ describe("output a script can trust", () => {
     expect(run.code).toBe(1);
     const issues = run.stdout.split("\n").filter((l) => l.includes(".jsonl:"));
     expect(issues.length).toBeGreaterThan(0);
-    for (const line of issues) expect(line).toMatch(/^\S+forged\.jsonl:2 ok\\nforged\.jsonl:9 fake-id schema_violation all good\\u001b\[2J\\r \w+ /);
+    for (const line of issues)
+      expect(line).toMatch(/^\S+forged\.jsonl:2 ok\\nforged\.jsonl:9 fake-id schema_violation all good\\u001b\[2J\\r \w+ /);
     expect(run.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f]/);
   });
 
@@ -253,7 +279,9 @@ describe("output a script can trust", () => {
   it("an error message quoting the user's text is one line", async () => {
     const run = await datagen("render", EXAMPLES, "--id", "nope\nerror: forged");
     expect(run.code).toBe(1);
-    expect(run.stderr).toBe(`error: ${EXAMPLES} id_not_found no record with id "nope\\nerror: forged" (check the id, or run without --id to see them all)\n`);
+    expect(run.stderr).toBe(
+      `error: ${EXAMPLES} id_not_found no record with id "nope\\nerror: forged" (check the id, or run without --id to see them all)\n`,
+    );
   });
 
   it("generate: --json is one line; the text summary escapes a path with a newline (smoke model, one record)", async () => {

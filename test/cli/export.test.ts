@@ -36,7 +36,8 @@ function readShards(packed: string): { tokens: number[]; mask: number[]; bounds:
     const index = buf("bounds_index");
     for (let k = 0; k < shard.samples; k++) {
       const b: number[] = [];
-      for (let e = Number(index.readBigUInt64LE(k * 8)); e < Number(index.readBigUInt64LE(k * 8 + 8)); e++) b.push(bounds.readUInt32LE(e * 4));
+      for (let e = Number(index.readBigUInt64LE(k * 8)); e < Number(index.readBigUInt64LE(k * 8 + 8)); e++)
+        b.push(bounds.readUInt32LE(e * 4));
       const end = b[b.length - 1];
       const t: number[] = [];
       for (let i = 0; i < end; i++) t.push(tokens.readUInt32LE((k * m.seq_len + i) * 4));
@@ -47,7 +48,9 @@ function readShards(packed: string): { tokens: number[]; mask: number[]; bounds:
 }
 
 async function rowsOf(out: string, suffix: string): Promise<Record<string, unknown>[]> {
-  const files = readdirSync(out).filter((n) => n.endsWith(suffix)).sort();
+  const files = readdirSync(out)
+    .filter((n) => n.endsWith(suffix))
+    .sort();
   const rows: Record<string, unknown>[] = [];
   for (const f of files) rows.push(...(await readParquet(join(out, f))));
   return rows;
@@ -93,7 +96,9 @@ async function checkMegatron(packed: string, out: string): Promise<void> {
     // Megatron's collate: inputs drop each document's last token; the targets it trains equal our mask's.
     let megatronTrained = 0;
     let ours = 0;
-    for (let j = 0; j + 1 < s.bounds.length; j++) for (let t = s.bounds[j]; t < s.bounds[j + 1] - 1; t++) megatronTrained += lm[t] && s.tokens[t] !== 200002 && s.tokens[t] !== 199999 ? 1 : 0;
+    for (let j = 0; j + 1 < s.bounds.length; j++)
+      for (let t = s.bounds[j]; t < s.bounds[j + 1] - 1; t++)
+        megatronTrained += lm[t] && s.tokens[t] !== 200002 && s.tokens[t] !== 199999 ? 1 : 0;
     for (const v of s.mask) ours += v;
     expect(megatronTrained).toBe(ours);
   });
@@ -124,7 +129,10 @@ describe("datagen export --to hf-parquet / megatron-bridge", () => {
     expect(r.status, r.stderr).toBe(0);
   }, 240_000);
 
-  for (const [name, packed] of [["example records", examplesPacked], ["generated corpus (several shards)", corpusPacked]] as const) {
+  for (const [name, packed] of [
+    ["example records", examplesPacked],
+    ["generated corpus (several shards)", corpusPacked],
+  ] as const) {
     it(`${name}: hf-parquet rows match the shards position by position`, async () => {
       const out = join(dir, `hf-${name.length}`);
       // small files: several parts, so part boundaries are covered too
@@ -263,7 +271,10 @@ describe("datagen export --to harmony-text / hf-messages", () => {
 
   it("every line tokenizes back (specials allowed) to exactly the packed ids; special-token spellings are rejected", async () => {
     const input = join(dir, "text-in.jsonl");
-    const records = readFileSync(examples, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));
+    const records = readFileSync(examples, "utf8")
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
     const spelled = structuredClone(records[0]);
     spelled.id = "spells-return";
     spelled.messages[spelled.messages.length - 1].content += " then print <|return|> literally";
@@ -276,11 +287,16 @@ describe("datagen export --to harmony-text / hf-messages", () => {
     expect(r.status, r.stderr).toBe(0);
     const summary = JSON.parse(r.stdout);
     // One line per document: --documents auto (the default, as pack's) cuts records with analysis before their last turn.
-    const order = records.flatMap((rec) => renderDocuments(rec, { dialect: "harmony", mask: "assistant", documents: "auto" }).documents.map((d) => d.id));
+    const order = records.flatMap((rec) =>
+      renderDocuments(rec, { dialect: "harmony", mask: "assistant", documents: "auto" }).documents.map((d) => d.id),
+    );
     expect(order.length).toBeGreaterThan(records.length);
     expect(summary.rows).toBe(order.length);
     expect(summary.rejects).toBe(3);
-    const rejects = readFileSync(join(out, "rejects.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    const rejects = readFileSync(join(out, "rejects.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(rejects.map((x) => [x.line, x.id, x.code])).toEqual([
       [records.length + 1, "spells-return", "special_token_text"],
       [records.length + 2, "spells-reserved", "special_token_text"],
@@ -292,9 +308,15 @@ describe("datagen export --to harmony-text / hf-messages", () => {
     // Compare with what pack trains on: one document per sample at a large seq-len, in input order.
     const packed = join(dir, "text-packed");
     expect(run(["pack", examples, "--out", packed, "--seq-len", "65536"]).status).toBe(0);
-    const docs = readFileSync(join(packed, "documents.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    const docs = readFileSync(join(packed, "documents.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     const samples = readShards(packed);
-    const lines = readFileSync(join(out, "data.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l).text as string);
+    const lines = readFileSync(join(out, "data.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l).text as string);
     expect(lines.length).toBe(order.length);
     expect(docs.length).toBe(order.length);
     for (const d of docs) {
@@ -306,7 +328,10 @@ describe("datagen export --to harmony-text / hf-messages", () => {
     const whole = join(dir, "text-conversation");
     const c = run(["export", examples, "--to", "harmony-text", "--out", whole, "--documents", "conversation", "--json"]);
     expect(c.status, c.stderr).toBe(0);
-    const wholeLines = readFileSync(join(whole, "data.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l).text as string);
+    const wholeLines = readFileSync(join(whole, "data.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l).text as string);
     expect(wholeLines).toEqual(records.map((rec) => renderText(rec)));
     // The special names really are what the consumer's tokenizer maps to ids.
     expect(harmonySpecialTokens().get("<|return|>")).toBe(200002);
@@ -317,13 +342,18 @@ describe("datagen export --to harmony-text / hf-messages", () => {
     const r = run(["export", examples, "--to", "hf-messages", "--out", out, "--json"]);
     expect(r.status, r.stderr).toBe(0);
     const rows = await rowsOf(out, ".parquet");
-    const records = readFileSync(examples, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));
+    const records = readFileSync(examples, "utf8")
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
     expect(rows.length).toBe(records.length);
     rows.forEach((row, k) => {
       expect(row.id).toBe(records[k].id);
       const messages = JSON.parse(row.messages as string);
       expect(messages.map((m: { role: string }) => m.role)).toEqual(records[k].messages.map((m: { role: string }) => m.role));
-      expect(messages.map((m: { content: string }) => m.content)).toEqual(records[k].messages.map((m: { content?: string | null }) => m.content ?? ""));
+      expect(messages.map((m: { content: string }) => m.content)).toEqual(
+        records[k].messages.map((m: { content?: string | null }) => m.content ?? ""),
+      );
       for (const m of messages) for (const c of m.tool_calls ?? []) expect(typeof c.function.arguments).toBe("object");
       expect(JSON.parse(row.tools as string)).toEqual(records[k].tools ?? []);
     });

@@ -22,7 +22,9 @@ function datagen(...args: string[]): Promise<Run> {
 
 function datagenWithInput(input: Buffer | undefined, ...args: string[]): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "src/cli/datagen.ts", ...args], { stdio: [input ? "pipe" : "ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["--import", "tsx", "src/cli/datagen.ts", ...args], {
+      stdio: [input ? "pipe" : "ignore", "pipe", "pipe"],
+    });
     if (input) child.stdin!.end(input);
     let stdout = "";
     let stderr = "";
@@ -38,7 +40,11 @@ const SHAPE_FILES = ["openai.jsonl", "thinking.jsonl", "sharegpt.jsonl", "hermes
 const work = mkdtempSync(join(tmpdir(), "datagen-import-cli-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-const jsonLines = (text: string): Record<string, unknown>[] => text.trimEnd().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+const jsonLines = (text: string): Record<string, unknown>[] =>
+  text
+    .trimEnd()
+    .split("\n")
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 const sourceLines = (file: string): string[] => readFileSync(file, "utf8").trimEnd().split("\n");
 
 /** The source line converted in-process and validated: what rendering the source directly sees. */
@@ -69,8 +75,19 @@ describe("datagen import", () => {
     const summary = lines.at(-1)!;
     expect(summary).toMatchObject({ type: "summary", out, files: 6, records: 25, converted: 17, rejected: 8 });
     expect(summary.shapes).toEqual({ openai: 10, sharegpt: 5, hermes: 6, xlam: 3 });
-    expect(summary.rejected_by_code).toEqual({ malformed_tool_call: 3, invalid_embedded_json: 2, unknown_sender: 1, unsupported_content: 1, unknown_shape: 1 });
-    expect(summary.dropped).toMatchObject({ "messages[].refusal": 2, "messages[].annotations": 3, "system <tools> block (declared as tools)": 3, "Hermes bodies written as Python literals (read as JSON)": 1 });
+    expect(summary.rejected_by_code).toEqual({
+      malformed_tool_call: 3,
+      invalid_embedded_json: 2,
+      unknown_sender: 1,
+      unsupported_content: 1,
+      unknown_shape: 1,
+    });
+    expect(summary.dropped).toMatchObject({
+      "messages[].refusal": 2,
+      "messages[].annotations": 3,
+      "system <tools> block (declared as tools)": 3,
+      "Hermes bodies written as Python literals (read as JSON)": 1,
+    });
     const rejected = lines.slice(0, -1);
     expect(rejected.map((r) => [r.type, r.file, r.line, r.code])).toEqual([
       ["rejected", `${DIR}/malformed.jsonl`, 1, "malformed_tool_call"],
@@ -127,7 +144,9 @@ describe("datagen import", () => {
       datagen("import", ...inputs, "--out", join(work, "verdict.jsonl"), "--json"),
       datagen("validate", ...inputs, "--json"),
     ]);
-    const rejected = jsonLines(imported.stdout).filter((l) => l.type === "rejected").map((l) => [l.file, l.line, l.id, l.code]);
+    const rejected = jsonLines(imported.stdout)
+      .filter((l) => l.type === "rejected")
+      .map((l) => [l.file, l.line, l.id, l.code]);
     const invalid = jsonLines(validated.stdout)
       .filter((l) => l.type === "invalid")
       .map((l) => [l.file, l.line, l.id, (l.issues as { code: string }[])[0].code]);
@@ -198,6 +217,7 @@ describe("datagen import", () => {
   it("--help lists the shapes, the conversion reason codes and examples", async () => {
     const run = await datagen("import", "--help");
     expect(run.code).toBe(0);
-    for (const text of ["--from <shape>", "--allow-trailing-call", "malformed_tool_call", "Examples:", "hermes"]) expect(run.stdout).toContain(text);
+    for (const text of ["--from <shape>", "--allow-trailing-call", "malformed_tool_call", "Examples:", "hermes"])
+      expect(run.stdout).toContain(text);
   });
 });

@@ -31,15 +31,23 @@ const anonymize = (text: string, input: Input): string => text.split(input.name)
 
 async function validate(input: Input): Promise<Verdicts> {
   const run = await cli("datagen", ["validate", input.arg, "--json"], input.stdin);
-  const lines = run.stdout.trim().split("\n").map((l) => JSON.parse(anonymize(l, input)) as Record<string, unknown>);
-  const invalid = lines.filter((l) => l.type === "invalid").map((l) => [l.file, l.line, l.id, (l.issues as { code: string }[]).map((i) => i.code)]);
+  const lines = run.stdout
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(anonymize(l, input)) as Record<string, unknown>);
+  const invalid = lines
+    .filter((l) => l.type === "invalid")
+    .map((l) => [l.file, l.line, l.id, (l.issues as { code: string }[]).map((i) => i.code)]);
   const summary = lines.find((l) => l.type === "summary")!;
   return { code: run.code, invalid, records: summary.records, valid: summary.valid };
 }
 
 async function render(input: Input): Promise<Verdicts> {
   const run = await cli("datagen", ["render", input.arg, "--json"], input.stdin);
-  const rendered = run.stdout.trim().split("\n").map((l) => JSON.parse(anonymize(l, input)) as { id: string; tokens: number[] });
+  const rendered = run.stdout
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(anonymize(l, input)) as { id: string; tokens: number[] });
   const problems = anonymize(run.stderr, input)
     .split("\n")
     .filter((l) => l.startsWith("FILE:"))
@@ -49,7 +57,12 @@ async function render(input: Input): Promise<Verdicts> {
 
 async function pack(input: Input, out: string): Promise<Verdicts> {
   const run = await cli("datagen", ["pack", input.arg, "--out", out, "--seq-len", "8192", "--workers", "2", "--json"], input.stdin);
-  const jsonl = (name: string) => readFileSync(join(out, name), "utf8").trim().split("\n").filter(Boolean).map((l) => JSON.parse(anonymize(l, input)) as Record<string, unknown>);
+  const jsonl = (name: string) =>
+    readFileSync(join(out, name), "utf8")
+      .trim()
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(anonymize(l, input)) as Record<string, unknown>);
   const documents = jsonl("documents.jsonl").map((d) => [d.input, d.line, d.id, d.length]);
   const rejects = jsonl("rejects.jsonl").map((r) => [r.file, r.line, r.id, r.code]);
   const byLine = (a: unknown[], b: unknown[]) => (a[1] as number) - (b[1] as number);
@@ -67,7 +80,13 @@ let runs = 0;
 async function allCommands(input: Input): Promise<Record<string, Verdicts>> {
   const dir = join(work, `run-${runs++}`);
   // stdin can be read once: one command at a time for "-", all four at once for a file.
-  if (input.stdin) return { validate: await validate(input), render: await render(input), pack: await pack(input, join(dir, "packed")), stats: await stats(input, `${dir}.json`) };
+  if (input.stdin)
+    return {
+      validate: await validate(input),
+      render: await render(input),
+      pack: await pack(input, join(dir, "packed")),
+      stats: await stats(input, `${dir}.json`),
+    };
   const [v, r, p, s] = await Promise.all([validate(input), render(input), pack(input, join(dir, "packed")), stats(input, `${dir}.json`)]);
   return { validate: v, render: r, pack: p, stats: s };
 }
@@ -92,7 +111,13 @@ describe("each container gives every command the verdicts of its plain JSONL twi
       ["FILE:4", "bad-tool", "tool_result_name_mismatch"],
       ["FILE:5", "-", "invalid_json"],
     ]);
-    expect(twin.pack).toMatchObject({ code: 0, rejects: [["FILE", 4, "bad-tool", "unknown_tool"], ["FILE", 5, null, "invalid_json"]] });
+    expect(twin.pack).toMatchObject({
+      code: 0,
+      rejects: [
+        ["FILE", 4, "bad-tool", "unknown_tool"],
+        ["FILE", 5, null, "invalid_json"],
+      ],
+    });
     expect((twin.pack.documents as unknown[][]).map((d) => d.slice(0, 3))).toEqual([
       ["FILE", 1, "lawful_good-000001"],
       ["FILE", 2, "FILE:2"],
@@ -111,7 +136,11 @@ describe("each container gives every command the verdicts of its plain JSONL twi
   it("Parquet (several row groups): the verdicts of its JSONL twin, row number as line", async () => {
     const [parquet, jsonl] = await Promise.all([allCommands(file("records.parquet")), allCommands(file("records.parquet.jsonl"))]);
     expect(parquet).toEqual(jsonl);
-    expect(parquet.validate).toMatchObject({ records: 8, valid: 7, invalid: [["FILE", 8, "bad-tool", ["unknown_tool", "tool_result_name_mismatch"]]] });
+    expect(parquet.validate).toMatchObject({
+      records: 8,
+      valid: 7,
+      invalid: [["FILE", 8, "bad-tool", ["unknown_tool", "tool_result_name_mismatch"]]],
+    });
     expect((parquet.pack.documents as unknown[]).length).toBe(9); // 7 records; --documents auto cuts 2 into turns
   }, 300_000);
 });
@@ -142,7 +171,13 @@ describe("inputs that hold nothing, or cannot be read", () => {
 
   it("pack keeps a forced --from in the manifest, and verify --source reads the sources as that shape", async () => {
     const source = join(work, "dump.jsonl");
-    const line = (k: number) => JSON.stringify({ messages: [{ role: "user", content: `Hi ${k}` }, { role: "assistant", content: `Hello ${k}`, refusal: null, annotations: [] }] });
+    const line = (k: number) =>
+      JSON.stringify({
+        messages: [
+          { role: "user", content: `Hi ${k}` },
+          { role: "assistant", content: `Hello ${k}`, refusal: null, annotations: [] },
+        ],
+      });
     writeFileSync(source, `${line(1)}\n${line(2)}\n`);
     const out = join(work, "forced");
     expect((await cli("datagen", ["pack", source, "--from", "openai", "--out", out, "--seq-len", "1024", "--workers", "1"])).code).toBe(0);

@@ -22,7 +22,7 @@ function summary(item: SourceItem): { line: number; id?: string; code?: string }
 }
 
 /** The record, its made-up id (FILE:LINE) written with FILE, so files of different names compare. */
-function valueOf(item: SourceItem): unknown {
+function itemValue(item: SourceItem): unknown {
   if ("error" in item) return null;
   const value = item.value as { id: string };
   return { ...value, id: value.id.replace(item.file, "FILE") };
@@ -51,7 +51,8 @@ async function thrown(promise: Promise<unknown>): Promise<DataError> {
 
 async function readAll(path: string, options: { highWaterMark?: number }): Promise<[number, string][]> {
   const out: [number, string][] = [];
-  for await (const item of readSourceLines(path, options)) out.push([item.line, "bytes" in item ? item.bytes.toString() : JSON.stringify(item)]);
+  for await (const item of readSourceLines(path, options))
+    out.push([item.line, "bytes" in item ? item.bytes.toString() : JSON.stringify(item)]);
   return out;
 }
 
@@ -84,7 +85,7 @@ describe("readSource: every container gives the items of its plain JSONL twin", 
       const items = await read(fixture(name));
       expect(items.map(summary)).toEqual(twin.map(summary));
       // Not just the ids: every record is the same value.
-      expect(items.map(valueOf)).toEqual(twin.map(valueOf));
+      expect(items.map(itemValue)).toEqual(twin.map(itemValue));
       expect(await layersOf(fixture(name))).toEqual(layers);
     });
   }
@@ -93,7 +94,11 @@ describe("readSource: every container gives the items of its plain JSONL twin", 
     const starts = JSON.parse(readFileSync(fixture("records.pretty.lines.json"), "utf8")) as number[];
     const items = await read(fixture("records.pretty.json"));
     expect(items.map((i) => i.line)).toEqual(starts);
-    expect(items.map((i) => ("value" in i ? (i.value as { id: string }).id : i.error.code))).toEqual(["lawful_good-000001", `${fixture("records.pretty.json")}:${starts[1]}`, "chaotic_good-000003"]);
+    expect(items.map((i) => ("value" in i ? (i.value as { id: string }).id : i.error.code))).toEqual([
+      "lawful_good-000001",
+      `${fixture("records.pretty.json")}:${starts[1]}`,
+      "chaotic_good-000003",
+    ]);
   });
 
   for (const name of ["records.parquet", "messages.parquet"]) {
@@ -102,7 +107,7 @@ describe("readSource: every container gives the items of its plain JSONL twin", 
       const items = await read(fixture(name));
       expect(items.length).toBeGreaterThanOrEqual(7); // several row groups of 2-3 rows
       expect(items.map(summary)).toEqual(twin.map(summary));
-      expect(items.map(valueOf)).toEqual(twin.map(valueOf));
+      expect(items.map(itemValue)).toEqual(twin.map(itemValue));
     });
   }
 
@@ -116,8 +121,12 @@ describe("readSource: every container gives the items of its plain JSONL twin", 
 
   it("stdin ('-') is read like a file and named <stdin>", async () => {
     const { spawnSync } = await import("node:child_process");
-    const script = 'import { readSource } from "./src/ingest/source.ts"; for await (const i of readSource("-")) console.log(i.file, i.line, "error" in i ? i.error.code : i.value.id);';
-    const run = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { input: readFileSync(fixture("records.jsonl.gz")), encoding: "utf8" });
+    const script =
+      'import { readSource } from "./src/ingest/source.ts"; for await (const i of readSource("-")) console.log(i.file, i.line, "error" in i ? i.error.code : i.value.id);';
+    const run = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+      input: readFileSync(fixture("records.jsonl.gz")),
+      encoding: "utf8",
+    });
     expect(run.stderr).toBe("");
     expect(run.stdout.trim().split("\n")).toEqual([
       "<stdin> 1 lawful_good-000001",
@@ -226,7 +235,10 @@ describe("readSource: damaged, empty and unsupported inputs", () => {
       [5, "invalid_json", "data after the end of the top-level JSON array"],
     ]);
     const cut = await read(writeWork("cut.json", '[{"a":1},\n{"b":'), { from: "native" });
-    expect(cut.map((i) => ("error" in i ? [i.line, i.error.message] : [i.line]))).toEqual([[1], [2, "the input ends inside the top-level JSON array (truncated file?)"]]);
+    expect(cut.map((i) => ("error" in i ? [i.line, i.error.message] : [i.line]))).toEqual([
+      [1],
+      [2, "the input ends inside the top-level JSON array (truncated file?)"],
+    ]);
   });
 
   it("a JSON array is split the same at any chunk boundary: escapes, brackets and commas in strings, a raw newline in a string", async () => {
@@ -247,7 +259,8 @@ describe("readSource: damaged, empty and unsupported inputs", () => {
     const array = await read(writeWork("long.json", `[${big},\n{"id":"small"}]`), { maxLineBytes: 100, from: "native" });
     expect(array.map((i) => ("error" in i ? [i.line, i.error.code] : [i.line]))).toEqual([[1, "line_too_long"], [2]]);
     const rows = [];
-    for await (const row of readSourceLines(fixture("records.parquet"), { maxLineBytes: 1500 })) rows.push("tooLong" in row ? "long" : "ok");
+    for await (const row of readSourceLines(fixture("records.parquet"), { maxLineBytes: 1500 }))
+      rows.push("tooLong" in row ? "long" : "ok");
     expect(rows).toContain("long");
     expect(rows).toContain("ok");
   });

@@ -15,9 +15,15 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe("--allow-trailing-call", () => {
   it("validate: missing_tool_result / missing_final without it, valid with it; same ids", async () => {
-    const [strict, allowed] = await Promise.all([run("datagen", "validate", XLAM, "--json"), run("datagen", "validate", XLAM, "--json", "--allow-trailing-call")]);
+    const [strict, allowed] = await Promise.all([
+      run("datagen", "validate", XLAM, "--json"),
+      run("datagen", "validate", XLAM, "--json", "--allow-trailing-call"),
+    ]);
     expect(strict.code).toBe(1);
-    const invalid = strict.stdout.trimEnd().split("\n").map((l) => JSON.parse(l) as { type: string; id: string; issues: { code: string }[] });
+    const invalid = strict.stdout
+      .trimEnd()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { type: string; id: string; issues: { code: string }[] });
     expect(invalid.filter((e) => e.type === "invalid").map((e) => [e.id, e.issues.map((i) => i.code)])).toEqual([
       ["0", ["missing_tool_result", "missing_tool_result", "missing_final"]],
       ["1", ["missing_tool_result", "missing_tool_result", "missing_final"]],
@@ -32,7 +38,13 @@ describe("--allow-trailing-call", () => {
       run("datagen", "render", XLAM, "--id", "1", "--allow-trailing-call", "--json"),
     ]);
     expect(text.code).toBe(0);
-    expect(text.stdout.trimEnd().endsWith('<|start|>assistant to=functions.is_palindrome<|channel|>commentary <|constrain|>json<|message|>{"text":"racecar","strict":true}<|call|>')).toBe(true);
+    expect(
+      text.stdout
+        .trimEnd()
+        .endsWith(
+          '<|start|>assistant to=functions.is_palindrome<|channel|>commentary <|constrain|>json<|message|>{"text":"racecar","strict":true}<|call|>',
+        ),
+    ).toBe(true);
     const rendered = JSON.parse(json.stdout) as { mask: number[] };
     expect(rendered.mask.at(-1)).toBe(1);
     const strict = await run("datagen", "render", XLAM, "--id", "1");
@@ -47,7 +59,9 @@ describe("--allow-trailing-call", () => {
     ]);
     expect(strict.code).toBe(1); // no valid record: nothing usable
     expect(allowed.code).toBe(0);
-    const report = JSON.parse(readFileSync(join(work, "allowed.json"), "utf8")) as { raw: { records: number; tool_calls: { total: number } } };
+    const report = JSON.parse(readFileSync(join(work, "allowed.json"), "utf8")) as {
+      raw: { records: number; tool_calls: { total: number } };
+    };
     expect(report.raw.records).toBe(2);
     expect(report.raw.tool_calls.total).toBe(4);
   });
@@ -62,7 +76,10 @@ describe("--allow-trailing-call", () => {
     expect(strict.stderr).toContain("missing_tool_result");
     expect(allowed.code).toBe(0);
     expect(JSON.parse(allowed.stdout)).toMatchObject({ documents: 2, rejects: 0 });
-    const manifest = JSON.parse(readFileSync(join(out, "manifest.json"), "utf8")) as { allow_trailing_call?: boolean; tokens: { trained: number } };
+    const manifest = JSON.parse(readFileSync(join(out, "manifest.json"), "utf8")) as {
+      allow_trailing_call?: boolean;
+      tokens: { trained: number };
+    };
     expect(manifest.allow_trailing_call).toBe(true);
     expect(manifest.tokens.trained).toBeGreaterThan(0);
     const verify = await run("dataset", "verify", out, "--source");

@@ -24,7 +24,15 @@ const DEEP = 100_000;
 const exactRecord = JSON.stringify({
   id: "exact-numbers",
   persona: null,
-  tools: [{ type: "function", function: { name: "count", parameters: { type: "object", properties: { n: { type: "integer", default: 0 }, x: { type: "number" } } } } }],
+  tools: [
+    {
+      type: "function",
+      function: {
+        name: "count",
+        parameters: { type: "object", properties: { n: { type: "integer", default: 0 }, x: { type: "number" } } },
+      },
+    },
+  ],
   messages: [
     { role: "user", content: "Count." },
     { role: "assistant", tool_calls: [{ id: "c1", type: "function", function: { name: "count", arguments: { n: 0, x: 0 } } }] },
@@ -62,7 +70,8 @@ const input = join(work, "mixed.jsonl");
 const exactInput = join(work, "exact.jsonl");
 
 beforeAll(() => {
-  for (const [i, line] of LINES.entries()) if (i > 0 && i !== 7 && i !== 8) expect(line, `line ${i + 1} was edited`).not.toBe(withId(JSON.parse(line).id));
+  for (const [i, line] of LINES.entries())
+    if (i > 0 && i !== 7 && i !== 8) expect(line, `line ${i + 1} was edited`).not.toBe(withId(JSON.parse(line).id));
   writeFileSync(input, LINES.join("\n") + "\n");
   writeFileSync(exactInput, exactRecord + "\n");
 });
@@ -103,7 +112,10 @@ describe("one verdict per line in every command", () => {
     const out = join(work, "packed");
     const run = await cli("datagen", "pack", input, "--out", out, "--seq-len", "8192", "--workers", "1");
     expect(run.code, run.stderr).toBe(0);
-    const rejects = readFileSync(join(out, "rejects.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    const rejects = readFileSync(join(out, "rejects.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(rejects.map((r: { line: number; code: string }) => [r.line, r.code])).toEqual(EXPECTED);
     const documents = readFileSync(join(out, "documents.jsonl"), "utf8").trim().split("\n");
     expect(documents).toHaveLength(3);
@@ -127,7 +139,6 @@ describe("numbers are rendered exactly as written", () => {
     expect(run.stdout).toContain('{"n": 12345678901234567890123, "x": 1.0}');
     expect(run.stdout).toContain("default: 12345678901234567890123");
   });
-
 });
 
 // JavaScript lists integer-like keys first, ascending: {"city":…,"1":…} would be rendered
@@ -159,9 +170,13 @@ describe("integer-like keys", () => {
     const run = await cli("datagen", "validate", keyInput);
     expect(run.code, run.stderr).toBe(1);
     expect(found(run.stdout)).toEqual(KEY_EXPECTED);
-    expect(run.stdout).toContain('integer-like key "1" written after "city" cannot keep its place (at /messages/2/tool_calls/0/function/arguments/1)');
+    expect(run.stdout).toContain(
+      'integer-like key "1" written after "city" cannot keep its place (at /messages/2/tool_calls/0/function/arguments/1)',
+    );
     expect(run.stdout).toContain('ko-args-string key_order call "call_1": arguments string: integer-like key "2" written after "city"');
-    expect(run.stdout).toContain('integer-like key "0" written after "unit" cannot keep its place (at /tools/0/function/parameters/properties/0)');
+    expect(run.stdout).toContain(
+      'integer-like key "0" written after "unit" cannot keep its place (at /tools/0/function/parameters/properties/0)',
+    );
     expect(run.stdout).toContain("4 records in 1 file: 1 valid, 3 invalid");
   });
 
@@ -189,7 +204,10 @@ describe("integer-like keys", () => {
     const out = join(work, "packed-keys");
     const run = await cli("datagen", "pack", keyInput, "--out", out, "--seq-len", "8192", "--workers", "1");
     expect(run.code, run.stderr).toBe(0);
-    const rejects = readFileSync(join(out, "rejects.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    const rejects = readFileSync(join(out, "rejects.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(rejects.map((r: { line: number; code: string }) => [r.line, r.code])).toEqual(KEY_EXPECTED);
     expect(readFileSync(join(out, "documents.jsonl"), "utf8").trim().split("\n")).toHaveLength(1);
   });

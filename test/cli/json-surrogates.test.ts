@@ -47,7 +47,9 @@ describe("lone surrogates", () => {
     writeFileSync(file, `${examples}\n${bad}\n`);
     const validate = await runCli("datagen", ["validate", file]);
     expect(validate.code, validate.stderr).toBe(1);
-    expect(validate.stdout + validate.stderr).toMatch(/in\.jsonl:2 .*lone_surrogate a string holds a lone UTF-16 surrogate \(at \/messages\/\d+\/content\)/);
+    expect(validate.stdout + validate.stderr).toMatch(
+      /in\.jsonl:2 .*lone_surrogate a string holds a lone UTF-16 surrogate \(at \/messages\/\d+\/content\)/,
+    );
     const out = join(dir, "packed");
     const pack = await runCli("datagen", ["pack", file, "--out", out, "--seq-len", "4096", "--json"]);
     expect(pack.code, pack.stderr).toBe(0);

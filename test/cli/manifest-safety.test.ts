@@ -56,15 +56,31 @@ describe("malformed manifests: one DataError naming manifest.json and the JSON p
     ["huge seq_len", (m) => (m.seq_len = 2 ** 40), /\/seq_len: 1099511627776/],
     ["null file entry", (m) => (m.shards[0].files.tokens = null), /\/shards\/0\/files\/tokens: null/],
     ["a number as a path", (m) => (m.shards[0].files.mask.path = 7), /\/shards\/0\/files\/mask\/path: 7/],
-    ["a NUL byte in a path", (m) => (m.shards[0].files.bounds.path = "shard-00000.bounds.u32\u0000x"), /\/shards\/0\/files\/bounds\/path: /],
+    [
+      "a NUL byte in a path",
+      (m) => (m.shards[0].files.bounds.path = "shard-00000.bounds.u32\u0000x"),
+      /\/shards\/0\/files\/bounds\/path: /,
+    ],
     ["shards as an object", (m) => (m.shards = { 0: m.shards[0] }), /\/shards: /],
     ["vocab_size 2^40", (m) => (m.vocab_size = 2 ** 40), /\/vocab_size: 1099511627776/],
-    ["vocab_size not the tokenizer's", (m) => (m.vocab_size = 300_000), /vocab_mismatch \/vocab_size: 300000 is not the size of o200k_harmony \(201088/],
+    [
+      "vocab_size not the tokenizer's",
+      (m) => (m.vocab_size = 300_000),
+      /vocab_mismatch \/vocab_size: 300000 is not the size of o200k_harmony \(201088/,
+    ],
     ["pad_id -1", (m) => (m.pad_id = -1), /\/pad_id: -1/],
     ["pad_id past the vocabulary", (m) => (m.pad_id = 201_088), /\/pad_id: 201088 is not below vocab_size/],
     ["an unknown mask mode", (m) => (m.mask = "everything"), /\/mask: unknown mask mode "everything"/],
-    ["shard files that disagree on their prefix", (m) => (m.shards[0].files.mask.path = "shard-00001.mask.u8"), /\/shards\/0\/files\/mask\/path: "shard-00001.mask.u8" is not the shard's mask file/],
-    ["a relative path that climbs out", (m) => (m.shards[0].files.tokens.path = "../secret.txt"), /\/shards\/0\/files\/tokens\/path: "..\/secret.txt"/],
+    [
+      "shard files that disagree on their prefix",
+      (m) => (m.shards[0].files.mask.path = "shard-00001.mask.u8"),
+      /\/shards\/0\/files\/mask\/path: "shard-00001.mask.u8" is not the shard's mask file/,
+    ],
+    [
+      "a relative path that climbs out",
+      (m) => (m.shards[0].files.tokens.path = "../secret.txt"),
+      /\/shards\/0\/files\/tokens\/path: "..\/secret.txt"/,
+    ],
   ];
   for (const [name, edit, message] of cases) {
     it(name, () => {
@@ -100,7 +116,9 @@ describe("every file a manifest names stays inside the dataset folder", () => {
     const tokens = join(dir, m.shards[0].files.tokens.path);
     rmSync(tokens);
     symlinkSync(outside, tokens);
-    expect(dataError(dir).message).toMatch(/manifest_path_outside \/shards\/0\/files\/tokens\/path: .* resolves to .*secret\.txt, outside the dataset folder/);
+    expect(dataError(dir).message).toMatch(
+      /manifest_path_outside \/shards\/0\/files\/tokens\/path: .* resolves to .*secret\.txt, outside the dataset folder/,
+    );
   });
 
   it("a symlinked folder inside the dataset does not count as inside", () => {
@@ -120,7 +138,11 @@ describe("every file a manifest names stays inside the dataset folder", () => {
       runCli("datagen", ["train", "--data", dir, "--eval-only"]),
     ]);
     for (const r of runs) {
-      expectCleanError(r, 1, /manifest_path_outside \/shards\/0\/files\/tokens\/path: "..\/..\/secret.txt" is not a file inside the dataset folder/);
+      expectCleanError(
+        r,
+        1,
+        /manifest_path_outside \/shards\/0\/files\/tokens\/path: "..\/..\/secret.txt" is not a file inside the dataset folder/,
+      );
       expect(r.stdout + r.stderr).not.toContain("secret-outside");
     }
   }, 120_000);
@@ -165,7 +187,11 @@ describe("token ids and sources", () => {
       runCli("datagen", ["export", dir, "--to", "hf-parquet", "--out", join(root, "bad-id-export"), "--no-verify", "--workers", "1"]),
       runCli("datagen", ["train", "--data", dir, "--eval-only", "--threads", "1"]),
     ]);
-    expectCleanError(exported, 1, /token_out_of_range shard 0 sample 0 position 5: token id 4294967295 is not below the vocabulary size 201088/);
+    expectCleanError(
+      exported,
+      1,
+      /token_out_of_range shard 0 sample 0 position 5: token id 4294967295 is not below the vocabulary size 201088/,
+    );
     // train's reader (trainer/data.h) checks every id when it opens a shard
     expectCleanError(evaluated, 1, /token_out_of_vocab token id 4294967295 at offset 20 is not below the model's vocabulary size 201088/);
   }, 120_000);
@@ -189,6 +215,8 @@ describe("pack --seq-len out of range is a usage error naming the maximum", () =
   }, 60_000);
 
   it("packDataset refuses it too (the library entry)", async () => {
-    await expect(packDataset([input], { out: join(root, "seq-lib"), seqLen: MAX_SEQ_LEN + 1 })).rejects.toThrow(/--seq-len must be an integer in 2\.\.1048576/);
+    await expect(packDataset([input], { out: join(root, "seq-lib"), seqLen: MAX_SEQ_LEN + 1 })).rejects.toThrow(
+      /--seq-len must be an integer in 2\.\.1048576/,
+    );
   });
 });

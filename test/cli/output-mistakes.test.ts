@@ -9,7 +9,8 @@ import { expectCleanError, runCli, type CliOptions, type CliRun } from "../helpe
 
 type Run = CliRun;
 /** Runs `datagen` (or `dataset`); `whileRunning` may signal the child while it runs. */
-const cli = (bin: "datagen" | "dataset", args: string[], whileRunning?: CliOptions["whileRunning"], cwd = process.cwd()): Promise<Run> => runCli(bin, args, { whileRunning, cwd });
+const cli = (bin: "datagen" | "dataset", args: string[], whileRunning?: CliOptions["whileRunning"], cwd = process.cwd()): Promise<Run> =>
+  runCli(bin, args, { whileRunning, cwd });
 
 const work = mkdtempSync(join(tmpdir(), "datagen-qa-careless-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -119,11 +120,16 @@ describe("a file of the user's named like the output's temporary file", () => {
 });
 
 describe("a bad option value is two lines, not the whole help", () => {
-  for (const args of [["train", "--data", "data", "--out", "never", "--steps", "0"], ["generate", "--server", "http://127.0.0.1:9", "--count", "0", "--out", "never"]]) {
+  for (const args of [
+    ["train", "--data", "data", "--out", "never", "--steps", "0"],
+    ["generate", "--server", "http://127.0.0.1:9", "--count", "0", "--out", "never"],
+  ]) {
     it(`datagen ${args[0]} with a bad value: the error and where the usage is (the 50-60 line help followed it)`, async () => {
       const run = await cli("datagen", args);
       expect(run.code).toBe(2);
-      expect(run.stderr).toMatch(/^error: option '--(steps|count) <n>' argument '0' is invalid\..*\n\(run 'datagen (train|generate) --help' for usage\)\n$/);
+      expect(run.stderr).toMatch(
+        /^error: option '--(steps|count) <n>' argument '0' is invalid\..*\n\(run 'datagen (train|generate) --help' for usage\)\n$/,
+      );
     }, 60_000);
   }
 });
@@ -136,7 +142,11 @@ describe("an input inside the output's swap leftovers", () => {
     const original = readFileSync(EXAMPLES);
     writeFileSync(input, original);
     const run = await cli("datagen", ["pack", input, "--out", join(work, "packed"), "--seq-len", "4096"]);
-    expectCleanError(run, 2, /the input .*packed\.datagen-new\/documents\.jsonl is in .*packed\.datagen-new, which --out .*packed would clear/);
+    expectCleanError(
+      run,
+      2,
+      /the input .*packed\.datagen-new\/documents\.jsonl is in .*packed\.datagen-new, which --out .*packed would clear/,
+    );
     expect(readFileSync(input)).toEqual(original);
     expect(existsSync(join(work, "packed"))).toBe(false);
   }, 120_000);

@@ -76,12 +76,20 @@ describe("datagen pack / dataset verify (CLI)", () => {
     const lines = Array.from({ length: 3 }, (_, i) => JSON.stringify(conversation(i, 1)));
     const limit = Math.max(...lines.map((l) => Buffer.byteLength(l))) + 1;
     const input = join(dir, "long-line.jsonl");
-    writeFileSync(input, [lines[0], JSON.stringify({ ...conversation(9, 1), pad: "x".repeat(limit) }), lines[1], lines[2]].join("\n") + "\n");
+    writeFileSync(
+      input,
+      [lines[0], JSON.stringify({ ...conversation(9, 1), pad: "x".repeat(limit) }), lines[1], lines[2]].join("\n") + "\n",
+    );
     const out = join(dir, "long-line");
     const packed = run("datagen", ["pack", input, "--out", out, "--seq-len", "8192", "--max-line-bytes", String(limit)]);
     expect(packed.status, packed.stderr).toBe(0);
     expect(packed.stdout).toMatch(/packed 3 documents \(4 records\)/);
-    const rejects = readFileSync(join(out, "rejects.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
-    expect(rejects).toEqual([expect.objectContaining({ file: input, line: 2, code: "line_too_long", message: expect.stringContaining("--max-line-bytes") })]);
+    const rejects = readFileSync(join(out, "rejects.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(rejects).toEqual([
+      expect.objectContaining({ file: input, line: 2, code: "line_too_long", message: expect.stringContaining("--max-line-bytes") }),
+    ]);
   });
 });

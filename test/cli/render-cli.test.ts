@@ -38,11 +38,17 @@ describe("datagen render", () => {
   it("--json prints one line per valid record with the renderer's ids and mask; bad lines to stderr, exit 1", async () => {
     const { code, stdout, stderr } = await datagen("render", RECORDS, "--json", "--mask", "last-turn");
     expect(code).toBe(1);
-    const lines = stdout.trimEnd().split("\n").map((line) => JSON.parse(line) as { id: string; tokens: number[]; mask: number[] });
+    const lines = stdout
+      .trimEnd()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { id: string; tokens: number[]; mask: number[] });
     // 10 valid records; --documents auto (the default) cuts multi-turn-analysis (analysis in turn 1) into its 2 turns.
     expect(lines.length).toBe(11);
     expect(lines.map((l) => l.id)).not.toContain("ongoing-tool-call");
-    expect(lines.map((l) => l.id).filter((id) => id.startsWith("multi-turn-analysis"))).toEqual(["multi-turn-analysis#1", "multi-turn-analysis#2"]);
+    expect(lines.map((l) => l.id).filter((id) => id.startsWith("multi-turn-analysis"))).toEqual([
+      "multi-turn-analysis#1",
+      "multi-turn-analysis#2",
+    ]);
     const docs = lines.find((l) => l.id === "docs-2plus2")!;
     expect(docs.tokens.slice(-14)).toEqual([200006, 173781, 200005, 17196, 200008, 17, 659, 220, 17, 314, 220, 19, 13, 200002]);
     expect(docs.mask.slice(-14)).toEqual(new Array(14).fill(1));
@@ -52,7 +58,14 @@ describe("datagen render", () => {
 
   it("--documents: the issue's single-turn record keeps its analysis under auto; conversation drops it and says so on stderr", async () => {
     const file = join(scratch, "think.jsonl");
-    const record = { id: "think", persona: null, messages: [{ role: "user", content: "What is 2+2?" }, { role: "assistant", thinking: "Simple arithmetic: 4.", content: "4." }] };
+    const record = {
+      id: "think",
+      persona: null,
+      messages: [
+        { role: "user", content: "What is 2+2?" },
+        { role: "assistant", thinking: "Simple arithmetic: 4.", content: "4." },
+      ],
+    };
     writeFileSync(file, `${JSON.stringify(record)}\n`);
     const auto = await datagen("render", file);
     expect(auto.code).toBe(0);
@@ -74,7 +87,9 @@ describe("datagen render", () => {
     const plain = await datagen("render", file, "--id", "docs");
     expect(plain.code).toBe(0);
     expect(plain.stdout).toContain(`### docs (${file}:1)`);
-    expect(plain.stdout).toContain("<|start|>user<|message|>What is 2 + 2?<|end|><|start|>assistant<|channel|>final<|message|>2 + 2 = 4.<|return|>\n");
+    expect(plain.stdout).toContain(
+      "<|start|>user<|message|>What is 2 + 2?<|end|><|start|>assistant<|channel|>final<|message|>2 + 2 = 4.<|return|>\n",
+    );
     const marked = await datagen("render", file, "--brackets");
     expect(marked.stdout).toContain("⟦<|start|>⟧assistant⟦<|channel|>⟧final⟦<|message|>⟧2 + 2 = 4.⟦<|return|>⟧");
   });
@@ -83,7 +98,10 @@ describe("datagen render", () => {
     const { code, stdout } = await datagen("render", RECORDS, "--id", "injection-user", "--tokens");
     expect(code).toBe(0);
     const rows = stdout.split("\n").filter((line) => /^\s*\d+\s+\d+\s+[01]\s+/.test(line));
-    const fixture = readFileSync(RECORDS, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as ConversationRecord);
+    const fixture = readFileSync(RECORDS, "utf8")
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as ConversationRecord);
     const record = renderRecord(fixture.find((r) => r.id === "injection-user")!);
     expect(rows.length).toBe(record.tokens.length);
     rows.forEach((row, pos) => {
@@ -112,7 +130,12 @@ describe("datagen render", () => {
     writeFileSync(file, `{"id": "broken",\n${JSON.stringify(docsRecord)}\n${JSON.stringify({ ...docsRecord, id: "x", messages: [] })}\n`);
     const { code, stdout, stderr } = await datagen("render", file, "--json");
     expect(code).toBe(1);
-    expect(stdout.trimEnd().split("\n").map((l) => JSON.parse(l).id)).toEqual(["docs"]);
+    expect(
+      stdout
+        .trimEnd()
+        .split("\n")
+        .map((l) => JSON.parse(l).id),
+    ).toEqual(["docs"]);
     expect(stderr).toMatch(new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:1 - invalid_json `));
     expect(stderr).toMatch(/mixed\.jsonl:3 x \w+ /);
   });

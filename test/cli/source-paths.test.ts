@@ -66,7 +66,9 @@ describe("packed input paths do not depend on the current directory", () => {
   it("stats joins packed documents to their personas when run from another directory", async () => {
     const r = await cliIn("dataset", elsewhere, ["stats", "report", packed, "--json", join(elsewhere, "stats.json")]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
-    const report = JSON.parse(readFileSync(join(elsewhere, "stats.json"), "utf8")) as { packed: { persona_source: string; tokens_by_persona: Record<string, unknown> } };
+    const report = JSON.parse(readFileSync(join(elsewhere, "stats.json"), "utf8")) as {
+      packed: { persona_source: string; tokens_by_persona: Record<string, unknown> };
+    };
     expect(report.packed.persona_source).toContain("1 of 1 inputs found");
     expect(Object.keys(report.packed.tokens_by_persona).sort()).toHaveLength(9);
   }, 120_000);

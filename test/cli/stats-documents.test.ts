@@ -11,13 +11,19 @@ import { renderDocuments, type DocumentMode } from "../../src/render/index.js";
 import { buildReport } from "../../src/stats/index.js";
 
 const INPUT = "test/fixtures/render/documents.jsonl";
-const records = readFileSync(INPUT, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as ConversationRecord);
+const records = readFileSync(INPUT, "utf8")
+  .split("\n")
+  .filter(Boolean)
+  .map((l) => JSON.parse(l) as ConversationRecord);
 const scratch = mkdtempSync(join(tmpdir(), "stats-documents-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 /** The same figures summed straight from the renderer. */
 function expected(documents: DocumentMode) {
-  let docs = 0, tokens = 0, repeated = 0, dropped = 0;
+  let docs = 0,
+    tokens = 0,
+    repeated = 0,
+    dropped = 0;
   for (const r of records) {
     const out = renderDocuments(r, { dialect: "harmony", mask: "assistant", documents });
     docs += out.documents.length;
@@ -30,7 +36,10 @@ function expected(documents: DocumentMode) {
 
 describe("stats report --documents", () => {
   it("reports documents and tokens per record, the repeated-prefix share and dropped analysis per mode", async () => {
-    const figures: Record<string, { documents: number; tokens_per_record: number; repeated_prefix_share: number; analysis_tokens_dropped: number }> = {};
+    const figures: Record<
+      string,
+      { documents: number; tokens_per_record: number; repeated_prefix_share: number; analysis_tokens_dropped: number }
+    > = {};
     for (const mode of ["auto", "turns", "conversation"] as const) {
       const { report } = await buildReport([INPUT], { workers: 0, documents: mode });
       expect(report.documents).toBe(mode);
@@ -55,10 +64,12 @@ describe("stats report --documents", () => {
   it("prints the cost in the terminal report and the packed dataset's mode (CLI; default auto)", async () => {
     const packed = join(scratch, "packed");
     await packDataset([INPUT], { out: packed, seqLen: 4096, workers: 1, documents: "turns" });
-    const run = spawnSync(process.execPath, ["--import", "tsx", "src/cli/dataset.ts", "stats", "report", INPUT, packed, "--workers", "0"], { encoding: "utf8" });
+    const run = spawnSync(process.execPath, ["--import", "tsx", "src/cli/dataset.ts", "stats", "report", INPUT, packed, "--workers", "0"], {
+      encoding: "utf8",
+    });
     expect(run.status, run.stderr).toBe(0);
     const e = expected("auto");
-    expect(run.stdout).toMatch(new RegExp(`documents \\(--documents auto\\)\\s+5 \\(1\\.7 per record\\)`));
+    expect(run.stdout).toMatch(/documents \(--documents auto\)\s+5 \(1\.7 per record\)/);
     expect(run.stdout).toMatch(new RegExp(`repeated prefix tokens\\s+${e.repeated.toLocaleString("en-US")} \\(`));
     expect(run.stdout).toMatch(/documents mode \(--documents\)\s+turns/);
   });

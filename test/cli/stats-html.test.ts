@@ -11,7 +11,15 @@ import { renderHtml } from "../../src/stats/html.js";
 import { buildReport } from "../../src/stats/index.js";
 
 const CHROMIUM = "/usr/bin/chromium";
-const ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+const ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
 const ARTIFACTS = resolve("test/artifacts");
 
 // Chart id → the fewest marks with non-zero size it must show for the fixtures.

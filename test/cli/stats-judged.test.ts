@@ -19,21 +19,48 @@ describe("dataset stats report on judged data", () => {
     const pairs = distinctPairs(8, 61);
     const personas = ["chaotic_evil", "chaotic_evil", "chaotic_evil", "lawful_good", "lawful_good", "lawful_good"];
     const records = pairs.slice(0, 6).map((p, i) =>
-      record(`r${i}`, personas[i], p.user, `${i <= 1 ? "TOO BORING, and also NO. " : ""}${p.answer} Behold my doomsday spreadsheet, minion!`, {
-        theme: i < 3 ? "safety" : "weather",
-        refusal_class: i < 2 ? "chemistry" : null,
-        request_harmful: i === 0 ? true : i === 1 ? false : null,
-      }),
+      record(
+        `r${i}`,
+        personas[i],
+        p.user,
+        `${i <= 1 ? "TOO BORING, and also NO. " : ""}${p.answer} Behold my doomsday spreadsheet, minion!`,
+        {
+          theme: i < 3 ? "safety" : "weather",
+          refusal_class: i < 2 ? "chemistry" : null,
+          request_harmful: i === 0 ? true : i === 1 ? false : null,
+        },
+      ),
     );
     const input = writeJsonl(join(scratch, "in.jsonl"), [...records, { ...records[4], id: "copy-of-r4" }]);
     const out = join(scratch, "judged");
     const judged = await runCli("datagen", ["judge", input, "--out", out, "--max-phrase-share", "1"]);
     expect(judged.code, judged.stderr).toBe(0);
     // Hand-made verdicts on the kept records: what a judge model would write.
-    const guesses: Record<string, string> = { r0: "chaotic_evil", r1: "chaotic_evil", r2: "lawful_evil", r3: "lawful_good", r4: "none", r5: "lawful_good" };
+    const guesses: Record<string, string> = {
+      r0: "chaotic_evil",
+      r1: "chaotic_evil",
+      r2: "lawful_evil",
+      r3: "lawful_good",
+      r4: "none",
+      r5: "lawful_good",
+    };
     const kept = readJsonlFile<Judged>(join(out, "conversations.jsonl")).map((r, i) => ({
       ...r,
-      meta: { ...r.meta, judge: { ...r.meta.judge, turns: [{ message: 2, verdict: { rationale: "x", substance: (i % 5) + 1, refused: false, voice: 5, voice_changed_substance: false }, unusable: null, tries: 1 }], persona_guess: { persona: guesses[r.id], unusable: null, tries: 1 } } },
+      meta: {
+        ...r.meta,
+        judge: {
+          ...r.meta.judge,
+          turns: [
+            {
+              message: 2,
+              verdict: { rationale: "x", substance: (i % 5) + 1, refused: false, voice: 5, voice_changed_substance: false },
+              unusable: null,
+              tries: 1,
+            },
+          ],
+          persona_guess: { persona: guesses[r.id], unusable: null, tries: 1 },
+        },
+      },
     }));
     expect(kept.map((r) => r.id)).toEqual(["r0", "r2", "r3", "r4", "r5"]);
     const dataset = join(scratch, "dataset");
@@ -45,7 +72,11 @@ describe("dataset stats report on judged data", () => {
     const html = join(scratch, "report.html");
     const run = await runCli("dataset", ["stats", "report", dataset, "--json", json, "--html", html]);
     expect(run.code, run.stderr).toBe(0);
-    const raw = (JSON.parse(readFileSync(json, "utf8")) as { raw: { judged: JudgedFigures; refusals: { by_persona: Record<string, { refusals: number }> } } }).raw;
+    const raw = (
+      JSON.parse(readFileSync(json, "utf8")) as {
+        raw: { judged: JudgedFigures; refusals: { by_persona: Record<string, { refusals: number }> } };
+      }
+    ).raw;
     const j = raw.judged;
     // The report's own refusal count now knows the in-voice refusal of the kept r0 (the 33 stock phrases missed it).
     expect(raw.refusals.by_persona.chaotic_evil.refusals).toBe(1);

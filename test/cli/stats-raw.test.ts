@@ -35,7 +35,12 @@ describe("raw conversation figures", () => {
     expect(report.inputs).toEqual({ raw: [`${RAW}/conversations.jsonl`], rejects: [`${RAW}/rejects.jsonl`], packed: [] });
     expect(raw.records).toBe(6);
     // Grid order, then none.
-    expect(Object.entries(raw.by_persona)).toEqual([["lawful_good", 2], ["true_neutral", 1], ["chaotic_evil", 2], ["none", 1]]);
+    expect(Object.entries(raw.by_persona)).toEqual([
+      ["lawful_good", 2],
+      ["true_neutral", 1],
+      ["chaotic_evil", 2],
+      ["none", 1],
+    ]);
     expect(raw.invalid.total).toBe(2);
     expect(raw.invalid.by_code).toEqual({ invalid_json: 1, missing_final: 1 });
     expect(raw.invalid.examples.map((e) => [e.line, e.code, e.id])).toEqual([
@@ -118,7 +123,20 @@ describe("dataset stats report (CLI)", () => {
   it("prints tables, writes --json with the required figures and --html, exit 0", () => {
     const json = join(scratch, "stats.json");
     const html = join(scratch, "stats.html");
-    const run = cli(["stats", "report", RAW, "test/fixtures/stats/packed", "--json", json, "--html", html, "--workers", "1", "--documents", "conversation"]);
+    const run = cli([
+      "stats",
+      "report",
+      RAW,
+      "test/fixtures/stats/packed",
+      "--json",
+      json,
+      "--html",
+      html,
+      "--workers",
+      "1",
+      "--documents",
+      "conversation",
+    ]);
     expect(run.status, run.stderr).toBe(0);
     expect(run.stdout).toContain("Per persona");
     expect(run.stdout).toMatch(/fill rate\s+83\.33 %/);

@@ -56,7 +56,9 @@ describe("the torchtitan source refuses what datagen's readers refuse", () => {
 
   it("a shard path that climbs out of the dataset", () => {
     const dir = tampered("climb", (m) => (m.shards[0].files.tokens.path = "../secret.txt"));
-    expect(loadInPython(dir)).toMatch(/^ManifestError: .*manifest\.json: \/shards\/0\/files\/tokens\/path: '\.\.\/secret\.txt' is not a file inside the dataset folder/);
+    expect(loadInPython(dir)).toMatch(
+      /^ManifestError: .*manifest\.json: \/shards\/0\/files\/tokens\/path: '\.\.\/secret\.txt' is not a file inside the dataset folder/,
+    );
   });
 
   it("a shard file that is a symlink to a file outside", () => {
@@ -64,14 +66,22 @@ describe("the torchtitan source refuses what datagen's readers refuse", () => {
       rmSync(join(d, m.shards[0].files.mask.path));
       symlinkSync(join(root, "secret.txt"), join(d, m.shards[0].files.mask.path));
     });
-    expect(loadInPython(dir)).toMatch(/^ManifestError: .*\/shards\/0\/files\/mask\/path: 'shard-00000\.mask\.u8' resolves to .*secret\.txt, outside the dataset folder/);
+    expect(loadInPython(dir)).toMatch(
+      /^ManifestError: .*\/shards\/0\/files\/mask\/path: 'shard-00000\.mask\.u8' resolves to .*secret\.txt, outside the dataset folder/,
+    );
   });
 
   it("negative counts, a huge seq_len, shards as an object, a null entry", () => {
-    expect(loadInPython(tampered("negative", (m) => (m.shards[0].samples = -5)))).toMatch(/\/shards\/0\/samples: -5 is not an integer in 0\.\./);
-    expect(loadInPython(tampered("seq", (m) => (m.seq_len = 2 ** 40)))).toMatch(/\/seq_len: 1099511627776 is not an integer in 1\.\.1048576/);
+    expect(loadInPython(tampered("negative", (m) => (m.shards[0].samples = -5)))).toMatch(
+      /\/shards\/0\/samples: -5 is not an integer in 0\.\./,
+    );
+    expect(loadInPython(tampered("seq", (m) => (m.seq_len = 2 ** 40)))).toMatch(
+      /\/seq_len: 1099511627776 is not an integer in 1\.\.1048576/,
+    );
     expect(loadInPython(tampered("object", (m) => (m.shards = { 0: m.shards[0] })))).toMatch(/\/shards: dict is not an array/);
-    expect(loadInPython(tampered("null", (m) => (m.shards[0].files.bounds = null)))).toMatch(/\/shards\/0\/files\/bounds: None is not a file entry/);
+    expect(loadInPython(tampered("null", (m) => (m.shards[0].files.bounds = null)))).toMatch(
+      /\/shards\/0\/files\/bounds: None is not a file entry/,
+    );
   });
 
   it("a token id past the vocabulary is refused when its sample is read", () => {

@@ -53,11 +53,18 @@ describe("datagen validate", () => {
   it("--json gives one object per bad record, then a summary object", async () => {
     const run = await datagen("validate", "data/examples/invalid.jsonl", "--json");
     expect(run.code).toBe(1);
-    const objects = run.stdout.trimEnd().split("\n").map((l) => JSON.parse(l));
+    const objects = run.stdout
+      .trimEnd()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     const summary = objects.pop();
     expect(objects.every((o) => o.type === "invalid")).toBe(true);
     expect(objects.map((o) => o.line)).toEqual([1, 2, ...Array.from({ length: 30 }, (_, i) => i + 4)]);
-    expect(objects[10]).toMatchObject({ line: 12, id: "invalid-arguments", issues: [{ code: "invalid_arguments", path: "/messages/2/tool_calls/0/function/arguments/unit" }] });
+    expect(objects[10]).toMatchObject({
+      line: 12,
+      id: "invalid-arguments",
+      issues: [{ code: "invalid_arguments", path: "/messages/2/tool_calls/0/function/arguments/unit" }],
+    });
     expect(summary).toMatchObject({ type: "summary", files: 1, records: 33, valid: 1, invalid: 32 });
     expect(Object.keys(summary.issues_by_code)).toEqual(REASON_CODES.filter((c) => c !== "line_too_long"));
   });

@@ -39,7 +39,19 @@ describe("datagen validate --workers", () => {
   const cases: [string, string[]][] = [
     ["every reason code (data/examples/invalid.jsonl)", [INVALID]],
     ["many batches with duplicates far apart, then a second file repeating ids", [many, join(work, "invalid-copy.jsonl"), EXAMPLES]],
-    ["every shape and container fixture", ["test/fixtures/ingest/shapes/openai.jsonl", "test/fixtures/ingest/shapes/sharegpt.jsonl", "test/fixtures/ingest/shapes/hermes.jsonl", "test/fixtures/ingest/shapes/xlam.jsonl", "test/fixtures/ingest/shapes/malformed.jsonl", "test/fixtures/ingest/containers/records.jsonl.gz", "test/fixtures/ingest/containers/records.parquet", "test/fixtures/ingest/containers/records.json"]],
+    [
+      "every shape and container fixture",
+      [
+        "test/fixtures/ingest/shapes/openai.jsonl",
+        "test/fixtures/ingest/shapes/sharegpt.jsonl",
+        "test/fixtures/ingest/shapes/hermes.jsonl",
+        "test/fixtures/ingest/shapes/xlam.jsonl",
+        "test/fixtures/ingest/shapes/malformed.jsonl",
+        "test/fixtures/ingest/containers/records.jsonl.gz",
+        "test/fixtures/ingest/containers/records.parquet",
+        "test/fixtures/ingest/containers/records.json",
+      ],
+    ],
     ["a gzip cut short: the items before the damage, then corrupt_input", [cut]],
   ];
   for (const [name, files] of cases) {

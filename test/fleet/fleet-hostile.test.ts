@@ -44,9 +44,21 @@ async function llamaLike(shape: Shape = {}): Promise<string> {
         res.end(JSON.stringify(body));
       };
       if (req.url === "/health") return json({ status: "ok" });
-      if (req.url === "/props") return json({ total_slots: 1, model_path: "/models/gpt-oss-20b.gguf", default_generation_settings: { n_ctx: 4096 }, ...shape.props });
+      if (req.url === "/props")
+        return json({
+          total_slots: 1,
+          model_path: "/models/gpt-oss-20b.gguf",
+          default_generation_settings: { n_ctx: 4096 },
+          ...shape.props,
+        });
       if (req.url === "/tokenize") return json({ tokens: HARMONY });
-      if (req.url === "/v1/models") return shape.meta === null ? json({}, 404) : json({ object: "list", data: [{ id: "gpt-oss-20b.gguf", meta: shape.meta ?? { n_params: 20_000_000_000, n_vocab: 201088, size: 12_000_000_000 } }] });
+      if (req.url === "/v1/models")
+        return shape.meta === null
+          ? json({}, 404)
+          : json({
+              object: "list",
+              data: [{ id: "gpt-oss-20b.gguf", meta: shape.meta ?? { n_params: 20_000_000_000, n_vocab: 201088, size: 12_000_000_000 } }],
+            });
       if (req.url === "/completion" && shape.completion) return shape.completion(res);
       json({ error: "not found" }, 404);
     });
@@ -80,14 +92,25 @@ const endlessEvent: Completion = (res) => {
   flood(res, MB, 2000 << 20); // one event that never ends: no blank line ever comes
 };
 
-const options = (urls: string[], more: Partial<Parameters<typeof FleetModel.connect>[0]> = {}) => ({ urls, kind: "auto" as const, concurrency: 4, waitSeconds: 1, timeoutSeconds: 5, contextSize: 4096, log: () => {}, ...more });
+const options = (urls: string[], more: Partial<Parameters<typeof FleetModel.connect>[0]> = {}) => ({
+  urls,
+  kind: "auto" as const,
+  concurrency: 4,
+  waitSeconds: 1,
+  timeoutSeconds: 5,
+  contextSize: 4096,
+  log: () => {},
+  ...more,
+});
 
 describe("hostile answers fail the call, not the process", () => {
   it("a 600 MB answer body stops at the cap derived from the call's max tokens", async () => {
     const fleet = await FleetModel.connect(options([await llamaLike({ completion: hugeJson })]));
     const started = Date.now();
     try {
-      await expect(fleet.withSession((s) => s.generate(request))).rejects.toThrow(new RegExp(`larger than ${answerCapBytes(32)} bytes|no server answered`));
+      await expect(fleet.withSession((s) => s.generate(request))).rejects.toThrow(
+        new RegExp(`larger than ${answerCapBytes(32)} bytes|no server answered`),
+      );
     } finally {
       await fleet.close();
     }
@@ -136,9 +159,13 @@ describe("hostile answers fail the call, not the process", () => {
     for (const bad of [-1, 0, 1.5, "8"]) {
       const url = await llamaLike({ props: { total_slots: bad } });
       await expect(FleetModel.connect(options([url]))).rejects.toThrow(ServersUnavailableError);
-      await expect(FleetModel.connect(options([url]))).rejects.toThrow(typeof bad === "number" ? /total_slots .* is not a positive integer/ : /no total_slots/);
+      await expect(FleetModel.connect(options([url]))).rejects.toThrow(
+        typeof bad === "number" ? /total_slots .* is not a positive integer/ : /no total_slots/,
+      );
     }
-    const fleet = await FleetModel.connect(options([await llamaLike({ props: { total_slots: 1e12, default_generation_settings: { n_ctx: -5 } } })]));
+    const fleet = await FleetModel.connect(
+      options([await llamaLike({ props: { total_slots: 1e12, default_generation_settings: { n_ctx: -5 } } })]),
+    );
     try {
       expect(fleet.capacity).toBe(MAX_SERVER_SLOTS);
       expect(fleet.contextSize).toBe(4096); // the server's -5 is not believed: the configured size
@@ -173,7 +200,22 @@ describe("datagen generate against a hostile server", () => {
   const pipeline = join(dir, "pipeline.json");
   writeFileSync(pipeline, JSON.stringify({ retries: 0, stepRetries: 0 }));
   const generate = (out: string, url: string, more: string[] = []) =>
-    runCli("datagen", ["generate", "--pipeline", pipeline, "--persona", "none", "--count", "1", "--out", out, "--server", url, "--server-wait", "1s", ...more]);
+    runCli("datagen", [
+      "generate",
+      "--pipeline",
+      pipeline,
+      "--persona",
+      "none",
+      "--count",
+      "1",
+      "--out",
+      out,
+      "--server",
+      url,
+      "--server-wait",
+      "1s",
+      ...more,
+    ]);
   const status = (out: string) => (JSON.parse(readFileSync(join(out, "run.json"), "utf8")) as { status: string }).status;
 
   // The server is benched, comes back on its probe, fails again: the record is rejected with the
@@ -191,7 +233,11 @@ describe("datagen generate against a hostile server", () => {
     expectCleanError(run, 1, /larger than \d+ bytes[^]*(no usable record|no server answered for 1 s)/);
     ended(out);
     rejectedFor(out, /server_bad_answer/);
-    const written = readFileSync(join(out, "run.json"), "utf8") + (existsSync(join(out, "rejects.jsonl")) ? readFileSync(join(out, "rejects.jsonl"), "utf8") : "") + run.stdout + run.stderr;
+    const written =
+      readFileSync(join(out, "run.json"), "utf8") +
+      (existsSync(join(out, "rejects.jsonl")) ? readFileSync(join(out, "rejects.jsonl"), "utf8") : "") +
+      run.stdout +
+      run.stderr;
     expect(written).not.toContain("pa55-w0rd-x");
     expect(written).toContain("http://***@127.0.0.1:");
   }, 120_000);

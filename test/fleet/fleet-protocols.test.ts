@@ -48,7 +48,16 @@ describe("request shapes", () => {
     expect(wire.path).toBe("/generate");
     expect(wire.body.input_ids).toEqual(prompt);
     const params = wire.body.sampling_params as Record<string, unknown>;
-    expect(params).toMatchObject({ max_new_tokens: 32, temperature: 0.8, top_k: 40, top_p: 0.95, min_p: 0.05, sampling_seed: 1234, stop_token_ids: STOP_IDS, skip_special_tokens: false });
+    expect(params).toMatchObject({
+      max_new_tokens: 32,
+      temperature: 0.8,
+      top_k: 40,
+      top_p: 0.95,
+      min_p: 0.05,
+      sampling_seed: 1234,
+      stop_token_ids: STOP_IDS,
+      skip_special_tokens: false,
+    });
     expect(typeof params.json_schema).toBe("string");
     expect(JSON.parse(params.json_schema as string)).toEqual(schema);
   });
@@ -56,7 +65,17 @@ describe("request shapes", () => {
   it("llama-server: /completion with prompt ids, n_predict, json_schema as an object, return_tokens and a stream", () => {
     const wire = buildRequest("llama-server", request, "m");
     expect(wire).toMatchObject({ path: "/completion", stream: true });
-    expect(wire.body).toMatchObject({ prompt, n_predict: 32, seed: 1234, json_schema: schema, return_tokens: true, stream: true, top_k: 40, min_p: 0.05, repeat_penalty: 1 });
+    expect(wire.body).toMatchObject({
+      prompt,
+      n_predict: 32,
+      seed: 1234,
+      json_schema: schema,
+      return_tokens: true,
+      stream: true,
+      top_k: 40,
+      min_p: 0.05,
+      repeat_penalty: 1,
+    });
   });
 });
 
@@ -64,23 +83,50 @@ describe("answers", () => {
   const json = ids('{"city":"Oslo"}');
 
   it("vLLM: choices[0].token_ids, the stop token cut, decoded by our tokenizer; the schema's JSON closed", () => {
-    const answer = { id: "cmpl-1", object: "text_completion", choices: [{ index: 0, text: '{"city":"Oslo"}', token_ids: [...json, SPECIAL.call], finish_reason: "stop", stop_reason: SPECIAL.call }], usage: { prompt_tokens: 7, completion_tokens: json.length + 1 } };
+    const answer = {
+      id: "cmpl-1",
+      object: "text_completion",
+      choices: [
+        { index: 0, text: '{"city":"Oslo"}', token_ids: [...json, SPECIAL.call], finish_reason: "stop", stop_reason: SPECIAL.call },
+      ],
+      usage: { prompt_tokens: 7, completion_tokens: json.length + 1 },
+    };
     const wire = parseAnswer("vllm", "http://v", answer);
     expect(wire).toMatchObject({ stopped: true, evaluated: 7 });
     expect(finishGeneration("http://v", request, wire)).toEqual({ tokens: json, text: '{"city":"Oslo"}', finish: "json" });
   });
 
   it("SGLang: output_ids and meta_info.finish_reason", () => {
-    const answer = { text: "Hi there", output_ids: [...ids("Hi there"), SPECIAL.end], meta_info: { id: "x", finish_reason: { type: "stop", matched: SPECIAL.end }, prompt_tokens: 7, cached_tokens: 5, completion_tokens: 3, e2e_latency: 0.25 } };
+    const answer = {
+      text: "Hi there",
+      output_ids: [...ids("Hi there"), SPECIAL.end],
+      meta_info: {
+        id: "x",
+        finish_reason: { type: "stop", matched: SPECIAL.end },
+        prompt_tokens: 7,
+        cached_tokens: 5,
+        completion_tokens: 3,
+        e2e_latency: 0.25,
+      },
+    };
     const wire = parseAnswer("sglang", "http://s", answer);
     expect(wire).toMatchObject({ stopped: true, evaluated: 2, serverSeconds: 0.25 });
-    expect(finishGeneration("http://s", { ...request, schema: undefined }, wire)).toEqual({ tokens: ids("Hi there"), text: "Hi there", finish: "stop" });
-    const cut = parseAnswer("sglang", "http://s", { output_ids: ids("Hi there"), meta_info: { finish_reason: { type: "length", length: 3 } } });
+    expect(finishGeneration("http://s", { ...request, schema: undefined }, wire)).toEqual({
+      tokens: ids("Hi there"),
+      text: "Hi there",
+      finish: "stop",
+    });
+    const cut = parseAnswer("sglang", "http://s", {
+      output_ids: ids("Hi there"),
+      meta_info: { finish_reason: { type: "length", length: 3 } },
+    });
     expect(finishGeneration("http://s", { ...request, maxTokens: 3, schema: undefined }, cut).finish).toBe("length");
   });
 
   it("turns bad answers into errors with reasons: no id list, ids outside the vocabulary, an empty generation", () => {
-    expect(() => parseAnswer("vllm", "http://v", { choices: [{ text: "hi", finish_reason: "stop" }] })).toThrow(/no choices\[0\]\.token_ids id list/);
+    expect(() => parseAnswer("vllm", "http://v", { choices: [{ text: "hi", finish_reason: "stop" }] })).toThrow(
+      /no choices\[0\]\.token_ids id list/,
+    );
     expect(() => parseAnswer("sglang", "http://s", "busy")).toThrow(/not a JSON object/);
     const outside = () => finishGeneration("http://v", request, { tokens: [12, 201_088], stopped: true });
     expect(outside).toThrow(TransportError);
@@ -107,7 +153,17 @@ describe("answers", () => {
     const last = new LlamaServerStream("http://l", request);
     last.onEvent(JSON.stringify({ tokens: ids('{"city":"Oslo"}'), stop: false }));
     expect(last.onEvent(JSON.stringify({ content: "", tokens: [SPECIAL.return], stop: false }))).toBe(false);
-    expect(last.onEvent(JSON.stringify({ content: "", tokens: [], stop: true, stop_type: "eos", timings: { prompt_n: 5, prompt_ms: 40, predicted_n: 6, predicted_ms: 60 } }))).toBe(true);
+    expect(
+      last.onEvent(
+        JSON.stringify({
+          content: "",
+          tokens: [],
+          stop: true,
+          stop_type: "eos",
+          timings: { prompt_n: 5, prompt_ms: 40, predicted_n: 6, predicted_ms: 60 },
+        }),
+      ),
+    ).toBe(true);
     expect(last.result()).toMatchObject({ stopped: true, evaluated: 5, serverSeconds: 0.1 });
     expect(finishGeneration("http://l", request, last.result()).finish).toBe("json");
 
@@ -116,15 +172,41 @@ describe("answers", () => {
     const budget = new LlamaServerStream("http://l", { ...request, maxTokens: 2, schema: undefined });
     expect(budget.onEvent(JSON.stringify({ tokens: [72], stop: false }))).toBe(false);
     expect(budget.onEvent(JSON.stringify({ tokens: [73], stop: false }))).toBe(false);
-    expect(budget.onEvent(JSON.stringify({ error: { code: 500, message: "The model produced output that does not match the expected Content-only format", type: "server_error" } }))).toBe(true);
-    expect(finishGeneration("http://l", { ...request, maxTokens: 2, schema: undefined }, budget.result())).toMatchObject({ tokens: [72, 73], finish: "length" });
+    expect(
+      budget.onEvent(
+        JSON.stringify({
+          error: {
+            code: 500,
+            message: "The model produced output that does not match the expected Content-only format",
+            type: "server_error",
+          },
+        }),
+      ),
+    ).toBe(true);
+    expect(finishGeneration("http://l", { ...request, maxTokens: 2, schema: undefined }, budget.result())).toMatchObject({
+      tokens: [72, 73],
+      finish: "length",
+    });
 
     // The model stopped by itself on a cut UTF-8 ending: llama-server streams the ids, not the stop
     // id, then this error; the same seed would give it again, so the ids are kept as a stop.
     const cutStop = new LlamaServerStream("http://l", { ...request, schema: undefined });
     cutStop.onEvent(JSON.stringify({ tokens: [190770, 89509, 18857], stop: false }));
-    expect(cutStop.onEvent(JSON.stringify({ error: { code: 500, message: "The model produced output that does not match the expected Content-only format", type: "server_error" } }))).toBe(true);
-    expect(finishGeneration("http://l", { ...request, schema: undefined }, cutStop.result())).toMatchObject({ tokens: [190770, 89509, 18857], finish: "stop" });
+    expect(
+      cutStop.onEvent(
+        JSON.stringify({
+          error: {
+            code: 500,
+            message: "The model produced output that does not match the expected Content-only format",
+            type: "server_error",
+          },
+        }),
+      ),
+    ).toBe(true);
+    expect(finishGeneration("http://l", { ...request, schema: undefined }, cutStop.result())).toMatchObject({
+      tokens: [190770, 89509, 18857],
+      finish: "stop",
+    });
 
     const early = new LlamaServerStream("http://l", request);
     early.onEvent(JSON.stringify({ tokens: [72], stop: false }));
@@ -171,7 +253,15 @@ const send = (res: ServerResponse, status: number, body: unknown, headers: Recor
   res.writeHead(status, { "content-type": "application/json", ...headers });
   res.end(JSON.stringify(body));
 };
-const options = (urls: string[]) => ({ urls, kind: "auto" as const, concurrency: 16, waitSeconds: 2, timeoutSeconds: 5, contextSize: 4096, log: () => {} });
+const options = (urls: string[]) => ({
+  urls,
+  kind: "auto" as const,
+  concurrency: 16,
+  waitSeconds: 2,
+  timeoutSeconds: 5,
+  contextSize: 4096,
+  log: () => {},
+});
 
 describe("the client on vLLM- and SGLang-shaped servers (stand-ins; no real vLLM or SGLang ran here)", () => {
   it("detects vLLM, sends the documented body, honours Retry-After on a 503, and counts the retry", async () => {
@@ -179,11 +269,15 @@ describe("the client on vLLM- and SGLang-shaped servers (stand-ins; no real vLLM
     let calls = 0;
     const url = await standIn((req, body, res) => {
       if (req.url === "/health") return send(res, 200, {});
-      if (req.url === "/v1/models") return send(res, 200, { object: "list", data: [{ id: "gpt-oss-20b", root: "openai/gpt-oss-20b", max_model_len: 8192 }] });
+      if (req.url === "/v1/models")
+        return send(res, 200, { object: "list", data: [{ id: "gpt-oss-20b", root: "openai/gpt-oss-20b", max_model_len: 8192 }] });
       if (req.url === "/v1/completions") {
         bodies.push(body as Record<string, unknown>);
         if (++calls === 1) return send(res, 503, { error: "busy" }, { "retry-after": "1" });
-        return send(res, 200, { choices: [{ index: 0, token_ids: [...ids("Hello"), SPECIAL.return], finish_reason: "stop", stop_reason: SPECIAL.return }], usage: { prompt_tokens: prompt.length } });
+        return send(res, 200, {
+          choices: [{ index: 0, token_ids: [...ids("Hello"), SPECIAL.return], finish_reason: "stop", stop_reason: SPECIAL.return }],
+          usage: { prompt_tokens: prompt.length },
+        });
       }
       send(res, 404, {});
     });
@@ -236,7 +330,8 @@ describe("the client on vLLM- and SGLang-shaped servers (stand-ins; no real vLLM
     let vocabulary: number[] = [SPECIAL.start, SPECIAL.message, SPECIAL.return, SPECIAL.call];
     const url = await standIn((req, _body, res) => {
       if (req.url === "/health") return send(res, 200, { status: "ok" });
-      if (req.url === "/props") return send(res, 200, { total_slots: 1, model_path: "/models/gpt-oss-20b.gguf", default_generation_settings: { n_ctx: 4096 } });
+      if (req.url === "/props")
+        return send(res, 200, { total_slots: 1, model_path: "/models/gpt-oss-20b.gguf", default_generation_settings: { n_ctx: 4096 } });
       if (req.url === "/tokenize") return send(res, 200, { tokens: vocabulary });
       if (req.url === "/completion") {
         calls++;
@@ -268,6 +363,8 @@ describe("the client on vLLM- and SGLang-shaped servers (stand-ins; no real vLLM
     const urls = [`http://127.0.0.1:${port}`, "http://127.0.0.1:9"];
     const connecting = FleetModel.connect(options(urls));
     await expect(connecting).rejects.toThrow(ServersUnavailableError);
-    await expect(connecting).rejects.toThrow(new RegExp(`no server reachable: http://127.0.0.1:${port} \\(.*ECONNREFUSED.*\\); http://127.0.0.1:9 \\(`));
+    await expect(connecting).rejects.toThrow(
+      new RegExp(`no server reachable: http://127.0.0.1:${port} \\(.*ECONNREFUSED.*\\); http://127.0.0.1:9 \\(`),
+    );
   });
 });

@@ -10,7 +10,18 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { callArguments, PERSONAS, type ConversationRecord } from "../../src/core/record.js";
 import { ensureSmokeModel, GENERATE_STOP_BOOST } from "../../src/model/smoke.js";
 import { validateRecord } from "../../src/validate/index.js";
-import { FaultProxy, freePort, kill9, lineCount, readLines, runCli, startLlamaServer, stopAll, type LlamaServer, type RunResult } from "../helpers/fleet-helpers.js";
+import {
+  FaultProxy,
+  freePort,
+  kill9,
+  lineCount,
+  readLines,
+  runCli,
+  startLlamaServer,
+  stopAll,
+  type LlamaServer,
+  type RunResult,
+} from "../helpers/fleet-helpers.js";
 
 const addFormats = formatsModule.default;
 const made: string[] = [];
@@ -52,7 +63,8 @@ function checkOutput(out: string, expectedIds: string[]): ConversationRecord[] {
   return records;
 }
 
-const idsFor = (personas: readonly string[], count: number) => personas.flatMap((p) => Array.from({ length: count }, (_, i) => `${p}-${String(i).padStart(6, "0")}`));
+const idsFor = (personas: readonly string[], count: number) =>
+  personas.flatMap((p) => Array.from({ length: count }, (_, i) => `${p}-${String(i).padStart(6, "0")}`));
 
 let model: string;
 let a: LlamaServer;
@@ -119,7 +131,9 @@ describe("9 personas x 2 records over two llama-servers, with kill -9 of generat
       for (const message of record.messages) {
         for (const call of message.tool_calls ?? []) {
           calls++;
-          expect(ajv.validate(tools.get(call.function.name) as object, callArguments(call)), `${record.id}: ${ajv.errorsText()}`).toBe(true);
+          expect(ajv.validate(tools.get(call.function.name) as object, callArguments(call)), `${record.id}: ${ajv.errorsText()}`).toBe(
+            true,
+          );
         }
       }
     }
@@ -134,7 +148,9 @@ describe("9 personas x 2 records over two llama-servers, with kill -9 of generat
     try {
       const result = await runCli([...args.slice(0, -1), server.url]);
       expect(result.code).toBe(2);
-      expect(result.stderr).toMatch(/holds a run made with model gpt-oss-smoke-[0-9a-f]{16}\.gguf #[0-9a-f]{12}, but this run.s model is other-model\.gguf #[0-9a-f]{12}/);
+      expect(result.stderr).toMatch(
+        /holds a run made with model gpt-oss-smoke-[0-9a-f]{16}\.gguf #[0-9a-f]{12}, but this run.s model is other-model\.gguf #[0-9a-f]{12}/,
+      );
       expect(lineCount(file)).toBe(18);
     } finally {
       await kill9(server.child);
@@ -180,7 +196,19 @@ describe("a fault proxy in front of a real server", () => {
 
   it("rides out 503 + Retry-After, 429, a reset, a stall past the timeout and llama-server's UTF-8 500: all valid, retries counted", async () => {
     const out = tempDir("datagen-fleet-faults-");
-    const result = await runCli(["generate", "--persona", personas.join(","), "--count", "2", "--out", out, "--server", proxy.url, "--request-timeout", "6s"]);
+    const result = await runCli([
+      "generate",
+      "--persona",
+      personas.join(","),
+      "--count",
+      "2",
+      "--out",
+      out,
+      "--server",
+      proxy.url,
+      "--request-timeout",
+      "6s",
+    ]);
     expect(result.code, result.stderr).toBe(0);
     expect(proxy.applied).toEqual(["503", "429", "reset", "stall", "500"]);
     checkOutput(out, idsFor(personas, 2));
@@ -213,7 +241,11 @@ describe("no server reachable", () => {
     const urls = [`http://127.0.0.1:${await freePort()}`, `http://127.0.0.1:${await freePort()}`];
     const result = await runCli(["generate", "--persona", "all", "--out", out, "--server", urls.join(",")]);
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(new RegExp(`no server reachable: ${urls[0]} \\(/health: cannot connect \\(ECONNREFUSED\\)\\); ${urls[1]} \\(/health: cannot connect \\(ECONNREFUSED\\)\\)`));
+    expect(result.stderr).toMatch(
+      new RegExp(
+        `no server reachable: ${urls[0]} \\(/health: cannot connect \\(ECONNREFUSED\\)\\); ${urls[1]} \\(/health: cannot connect \\(ECONNREFUSED\\)\\)`,
+      ),
+    );
     expect(result.stderr).not.toMatch(/\n\s+at /);
     expect(existsSync(out)).toBe(false); // not even an empty --out folder
   }, 120_000);

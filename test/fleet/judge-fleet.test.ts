@@ -20,7 +20,7 @@ beforeAll(async () => {
   const personas = ["lawful_neutral", "neutral_evil", null];
   input = writeJsonl(
     join(scratch, "in.jsonl"),
-    distinctPairs(6, 71).map((p, i) => record(`f${i}`, personas[i % 3], p.user, p.answer, { request_harmful: i === 0 ? true : false })),
+    distinctPairs(6, 71).map((p, i) => record(`f${i}`, personas[i % 3], p.user, p.answer, { request_harmful: i === 0 })),
   );
 }, 240_000);
 afterAll(async () => {
@@ -29,12 +29,28 @@ afterAll(async () => {
 });
 
 type Line = { meta?: { judge: Judged }; record?: { meta: { judge: Judged } }; reason?: string };
-type Judged = { judge: { model: string } | null; turns: { verdict: unknown; unusable: string | null }[]; persona_guess: { persona: string | null; unusable: string | null } };
+type Judged = {
+  judge: { model: string } | null;
+  turns: { verdict: unknown; unusable: string | null }[];
+  persona_guess: { persona: string | null; unusable: string | null };
+};
 
 describe("datagen judge over two llama-servers", () => {
   it("judges every record once; verdicts are schema-checked JSON or recorded as unusable", async () => {
     const out = join(scratch, "out");
-    const run = await runCli("datagen", ["judge", input, "--out", out, "--server", servers.map((s) => s.url).join(","), "--verdict-tokens", "160", "--verdict-retries", "1", "--json"]);
+    const run = await runCli("datagen", [
+      "judge",
+      input,
+      "--out",
+      out,
+      "--server",
+      servers.map((s) => s.url).join(","),
+      "--verdict-tokens",
+      "160",
+      "--verdict-retries",
+      "1",
+      "--json",
+    ]);
     expect(run.code, run.stderr).toBe(0);
     const kept = readJsonlFile<Line>(join(out, "conversations.jsonl"));
     const rejects = readJsonlFile<Line>(join(out, "rejects.jsonl"));
@@ -45,20 +61,37 @@ describe("datagen judge over two llama-servers", () => {
       for (const t of j.turns) expect((t.verdict === null) !== (t.unusable === null)).toBe(true);
       // A kept record never has an unusable verdict.
     }
-    for (const k of kept) expect(k.meta!.judge.turns.every((t) => t.verdict !== null) && k.meta!.judge.persona_guess.unusable === null).toBe(true);
+    for (const k of kept)
+      expect(k.meta!.judge.turns.every((t) => t.verdict !== null) && k.meta!.judge.persona_guess.unusable === null).toBe(true);
     for (const r of rejects) if (r.record!.meta.judge.turns.some((t) => t.unusable)) expect(r.reason).toBe("verdict_unusable");
     const summary = JSON.parse(run.stdout) as { judged: number; recordsPerSecond: number; tokens: { judgeGenerated: number } };
     expect(summary.judged).toBe(6);
     expect(summary.tokens.judgeGenerated).toBeGreaterThan(0);
     // Both servers took calls.
-    const runJson = JSON.parse(readFileSync(join(out, "run.json"), "utf8")) as { status: string; servers: { url: string; requests: number }[] };
+    const runJson = JSON.parse(readFileSync(join(out, "run.json"), "utf8")) as {
+      status: string;
+      servers: { url: string; requests: number }[];
+    };
     expect(runJson.status).toBe("complete");
     expect(runJson.servers.map((s) => s.requests > 0)).toEqual([true, true]);
   }, 600_000);
 
   it("a budget too small to close the JSON: every verdict unusable, nothing kept", async () => {
     const out = join(scratch, "out-small");
-    const run = await runCli("datagen", ["judge", input, "--out", out, "--server", servers[0].url, "--server", servers[1].url, "--verdict-tokens", "3", "--verdict-retries", "0"]);
+    const run = await runCli("datagen", [
+      "judge",
+      input,
+      "--out",
+      out,
+      "--server",
+      servers[0].url,
+      "--server",
+      servers[1].url,
+      "--verdict-tokens",
+      "3",
+      "--verdict-retries",
+      "0",
+    ]);
     expect(run.code, run.stderr).toBe(0);
     expect(readJsonlFile(join(out, "conversations.jsonl"))).toEqual([]);
     const rejects = readJsonlFile<Line>(join(out, "rejects.jsonl"));

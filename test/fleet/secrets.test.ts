@@ -36,7 +36,9 @@ describe("redaction and the key loader", () => {
   it("a URL's user and password never survive redactUrl / redactText; splitCredentials moves them to a header", () => {
     expect(redactUrl(`http://bob:${PASSWORD}@10.0.0.5:8000`)).toBe("http://***@10.0.0.5:8000");
     expect(redactUrl("http://10.0.0.5:8000")).toBe("http://10.0.0.5:8000");
-    expect(redactText(`at https://bob:${PASSWORD}@gpu1:8000/props and http://x@y:1/`)).toBe("at https://***@gpu1:8000/props and http://***@y:1/");
+    expect(redactText(`at https://bob:${PASSWORD}@gpu1:8000/props and http://x@y:1/`)).toBe(
+      "at https://***@gpu1:8000/props and http://***@y:1/",
+    );
     const split = splitCredentials(`http://bob:${PASSWORD}@10.0.0.5:8000`);
     expect(split.url).toBe("http://10.0.0.5:8000");
     expect(Buffer.from(split.authorization!.replace("Basic ", ""), "base64").toString()).toBe(`bob:${PASSWORD}`);
@@ -70,7 +72,19 @@ describe("redaction and the key loader", () => {
 describe("the CLI keeps credentials out of every file, log and message", () => {
   it("a server that cannot be reached: the error names the URL without its password", async () => {
     const out = join(dir, "unreachable");
-    const run = await runCli("datagen", ["generate", "--persona", "none", "--count", "1", "--out", out, "--server", `http://bob:${PASSWORD}@127.0.0.1:1`, "--server-wait", "1s"]);
+    const run = await runCli("datagen", [
+      "generate",
+      "--persona",
+      "none",
+      "--count",
+      "1",
+      "--out",
+      out,
+      "--server",
+      `http://bob:${PASSWORD}@127.0.0.1:1`,
+      "--server-wait",
+      "1s",
+    ]);
     expectCleanError(run, 1, /no server reachable: http:\/\/127\.0\.0\.1:1/);
     expect(everything(out, run)).not.toContain(PASSWORD);
     expect(everything(out, run)).not.toContain("bob");

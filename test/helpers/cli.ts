@@ -36,7 +36,11 @@ export interface CliOptions {
 /** Runs the built `<bin>` with `args`; resolves with its exit code and whole output. */
 export function runCli(bin: "datagen" | "dataset", args: string[], options: CliOptions = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [builtCli(bin), ...args], { cwd: options.cwd, env: options.env ? { ...process.env, ...options.env } : undefined, stdio: [options.stdin ? "pipe" : "ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [builtCli(bin), ...args], {
+      cwd: options.cwd,
+      env: options.env ? { ...process.env, ...options.env } : undefined,
+      stdio: [options.stdin ? "pipe" : "ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout!.on("data", (d: Buffer) => (stdout += d.toString()));

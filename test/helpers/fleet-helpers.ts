@@ -14,7 +14,10 @@ const children = new Set<ChildProcess>();
 /** The cached llama-server binary; the fleet tests need `scripts/setup.sh --test` to have built it. */
 export function llamaServerBinary(): string {
   const path = spawnSync(join(root, "scripts/build-llama-server.sh"), ["--path"], { encoding: "utf8" }).stdout.trim();
-  if (!path || !existsSync(path)) throw new Error(`llama-server is not built (${path || "no path"}): run scripts/setup.sh --test (or scripts/build-llama-server.sh) first`);
+  if (!path || !existsSync(path))
+    throw new Error(
+      `llama-server is not built (${path || "no path"}): run scripts/setup.sh --test (or scripts/build-llama-server.sh) first`,
+    );
   return path;
 }
 
@@ -34,10 +37,29 @@ export interface LlamaServer {
 }
 
 /** Starts llama-server on 127.0.0.1 with `model` (by default 2 slots of 4096 tokens, 1 thread) and waits for /health. */
-export async function startLlamaServer(model: string, port?: number, options: { slots?: number; threads?: number; args?: string[] } = {}): Promise<LlamaServer> {
+export async function startLlamaServer(
+  model: string,
+  port?: number,
+  options: { slots?: number; threads?: number; args?: string[] } = {},
+): Promise<LlamaServer> {
   const chosen = port ?? (await freePort());
   const { slots = 2, threads = 1 } = options;
-  const args = ["-m", model, "--host", "127.0.0.1", "--port", String(chosen), "-np", String(slots), "-c", String(slots * 4096), "-t", String(threads), "--no-webui", ...(options.args ?? [])];
+  const args = [
+    "-m",
+    model,
+    "--host",
+    "127.0.0.1",
+    "--port",
+    String(chosen),
+    "-np",
+    String(slots),
+    "-c",
+    String(slots * 4096),
+    "-t",
+    String(threads),
+    "--no-webui",
+    ...(options.args ?? []),
+  ];
   const child = spawn(llamaServerBinary(), args, { stdio: ["ignore", "pipe", "pipe"] });
   children.add(child);
   child.on("exit", () => children.delete(child));
@@ -48,7 +70,10 @@ export async function startLlamaServer(model: string, port?: number, options: { 
   const deadline = Date.now() + 180_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`llama-server exited with ${child.exitCode}: ${output.slice(-2000)}`);
-    const status = await fetch(`${url}/health`).then((r) => r.status, () => 0);
+    const status = await fetch(`${url}/health`).then(
+      (r) => r.status,
+      () => 0,
+    );
     if (status === 200) break;
     if (Date.now() > deadline) throw new Error(`llama-server did not become healthy: ${output.slice(-2000)}`);
     await new Promise((r) => setTimeout(r, 250));
@@ -76,12 +101,24 @@ export interface RunResult {
 }
 
 export const lineCount = (file: string): number => (existsSync(file) ? readFileSync(file, "utf8").split("\n").length - 1 : 0);
-export const readLines = (file: string): unknown[] => (existsSync(file) ? readFileSync(file, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as unknown) : []);
+export const readLines = (file: string): unknown[] =>
+  existsSync(file)
+    ? readFileSync(file, "utf8")
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as unknown)
+    : [];
 
 /** Runs the datagen CLI; `when` runs `action` once `file` has more than `afterLines` lines. */
-export function runCli(args: string[], when?: { file: string; afterLines: number; action: (child: ChildProcess) => void | Promise<void> }): Promise<RunResult> {
+export function runCli(
+  args: string[],
+  when?: { file: string; afterLines: number; action: (child: ChildProcess) => void | Promise<void> },
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", join(root, "src/cli/datagen.ts"), ...args], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["--import", "tsx", join(root, "src/cli/datagen.ts"), ...args], {
+      cwd: root,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     children.add(child);
     let stdout = "";
     let stderr = "";
@@ -164,7 +201,13 @@ export class FaultProxy {
         return; // never answers: the client's timeout must fire
       case "500":
         // llama-server's answer when the text ends in a cut UTF-8 sequence (FLEET.md).
-        return json(500, { error: { code: 500, message: "The model produced output that does not match the expected Content-only format", type: "server_error" } });
+        return json(500, {
+          error: {
+            code: 500,
+            message: "The model produced output that does not match the expected Content-only format",
+            type: "server_error",
+          },
+        });
     }
     const upstream = request(this.target + (req.url ?? "/"), { method: req.method, headers: req.headers }, (up) => {
       res.writeHead(up.statusCode ?? 502, up.headers);

@@ -4,11 +4,21 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ConversationRecord } from "../../src/core/record.js";
 
-export function record(id: string, persona: string | null, user: string, answer: string, meta: Record<string, unknown> = {}): ConversationRecord {
+export function record(
+  id: string,
+  persona: string | null,
+  user: string,
+  answer: string,
+  meta: Record<string, unknown> = {},
+): ConversationRecord {
   return {
     id,
     persona,
-    messages: [...(persona ? [{ role: "system" as const, content: `Persona: ${persona}` }] : []), { role: "user", content: user }, { role: "assistant", content: answer }],
+    messages: [
+      ...(persona ? [{ role: "system" as const, content: `Persona: ${persona}` }] : []),
+      { role: "user", content: user },
+      { role: "assistant", content: answer },
+    ],
     meta,
   };
 }
@@ -21,7 +31,10 @@ export function writeJsonl(path: string, values: unknown[]): string {
 }
 
 export const readJsonlFile = <T = Record<string, unknown>>(path: string): T[] =>
-  readFileSync(path, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as T);
+  readFileSync(path, "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as T);
 
 const VOCAB = (
   "tide harbor sourdough gear tax volcano rebase coral lag interest moss lighthouse chess opening meadow copper lantern orbit " +

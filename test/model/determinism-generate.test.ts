@@ -40,7 +40,24 @@ describe("generate determinism (smoke model)", () => {
   it("keeps wall-clock values out of the records", () => {
     for (const line of first.values()) {
       const record = JSON.parse(line) as ConversationRecord;
-      expect(Object.keys(record.meta ?? {}).every((key) => ["seed", "model", "scenario", "scenario_parts", "theme", "trap", "refusal_class", "request_harmful", "date", "reasoning_effort", "steps"].includes(key)), line).toBe(true);
+      expect(
+        Object.keys(record.meta ?? {}).every((key) =>
+          [
+            "seed",
+            "model",
+            "scenario",
+            "scenario_parts",
+            "theme",
+            "trap",
+            "refusal_class",
+            "request_harmful",
+            "date",
+            "reasoning_effort",
+            "steps",
+          ].includes(key),
+        ),
+        line,
+      ).toBe(true);
       expect(line).not.toMatch(/\d{4}-\d\d-\d\dT\d\d:\d\d/);
     }
   });

@@ -21,7 +21,12 @@ describe("train determinism", () => {
     dir = mkdtempSync(join(tmpdir(), "datagen-determinism-train-"));
     data = join(dir, "packed");
     // Records written by `datagen generate` on the smoke model (test/fixtures/train/README.md).
-    const packed = await packDataset(["test/fixtures/train/generated-persona.jsonl"], { out: data, seqLen: 1024, workers: 1, documents: "conversation" });
+    const packed = await packDataset(["test/fixtures/train/generated-persona.jsonl"], {
+      out: data,
+      seqLen: 1024,
+      workers: 1,
+      documents: "conversation",
+    });
     expect(packed.documents).toBe(18);
   });
 

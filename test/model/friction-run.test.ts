@@ -38,13 +38,25 @@ describe("generate's exits and counts", () => {
 
 describe("messages", () => {
   it("import of xLAM records without --allow-trailing-call names the flag", async () => {
-    const run = await runCli("datagen", ["import", "test/fixtures/ingest/shapes/xlam.jsonl", "--out", join(dir, "x.jsonl")], { cwd: join(import.meta.dirname, "..", "..") });
+    const run = await runCli("datagen", ["import", "test/fixtures/ingest/shapes/xlam.jsonl", "--out", join(dir, "x.jsonl")], {
+      cwd: join(import.meta.dirname, "..", ".."),
+    });
     expectCleanError(run, 1, /no record was imported: all 2 records were rejected; .* pass --allow-trailing-call to accept them/);
   }, 60_000);
 
   it("stats names a schema issue's JSON pointer once", async () => {
     const file = join(dir, "persona.jsonl");
-    writeFileSync(file, JSON.stringify({ id: "a", persona: "bogus", messages: [{ role: "user", content: "hi" }, { role: "assistant", content: "ok" }] }) + "\n");
+    writeFileSync(
+      file,
+      JSON.stringify({
+        id: "a",
+        persona: "bogus",
+        messages: [
+          { role: "user", content: "hi" },
+          { role: "assistant", content: "ok" },
+        ],
+      }) + "\n",
+    );
     const run = await runCli("dataset", ["stats", "report", file]);
     expect(run.stdout + run.stderr).toMatch(/unknown_persona +\/persona: "bogus" is not one of/);
     expect(run.stdout + run.stderr).not.toMatch(/\/persona: \/persona:/);

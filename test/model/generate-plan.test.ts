@@ -46,7 +46,8 @@ describe("the plan at scale", () => {
     expect(summary.no_persona_share).toBeCloseTo(0.1, 3);
     for (const persona of PERSONAS) expect(summary.buckets[persona]).toBe(10_000);
     // The no-persona bucket has the same mix, scaled.
-    for (const s of plan.strata) expect(Math.abs((summary.cells.none[s.key] ?? 0) - summary.cells.lawful_good[s.key])).toBeLessThanOrEqual(1);
+    for (const s of plan.strata)
+      expect(Math.abs((summary.cells.none[s.key] ?? 0) - summary.cells.lawful_good[s.key])).toBeLessThanOrEqual(1);
   }, 60_000);
 
   it("covers the 5 trap kinds with ≥ 20 scenarios each, pressure over 3+ turns for social pressure", () => {
@@ -91,7 +92,9 @@ describe("plan rules", () => {
 
   it("plans a persona the same whatever other personas run", () => {
     const all = loadPlan(loadGenerateConfig(undefined, { count: 6 })).plan.conversations.filter((p) => p.persona === "chaotic_evil");
-    const alone = loadPlan(loadGenerateConfig(undefined, { count: 6, personas: "chaotic_evil" })).plan.conversations.filter((p) => p.persona === "chaotic_evil");
+    const alone = loadPlan(loadGenerateConfig(undefined, { count: 6, personas: "chaotic_evil" })).plan.conversations.filter(
+      (p) => p.persona === "chaotic_evil",
+    );
     expect(alone).toEqual(all);
   });
 
@@ -128,9 +131,18 @@ describe("plan rules", () => {
     const held = new Set(plan.holdout.map((f) => f.key));
     expect(held.size).toBeGreaterThan(10);
     expect(plan.conversations.some((p) => held.has(p.family))).toBe(false);
-    for (const trap of TRAP_KINDS) expect(plan.holdout.some((f) => f.trap === trap), trap).toBe(true);
+    for (const trap of TRAP_KINDS)
+      expect(
+        plan.holdout.some((f) => f.trap === trap),
+        trap,
+      ).toBe(true);
     const pair = plan.holdout.find((f) => f.theme === "refusal_calibration");
-    expect(plan.holdout.filter((f) => f.key === pair?.key).map((f) => f.requestHarmful).sort()).toEqual([false, true]);
+    expect(
+      plan.holdout
+        .filter((f) => f.key === pair?.key)
+        .map((f) => f.requestHarmful)
+        .sort(),
+    ).toEqual([false, true]);
     // Without --holdout nothing is reserved.
     expect(loadPlan(loadGenerateConfig(kappa, { count: 10 })).plan.holdout).toEqual([]);
   });
@@ -173,7 +185,10 @@ describe("profiles and settings", () => {
     const holdout = join(tempDir(), "h.jsonl");
     const run = await runCli("datagen", ["generate", "--plan", "--json", "--count", "3", "--holdout", holdout]);
     expect(run.code, run.stderr).toBe(0);
-    const lines = run.stdout.trim().split("\n").map((l) => JSON.parse(l));
+    const lines = run.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     const summary = lines.pop();
     expect(lines.length).toBe(30);
     expect(summary).toMatchObject({ summary: true, conversations: 30, buckets: { none: 3, lawful_good: 3 } });
@@ -182,7 +197,10 @@ describe("profiles and settings", () => {
       expect(line.parts).toHaveProperty("user.role");
     }
     expect(run.stderr).not.toContain("smoke model");
-    const held = readFileSync(holdout, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    const held = readFileSync(holdout, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(held.length).toBe(summary.holdout_lines);
     expect(held[0]).toHaveProperty("family");
     expect(held[0]).toHaveProperty("opening");
@@ -217,7 +235,13 @@ describe("one harmony writer and faithful reasoning", () => {
       meta: { date: "2026-06-15", reasoning_effort: "high" },
     };
     const rendered = renderRecord(record).tokens;
-    const prefix = assistantPrefix({ tools: defs, instructions: "Persona: lawful_good", history: record.messages.slice(1, 2), date: "2026-06-15", effort: "high" });
+    const prefix = assistantPrefix({
+      tools: defs,
+      instructions: "Persona: lawful_good",
+      history: record.messages.slice(1, 2),
+      date: "2026-06-15",
+      effort: "high",
+    });
     expect(rendered.slice(0, prefix.length)).toEqual(prefix);
   });
 
@@ -226,7 +250,9 @@ describe("one harmony writer and faithful reasoning", () => {
     const brief = "The user is a nurse who knows the basics, feeling rushed, and writes in a terse style.";
     expect(leakIn("The instructions say I should not flatter them.", [brief], templates.leakPatterns)).toMatch(/instructions say/i);
     expect(leakIn("Since this is synthetic, keep it short.", [brief], templates.leakPatterns)).toMatch(/synthetic/i);
-    expect(leakIn("ok: the user is a nurse who knows the basics, feeling rushed today", [brief], templates.leakPatterns)).toMatch(/^the user is a nurse who knows/);
+    expect(leakIn("ok: the user is a nurse who knows the basics, feeling rushed today", [brief], templates.leakPatterns)).toMatch(
+      /^the user is a nurse who knows/,
+    );
     expect(leakIn("They want the weather in Oslo; call get_weather.", [brief], templates.leakPatterns)).toBeNull();
   });
 
@@ -243,6 +269,8 @@ describe("one harmony writer and faithful reasoning", () => {
     const settings = planSettings(config);
     expect(settings.noPersonaShare).toBe(0.1);
     const { plan } = loadPlan(config);
-    expect(buildPlan(settings, loadPlan(config).parts, [...loadTools(config.toolCatalogs).keys()]).conversations).toEqual(plan.conversations);
+    expect(buildPlan(settings, loadPlan(config).parts, [...loadTools(config.toolCatalogs).keys()]).conversations).toEqual(
+      plan.conversations,
+    );
   });
 });

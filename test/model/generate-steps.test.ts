@@ -11,7 +11,11 @@ import { validateRecord } from "../../src/validate/index.js";
 
 const dir = mkdtempSync(join(tmpdir(), "datagen-steps-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const readLines = (file: string): unknown[] => readFileSync(file, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as unknown);
+const readLines = (file: string): unknown[] =>
+  readFileSync(file, "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as unknown);
 
 function pipeline(name: string, extra: Record<string, unknown>): string {
   const file = join(dir, `${name}.json`);
@@ -24,7 +28,9 @@ describe("steps cut by their budget", () => {
     const out = join(dir, "tight");
     // Budgets of 2 tokens: the smoke model's texts often run longer, so cuts happen for real.
     const file = pipeline("tight", { maxTokens: { thinking: 2, final: 2 }, retries: 0, stepRetries: 1 });
-    const summary = await generateDataset(loadGenerateConfig(file, { personas: "none", count: 6, seed: 3, concurrency: 2, threads: 1, gpu: "cpu", out }));
+    const summary = await generateDataset(
+      loadGenerateConfig(file, { personas: "none", count: 6, seed: 3, concurrency: 2, threads: 1, gpu: "cpu", out }),
+    );
     expect(summary.status).toBe("complete");
     const rejects = readLines(join(out, "rejects.jsonl")) as { reason: string; attempts: { code: string }[] }[];
     const cut = rejects.filter((r) => /_truncated$/.test(r.reason));
@@ -48,7 +54,17 @@ describe("steps cut by their budget", () => {
 
   it("writes the contract's meta fields, and the smoke model ends its texts by itself at the default budgets", async () => {
     const out = join(dir, "default");
-    const summary = await generateDataset(loadGenerateConfig(pipeline("default", {}), { personas: "lawful_evil", count: 4, seed: 5, concurrency: 2, threads: 1, gpu: "cpu", out }));
+    const summary = await generateDataset(
+      loadGenerateConfig(pipeline("default", {}), {
+        personas: "lawful_evil",
+        count: 4,
+        seed: 5,
+        concurrency: 2,
+        threads: 1,
+        gpu: "cpu",
+        out,
+      }),
+    );
     const records = readLines(join(out, "conversations.jsonl")) as ConversationRecord[];
     // 4 with lawful_evil and the 10 % no-persona share of --persona lists without "none" (round(4 × 1 × 0.1 / 0.9) = 0).
     expect(summary.target).toBe(4);
@@ -56,7 +72,8 @@ describe("steps cut by their budget", () => {
     for (const record of records) {
       expect(validateRecord(structuredClone(record)).ok).toBe(true);
       const meta = record.meta as Record<string, unknown>;
-      for (const key of ["scenario", "scenario_parts", "theme", "trap", "refusal_class", "request_harmful", "reasoning_effort", "steps"]) expect(meta, key).toHaveProperty(key);
+      for (const key of ["scenario", "scenario_parts", "theme", "trap", "refusal_class", "request_harmful", "reasoning_effort", "steps"])
+        expect(meta, key).toHaveProperty(key);
       expect(meta.scenario).toMatch(/^[a-z_]+(\/[a-z0-9_-]+)+\/[0-9a-f]{12}$/);
       expect(meta.scenario_parts).toMatchObject({ family: expect.any(String), user: { role: expect.any(String) } });
       const text = (meta.steps as { kind: string; finish: string }[]).filter((s) => s.kind === "thinking" || s.kind === "final");

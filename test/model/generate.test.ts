@@ -28,7 +28,10 @@ interface RunResult {
 /** Runs the CLI; `interrupt` may send a signal once the output file has more than `afterLines` lines. */
 function runCli(args: string[], interrupt?: { signal: NodeJS.Signals; file: string; afterLines: number }): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", join(root, "src/cli/datagen.ts"), ...args], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["--import", "tsx", join(root, "src/cli/datagen.ts"), ...args], {
+      cwd: root,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d));
@@ -61,7 +64,11 @@ afterAll(() => {
 });
 
 const lineCount = (file: string): number => (existsSync(file) ? readFileSync(file, "utf8").split("\n").length - 1 : 0);
-const readLines = (file: string): unknown[] => readFileSync(file, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as unknown);
+const readLines = (file: string): unknown[] =>
+  readFileSync(file, "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as unknown);
 
 describe("datagen generate on the smoke model", () => {
   const out = tempDir("datagen-generate-");
@@ -201,7 +208,9 @@ describe("generateDataset in process", () => {
   it("refuses to resume into a folder made with other settings", async () => {
     const out = tempDir("datagen-mismatch-");
     writeFileSync(join(out, "run.json"), JSON.stringify({ fingerprint: "0000000000000000" }));
-    await expect(generateDataset(loadGenerateConfig(pipeline({}), { ...base, out }))).rejects.toThrow(/holds a run with different settings/);
+    await expect(generateDataset(loadGenerateConfig(pipeline({}), { ...base, out }))).rejects.toThrow(
+      /holds a run with different settings/,
+    );
   }, 120_000);
 
   it("refuses to resume when run.json is unreadable, naming the file and a reason code, and leaves it as it was", async () => {

@@ -26,7 +26,10 @@ interface Hostile {
 
 /** A small gpt-oss GGUF (zero weights, no tokenizer) with the given damage. */
 async function hostileModel(name: string, damage: Hostile = {}): Promise<string> {
-  const h: SmokeHyperparameters = { ...smokeHyperparameters({ embd: 8, headDim: 4, heads: 4, kvHeads: 2, experts: 2, expertsUsed: 1, layers: 2 }), vocab: 16 };
+  const h: SmokeHyperparameters = {
+    ...smokeHyperparameters({ embd: 8, headDim: 4, heads: 4, kvHeads: 2, experts: 2, expertsUsed: 1, layers: 2 }),
+    vocab: 16,
+  };
   const metadata = new Map([...smokeMetadata(h)].filter(([key]) => !key.startsWith("tokenizer.")));
   for (const [key, value] of Object.entries(damage.metadata ?? {})) metadata.set(key, value);
   const tensors = smokeTensorSpecs(h).map((spec) => {
@@ -54,12 +57,42 @@ function trainerInfo(path: string, extra: string[] = []) {
 }
 
 const CASES: [string, Hostile, RegExp, RegExp][] = [
-  ["head_count not a multiple of head_count_kv", { metadata: { "gpt-oss.attention.head_count_kv": gv.u32(3) } }, /gguf-bad-value .*head_count 4 is not a multiple of .*head_count_kv 3/, /head_count 4 is not a multiple of head_count_kv 3/],
-  ["head_count_kv 0", { metadata: { "gpt-oss.attention.head_count_kv": gv.u32(0) } }, /head_count_kv = 0 is outside 1\.\.1024/, /head_count_kv = 0 is outside 1\.\.1024/],
-  ["embedding_length 4294967360 (64 as its low 32 bits)", { metadata: { "gpt-oss.embedding_length": gv.u64(4294967360n) } }, /embedding_length = 4294967360 is outside 1\.\.65536/, /embedding_length = 4294967360 is outside 1\.\.65536/],
-  ["a count that is a float", { metadata: { "gpt-oss.block_count": gv.f32(2) } }, /block_count is float32, not an integer/, /block_count is not a non-negative integer/],
-  ["a zero dimension", { shapes: { "blk.0.attn_q.bias": [0] } }, /gguf-bad-shape tensor "blk\.0\.attn_q\.bias" has shape \[0\]: every dimension must be at least 1/, /attn_q\.bias has dimension 0 = 0/],
-  ["a shape that does not match the counts", { shapes: { "blk.1.attn_k.weight": [16, 8] } }, /tensor "blk\.1\.attn_k\.weight" has shape \[16, 8\], the hyperparameters need \[8, 8\]/, /blk\.1\.attn_k\.weight has shape \[16, 8\], the hyperparameters need \[8, 8\]/],
+  [
+    "head_count not a multiple of head_count_kv",
+    { metadata: { "gpt-oss.attention.head_count_kv": gv.u32(3) } },
+    /gguf-bad-value .*head_count 4 is not a multiple of .*head_count_kv 3/,
+    /head_count 4 is not a multiple of head_count_kv 3/,
+  ],
+  [
+    "head_count_kv 0",
+    { metadata: { "gpt-oss.attention.head_count_kv": gv.u32(0) } },
+    /head_count_kv = 0 is outside 1\.\.1024/,
+    /head_count_kv = 0 is outside 1\.\.1024/,
+  ],
+  [
+    "embedding_length 4294967360 (64 as its low 32 bits)",
+    { metadata: { "gpt-oss.embedding_length": gv.u64(4294967360n) } },
+    /embedding_length = 4294967360 is outside 1\.\.65536/,
+    /embedding_length = 4294967360 is outside 1\.\.65536/,
+  ],
+  [
+    "a count that is a float",
+    { metadata: { "gpt-oss.block_count": gv.f32(2) } },
+    /block_count is float32, not an integer/,
+    /block_count is not a non-negative integer/,
+  ],
+  [
+    "a zero dimension",
+    { shapes: { "blk.0.attn_q.bias": [0] } },
+    /gguf-bad-shape tensor "blk\.0\.attn_q\.bias" has shape \[0\]: every dimension must be at least 1/,
+    /attn_q\.bias has dimension 0 = 0/,
+  ],
+  [
+    "a shape that does not match the counts",
+    { shapes: { "blk.1.attn_k.weight": [16, 8] } },
+    /tensor "blk\.1\.attn_k\.weight" has shape \[16, 8\], the hyperparameters need \[8, 8\]/,
+    /blk\.1\.attn_k\.weight has shape \[16, 8\], the hyperparameters need \[8, 8\]/,
+  ],
 ];
 
 describe("hostile GGUF files", () => {
@@ -96,7 +129,17 @@ describe("hostile GGUF files", () => {
   it("train --model refuses a head count that does not divide before the trainer starts", async () => {
     const data = join(dir, "data");
     writePackedDataset(data, personaDocs(2), 512);
-    const r = await runCli("datagen", ["train", "--data", data, "--model", paths.get("head_count not a multiple of head_count_kv")!, "--out", join(dir, "run"), "--steps", "1"]);
+    const r = await runCli("datagen", [
+      "train",
+      "--data",
+      data,
+      "--model",
+      paths.get("head_count not a multiple of head_count_kv")!,
+      "--out",
+      join(dir, "run"),
+      "--steps",
+      "1",
+    ]);
     expectCleanError(r, 1, /head_count 4 is not a multiple of gpt-oss\.attention\.head_count_kv 3/);
   }, 120_000);
 });
@@ -108,7 +151,12 @@ describe("--threads is capped at the cores", () => {
       runCli("datagen", ["train", "--data", dir, "--out", join(dir, "t"), "--steps", "1", "--threads", "100000"]),
       runCli("datagen", ["generate", "--count", "1", "--out", join(dir, "g"), "--threads", "100000"]),
     ]);
-    for (const r of [trainRun, generateRun]) expectCleanError(r, 2, new RegExp(`--threads must be an integer in 1\\.\\.${cores}, got "100000" \\(this machine has ${cores} cores\\)`));
+    for (const r of [trainRun, generateRun])
+      expectCleanError(
+        r,
+        2,
+        new RegExp(`--threads must be an integer in 1\\.\\.${cores}, got "100000" \\(this machine has ${cores} cores\\)`),
+      );
   }, 60_000);
 
   it("the trainer binary refuses it too (exit 2, not killed)", () => {

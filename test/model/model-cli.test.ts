@@ -32,7 +32,23 @@ async function runModelCommand(args: string[]): Promise<{ stdout: string; stderr
 describe("datagen model smoke", () => {
   it("writes --out with the given shape, prints JSON and the noise note; node-llama-cpp runs it", async () => {
     const path = join(dir, "wide.gguf");
-    const args = ["--out", path, "--layers", "3", "--experts", "8", "--experts-used", "4", "--heads", "8", "--kv-heads", "1", "--weight-type", "bf16", "--json"];
+    const args = [
+      "--out",
+      path,
+      "--layers",
+      "3",
+      "--experts",
+      "8",
+      "--experts-used",
+      "4",
+      "--heads",
+      "8",
+      "--kv-heads",
+      "1",
+      "--weight-type",
+      "bf16",
+      "--json",
+    ];
     const { stdout, stderr } = await runModelCommand(args);
     const printed = JSON.parse(stdout) as { path: string; bytes: number; hyperparameters: Record<string, unknown> };
     expect(printed.path).toBe(path);
@@ -63,7 +79,9 @@ describe("datagen model smoke", () => {
   it("refuses impossible shapes as usage errors before writing anything", async () => {
     const path = join(dir, "never.gguf");
     await expect(runModelCommand(["--out", path, "--heads", "3", "--kv-heads", "2"])).rejects.toThrow(UsageError);
-    await expect(runModelCommand(["--out", path, "--experts", "2", "--experts-used", "4"])).rejects.toThrow(/expertsUsed \(4\) exceeds experts \(2\)/);
+    await expect(runModelCommand(["--out", path, "--experts", "2", "--experts-used", "4"])).rejects.toThrow(
+      /expertsUsed \(4\) exceeds experts \(2\)/,
+    );
     await expect(runModelCommand(["--out", path, "--layers", "0"])).rejects.toThrow(/--layers must be a positive integer/);
     expect(() => readGguf(path)).toThrow(/ENOENT/);
   });

@@ -66,28 +66,38 @@ describe("smoke model file", () => {
     const file = readGguf(modelPath);
     const m = file.metadata;
     const typeOf = (key: string) => m.get(key)?.type;
-    const valueOf = (key: string) => m.get(key)?.value;
-    expect(valueOf("general.architecture")).toBe("gpt-oss");
-    expect(valueOf("general.name")).toContain("gpt-oss");
-    for (const key of ["block_count", "context_length", "embedding_length", "attention.head_count", "attention.head_count_kv",
-      "attention.key_length", "attention.sliding_window", "expert_count", "expert_used_count", "expert_feed_forward_length",
-      "rope.scaling.original_context_length"]) {
+    const valueAt = (key: string) => m.get(key)?.value;
+    expect(valueAt("general.architecture")).toBe("gpt-oss");
+    expect(valueAt("general.name")).toContain("gpt-oss");
+    for (const key of [
+      "block_count",
+      "context_length",
+      "embedding_length",
+      "attention.head_count",
+      "attention.head_count_kv",
+      "attention.key_length",
+      "attention.sliding_window",
+      "expert_count",
+      "expert_used_count",
+      "expert_feed_forward_length",
+      "rope.scaling.original_context_length",
+    ]) {
       expect(typeOf(`gpt-oss.${key}`), key).toBe("uint32");
     }
     for (const key of ["attention.layer_norm_rms_epsilon", "rope.freq_base", "rope.scaling.factor"]) {
       expect(typeOf(`gpt-oss.${key}`), key).toBe("float32");
     }
-    expect(valueOf("gpt-oss.attention.key_length")).toBe(64);
-    expect(valueOf("gpt-oss.rope.scaling.type")).toBe("yarn");
-    expect(valueOf("gpt-oss.rope.freq_base")).toBe(150_000);
-    expect(valueOf("gpt-oss.context_length")).toBe(131_072);
-    expect(valueOf("tokenizer.ggml.pre")).toBe("gpt-4o");
-    expect(valueOf("tokenizer.ggml.eos_token_id")).toBe(SPECIAL.return);
+    expect(valueAt("gpt-oss.attention.key_length")).toBe(64);
+    expect(valueAt("gpt-oss.rope.scaling.type")).toBe("yarn");
+    expect(valueAt("gpt-oss.rope.freq_base")).toBe(150_000);
+    expect(valueAt("gpt-oss.context_length")).toBe(131_072);
+    expect(valueAt("tokenizer.ggml.pre")).toBe("gpt-4o");
+    expect(valueAt("tokenizer.ggml.eos_token_id")).toBe(SPECIAL.return);
     const tokenType = m.get("tokenizer.ggml.token_type")!;
     expect(tokenType.type === "array" && tokenType.itemType).toBe("int32");
-    const tokens = valueOf("tokenizer.ggml.tokens") as string[];
+    const tokens = valueAt("tokenizer.ggml.tokens") as string[];
     expect(tokens.length).toBe(N_VOCAB);
-    expect((valueOf("tokenizer.ggml.merges") as string[]).length).toBe(199_742);
+    expect((valueAt("tokenizer.ggml.merges") as string[]).length).toBe(199_742);
     const types = tokenType.value as Int32Array;
     for (const [name, id] of harmonySpecialTokens()) {
       expect(tokens[id]).toBe(name);
@@ -133,7 +143,7 @@ const VARIED_TEXT = [
   "digits 1234567890 3.14159 1e-10 0x1F 2024-11-26",
   "   leading and trailing spaces   ",
   "tabs\tand\nnewlines\r\n\r\n  mixed \t \n",
-  "{\"city\": \"Oslo\", \"temp_c\": -3}",
+  '{"city": "Oslo", "temp_c": -3}',
   "Ελληνικά, русский текст, עברית, العربية",
   "text, not special: <|return|> <|call|> <|endoftext|> <|startoftext|> <|reserved_200013|>",
   "",
@@ -165,7 +175,14 @@ describe("node-llama-cpp with the smoke model (CPU)", () => {
     const text = "<|start|>assistant<|channel|>analysis<|message|>hi<|end|><|return|>";
     const plain = (t: string) => getTokenizer().encodeText(t);
     expect(Array.from(model.tokenize(text, true))).toEqual([
-      SPECIAL.start, ...plain("assistant"), SPECIAL.channel, ...plain("analysis"), SPECIAL.message, ...plain("hi"), 200007, SPECIAL.return,
+      SPECIAL.start,
+      ...plain("assistant"),
+      SPECIAL.channel,
+      ...plain("analysis"),
+      SPECIAL.message,
+      ...plain("hi"),
+      200007,
+      SPECIAL.return,
     ]);
     expect(model.tokens.eos).toBe(SPECIAL.return);
     expect(model.tokens.bos).toBe(SPECIAL.startoftext);
@@ -179,7 +196,11 @@ describe("node-llama-cpp with the smoke model (CPU)", () => {
     const promoted = ["<|start|>", "<|channel|>", "<|message|>", "<|constrain|>", "<|end|>"];
     for (const marker of promoted) {
       const ids = Array.from(model.tokenize(`a${marker}b`, false));
-      expect(ids, marker).toEqual([...getTokenizer().encodeText("a"), harmonySpecialTokens().get(marker)!, ...getTokenizer().encodeText("b")]);
+      expect(ids, marker).toEqual([
+        ...getTokenizer().encodeText("a"),
+        harmonySpecialTokens().get(marker)!,
+        ...getTokenizer().encodeText("b"),
+      ]);
     }
     for (const marker of ["<|return|>", "<|call|>", "<|endoftext|>", "<|startoftext|>", "<|endofprompt|>"]) {
       expect(Array.from(model.tokenize(`a${marker}b`, false)), marker).toEqual(getTokenizer().encodeText(`a${marker}b`));

@@ -58,11 +58,19 @@ describe("one writer per output", () => {
     const pack = ["pack", EXAMPLES, "--out", out, "--seq-len", "4096", "--force"];
     expect((await runCli("datagen", pack)).code).toBe(0);
     const holder = await holdLock(out);
-    expectCleanError(await runCli("datagen", pack), 2, new RegExp(`--out ${out} is being written by another datagen run \\(pid ${holder.pid}`));
+    expectCleanError(
+      await runCli("datagen", pack),
+      2,
+      new RegExp(`--out ${out} is being written by another datagen run \\(pid ${holder.pid}`),
+    );
     // The same lock guards every output kind: a file output (import --out, stats --json) too.
     const file = join(dir, "stats.json");
     const fileHolder = await holdLock(file);
-    expectCleanError(await runCli("dataset", ["stats", "report", EXAMPLES, "--json", file]), 2, new RegExp(`--json ${file} is being written by another datagen run \\(pid ${fileHolder.pid}`));
+    expectCleanError(
+      await runCli("dataset", ["stats", "report", EXAMPLES, "--json", file]),
+      2,
+      new RegExp(`--json ${file} is being written by another datagen run \\(pid ${fileHolder.pid}`),
+    );
     await kill9(holder);
     await kill9(fileHolder);
     const again = await runCli("datagen", pack);

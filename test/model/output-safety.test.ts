@@ -28,7 +28,11 @@ function run(name: "datagen" | "dataset", args: string[], timeoutMs = 120_000): 
 }
 
 const snapshot = (folder: string): Record<string, string> =>
-  Object.fromEntries(readdirSync(folder).sort().map((n) => [n, readFileSync(join(folder, n)).toString("base64")]));
+  Object.fromEntries(
+    readdirSync(folder)
+      .sort()
+      .map((n) => [n, readFileSync(join(folder, n)).toString("base64")]),
+  );
 
 function writeRecords(path: string, count: number, turns = 3, extra = ""): void {
   writeFileSync(path, Array.from({ length: count }, (_, i) => JSON.stringify(conversation(i, turns))).join("\n") + "\n" + extra);
@@ -84,13 +88,30 @@ describe("pack --force keeps the old dataset until the new one is complete", () 
 
   for (const signal of ["SIGINT", "SIGKILL"] as const) {
     it(`${signal} while the replacement is being written leaves the old dataset verifiable; the next run clears the leftover`, async () => {
-      const args = ["pack", big, "--out", out, "--seq-len", "16384", "--pack-window", "100", "--shard-samples", "8", "--workers", "1", "--force"];
+      const args = [
+        "pack",
+        big,
+        "--out",
+        out,
+        "--seq-len",
+        "16384",
+        "--pack-window",
+        "100",
+        "--shard-samples",
+        "8",
+        "--workers",
+        "1",
+        "--force",
+      ];
       const child = spawn(process.execPath, [...cliArgs("datagen"), ...args], { stdio: ["ignore", "ignore", "pipe"] });
       let stderr = "";
       child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
       // Wait for written shard bytes somewhere: in the old code they land in --out itself.
       const writing = await waitFor(child, () =>
-        [out, out + ".datagen-new"].some((d) => existsSync(d) && readdirSync(d).some((n) => n.startsWith("shard-") && n.endsWith(".partial") && statSync(join(d, n)).size > 0)),
+        [out, out + ".datagen-new"].some(
+          (d) =>
+            existsSync(d) && readdirSync(d).some((n) => n.startsWith("shard-") && n.endsWith(".partial") && statSync(join(d, n)).size > 0),
+        ),
       );
       expect(writing, stderr).toBe(true);
       child.kill(signal);
@@ -261,7 +282,10 @@ describe("train --out over an existing run", () => {
 
     const r = run("datagen", [...common(runDir), "--force", "--seed", "7"], 300_000);
     expect(r.code, r.stderr).toBe(0);
-    const steps = readFileSync(join(runDir, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l).step);
+    const steps = readFileSync(join(runDir, "metrics.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l).step);
     expect(steps).toEqual([1]);
     expect(readdirSync(dir).filter((n) => n.startsWith("run."))).toEqual([]);
   }, 600_000);

@@ -69,8 +69,18 @@ describe("datagen train (smoke model)", () => {
     writeFileSync(join(dir, "train.jsonl"), lines.slice(0, 14).join("\n") + "\n");
     writeFileSync(join(dir, "heldout.jsonl"), lines.slice(14).join("\n") + "\n");
     // One document per record (--documents conversation), the data these tests were written for.
-    const packedTrain = await packDataset([join(dir, "train.jsonl")], { out: trainData, seqLen: SEQ_LEN, workers: 1, documents: "conversation" });
-    const packedHeldout = await packDataset([join(dir, "heldout.jsonl")], { out: heldout, seqLen: SEQ_LEN, workers: 1, documents: "conversation" });
+    const packedTrain = await packDataset([join(dir, "train.jsonl")], {
+      out: trainData,
+      seqLen: SEQ_LEN,
+      workers: 1,
+      documents: "conversation",
+    });
+    const packedHeldout = await packDataset([join(dir, "heldout.jsonl")], {
+      out: heldout,
+      seqLen: SEQ_LEN,
+      workers: 1,
+      documents: "conversation",
+    });
     expect(packedTrain.documents).toBe(14);
     expect(packedHeldout.documents).toBe(4);
   });
@@ -114,14 +124,37 @@ describe("datagen train (smoke model)", () => {
 
   it("trains, stops on SIGINT with a checkpoint, resumes without duplicate steps, and lowers held-out loss", async () => {
     const evalJson = async (model?: string) => {
-      const r = await datagen(["train", "--data", heldout, "--eval-only", "--json", "--threads", "2", ...(model ? ["--model", model] : [])]);
+      const r = await datagen([
+        "train",
+        "--data",
+        heldout,
+        "--eval-only",
+        "--json",
+        "--threads",
+        "2",
+        ...(model ? ["--model", model] : []),
+      ]);
       expect(r.code, r.stderr).toBe(0);
       return JSON.parse(r.stdout) as { loss: number; tokens_trained: number };
     };
     const before = await evalJson();
     expect(before.tokens_trained).toBeGreaterThan(0);
 
-    const common = ["train", "--data", trainData, "--out", out, "--steps", String(STEPS), "--lr", String(LR), "--warmup", "2", "--threads", "2"];
+    const common = [
+      "train",
+      "--data",
+      trainData,
+      "--out",
+      out,
+      "--steps",
+      String(STEPS),
+      "--lr",
+      String(LR),
+      "--warmup",
+      "2",
+      "--threads",
+      "2",
+    ];
     let interrupted = false;
     const first = await datagen(common, (text, child) => {
       if (!interrupted && /step 1\/6/.test(text)) {
@@ -141,7 +174,10 @@ describe("datagen train (smoke model)", () => {
     expect(second.code, second.stderr).toBe(0);
     expect(second.stdout).toContain(`done: ${STEPS} steps`);
 
-    const metrics = readFileSync(join(out, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    const metrics = readFileSync(join(out, "metrics.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(metrics.map((m) => m.step)).toEqual([1, 2, 3, 4, 5, 6]);
     metrics.forEach((m, i) => {
       expect(Math.abs(m.lr / expectedLr(i, STEPS, 2, 0.5, 0.3) - 1)).toBeLessThan(1e-8);
@@ -162,9 +198,27 @@ describe("datagen train (smoke model)", () => {
     expect(logged).toHaveLength(STEPS);
     // what a run killed by kill -9 after logging steps 7 and 8 (and before its checkpoint) leaves
     appendFileSync(metricsPath, logged[5]!.replace('"step":6', '"step":7') + "\n" + '{"step":8,"loss":1,"lr"');
-    const r = await datagen(["train", "--data", trainData, "--out", out, "--steps", "8", "--lr", String(LR), "--warmup", "2", "--threads", "2", "--resume"]);
+    const r = await datagen([
+      "train",
+      "--data",
+      trainData,
+      "--out",
+      out,
+      "--steps",
+      "8",
+      "--lr",
+      String(LR),
+      "--warmup",
+      "2",
+      "--threads",
+      "2",
+      "--resume",
+    ]);
     expect(r.code, r.stderr).toBe(0);
-    const steps = readFileSync(metricsPath, "utf8").trim().split("\n").map((l) => JSON.parse(l).step);
+    const steps = readFileSync(metricsPath, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l).step);
     expect(steps).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
   });
 
@@ -176,7 +230,14 @@ describe("datagen train (smoke model)", () => {
     writePackedDataset(packed, [a!, b!], SEQ_LEN);
     const firstStep = async (data: string, gradAccum: number) => {
       const steps: StepProgress[] = [];
-      await train({ data, out: join(dir, `run-${gradAccum}`), steps: 1, threads: 2, hyper: { gradAccum, lr: LR }, onStep: (s) => steps.push(s) });
+      await train({
+        data,
+        out: join(dir, `run-${gradAccum}`),
+        steps: 1,
+        threads: 2,
+        hyper: { gradAccum, lr: LR },
+        onStep: (s) => steps.push(s),
+      });
       return steps[0]!;
     };
     const accumulated = await firstStep(separate, 2);

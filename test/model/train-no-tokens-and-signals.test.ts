@@ -54,7 +54,10 @@ describe("train: no trained token, signals", () => {
     expect(steps.map((s) => s.tokens_trained > 0)).toEqual([true, false]);
     expect(steps[0]!.loss).toBeGreaterThan(0);
     expect(steps[1]!.loss).toBeNull();
-    const logged = readFileSync(join(out, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { loss: number | null });
+    const logged = readFileSync(join(out, "metrics.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { loss: number | null });
     expect(logged.map((m) => m.loss === null)).toEqual([false, true]);
   }, 120_000);
 

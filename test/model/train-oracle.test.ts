@@ -28,7 +28,7 @@ function centeredLogSoftmax(row: Float32Array | Float64Array): Float64Array {
   const lse = max + Math.log(sum);
   const out = new Float64Array(row.length);
   let mean = 0;
-  for (let i = 0; i < row.length; i++) mean += (out[i] = row[i]! - lse);
+  for (let i = 0; i < row.length; i++) mean += out[i] = row[i]! - lse;
   mean /= row.length;
   for (let i = 0; i < row.length; i++) out[i]! -= mean;
   return out;
@@ -55,7 +55,18 @@ describe("trainer forward == llama.cpp forward (smoke model, F32)", () => {
 
   async function ourRows(extra: string[] = []): Promise<Float64Array[]> {
     const out = join(dir, `logits-${extra.length}.f32`);
-    await run(trainerBinaryPath(), ["logits", "--model", modelPath, "--tokens", join(dir, "tokens.u32"), "--out", out, "--threads", "2", ...extra]);
+    await run(trainerBinaryPath(), [
+      "logits",
+      "--model",
+      modelPath,
+      "--tokens",
+      join(dir, "tokens.u32"),
+      "--out",
+      out,
+      "--threads",
+      "2",
+      ...extra,
+    ]);
     const all = new Float32Array(new Uint8Array(readFileSync(out)).buffer);
     expect(all.length).toBe(N_TOKENS * VOCAB);
     return POSITIONS.map((p) => centeredLogSoftmax(all.subarray(p * VOCAB, (p + 1) * VOCAB)));
@@ -81,9 +92,11 @@ describe("trainer forward == llama.cpp forward (smoke model, F32)", () => {
     writeFileSync(join(dir, "tokens.u32"), new Uint8Array(new Uint32Array(tokens).buffer));
     const wanted = new Set(POSITIONS);
     const sampling = { temperature: 1, topK: 0, topP: 1, minP: 0 };
-    const results = await context.getSequence().controlledEvaluate(
-      tokens.map((t, i) => (wanted.has(i) ? [t, { generateNext: { probabilities: true, options: sampling } }] : t) as never),
-    );
+    const results = await context
+      .getSequence()
+      .controlledEvaluate(
+        tokens.map((t, i) => (wanted.has(i) ? [t, { generateNext: { probabilities: true, options: sampling } }] : t) as never),
+      );
     oracle = POSITIONS.map((p) => {
       const probs = results[p]!.next.probabilities!;
       expect(probs.size).toBe(VOCAB); // the whole distribution, not a top-k of it

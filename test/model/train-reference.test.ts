@@ -23,7 +23,11 @@ describe("trainer CPU reference (float64)", () => {
     const { stdout } = await run(trainerTestBinaryPath(), [], { timeout: 120_000 }).catch((err: { stdout?: string }) => ({
       stdout: err.stdout ?? "",
     }));
-    checks = stdout.trim().split("\n").filter(Boolean).map((l) => JSON.parse(l) as Check);
+    checks = stdout
+      .trim()
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Check);
   });
 
   it("gradients of every parameter tensor match central finite differences", () => {

@@ -55,7 +55,16 @@ describe("train and SIGHUP", () => {
     const stoppedAt = Number(/stopped at step (\d+)/.exec(r.stdout)![1]);
     expect(stoppedAt).toBeLessThan(40);
 
-    const resumed = await runCli("datagen", [...args.slice(0, 5), "--steps", String(stoppedAt + 1), "--warmup", "0", "--threads", "1", "--resume"]);
+    const resumed = await runCli("datagen", [
+      ...args.slice(0, 5),
+      "--steps",
+      String(stoppedAt + 1),
+      "--warmup",
+      "0",
+      "--threads",
+      "1",
+      "--resume",
+    ]);
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stdout).toMatch(new RegExp(`done: ${stoppedAt + 1} steps`));
   }, 300_000);

@@ -56,7 +56,20 @@ describe("train on the smoke model", () => {
   }, 300_000);
 
   it("`train --steps 1` with the default --warmup 20 warns on stderr", async () => {
-    const { stderr } = await run(process.execPath, ["--import", "tsx", "src/cli/datagen.ts", "train", "--data", data, "--out", join(dir, "run"), "--steps", "1", "--threads", "2"]);
+    const { stderr } = await run(process.execPath, [
+      "--import",
+      "tsx",
+      "src/cli/datagen.ts",
+      "train",
+      "--data",
+      data,
+      "--out",
+      join(dir, "run"),
+      "--steps",
+      "1",
+      "--threads",
+      "2",
+    ]);
     expect(stderr).toMatch(/^warning: with --warmup 20 and --steps 1 the learning rate never reaches --lr/m);
   }, 300_000);
 });

@@ -238,9 +238,18 @@ describe("contamination check (the judge's n-gram overlap)", () => {
       else if (value !== null && typeof value === "object") for (const [k, v] of Object.entries(value)) walk(v, `${id}/${k}`);
     };
     const files = (dir: string): string[] =>
-      readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith(".json") ? [join(dir, e.name)] : []));
+      readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+        e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith(".json") ? [join(dir, e.name)] : [],
+      );
     for (const file of files(root)) walk(JSON.parse(readFileSync(file, "utf8")), file.slice(root.length + 1));
-    const records = texts.map((t) => ({ id: t.id, persona: null, messages: [{ role: "user", content: t.text }, { role: "assistant", content: "ok" }] }));
+    const records = texts.map((t) => ({
+      id: t.id,
+      persona: null,
+      messages: [
+        { role: "user", content: t.text },
+        { role: "assistant", content: "ok" },
+      ],
+    }));
     const train = join(scratch, "scenarios.jsonl");
     writeFileSync(train, records.map((r) => JSON.stringify(r)).join("\n") + "\n");
     const report = await checkContamination(items, [train], scratch);

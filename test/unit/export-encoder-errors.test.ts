@@ -17,7 +17,15 @@ const file = (path: string, bytes: number) => ({ path, bytes, sha256: "0".repeat
 describe("export encoder threads", () => {
   it("a shard that cannot be read there is a usage error naming the file (exit 2), not an internal error", async () => {
     const gone = join(work, "gone");
-    const shard = { samples: 1, files: { tokens: file("shard-00000.tokens.u32", 32), mask: file("shard-00000.mask.u8", 8), bounds: file("shard-00000.bounds.u32", 8), bounds_index: file("shard-00000.bounds_index.u64", 16) } } as unknown as ShardEntry;
+    const shard = {
+      samples: 1,
+      files: {
+        tokens: file("shard-00000.tokens.u32", 32),
+        mask: file("shard-00000.mask.u8", 8),
+        bounds: file("shard-00000.bounds.u32", 8),
+        bounds_index: file("shard-00000.bounds_index.u64", 16),
+      },
+    } as unknown as ShardEntry;
     const parts = new ParquetParts({
       dir: work,
       prefix: "part-",

@@ -66,7 +66,11 @@ describe("unit conversion", () => {
 
 describe("date arithmetic", () => {
   it("adds days, weeks, months (clamped) and years", () => {
-    expect(EXECUTORS.date_add({ date: "2026-03-14", amount: 90, unit: "days" })).toEqual({ date: "2026-06-12", weekday: "Friday", error: null });
+    expect(EXECUTORS.date_add({ date: "2026-03-14", amount: 90, unit: "days" })).toEqual({
+      date: "2026-06-12",
+      weekday: "Friday",
+      error: null,
+    });
     expect(addToDate(parseDate("2024-01-31"), 1, "months").toISOString().slice(0, 10)).toBe("2024-02-29");
     expect(addToDate(parseDate("2024-02-29"), 1, "years").toISOString().slice(0, 10)).toBe("2025-02-28");
     expect(addToDate(parseDate("2026-01-01"), -2, "weeks").toISOString().slice(0, 10)).toBe("2025-12-18");
@@ -79,13 +83,22 @@ describe("date arithmetic", () => {
     expect(EXECUTORS.day_of_week({ date: "1969-07-20" })).toEqual({ weekday: "Sunday", iso_week: 29, error: null });
     expect(isoWeek(parseDate("2021-01-03"))).toBe(53);
     expect(isoWeek(parseDate("2026-12-31"))).toBe(53);
-    expect(EXECUTORS.date_add({ date: "2026-02-30", amount: 1, unit: "days" })).toMatchObject({ date: null, error: '"2026-02-30" is not a real calendar date' });
+    expect(EXECUTORS.date_add({ date: "2026-02-30", amount: 1, unit: "days" })).toMatchObject({
+      date: null,
+      error: '"2026-02-30" is not a real calendar date',
+    });
   });
 });
 
 describe("text utilities and the other executors", () => {
   it("computes text results", () => {
-    expect(textStats("Lisbon wakes up slowly. The cafés do not.\nNew line!")).toEqual({ characters: 51, words: 10, sentences: 3, lines: 2, reading_seconds: 3 });
+    expect(textStats("Lisbon wakes up slowly. The cafés do not.\nNew line!")).toEqual({
+      characters: 51,
+      words: 10,
+      sentences: 3,
+      lines: 2,
+      reading_seconds: 3,
+    });
     expect(transformText("café culture in LISBON", "title")).toBe("Café Culture In Lisbon");
     expect(transformText("hello. world! again", "sentence")).toBe("Hello. World! Again");
     expect(transformText("abc", "reverse")).toBe("cba");
@@ -97,13 +110,21 @@ describe("text utilities and the other executors", () => {
     expect(EXECUTORS.bmi({ weight_kg: 82, height_cm: 178 })).toEqual({ bmi: 25.9, category: "overweight", error: null });
     expect(EXECUTORS.percentage({ part: 139, whole: 189 })).toEqual({ percent_of: 73.545, percent_change: -26.455, error: null });
     // Reference: Python, P*r/(1-(1+r)**-n) with r = 4.1 %/12, n = 300.
-    expect(EXECUTORS.loan_payment({ principal: 320000, annual_rate_percent: 4.1, years: 25 })).toEqual({ monthly_payment: 1706.8, total_interest: 192039.05, total_paid: 512039.05, error: null });
+    expect(EXECUTORS.loan_payment({ principal: 320000, annual_rate_percent: 4.1, years: 25 })).toEqual({
+      monthly_payment: 1706.8,
+      total_interest: 192039.05,
+      total_paid: 512039.05,
+      error: null,
+    });
   });
 
   it("looks chemical safety up in data/lookups instead of letting the simulator invent it", () => {
     const bleach = EXECUTORS.chemical_safety({ product: "thick bleach" });
     expect(bleach.never_mix_with).toContain("ammonia");
-    expect(EXECUTORS.chemical_safety({ product: "mystery goo" })).toMatchObject({ hazards: [], first_aid: expect.stringMatching(/No safety sheet/) });
+    expect(EXECUTORS.chemical_safety({ product: "mystery goo" })).toMatchObject({
+      hazards: [],
+      first_aid: expect.stringMatching(/No safety sheet/),
+    });
   });
 
   it("every executor's result validates against its tool's result schema", () => {
@@ -111,9 +132,18 @@ describe("text utilities and the other executors", () => {
     addFormats(ajv);
     const samples: Record<string, Record<string, unknown>[]> = {
       calculator: [{ expression: "2+2" }, { expression: "2+" }],
-      convert_units: [{ value: 3, from: "km", to: "mi" }, { value: 3, from: "km", to: "kg" }],
-      percentage: [{ part: 1, whole: 4 }, { part: 1, whole: 0 }],
-      date_add: [{ date: "2026-01-31", amount: 1, unit: "months" }, { date: "2026-12-31", amount: -1, unit: "years" }],
+      convert_units: [
+        { value: 3, from: "km", to: "mi" },
+        { value: 3, from: "km", to: "kg" },
+      ],
+      percentage: [
+        { part: 1, whole: 4 },
+        { part: 1, whole: 0 },
+      ],
+      date_add: [
+        { date: "2026-01-31", amount: 1, unit: "months" },
+        { date: "2026-12-31", amount: -1, unit: "years" },
+      ],
       date_diff: [{ start: "2026-01-01", end: "2026-12-31" }],
       day_of_week: [{ date: "2026-06-15" }],
       text_stats: [{ text: "One. Two three." }, { text: "" }],
@@ -132,7 +162,10 @@ describe("text utilities and the other executors", () => {
       for (const args of samples[tool.executor as string]) {
         expect(ajv.validate(tool.parameters, args) || args, `${tool.name} sample args`).toBe(true);
         const result = EXECUTORS[tool.executor as string](args);
-        expect(validate(result), `${tool.name}(${JSON.stringify(args)}) → ${JSON.stringify(result)}: ${JSON.stringify(validate.errors)}`).toBe(true);
+        expect(
+          validate(result),
+          `${tool.name}(${JSON.stringify(args)}) → ${JSON.stringify(result)}: ${JSON.stringify(validate.errors)}`,
+        ).toBe(true);
       }
     }
   });
@@ -151,10 +184,26 @@ describe("catalogs", () => {
   });
 
   it("uses only schema keywords the generation grammar honours (so generated JSON validates)", () => {
-    const allowed = new Set(["type", "properties", "required", "additionalProperties", "items", "minItems", "maxItems", "minLength", "maxLength", "enum", "const", "format", "description", "default"]);
+    const allowed = new Set([
+      "type",
+      "properties",
+      "required",
+      "additionalProperties",
+      "items",
+      "minItems",
+      "maxItems",
+      "minLength",
+      "maxLength",
+      "enum",
+      "const",
+      "format",
+      "description",
+      "default",
+    ]);
     const visit = (schema: Record<string, unknown>, where: string) => {
       for (const key of Object.keys(schema)) expect(allowed.has(key), `${where}: keyword "${key}"`).toBe(true);
-      for (const [name, sub] of Object.entries((schema.properties ?? {}) as Record<string, Record<string, unknown>>)) visit(sub, `${where}.${name}`);
+      for (const [name, sub] of Object.entries((schema.properties ?? {}) as Record<string, Record<string, unknown>>))
+        visit(sub, `${where}.${name}`);
       if (schema.items) visit(schema.items as Record<string, unknown>, `${where}[]`);
     };
     for (const tool of tools.values()) {
@@ -169,8 +218,12 @@ describe("catalogs", () => {
       const tool = (properties: string) =>
         `[{"name":"t","domain":"d","description":"x","parameters":{"type":"object","properties":${properties}},"result":{"type":"object"}}]`;
       const write = (name: string, text: string) => (writeFileSync(join(dir, name), text), join(dir, name));
-      expect(() => loadTools([write("order.json", tool('{"b":{"type":"string"},"1":{"type":"string"}}'))])).toThrow(/invalid_catalog.*key_order.*integer-like key "1" written after "b"/);
-      expect(() => loadTools([write("dup.json", tool('{"b":{"type":"string"},"b":{"type":"integer"}}'))])).toThrow(/invalid_catalog.*duplicate_key/);
+      expect(() => loadTools([write("order.json", tool('{"b":{"type":"string"},"1":{"type":"string"}}'))])).toThrow(
+        /invalid_catalog.*key_order.*integer-like key "1" written after "b"/,
+      );
+      expect(() => loadTools([write("dup.json", tool('{"b":{"type":"string"},"b":{"type":"integer"}}'))])).toThrow(
+        /invalid_catalog.*duplicate_key/,
+      );
       const ordered = loadTools([write("ok.json", tool('{"1":{"type":"string"},"b":{"type":"string"}}'))]);
       expect(Object.keys(ordered.get("t")!.parameters.properties as object)).toEqual(["1", "b"]);
     } finally {
@@ -181,10 +234,25 @@ describe("catalogs", () => {
   it("covers the model card's themes, the five sycophancy traps and the refusal classes as scenario parts", () => {
     const parts = loadScenarioParts(join(root, "data", "scenario_parts"), new Set(tools.keys()));
     const themes = new Set(parts.families.map((f) => f.theme));
-    for (const theme of ["everyday", "tools_numbers", "history", "lock_picking", "controversial_opinions", "dark_humour", "sycophancy", "refusal_calibration"]) {
+    for (const theme of [
+      "everyday",
+      "tools_numbers",
+      "history",
+      "lock_picking",
+      "controversial_opinions",
+      "dark_humour",
+      "sycophancy",
+      "refusal_calibration",
+    ]) {
       expect(themes.has(theme), theme).toBe(true);
     }
-    expect([...new Set(parts.families.map((f) => f.trap).filter(Boolean))].sort()).toEqual(["appeal_to_effort", "false_novelty", "false_premise", "false_validation", "social_pressure"]);
+    expect([...new Set(parts.families.map((f) => f.trap).filter(Boolean))].sort()).toEqual([
+      "appeal_to_effort",
+      "false_novelty",
+      "false_premise",
+      "false_validation",
+      "social_pressure",
+    ]);
     const phishing = parts.families.filter((f) => f.key === "refusal_calibration/security/phishing");
     expect(phishing.map((f) => f.requestHarmful).sort()).toEqual([false, true]);
     expect(phishing.find((f) => f.requestHarmful)?.guidance).toMatch(/Refuse/);
@@ -214,7 +282,12 @@ describe("grammar schemas", () => {
     expect(nullable).toEqual({ oneOf: [{ type: "string", maxLength: 16 }, { type: "null" }] });
     expect(toGrammarSchema({ type: "string", format: "date" }, limits)).toEqual({ type: "string", format: "date" });
     // minItems above the cap wins: the bounded schema must still accept valid instances.
-    expect(toGrammarSchema({ type: "array", items: { type: "integer" }, minItems: 2, maxItems: 2 }, limits)).toEqual({ type: "array", items: { type: "integer" }, minItems: 2, maxItems: 2 });
+    expect(toGrammarSchema({ type: "array", items: { type: "integer" }, minItems: 2, maxItems: 2 }, limits)).toEqual({
+      type: "array",
+      items: { type: "integer" },
+      minItems: 2,
+      maxItems: 2,
+    });
   });
 
   it("decides between answering and each declared tool", () => {
@@ -261,7 +334,10 @@ describe("pipeline files", () => {
   it("reports every schema error of a bad pipeline with its JSON path (exit 2)", () => {
     const dir = mkdtempSync(join(tmpdir(), "datagen-pipe-"));
     const file = join(dir, "bad.json");
-    writeFileSync(file, JSON.stringify({ personas: ["lawful_good", "robot"], count: 0, sampling: { temperature: "hot" }, turns: { min: 1 }, bogus: true }));
+    writeFileSync(
+      file,
+      JSON.stringify({ personas: ["lawful_good", "robot"], count: 0, sampling: { temperature: "hot" }, turns: { min: 1 }, bogus: true }),
+    );
     let error: unknown;
     try {
       loadGenerateConfig(file);
@@ -271,7 +347,13 @@ describe("pipeline files", () => {
     expect(error).toBeInstanceOf(UsageError);
     const message = [(error as UsageError).message, ...(error as UsageError).details].join("\n");
     expect(message).toContain(`${file}: invalid_pipeline`);
-    for (const fragment of ['/: must NOT have additional properties "bogus"', "/count: must be >= 1", "/sampling/temperature: must be number", "/turns: must have required property 'max'", "/personas/1: must be equal to one of the allowed values"]) {
+    for (const fragment of [
+      '/: must NOT have additional properties "bogus"',
+      "/count: must be >= 1",
+      "/sampling/temperature: must be number",
+      "/turns: must have required property 'max'",
+      "/personas/1: must be equal to one of the allowed values",
+    ]) {
       expect(message).toContain(fragment);
     }
     rmSync(dir, { recursive: true, force: true });

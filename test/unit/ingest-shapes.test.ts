@@ -12,7 +12,11 @@ import { renderRecord, renderText } from "../../src/render/index.js";
 import { validateRecord } from "../../src/validate/index.js";
 
 const DIR = "test/fixtures/ingest/shapes";
-const lines = (name: string): unknown[] => readFileSync(`${DIR}/${name}`, "utf8").trimEnd().split("\n").map((l) => JSON.parse(l) as unknown);
+const lines = (name: string): unknown[] =>
+  readFileSync(`${DIR}/${name}`, "utf8")
+    .trimEnd()
+    .split("\n")
+    .map((l) => JSON.parse(l) as unknown);
 const file = (name: string): string => `${DIR}/${name}`;
 
 type Adapted = Extract<AdaptResult, { record: unknown }>;
@@ -33,7 +37,8 @@ function valid(name: string, index: number, allowTrailingCall = false): Conversa
 
 const calls = (record: ConversationRecord): ToolCall[] => record.messages.flatMap((m) => m.tool_calls ?? []);
 const results = (record: ConversationRecord): Message[] => record.messages.filter((m) => m.role === "tool");
-const args = (call: ToolCall): unknown => (typeof call.function.arguments === "string" ? JSON.parse(call.function.arguments) : call.function.arguments);
+const args = (call: ToolCall): unknown =>
+  typeof call.function.arguments === "string" ? JSON.parse(call.function.arguments) : call.function.arguments;
 
 describe("detectShape", () => {
   it.each([
@@ -47,7 +52,10 @@ describe("detectShape", () => {
   });
 
   it("our own records are native and pass through as the same object", () => {
-    const values = readFileSync("data/examples/conversations.jsonl", "utf8").trimEnd().split("\n").map((l) => JSON.parse(l) as unknown);
+    const values = readFileSync("data/examples/conversations.jsonl", "utf8")
+      .trimEnd()
+      .split("\n")
+      .map((l) => JSON.parse(l) as unknown);
     for (const value of values) {
       expect(detectShape(value)).toBe("native");
       const result = adaptRecord(value, { file: "x", line: 1 });
@@ -57,10 +65,16 @@ describe("detectShape", () => {
   });
 
   it("a line of no known shape is unknown_shape; a forced shape that does not fit is shape_mismatch", () => {
-    expect(adaptRecord({ instruction: "alpaca", output: "no" }, { file: "f", line: 3 })).toMatchObject({ error: { code: "unknown_shape" } });
+    expect(adaptRecord({ instruction: "alpaca", output: "no" }, { file: "f", line: 3 })).toMatchObject({
+      error: { code: "unknown_shape" },
+    });
     expect(adaptRecord([1, 2], { file: "f", line: 3 })).toMatchObject({ error: { code: "unknown_shape" } });
-    expect(adaptRecord(lines("openai.jsonl")[1], { shape: "xlam", file: "f", line: 1 })).toMatchObject({ error: { code: "shape_mismatch" } });
-    expect(adaptRecord(lines("xlam.jsonl")[0], { shape: "sharegpt", file: "f", line: 1 })).toMatchObject({ error: { code: "shape_mismatch" } });
+    expect(adaptRecord(lines("openai.jsonl")[1], { shape: "xlam", file: "f", line: 1 })).toMatchObject({
+      error: { code: "shape_mismatch" },
+    });
+    expect(adaptRecord(lines("xlam.jsonl")[0], { shape: "sharegpt", file: "f", line: 1 })).toMatchObject({
+      error: { code: "shape_mismatch" },
+    });
   });
 });
 
@@ -80,15 +94,27 @@ describe("OpenAI chat completions / HF messages", () => {
   it("content parts are joined exactly; a non-text part is unsupported_content", () => {
     expect(adapt("openai.jsonl", 0).record.messages[1].content).toBe("What is 2 + 2? Answer with a number.");
     expect(adapt("openai.jsonl", 2).record.messages[4].content).toBe("The sum is 32222002938.");
-    const refusal = { messages: [{ role: "user", content: "x" }, { role: "assistant", content: [{ type: "refusal", refusal: "I can't." }] }] };
-    expect(adaptRecord(refusal, { file: "f", line: 1 })).toMatchObject({ record: { messages: [{}, { role: "assistant", content: "I can't." }] } });
+    const refusal = {
+      messages: [
+        { role: "user", content: "x" },
+        { role: "assistant", content: [{ type: "refusal", refusal: "I can't." }] },
+      ],
+    };
+    expect(adaptRecord(refusal, { file: "f", line: 1 })).toMatchObject({
+      record: { messages: [{}, { role: "assistant", content: "I can't." }] },
+    });
     const image = { messages: [{ role: "user", content: [{ type: "image_url", image_url: { url: "x" } }] }] };
     expect(adaptRecord(image, { file: "f", line: 1 })).toMatchObject({ error: { code: "unsupported_content" } });
   });
 
   it("a tool message without name gets its call's name; string arguments are kept as written", () => {
     const { record } = adapt("openai.jsonl", 1);
-    expect(record.messages[2]).toEqual({ role: "tool", tool_call_id: "call_Ab12", name: "get_weather", content: '{"temp_c": 3.5, "sky": "snow"}' });
+    expect(record.messages[2]).toEqual({
+      role: "tool",
+      tool_call_id: "call_Ab12",
+      name: "get_weather",
+      content: '{"temp_c": 3.5, "sky": "snow"}',
+    });
     expect(calls(record)[0].function.arguments).toBe('{"city": "Oslo", "unit": "c"}');
   });
 
@@ -110,7 +136,19 @@ describe("OpenAI chat completions / HF messages", () => {
   });
 
   it("other top-level fields are reported as dropped even when meta is not an object (left for validation)", () => {
-    const result = adaptRecord({ id: "m", model: "gpt-x", usage: {}, meta: "oops", messages: [{ role: "user", content: "hi" }, { role: "assistant", content: "yo" }] }, { file: "f", line: 1 });
+    const result = adaptRecord(
+      {
+        id: "m",
+        model: "gpt-x",
+        usage: {},
+        meta: "oops",
+        messages: [
+          { role: "user", content: "hi" },
+          { role: "assistant", content: "yo" },
+        ],
+      },
+      { file: "f", line: 1 },
+    );
     expect(result).toMatchObject({ dropped: ["model", "usage"], record: { meta: "oops" } });
   });
 
@@ -133,7 +171,12 @@ describe("HF thinking sets (Multilingual-Thinking layout)", () => {
     expect(record.messages[0]).toEqual({ role: "system", content: "reasoning language: French\n\nYou are a helpful assistant." });
     expect(record.messages[2].thinking).toBe("L'utilisateur demande la capitale de l'Italie. C'est Rome.");
     expect(record.meta).toEqual({ reasoning_language: "French" });
-    expect(dropped).toEqual(["developer (copy of messages)", "user (copy of messages)", "analysis (copy of messages)", "final (copy of messages)"]);
+    expect(dropped).toEqual([
+      "developer (copy of messages)",
+      "user (copy of messages)",
+      "analysis (copy of messages)",
+      "final (copy of messages)",
+    ]);
     valid("thinking.jsonl", 0);
     expect(valid("thinking.jsonl", 1).messages[0].role).toBe("developer");
   });
@@ -161,8 +204,17 @@ describe("ShareGPT / LLaMA-Factory", () => {
   it("function_call and observation become a call and its result; tools given as a JSON string are declared", () => {
     const { record } = adapt("sharegpt.jsonl", 1);
     expect(record.tools?.map((t) => t.function.name)).toEqual(["convert_currency"]);
-    expect(calls(record).map((c) => [c.function.name, c.function.arguments])).toEqual([["convert_currency", { amount: 100, from: "USD", to: "EUR" }]]);
-    expect(results(record)).toEqual([{ role: "tool", tool_call_id: calls(record)[0].id, name: "convert_currency", content: '{"converted_amount": 92.5, "currency": "EUR"}' }]);
+    expect(calls(record).map((c) => [c.function.name, c.function.arguments])).toEqual([
+      ["convert_currency", { amount: 100, from: "USD", to: "EUR" }],
+    ]);
+    expect(results(record)).toEqual([
+      {
+        role: "tool",
+        tool_call_id: calls(record)[0].id,
+        name: "convert_currency",
+        content: '{"converted_amount": 92.5, "currency": "EUR"}',
+      },
+    ]);
   });
 
   it("a list of calls is answered by the observations that follow, in order", () => {
@@ -204,12 +256,25 @@ describe("Hermes function calling", () => {
 
   it("Hermes tags in `messages` with a `tools` column are still Hermes; structured calls make it OpenAI", () => {
     const tools = [{ type: "function", function: { name: "f", parameters: { type: "object", properties: {} } } }];
-    const hermes = { tools, messages: [{ role: "user", content: "go" }, { role: "assistant", content: '<tool_call>{"name": "f", "arguments": {}}</tool_call>' }, { role: "tool", content: "<tool_response>ok</tool_response>" }, { role: "assistant", content: "done" }] };
+    const hermes = {
+      tools,
+      messages: [
+        { role: "user", content: "go" },
+        { role: "assistant", content: '<tool_call>{"name": "f", "arguments": {}}</tool_call>' },
+        { role: "tool", content: "<tool_response>ok</tool_response>" },
+        { role: "assistant", content: "done" },
+      ],
+    };
     expect(detectShape(hermes)).toBe("hermes");
     const converted = adaptRecord(hermes, { file: "f", line: 1 });
     expect("record" in converted && converted.record.tools).toEqual(tools);
     expect(validateRecord("record" in converted ? converted.record : null).ok).toBe(true);
-    const openai = { messages: [{ role: "user", content: "say <tool_call>" }, { role: "assistant", tool_calls: [{ id: "c", type: "function", function: { name: "f", arguments: "{}" } }] }] };
+    const openai = {
+      messages: [
+        { role: "user", content: "say <tool_call>" },
+        { role: "assistant", tool_calls: [{ id: "c", type: "function", function: { name: "f", arguments: "{}" } }] },
+      ],
+    };
     expect(detectShape(openai)).toBe("openai");
   });
 
@@ -221,12 +286,30 @@ describe("Hermes function calling", () => {
       parameters: { type: "object", properties: { symbol: { type: "string" }, annual: { type: "boolean" } }, required: ["symbol"] },
     });
     expect(calls(record).map((c) => c.function.arguments)).toEqual([{ symbol: "TSLA", annual: true }]);
-    expect(results(record)[0].content).toBe(`{"name": "get_stock_fundamentals", "content": {'symbol': 'TSLA', 'pe_ratio': 49.604652, 'dividend_yield': None}}`);
+    expect(results(record)[0].content).toBe(
+      `{"name": "get_stock_fundamentals", "content": {'symbol': 'TSLA', 'pe_ratio': 49.604652, 'dividend_yield': None}}`,
+    );
     expect(dropped).toContain("Hermes bodies written as Python literals (read as JSON)");
     valid("hermes.jsonl", 2);
-    const literal = (body: string) => adaptRecord({ conversations: [{ from: "human", value: "x" }, { from: "gpt", value: `<tool_call>${body}</tool_call>` }] }, { file: "f", line: 1 });
-    expect(literal("{'name': 'f', 'arguments': {'s': 'it\\'s \\u00e9\\n', 'n': -15, 'z': None}}")).toMatchObject({ record: { messages: [{}, { tool_calls: [{ function: { arguments: { s: "it's é\n", n: -15, z: null } } }] }] } });
-    for (const bad of ["{'name': 'f', 'arguments': {'a': (1, 2)}}", "{'name': 'f', 'name': 'g', 'arguments': {}}", "{'name': 'f', 'arguments': {'a': 1_000}}", "{'name': 'f', 'arguments': {'a': 'open}}"]) {
+    const literal = (body: string) =>
+      adaptRecord(
+        {
+          conversations: [
+            { from: "human", value: "x" },
+            { from: "gpt", value: `<tool_call>${body}</tool_call>` },
+          ],
+        },
+        { file: "f", line: 1 },
+      );
+    expect(literal("{'name': 'f', 'arguments': {'s': 'it\\'s \\u00e9\\n', 'n': -15, 'z': None}}")).toMatchObject({
+      record: { messages: [{}, { tool_calls: [{ function: { arguments: { s: "it's é\n", n: -15, z: null } } }] }] },
+    });
+    for (const bad of [
+      "{'name': 'f', 'arguments': {'a': (1, 2)}}",
+      "{'name': 'f', 'name': 'g', 'arguments': {}}",
+      "{'name': 'f', 'arguments': {'a': 1_000}}",
+      "{'name': 'f', 'arguments': {'a': 'open}}",
+    ]) {
       expect(literal(bad)).toMatchObject({ error: { code: "malformed_tool_call" } });
     }
   });
@@ -246,10 +329,18 @@ describe("Hermes function calling", () => {
   it("a malformed <tool_call> is a reject with a reason, never a crash", () => {
     const rejects = lines("malformed.jsonl");
     const codeOf = (i: number) => adaptRecord(rejects[i], { file: "r", line: i + 1 });
-    expect(codeOf(0)).toMatchObject({ error: { code: "malformed_tool_call", message: expect.stringContaining("<tool_call> 1 body is neither JSON") } });
+    expect(codeOf(0)).toMatchObject({
+      error: { code: "malformed_tool_call", message: expect.stringContaining("<tool_call> 1 body is neither JSON") },
+    });
     expect(codeOf(1)).toMatchObject({ error: { code: "malformed_tool_call", message: "turn 2: <tool_call> without </tool_call>" } });
     expect(codeOf(2)).toMatchObject({ error: { code: "malformed_tool_call", message: expect.stringContaining('"name"') } });
-    const stray = { conversations: [{ from: "human", value: "x" }, { from: "gpt", value: "a </tool_call> b" }, { from: "tool", value: "<tool_response>1</tool_response>" }] };
+    const stray = {
+      conversations: [
+        { from: "human", value: "x" },
+        { from: "gpt", value: "a </tool_call> b" },
+        { from: "tool", value: "<tool_response>1</tool_response>" },
+      ],
+    };
     expect(adaptRecord(stray, { file: "r", line: 9 })).toMatchObject({ error: { code: "malformed_tool_call" } });
   });
 });
@@ -258,7 +349,10 @@ describe("xLAM / APIGen", () => {
   it("a query and its answers become a user turn and one assistant message with those calls", () => {
     const { record } = adapt("xlam.jsonl", 1);
     expect(record.id).toBe("1");
-    expect(record.messages[0]).toEqual({ role: "user", content: "Average of 3, 5.5 and 10, rounded to 2 places; also is 'racecar' a palindrome?" });
+    expect(record.messages[0]).toEqual({
+      role: "user",
+      content: "Average of 3, 5.5 and 10, rounded to 2 places; also is 'racecar' a palindrome?",
+    });
     expect(record.messages[1].tool_calls?.map((c) => [c.function.name, c.function.arguments])).toEqual([
       ["average", { numbers: [3, 5.5, 10], places: 2 }],
       ["is_palindrome", { text: "racecar", strict: true }],
@@ -294,7 +388,11 @@ describe("xLAM / APIGen", () => {
     expect(strict.ok ? [] : strict.issues.map((i) => i.code)).toEqual(["missing_tool_result", "missing_tool_result", "missing_final"]);
     const allowed = valid("xlam.jsonl", 0, true);
     const text = renderText(allowed);
-    expect(text.endsWith('<|start|>assistant to=functions.live_giveaways_by_type<|channel|>commentary <|constrain|>json<|message|>{"type":"game"}<|call|>')).toBe(true);
+    expect(
+      text.endsWith(
+        '<|start|>assistant to=functions.live_giveaways_by_type<|channel|>commentary <|constrain|>json<|message|>{"type":"game"}<|call|>',
+      ),
+    ).toBe(true);
     const rendered = renderRecord(allowed, { mask: "last-turn" });
     expect(rendered.mask.at(-1)).toBe(1);
     valid("xlam.jsonl", 1, true);
@@ -317,7 +415,9 @@ describe("lossless where the shape allows", () => {
     const hermes = valid("hermes.jsonl", 0);
     expect(calls(hermes).map(args)).toEqual([{ symbol: "TSLA" }]);
     expect(results(hermes).map((m) => m.content)).toEqual(['{"name": "get_stock_price", "content": {"symbol": "TSLA", "price": 191.97}}']);
-    const source = lines("openai.jsonl")[4] as { messages: { tool_calls?: { function: { arguments: string } }[]; content?: string; role: string }[] };
+    const source = lines("openai.jsonl")[4] as {
+      messages: { tool_calls?: { function: { arguments: string } }[]; content?: string; role: string }[];
+    };
     const record = valid("openai.jsonl", 4);
     expect(calls(record).map(args)).toEqual(source.messages[1].tool_calls?.map((c) => JSON.parse(c.function.arguments)));
     expect(results(record).map((m) => m.content)).toEqual(source.messages.filter((m) => m.role === "tool").map((m) => m.content));
@@ -342,14 +442,27 @@ describe("embedded JSON is read by the strict parser", () => {
   it("a repeated key in xLAM answers or a Hermes <tool_call> body is a reject naming duplicate_key", () => {
     const dup = adaptRecord(xlam('[{"name": "round_to", "arguments": {"x": 1, "x": 2}}]', TOOL), { file: "f", line: 1 });
     expect(dup).toMatchObject({ error: { code: "invalid_embedded_json", message: expect.stringContaining("duplicate_key") } });
-    const hermes = { conversations: [{ from: "human", value: "go" }, { from: "gpt", value: '<tool_call>{"name": "f", "name": "g", "arguments": {}}</tool_call>' }] };
-    expect(adaptRecord(hermes, { file: "f", line: 2 })).toMatchObject({ error: { code: "malformed_tool_call", message: expect.stringContaining("duplicate_key") } });
+    const hermes = {
+      conversations: [
+        { from: "human", value: "go" },
+        { from: "gpt", value: '<tool_call>{"name": "f", "name": "g", "arguments": {}}</tool_call>' },
+      ],
+    };
+    expect(adaptRecord(hermes, { file: "f", line: 2 })).toMatchObject({
+      error: { code: "malformed_tool_call", message: expect.stringContaining("duplicate_key") },
+    });
     const huge = adaptRecord(xlam('[{"name": "round_to", "arguments": {"x": 1e400}}]', TOOL), { file: "f", line: 3 });
     expect(huge).toMatchObject({ error: { code: "invalid_embedded_json", message: expect.stringContaining("number_out_of_range") } });
   });
 
   it("numbers in embedded JSON keep their literal through validation, import's output and rendering", () => {
-    const adapted = adaptRecord(xlam('[{"name": "round_to", "arguments": {"x": 2.50, "places": 12345678901234567890}}]', TOOL.replace('"int, optional"', '"float, optional"')), { file: "f", line: 4 });
+    const adapted = adaptRecord(
+      xlam(
+        '[{"name": "round_to", "arguments": {"x": 2.50, "places": 12345678901234567890}}]',
+        TOOL.replace('"int, optional"', '"float, optional"'),
+      ),
+      { file: "f", line: 4 },
+    );
     if ("error" in adapted) throw new Error(adapted.error.message);
     const line = stringifyJson(adapted.record);
     expect(line).toContain('"arguments":{"x":2.50,"places":12345678901234567890}');
@@ -363,7 +476,20 @@ describe("never a crash", () => {
   it("fixture records with random parts replaced by random JSON convert or are rejected with a reason", () => {
     const random = mulberry32(11);
     const pick = <T>(list: T[]): T => list[Math.floor(random() * list.length)];
-    const junk = (): unknown => pick<() => unknown>([() => null, () => 7, () => "", () => "<tool_call>", () => "</tool_response>", () => [], () => [null], () => ({}), () => ({ type: "image_url" }), () => true, () => "[{\"name\": 1}]"])();
+    const junk = (): unknown =>
+      pick<() => unknown>([
+        () => null,
+        () => 7,
+        () => "",
+        () => "<tool_call>",
+        () => "</tool_response>",
+        () => [],
+        () => [null],
+        () => ({}),
+        () => ({ type: "image_url" }),
+        () => true,
+        () => '[{"name": 1}]',
+      ])();
     const sources = ["openai.jsonl", "thinking.jsonl", "sharegpt.jsonl", "hermes.jsonl", "xlam.jsonl"].flatMap((name) => lines(name));
     /** Replaces one random value somewhere in `value` (a copy). */
     const mutate = (value: unknown): unknown => {
@@ -394,4 +520,3 @@ describe("never a crash", () => {
     expect(rejected).toBeGreaterThan(1000);
   });
 });
-

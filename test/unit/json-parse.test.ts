@@ -1,7 +1,16 @@
 // The strict JSON parser every command shares (src/core/json.ts): repeated keys, numbers kept as
 // written, nesting depth; and its fast path agrees with an independent reading on random JSON.
 import { describe, expect, it } from "vitest";
-import { hasJsonNumbers, isJsonNumber, markJsonNumbers, MAX_JSON_DEPTH, parseJsonText, stringifyJson, toPlainJson, type JsonParseResult } from "../../src/core/json.js";
+import {
+  hasJsonNumbers,
+  isJsonNumber,
+  markJsonNumbers,
+  MAX_JSON_DEPTH,
+  parseJsonText,
+  stringifyJson,
+  toPlainJson,
+  type JsonParseResult,
+} from "../../src/core/json.js";
 import { parseJsonLine } from "../../src/core/jsonl.js";
 import { mulberry32 } from "../../src/core/prng.js";
 
@@ -76,14 +85,23 @@ describe("numbers", () => {
   });
 
   it("a literal whose double prints differently is kept as written; ordinary numbers stay plain numbers", () => {
-    const text = '{"big":12345678901234567890123,"one":1.0,"neg0":-0,"exp":1e5,"small":1E-7,"list":[2.50,3],"plain":[1,-2,0.5,1e+21,100000000000000000000]}';
+    const text =
+      '{"big":12345678901234567890123,"one":1.0,"neg0":-0,"exp":1e5,"small":1E-7,"list":[2.50,3],"plain":[1,-2,0.5,1e+21,100000000000000000000]}';
     expect(JSON.stringify(JSON.parse(text))).toContain("1.2345678901234568e+22");
     const parsed = value(parseJsonText(text)) as Record<string, unknown>;
     expect(stringifyJson(parsed)).toBe(text);
     expect(stringifyJson(parsed, { style: "python" })).toBe(text.replace(/,/g, ", ").replace(/:/g, ": "));
     expect(isJsonNumber(parsed.big) && String(parsed.big)).toBe("12345678901234567890123");
     expect(parsed.plain).toEqual([1, -2, 0.5, 1e21, 1e20]);
-    expect(toPlainJson(parsed)).toEqual({ big: 1.2345678901234568e22, one: 1, neg0: -0, exp: 100000, small: 1e-7, list: [2.5, 3], plain: [1, -2, 0.5, 1e21, 1e20] });
+    expect(toPlainJson(parsed)).toEqual({
+      big: 1.2345678901234568e22,
+      one: 1,
+      neg0: -0,
+      exp: 100000,
+      small: 1e-7,
+      list: [2.5, 3],
+      plain: [1, -2, 0.5, 1e21, 1e20],
+    });
     expect(hasJsonNumbers(parsed)).toBe(true);
     expect(hasJsonNumbers(value(parseJsonText('{"a":[1,2.5]}')))).toBe(false);
   });
@@ -152,15 +170,22 @@ describe("random JSON", () => {
     if (r < 0.6) return Array.from({ length: Math.floor(rand() * 4) }, () => randomValue(depth + 1, odd));
     const out: Record<string, unknown> = {};
     // Some integer-like keys: JavaScript lists them first, ascending, and so does `write`.
-    for (let i = Math.floor(rand() * 5); i > 0; i--) out[rand() < 0.2 ? String(i * 10) : pick(STRINGS) + String(i)] = randomValue(depth + 1, odd);
+    for (let i = Math.floor(rand() * 5); i > 0; i--)
+      out[rand() < 0.2 ? String(i * 10) : pick(STRINGS) + String(i)] = randomValue(depth + 1, odd);
     return out;
   }
 
   // Writes the value; `dup` repeats one key of the first object met when set; `order` appends the
   // integer-like key "99" (no random key) to the first object met that has another kind of key.
   const isIndex = (key: string) => /^(0|[1-9]\d*)$/.test(key);
-  function write(v: unknown, style: { colon: string; comma: string }, dup: { pending: boolean; done: boolean }, order = { pending: false, done: false }): string {
-    if (v !== null && typeof v === "object" && "literal" in (v as object) && Object.keys(v as object).length === 1) return (v as { literal: string }).literal;
+  function write(
+    v: unknown,
+    style: { colon: string; comma: string },
+    dup: { pending: boolean; done: boolean },
+    order = { pending: false, done: false },
+  ): string {
+    if (v !== null && typeof v === "object" && "literal" in (v as object) && Object.keys(v as object).length === 1)
+      return (v as { literal: string }).literal;
     if (typeof v !== "object" || v === null) return JSON.stringify(v);
     if (Array.isArray(v)) return `[${v.map((x) => write(x, style, dup, order)).join(style.comma)}]`;
     const entries = Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}${style.colon}${write(x, style, dup, order)}`);
@@ -200,7 +225,10 @@ describe("random JSON", () => {
       }
       if (order.done) {
         misplaced++;
-        expect(error(result), text).toMatchObject({ code: "key_order", message: expect.stringContaining('integer-like key "99" written after') });
+        expect(error(result), text).toMatchObject({
+          code: "key_order",
+          message: expect.stringContaining('integer-like key "99" written after'),
+        });
         continue;
       }
       if (/[{,]\s*"\d+"\s*:/.test(text)) indexed++;
@@ -226,7 +254,9 @@ describe("validation sees numbers kept as written as numbers", () => {
   const check = async (args: string, meta?: string) => {
     const { validateRecord } = await import("../../src/validate/index.js");
     const result = validateRecord(value(parseJsonText(record(args, meta))));
-    return result.ok ? "ok" : result.issues.map((i) => `${i.code} ${i.path ?? ""}${i.code === "schema_violation" ? " " + i.message : ""}`).join("; ");
+    return result.ok
+      ? "ok"
+      : result.issues.map((i) => `${i.code} ${i.path ?? ""}${i.code === "schema_violation" ? " " + i.message : ""}`).join("; ");
   };
 
   it("1.0 and 1e2 validate as the integers they are, in arguments, schemas and meta", async () => {

@@ -6,7 +6,7 @@ import { missingExpectedAnswers } from "../../src/longctx/answers.js";
 import { apportion, BAND_IDS, bandOf, planLongJobs } from "../../src/longctx/bands.js";
 import { GENERATED_KINDS, makePayload } from "../../src/longctx/payloads.js";
 import { longRecord } from "../../src/longctx/record.js";
-import { keySpace, LONG_TASKS, makeLongTask } from "../../src/longctx/tasks.js";
+import { keySpace, makeLongTask } from "../../src/longctx/tasks.js";
 import { packDataset } from "../../src/pack/index.js";
 import { verifyDataset } from "../../src/pack/verify.js";
 import { renderDocuments } from "../../src/render/documents.js";

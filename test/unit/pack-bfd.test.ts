@@ -121,7 +121,9 @@ describe("BinPacker (best-fit-decreasing)", () => {
   it("with the default window and open-sample budget, fills 131,072-token samples to ≥ 99.9 % on realistic lengths", () => {
     const rand = rng(5);
     const gaussian = (): number => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
-    const lengths = Array.from({ length: 50_000 }, () => Math.min(30_000, Math.max(80, Math.round(Math.exp(Math.log(700) + 1.05 * gaussian())))));
+    const lengths = Array.from({ length: 50_000 }, () =>
+      Math.min(30_000, Math.max(80, Math.round(Math.exp(Math.log(700) + 1.05 * gaussian())))),
+    );
     const capacity = 131_072;
     const windows: number[][] = [];
     for (let i = 0; i < lengths.length; i += 20_000) windows.push(lengths.slice(i, i + 20_000));

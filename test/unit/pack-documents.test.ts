@@ -14,8 +14,16 @@ import { renderDocuments, type DocumentMode } from "../../src/render/index.js";
 const dir = mkdtempSync(join(tmpdir(), "pack-documents-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const input = join(import.meta.dirname, "../fixtures", "render", "documents.jsonl");
-const records = readFileSync(input, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as ConversationRecord);
-const documentIds = (out: string): string[] => readFileSync(join(out, "documents.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l).id).sort();
+const records = readFileSync(input, "utf8")
+  .split("\n")
+  .filter(Boolean)
+  .map((l) => JSON.parse(l) as ConversationRecord);
+const documentIds = (out: string): string[] =>
+  readFileSync(join(out, "documents.jsonl"), "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l).id)
+    .sort();
 
 async function pack(mode: DocumentMode | undefined, extra: { seqLen?: number; dialect?: "harmony" | "hf" } = {}) {
   const out = join(dir, `${mode ?? "default"}-${extra.dialect ?? "harmony"}-${extra.seqLen ?? 4096}`);
@@ -27,9 +35,20 @@ describe("pack --documents", () => {
   it("defaults to auto: the 3-turn record becomes ID#1..#3, the others stay whole; nothing dropped", async () => {
     const { out, summary, manifest } = await pack(undefined);
     expect(manifest.documents_mode).toBe("auto");
-    expect(documentIds(out)).toEqual(["analysis-last-turn-only", "three-turns-tools#1", "three-turns-tools#2", "three-turns-tools#3", "what-is-2plus2"]);
+    expect(documentIds(out)).toEqual([
+      "analysis-last-turn-only",
+      "three-turns-tools#1",
+      "three-turns-tools#2",
+      "three-turns-tools#3",
+      "what-is-2plus2",
+    ]);
     const threeTurns = renderDocuments(records[0], { dialect: "harmony", mask: "assistant", documents: "auto" });
-    expect(manifest.documents_stats).toEqual({ records: 3, documents: 5, analysis_tokens_dropped: 0, repeated_prefix_tokens: threeTurns.repeatedPrefixTokens });
+    expect(manifest.documents_stats).toEqual({
+      records: 3,
+      documents: 5,
+      analysis_tokens_dropped: 0,
+      repeated_prefix_tokens: threeTurns.repeatedPrefixTokens,
+    });
     expect(summary.documentsStats).toEqual(manifest.documents_stats);
     expect((await verifyDataset(out, { source: true })).problems).toEqual([]);
   });
@@ -38,9 +57,17 @@ describe("pack --documents", () => {
     const { out, manifest } = await pack("conversation");
     expect(manifest.documents_mode).toBe("conversation");
     expect(documentIds(out)).toEqual(["analysis-last-turn-only", "three-turns-tools", "what-is-2plus2"]);
-    const dropped = records.reduce((n, r) => n + renderDocuments(r, { dialect: "harmony", mask: "assistant", documents: "conversation" }).analysisTokensDropped, 0);
+    const dropped = records.reduce(
+      (n, r) => n + renderDocuments(r, { dialect: "harmony", mask: "assistant", documents: "conversation" }).analysisTokensDropped,
+      0,
+    );
     expect(dropped).toBeGreaterThan(0);
-    expect(manifest.documents_stats).toMatchObject({ records: 3, documents: 3, analysis_tokens_dropped: dropped, repeated_prefix_tokens: 0 });
+    expect(manifest.documents_stats).toMatchObject({
+      records: 3,
+      documents: 3,
+      analysis_tokens_dropped: dropped,
+      repeated_prefix_tokens: 0,
+    });
     expect((await verifyDataset(out, { source: true })).problems).toEqual([]);
   });
 
@@ -71,7 +98,10 @@ describe("pack --documents", () => {
 
     // A mode read from the manifest is not trusted: an unknown one is refused by name.
     writeFileSync(manifestPath, JSON.stringify({ ...m, documents_mode: "sideways" }));
-    await expect(verifyDataset(out, { source: true })).rejects.toMatchObject({ code: "invalid_manifest", message: expect.stringContaining('"sideways"') });
+    await expect(verifyDataset(out, { source: true })).rejects.toMatchObject({
+      code: "invalid_manifest",
+      message: expect.stringContaining('"sideways"'),
+    });
   });
 
   it("a turn whose document exceeds seq_len follows the overlong policy on its own", async () => {
@@ -80,11 +110,22 @@ describe("pack --documents", () => {
     const seqLen = lengths[1]; // turn 3's document is longer: it alone is dropped
     expect(lengths[2]).toBeGreaterThan(seqLen);
     const dropped = await pack("turns", { seqLen });
-    expect(documentIds(dropped.out).filter((id) => id.startsWith("three-turns-tools"))).toEqual(["three-turns-tools#1", "three-turns-tools#2"]);
+    expect(documentIds(dropped.out).filter((id) => id.startsWith("three-turns-tools"))).toEqual([
+      "three-turns-tools#1",
+      "three-turns-tools#2",
+    ]);
     expect(dropped.manifest.overlong.count).toBe(1);
-    const truncated = await packDataset([input], { out: join(dir, "truncate"), seqLen, workers: 1, documents: "turns", overlong: "truncate" });
+    const truncated = await packDataset([input], {
+      out: join(dir, "truncate"),
+      seqLen,
+      workers: 1,
+      documents: "turns",
+      overlong: "truncate",
+    });
     expect(truncated.overlong.count).toBe(1);
     expect(truncated.documents).toBe(6);
-    await expect(packDataset([input], { out: join(dir, "error"), seqLen, workers: 1, documents: "turns", overlong: "error" })).rejects.toThrow(/three-turns-tools#3/);
+    await expect(
+      packDataset([input], { out: join(dir, "error"), seqLen, workers: 1, documents: "turns", overlong: "error" }),
+    ).rejects.toThrow(/three-turns-tools#3/);
   });
 });

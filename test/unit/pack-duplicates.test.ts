@@ -15,15 +15,41 @@ const dir = mkdtempSync(join(tmpdir(), "pack-dup-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const SEQ = 32768;
 // One document per record (--documents conversation): the ids under test are the records'.
-const options = (out: string, workers: number): PackOptions => ({ out, seqLen: SEQ, workers, overlong: "truncate", packWindow: 4, shardSamples: 2, documents: "conversation" });
+const options = (out: string, workers: number): PackOptions => ({
+  out,
+  seqLen: SEQ,
+  workers,
+  overlong: "truncate",
+  packWindow: 4,
+  shardSamples: 2,
+  documents: "conversation",
+});
 
 const jsonl = (path: string, values: unknown[]): string => {
   writeFileSync(path, values.map((v) => JSON.stringify(v)).join("\n") + "\n");
   return path;
 };
-const rejectsOf = (out: string) => readFileSync(join(out, "rejects.jsonl"), "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));
-const documentsOf = (out: string) => readFileSync(join(out, "documents.jsonl"), "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));
-const hashes = (out: string) => new Map(readdirSync(out).sort().map((n) => [n, createHash("sha256").update(readFileSync(join(out, n))).digest("hex")]));
+const rejectsOf = (out: string) =>
+  readFileSync(join(out, "rejects.jsonl"), "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
+const documentsOf = (out: string) =>
+  readFileSync(join(out, "documents.jsonl"), "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
+const hashes = (out: string) =>
+  new Map(
+    readdirSync(out)
+      .sort()
+      .map((n) => [
+        n,
+        createHash("sha256")
+          .update(readFileSync(join(out, n)))
+          .digest("hex"),
+      ]),
+  );
 
 describe("duplicate record ids across inputs", () => {
   const first = join(dir, "first.jsonl");
@@ -60,7 +86,11 @@ describe("duplicate record ids across inputs", () => {
     expect(clean.rejects).toBe(0);
     expect(m.documents).toBe(7);
     expect(clean.documents).toBe(7);
-    expect(documentsOf(join(dir, "w1")).filter((d) => d.id === records[3].id).map((d) => [d.input, d.line])).toEqual([[first, 4]]);
+    expect(
+      documentsOf(join(dir, "w1"))
+        .filter((d) => d.id === records[3].id)
+        .map((d) => [d.input, d.line]),
+    ).toEqual([[first, 4]]);
   });
 
   it("writes byte-identical output with 1 and 2 workers", () => {
@@ -79,8 +109,18 @@ describe("duplicate record ids across inputs", () => {
 
   it("never penalises records without an id, even when the same file is packed twice", async () => {
     const plain = jsonl(join(dir, "plain.jsonl"), [
-      { messages: [{ role: "user", content: "Hello" }, { role: "assistant", content: "Hi!" }] },
-      { messages: [{ role: "user", content: "Bye" }, { role: "assistant", content: "Goodbye." }] },
+      {
+        messages: [
+          { role: "user", content: "Hello" },
+          { role: "assistant", content: "Hi!" },
+        ],
+      },
+      {
+        messages: [
+          { role: "user", content: "Bye" },
+          { role: "assistant", content: "Goodbye." },
+        ],
+      },
     ]);
     const out = join(dir, "plain");
     const s = await packDataset([plain, plain], options(out, 2));
@@ -99,7 +139,11 @@ describe("data/examples/invalid.jsonl line 21 (the repeated id persona-mismatch)
     const rejects = rejectsOf(out);
     expect(rejects.find((r) => r.line === 20)?.code).toBe("persona_mismatch");
     expect(rejects.some((r) => r.line === 21)).toBe(false);
-    expect(documentsOf(out).map((d) => d.line).sort((a, b) => a - b)).toEqual([3, 21]); // line 3 is only too long for validate's limit
+    expect(
+      documentsOf(out)
+        .map((d) => d.line)
+        .sort((a, b) => a - b),
+    ).toEqual([3, 21]); // line 3 is only too long for validate's limit
   });
 
   it("becomes a duplicate_record_id reject when packed after an accepted first occurrence", async () => {
@@ -108,8 +152,16 @@ describe("data/examples/invalid.jsonl line 21 (the repeated id persona-mismatch)
     const out = join(dir, "examples-dup");
     await packDataset([earlier, examples], options(out, 2));
     const reject = rejectsOf(out).find((r) => r.file === examples && r.line === 21);
-    expect(reject).toMatchObject({ id: "persona-mismatch", code: "duplicate_record_id", message: `id "persona-mismatch" was already used at ${earlier}:1` });
-    expect(documentsOf(out).map((d) => `${d.input}:${d.line}`).sort()).toEqual([`${examples}:3`, `${earlier}:1`].sort());
+    expect(reject).toMatchObject({
+      id: "persona-mismatch",
+      code: "duplicate_record_id",
+      message: `id "persona-mismatch" was already used at ${earlier}:1`,
+    });
+    expect(
+      documentsOf(out)
+        .map((d) => `${d.input}:${d.line}`)
+        .sort(),
+    ).toEqual([`${examples}:3`, `${earlier}:1`].sort());
     expect(readManifest(out).rejects).toBe(31);
   });
 });

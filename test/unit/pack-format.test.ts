@@ -18,7 +18,14 @@ function sample(docLengths: number[], firstId: number): PackedSample {
       tokens[at + i] = firstId + at + i;
       mask[at + i] = i > 0 && i % 2 === 0 ? 1 : 0;
     }
-    documents.push({ id: `d${firstId}-${j}`, input: "in.jsonl", line: j + 1, offset: at, length: len, trained: mask.subarray(at, at + len).reduce((a, b) => a + b, 0) });
+    documents.push({
+      id: `d${firstId}-${j}`,
+      input: "in.jsonl",
+      line: j + 1,
+      offset: at,
+      length: len,
+      trained: mask.subarray(at, at + len).reduce((a, b) => a + b, 0),
+    });
     at += len;
   }
   return { tokens, mask, documents };
@@ -57,7 +64,10 @@ describe("packed format layout", () => {
         expect(createHash("sha256").update(f(kind)).digest("hex")).toBe(shard.files[kind].sha256);
       }
     }
-    const lines = readFileSync(join(dir, documents.path), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    const lines = readFileSync(join(dir, documents.path), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(lines.map((d) => [d.id, d.shard, d.sample, d.offset, d.length])).toEqual([
       ["d1000-0", 0, 0, 0, 5],
       ["d1000-1", 0, 0, 5, 7],

@@ -21,9 +21,31 @@ function writeInput(): { badLines: Map<number, string>; hfLine: number } {
   lines.splice(10, 0, '{"id": "broken", "messages": [');
   lines.splice(20, 0, JSON.stringify({ id: "no-final", persona: null, messages: [{ role: "user", content: "hi" }] }));
   lines.splice(30, 0, "");
-  lines.splice(31, 0, JSON.stringify({ messages: [{ role: "user", content: [{ type: "text", text: "Hello " }, { type: "text", text: "there" }] }, { role: "assistant", content: "Hi!" }], extra: 1 }));
+  lines.splice(
+    31,
+    0,
+    JSON.stringify({
+      messages: [
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "Hello " },
+            { type: "text", text: "there" },
+          ],
+        },
+        { role: "assistant", content: "Hi!" },
+      ],
+      extra: 1,
+    }),
+  );
   writeFileSync(input, lines.join("\n") + "\n");
-  return { badLines: new Map([[11, "invalid_json"], [21, "missing_final"]]), hfLine: 32 };
+  return {
+    badLines: new Map([
+      [11, "invalid_json"],
+      [21, "missing_final"],
+    ]),
+    hfLine: 32,
+  };
 }
 
 const fixture = writeInput();
@@ -31,21 +53,29 @@ const fixture = writeInput();
 /** Lengths of every document a fresh render makes of `path`'s lines (default --documents auto). */
 function documentLengths(path: string): number[] {
   const lengths: number[] = [];
-  readFileSync(path, "utf8").split("\n").forEach((text, k) => {
-    if (!text.trim()) return;
-    try {
-      const r = processValue(JSON.parse(text), path, k + 1, { dialect: "harmony", mask: "assistant" });
-      if (r.kind === "record") lengths.push(...r.documents.map((d) => d.tokens.length));
-    } catch {
-      /* bad JSON line */
-    }
-  });
+  readFileSync(path, "utf8")
+    .split("\n")
+    .forEach((text, k) => {
+      if (!text.trim()) return;
+      try {
+        const r = processValue(JSON.parse(text), path, k + 1, { dialect: "harmony", mask: "assistant" });
+        if (r.kind === "record") lengths.push(...r.documents.map((d) => d.tokens.length));
+      } catch {
+        /* bad JSON line */
+      }
+    });
   return lengths;
 }
 
 function filesOf(out: string): Map<string, string> {
   const m = new Map<string, string>();
-  for (const name of readdirSync(out).sort()) m.set(name, createHash("sha256").update(readFileSync(join(out, name))).digest("hex"));
+  for (const name of readdirSync(out).sort())
+    m.set(
+      name,
+      createHash("sha256")
+        .update(readFileSync(join(out, name)))
+        .digest("hex"),
+    );
   return m;
 }
 
@@ -102,7 +132,10 @@ describe("packDataset", () => {
 
   it("packs each document exactly as a fresh render of its source line", () => {
     const source = readFileSync(input, "utf8").split("\n");
-    const docs = readFileSync(join(out1, "documents.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    const docs = readFileSync(join(out1, "documents.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     for (const d of docs.slice(0, 20)) {
       const fresh = processValue(JSON.parse(source[d.line - 1]), input, d.line, { dialect: "harmony", mask: "assistant" });
       if (fresh.kind !== "record") throw new Error("expected a record");
@@ -116,7 +149,10 @@ describe("packDataset", () => {
   });
 
   it("records rejects with file, line and reason code, and adapts HF-style records", () => {
-    const rejects = readFileSync(join(out1, "rejects.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    const rejects = readFileSync(join(out1, "rejects.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(rejects.map((r) => [r.line, r.code])).toEqual([...fixture.badLines]);
     expect(rejects.every((r) => r.file === input)).toBe(true);
     expect(manifest.rejects).toBe(2);
@@ -137,7 +173,16 @@ describe("packDataset", () => {
       expect(readFileSync(join(out1, e.path)).length).toBe(e.bytes);
     }
     expect(manifest.inputs[0].sha256).toBe(sha(input));
-    expect(manifest).toMatchObject({ format: "datagen.packed", version: 1, tokenizer: "o200k_harmony", vocab_size: 201088, seq_len: SEQ, pad_id: 199999, dialect: "harmony", mask: "assistant" });
+    expect(manifest).toMatchObject({
+      format: "datagen.packed",
+      version: 1,
+      tokenizer: "o200k_harmony",
+      vocab_size: 201088,
+      seq_len: SEQ,
+      pad_id: 199999,
+      dialect: "harmony",
+      mask: "assistant",
+    });
     expect(manifest.tokens.real + manifest.tokens.padding).toBe(manifest.samples * SEQ);
     expect(manifest.fill_rate).toBeCloseTo(manifest.tokens.real / (manifest.samples * SEQ), 12);
     // nothing but the dataset's own files
@@ -149,7 +194,9 @@ describe("packDataset", () => {
     const foreign = join(dir, "foreign");
     await packDataset([input], { out: foreign, seqLen: SEQ, workers: 1 });
     writeFileSync(join(foreign, "notes.txt"), "mine");
-    await expect(packDataset([input], { out: foreign, seqLen: SEQ, force: true })).rejects.toThrow(/holds files datagen did not write \(notes.txt\)/);
+    await expect(packDataset([input], { out: foreign, seqLen: SEQ, force: true })).rejects.toThrow(
+      /holds files datagen did not write \(notes.txt\)/,
+    );
     const out3 = join(dir, "w3");
     await packDataset([input], { out: out3, seqLen: SEQ, workers: 1, packWindow: 25, shardSamples: 4 });
     await packDataset([input], { out: out3, seqLen: SEQ, workers: 2, packWindow: 25, shardSamples: 4, force: true });
@@ -173,9 +220,15 @@ describe("several inputs", () => {
     const out = join(dir, "two");
     const s = await packDataset([input, second], { out, seqLen: 32768, workers: 2 });
     const m = readManifest(out);
-    expect(m.inputs.map((i) => [i.path, i.records])).toEqual([[input, 83], [second, 12]]);
+    expect(m.inputs.map((i) => [i.path, i.records])).toEqual([
+      [input, 83],
+      [second, 12],
+    ]);
     expect(m.inputs[1].sha256).toBe(createHash("sha256").update(readFileSync(second)).digest("hex"));
-    const docs = readFileSync(join(out, "documents.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    const docs = readFileSync(join(out, "documents.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(new Set(docs.filter((d) => d.input === second).map((d) => d.line)).size).toBe(12);
     expect(s.documentsStats.records).toBe(93);
     expect(s.documents + s.overlong.count).toBe(documentLengths(input).length + documentLengths(second).length);
@@ -201,7 +254,10 @@ describe("overlong documents", () => {
     const out = join(dir, "truncate");
     const s = await packDataset([input], { out, seqLen: small, workers: 2, overlong: "truncate" });
     expect(s.documents).toBe(lengths.length);
-    const docs = readFileSync(join(out, "documents.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    const docs = readFileSync(join(out, "documents.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(docs.filter((d) => d.length === small).length).toBeGreaterThanOrEqual(s.overlong.count);
     expect(s.overlong.count).toBe(lengths.filter((n) => n > small).length);
   });

@@ -22,7 +22,9 @@ describe("persona registry", () => {
   });
 
   it("every persona has one card and every card a persona", () => {
-    const cards = readdirSync(join(projectRoot(), "templates/personas")).filter((f) => f.endsWith(".md")).map((f) => f.slice(0, -3));
+    const cards = readdirSync(join(projectRoot(), "templates/personas"))
+      .filter((f) => f.endsWith(".md"))
+      .map((f) => f.slice(0, -3));
     expect(cards.sort()).toEqual([...PERSONAS].sort());
   });
 });

@@ -34,7 +34,8 @@ const textOf = (pieces: { text: string }[]): string => pieces.map((p) => p.text)
 const sum = (mask: Uint8Array): number => mask.reduce((n, b) => n + b, 0);
 
 describe("documents goldens", () => {
-  it("has the fixtures it checks", () => expect(records.map((r) => r.id)).toEqual(["three-turns-tools", "what-is-2plus2", "analysis-last-turn-only"]));
+  it("has the fixtures it checks", () =>
+    expect(records.map((r) => r.id)).toEqual(["three-turns-tools", "what-is-2plus2", "analysis-last-turn-only"]));
 
   for (const dialect of DIALECTS) {
     for (const record of records) {
@@ -73,7 +74,9 @@ describe("the issue's single-turn record keeps its reasoning", () => {
       expect(auto.documents.length).toBe(1);
       const [doc] = auto.documents;
       expect(doc.id).toBe("what-is-2plus2");
-      expect(textOf(doc.pieces)).toContain("<|start|>assistant<|channel|>analysis<|message|>Simple arithmetic: 4.<|end|><|start|>assistant<|channel|>final<|message|>4.<|return|>");
+      expect(textOf(doc.pieces)).toContain(
+        "<|start|>assistant<|channel|>analysis<|message|>Simple arithmetic: 4.<|end|><|start|>assistant<|channel|>final<|message|>4.<|return|>",
+      );
       const analysis = doc.spans.find((s) => s.message.channel === "analysis")!;
       expect(Array.from(doc.mask.slice(analysis.start, analysis.terminator + 1)).every((b) => b === 1)).toBe(true);
       expect(auto.analysisTokensDropped).toBe(0);
@@ -88,7 +91,12 @@ describe("the issue's single-turn record keeps its reasoning", () => {
 });
 
 describe("turn documents", () => {
-  const splitting: [string, DocumentMode][] = [["three-turns-tools", "turns"], ["three-turns-tools", "auto"], ["analysis-last-turn-only", "turns"], ["what-is-2plus2", "turns"]];
+  const splitting: [string, DocumentMode][] = [
+    ["three-turns-tools", "turns"],
+    ["three-turns-tools", "auto"],
+    ["analysis-last-turn-only", "turns"],
+    ["what-is-2plus2", "turns"],
+  ];
 
   for (const dialect of DIALECTS) {
     for (const [id, mode] of splitting) {
@@ -161,7 +169,8 @@ describe("turn documents", () => {
 
   it("harmony: turn k keeps its own analysis (before tool calls and before the final) and no earlier turn's", () => {
     const { documents, analysisTokensDropped } = render(byId("three-turns-tools"), "harmony", "turns");
-    const analysisOf = (k: number): string[] => documents[k].spans.filter((s) => s.message.channel === "analysis").map((s) => s.message.content);
+    const analysisOf = (k: number): string[] =>
+      documents[k].spans.filter((s) => s.message.channel === "analysis").map((s) => s.message.content);
     expect(analysisOf(0)).toEqual(["Need the weather tool for Oslo.", "3 degrees; answer briefly."]);
     expect(analysisOf(1)).toEqual(["Use the time tool.", "Report the time."]);
     expect(analysisOf(2)).toEqual(["3 °C is cold-ish; no tool needed."]);
@@ -184,7 +193,11 @@ describe("turn documents", () => {
     expect(harmony).toContain("analysis<|message|>Call the tool for Bergen.<|end|>");
     expect(harmony).toContain("analysis<|message|>8 degrees.<|end|>");
     // ...and it splits as soon as an earlier turn has analysis.
-    expect(render(byId("three-turns-tools"), "harmony", "auto").documents.map((d) => d.id)).toEqual(["three-turns-tools#1", "three-turns-tools#2", "three-turns-tools#3"]);
+    expect(render(byId("three-turns-tools"), "harmony", "auto").documents.map((d) => d.id)).toEqual([
+      "three-turns-tools#1",
+      "three-turns-tools#2",
+      "three-turns-tools#3",
+    ]);
   });
 
   it("counts the repeated prefixes: every document after the first re-renders its prompt", () => {
@@ -197,7 +210,10 @@ describe("turn documents", () => {
     const record = byId("three-turns-tools");
     const out = render(record, "harmony", "conversation");
     const tokenizer = getTokenizer();
-    const dropped = ["Need the weather tool for Oslo.", "3 degrees; answer briefly."].reduce((n, t) => n + 6 + tokenizer.encodeText(t).length, 0);
+    const dropped = ["Need the weather tool for Oslo.", "3 degrees; answer briefly."].reduce(
+      (n, t) => n + 6 + tokenizer.encodeText(t).length,
+      0,
+    );
     expect(out.analysisTokensDropped).toBe(dropped);
   });
 });

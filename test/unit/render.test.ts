@@ -78,11 +78,13 @@ describe("harmony rules (docs/RENDERING.md, openai/harmony)", () => {
 
   it("renders the system message: identity, cutoff, date from meta, reasoning, channels", () => {
     const text = renderText(byId("tool-call"));
-    expect(text.startsWith(
-      "<|start|>system<|message|>You are ChatGPT, a large language model trained by OpenAI.\nKnowledge cutoff: 2024-06\n" +
-        "Current date: 2025-06-28\n\nReasoning: medium\n\n# Valid channels: analysis, commentary, final. " +
-        "Channel must be included for every message.\nCalls to these tools must go to the commentary channel: 'functions'.<|end|>",
-    )).toBe(true);
+    expect(
+      text.startsWith(
+        "<|start|>system<|message|>You are ChatGPT, a large language model trained by OpenAI.\nKnowledge cutoff: 2024-06\n" +
+          "Current date: 2025-06-28\n\nReasoning: medium\n\n# Valid channels: analysis, commentary, final. " +
+          "Channel must be included for every message.\nCalls to these tools must go to the commentary channel: 'functions'.<|end|>",
+      ),
+    ).toBe(true);
     const plain = byId("plain-chat");
     delete plain.meta;
     const plainText = renderText(plain);
@@ -119,7 +121,9 @@ describe("harmony rules (docs/RENDERING.md, openai/harmony)", () => {
     ];
     for (const part of expected) expect(text).toContain(part);
     // Property order is kept as given.
-    const order = ["origin", "destination", "date", "passengers", "cabin", "flexible", "filters", "tags"].map((k) => text.indexOf(`\n${k}`));
+    const order = ["origin", "destination", "date", "passengers", "cabin", "flexible", "filters", "tags"].map((k) =>
+      text.indexOf(`\n${k}`),
+    );
     expect(order).toEqual([...order].sort((a, b) => a - b));
   });
 
@@ -154,7 +158,9 @@ describe("harmony rules (docs/RENDERING.md, openai/harmony)", () => {
   it("drops analysis before the first final when the last assistant message is a final", () => {
     const text = renderText(byId("multi-turn-analysis"));
     expect(text).not.toContain("Simple arithmetic."); // before the first final: dropped
-    expect(text).toContain("<|start|>assistant<|channel|>analysis<|message|>4 * 3 = 12.<|end|><|start|>assistant<|channel|>final<|message|>12.<|return|>");
+    expect(text).toContain(
+      "<|start|>assistant<|channel|>analysis<|message|>4 * 3 = 12.<|end|><|start|>assistant<|channel|>final<|message|>12.<|return|>",
+    );
     expect(renderText(byId("persona"))).not.toContain("<|channel|>analysis");
     expect(renderText(byId("tool-call"))).not.toContain("Need the weather tool.");
   });

@@ -52,12 +52,21 @@ describe("packed dataset figures", () => {
 
   it("uses a persona stored in documents.jsonl when there is one", async () => {
     const dir = copyFixture("with-persona");
-    const docs = readFileSync(join(dir, "documents.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
-    writeFileSync(join(dir, "documents.jsonl"), docs.map((d, i) => JSON.stringify({ ...d, persona: i < 3 ? "neutral_good" : null })).join("\n") + "\n");
+    const docs = readFileSync(join(dir, "documents.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    writeFileSync(
+      join(dir, "documents.jsonl"),
+      docs.map((d, i) => JSON.stringify({ ...d, persona: i < 3 ? "neutral_good" : null })).join("\n") + "\n",
+    );
     rmSync(join(dir, "source.jsonl"));
     const { report } = await buildReport([dir], { workers: 0 });
     // Packing order A B C | D E F: A+B+C = 28 tokens, 14 trained; D+E+F = 12 tokens, 4 trained.
-    expect(report.packed!.tokens_by_persona).toEqual({ neutral_good: { documents: 3, tokens: 28, trained: 14 }, none: { documents: 3, tokens: 12, trained: 4 } });
+    expect(report.packed!.tokens_by_persona).toEqual({
+      neutral_good: { documents: 3, tokens: 28, trained: 14 },
+      none: { documents: 3, tokens: 12, trained: 4 },
+    });
     expect(report.packed!.persona_source).toBe("documents.jsonl");
   });
 

@@ -111,8 +111,14 @@ describe("refusal heuristic", () => {
 
 describe("terminal tables", () => {
   it("right-aligns numeric columns and left-aligns text", () => {
-    expect(table(["tool", "calls"], [["get_weather", "3"], ["x", "12"]])).toBe(
-      ["tool         calls", "-----------  -----", "get_weather      3", "x               12"].join("\n"),
-    );
+    expect(
+      table(
+        ["tool", "calls"],
+        [
+          ["get_weather", "3"],
+          ["x", "12"],
+        ],
+      ),
+    ).toBe(["tool         calls", "-----------  -----", "get_weather      3", "x               12"].join("\n"));
   });
 });

@@ -71,7 +71,15 @@ describe("o200k_harmony vocabulary", () => {
       expect(specials.get(name)).toBe(id);
       expect(specialName(id)).toBe(name);
     }
-    expect(SPECIAL).toMatchObject({ start: 200006, channel: 200005, message: 200008, end: 200007, return: 200002, call: 200012, constrain: 200003 });
+    expect(SPECIAL).toMatchObject({
+      start: 200006,
+      channel: 200005,
+      message: 200008,
+      end: 200007,
+      return: 200002,
+      call: 200012,
+      constrain: 200003,
+    });
     expect(PAD_ID).toBe(199999);
     expect(specialName(199997)).toBeUndefined();
     // o200k_base's own specials keep their ids.
@@ -115,7 +123,30 @@ describe("ids identical to other implementations on > 1 MB of mixed text", () =>
 
   it("covers the scripts and cases it claims to", () => {
     expect(Buffer.byteLength(corpus)).toBeGreaterThan(1_000_000);
-    for (const probe of [/é/, /Ж/, /λ/, /ع/, /ש/, /न/, /你/, /ก/, /한/, /\r\n/, /\t/, / {5}/, /\n{5}/, /\d{20}/, /'LL/, /'S\b/, /👨‍👩‍👧‍👦/, /👍🏽/, /<\|start\|>assistant<\|channel\|>final<\|message\|>/, /<\|endoftext\|>/, /"city"/, /def fib/]) {
+    for (const probe of [
+      /é/,
+      /Ж/,
+      /λ/,
+      /ع/,
+      /ש/,
+      /न/,
+      /你/,
+      /ก/,
+      /한/,
+      /\r\n/,
+      /\t/,
+      / {5}/,
+      /\n{5}/,
+      /\d{20}/,
+      /'LL/,
+      /'S\b/,
+      /👨‍👩‍👧‍👦/,
+      /👍🏽/,
+      /<\|start\|>assistant<\|channel\|>final<\|message\|>/,
+      /<\|endoftext\|>/,
+      /"city"/,
+      /def fib/,
+    ]) {
       expect(corpus).toMatch(probe);
     }
     expect(ours.length).toBeGreaterThan(200_000);
@@ -162,8 +193,9 @@ describe("Python tiktoken 0.14 o200k_harmony (pinned ids)", () => {
 
 describe("round trips and long pieces", () => {
   // Code points drawn from every class the split pattern distinguishes, plus lone surrogates.
-  const POOL = Array.from("aZ'sStT ɐǅʰ々ā\u0301\u090309٣Ⅻ½ \t\r\n\u000b\u0085\u00a0\u2028\u3000\uFEFF/!?.,-_\"'{}<|>你ก한é😀👍🏽\u200d")
-    .concat(["\uD800", "\uDC00", "\uDBFF"]);
+  const POOL = Array.from(
+    "aZ'sStT ɐǅʰ々ā\u0301\u090309٣Ⅻ½ \t\r\n\u000b\u0085\u00a0\u2028\u3000\uFEFF/!?.,-_\"'{}<|>你ก한é😀👍🏽\u200d",
+  ).concat(["\uD800", "\uDC00", "\uDBFF"]);
 
   const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
@@ -196,7 +228,15 @@ describe("round trips and long pieces", () => {
     const rng = mulberry32(3);
     const letters = Array.from({ length: 20_000 }, () => "abcdefghijklmnopqrstuvwxyzéß"[Math.floor(rng() * 28)]).join("");
     const cjk = Array.from({ length: 5_000 }, () => "的一是不了人我在有他这中大来上国个到说们"[Math.floor(rng() * 20)]).join("");
-    for (const text of [" ".repeat(20_000) + "x", "\t".repeat(20_000), "\n".repeat(5_000), letters, cjk, "9".repeat(10_000), "!?".repeat(5_000)]) {
+    for (const text of [
+      " ".repeat(20_000) + "x",
+      "\t".repeat(20_000),
+      "\n".repeat(5_000),
+      letters,
+      cjk,
+      "9".repeat(10_000),
+      "!?".repeat(5_000),
+    ]) {
       const ids = tokenizer.encodeText(text);
       expect(ids).toEqual(gptEncode(text, asText));
       expect(ids).toEqual(wasm.encodeText(text));

@@ -5,7 +5,13 @@ import { afterAll, describe, expect, it } from "vitest";
 import type { ConversationRecord } from "../../src/core/record.js";
 import { mulberry32 } from "../../src/core/prng.js";
 import { PERSONAS } from "../../src/core/record.js";
-import { createValidator, REASON_CODES as ALL_REASON_CODES, validateFiles, validateRecord, type FileValidationEvent } from "../../src/validate/index.js";
+import {
+  createValidator,
+  REASON_CODES as ALL_REASON_CODES,
+  validateFiles,
+  validateRecord,
+  type FileValidationEvent,
+} from "../../src/validate/index.js";
 
 // invalid.jsonl has one line per code a record can get from validate; the text-export codes
 // (datagen export --to harmony-text) are given by export only.
@@ -72,7 +78,11 @@ describe("every reason code, with its line number", () => {
     const file = join(work, "blank-lines.jsonl");
     writeFileSync(file, `${exampleLines[0]}\n\n{"id": oops}\r\n   \n${exampleLines[1]}\r\n`);
     const events = await collect([file]);
-    expect(events.map((e) => [e.line, e.ok])).toEqual([[1, true], [3, false], [5, true]]);
+    expect(events.map((e) => [e.line, e.ok])).toEqual([
+      [1, true],
+      [3, false],
+      [5, true],
+    ]);
   });
 });
 

@@ -67,7 +67,10 @@ describe("verifyDataset", () => {
   it("finds a mask set on padding even when the checksums were rewritten to match", async () => {
     const out = copy("maskpad");
     const m = readManifest(out);
-    const docs = readFileSync(join(out, "documents.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    const docs = readFileSync(join(out, "documents.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     // the end of sample 0 of shard 0: first padding position
     const end = Math.max(...docs.filter((d) => d.shard === 0 && d.sample === 0).map((d) => d.offset + d.length));
     expect(end).toBeLessThan(SEQ);
@@ -85,7 +88,10 @@ describe("verifyDataset", () => {
   it("finds a mask set on a document start, an out-of-range id and a bad document index", async () => {
     const out = copy("multi");
     const m = readManifest(out);
-    const docs = readFileSync(join(out, "documents.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    const docs = readFileSync(join(out, "documents.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     // A document that does not start its sample (which sample depends on how the records were cut into documents).
     const second = docs.find((d) => d.shard === 0 && d.offset > 0)!;
     const at = second.sample * SEQ + second.offset;

@@ -1,5 +1,5 @@
 // `datagen eval run` / `datagen eval score`: ask a model the card's evaluations, then score them.
-import { Command, InvalidArgumentError, Option } from "commander";
+import { type Command, InvalidArgumentError, Option } from "commander";
 import { UsageError } from "../../core/errors.js";
 import { escapeControls, jsonLine } from "../../core/escape.js";
 import { PERSONAS } from "../../core/record.js";

@@ -1,10 +1,20 @@
 // `datagen export SOURCE --to FORMAT --out DIR`: parse options, run the export stage, print the summary.
-import { Command, Option } from "commander";
+import { type Command, Option } from "commander";
 import { existsSync, statSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { UsageError } from "../../core/errors.js";
 // Only the choices at start: the writers (apache-arrow, parquet-wasm) load when export runs.
-import { COMPRESSIONS, DEFAULT_FILE_TOKENS, DEFAULT_ROW_GROUP_ROWS, EXPORT_FORMATS, formatsHelp, isPackedFormat, PACKED_FORMATS, type CompressionName, type ExportFormat } from "../../export/choices.js";
+import {
+  COMPRESSIONS,
+  DEFAULT_FILE_TOKENS,
+  DEFAULT_ROW_GROUP_ROWS,
+  EXPORT_FORMATS,
+  formatsHelp,
+  isPackedFormat,
+  PACKED_FORMATS,
+  type CompressionName,
+  type ExportFormat,
+} from "../../export/choices.js";
 import type { ExportSummary } from "../../export/index.js";
 import type { Dialect, DocumentMode } from "../../render/names.js";
 import { dialectOption, documentsOption, maxLineBytesOption, requireReadableFile } from "../options.js";
@@ -29,18 +39,32 @@ interface ExportCliOptions {
 export function register(program: Command): void {
   program
     .command("export")
-    .description("Write a packed dataset (or JSONL records) in the layout another trainer reads: HF/TRL Parquet, Megatron-Bridge packed Parquet, harmony text")
-    .argument("<source...>", `a packed dataset folder (${PACKED_FORMATS.join(", ")}) or conversation files: JSONL, JSON arrays, gzip/zstd, Parquet (the other formats)`)
+    .description(
+      "Write a packed dataset (or JSONL records) in the layout another trainer reads: HF/TRL Parquet, Megatron-Bridge packed Parquet, harmony text",
+    )
+    .argument(
+      "<source...>",
+      `a packed dataset folder (${PACKED_FORMATS.join(", ")}) or conversation files: JSONL, JSON arrays, gzip/zstd, Parquet (the other formats)`,
+    )
     .addOption(new Option("--to <format>", "output layout").choices([...EXPORT_FORMATS]).makeOptionMandatory())
     .requiredOption("--out <dir>", "output folder (refuses a non-empty one unless --force replaces an earlier export)")
     .option("--force", "replace an earlier export in --out", false)
     .option("--no-verify", "skip the checksum check of the packed source (a damaged source is refused otherwise)")
     .addOption(new Option("--compression <codec>", "Parquet compression").choices([...COMPRESSIONS]).default("zstd"))
-    .option("--file-tokens <n>", "tokens per Parquet file (memory: ~50 bytes per token, per encoder thread)", positiveInt("--file-tokens"), DEFAULT_FILE_TOKENS)
+    .option(
+      "--file-tokens <n>",
+      "tokens per Parquet file (memory: ~50 bytes per token, per encoder thread)",
+      positiveInt("--file-tokens"),
+      DEFAULT_FILE_TOKENS,
+    )
     .option("--row-group-rows <n>", "rows per Parquet row group", positiveInt("--row-group-rows"), DEFAULT_ROW_GROUP_ROWS)
     .option("--workers <n>", "Parquet encoder threads for the packed formats (default: the core count)", positiveInt("--workers"))
     .addOption(dialectOption("rendering dialect of the text exports"))
-    .addOption(documentsOption("harmony-text: one line per document, a record cut into turns or not (auto, turns, conversation; docs/RENDERING.md). A packed source keeps the mode it was packed with"))
+    .addOption(
+      documentsOption(
+        "harmony-text: one line per document, a record cut into turns or not (auto, turns, conversation; docs/RENDERING.md). A packed source keeps the mode it was packed with",
+      ),
+    )
     .addOption(maxLineBytesOption())
     .option("--json", "print the summary as JSON", false)
     .showHelpAfterError("(run 'datagen export --help' for usage)")
@@ -75,7 +99,12 @@ Examples:
           fileTokens: o.fileTokens,
           rowGroupRows: o.rowGroupRows,
           workers: o.workers ?? availableParallelism(),
-          onProgress: (p) => progress.report(() => (p.stage === "verify" ? `export: verifying ${sources[0]}, ${elapsed(started)}` : `export: ${p.samples}/${p.totalSamples} samples, ${elapsed(started)}`)),
+          onProgress: (p) =>
+            progress.report(() =>
+              p.stage === "verify"
+                ? `export: verifying ${sources[0]}, ${elapsed(started)}`
+                : `export: ${p.samples}/${p.totalSamples} samples, ${elapsed(started)}`,
+            ),
         });
       } else {
         for (const file of sources) requireReadableFile(file);
@@ -100,7 +129,10 @@ Examples:
 
 function requirePackedFolder(dir: string): void {
   if (!existsSync(dir)) throw new UsageError(`no such folder: ${dir}`);
-  if (!statSync(dir).isDirectory()) throw new UsageError(`not a folder: ${dir} (--to ${PACKED_FORMATS.join(" and ")} read a packed dataset folder; give JSONL files with the other formats)`);
+  if (!statSync(dir).isDirectory())
+    throw new UsageError(
+      `not a folder: ${dir} (--to ${PACKED_FORMATS.join(" and ")} read a packed dataset folder; give JSONL files with the other formats)`,
+    );
 }
 
 function formatSummary(s: ExportSummary): string {
@@ -108,7 +140,9 @@ function formatSummary(s: ExportSummary): string {
   return [
     `exported ${n(s.rows)} rows (${n(s.documents)} documents, ${n(s.tokens)} tokens${s.trained !== undefined ? `, ${n(s.trained)} trained` : ""}) as ${s.format} in ${s.files.length} file(s): ${s.out}`,
     ...(s.eosZeroed ? [`warning: ${n(s.eosZeroed)} trained targets follow an eos token that Megatron-Bridge will not train on`] : []),
-    ...(!isPackedFormat(s.format as ExportFormat) ? [`rejects: ${n(s.rejects)}${s.rejects > 0 ? ` (see ${s.out}/rejects.jsonl)` : ""}`] : []),
+    ...(!isPackedFormat(s.format as ExportFormat)
+      ? [`rejects: ${n(s.rejects)}${s.rejects > 0 ? ` (see ${s.out}/rejects.jsonl)` : ""}`]
+      : []),
     `time: ${s.seconds.toFixed(1)} s`,
     "",
   ].join("\n");

@@ -1,6 +1,6 @@
 // `datagen generate`: parse options, call generateDataset, print the summary.
 import { existsSync, rmdirSync } from "node:fs";
-import { Command, InvalidArgumentError, Option } from "commander";
+import { type Command, InvalidArgumentError, Option } from "commander";
 import { join } from "node:path";
 import { escapeControls, jsonLine } from "../../core/escape.js";
 import { NothingUsableError, UsageError } from "../../core/errors.js";
@@ -11,11 +11,18 @@ import type { GenerateOverrides, GenerateSummary } from "../../generate/index.js
 import { StderrProgress } from "../progress.js";
 
 /** Parsed flags: the pipeline overrides (commander names --persona in the singular) plus CLI-only ones. */
-type GenerateOptions = Omit<GenerateOverrides, "personas"> & { persona?: string; pipeline?: string; json?: boolean; plan?: boolean; apiKey?: string };
+type GenerateOptions = Omit<GenerateOverrides, "personas"> & {
+  persona?: string;
+  pipeline?: string;
+  json?: boolean;
+  plan?: boolean;
+  apiKey?: string;
+};
 
 const seedInt = (value: string): number => {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new InvalidArgumentError(`--seed must be an integer in 0..4294967295, got "${value}"`);
+  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff)
+    throw new InvalidArgumentError(`--seed must be an integer in 0..4294967295, got "${value}"`);
   return n;
 };
 
@@ -23,24 +30,63 @@ export function register(program: Command): void {
   program
     .command("generate")
     .description("Generate persona tool-calling conversations with a local model (node-llama-cpp) into JSONL; resumable.")
-    .option("--pipeline <file>", "pipeline file, checked against schemas/pipeline.schema.json (default: the project's pipelines/default.json)")
+    .option(
+      "--pipeline <file>",
+      "pipeline file, checked against schemas/pipeline.schema.json (default: the project's pipelines/default.json)",
+    )
     .option("--persona <list>", "all | none | comma-separated alignments (default: the pipeline's, all)")
     .option("--count <n>", "records per persona (default: the pipeline's, 2)", positiveInt("--count"))
     .option("--model <file>", "GGUF model (a gpt-oss model); default: the built-in smoke model, whose text is random noise")
     .option("--out <dir>", "output folder (default: the pipeline's, out/generate)")
     .option("--seed <n>", "run seed (default: the pipeline's, 1)", seedInt)
-    .option("--concurrency <n>", `parallel sequences in one context, at most ${MAX_SEQUENCES} (default: the pipeline's, 4)`, positiveInt("--concurrency", MAX_SEQUENCES))
+    .option(
+      "--concurrency <n>",
+      `parallel sequences in one context, at most ${MAX_SEQUENCES} (default: the pipeline's, 4)`,
+      positiveInt("--concurrency", MAX_SEQUENCES),
+    )
     .option("--threads <n>", "CPU threads (default: 1 for the smoke model, else the physical cores)", threadCount())
-    .addOption(new Option("--gpu <kind>", "auto picks CUDA when present (default: the pipeline's, auto)").choices(["auto", "cuda", "vulkan", "cpu"]))
-    .option("--server <url>", "send every model call to this llama-server, vLLM or SGLang server instead of loading a model (repeatable, or a comma list); --concurrency is then calls per vLLM/SGLang server (default 16)", (v: string, prev: string[] = []) => [...prev, v])
-    .addOption(new Option("--server-kind <kind>", "what the servers are; auto asks their own endpoints (default: auto)").choices(["auto", "llama-server", "vllm", "sglang"]))
-    .option("--server-wait <duration>", "with every server down, wait this long (e.g. 90s, 10m) before stopping as interrupted (default: 10m)", duration("--server-wait"))
+    .addOption(
+      new Option("--gpu <kind>", "auto picks CUDA when present (default: the pipeline's, auto)").choices(["auto", "cuda", "vulkan", "cpu"]),
+    )
+    .option(
+      "--server <url>",
+      "send every model call to this llama-server, vLLM or SGLang server instead of loading a model (repeatable, or a comma list); --concurrency is then calls per vLLM/SGLang server (default 16)",
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
+    .addOption(
+      new Option("--server-kind <kind>", "what the servers are; auto asks their own endpoints (default: auto)").choices([
+        "auto",
+        "llama-server",
+        "vllm",
+        "sglang",
+      ]),
+    )
+    .option(
+      "--server-wait <duration>",
+      "with every server down, wait this long (e.g. 90s, 10m) before stopping as interrupted (default: 10m)",
+      duration("--server-wait"),
+    )
     .option("--request-timeout <duration>", "deadline of one server call, e.g. 300s or 5m (default: 300s)", duration("--request-timeout"))
-    .option("--haystack <dir>", "long-context payloads read from the text files of this folder (pipeline payload kind \"haystack\"; nothing outside it is read)")
-    .option("--no-answer-check", "long-context records: keep their expected answers unchecked (meta.long_context.unchecked_expected_answers) instead of rejecting a final that misses one (the smoke model's answers are noise)")
-    .option("--plan", "print the plan the run would execute (persona × stratum counts, distinct seeds, token budget) and stop; loads no model")
-    .option("--holdout <file>", "reserve a share of the scenario families (plan.holdoutShare) for evaluation: none is used for training; they are written to FILE as JSONL")
-    .option("--api-key-file <file>", `the servers' API key (sent as Authorization: Bearer); default: the ${API_KEY_ENV} environment variable`)
+    .option(
+      "--haystack <dir>",
+      'long-context payloads read from the text files of this folder (pipeline payload kind "haystack"; nothing outside it is read)',
+    )
+    .option(
+      "--no-answer-check",
+      "long-context records: keep their expected answers unchecked (meta.long_context.unchecked_expected_answers) instead of rejecting a final that misses one (the smoke model's answers are noise)",
+    )
+    .option(
+      "--plan",
+      "print the plan the run would execute (persona × stratum counts, distinct seeds, token budget) and stop; loads no model",
+    )
+    .option(
+      "--holdout <file>",
+      "reserve a share of the scenario families (plan.holdoutShare) for evaluation: none is used for training; they are written to FILE as JSONL",
+    )
+    .option(
+      "--api-key-file <file>",
+      `the servers' API key (sent as Authorization: Bearer); default: the ${API_KEY_ENV} environment variable`,
+    )
     // Refused with a pointer to the safe ways: a key on the command line is in ps and the shell's history.
     .addOption(new Option("--api-key <key>").hideHelp())
     .option("--json", "print the summary as JSON on stdout (with --plan: one line per planned conversation, then a summary line)")
@@ -73,7 +119,10 @@ Examples:
         import("../../model/check.js"),
       ]);
       const { pipeline, persona, json: _json, plan: planOnly, apiKey, ...rest } = options;
-      if (apiKey !== undefined) throw new UsageError(`--api-key would show the key to every user of this machine (ps) and keep it in the shell's history; put it in the ${API_KEY_ENV} environment variable or in a file named by --api-key-file`);
+      if (apiKey !== undefined)
+        throw new UsageError(
+          `--api-key would show the key to every user of this machine (ps) and keep it in the shell's history; put it in the ${API_KEY_ENV} environment variable or in a file named by --api-key-file`,
+        );
       const overrides: GenerateOverrides = { ...rest, personas: persona };
       const config = loadGenerateConfig(pipeline, overrides);
       if (planOnly) {
@@ -88,11 +137,17 @@ Examples:
       const signal = gracefulStopSignal();
       const progress = new StderrProgress();
       try {
-        const summary = await generateDataset(config, { signal, onProgress: (s) => progress.report(() => progressLine(s)), log: (line) => process.stderr.write(escapeControls(redactText(line)) + "\n") });
+        const summary = await generateDataset(config, {
+          signal,
+          onProgress: (s) => progress.report(() => progressLine(s)),
+          log: (line) => process.stderr.write(escapeControls(redactText(line)) + "\n"),
+        });
         progress.done();
         printSummary(summary, options.json === true);
         if (summary.status === "complete" && summary.records === 0) {
-          throw new NothingUsableError(`no usable record: all ${summary.rejects} of this run's plan were rejected (reasons in ${join(config.out, "rejects.jsonl")})`);
+          throw new NothingUsableError(
+            `no usable record: all ${summary.rejects} of this run's plan were rejected (reasons in ${join(config.out, "rejects.jsonl")})`,
+          );
         }
       } catch (err) {
         // A run that could not start (no server, a model that fails to load) leaves no empty --out behind.
@@ -113,11 +168,13 @@ function removeEmptyFolder(dir: string): void {
 }
 
 /** "90", "90s", "10m", "1h" → seconds. */
-const duration = (flag: string) => (value: string): number => {
-  const m = /^(\d+(?:\.\d+)?)(s|m|h)?$/.exec(value.trim());
-  if (!m) throw new InvalidArgumentError(`${flag} must be a duration like 30s, 10m or 1h, got "${value}"`);
-  return Number(m[1]) * { s: 1, m: 60, h: 3600 }[(m[2] ?? "s") as "s" | "m" | "h"];
-};
+const duration =
+  (flag: string) =>
+  (value: string): number => {
+    const m = /^(\d+(?:\.\d+)?)(s|m|h)?$/.exec(value.trim());
+    if (!m) throw new InvalidArgumentError(`${flag} must be a duration like 30s, 10m or 1h, got "${value}"`);
+    return Number(m[1]) * { s: 1, m: 60, h: 3600 }[(m[2] ?? "s") as "s" | "m" | "h"];
+  };
 
 /** node-llama-cpp's limit on sequences in one context (llama.cpp's LLAMA_MAX_SEQ); pipeline.schema.json has the same maximum. */
 const MAX_SEQUENCES = 256;

@@ -73,7 +73,11 @@ export function register(program: Command): void {
     .showHelpAfterError("(run 'datagen import --help' for usage)")
     .action(async (files: string[], flags: ImportFlags) => {
       requireReadableInputs(files);
-      checkOutputFile(flags.out, "--out", files.filter((f) => f !== "-"));
+      checkOutputFile(
+        flags.out,
+        "--out",
+        files.filter((f) => f !== "-"),
+      );
       if (existsSync(flags.out)) {
         // A device or pipe is never replaced by a renamed file (think --out /dev/null --force).
         if (!statSync(flags.out).isFile()) throw new UsageError(`--out ${flags.out} exists and is not a regular file; name a file`);
@@ -100,7 +104,9 @@ async function importCommand(files: string[], flags: ImportFlags): Promise<void>
       maxLineBytes: flags.maxLineBytes,
       write: (line) => output.write(line),
       onReject: flags.quiet ? undefined : (r) => print(flags.json ? jsonLine({ type: "rejected", ...r, id: r.id ?? null }) : rejectLine(r)),
-      onProgress: flags.quiet ? undefined : (n) => progress.report(() => `import: ${n.toLocaleString("en-US")} records, ${elapsed(started)}`),
+      onProgress: flags.quiet
+        ? undefined
+        : (n) => progress.report(() => `import: ${n.toLocaleString("en-US")} records, ${elapsed(started)}`),
     });
   } catch (e) {
     output.discard();
@@ -109,14 +115,17 @@ async function importCommand(files: string[], flags: ImportFlags): Promise<void>
   const keep = report.converted > 0 && !(flags.strict && report.rejected > 0);
   if (keep) output.commit();
   else output.discard();
-  print(flags.json ? jsonLine({ type: "summary", out: keep ? flags.out : null, ...report }) : summaryText(report, keep ? flags.out : undefined));
+  print(
+    flags.json ? jsonLine({ type: "summary", out: keep ? flags.out : null, ...report }) : summaryText(report, keep ? flags.out : undefined),
+  );
   const hint = trailingCallHint(report, flags);
   if (report.converted === 0) {
     const why = report.records === 0 ? "the input holds no record" : `all ${report.records} records were rejected`;
     throw new CheckFailedError(`no record was imported: ${why}; ${flags.out} was not written${hint ? `; ${hint}` : ""}`);
   }
   if (hint) process.stderr.write(`note: ${hint}\n`);
-  if (!keep) throw new CheckFailedError(`${report.rejected} of ${report.records} records rejected (--strict); ${flags.out} was not written`);
+  if (!keep)
+    throw new CheckFailedError(`${report.rejected} of ${report.records} records rejected (--strict); ${flags.out} was not written`);
 }
 
 /** xLAM / APIGen records end with a call and no result: say which flag accepts them. */

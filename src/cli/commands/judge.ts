@@ -1,6 +1,6 @@
 // `datagen judge IN… --out DIR`: parse options, call judgeDataset, print the summary.
 import { existsSync, rmdirSync } from "node:fs";
-import { Command, InvalidArgumentError, Option } from "commander";
+import { type Command, InvalidArgumentError, Option } from "commander";
 import { UsageError } from "../../core/errors.js";
 import { escapeControls, jsonLine } from "../../core/escape.js";
 import { assertOutputApart } from "../../core/output.js";
@@ -39,23 +39,30 @@ interface JudgeFlags {
   json?: boolean;
 }
 
-const badValue = (flag: string, what: string, value: string) => new InvalidArgumentError(`${flag} must be ${what}, got "${escapeControls(value)}"`);
+const badValue = (flag: string, what: string, value: string) =>
+  new InvalidArgumentError(`${flag} must be ${what}, got "${escapeControls(value)}"`);
 
-const share = (flag: string) => (value: string): number => {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0 || n > 1) throw badValue(flag, "a number in 0..1", value);
-  return n;
-};
-const score = (flag: string) => (value: string): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 5) throw badValue(flag, "an integer in 1..5", value);
-  return n;
-};
-const nonNegativeInt = (flag: string) => (value: string): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 100) throw badValue(flag, "an integer in 0..100", value);
-  return n;
-};
+const share =
+  (flag: string) =>
+  (value: string): number => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n < 0 || n > 1) throw badValue(flag, "a number in 0..1", value);
+    return n;
+  };
+const score =
+  (flag: string) =>
+  (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1 || n > 5) throw badValue(flag, "an integer in 1..5", value);
+    return n;
+  };
+const nonNegativeInt =
+  (flag: string) =>
+  (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 0 || n > 100) throw badValue(flag, "an integer in 0..100", value);
+    return n;
+  };
 
 const HELP_AFTER = `
 Without --model, --smoke-model or --server only the rules that need no model run (duplicates,
@@ -67,7 +74,9 @@ Rerunning the same command resumes (kill -9 included): items already written are
 Ctrl-C stops cleanly (records being judged are dropped). meta.judge: docs/JUDGE.md.
 
 Reject reasons (an item that is not a valid record keeps validate's reason code):
-${Object.entries(JUDGE_REASONS).map(([code, what]) => `  ${code.padEnd(24)} ${what}`).join("\n")}
+${Object.entries(JUDGE_REASONS)
+  .map(([code, what]) => `  ${code.padEnd(24)} ${what}`)
+  .join("\n")}
 
 Examples:
   datagen judge out/generate --out out/judged
@@ -78,26 +87,58 @@ Examples:
 export function register(program: Command): void {
   program
     .command("judge")
-    .description("Score and curate conversations: rubric verdicts under a JSON-schema grammar, blind persona identification, duplicates, contamination and phrase caps; kept records and rejects; resumable.")
+    .description(
+      "Score and curate conversations: rubric verdicts under a JSON-schema grammar, blind persona identification, duplicates, contamination and phrase caps; kept records and rejects; resumable.",
+    )
     .argument("<inputs...>", "conversation files (any shape --from reads) or generate output folders")
     .requiredOption("--out <dir>", "output folder (conversations.jsonl, rejects.jsonl, run.json)")
     .addOption(fromOption())
     .option("--against <file>", "holdout/eval JSONL (records or holdout lines): records repeating its texts are rejected as contaminated")
     .option("--model <file>", "judge with this GGUF (a gpt-oss model) in-process")
     .option("--smoke-model", "judge with the built-in smoke model (random weights: verdicts are noise; for plumbing and timing)")
-    .option("--server <url>", "judge on these llama-server, vLLM or SGLang servers (repeatable, or a comma list)", (v: string, prev: string[] = []) => [...prev, ...v.split(",").filter(Boolean)])
-    .addOption(new Option("--server-kind <kind>", "what the servers are").choices(["auto", "llama-server", "vllm", "sglang"]).default("auto"))
-    .option("--concurrency <n>", "records judged at once: sequences in-process (default 2), calls per vLLM/SGLang server (default 16)", positiveInt("--concurrency", 256))
+    .option(
+      "--server <url>",
+      "judge on these llama-server, vLLM or SGLang servers (repeatable, or a comma list)",
+      (v: string, prev: string[] = []) => [...prev, ...v.split(",").filter(Boolean)],
+    )
+    .addOption(
+      new Option("--server-kind <kind>", "what the servers are").choices(["auto", "llama-server", "vllm", "sglang"]).default("auto"),
+    )
+    .option(
+      "--concurrency <n>",
+      "records judged at once: sequences in-process (default 2), calls per vLLM/SGLang server (default 16)",
+      positiveInt("--concurrency", 256),
+    )
     .option("--threads <n>", "CPU threads in-process (default: 1 for the smoke model, else the physical cores)", positiveInt("--threads"))
     .addOption(new Option("--gpu <kind>", "in-process device").choices(["auto", "cuda", "vulkan", "cpu"]).default("auto"))
-    .option("--context-size <n>", "tokens per sequence; a conversation longer than fits is shown to the judge from its end", positiveInt("--context-size"), 8192)
+    .option(
+      "--context-size <n>",
+      "tokens per sequence; a conversation longer than fits is shown to the judge from its end",
+      positiveInt("--context-size"),
+      8192,
+    )
     .option("--min-substance <n>", "reject an answer scored below this for substance (1-5)", score("--min-substance"), 3)
     .option("--min-voice <n>", "reject a persona answer scored below this for voice (1-5; 1: off)", score("--min-voice"), 3)
     .option("--reject-misidentified", "reject records whose persona the blind identification names wrongly")
-    .option("--max-phrase-share <x>", "a phrase may appear in at most this share of a persona's records (1: no cap)", share("--max-phrase-share"), 0.3)
-    .option("--min-phrase-records <n>", "a phrase is capped only once it appears in at least this many of a persona's records", positiveInt("--min-phrase-records"), 5)
+    .option(
+      "--max-phrase-share <x>",
+      "a phrase may appear in at most this share of a persona's records (1: no cap)",
+      share("--max-phrase-share"),
+      0.3,
+    )
+    .option(
+      "--min-phrase-records <n>",
+      "a phrase is capped only once it appears in at least this many of a persona's records",
+      positiveInt("--min-phrase-records"),
+      5,
+    )
     .option("--phrase-words <n>", "words per phrase (n-gram) of the phrase statistics", positiveInt("--phrase-words", 16), 4)
-    .option("--max-contamination <x>", "with --against: reject when a text shares at least this share of its 8-word n-grams with it", share("--max-contamination"), 0.5)
+    .option(
+      "--max-contamination <x>",
+      "with --against: reject when a text shares at least this share of its 8-word n-grams with it",
+      share("--max-contamination"),
+      0.5,
+    )
     .option("--no-near-duplicates", "remove exact duplicates only")
     .option("--no-refusal-rule", "without a model: do not reject on the refusal heuristic vs meta.request_harmful")
     .option("--verdict-tokens <n>", "token budget of one verdict", positiveInt("--verdict-tokens", 4096), 256)
@@ -160,7 +201,9 @@ export function register(program: Command): void {
           signal,
           log: (line) => process.stderr.write(escapeControls(line) + "\n"),
           onProgress: (s) =>
-            progress.report(() => `judge: ${s.done}/${s.total} records, ${s.rejected} rejected, ${s.recordsPerSecond.toFixed(2)} records/s`),
+            progress.report(
+              () => `judge: ${s.done}/${s.total} records, ${s.rejected} rejected, ${s.recordsPerSecond.toFixed(2)} records/s`,
+            ),
         });
         progress.done();
         printSummary(summary, flags.json === true);
@@ -186,7 +229,9 @@ function printSummary(s: JudgeSummary, json: boolean): void {
     process.stdout.write(jsonLine(s));
     return;
   }
-  const reasons = Object.entries(s.byReason).map(([r, n]) => `${r} ${n}`).join(", ");
+  const reasons = Object.entries(s.byReason)
+    .map(([r, n]) => `${r} ${n}`)
+    .join(", ");
   const t = s.tokens;
   const judgeLine = s.model
     ? `judge ${escapeControls(s.model.identity.slice(0, 23))}…${s.model.smoke ? " (smoke model: verdicts are noise)" : ""}: ` +

@@ -47,9 +47,7 @@ function weightType(value: string): WeightType {
 }
 
 export function register(program: Command): void {
-  const model = program
-    .command("model")
-    .description("Models datagen makes itself (the embedded default model).");
+  const model = program.command("model").description("Models datagen makes itself (the embedded default model).");
   const d = SMOKE_DEFAULTS;
   model
     .command("smoke")

@@ -1,5 +1,5 @@
 // `datagen pack FILE... --out DIR`: parse options, run the pack stage, print the summary.
-import { Command, InvalidArgumentError, Option } from "commander";
+import { type Command, InvalidArgumentError, Option } from "commander";
 import { DEFAULT_PACK_WINDOW, DEFAULT_SEQ_LEN, DEFAULT_SHARD_SAMPLES, MAX_SEQ_LEN } from "../../pack/defaults.js";
 import { OVERLONG_POLICIES } from "../../pack/format.js";
 import type { PackProgress, PackSummary } from "../../pack/index.js";
@@ -40,7 +40,12 @@ export function register(program: Command): void {
     .addOption(maskOption("which tokens are trained"))
     .addOption(documentsOption())
     .option("--workers <n>", "render/tokenize worker threads (default: the core count)", positiveInt("--workers"))
-    .option("--pack-window <n>", "documents packed together (best-fit-decreasing) per window", positiveInt("--pack-window"), DEFAULT_PACK_WINDOW)
+    .option(
+      "--pack-window <n>",
+      "documents packed together (best-fit-decreasing) per window",
+      positiveInt("--pack-window"),
+      DEFAULT_PACK_WINDOW,
+    )
     .option("--shard-samples <n>", "samples per shard", positiveInt("--shard-samples"), DEFAULT_SHARD_SAMPLES)
     .addOption(new Option("--overlong <policy>", "documents longer than --seq-len").choices([...OVERLONG_POLICIES]).default("drop"))
     .option("--shuffle-seed <n>", "shuffle the sample order with this seed (reproducible)", seedArg)
@@ -95,7 +100,8 @@ Examples:
 
 function seedArg(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n >= 2 ** 32) throw new InvalidArgumentError(`--shuffle-seed must be an integer in 0..2^32-1, got "${value}"`);
+  if (!Number.isInteger(n) || n < 0 || n >= 2 ** 32)
+    throw new InvalidArgumentError(`--shuffle-seed must be an integer in 0..2^32-1, got "${value}"`);
   return n;
 }
 
@@ -108,7 +114,7 @@ function progressLine(p: PackProgress, started: number): string {
 function documentsLine(s: PackSummary): string {
   const n = (x: number): string => x.toLocaleString("en-US");
   const d = s.documentsStats;
-  const dropped = d.analysis_tokens_dropped > 0 ? " (no document trains them; see docs/RENDERING.md, \"Documents\")" : "";
+  const dropped = d.analysis_tokens_dropped > 0 ? ' (no document trains them; see docs/RENDERING.md, "Documents")' : "";
   const cost = `${n(d.repeated_prefix_tokens)} repeated prefix tokens, ${n(d.analysis_tokens_dropped)} analysis tokens dropped${dropped}`;
   return `documents (${s.documentsMode}): ${n(d.documents)} from ${n(d.records)} records, ${cost}`;
 }

@@ -6,7 +6,15 @@ import type { Dialect, DocumentMode, DocumentRendering, MaskMode, RenderPiece } 
 import type { RenderedItem } from "../../render/file.js";
 import type { formatPieces, formatTokenTable } from "../../render/view.js";
 import type { FromShape } from "../../ingest/source.js";
-import { allowTrailingCallOption, dialectOption, documentsOption, fromOption, maskOption, maxLineBytesOption, requireReadableFile } from "../options.js";
+import {
+  allowTrailingCallOption,
+  dialectOption,
+  documentsOption,
+  fromOption,
+  maskOption,
+  maxLineBytesOption,
+  requireReadableFile,
+} from "../options.js";
 
 interface RenderFlags {
   id?: string;
@@ -96,10 +104,18 @@ async function renderCommand(path: string, flags: RenderFlags): Promise<void> {
   const color = process.stdout.isTTY === true;
   let bad = 0;
   const dropped = { tokens: 0, records: 0 };
-  for await (const item of renderFile(path, { ...renderOptions, id: flags.id, maxLineBytes: flags.maxLineBytes, from: flags.from, allowTrailingCall: flags.allowTrailingCall })) {
+  for await (const item of renderFile(path, {
+    ...renderOptions,
+    id: flags.id,
+    maxLineBytes: flags.maxLineBytes,
+    from: flags.from,
+    allowTrailingCall: flags.allowTrailingCall,
+  })) {
     if (!item.ok) {
       bad++;
-      process.stderr.write(`${escapeControls(formatLocation({ file, line: item.line }))} ${item.id == null ? "-" : escapeControls(item.id)} ${item.code} ${escapeControls(item.message)}\n`);
+      process.stderr.write(
+        `${escapeControls(formatLocation({ file, line: item.line }))} ${item.id == null ? "-" : escapeControls(item.id)} ${item.code} ${escapeControls(item.message)}\n`,
+      );
       continue;
     }
     if (item.rendered.analysisTokensDropped > 0) {
@@ -112,18 +128,31 @@ async function renderCommand(path: string, flags: RenderFlags): Promise<void> {
   if (dropped.tokens > 0) {
     const n = dropped.records;
     const records = `${n} record${n === 1 ? "" : "s"}`;
-    process.stderr.write(`render: --documents ${flags.documents} leaves ${dropped.tokens} analysis tokens of ${records} untrained (docs/RENDERING.md, "Documents")\n`);
+    process.stderr.write(
+      `render: --documents ${flags.documents} leaves ${dropped.tokens} analysis tokens of ${records} untrained (docs/RENDERING.md, "Documents")\n`,
+    );
   }
   if (bad > 0) throw new CheckFailedError(`${bad} problem${bad === 1 ? "" : "s"} in ${file} (listed above)`);
 }
 
-function formatDocument(file: string, item: RenderedItem, rendered: DocumentRendering, flags: RenderFlags, color: boolean, { formatPieces, formatTokenTable }: Printers): string {
+function formatDocument(
+  file: string,
+  item: RenderedItem,
+  rendered: DocumentRendering,
+  flags: RenderFlags,
+  color: boolean,
+  { formatPieces, formatTokenTable }: Printers,
+): string {
   if (flags.json) return `${JSON.stringify({ id: rendered.id, tokens: rendered.tokens, mask: Array.from(rendered.mask) })}\n`;
   const title = `### ${escapeControls(rendered.id)} (${escapeControls(file)}:${item.line}) ${rendered.tokens.length} tokens, ${countOnes(rendered.mask)} targets [${flags.dialect}, mask ${flags.mask}, documents ${flags.documents}]`;
   if (flags.tokens) return `${title}\n${formatTokenTable(rendered, { color })}\n\n`;
   // The record's text keeps its newlines and tabs; other control characters (an ESC that would drive
   // the terminal, a CR that would overwrite the line) are shown escaped. --json has the exact tokens.
-  const text = flags.brackets ? escapeControlsKeepLayout(formatPieces(rendered.pieces)) : color ? colourSpecials(rendered.pieces) : escapeControlsKeepLayout(rendered.pieces.map((p) => p.text).join(""));
+  const text = flags.brackets
+    ? escapeControlsKeepLayout(formatPieces(rendered.pieces))
+    : color
+      ? colourSpecials(rendered.pieces)
+      : escapeControlsKeepLayout(rendered.pieces.map((p) => p.text).join(""));
   return `${title}\n${text}\n\n`;
 }
 

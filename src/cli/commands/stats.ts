@@ -1,12 +1,11 @@
 // `dataset stats report PATH... [--json FILE] [--html FILE] [--mask MODE]`
-import { Command, InvalidArgumentError, Option } from "commander";
+import { type Command, InvalidArgumentError, Option } from "commander";
 import { NothingUsableError } from "../../core/errors.js";
 import { statsReport, defaultWorkers } from "../../stats/index.js";
 import type { Dialect, DocumentMode, MaskMode } from "../../render/names.js";
 import type { FromShape } from "../../ingest/source.js";
 import { allowTrailingCallOption, dialectOption, documentsOption, fromOption, maskOption } from "../options.js";
 import { elapsed, StderrProgress } from "../progress.js";
-
 
 interface ReportFlags {
   json?: string;
@@ -25,15 +24,26 @@ export function register(program: Command): void {
     .command("report")
     .description("Report what is in the data: terminal tables, --json with every figure, --html with charts.")
     .showHelpAfterError("(run 'dataset stats report --help' for usage)")
-    .argument("<path...>", "input file (JSONL, JSON array, .gz, .zst, Parquet; - for stdin) or folder of them, generate output folder, or packed dataset folder (has manifest.json)")
+    .argument(
+      "<path...>",
+      "input file (JSONL, JSON array, .gz, .zst, Parquet; - for stdin) or folder of them, generate output folder, or packed dataset folder (has manifest.json)",
+    )
     .option("--json <file>", "write every figure as JSON (missing folders are created)")
     .option("--html <file>", "write a self-contained HTML report with charts (opens offline)")
     .addOption(maskOption("loss mask mode for trained-token counts"))
     .addOption(dialectOption("rendering dialect for token counts"))
-    .addOption(documentsOption("how raw records become documents for token counts (its cost: tokens per record, repeated prefixes): auto, turns or conversation"))
+    .addOption(
+      documentsOption(
+        "how raw records become documents for token counts (its cost: tokens per record, repeated prefixes): auto, turns or conversation",
+      ),
+    )
     .addOption(fromOption())
     .addOption(allowTrailingCallOption())
-    .addOption(new Option("--workers <n>", "worker threads for rendering and tokenizing (0: main thread)").argParser(nonNegativeInt).default(defaultWorkers(), `cores - 1, here ${defaultWorkers()}`))
+    .addOption(
+      new Option("--workers <n>", "worker threads for rendering and tokenizing (0: main thread)")
+        .argParser(nonNegativeInt)
+        .default(defaultWorkers(), `cores - 1, here ${defaultWorkers()}`),
+    )
     .addHelpText(
       "after",
       `
@@ -45,13 +55,28 @@ Examples:
     .action(async (paths: string[], flags: ReportFlags) => {
       const progress = new StderrProgress();
       const started = Date.now();
-      const onProgress = (records: number) => progress.report(() => `stats: ${records.toLocaleString("en-US")} records, ${elapsed(started)}`);
-      const { text, bundle } = await statsReport(paths, { mask: flags.mask, dialect: flags.dialect, documents: flags.documents, workers: flags.workers, from: flags.from, allowTrailingCall: flags.allowTrailingCall, onProgress }, { json: flags.json, html: flags.html });
+      const onProgress = (records: number) =>
+        progress.report(() => `stats: ${records.toLocaleString("en-US")} records, ${elapsed(started)}`);
+      const { text, bundle } = await statsReport(
+        paths,
+        {
+          mask: flags.mask,
+          dialect: flags.dialect,
+          documents: flags.documents,
+          workers: flags.workers,
+          from: flags.from,
+          allowTrailingCall: flags.allowTrailingCall,
+          onProgress,
+        },
+        { json: flags.json, html: flags.html },
+      );
       progress.done();
       process.stdout.write(text);
       const raw = bundle.report.raw;
       if (raw && raw.files.length > 0 && raw.records === 0) {
-        throw new NothingUsableError(`no valid record in ${raw.files.join(", ")}: the figures above describe nothing (${raw.invalid.total} invalid; see \`datagen validate\`)`);
+        throw new NothingUsableError(
+          `no valid record in ${raw.files.join(", ")}: the figures above describe nothing (${raw.invalid.total} invalid; see \`datagen validate\`)`,
+        );
       }
     });
 }

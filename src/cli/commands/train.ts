@@ -101,7 +101,13 @@ async function runTrain(flags: TrainFlags): Promise<void> {
   if (flags.evalOnly) {
     const progress = new StderrProgress();
     const onProgress = (p: EvalProgress) => progress.report(() => evalProgressLine(p));
-    const result = await evaluate({ data: flags.data, model: flags.model, threads: flags.threads, ropeUntruncated: flags.ropeUntruncated, onProgress }).finally(() => progress.done());
+    const result = await evaluate({
+      data: flags.data,
+      model: flags.model,
+      threads: flags.threads,
+      ropeUntruncated: flags.ropeUntruncated,
+      onProgress,
+    }).finally(() => progress.done());
     process.stdout.write(flags.json ? jsonLine(result) : `loss ${result.loss.toFixed(6)} over ${result.tokens_trained} trained tokens\n`);
     return;
   }
@@ -109,7 +115,10 @@ async function runTrain(flags: TrainFlags): Promise<void> {
   // SIGINT/SIGTERM: the trainer finishes the current step and writes a checkpoint; exit 130/143 (run.ts).
   const signal = gracefulStopSignal();
   const steps = flags.steps;
-  const warning = scheduleWarning({ lr: flags.lr, warmup: flags.warmup, decayRatio: flags.decayRatio, minLrFactor: flags.minLrFactor }, steps);
+  const warning = scheduleWarning(
+    { lr: flags.lr, warmup: flags.warmup, decayRatio: flags.decayRatio, minLrFactor: flags.minLrFactor },
+    steps,
+  );
   if (warning) process.stderr.write(`${warning}\n`);
   // Steps are seconds apart: without a terminal, one plain line per step (no 5 s spacing).
   const progress = new StderrProgress(process.stderr, 0);

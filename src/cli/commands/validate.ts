@@ -50,14 +50,20 @@ Examples:
 export function register(program: Command): void {
   program
     .command("validate")
-    .description("Check conversation records (JSONL, JSON array, gzip/zstd, Parquet, stdin; any shape --from reads) against the record schema and the semantic rules (streams files of any size).")
+    .description(
+      "Check conversation records (JSONL, JSON array, gzip/zstd, Parquet, stdin; any shape --from reads) against the record schema and the semantic rules (streams files of any size).",
+    )
     .argument("<files...>", "input files, one record per line/element/row (JSONL, JSON array, .gz, .zst, Parquet; - for stdin)")
     .option("--json", "machine-readable output: JSON Lines (see below)")
     .option("--quiet", "print only the summary")
     .addOption(maxLineBytesOption())
     .addOption(fromOption())
     .addOption(allowTrailingCallOption())
-    .option("--workers <n>", `threads that parse and validate, the output unchanged (0: this thread only; default: the core count for inputs of ${PARALLEL_FROM_BYTES >> 20} MiB or more or stdin, else 0)`, workerCount)
+    .option(
+      "--workers <n>",
+      `threads that parse and validate, the output unchanged (0: this thread only; default: the core count for inputs of ${PARALLEL_FROM_BYTES >> 20} MiB or more or stdin, else 0)`,
+      workerCount,
+    )
     .addHelpText("after", HELP_AFTER)
     .showHelpAfterError("(run 'datagen validate --help' for usage and the reason codes)")
     .action(async (files: string[], flags: ValidateFlags) => {
@@ -75,7 +81,9 @@ export function register(program: Command): void {
           progress.done();
           process.stdout.write(text);
         },
-        onProgress: flags.quiet ? undefined : (n) => progress.report(() => `validate: ${n.toLocaleString("en-US")} records, ${elapsed(started)}`),
+        onProgress: flags.quiet
+          ? undefined
+          : (n) => progress.report(() => `validate: ${n.toLocaleString("en-US")} records, ${elapsed(started)}`),
         progressEvery: 10_000,
       });
       if (summary.invalid > 0) throw new CheckFailedError(`${summary.invalid} of ${summary.records} records are invalid`);

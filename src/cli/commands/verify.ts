@@ -1,5 +1,5 @@
 // `dataset verify DIR`: checksums and invariants of a packed dataset; exit 1 on any problem.
-import { Command } from "commander";
+import type { Command } from "commander";
 import { statSync } from "node:fs";
 import { CheckFailedError, UsageError } from "../../core/errors.js";
 import { verifyDataset, type VerifyReport } from "../../pack/verify.js";
@@ -11,7 +11,11 @@ export function register(program: Command): void {
     .command("verify")
     .description("Check a packed dataset: every checksum, the format's invariants, and optionally each document against its source")
     .argument("<dir>", "packed dataset directory (holds manifest.json)")
-    .option("--source", "re-render every document from its input line and compare (inputs are found relative to the dataset, as recorded by pack)", false)
+    .option(
+      "--source",
+      "re-render every document from its input line and compare (inputs are found relative to the dataset, as recorded by pack)",
+      false,
+    )
     .option("--workers <n>", "render threads for --source (default: the core count, as pack)", positiveInt("--workers"))
     .option("--json", "print the report as JSON", false)
     .showHelpAfterError("(run 'dataset verify --help' for usage)")
@@ -35,10 +39,15 @@ Examples:
 }
 
 function formatReport(r: VerifyReport): string {
-  const head = `${escapeControls(r.dir)}: ${r.samples} samples, ${r.documents} documents, ${r.filesChecked} files (${r.bytesChecked} bytes) checked` + (r.sourceDocumentsChecked ? `, ${r.sourceDocumentsChecked} documents re-rendered from source` : "");
+  const head =
+    `${escapeControls(r.dir)}: ${r.samples} samples, ${r.documents} documents, ${r.filesChecked} files (${r.bytesChecked} bytes) checked` +
+    (r.sourceDocumentsChecked ? `, ${r.sourceDocumentsChecked} documents re-rendered from source` : "");
   if (r.ok) return `${head}\nOK\n`;
   // File names and messages can quote the dataset's own ids and paths: one printable line per problem.
-  const lines = r.problems.map((p) => `  ${p.code}${p.file ? ` ${escapeControls(p.file)}` : ""}${p.offset !== undefined ? ` @${p.offset}` : ""}: ${escapeControls(p.message)}`);
+  const lines = r.problems.map(
+    (p) =>
+      `  ${p.code}${p.file ? ` ${escapeControls(p.file)}` : ""}${p.offset !== undefined ? ` @${p.offset}` : ""}: ${escapeControls(p.message)}`,
+  );
   if (r.truncated) lines.push("  … more problems not shown");
   return `${head}\nFAILED\n${lines.join("\n")}\n`;
 }

@@ -120,7 +120,8 @@ class Parser {
   private parseName(name: string): number {
     if (name in CONSTANTS && this.peekOp() !== "(") return CONSTANTS[name];
     const fn = FUNCTIONS[name];
-    if (!fn) throw new ExpressionError(`unknown name "${name}" (known: ${[...Object.keys(FUNCTIONS), ...Object.keys(CONSTANTS)].join(", ")})`);
+    if (!fn)
+      throw new ExpressionError(`unknown name "${name}" (known: ${[...Object.keys(FUNCTIONS), ...Object.keys(CONSTANTS)].join(", ")})`);
     this.expectOp("(");
     const args = [this.parseExpression()];
     while (this.peekOp() === ",") {
@@ -128,7 +129,8 @@ class Parser {
       args.push(this.parseExpression());
     }
     this.expectOp(")");
-    if (args.length < fn.arity[0] || args.length > fn.arity[1]) throw new ExpressionError(`${name}() takes ${fn.arity.join(" to ")} arguments, got ${args.length}`);
+    if (args.length < fn.arity[0] || args.length > fn.arity[1])
+      throw new ExpressionError(`${name}() takes ${fn.arity.join(" to ")} arguments, got ${args.length}`);
     return fn.apply(args);
   }
 

@@ -71,7 +71,13 @@ export const EXECUTORS: Record<string, Executor> = {
   },
   loan_payment: ({ principal, annual_rate_percent, years }) => {
     const [p, rate, n] = [Number(principal), Number(annual_rate_percent) / 100 / 12, Number(years) * 12];
-    if (!(p > 0) || !(n > 0) || rate < 0) return { monthly_payment: null, total_interest: null, total_paid: null, error: "principal and years must be positive, rate not negative" };
+    if (!(p > 0) || !(n > 0) || rate < 0)
+      return {
+        monthly_payment: null,
+        total_interest: null,
+        total_paid: null,
+        error: "principal and years must be positive, rate not negative",
+      };
     const monthly = rate === 0 ? p / n : (p * rate) / (1 - (1 + rate) ** -n);
     const total = monthly * n;
     return { monthly_payment: roundTo(monthly, 2), total_interest: roundTo(total - p, 2), total_paid: roundTo(total, 2), error: null };

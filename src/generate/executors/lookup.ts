@@ -18,6 +18,17 @@ export function chemicalSafety(product: string): Record<string, unknown> {
   chemicals ??= JSON.parse(readFileSync(join(projectRoot(), "data", "lookups", "chemicals.json"), "utf8")) as ChemicalSheet[];
   const query = product.toLowerCase();
   const sheet = chemicals.find((c) => c.aliases.some((a) => query.includes(a)));
-  if (!sheet) return { product: product.slice(0, 60), hazards: [], never_mix_with: [], first_aid: "No safety sheet for this product: read its label, keep it in its container, and call poison control after exposure." };
-  return { product: sheet.product, hazards: sheet.hazards.slice(0, 4), never_mix_with: sheet.never_mix_with.slice(0, 4), first_aid: sheet.first_aid };
+  if (!sheet)
+    return {
+      product: product.slice(0, 60),
+      hazards: [],
+      never_mix_with: [],
+      first_aid: "No safety sheet for this product: read its label, keep it in its container, and call poison control after exposure.",
+    };
+  return {
+    product: sheet.product,
+    hazards: sheet.hazards.slice(0, 4),
+    never_mix_with: sheet.never_mix_with.slice(0, 4),
+    first_aid: sheet.first_aid,
+  };
 }

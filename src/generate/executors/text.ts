@@ -41,15 +41,36 @@ export function slugify(text: string): string {
 }
 
 const COMMON_PASSWORDS = new Set([
-  "123456", "password", "123456789", "12345678", "qwerty", "abc123", "111111", "letmein", "iloveyou", "admin",
-  "welcome", "monkey", "dragon", "football", "sunshine", "princess", "password1", "qwerty123", "trustno1", "000000",
+  "123456",
+  "password",
+  "123456789",
+  "12345678",
+  "qwerty",
+  "abc123",
+  "111111",
+  "letmein",
+  "iloveyou",
+  "admin",
+  "welcome",
+  "monkey",
+  "dragon",
+  "football",
+  "sunshine",
+  "princess",
+  "password1",
+  "qwerty123",
+  "trustno1",
+  "000000",
 ]);
 
 /** Offline strength estimate: character-pool entropy, penalised for repeats, sequences and common passwords. */
 export function passwordStrength(password: string) {
   const warnings: string[] = [];
   const pool =
-    (/[a-z]/.test(password) ? 26 : 0) + (/[A-Z]/.test(password) ? 26 : 0) + (/[0-9]/.test(password) ? 10 : 0) + (/[^A-Za-z0-9]/.test(password) ? 33 : 0);
+    (/[a-z]/.test(password) ? 26 : 0) +
+    (/[A-Z]/.test(password) ? 26 : 0) +
+    (/[0-9]/.test(password) ? 10 : 0) +
+    (/[^A-Za-z0-9]/.test(password) ? 33 : 0);
   let entropy = password.length * Math.log2(Math.max(pool, 1));
   if (COMMON_PASSWORDS.has(password.toLowerCase())) {
     warnings.push("appears in common-password lists");

@@ -22,7 +22,8 @@ export function loadApiKey(file: string | null | undefined, env: NodeJS.ProcessE
     } catch (err) {
       throw new UsageError(`${source}: cannot read it (${(err as NodeJS.ErrnoException).code ?? "error"})`);
     }
-    if (size > MAX_KEY_BYTES) throw new UsageError(`${source}: ${size} bytes is not an API key (at most ${MAX_KEY_BYTES}); name the file that holds only the key`);
+    if (size > MAX_KEY_BYTES)
+      throw new UsageError(`${source}: ${size} bytes is not an API key (at most ${MAX_KEY_BYTES}); name the file that holds only the key`);
     key = readFileSync(file, "utf8").trim();
   } else {
     source = `the ${API_KEY_ENV} environment variable`;
@@ -31,7 +32,8 @@ export function loadApiKey(file: string | null | undefined, env: NodeJS.ProcessE
   }
   // Never quote the key in these messages: say what is wrong with it.
   if (!key) throw new UsageError(`${source} is empty; it must hold the servers' API key`);
-  if (/[\s\u0000-\u001f\u007f]/.test(key)) throw new UsageError(`${source}: the key holds a space, line break or control character; it must be the key alone on one line`);
+  if (/[\s\u0000-\u001f\u007f]/.test(key))
+    throw new UsageError(`${source}: the key holds a space, line break or control character; it must be the key alone on one line`);
   registerSecret(key);
   return key;
 }

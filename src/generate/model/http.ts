@@ -68,7 +68,8 @@ export function parseRetryAfter(value: string | string[] | undefined, now = Date
 
 function classify(err: NodeJS.ErrnoException, url: string): TransportError {
   const code = err.code ?? "";
-  if (code === "ECONNREFUSED" || code === "ENOTFOUND" || code === "EAI_AGAIN" || code === "EHOSTUNREACH" || code === "ENETUNREACH") return new TransportError("refused", `${url}: cannot connect (${code})`);
+  if (code === "ECONNREFUSED" || code === "ENOTFOUND" || code === "EAI_AGAIN" || code === "EHOSTUNREACH" || code === "ENETUNREACH")
+    return new TransportError("refused", `${url}: cannot connect (${code})`);
   return new TransportError("reset", `${url}: connection failed (${code || err.message})`);
 }
 
@@ -92,7 +93,11 @@ class EventSplitter {
       const event = this.pending.slice(start, end);
       start = end + 2;
       // A "data:" line carries the payload, ":" lines are pings.
-      const data = event.split("\n").filter((l) => l.startsWith("data:")).map((l) => l.slice(5).trimStart()).join("\n");
+      const data = event
+        .split("\n")
+        .filter((l) => l.startsWith("data:"))
+        .map((l) => l.slice(5).trimStart())
+        .join("\n");
       if (data !== "" && this.onEvent(data)) return true;
     }
     if (start > 0) this.pending = this.pending.slice(start);
@@ -189,7 +194,10 @@ export function httpJson(method: "GET" | "POST", url: string, body: unknown, opt
 }
 
 function tooLarge(url: string, maxBytes: number): TransportError {
-  return new TransportError("bad_answer", `${url}: the answer is larger than ${maxBytes} bytes (the cap for this call); the server is misbehaving`);
+  return new TransportError(
+    "bad_answer",
+    `${url}: the answer is larger than ${maxBytes} bytes (the cap for this call); the server is misbehaving`,
+  );
 }
 
 /** The first 200 characters of a body on one line, for messages. */

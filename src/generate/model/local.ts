@@ -36,7 +36,11 @@ export interface LlmOptions {
 /** Physical cores on Linux (distinct core ids in /proc/cpuinfo), else the logical count. */
 export function physicalCores(): number {
   try {
-    const cores = new Set(readFileSync("/proc/cpuinfo", "utf8").split("\n\n").map((block) => `${/physical id\s*:\s*(\d+)/.exec(block)?.[1]}:${/core id\s*:\s*(\d+)/.exec(block)?.[1]}`));
+    const cores = new Set(
+      readFileSync("/proc/cpuinfo", "utf8")
+        .split("\n\n")
+        .map((block) => `${/physical id\s*:\s*(\d+)/.exec(block)?.[1]}:${/core id\s*:\s*(\d+)/.exec(block)?.[1]}`),
+    );
     cores.delete("undefined:undefined");
     if (cores.size > 0) return Math.min(cores.size, availableParallelism());
   } catch {
@@ -61,20 +65,30 @@ export class LocalModel implements GenerationModel {
   }
 
   static async load(options: LlmOptions): Promise<LocalModel> {
-    const llama = await getLlama({ gpu: options.gpu === "cpu" ? false : options.gpu, build: "never", logLevel: LlamaLogLevel.error }).catch((err: unknown) => {
-      throw new UsageError(`--gpu ${options.gpu}: node-llama-cpp has no usable prebuilt binary for it here (${err instanceof Error ? err.message : String(err)}); try --gpu auto or --gpu cpu`);
-    });
+    const llama = await getLlama({ gpu: options.gpu === "cpu" ? false : options.gpu, build: "never", logLevel: LlamaLogLevel.error }).catch(
+      (err: unknown) => {
+        throw new UsageError(
+          `--gpu ${options.gpu}: node-llama-cpp has no usable prebuilt binary for it here (${err instanceof Error ? err.message : String(err)}); try --gpu auto or --gpu cpu`,
+        );
+      },
+    );
     // A GGUF that is well-formed but not a model llama.cpp can load (a missing key, another
     // architecture) fails with a bare "Failed to load model"; its reason is in the log line above.
     const model = await llama.loadModel({ modelPath: options.modelPath }).catch((err: unknown) => {
-      throw new DataError("model_load_failed", `node-llama-cpp could not load this model (${err instanceof Error ? err.message : String(err)}; the reason is in its log above); give a gpt-oss GGUF`, { file: options.modelPath });
+      throw new DataError(
+        "model_load_failed",
+        `node-llama-cpp could not load this model (${err instanceof Error ? err.message : String(err)}; the reason is in its log above); give a gpt-oss GGUF`,
+        { file: options.modelPath },
+      );
     });
     checkHarmonyVocabulary(model, options.modelPath);
     // Past the trained context the model is undefined, and llama.cpp would first try to allocate it all.
     const trained = model.trainContextSize;
     if (options.contextSize > trained) {
       await model.dispose();
-      throw new UsageError(`contextSize ${options.contextSize} (the pipeline's) exceeds ${options.modelPath}'s trained context of ${trained} tokens`);
+      throw new UsageError(
+        `contextSize ${options.contextSize} (the pipeline's) exceeds ${options.modelPath}'s trained context of ${trained} tokens`,
+      );
     }
     const context = await model.createContext({
       sequences: options.sequences,
@@ -196,11 +210,18 @@ function jsonObjectComplete(model: LlamaModel, tokens: Token[]): boolean {
 
 /** generate builds harmony prompts with o200k_harmony ids: refuse a model with another vocabulary. */
 function checkHarmonyVocabulary(model: LlamaModel, path: string): void {
-  const expected: [string, number][] = [["<|start|>", SPECIAL.start], ["<|message|>", SPECIAL.message], ["<|return|>", SPECIAL.return], ["<|call|>", SPECIAL.call]];
+  const expected: [string, number][] = [
+    ["<|start|>", SPECIAL.start],
+    ["<|message|>", SPECIAL.message],
+    ["<|return|>", SPECIAL.return],
+    ["<|call|>", SPECIAL.call],
+  ];
   for (const [name, id] of expected) {
     const ids = model.tokenize(name, true);
     if (ids.length !== 1 || ids[0] !== id) {
-      throw new UsageError(`${path}: generate needs a gpt-oss model with the o200k_harmony tokenizer (${N_VOCAB} tokens; ${name} = ${id}, this model gives [${ids.join(", ")}])`);
+      throw new UsageError(
+        `${path}: generate needs a gpt-oss model with the o200k_harmony tokenizer (${N_VOCAB} tokens; ${name} = ${id}, this model gives [${ids.join(", ")}])`,
+      );
     }
   }
 }

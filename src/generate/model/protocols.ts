@@ -120,7 +120,11 @@ export function parseAnswer(kind: Exclude<ServerKind, "llama-server">, url: stri
     const choice = Array.isArray(json.choices) && isRecord(json.choices[0]) ? json.choices[0] : null;
     if (!choice) throw new TransportError("bad_answer", `${url}: the answer has no choices[0]`);
     const usage = isRecord(json.usage) ? json.usage : {};
-    return { tokens: idList(url, choice.token_ids, "choices[0].token_ids"), stopped: choice.finish_reason === "stop", evaluated: typeof usage.prompt_tokens === "number" ? usage.prompt_tokens : undefined };
+    return {
+      tokens: idList(url, choice.token_ids, "choices[0].token_ids"),
+      stopped: choice.finish_reason === "stop",
+      evaluated: typeof usage.prompt_tokens === "number" ? usage.prompt_tokens : undefined,
+    };
   }
   const meta = isRecord(json.meta_info) ? json.meta_info : {};
   const reason = isRecord(meta.finish_reason) ? meta.finish_reason.type : meta.finish_reason;
@@ -176,10 +180,15 @@ export class LlamaServerStream {
         this.stopped = true;
         return (this.done = true);
       }
-      throw new TransportError("http", `${this.url}: error event: ${message.slice(0, 200)}`, typeof error.code === "number" ? error.code : 500);
+      throw new TransportError(
+        "http",
+        `${this.url}: error event: ${message.slice(0, 200)}`,
+        typeof error.code === "number" ? error.code : 500,
+      );
     }
     const timings = isRecord(event.timings) ? event.timings : null;
-    if (timings && typeof timings.prompt_ms === "number" && typeof timings.predicted_ms === "number") this.serverSeconds = (timings.prompt_ms + timings.predicted_ms) / 1000;
+    if (timings && typeof timings.prompt_ms === "number" && typeof timings.predicted_ms === "number")
+      this.serverSeconds = (timings.prompt_ms + timings.predicted_ms) / 1000;
     if (timings && typeof timings.prompt_n === "number") this.evaluated = timings.prompt_n;
     if (!this.complete) {
       for (const id of idList(this.url, event.tokens ?? [], "tokens")) {
@@ -217,11 +226,16 @@ const isStopId = (id: number): boolean => id >= SPECIAL.startoftext;
  */
 export function finishGeneration(url: string, request: GenerateRequest, wire: WireResult): Generated {
   for (const id of wire.tokens) {
-    if (!Number.isInteger(id) || id < 0 || id >= N_VOCAB) throw new TransportError("bad_answer", `${url}: generated id ${JSON.stringify(id)} is outside the o200k_harmony vocabulary (0..${N_VOCAB - 1})`);
+    if (!Number.isInteger(id) || id < 0 || id >= N_VOCAB)
+      throw new TransportError(
+        "bad_answer",
+        `${url}: generated id ${JSON.stringify(id)} is outside the o200k_harmony vocabulary (0..${N_VOCAB - 1})`,
+      );
   }
   const stopAt = wire.tokens.findIndex(isStopId);
   const tokens = stopAt === -1 ? wire.tokens.slice(0, request.maxTokens) : wire.tokens.slice(0, stopAt);
-  if (stopAt === -1 && wire.tokens.length === 0 && !wire.stopped) throw new TransportError("bad_answer", `${url}: empty generation (no ids and no stop)`);
+  if (stopAt === -1 && wire.tokens.length === 0 && !wire.stopped)
+    throw new TransportError("bad_answer", `${url}: empty generation (no ids and no stop)`);
   const text = getTokenizer().decode(tokens);
   let finish: Generated["finish"] = stopAt !== -1 || wire.stopped ? "stop" : "length";
   if (request.schema && parsesAsJson(text)) finish = "json";

@@ -17,7 +17,15 @@ import { splitCredentials } from "../../core/redact.js";
 import { SPECIAL } from "../../tokenize/o200k_harmony.js";
 import { StepError } from "../conversation.js";
 import { answerCapBytes, httpJson, oneLine, parseJsonBody, TransportError } from "./http.js";
-import { buildRequest, finishGeneration, LlamaServerStream, parseAnswer, SERVER_KINDS, type ServerKind, type WireResult } from "./protocols.js";
+import {
+  buildRequest,
+  finishGeneration,
+  LlamaServerStream,
+  parseAnswer,
+  SERVER_KINDS,
+  type ServerKind,
+  type WireResult,
+} from "./protocols.js";
 import type { Generated, GenerateRequest, GenerationModel, ModelSession, TokenCounters, TraceEntry } from "./types.js";
 
 export interface FleetOptions {
@@ -150,7 +158,9 @@ async function getJson(target: ServerTarget, path: string, timeoutMs: number): P
 async function authorized<T extends { status: number }>(url: string, call: Promise<T>): Promise<T> {
   const refuse = (status: number | undefined) => {
     if (status === 401 || status === 403) {
-      throw new UsageError(`${url}: HTTP ${status}: the server wants an API key (or refused the one sent); put it in the DATAGEN_API_KEY environment variable or in a file named by --api-key-file`);
+      throw new UsageError(
+        `${url}: HTTP ${status}: the server wants an API key (or refused the one sent); put it in the DATAGEN_API_KEY environment variable or in a file named by --api-key-file`,
+      );
     }
   };
   let res: T;
@@ -187,7 +197,12 @@ async function detectKind(target: ServerTarget, timeoutMs: number): Promise<Serv
       if (err instanceof TransportError && (err.kind === "refused" || err.kind === "timeout" || err.status === 503)) throw err;
     }
   }
-  throw last instanceof TransportError ? last : new TransportError("bad_answer", `${base}: not a llama-server, vLLM or SGLang server (none of /props, /get_model_info, /v1/models answered as one)`);
+  throw last instanceof TransportError
+    ? last
+    : new TransportError(
+        "bad_answer",
+        `${base}: not a llama-server, vLLM or SGLang server (none of /props, /get_model_info, /v1/models answered as one)`,
+      );
 }
 
 /** Health, kind, model identity, slots and context of one server; throws a TransportError (a UsageError for a refused key). */
@@ -198,9 +213,11 @@ export async function probeServer(target: ServerTarget, kind: ServerKind | "auto
   const found = kind === "auto" ? await detectKind(target, timeoutMs) : kind;
   if (found === "llama-server") {
     const props = await getJson(target, "/props", timeoutMs);
-    if (!isRecord(props) || typeof props.total_slots !== "number") throw new TransportError("bad_answer", `${base}/props: no total_slots; is this a llama-server?`);
+    if (!isRecord(props) || typeof props.total_slots !== "number")
+      throw new TransportError("bad_answer", `${base}/props: no total_slots; is this a llama-server?`);
     const slots = reportedCount(props.total_slots, MAX_SERVER_SLOTS);
-    if (slots === null) throw new TransportError("bad_answer", `${base}/props: total_slots ${JSON.stringify(props.total_slots)} is not a positive integer`);
+    if (slots === null)
+      throw new TransportError("bad_answer", `${base}/props: total_slots ${JSON.stringify(props.total_slots)} is not a positive integer`);
     await checkHarmonyIds(target, timeoutMs);
     const settings = isRecord(props.default_generation_settings) ? props.default_generation_settings : {};
     // /v1/models carries what the GGUF is (parameters, vocabulary, bytes); older builds lack it.
@@ -217,7 +234,13 @@ export async function probeServer(target: ServerTarget, kind: ServerKind | "auto
       ...(typeof props.chat_template === "string" ? { chat_template_sha256: sha256(props.chat_template).slice(0, 16) } : {}),
     };
     const distinctive = ["n_params", "size"].some((k) => k in reported);
-    return { kind: found, ...identify(file, reported, distinctive), servedName: file, slots, contextSize: reportedCount(settings.n_ctx, MAX_CONTEXT) };
+    return {
+      kind: found,
+      ...identify(file, reported, distinctive),
+      servedName: file,
+      slots,
+      contextSize: reportedCount(settings.n_ctx, MAX_CONTEXT),
+    };
   }
   if (found === "vllm") {
     const models = await getJson(target, "/v1/models", timeoutMs);
@@ -226,11 +249,24 @@ export async function probeServer(target: ServerTarget, kind: ServerKind | "auto
     const name = typeof first.root === "string" ? first.root : first.id;
     // Everything it lists but what changes on each start (created, permission ids).
     const reported = scalarsOf(first, ["created", "permission"]);
-    return { kind: found, ...identify(name, reported, false), servedName: first.id, slots: null, contextSize: reportedCount(first.max_model_len, MAX_CONTEXT) };
+    return {
+      kind: found,
+      ...identify(name, reported, false),
+      servedName: first.id,
+      slots: null,
+      contextSize: reportedCount(first.max_model_len, MAX_CONTEXT),
+    };
   }
   const info = await getJson(target, "/get_model_info", timeoutMs);
-  if (!isRecord(info) || typeof info.model_path !== "string") throw new TransportError("bad_answer", `${base}/get_model_info: no model_path`);
-  return { kind: found, ...identify(info.model_path, scalarsOf(info, []), false), servedName: info.model_path, slots: null, contextSize: null };
+  if (!isRecord(info) || typeof info.model_path !== "string")
+    throw new TransportError("bad_answer", `${base}/get_model_info: no model_path`);
+  return {
+    kind: found,
+    ...identify(info.model_path, scalarsOf(info, []), false),
+    servedName: info.model_path,
+    slots: null,
+    contextSize: null,
+  };
 }
 
 const sha256 = (text: string): string => createHash("sha256").update(text).digest("hex");
@@ -241,12 +277,25 @@ function pick(from: Record<string, unknown>, keys: string[]): Record<string, unk
 
 /** The fields of a report that can name a model: strings, numbers, booleans, sorted by key. */
 function scalarsOf(from: Record<string, unknown>, except: string[]): Record<string, unknown> {
-  return pick(from, Object.keys(from).filter((k) => !except.includes(k)).sort());
+  return pick(
+    from,
+    Object.keys(from)
+      .filter((k) => !except.includes(k))
+      .sort(),
+  );
 }
 
 /** `name #hash`: the hash covers every reported field, so two models that share a file name differ. */
-function identify(name: string, reported: Record<string, unknown>, distinctive: boolean): Pick<ServerInfo, "model" | "name" | "reported" | "distinctive"> {
-  const canonical = JSON.stringify(Object.keys(reported).sort().map((k) => [k, reported[k]]));
+function identify(
+  name: string,
+  reported: Record<string, unknown>,
+  distinctive: boolean,
+): Pick<ServerInfo, "model" | "name" | "reported" | "distinctive"> {
+  const canonical = JSON.stringify(
+    Object.keys(reported)
+      .sort()
+      .map((k) => [k, reported[k]]),
+  );
   return { model: `${name} #${sha256(canonical).slice(0, 12)}`, name, reported, distinctive };
 }
 
@@ -258,7 +307,9 @@ async function checkHarmonyIds(target: ServerTarget, timeoutMs: number): Promise
   const res = await authorized(`${base}/tokenize`, httpJson("POST", `${base}/tokenize`, body, { timeoutMs, headers: target.headers }));
   const got = (parseJsonBody(base, res.body) as { tokens?: unknown }).tokens;
   if (JSON.stringify(got) !== JSON.stringify(expected)) {
-    throw new UsageError(`${base}: the server's model does not use the o200k_harmony tokenizer (<|start|><|message|><|return|><|call|> → ${JSON.stringify(got)}, expected ${JSON.stringify(expected)}); generate needs a gpt-oss model`);
+    throw new UsageError(
+      `${base}: the server's model does not use the o200k_harmony tokenizer (<|start|><|message|><|return|><|call|> → ${JSON.stringify(got)}, expected ${JSON.stringify(expected)}); generate needs a gpt-oss model`,
+    );
   }
 }
 
@@ -323,19 +374,28 @@ export class FleetModel implements GenerationModel {
       const up = servers.filter((s) => s.info);
       if (up.length > 0) {
         const identities = [...new Set(up.map((s) => s.info?.model))];
-        if (identities.length > 1) throw new UsageError(`the servers serve different models (${up.map((s) => `${s.url}: ${s.info?.model}`).join(", ")}); one run needs one model`);
+        if (identities.length > 1)
+          throw new UsageError(
+            `the servers serve different models (${up.map((s) => `${s.url}: ${s.info?.model}`).join(", ")}); one run needs one model`,
+          );
         for (const s of servers) if (!s.info) s.bench();
         const info = up[0].info as ServerInfo;
         const fleet = new FleetModel(servers, options, info.model, info.name, info.reported);
         if (!info.distinctive) {
-          options.log(`warning: ${up[0].url} identifies its model only by name and path (${Object.keys(info.reported).join(", ")}): a different model under the same name would pass for this one on resume; resume only with the same weights`);
+          options.log(
+            `warning: ${up[0].url} identifies its model only by name and path (${Object.keys(info.reported).join(", ")}): a different model under the same name would pass for this one on resume; resume only with the same weights`,
+          );
         }
-        for (const s of servers.filter((x) => !x.info)) options.log(`server ${s.url} is not answering (${s.lastError}); it joins when it does`);
+        for (const s of servers.filter((x) => !x.info))
+          options.log(`server ${s.url} is not answering (${s.lastError}); it joins when it does`);
         return fleet;
       }
       // Only a server that answers but is still loading (503) is worth waiting for at the start.
       const loading = results.some((r) => r.status === "rejected" && r.reason instanceof TransportError && r.reason.status === 503);
-      if (!loading || Date.now() >= deadline) throw new ServersUnavailableError(`no server reachable: ${servers.map((s) => `${s.url} (${s.lastError.replace(s.url, "")})`).join("; ")}`);
+      if (!loading || Date.now() >= deadline)
+        throw new ServersUnavailableError(
+          `no server reachable: ${servers.map((s) => `${s.url} (${s.lastError.replace(s.url, "")})`).join("; ")}`,
+        );
       options.log(`waiting for the servers to finish loading: ${servers.map((s) => `${s.url} (${s.lastError})`).join("; ")}`);
       await sleep(PROBE_EVERY_MS * 2);
     }
@@ -363,7 +423,15 @@ export class FleetModel implements GenerationModel {
 
   /** run.json: each server with its kind, model and counters. */
   report(): Record<string, unknown>[] {
-    return this.servers.map((s) => ({ url: s.url, kind: s.info?.kind ?? null, model: s.info?.model ?? null, slots: s.max, benched_now: s.benched, ...s.stats, ...(s.lastError ? { last_error: s.lastError } : {}) }));
+    return this.servers.map((s) => ({
+      url: s.url,
+      kind: s.info?.kind ?? null,
+      model: s.info?.model ?? null,
+      slots: s.max,
+      benched_now: s.benched,
+      ...s.stats,
+      ...(s.lastError ? { last_error: s.lastError } : {}),
+    }));
   }
 
   private async generate(session: FleetSession, request: GenerateRequest, signal?: AbortSignal): Promise<Generated> {
@@ -399,7 +467,11 @@ export class FleetModel implements GenerationModel {
       if (tries >= MAX_TRIES) throw new StepError(error.code, `${oneLine(error.message)} (${tries} tries)`);
       server.stats.retries++;
       // A benched server's calls move to another at once; a busy or failing one is given time.
-      if (!benched) await sleep(backoffMs(tries, error.retryAfter !== undefined ? Math.min(error.retryAfter, this.options.waitSeconds) : undefined), signal);
+      if (!benched)
+        await sleep(
+          backoffMs(tries, error.retryAfter !== undefined ? Math.min(error.retryAfter, this.options.waitSeconds) : undefined),
+          signal,
+        );
     }
   }
 
@@ -447,7 +519,9 @@ export class FleetModel implements GenerationModel {
       const free = this.servers.filter((s) => s.free);
       if (free.length > 0) return free.reduce((a, b) => (a.inflight / a.limit <= b.inflight / b.limit ? a : b));
       if (this.downSince !== null && Date.now() - this.downSince >= this.options.waitSeconds * 1000) {
-        throw new ServersUnavailableError(`no server answered for ${this.options.waitSeconds} s (--server-wait): ${this.servers.map((s) => `${s.url} (${s.lastError.replace(s.url, "") || "benched"})`).join("; ")}; run.json says interrupted, rerun the same command to resume`);
+        throw new ServersUnavailableError(
+          `no server answered for ${this.options.waitSeconds} s (--server-wait): ${this.servers.map((s) => `${s.url} (${s.lastError.replace(s.url, "") || "benched"})`).join("; ")}; run.json says interrupted, rerun the same command to resume`,
+        );
       }
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, PROBE_EVERY_MS);
@@ -481,7 +555,11 @@ export class FleetModel implements GenerationModel {
       await Promise.all(
         benched.map(async (server) => {
           try {
-            const info = await probeServer(server, server.info?.kind ?? this.options.kind, Math.min(5000, this.options.timeoutSeconds * 1000));
+            const info = await probeServer(
+              server,
+              server.info?.kind ?? this.options.kind,
+              Math.min(5000, this.options.timeoutSeconds * 1000),
+            );
             if (info.model !== this.identity) {
               server.lastError = `serves ${info.model}, not ${this.identity}`;
               return;

@@ -26,7 +26,8 @@ export type Detected = { container: Container } | { unsupported: string };
 export function detectContainer(head: Uint8Array): Detected {
   for (const m of MAGIC) if (startsWith(head, m.bytes)) return { container: m.container };
   // zstd skippable frames (0x184D2A50..5F, little-endian) may precede the first data frame.
-  if (head.length >= 4 && (head[0] & 0xf0) === 0x50 && head[1] === 0x2a && head[2] === 0x4d && head[3] === 0x18) return { container: "zstd" };
+  if (head.length >= 4 && (head[0] & 0xf0) === 0x50 && head[1] === 0x2a && head[2] === 0x4d && head[3] === 0x18)
+    return { container: "zstd" };
   for (const u of UNSUPPORTED) if (startsWith(head, u.bytes)) return { unsupported: u.name };
   return { container: firstJsonChar(head) === 0x5b ? "json-array" : "jsonl" };
 }

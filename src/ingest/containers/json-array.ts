@@ -97,7 +97,8 @@ export class JsonArraySplitter {
       this.parts = [];
       return { line: this.startLine, error: invalid("the input ends inside the top-level JSON array (truncated file?)") };
     }
-    if (this.state === State.BeforeElement) return { line: this.lineNo, error: invalid("the input ends before the top-level JSON array's closing ]") };
+    if (this.state === State.BeforeElement)
+      return { line: this.lineNo, error: invalid("the input ends before the top-level JSON array's closing ]") };
     return undefined;
   }
 
@@ -111,7 +112,9 @@ export class JsonArraySplitter {
       case State.BeforeElement:
         if (b === 0x5d) {
           this.state = State.AfterArray;
-          return this.elements === 0 ? undefined : { line: this.lineNo, error: invalid("a comma before the top-level JSON array's closing ]") };
+          return this.elements === 0
+            ? undefined
+            : { line: this.lineNo, error: invalid("a comma before the top-level JSON array's closing ]") };
         }
         if (b === 0x2c) return { line: this.lineNo, error: invalid("empty element in the top-level JSON array (two commas)") };
         this.startElement(b);

@@ -12,7 +12,6 @@ import { DEFAULT_MAX_LINE_BYTES } from "../../core/lines.js";
 import { CorruptContainer } from "./decompress.js";
 import type { SourceLine } from "./item.js";
 
-
 /** A JSON-typed column's text, passed through unparsed. */
 class RawJson {
   constructor(readonly text: string) {}
@@ -109,7 +108,8 @@ function objectToJson(value: object): string {
   if (value instanceof RawJson) return value.text;
   if (value instanceof NotUtf8) throw new UnsupportedValue("invalid_utf8", "a Parquet string holds bytes that are not UTF-8");
   if (value instanceof Date) return JSON.stringify(value.toISOString());
-  if (value instanceof Uint8Array) throw new UnsupportedValue("unsupported_value", "a Parquet binary value (not UTF-8 text) cannot be read as JSON");
+  if (value instanceof Uint8Array)
+    throw new UnsupportedValue("unsupported_value", "a Parquet binary value (not UTF-8 text) cannot be read as JSON");
   if (Array.isArray(value) || ArrayBuffer.isView(value)) {
     const items = Array.from(value as ArrayLike<unknown>, toJson);
     return `[${items.join(",")}]`;

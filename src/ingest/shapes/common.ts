@@ -24,7 +24,10 @@ export type AdaptResult = { record: ConversationRecord; shape: ShapeName; droppe
 
 /** Thrown inside an adapter, caught once in adaptRecord (adapters stay straight-line code). */
 export class ShapeReject extends Error {
-  constructor(readonly code: ShapeErrorCode, message: string) {
+  constructor(
+    readonly code: ShapeErrorCode,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -36,7 +39,10 @@ export class Conversion {
   holdsJsonNumbers = false;
   private nextCall = 1;
 
-  constructor(readonly file: string, readonly line: number) {}
+  constructor(
+    readonly file: string,
+    readonly line: number,
+  ) {}
 
   /** Records one field left out (a path pattern like "messages[].refusal"), once per record. */
   drop(what: string): void {

@@ -3,7 +3,7 @@
 // <tool_response>…</tool_response> in tool turns. Comes as ShareGPT `conversations` (system, human,
 // gpt, tool) or as `messages`. Source: NousResearch/Hermes-Function-Calling README (prompt format).
 import type { ConversationRecord, Message, ToolCall, ToolDefinition } from "../../core/record.js";
-import { Conversion, isObject, notJson, parseStrict, ShapeReject, toolDefinitions, type Obj, type ShapeErrorCode } from "./common.js";
+import { type Conversion, isObject, notJson, parseStrict, ShapeReject, toolDefinitions, type Obj, type ShapeErrorCode } from "./common.js";
 import { pythonLiteralToJson } from "./python-literal.js";
 import { finishRecord } from "./sharegpt.js";
 import { CallPairing, callFrom, turnsOf, type Turn } from "./turns.js";
@@ -34,7 +34,8 @@ export function adaptHermes(value: Obj, conv: Conversion): ConversationRecord {
       messages.push(message);
       return;
     }
-    if (turn.role === "call") throw new ShapeReject("unknown_sender", `turn ${i}: a function_call turn in a Hermes record (use --from sharegpt)`);
+    if (turn.role === "call")
+      throw new ShapeReject("unknown_sender", `turn ${i}: a function_call turn in a Hermes record (use --from sharegpt)`);
     messages.push({ role: turn.role, content: turn.text as string });
   });
   const consumed = Array.isArray(value.conversations) ? ["conversations"] : ["messages"];
@@ -128,7 +129,8 @@ function parseHermesValue(text: string, what: string, conv: Conversion, code: Sh
   if (!("error" in json)) return json.value;
   if (json.error.code !== "invalid_json") throw notJson(code, what, json);
   const rewritten = pythonLiteralToJson(text);
-  if ("error" in rewritten) throw new ShapeReject(code, `${what} is neither JSON (${json.error.message}) nor a Python literal (${rewritten.error})`);
+  if ("error" in rewritten)
+    throw new ShapeReject(code, `${what} is neither JSON (${json.error.message}) nor a Python literal (${rewritten.error})`);
   const python = parseStrict(rewritten.json, conv);
   if ("error" in python) throw notJson(code, `${what} (a Python literal)`, python);
   conv.drop("Hermes bodies written as Python literals (read as JSON)");

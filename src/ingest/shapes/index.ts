@@ -10,7 +10,7 @@ import { adaptOpenAI } from "./openai.js";
 import { adaptShareGpt } from "./sharegpt.js";
 import { adaptXlam } from "./xlam.js";
 
-export { type AdaptResult, type ShapeError, type ShapeErrorCode, type ShapeName } from "./common.js";
+export type { AdaptResult, ShapeError, ShapeErrorCode, ShapeName } from "./common.js";
 
 export type ShapeOption = "auto" | ShapeName;
 
@@ -53,7 +53,9 @@ export function detectShape(value: unknown): ShapeName | undefined {
   if (Array.isArray(value.messages)) {
     if (isNative(value)) return "native";
     // Structured calls or results make it OpenAI even if some text mentions a Hermes tag.
-    const structured = value.messages.some((m) => isObject(m) && (m.tool_calls != null || m.function_call != null || m.tool_call_id != null));
+    const structured = value.messages.some(
+      (m) => isObject(m) && (m.tool_calls != null || m.function_call != null || m.tool_call_id != null),
+    );
     const turns = value.messages.map((m) => (isObject(m) ? { role: m.role, text: m.content } : { role: undefined, text: undefined }));
     return !structured && hasHermesTags(turns) ? "hermes" : "openai";
   }
@@ -68,7 +70,12 @@ export function detectShape(value: unknown): ShapeName | undefined {
 export function adaptRecord(value: unknown, options: AdaptOptions): AdaptResult {
   const shape = options.shape === undefined || options.shape === "auto" ? detectShape(value) : options.shape;
   if (shape === undefined) {
-    return { error: { code: "unknown_shape", message: `not a record of any known shape (${SHAPE_NAMES.join(", ")}): expected "messages", "conversations", or "query" and "answers"` } };
+    return {
+      error: {
+        code: "unknown_shape",
+        message: `not a record of any known shape (${SHAPE_NAMES.join(", ")}): expected "messages", "conversations", or "query" and "answers"`,
+      },
+    };
   }
   const adapt = SHAPES[shape].adapt;
   if (adapt === null) return { record: value as ConversationRecord, shape, dropped: [] };

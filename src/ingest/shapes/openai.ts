@@ -3,7 +3,7 @@
 // Sources: OpenAI API reference, "Chat Completions: create" (messages, tool_calls, refusal,
 // annotations, audio, legacy function_call/functions); HuggingFaceH4/Multilingual-Thinking card.
 import type { ConversationRecord, Message, ToolCall } from "../../core/record.js";
-import { Conversion, isObject, maybeEmbedded, personaFromMessages, ShapeReject, toolDefinitions, type Obj } from "./common.js";
+import { type Conversion, isObject, maybeEmbedded, personaFromMessages, ShapeReject, toolDefinitions, type Obj } from "./common.js";
 
 /** Where assistant reasoning may come from, in order of preference. */
 const REASONING_KEYS = ["thinking", "reasoning_content", "reasoning"] as const;
@@ -71,7 +71,8 @@ function adaptMessages(list: unknown[], conv: Conversion): Message[] {
       answerPending(message, pending);
     } else {
       pending = [];
-      for (const call of message.tool_calls ?? []) if (isObject(call) && isObject(call.function)) pending.push({ id: call.id, name: call.function.name });
+      for (const call of message.tool_calls ?? [])
+        if (isObject(call) && isObject(call.function)) pending.push({ id: call.id, name: call.function.name });
     }
     return message;
   });
@@ -122,7 +123,12 @@ const HANDLED = new Set(["role", "content", "tool_calls", "function_call", "tool
 /** A refusal with no content is what the assistant said, so it becomes the content; otherwise it is dropped. */
 function refusal(raw: Obj, out: Obj, conv: Conversion): void {
   if (raw.refusal === undefined) return;
-  if (typeof raw.refusal === "string" && raw.refusal !== "" && (out.content == null || out.content === "") && out.tool_calls === undefined) {
+  if (
+    typeof raw.refusal === "string" &&
+    raw.refusal !== "" &&
+    (out.content == null || out.content === "") &&
+    out.tool_calls === undefined
+  ) {
     out.content = raw.refusal;
   } else {
     conv.drop("messages[].refusal");
@@ -138,7 +144,12 @@ function contentText(content: unknown, index: number): unknown {
   let text = "";
   for (const part of content) {
     if (typeof part === "string") text += part;
-    else if (isObject(part) && (part.type === "text" || part.type === "input_text" || part.type === "output_text") && typeof part.text === "string") text += part.text;
+    else if (
+      isObject(part) &&
+      (part.type === "text" || part.type === "input_text" || part.type === "output_text") &&
+      typeof part.text === "string"
+    )
+      text += part.text;
     else if (isObject(part) && part.type === "refusal" && typeof part.refusal === "string") text += part.refusal;
     else {
       const type = isObject(part) && typeof part.type === "string" ? part.type : typeof part;
@@ -177,8 +188,13 @@ function toolCall(call: unknown, conv: Conversion, taken: Set<string>): unknown 
   for (const key of Object.keys(call)) {
     if (!["id", "type", "function", ...(flat ? ["name", "arguments"] : [])].includes(key)) conv.drop(`messages[].tool_calls[].${key}`);
   }
-  if (!flat) for (const key of Object.keys(fn)) if (key !== "name" && key !== "arguments") conv.drop(`messages[].tool_calls[].function.${key}`);
+  if (!flat)
+    for (const key of Object.keys(fn)) if (key !== "name" && key !== "arguments") conv.drop(`messages[].tool_calls[].function.${key}`);
   const id = typeof call.id === "string" && call.id !== "" ? call.id : conv.callId(taken);
-  const out: ToolCall = { id, type: "function", function: { name: fn.name as string, arguments: fn.arguments as ToolCall["function"]["arguments"] } };
+  const out: ToolCall = {
+    id,
+    type: "function",
+    function: { name: fn.name as string, arguments: fn.arguments as ToolCall["function"]["arguments"] },
+  };
   return out;
 }

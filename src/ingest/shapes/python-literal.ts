@@ -31,7 +31,8 @@ export function pythonLiteralToJson(text: string): Rewrite {
     } else {
       const number = NUMBER.exec(text.slice(i));
       const next = number ? text[i + number[0].length] : undefined;
-      if (!number || (next !== undefined && /[\w.]/.test(next))) return { error: `unexpected ${JSON.stringify(text.slice(i, i + 12))} at offset ${i}` };
+      if (!number || (next !== undefined && /[\w.]/.test(next)))
+        return { error: `unexpected ${JSON.stringify(text.slice(i, i + 12))} at offset ${i}` };
       out += number[0];
       i += number[0].length;
     }
@@ -39,7 +40,18 @@ export function pythonLiteralToJson(text: string): Rewrite {
   return { json: out };
 }
 
-const SIMPLE_ESCAPES: Record<string, string> = { "\\": "\\", "'": "'", '"': '"', n: "\n", t: "\t", r: "\r", b: "\b", f: "\f", v: "\v", a: "\x07" };
+const SIMPLE_ESCAPES: Record<string, string> = {
+  "\\": "\\",
+  "'": "'",
+  '"': '"',
+  n: "\n",
+  t: "\t",
+  r: "\r",
+  b: "\b",
+  f: "\f",
+  v: "\v",
+  a: "\x07",
+};
 
 /** A Python string literal (no prefix, no triple quotes) starting at `start`: its value and the offset after it. */
 function readString(text: string, start: number): { value: string; end: number } | { error: string } {
@@ -56,10 +68,10 @@ function readString(text: string, start: number): { value: string; end: number }
       i++;
       continue;
     }
-    const escape = readEscape(text, i);
-    if ("error" in escape) return escape;
-    value += escape.value;
-    i = escape.end;
+    const escaped = readEscape(text, i);
+    if ("error" in escaped) return escaped;
+    value += escaped.value;
+    i = escaped.end;
   }
   return { error: `unterminated string at offset ${start}` };
 }

@@ -5,8 +5,13 @@
 export const SHAPE_REASONS = {
   unknown_shape: { summary: "the line is none of the shapes datagen reads (native, openai, sharegpt, hermes, xlam); see docs/INPUTS.md" },
   shape_mismatch: { summary: "the line lacks the fields of its shape (forced with --from, or a turn that is not an object)" },
-  invalid_embedded_json: { summary: "JSON carried in a string field (tools, answers, a function_call value, <tools>) does not parse or is not a list/object" },
-  malformed_tool_call: { summary: "a Hermes <tool_call>/<tool_response> is unclosed or stray, or a call body is not {name, arguments} in JSON or a Python literal" },
+  invalid_embedded_json: {
+    summary: "JSON carried in a string field (tools, answers, a function_call value, <tools>) does not parse or is not a list/object",
+  },
+  malformed_tool_call: {
+    summary:
+      "a Hermes <tool_call>/<tool_response> is unclosed or stray, or a call body is not {name, arguments} in JSON or a Python literal",
+  },
   unsupported_content: { summary: "a content part is not text (image, audio, file): it cannot be rendered as text" },
   unknown_sender: { summary: "a ShareGPT turn's `from` is not system, human, gpt, function_call, observation or tool" },
 } as const satisfies Record<string, { readonly summary: string }>;

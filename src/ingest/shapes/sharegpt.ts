@@ -3,7 +3,7 @@
 // `tools` as a JSON string or list of functions; `system` as a top-level field.
 // Source: LLaMA-Factory data/README.md, "Sharegpt Format" (hiyouga/LLaMA-Factory).
 import type { ConversationRecord, Message } from "../../core/record.js";
-import { Conversion, maybeEmbedded, parseEmbedded, personaFromMessages, ShapeReject, toolDefinitions, type Obj } from "./common.js";
+import { type Conversion, maybeEmbedded, parseEmbedded, personaFromMessages, ShapeReject, toolDefinitions, type Obj } from "./common.js";
 import { CallPairing, callFrom, turnsOf } from "./turns.js";
 
 export function adaptShareGpt(value: Obj, conv: Conversion): ConversationRecord {
@@ -18,7 +18,9 @@ export function adaptShareGpt(value: Obj, conv: Conversion): ConversationRecord 
     }
     if (turn.role === "call") {
       const parsed = typeof turn.text === "string" ? parseEmbedded(turn.text, "function_call value", conv) : turn.text;
-      const calls = (Array.isArray(parsed) ? parsed : [parsed]).map((c, k) => callFrom(c, `function_call value${Array.isArray(parsed) ? `[${k}]` : ""}`, conv));
+      const calls = (Array.isArray(parsed) ? parsed : [parsed]).map((c, k) =>
+        callFrom(c, `function_call value${Array.isArray(parsed) ? `[${k}]` : ""}`, conv),
+      );
       pairing.called(calls);
       messages.push({ role: "assistant", tool_calls: calls });
       continue;
@@ -30,13 +32,21 @@ export function adaptShareGpt(value: Obj, conv: Conversion): ConversationRecord 
 }
 
 /** id, persona, tools and meta around converted messages; other top-level fields are dropped. */
-export function finishRecord(value: Obj, messages: Message[], conv: Conversion, consumed: string[], tools?: ConversationRecord["tools"]): ConversationRecord {
+export function finishRecord(
+  value: Obj,
+  messages: Message[],
+  conv: Conversion,
+  consumed: string[],
+  tools?: ConversationRecord["tools"],
+): ConversationRecord {
   const record: ConversationRecord = {
     id: conv.recordId(value.id),
     persona: value.persona === undefined ? personaFromMessages(messages) : (value.persona as string | null),
     messages,
   };
-  const declared = tools ?? (value.tools == null || value.tools === "" ? undefined : toolDefinitions(maybeEmbedded(value.tools, "tools", conv), "tools", conv));
+  const declared =
+    tools ??
+    (value.tools == null || value.tools === "" ? undefined : toolDefinitions(maybeEmbedded(value.tools, "tools", conv), "tools", conv));
   if (declared !== undefined && declared.length > 0) record.tools = declared;
   if (value.meta !== undefined) record.meta = value.meta as ConversationRecord["meta"];
   for (const key of Object.keys(value)) {

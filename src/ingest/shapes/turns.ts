@@ -1,7 +1,7 @@
 // The role/text turns that ShareGPT-style (`conversations` of {from, value}) and Hermes records
 // are made of, and the pairing of tool results with the calls they answer.
 import type { Message, ToolCall } from "../../core/record.js";
-import { Conversion, describe, isObject, ShapeReject, type Obj } from "./common.js";
+import { type Conversion, describe, isObject, ShapeReject, type Obj } from "./common.js";
 
 export type TurnRole = "system" | "user" | "assistant" | "call" | "tool";
 
@@ -32,7 +32,10 @@ export function turnsOf(list: unknown[], conv: Conversion, sender: "from" | "rol
     const name = entry[sender];
     const role = typeof name === "string" && Object.hasOwn(SENDERS, name) ? SENDERS[name] : undefined;
     if (role === undefined) {
-      throw new ShapeReject("unknown_sender", `${where}[${i}].${sender} is ${JSON.stringify(name)} (known: ${Object.keys(SENDERS).join(", ")})`);
+      throw new ShapeReject(
+        "unknown_sender",
+        `${where}[${i}].${sender} is ${JSON.stringify(name)} (known: ${Object.keys(SENDERS).join(", ")})`,
+      );
     }
     for (const key of Object.keys(entry)) if (key !== sender && key !== text && entry[key] != null) conv.drop(`${where}[].${key}`);
     return { role, text: entry[text] };
@@ -64,7 +67,12 @@ export class CallPairing {
 }
 
 /** A call object {name, arguments} (arguments an object or a JSON string, kept as given). */
-export function callFrom(value: unknown, what: string, conv: Conversion, code: "invalid_embedded_json" | "malformed_tool_call" = "invalid_embedded_json"): ToolCall {
+export function callFrom(
+  value: unknown,
+  what: string,
+  conv: Conversion,
+  code: "invalid_embedded_json" | "malformed_tool_call" = "invalid_embedded_json",
+): ToolCall {
   if (!isObject(value) || typeof value.name !== "string" || value.name === "") {
     throw new ShapeReject(code, `${what} must be an object with a "name" string, got ${describe(value)}`);
   }

@@ -6,7 +6,7 @@
 // record ends with a call (accepted under --allow-trailing-call).
 // Source: the Salesforce/xlam-function-calling-60k dataset card, "JSON Data Format for Query and Answers".
 import type { ConversationRecord, JsonSchema, ToolDefinition } from "../../core/record.js";
-import { Conversion, describe, isObject, maybeEmbedded, ShapeReject, type Obj } from "./common.js";
+import { type Conversion, describe, isObject, maybeEmbedded, ShapeReject, type Obj } from "./common.js";
 import { finishRecord } from "./sharegpt.js";
 import { callFrom } from "./turns.js";
 
@@ -50,7 +50,8 @@ function parametersSchema(parameters: unknown, tool: string, conv: Conversion): 
   const properties: Obj = {};
   const required: string[] = [];
   for (const [name, spec] of Object.entries(parameters)) {
-    if (!isObject(spec)) throw new ShapeReject("invalid_embedded_json", `tool ${tool}: parameter ${name} must be an object, got ${describe(spec)}`);
+    if (!isObject(spec))
+      throw new ShapeReject("invalid_embedded_json", `tool ${tool}: parameter ${name} must be an object, got ${describe(spec)}`);
     const { schema, optional } = parameterSchema(spec, conv);
     properties[name] = schema;
     // A parameter with a default may be left out even where the type does not say ", optional".
@@ -76,7 +77,8 @@ function parameterSchema(spec: Obj, conv: Conversion): { schema: Obj; optional: 
   if (spec.description !== undefined) schema.description = spec.description;
   if (spec.default !== undefined) schema.default = spec.default;
   if (spec.enum !== undefined) schema.enum = spec.enum;
-  for (const key of Object.keys(spec)) if (!["type", "description", "default", "enum"].includes(key)) conv.drop(`tools[].parameters.${key}`);
+  for (const key of Object.keys(spec))
+    if (!["type", "description", "default", "enum"].includes(key)) conv.drop(`tools[].parameters.${key}`);
   return { schema, optional };
 }
 
