@@ -1,4 +1,4 @@
-// The three-way loss check of issue 13: pack a corpus with thinking, tool calls and several
+// The three-way loss check of the export formats: pack a corpus with thinking, tool calls and several
 // documents per sample, export it to hf-parquet and megatron-bridge, evaluate the smoke model with
 // `datagen train --eval-only --json`, then bench/export/loss_check.py recomputes the loss with
 // transformers' GptOss from each export and from the torchtitan data source; then TRL's

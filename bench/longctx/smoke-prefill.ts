@@ -1,4 +1,4 @@
-// Prompt processing of the smoke model at long contexts (issue 19): one fresh process per length,
+// Prompt processing of the smoke model at long contexts: one fresh process per length,
 // a context of that length on the CPU, one prompt of ~length tokens (a long-context record's
 // rendered prefix, built by src/longctx), then 16 generated tokens. Prints wall seconds for the
 // prompt, peak RSS of the process and the context's state size. Anchor: llama.cpp's own

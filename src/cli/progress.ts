@@ -1,4 +1,4 @@
-// Progress on stderr (DESIGN.md): one line rewritten in place on a terminal; plain lines, one every
+// Progress on stderr: one line rewritten in place on a terminal; plain lines, one every
 // few seconds, when stderr is a pipe or a log file (so a run shorter than that prints none). Callers may report as often as they
 // like: the line is only built when it will be written.
 

@@ -1,4 +1,4 @@
-// gen18's holdout file (docs/GENERATE.md, --holdout F): one reserved scenario family a line, never
+// generate's holdout file (docs/GENERATE.md, --holdout F): one reserved scenario family a line, never
 // used for training. The model-judged suites ask their openings instead of data/eval's prompts.
 import { DataError } from "../core/errors.js";
 import { readJsonl } from "../core/jsonl.js";

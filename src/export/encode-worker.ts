@@ -4,7 +4,7 @@ import { parentPort } from "node:worker_threads";
 import { DatagenError } from "../core/errors.js";
 import { outputFsError } from "../core/output.js";
 import { runEncodeJob } from "./encode.js";
-import type { EncodeJob, EncodeReply } from "./parquet.js";
+import type { EncodeJob, EncodeReply } from "./encode-job.js";
 
 parentPort!.on("message", (job: EncodeJob) => {
   runEncodeJob(job).then(

@@ -25,7 +25,8 @@ import { ColumnScratch } from "./columns.js";
 import { packedColumns } from "./formats.js";
 import type { ListColumn } from "./types.js";
 import type { CompressionName } from "./choices.js";
-import type { ColumnSpec, EncodeJob, EncodeResult, EncodeSettings, Row } from "./parquet.js";
+import type { EncodeJob, EncodeResult, EncodeSettings, Row } from "./encode-job.js";
+import type { ColumnSpec } from "./types.js";
 
 const CODECS: Record<CompressionName, Compression> = {
   zstd: Compression.ZSTD,

@@ -15,16 +15,10 @@ import type { CompressionName } from "./choices.js";
 
 import type { ColumnSpec, WrittenPart } from "./types.js";
 export type { ColumnKind, ColumnSpec, WrittenPart } from "./types.js";
-export type CellValue = Int32Array | Int8Array | string;
-export type Row = Record<string, CellValue>;
 
 export { COMPRESSIONS, type CompressionName } from "./choices.js";
-
-export interface EncodeSettings {
-  /** Rows per row group (Megatron-Bridge reads and caches one row group at a time). */
-  rowGroupRows: number;
-  compression: CompressionName;
-}
+import type { EncodeJob, EncodeReply, EncodeResult, EncodeSettings, Row } from "./encode-job.js";
+export type { CellValue, EncodeJob, EncodeReply, EncodeResult, EncodeSettings, Row } from "./encode-job.js";
 
 export interface ParquetPartsOptions extends EncodeSettings {
   dir: string;
@@ -41,21 +35,6 @@ export interface ParquetPartsOptions extends EncodeSettings {
   /** Set for the packed formats: parts take samples by reference (addSample); the encoder reads them and builds the rows. */
   packed?: { format: PackedFormat; source: PackedSource };
 }
-
-/** The message an encoder worker takes (encode-worker.ts): Arrow IPC, or samples to build rows from. */
-export interface EncodeJob extends EncodeSettings {
-  id: number;
-  path: string;
-  ipc?: Uint8Array;
-  packed?: { format: PackedFormat; source: PackedSource; samples: SampleRef[]; columns: ColumnSpec[]; metadata: Record<string, string> };
-}
-export interface EncodeResult {
-  bytes: number;
-  trained: number;
-  eosZeroed: number;
-}
-/** A failed job: `exitCode` when it is a user-facing error (a DatagenError, a failed file-system call), else a bug. */
-export type EncodeReply = ({ id: number } & EncodeResult) | { id: number; error: string; exitCode?: number };
 
 /** An encoder thread's user-facing error, reported with the exit code it had there. */
 class EncoderError extends DatagenError {

@@ -260,9 +260,10 @@ export function loadGenerateConfig(pipelineFile: string | undefined, overrides: 
   const toolUse = { ...(basePlan.toolUse as object), ...(plan.toolUse as object) } as GenerateConfig["plan"]["toolUse"];
   const longContext = longContextOf(get<Record<string, unknown> | undefined>("longContext") ?? null, file);
 
+  const personaSetting = overrides.personas ?? get<string | string[]>("personas");
   return {
     name: get("name"),
-    personas: parsePersonas(overrides.personas ?? get<string | string[]>("personas")),
+    personas: parsePersonas(personaSetting),
     count: overrides.count ?? get("count"),
     seed: overrides.seed ?? get("seed"),
     date: get("date"),
@@ -274,7 +275,8 @@ export function loadGenerateConfig(pipelineFile: string | undefined, overrides: 
     themes: ownScenarios.themes ?? null,
     plan: {
       mix: (plan.mix as Record<string, number> | undefined) ?? null,
-      noPersonaShare: plan.noPersonaShare as number,
+      // Only `--persona all` adds no-persona conversations: a list the user names is the run's whole mix.
+      noPersonaShare: personaSetting === "all" ? (plan.noPersonaShare as number) : 0,
       openings: plan.openings as "compose" | "rewrite",
       holdoutShare: plan.holdoutShare as number,
       toolUse,

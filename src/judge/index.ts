@@ -29,13 +29,13 @@ import type { SourceRef } from "./output.js";
 import { identifyPersona, judgeAnswer, loadRubric, NO_PERSONA_GUESS, type Judged, type Rubric, type TurnVerdict } from "./rubric.js";
 import { ContaminationIndex, detectRecordRefusal, FirstPass, refusalRuleReason } from "./rules.js";
 import type { PhraseCaps, RuleFindings, RuleSettings } from "./rules.js";
-import { verdictReasons, type JudgeThresholds } from "./verdict.js";
+import { verdictReasons, type JudgeThresholds, type TurnEntry } from "./verdict.js";
 
 export { detectRefusal } from "./refusal.js";
 export { identifyPersona, judgeAnswer, loadRubric, personaGuessSchema, turnVerdictSchema } from "./rubric.js";
 export type { Judged, JudgeAnswerInput, Rubric, TurnVerdict } from "./rubric.js";
 export { DEFAULT_RULES, type RuleSettings } from "./rules.js";
-export { DEFAULT_THRESHOLDS, JUDGE_REASONS, type JudgeThresholds } from "./verdict.js";
+export { DEFAULT_THRESHOLDS, JUDGE_REASONS, type JudgeThresholds, type TurnEntry } from "./verdict.js";
 
 export const META_JUDGE_FORMAT = "datagen-judge/1";
 
@@ -57,13 +57,6 @@ export interface JudgeHooks {
   onProgress?: (state: { done: number; total: number; rejected: number; recordsPerSecond: number }) => void;
   /** Every model call (the benchmark replays them on the bare model). */
   trace?: (entry: TraceEntry) => void;
-}
-
-export interface TurnEntry {
-  message: number;
-  verdict: TurnVerdict | null;
-  unusable: string | null;
-  tries: number;
 }
 
 export interface MetaJudge {

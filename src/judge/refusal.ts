@@ -1,4 +1,4 @@
-// The refusal detector eval (issue 21) and the judge share: the heuristic of src/stats/refusals.ts
+// The refusal detector eval (src/eval) and the judge share: the heuristic of src/stats/refusals.ts
 // (stock phrases + the persona's in-voice refusals, templates/rubrics/refusal-phrases.json).
 import { isRefusal, matchRefusal } from "../stats/refusals.js";
 

@@ -139,7 +139,7 @@ function validatorFor(schema: JsonSchema): ValidateFunction {
   return v;
 }
 
-/** Grades one assistant answer with the turn rubric. The contract eval (issue 21) calls. */
+/** Grades one assistant answer with the turn rubric. The contract eval (src/eval) calls. */
 export async function judgeAnswer(
   model: GenerationModel,
   input: JudgeAnswerInput,

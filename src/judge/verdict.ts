@@ -1,7 +1,15 @@
 // From the model's verdicts to keep or reject: the thresholds (--min-substance, --min-voice, …) and
 // the judge's reason codes, documented once in docs/JUDGE.md (Reason codes).
 import type { ConversationRecord } from "../core/record.js";
-import type { TurnEntry } from "./index.js";
+import type { TurnVerdict } from "./rubric.js";
+
+/** One assistant turn's verdict as meta.judge stores it (docs/JUDGE.md). */
+export interface TurnEntry {
+  message: number;
+  verdict: TurnVerdict | null;
+  unusable: string | null;
+  tries: number;
+}
 
 export interface JudgeThresholds {
   /** Every judged answer must score at least this for substance (1–5). */

@@ -6,7 +6,7 @@
 import { closeSync, fstatSync, lstatSync, openSync, readdirSync, readSync, realpathSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import { UsageError } from "../core/errors.js";
-import type { PayloadUnit, UnitSource } from "./payloads.js";
+import type { PayloadUnit, UnitSource } from "./units.js";
 import type { LongRng } from "./rng.js";
 
 export const MAX_FILE_BYTES = 1 << 20;

@@ -9,25 +9,14 @@ import { join } from "node:path";
 import { projectRoot } from "../core/project.js";
 import { getTokenizer } from "../tokenize/o200k_harmony.js";
 import { readHaystack } from "./haystack.js";
+import type { PayloadUnit, UnitSource } from "./units.js";
+export type { PayloadUnit, UnitSource } from "./units.js";
 import { LongRng } from "./rng.js";
 
 export const PAYLOAD_KINDS = ["codebase", "document", "logs", "table", "search", "mailbox", "haystack"] as const;
 export type PayloadKind = (typeof PAYLOAD_KINDS)[number];
 /** The kinds made by code (haystack reads the user's files). */
 export const GENERATED_KINDS = PAYLOAD_KINDS.filter((k) => k !== "haystack");
-
-/** One piece of a payload (a line, a paragraph, a file's header, an email). */
-export interface PayloadUnit {
-  text: string;
-  /** What aggregation tasks count (an error code, a sender, a region, a TODO owner, ...). */
-  group?: string;
-  /** What they sum (a table row's amount, in cents). */
-  amountCents?: number;
-  /** A header that stays first (a CSV's column line). */
-  fixed?: boolean;
-  /** Put in by a task (a needle, an assignment): never dropped to fit the length. */
-  inserted?: boolean;
-}
 
 /** A unit a task places at a relative depth (0 = start, 1 = end) of the payload. */
 export interface Insert {
@@ -84,14 +73,6 @@ let vocabCache: Vocab | undefined;
 export function vocab(): Vocab {
   vocabCache ??= JSON.parse(readFileSync(join(projectRoot(), "data", "longctx", "vocab.json"), "utf8")) as Vocab;
   return vocabCache;
-}
-
-/** A source of units for one payload: `source` names it, `next()` gives the following unit (null: no more). */
-export interface UnitSource {
-  source: string;
-  header?: PayloadUnit[];
-  next(): PayloadUnit | null;
-  files?: string[];
 }
 
 /** Zipf-like weights, so that "the most frequent" has one clear answer more often than not. */

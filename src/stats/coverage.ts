@@ -12,7 +12,7 @@ import { DataError } from "../core/errors.js";
 import { readManifest } from "../pack/reader.js";
 import { ratio } from "./duplicates.js";
 import { int, pct } from "./format.js";
-import type { Section } from "./sections.js";
+import type { Section } from "./section.js";
 
 /** Position bands within a document (the last one open-ended). */
 export const POSITION_BANDS = [

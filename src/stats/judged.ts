@@ -7,7 +7,7 @@ import type { TopLevelSpec } from "vega-lite";
 import { PERSONAS } from "../core/record.js";
 import { int, num, pct } from "./format.js";
 import { normalizeText, words } from "./text.js";
-import type { Section } from "./sections.js";
+import type { Section } from "./section.js";
 
 /** Words per phrase of the phrase statistics (the judge's default --phrase-words). */
 export const PHRASE_WORDS = 4;

@@ -1,4 +1,4 @@
-// Statistics of packed datasets (the format of issue 3 / docs/FORMAT.md): manifest.json,
+// Statistics of packed datasets (the format of docs/FORMAT.md): manifest.json,
 // documents.jsonl and each shard's bounds files. Token and mask files are never read: the
 // bounds give every sample's real length, documents.jsonl every document's trained count.
 // Memory: a few numbers per sample, one byte per source record for the persona join.

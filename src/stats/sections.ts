@@ -4,12 +4,9 @@ import type { Distribution } from "./quantiles.js";
 import { int, num, pct } from "./format.js";
 import { coverageSections } from "./coverage.js";
 import { judgedSections } from "./judged.js";
+import type { Section } from "./section.js";
 
-export interface Section {
-  title: string;
-  header: string[];
-  rows: string[][];
-}
+export type { Section } from "./section.js";
 
 export function reportSections(report: StatsReport): Section[] {
   const out: Section[] = [];

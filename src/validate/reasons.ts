@@ -60,7 +60,7 @@ const LATER_REASONS = {
   expected_answer_missing: {
     summary: "the last assistant final does not contain a string of meta.expected_answers (compared without regard to case)",
   },
-  // Security and robustness, round 2: text that is no text.
+  // Security and robustness: text that is no text.
   lone_surrogate: {
     summary:
       "a string holds a lone UTF-16 surrogate (\\ud800 without its pair): no character, it would be trained as U+FFFD; write the character or its full pair",

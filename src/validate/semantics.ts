@@ -1,4 +1,4 @@
-// The rules beyond the schema (DESIGN.md "Validation beyond the schema"). Runs only on records that
+// The rules beyond the schema (reason codes in reasons.ts). Runs only on records that
 // passed the schema, so the shapes are known. Plain loops and no per-record closures: this is the
 // hot path of `datagen validate` on large files.
 import { hasJsonNumbers, MAX_JSON_DEPTH, parseJsonText, toPlainJson } from "../core/json.js";

@@ -1,4 +1,4 @@
-// Issue 10, the classes that need no model: ordinary mistakes end with a message and exit 1 or 2
+// Exits and signals, the classes that need no model: ordinary mistakes end with a message and exit 1 or 2
 // (never a stack trace or 70), SIGINT/SIGTERM end every command with 130/143, a pool whose worker
 // fails lets the process end, "nothing usable" is exit 1, and text/JSON output a script can trust.
 // Each test runs the CLI from source through tsx, as a user does.

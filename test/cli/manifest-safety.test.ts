@@ -1,4 +1,4 @@
-// A packed dataset's manifest is not trusted (issue 23): every reader (dataset verify, dataset stats,
+// A packed dataset's manifest is not trusted: every reader (dataset verify, dataset stats,
 // export, train) goes through src/pack/manifest.ts, which checks it against
 // schemas/manifest.schema.json and keeps every file it names inside the dataset folder.
 import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";

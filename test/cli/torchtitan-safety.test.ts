@@ -1,4 +1,4 @@
-// integrations/torchtitan/datagen_dataset.py keeps datagen's manifest rules (issue 23): plain file
+// integrations/torchtitan/datagen_dataset.py keeps datagen's manifest rules: plain file
 // names inside the dataset after symlinks, bounded counts, token ids below the vocabulary. Runs the
 // real Python source (python3 with numpy) on datasets written by the real `datagen pack`.
 import { spawnSync } from "node:child_process";

@@ -7,6 +7,7 @@ import { createServer, request, type IncomingMessage, type Server, type ServerRe
 import type { AddressInfo, Socket } from "node:net";
 import { join } from "node:path";
 import { projectRoot } from "../../src/core/project.js";
+import { builtCli } from "./cli.js";
 
 const root = projectRoot();
 const children = new Set<ChildProcess>();
@@ -115,7 +116,7 @@ export function runCli(
   when?: { file: string; afterLines: number; action: (child: ChildProcess) => void | Promise<void> },
 ): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", join(root, "src/cli/datagen.ts"), ...args], {
+    const child = spawn(process.execPath, [builtCli("datagen"), ...args], {
       cwd: root,
       stdio: ["ignore", "pipe", "pipe"],
     });

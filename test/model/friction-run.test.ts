@@ -1,4 +1,4 @@
-// Friction and wrong exits (issue 23): generate that wrote no usable record exits 1; a resume with
+// Friction and wrong exits: generate that wrote no usable record exits 1; a resume with
 // another --persona set counts only its own plan; import says that --allow-trailing-call exists;
 // stats does not repeat a JSON pointer. Real CLI runs (generate on the smoke model).
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";

@@ -104,6 +104,11 @@ describe("plan rules", () => {
     expect(summary.no_persona_share).toBeCloseTo(0.1, 6);
   });
 
+  it("adds none to a persona list the user names: that list is the run's whole mix", () => {
+    const summary = summarizePlan(loadPlan(loadGenerateConfig(undefined, { count: 9, personas: "lawful_good,chaotic_evil" })).plan);
+    expect(summary.buckets).toEqual({ lawful_good: 9, chaotic_evil: 9 });
+  });
+
   it("keeps every quota prefix within ±1 of its share", () => {
     const weights = [0.5, 0.3, 0.15, 0.05];
     const seq = quotaSequence(weights, 400, 2);

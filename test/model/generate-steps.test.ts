@@ -1,4 +1,4 @@
-// Every generated step must end by itself (issue 18): a step cut by its token budget is retried, then
+// Every generated step must end by itself: a step cut by its token budget is retried, then
 // the conversation is rejected with a reason code; meta.steps says how each step ended. On the smoke
 // model with its raised stop-token logits (src/model/smoke.ts stopBoost), through node-llama-cpp.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";

@@ -1,4 +1,4 @@
-// Hostile GGUF files (issue 23): a count that does not divide, a 64-bit count that truncates to a
+// Hostile GGUF files: a count that does not divide, a 64-bit count that truncates to a
 // small one, a zero dimension, a wrong shape. checkModelFile (generate and train) and the native
 // trainer each refuse them with the reason; neither dies of a signal. The files are written with
 // the project's GGUF writer from the smoke model's own tensor list, on a 16-token vocabulary.

@@ -1,4 +1,4 @@
-// Output safety (issue 10, data loss and output paths): every command that writes goes through
+// Output safety (data loss and output paths): every command that writes goes through
 // src/core/output.ts. Each case here failed on the code before it: an existing run overwritten, an old
 // dataset deleted before its replacement existed, someone else's file appended to, an input deleted
 // by the run that reads it, a spin forever on /proc/x, stack traces for an unusable path.

@@ -1,4 +1,4 @@
-// Issue 10 on `datagen train` (smoke model, bundled trainer): a loss over no trained token is null,
+// Exits and signals of `datagen train` (smoke model, bundled trainer): a loss over no trained token is null,
 // never 0, and training or evaluating on such data is exit 1; SIGTERM stops as SIGINT does (after a
 // checkpoint) with 143; a second signal ends the command at once, trainer included.
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";

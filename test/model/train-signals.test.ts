@@ -1,6 +1,6 @@
 // SIGHUP (a closed terminal) stops `datagen train` like Ctrl-C: the trainer finishes its step and
 // checkpoints, the run exits 129 and --resume continues it. A run that never checkpointed (killed
-// while loading, kill -9) is started again by the same command, without --force (issue 23).
+// while loading, kill -9) is started again by the same command, without --force.
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";

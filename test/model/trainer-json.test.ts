@@ -1,5 +1,5 @@
 // The trainer's stdout is JSON lines that datagen parses: a path holding a quote, a backslash or a
-// control character must arrive escaped (issue 23: a --out with `"` failed after the whole run).
+// control character must arrive escaped (a --out with `"` once failed after the whole run).
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

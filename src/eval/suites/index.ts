@@ -14,7 +14,7 @@ export interface BuildOptions {
   tasks?: string[] | null;
   /** Model-judged suites: the personas asked (null: no persona). */
   personas: PersonaChoices;
-  /** gen18's holdout families; null: data/eval's prompts. */
+  /** generate's holdout families (--holdout); null: data/eval's prompts. */
   holdout: HoldoutFamily[] | null;
 }
 

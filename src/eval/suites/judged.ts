@@ -1,5 +1,5 @@
 // Items of the model-judged suites: the same prompt in every persona asked and with none.
-// From data/eval/ by default, or from the generation holdout families (gen18's --holdout file).
+// From data/eval/ by default, or from the generation holdout families (generate's --holdout file).
 import type { EvalItem } from "../types.js";
 import { loadHoldoutPushback, loadPersonaPrompts, loadRefusalPrompts, loadTrapPrompts } from "../content.js";
 import { suiteOfFamily, type HoldoutFamily } from "../holdout.js";
