@@ -172,10 +172,6 @@ function probe(): void {
       return `error: ${(e as Error).message}`;
     }
   };
-  const strict = (text: string): string => {
-    const r = parseJsonLine(Buffer.from(text));
-    return "error" in r ? `error ${r.error.code}` : "ok";
-  };
   const cases: [string, string][] = [
     ["duplicate key", '{"a":1,"a":2}'],
     ["big integer", '{"n":12345678901234567890}'],

@@ -11,7 +11,6 @@ import { DatagenError } from "../core/errors.js";
 import { startModuleWorker } from "../core/worker.js";
 import type { PackedFormat } from "./formats.js";
 import type { PackedSource, SampleRef } from "./packed.js";
-import type { CompressionName } from "./choices.js";
 
 import type { ColumnSpec, WrittenPart } from "./types.js";
 export type { ColumnKind, ColumnSpec, WrittenPart } from "./types.js";

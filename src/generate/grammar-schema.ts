@@ -1,7 +1,7 @@
 // JSON Schema → the schema we hand to node-llama-cpp's grammar builder. Two jobs:
 // 1. Keep only what the grammar understands (type, properties, required, enum, const, items, ...);
 //    a type list becomes a oneOf so each branch keeps its own bounds.
-// 2. Bound every free string and array (FACTS.md: a random or weak model rarely closes a string
+// 2. Bound every free string and array (a random or weak model rarely closes a string
 //    by itself). The result accepts a SUBSET of the original, so what it generates validates.
 // Keywords the grammar cannot express (minimum, pattern, calendar validity of a "date") are
 // checked after generation with Ajv; see ToolSchemas in tools.ts.

@@ -1,4 +1,4 @@
-// The plan of a generate run (issue 18): quotas, diversity, traps, refusal pairs, holdout, the kappa
+// The plan of a generate run: quotas, diversity, traps, refusal pairs, holdout, the kappa
 // profile, one home for defaults, the declared fingerprint list, one harmony writer, the leak check.
 // No model is loaded: real catalogs, real tokenizer and renderer.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";

@@ -21,7 +21,7 @@ beforeAll(async () => {
   modelPath = await ensureSmokeModel();
   llama = await getLlama({ gpu: false, build: "never", logLevel: LlamaLogLevel.error });
   model = await llama.loadModel({ modelPath });
-  // FACTS.md: always pass threads; one thread is fastest for this tiny model.
+  // Always pass threads; one thread is fastest for this tiny model.
   context = await model.createContext({ contextSize: 1024, threads: 1 });
 });
 
