@@ -77,7 +77,8 @@ export async function openModel(choice: ModelChoice, log: (line: string) => void
       log,
     });
     // A server that reports serving a file named like a smoke model (gpt-oss-smoke-<hash>.gguf) serves noise too.
-    const smoke = /^gpt-oss-smoke-[0-9a-f]{16}\.gguf$/.test(basename(model.identity)) || model.identity === smokeModelFileName();
+    // The servers' identity is "NAME #hash of what they report"; the name is the served file's.
+    const smoke = /^gpt-oss-smoke-[0-9a-f]{16}\.gguf$/.test(basename(model.name)) || model.name === smokeModelFileName();
     return { model, info: { path: null, sha256: null, smoke, identity: model.identity, device: "servers", threads: null } };
   }
   const smoke = choice.model === null;

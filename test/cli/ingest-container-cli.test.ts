@@ -43,7 +43,8 @@ async function validate(input: Input): Promise<Verdicts> {
 }
 
 async function render(input: Input): Promise<Verdicts> {
-  const run = await cli("datagen", ["render", input.arg, "--json"], input.stdin);
+  // One document per record: the verdicts per item are the point (--documents auto would cut some into turns).
+  const run = await cli("datagen", ["render", input.arg, "--json", "--documents", "conversation"], input.stdin);
   const rendered = run.stdout
     .trim()
     .split("\n")

@@ -91,7 +91,7 @@ describe("one verdict per line in every command", () => {
   });
 
   it("render: the same codes on stderr, the valid records rendered", async () => {
-    const run = await cli("datagen", "render", input);
+    const run = await cli("datagen", "render", input, "--documents", "conversation"); // one document per record: the verdicts are the point
     expect(run.code).toBe(1);
     expect([...run.stderr.matchAll(/mixed\.jsonl:(\d+) \S+ ([a-z_]+) /g)].map((m) => [Number(m[1]), m[2]])).toEqual(EXPECTED);
     expect(run.stdout.split("<|start|>system").length - 1).toBe(3);
@@ -110,7 +110,7 @@ describe("one verdict per line in every command", () => {
 
   it("pack: the same codes in rejects.jsonl, the valid records packed", async () => {
     const out = join(work, "packed");
-    const run = await cli("datagen", "pack", input, "--out", out, "--seq-len", "8192", "--workers", "1");
+    const run = await cli("datagen", "pack", input, "--out", out, "--seq-len", "8192", "--workers", "1", "--documents", "conversation");
     expect(run.code, run.stderr).toBe(0);
     const rejects = readFileSync(join(out, "rejects.jsonl"), "utf8")
       .trim()

@@ -52,7 +52,7 @@ describe("datagen pack / dataset verify (CLI)", () => {
     const input = join(dir, "small.jsonl");
     writeFileSync(input, Array.from({ length: 30 }, (_, i) => JSON.stringify(conversation(i, 2))).join("\n") + "\nnot json\n");
     const out = join(dir, "small");
-    const first = run("datagen", ["pack", input, "--out", out, "--seq-len", "8192"]);
+    const first = run("datagen", ["pack", input, "--out", out, "--seq-len", "8192", "--documents", "conversation"]);
     expect(first.status, first.stderr).toBe(0);
     expect(first.stdout).toMatch(/packed 30 documents \(31 records\) into \d+ samples/);
     expect(first.stdout).toMatch(/fill rate \d+\.\d+ %/);
@@ -81,7 +81,18 @@ describe("datagen pack / dataset verify (CLI)", () => {
       [lines[0], JSON.stringify({ ...conversation(9, 1), pad: "x".repeat(limit) }), lines[1], lines[2]].join("\n") + "\n",
     );
     const out = join(dir, "long-line");
-    const packed = run("datagen", ["pack", input, "--out", out, "--seq-len", "8192", "--max-line-bytes", String(limit)]);
+    const packed = run("datagen", [
+      "pack",
+      input,
+      "--out",
+      out,
+      "--seq-len",
+      "8192",
+      "--max-line-bytes",
+      String(limit),
+      "--documents",
+      "conversation",
+    ]);
     expect(packed.status, packed.stderr).toBe(0);
     expect(packed.stdout).toMatch(/packed 3 documents \(4 records\)/);
     const rejects = readFileSync(join(out, "rejects.jsonl"), "utf8")
