@@ -66,7 +66,8 @@ async function pack(input: Input, out: string): Promise<Verdicts> {
       .map((l) => JSON.parse(anonymize(l, input)) as Record<string, unknown>);
   const documents = jsonl("documents.jsonl").map((d) => [d.input, d.line, d.id, d.length]);
   const rejects = jsonl("rejects.jsonl").map((r) => [r.file, r.line, r.id, r.code]);
-  const byLine = (a: unknown[], b: unknown[]) => (a[1] as number) - (b[1] as number);
+  // By line, then id: a record cut into turns (--documents auto) gives several documents on one line.
+  const byLine = (a: unknown[], b: unknown[]) => (a[1] as number) - (b[1] as number) || String(a[2]).localeCompare(String(b[2]));
   return { code: run.code, documents: documents.sort(byLine), rejects: rejects.sort(byLine) };
 }
 
@@ -123,7 +124,8 @@ describe("each container gives every command the verdicts of its plain JSONL twi
       ["FILE", 1, "lawful_good-000001"],
       ["FILE", 2, "FILE:2"],
       ["FILE", 3, "chaotic_good-000003"],
-      ["FILE", 6, "true_neutral-000005"],
+      ["FILE", 6, "true_neutral-000005#1"], // analysis before its last turn: cut into its two turns
+      ["FILE", 6, "true_neutral-000005#2"],
     ]);
     expect(twin.stats).toMatchObject({ code: 0, records: 4, invalid: { invalid_json: 1, unknown_tool: 1 } });
   }, 300_000);
