@@ -194,6 +194,17 @@ export function planBuckets(personas: PersonaChoice[], count: number, noPersonaS
 export const conversationId = (persona: PersonaChoice, index: number): string => `${persona ?? "none"}-${String(index).padStart(6, "0")}`;
 
 const capitalize = (s: string): string => (s ? s[0].toUpperCase() + s.slice(1) : s);
+
+/** Pieces joined with spaces; one that follows a comma goes on the sentence ("Hello," + "Can you" → "Hello, can you"). */
+function joinSentences(pieces: string[]): string {
+  let out = "";
+  for (const piece of pieces) {
+    if (piece === "") continue;
+    const continues = out.endsWith(",") && !/^I\b/.test(piece);
+    out += (out ? " " : "") + (continues ? piece[0].toLowerCase() + piece.slice(1) : piece);
+  }
+  return out;
+}
 const article = (word: string): string => (/^[aeiou]/i.test(word) && !/^(uni|eu|one)/i.test(word) ? "an" : "a");
 
 function effortWeights(setting: PlanSettings["reasoningEffort"]): number[] {
@@ -247,8 +258,11 @@ function compose(c: Composer, family: Family, rng: Rng) {
     .replaceAll("{expertise}", expertise.phrase)
     .replace(/\b(I'm|as) a (\w)/gi, (_, w: string, ch: string) => `${w} ${article(ch)} ${ch}`);
   const terse = style.id === "terse";
-  const pieces = [rng.pick(style.greetings), context, terse ? "" : rng.pick(mood.lines), ask, rng.pick(style.closers)];
-  let opening = pieces.filter((p) => p !== "").join(" ");
+  const moodLine = terse ? "" : rng.pick(mood.lines);
+  // A context that ends in a comma ("As a nurse (new to this),") leads straight into the ask.
+  const leadsIn = context.endsWith(",");
+  const pieces = [rng.pick(style.greetings), leadsIn ? moodLine : "", context, leadsIn ? "" : moodLine, ask, rng.pick(style.closers)];
+  let opening = joinSentences(pieces);
   if (style.id === "lowercase") opening = opening.toLowerCase();
   const distractors = pickDistinct(
     rng,

@@ -104,6 +104,25 @@ describe("plan rules", () => {
     expect(summary.no_persona_share).toBeCloseTo(0.1, 6);
   });
 
+  it("composes openings that read as sentences: nothing after a comma starts a new one", () => {
+    const { plan, parts } = loadPlan(loadGenerateConfig(undefined, { count: 40 }));
+    // The words that begin a piece (a mood line, an ask); inside an ask a capital is the user's own ("To Do, Doing and Done").
+    const asks = [...parts.taskKinds.values()]
+      .flatMap((k) => k.asks)
+      .concat(parts.families.flatMap((f) => f.variants.map((v) => v.ask ?? "")));
+    const starters = new Set(
+      asks
+        .concat(parts.users.moods.flatMap((m) => m.lines))
+        .map((p) => p.split(/[\s,]/)[0])
+        .filter((w) => /^[A-Z]/.test(w) && !/^I\b/.test(w)),
+    );
+    expect(starters.size).toBeGreaterThan(5);
+    const afterComma = (o: string): string[] => [...o.matchAll(/, ([A-Za-z']+)/g)].map((m) => m[1]);
+    const broken = plan.conversations.map((c) => c.opening).filter((o) => afterComma(o).some((w) => starters.has(w)) || /,$/.test(o));
+    expect(plan.conversations.length).toBeGreaterThan(300);
+    expect(broken).toEqual([]);
+  });
+
   it("adds none to a persona list the user names: that list is the run's whole mix", () => {
     const summary = summarizePlan(loadPlan(loadGenerateConfig(undefined, { count: 9, personas: "lawful_good,chaotic_evil" })).plan);
     expect(summary.buckets).toEqual({ lawful_good: 9, chaotic_evil: 9 });
