@@ -1,8 +1,8 @@
 // The eval report as one self-contained HTML page: the card's tables and Vega-Lite charts compiled
 // to static SVG in Node (src/stats/charts.ts renderSvg), no scripts, no network.
 import type { TopLevelSpec } from "vega-lite";
+import { chartFigure, escapeHtml, htmlPage, htmlTable } from "../core/html.js";
 import { renderSvg } from "../stats/charts.js";
-import { escapeHtml } from "../stats/html.js";
 import { NO_JUDGE, type EvalReport } from "./score.js";
 import { evalSections, type EvalSection } from "./sections.js";
 
@@ -14,15 +14,9 @@ interface EvalChart {
 }
 
 const STYLE = `
-body { font: 14px/1.45 system-ui, sans-serif; color: #1d2733; margin: 2rem auto; max-width: 1100px; padding: 0 1rem; }
-h1 { font-size: 1.5rem; margin-bottom: .2rem; } h2 { font-size: 1.15rem; margin-top: 2rem; border-bottom: 1px solid #dde3ea; }
 .meta { color: #5b6878; font-size: .9rem; } .notes { color: #9a3412; }
-table { border-collapse: collapse; font-size: .85rem; margin: .4rem 0; } caption { text-align: left; color: #5b6878; padding: .3rem 0; }
-th, td { padding: .15rem .6rem; border-bottom: 1px solid #edf0f4; white-space: nowrap; }
-td:not(:first-child), th:not(:first-child) { text-align: right; }
-th { color: #5b6878; font-weight: 500; } td.none { color: #8a96a6; font-style: italic; }
-figure.chart { margin: 1.2rem 0; } figcaption { color: #5b6878; font-size: .85rem; margin-bottom: .4rem; }
-figcaption strong { color: #1d2733; font-size: 1rem; display: block; }`;
+table { margin: .4rem 0; } caption { color: #5b6878; }
+td.none { color: #8a96a6; font-style: italic; }`;
 
 const lengthLabel = (n: number) => (n % 1024 === 0 ? `${n / 1024}K` : String(n));
 
@@ -163,40 +157,21 @@ function charts(report: EvalReport): EvalChart[] {
 }
 
 function sectionHtml(s: EvalSection): string {
-  const head = `<tr>${s.header.map((h) => `<th>${escapeHtml(h)}</th>`).join("")}</tr>`;
-  const cell = (c: string) => `<td${c.includes(NO_JUDGE) ? ' class="none"' : ""}>${escapeHtml(c)}</td>`;
-  const body = s.rows.map((r) => `<tr>${r.map(cell).join("")}</tr>`).join("");
+  const table = htmlTable(s.caption, s.header, s.rows, (c) => (c.includes(NO_JUDGE) ? "none" : null));
   const lines = s.lines.length ? `<ul>${s.lines.map((l) => `<li>${escapeHtml(l)}</li>`).join("")}</ul>` : "";
-  const table = `<table><caption>${escapeHtml(s.caption)}</caption>${head}${body}</table>`;
   return `<section data-section="${s.id}"><h2>${escapeHtml(s.title)}</h2>${table}${lines}</section>`;
 }
 
 export async function renderEvalHtml(report: EvalReport): Promise<string> {
   const figures: string[] = [];
-  for (const c of charts(report)) {
-    figures.push(
-      `<figure class="chart" data-chart="${c.id}">` +
-        `<figcaption><strong>${escapeHtml(c.title)}</strong>${escapeHtml(c.caption)}</figcaption>${await renderSvg(c.spec)}</figure>`,
-    );
-  }
+  for (const c of charts(report)) figures.push(chartFigure(c, await renderSvg(c.spec)));
   const model = report.model ? `${report.model.identity}${report.model.smoke ? " (smoke model: random noise)" : ""}` : "not recorded";
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>datagen eval report</title>
-<style>${STYLE}</style>
-</head>
-<body>
-<h1>Evaluation report</h1>
+  const body = `<h1>Evaluation report</h1>
 <p class="meta">${escapeHtml(report.items_file)} · ${report.counts.items} items, ${report.counts.answered} answered
 · model ${escapeHtml(model)} · judge ${escapeHtml(report.judge ?? "none")}</p>
 ${report.notes.length ? `<ul class="notes">${report.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join("")}</ul>` : ""}
 ${evalSections(report).map(sectionHtml).join("\n")}
 <h2>Charts</h2>
-${figures.join("\n")}
-</body>
-</html>
-`;
+${figures.join("\n")}`;
+  return htmlPage({ title: "datagen eval report", style: STYLE, body });
 }
