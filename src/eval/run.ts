@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import PQueue from "p-queue";
 import { DataError, UsageError } from "../core/errors.js";
+import { checkResumable as checkRunJson } from "../core/run-json.js";
 import { writeFileAtomic } from "../core/output.js";
 import type { Message } from "../core/record.js";
 import { JsonlAppender, truncatePartialLine, writeJsonAtomic } from "../generate/output.js";
@@ -116,30 +117,14 @@ function fingerprint(config: EvalRunConfig, identity: string, items: string): st
 }
 
 function checkResumable(out: string, print: string, identity: string): void {
-  const path = join(out, RUN_FILE);
-  if (!existsSync(path)) return;
-  let previous: { fingerprint?: string; model?: { identity?: string } | null };
-  try {
-    previous = JSON.parse(readFileSync(path, "utf8")) as typeof previous;
-  } catch (err) {
-    throw new DataError(
-      "unreadable_run_json",
-      `cannot check that this run's settings match the previous run's: ${(err as Error).message}; move the file away to resume anyway`,
-      { file: path },
-    );
-  }
-  const before = previous.model?.identity;
-  if (before && before !== identity)
-    throw new UsageError(
-      `${out} holds answers of model ${before}, but this run's model is ${identity}; resume it with the same model, or choose another ` +
-        `--out`,
-    );
-  if (previous.fingerprint && previous.fingerprint !== print) {
-    throw new UsageError(
-      `${out} holds answers made with other settings (token budgets, sampling, date or reasoning effort); resume with the same settings, ` +
-        `or choose another --out`,
-    );
-  }
+  checkRunJson(join(out, RUN_FILE), out, {
+    fingerprint: print,
+    format: "datagen-eval-run/1",
+    identity,
+    modelMismatch: (before, now) =>
+      `${out} holds answers of model ${before}, but this run's model is ${now}; resume it with the same model, or choose another --out`,
+    settingsMismatch: `${out} holds answers made with other settings (token budgets, sampling, date or reasoning effort); resume with the same settings, or choose another --out`,
+  });
 }
 
 export async function runEval(config: EvalRunConfig, hooks: EvalRunHooks = {}): Promise<EvalRunSummary> {

@@ -4,7 +4,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { DataError, UsageError } from "../core/errors.js";
+import { checkResumable as checkRunJson } from "../core/run-json.js";
 import type { GenerateConfig } from "./config.js";
 import { RUN_FILE, writeJsonAtomic } from "./output.js";
 
@@ -80,31 +80,16 @@ export function fingerprint(config: GenerateConfig, modelSha: string): string {
   return createHash("sha256").update(JSON.stringify(parts)).digest("hex").slice(0, 16);
 }
 
+/** Refuses to resume a run made with another model or other settings. */
 export function checkResumable(out: string, print: string, identity: string): void {
-  const path = join(out, RUN_FILE);
-  if (!existsSync(path)) return;
-  let previous: { fingerprint?: string; model?: { identity?: string } };
-  try {
-    previous = JSON.parse(readFileSync(path, "utf8")) as typeof previous;
-  } catch (err) {
-    // run.json is written by rename, so it is never torn by us; without it the settings cannot be checked.
-    throw new DataError(
-      "unreadable_run_json",
-      `cannot check that this run's settings match the previous run's: ${(err as Error).message}; move the file away to resume anyway`,
-      { file: path },
-    );
-  }
-  const before = previous.model?.identity;
-  if (before && before !== identity) {
-    throw new UsageError(
-      `${out} holds a run made with model ${before}, but this run's model is ${identity}; resume it with the same model, or choose another --out`,
-    );
-  }
-  if (previous.fingerprint && previous.fingerprint !== print) {
-    throw new UsageError(
-      `${out} holds a run with different settings (model, seed, sampling, budgets, plan, catalogs or quality); resume it with the same settings, or choose another --out`,
-    );
-  }
+  checkRunJson(join(out, RUN_FILE), out, {
+    fingerprint: print,
+    format: "datagen-generate-run/1",
+    identity,
+    modelMismatch: (before, now) =>
+      `${out} holds a run made with model ${before}, but this run's model is ${now}; resume it with the same model, or choose another --out`,
+    settingsMismatch: `${out} holds a run with different settings (model, seed, sampling, budgets, plan, catalogs or quality); resume it with the same settings, or choose another --out`,
+  });
 }
 
 export type RunStatus = "running" | "failed" | "complete" | "interrupted";

@@ -12,6 +12,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import PQueue from "p-queue";
 import { DataError, UsageError } from "../core/errors.js";
+import { checkResumable as checkRunJson } from "../core/run-json.js";
 import { readJsonl } from "../core/jsonl.js";
 import type { ConversationRecord, Message } from "../core/record.js";
 import { type FromShape, readSource, STDIN_ARG } from "../ingest/source.js";
@@ -468,24 +469,14 @@ function fingerprint(config: JudgeConfig, inputHashes: string[], rubric: Rubric,
 }
 
 function checkResumable(out: string, print: string): void {
-  const path = join(out, RUN_FILE);
-  if (!existsSync(path)) return;
-  let previous: { fingerprint?: string; format?: string };
-  try {
-    previous = JSON.parse(readFileSync(path, "utf8")) as typeof previous;
-  } catch (err) {
-    const why = `cannot check that this run's settings match the previous run's: ${(err as Error).message}; move it away to resume anyway`;
-    throw new DataError("unreadable_run_json", why, { file: path });
-  }
-  if (previous.format !== "datagen-judge-run/1") {
-    throw new UsageError(`${out} holds a run of another stage (${String(previous.format)}); choose another --out`);
-  }
-  if (previous.fingerprint !== print) {
-    throw new UsageError(
+  checkRunJson(join(out, RUN_FILE), out, {
+    fingerprint: print,
+    strict: true,
+    format: "datagen-judge-run/1",
+    settingsMismatch:
       `${out} holds a judge run with other inputs or settings (inputs' contents, --against, rules, thresholds, rubric or model); ` +
-        "rerun it with the same ones, or choose another --out",
-    );
-  }
+      "rerun it with the same ones, or choose another --out",
+  });
 }
 
 const round = (x: number): number => Math.round(x * 1000) / 1000;
