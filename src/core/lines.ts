@@ -8,31 +8,65 @@ export const DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024;
 /** One line without its "\n" (a view of the read chunk when it lies in one), or a marker that it was too long. */
 export type ByteLine = { line: number; bytes: Buffer } | { line: number; tooLong: true };
 
+/**
+ * Byte slices gathered into one value of at most `max` bytes. Past the cap the slices gathered so far
+ * are dropped and the rest is skipped, so an over-long value never grows the heap; take() then reports it.
+ */
+export class CappedBytes {
+  private parts: Buffer[] = [];
+  private size = 0;
+  private over = false;
+
+  constructor(readonly max: number) {}
+
+  /** Adds chunk[from, to): a view, valid as long as the chunk is (streams hand out a fresh one each time). */
+  add(chunk: Buffer, from: number, to: number): void {
+    if (this.over || to <= from) return;
+    if (this.size + to - from > this.max) {
+      this.over = true;
+      this.clear();
+      return;
+    }
+    this.parts.push(chunk.subarray(from, to));
+    this.size += to - from;
+  }
+
+  get empty(): boolean {
+    return this.size === 0 && !this.over;
+  }
+
+  /** The gathered bytes (or "too long"), and a fresh start. */
+  take(): Buffer | "tooLong" {
+    if (this.over) {
+      this.over = false;
+      return "tooLong";
+    }
+    const bytes = this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts, this.size);
+    this.clear();
+    return bytes;
+  }
+
+  clear(): void {
+    this.parts = [];
+    this.size = 0;
+  }
+}
+
 /** Feed chunks in order with push(), then call end(); blank lines (ASCII whitespace only) are counted, not returned. */
 export class ByteLineSplitter {
-  private parts: Buffer[] = [];
-  private partBytes = 0;
-  private tooLong = false;
+  private readonly pending: CappedBytes;
   private lineNo = 0;
 
-  constructor(readonly maxLineBytes = DEFAULT_MAX_LINE_BYTES) {}
+  constructor(readonly maxLineBytes = DEFAULT_MAX_LINE_BYTES) {
+    this.pending = new CappedBytes(maxLineBytes);
+  }
 
   /** The lines that `chunk` completes. Streams hand out a fresh chunk each time, so views into it stay valid. */
   *push(chunk: Buffer): Generator<ByteLine> {
     let start = 0;
     for (;;) {
       const nl = chunk.indexOf(10, start);
-      const end = nl === -1 ? chunk.length : nl;
-      if (!this.tooLong) {
-        if (this.partBytes + end - start > this.maxLineBytes) {
-          this.tooLong = true;
-          this.parts = [];
-          this.partBytes = 0;
-        } else if (end > start) {
-          this.parts.push(chunk.subarray(start, end));
-          this.partBytes += end - start;
-        }
-      }
+      this.pending.add(chunk, start, nl === -1 ? chunk.length : nl);
       if (nl === -1) return;
       const line = this.take();
       if (line) yield line;
@@ -42,18 +76,13 @@ export class ByteLineSplitter {
 
   /** The last line when the input does not end with "\n". */
   end(): ByteLine | undefined {
-    return this.partBytes > 0 || this.tooLong ? this.take() : undefined;
+    return this.pending.empty ? undefined : this.take();
   }
 
   private take(): ByteLine | undefined {
     const line = ++this.lineNo;
-    if (this.tooLong) {
-      this.tooLong = false;
-      return { line, tooLong: true };
-    }
-    const bytes = this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts, this.partBytes);
-    this.parts = [];
-    this.partBytes = 0;
+    const bytes = this.pending.take();
+    if (bytes === "tooLong") return { line, tooLong: true };
     return isBlank(bytes) ? undefined : { line, bytes };
   }
 }

@@ -2,7 +2,7 @@
 // strings, brackets and commas at the top level are tracked, so any size and any nesting depth
 // streams in bounded memory. Each element's bytes then go through the project's strict parser
 // like a JSONL line; its line number is the line where the element starts.
-import { DEFAULT_MAX_LINE_BYTES } from "../../core/lines.js";
+import { CappedBytes, DEFAULT_MAX_LINE_BYTES } from "../../core/lines.js";
 import type { ItemError, SourceLine } from "./item.js";
 
 type ArrayElement = SourceLine;
@@ -29,13 +29,13 @@ export class JsonArraySplitter {
   private inString = false;
   private escaped = false;
   private startLine = 0;
-  private parts: Buffer[] = [];
-  private partBytes = 0;
-  private tooLong = false;
+  private readonly element: CappedBytes;
   private elements = 0;
   private firstChunk = true;
 
-  constructor(readonly maxLineBytes = DEFAULT_MAX_LINE_BYTES) {}
+  constructor(readonly maxLineBytes = DEFAULT_MAX_LINE_BYTES) {
+    this.element = new CappedBytes(maxLineBytes);
+  }
 
   *push(chunk: Buffer): Generator<ArrayElement> {
     let k = 0;
@@ -94,7 +94,7 @@ export class JsonArraySplitter {
   /** What the end of the input leaves: an error when the array is not closed. */
   end(): ArrayElement | undefined {
     if (this.state === State.InElement) {
-      this.parts = [];
+      this.element.clear();
       return { line: this.startLine, error: invalid("the input ends inside the top-level JSON array (truncated file?)") };
     }
     if (this.state === State.BeforeElement)
@@ -141,26 +141,12 @@ export class JsonArraySplitter {
   }
 
   private collect(chunk: Buffer, from: number, to: number): void {
-    if (this.tooLong || from < 0 || to <= from) return;
-    if (this.partBytes + to - from > this.maxLineBytes) {
-      this.tooLong = true;
-      this.parts = [];
-      this.partBytes = 0;
-      return;
-    }
-    this.parts.push(chunk.subarray(from, to));
-    this.partBytes += to - from;
+    if (from >= 0) this.element.add(chunk, from, to);
   }
 
   private takeElement(): ArrayElement {
     const line = this.startLine;
-    if (this.tooLong) {
-      this.tooLong = false;
-      return { line, tooLong: true };
-    }
-    const bytes = this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts, this.partBytes);
-    this.parts = [];
-    this.partBytes = 0;
-    return { line, bytes };
+    const bytes = this.element.take();
+    return bytes === "tooLong" ? { line, tooLong: true } : { line, bytes };
   }
 }
