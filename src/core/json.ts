@@ -140,20 +140,18 @@ export function parseJsonText(text: string, options: ParseOptions = {}): JsonPar
   if (typeof value !== "object" || value === null) {
     return typeof value === "number" && !sameLiteral(text.trim(), value) ? readExactly(text, maxDepth) : { value };
   }
-  keyCount = 0;
-  numberCount = 0;
-  digitKeys = false;
-  const shallow = countDeep(value, maxDepth);
-  // A wide line (an array of many objects) grew the stack: let it go rather than keep its objects alive.
-  if (pending.length > 4096) pending.length = pendingDepth.length = 0;
-  if (!shallow) return { error: tooDeep(value, maxDepth) };
-  literalStarts.length = 0;
+  // Everything one parse finds lives in this call (its census, its list of literals), passed down
+  // and returned, never in module variables: no two parses share state.
+  const census = countDeep(value, maxDepth);
+  if (census === undefined) return { error: tooDeep(value, maxDepth) };
   // An integer-like key may be out of place: only the exact reader sees the written order.
-  if (digitKeys) return readExactly(text, maxDepth);
-  const verdict = textVerdict(text, keyCount, numberCount);
+  if (census.digitKeys) return readExactly(text, maxDepth);
+  const literalStarts: number[] = [];
+  const verdict = textVerdict(text, census, literalStarts);
   if (verdict === Verdict.Exact) return { value };
+  if (verdict === Verdict.KeysDiffer) return readExactly(text, maxDepth);
   // Only numbers to keep (no key was dropped): JSON.parse again with those literals as markers.
-  return (verdict === Verdict.NumbersOnly && keepLiterals(text)) || readExactly(text, maxDepth);
+  return keepLiterals(text, verdict === Verdict.LiteralsListed ? literalStarts : undefined) ?? readExactly(text, maxDepth);
 }
 
 // --- lone surrogates ------------------------------------------------------------------------------
@@ -187,23 +185,32 @@ function loneSurrogatePath(value: unknown, path: string, depthLeft: number): str
 
 // --- the census: keys and numbers JSON.parse kept, and the depth ---------------------------------
 
-// Module-level counters and stack: measurably cheaper than an object's fields or recursion here.
-let keyCount = 0;
-let numberCount = 0;
-/** Whether some object lists a key starting with a digit first (as one with an integer-like key does). */
-let digitKeys = false;
-const pending: object[] = [];
-const pendingDepth: number[] = [];
+/** What JSON.parse's value holds, by countDeep. */
+interface Census {
+  /** Keys of all objects, at any depth. */
+  keys: number;
+  /** Numbers, as values of keys or items of arrays. */
+  numbers: number;
+  /** Whether some object lists a key starting with a digit first (as one with an integer-like key does). */
+  digitKeys: boolean;
+}
 
-/** Counts keys and numbers into keyCount/numberCount; false as soon as nesting passes `max`. */
-function countDeep(root: object, max: number): boolean {
+/** The census of `root`; undefined as soon as nesting passes `max`. */
+function countDeep(root: object, max: number): Census | undefined {
+  // Counters in locals, written out once at the end: the loop runs per key of every line. An
+  // explicit stack, not recursion: the value may be nested 100,000 levels.
+  let keys = 0;
+  let numbers = 0;
+  let digitKeys = false;
+  const pending: object[] = [];
+  const pendingDepth: number[] = [];
   let top = 0;
   pending[top] = root;
   pendingDepth[top++] = 1;
   while (top > 0) {
     const value = pending[--top];
     const depth = pendingDepth[top];
-    if (depth > max) return false;
+    if (depth > max) return undefined;
     if (Array.isArray(value)) {
       for (let i = 0; i < value.length; i++) {
         const item: unknown = value[i];
@@ -212,7 +219,7 @@ function countDeep(root: object, max: number): boolean {
             pending[top] = item;
             pendingDepth[top++] = depth + 1;
           }
-        } else if (typeof item === "number") numberCount++;
+        } else if (typeof item === "number") numbers++;
       }
       continue;
     }
@@ -223,23 +230,26 @@ function countDeep(root: object, max: number): boolean {
         const c = key.charCodeAt(0);
         if (c >= 48 && c <= 57) digitKeys = true;
       }
-      keyCount++;
+      keys++;
       const item: unknown = (value as Record<string, unknown>)[key];
       if (typeof item === "object") {
         if (item !== null) {
           pending[top] = item;
           pendingDepth[top++] = depth + 1;
         }
-      } else if (typeof item === "number") numberCount++;
+      } else if (typeof item === "number") numbers++;
     }
   }
-  return true;
+  return { keys, numbers, digitKeys };
 }
 
 /** What the text says about JSON.parse's value: exact, only numbers to keep, or a key may be dropped. */
 const enum Verdict {
   Exact,
-  NumbersOnly,
+  /** No key dropped; the literals to keep are all those textVerdict listed (none sits in an array). */
+  LiteralsListed,
+  /** No key dropped; a literal to keep may sit in an array, so the whole text is searched for them. */
+  LiteralsAnywhere,
   KeysDiffer,
 }
 
@@ -249,9 +259,10 @@ const enum Verdict {
  * run of backslashes before it). So counting colons whose previous non-space character is an
  * unescaped quote counts every key, plus strings that begin with ":" (an over-count only); a count
  * equal to the keys JSON.parse kept proves that none was dropped. The same loop checks the number
- * after each key; numbers in arrays get a second look (arrayNumbersCanonical).
+ * after each key, pushing the start of each literal to keep onto `literalStarts`; numbers in arrays
+ * get a second look (arrayNumbersCanonical).
  */
-function textVerdict(text: string, keys: number, numbers: number): Verdict {
+function textVerdict(text: string, census: Census, literalStarts: number[]): Verdict {
   let seenKeys = 0;
   let seenNumbers = 0;
   let canonical = true;
@@ -271,16 +282,11 @@ function textVerdict(text: string, keys: number, numbers: number): Verdict {
       }
     }
   }
-  if (seenKeys !== keys) return Verdict.KeysDiffer;
+  if (seenKeys !== census.keys) return Verdict.KeysDiffer;
   // With no number in an array, the literals to keep are exactly those found after keys.
-  literalsComplete = seenNumbers === numbers;
-  return canonical && (literalsComplete || arrayNumbersCanonical(text)) ? Verdict.Exact : Verdict.NumbersOnly;
+  if (seenNumbers === census.numbers) return canonical ? Verdict.Exact : Verdict.LiteralsListed;
+  return canonical && arrayNumbersCanonical(text) ? Verdict.Exact : Verdict.LiteralsAnywhere;
 }
-
-// Where textVerdict found literals to keep, and whether those are all of them (module-level: no
-// allocation per line; reset by parseJsonText).
-const literalStarts: number[] = [];
-let literalsComplete = false;
 
 const isSpace = (c: number): boolean => c === 32 || c === 9 || c === 10 || c === 13;
 
@@ -333,11 +339,12 @@ const sameLiteral = (literal: string, value: number): boolean => Number.isFinite
  * The value with its non-canonical number literals kept, for a line known to repeat no key: the
  * literals are swapped for marker strings ("\u0000" + index; the text holds no \u0000 of its own),
  * JSON.parse reads that, and the markers become JsonNumbers. Several times cheaper than readExactly.
- * Undefined when this does not apply (an escaped NUL in the text, a number beyond a double).
+ * `listed`: the starts of all the literals to keep, when textVerdict found them all; else the text
+ * is searched. Undefined when this does not apply (an escaped NUL in the text, a number beyond a double).
  */
-function keepLiterals(text: string): JsonParseResult | undefined {
+function keepLiterals(text: string, listed: number[] | undefined): JsonParseResult | undefined {
   if (text.includes("\\u0000")) return undefined;
-  const starts = literalsComplete ? literalStarts : literalsOutsideStrings(text);
+  const starts = listed ?? literalsOutsideStrings(text);
   if (starts === undefined) return undefined;
   const parts: string[] = [];
   const literals: string[] = [];

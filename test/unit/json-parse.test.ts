@@ -143,6 +143,41 @@ describe("parseJsonLine", () => {
   });
 });
 
+// parseJsonText runs no caller code (no reviver, no callback) and is synchronous, so two parses
+// never overlap; what could leak between them is what one leaves behind for the next.
+describe("one parse leaves nothing to the next", () => {
+  it("every text reads the same after any other, on every path of the parser", () => {
+    const texts: [string, { maxDepth?: number }?][] = [
+      ['{"a":1,"b":[2,3],"c":{"d":"x:y"}}'],
+      ['{"a":1.0,"b":2}'], // literal after a key: listed by the colon pass
+      ['{"a":[1,2.50],"b":1e5}'], // a literal in an array: the text searched again
+      ['{"a":"\\u0000","b":[-0]}'], // escaped NUL: the exact reader keeps the literal
+      ['{"a":1,"b":{"c":2,"c":3}}'],
+      ['{"0":"a","1":[1.0]}'], // integer-like keys first: the exact reader
+      ['{"b":1,"0":2}'],
+      ['{"x":[1e400]}'],
+      [`{"p":${"[".repeat(300)}${"]".repeat(300)}}`],
+      ["[[[]]]", { maxDepth: 2 }],
+      [`[${'{"a":1,"b":[1,2]},'.repeat(5000)}{"a":2.0}]`], // a wide line: a large census stack
+      ["1.0"],
+      ['"\\ud800"'],
+      ['"s"'],
+    ];
+    const read = ([text, options]: (typeof texts)[number]) => {
+      const r = parseJsonText(text, options);
+      return "error" in r ? { error: r.error } : { json: stringifyJson(r.value), kept: hasJsonNumbers(r.value) };
+    };
+    const alone = texts.map(read);
+    expect(new Set(alone.map((r) => r.error?.code ?? r.kept)).size).toBe(7); // five codes, literals kept or not
+    for (let a = 0; a < texts.length; a++) {
+      for (let b = 0; b < texts.length; b++) {
+        read(texts[a]);
+        expect(read(texts[b]), `${texts[b][0].slice(0, 30)} after ${texts[a][0].slice(0, 30)}`).toEqual(alone[b]);
+      }
+    }
+  });
+});
+
 // Random JSON written in several styles, some with a repeated key, an integer-like key out of place
 // or a non-canonical number injected: the parser must report exactly what was injected, and
 // otherwise read what JSON.parse reads.
