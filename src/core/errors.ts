@@ -36,6 +36,8 @@ export class UsageError extends DatagenError {
 /** Invalid input data, with a stable reason code and its location: exit 1. */
 export class DataError extends DatagenError {
   constructor(
+    // Not ReasonCode alone: besides the whole-input reason codes (core/reasons.ts, wholeInput) each
+    // stage has its own (invalid_manifest, id_not_found, GGUF checks, …).
     readonly code: string,
     message: string,
     readonly location: Location = {},

@@ -21,7 +21,7 @@
 /** Arrays and objects nested deeper than this are rejected (the record itself is level 1). */
 export const MAX_JSON_DEPTH = 256;
 
-export type JsonErrorCode = "invalid_json" | "duplicate_key" | "number_out_of_range" | "too_deep" | "key_order" | "lone_surrogate";
+export type JsonErrorCode = import("./reasons.js").ReasonCodeOf<"core/json">;
 
 export interface JsonError {
   code: JsonErrorCode;

@@ -1,14 +1,15 @@
 // Streaming JSONL reading with line numbers. A file of any size is read in chunks; a line is
 // never buffered past `maxLineBytes` (the rest of an over-long line is skipped, not stored).
 import { parseJsonText, type JsonErrorCode } from "./json.js";
+import type { ReasonCodeOf } from "./reasons.js";
 import { ByteLineSplitter, readChunks, type ByteLine, type ByteLineOptions } from "./lines.js";
 
 export { DEFAULT_MAX_LINE_BYTES } from "./lines.js";
 
 /** Why a line is not a record: the reason codes shared by validate, render, stats and pack. */
 export interface LineError {
-  /** invalid_json, duplicate_key, number_out_of_range, too_deep, key_order: see core/json.ts. */
-  code: "invalid_utf8" | "line_too_long" | JsonErrorCode;
+  /** invalid_utf8, line_too_long, or the parser's (invalid_json, duplicate_key, …): core/reasons.ts. */
+  code: ReasonCodeOf<"core/jsonl"> | JsonErrorCode;
   message: string;
 }
 

@@ -5,6 +5,7 @@
 import { join } from "node:path";
 import { NothingUsableError } from "../core/errors.js";
 import type { ConversationRecord } from "../core/record.js";
+import type { ReasonCode } from "../core/reasons.js";
 import { renderDocuments, type Dialect, type DocumentMode } from "../render/index.js";
 import { getTokenizer, harmonySpecialTokens } from "../tokenize/o200k_harmony.js";
 import { validateRecord } from "../validate/index.js";
@@ -38,7 +39,7 @@ export interface Reject {
   file: string;
   line: number;
   id?: string;
-  code: string;
+  code: ReasonCode;
   message: string;
   issues?: unknown[];
 }
@@ -76,7 +77,7 @@ type Checked =
 export function checkTextRecord(value: unknown, dialect: Dialect, documents: DocumentMode = "auto"): Checked {
   const checked = validateRecord(value);
   if (!checked.ok) {
-    const first = checked.issues[0] ?? { code: "invalid_record", message: "record is invalid" };
+    const first = checked.issues[0];
     return { ok: false, reject: { id: checked.id, code: first.code, message: first.message, issues: checked.issues } };
   }
   const record = checked.record;

@@ -359,6 +359,7 @@ async function produceRecord(
 ): Promise<Outcome> {
   const { config } = deps;
   const { id, persona, index } = job;
+  // code: a StepError's (`<step>_truncated`, …), final_too_short or a validate ReasonCode (docs/GENERATE.md): not one union.
   const failures: { attempt: number; seed: number; code: string; message: string }[] = [];
   for (let attempt = 0; attempt <= config.retries; attempt++) {
     const seed = recordSeed(config.seed, persona, index, attempt);

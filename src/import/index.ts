@@ -2,6 +2,7 @@
 // (shapes/), validate it as `datagen validate` does, and hand the valid ones on as JSONL lines,
 // with a report: records by detected shape, converted, rejected by reason, and what was dropped.
 import { stringifyJson } from "../core/json.js";
+import type { ReasonCode } from "../core/reasons.js";
 import { createValidator, type ValidateOptions } from "../validate/index.js";
 import type { ShapeName } from "../ingest/shapes/index.js";
 import { readSource, type ReadSourceOptions } from "../ingest/source.js";
@@ -19,7 +20,7 @@ export interface ImportReject {
   file: string;
   line: number;
   id?: string;
-  code: string;
+  code: ReasonCode;
   message: string;
   /** The shape the line was read as, when it had one. */
   shape?: ShapeName;

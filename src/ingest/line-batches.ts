@@ -3,7 +3,7 @@
 // splits lines (parsing + structured-cloning objects on the main thread would cost a third of a
 // core). Compressed and Parquet inputs are decoded here (source.ts) and reach the workers as JSON
 // bytes too.
-import { displayName, sourceBatches } from "./source.js";
+import { displayName, sourceBatches, type ItemError } from "./source.js";
 
 /** Items of one input file: bytes of item k are data[starts[k] .. starts[k+1]). */
 export interface LineBatch {
@@ -13,7 +13,7 @@ export interface LineBatch {
   tooLong: Uint8Array;
   data: Uint8Array;
   /** Items the container already found to be none (e.g. empty_input, a broken JSON array). */
-  errors: { index: number; code: string; message: string }[];
+  errors: ({ index: number } & ItemError)[];
 }
 
 /** Groups raw items into batches of ≤ 256 items or ≤ 1 MiB, copied into one transferable buffer. `onChunk` sees the file's bytes as stored. */

@@ -15,6 +15,7 @@ import { DataError, UsageError } from "../core/errors.js";
 import { checkResumable as checkRunJson } from "../core/run-json.js";
 import { readJsonl } from "../core/jsonl.js";
 import type { ConversationRecord, Message } from "../core/record.js";
+import type { ReasonCode } from "../core/reasons.js";
 import { type FromShape, readSource, STDIN_ARG } from "../ingest/source.js";
 import { adaptValue } from "../ingest/source-record.js";
 import { renderRecord } from "../render/index.js";
@@ -30,7 +31,7 @@ import type { SourceRef } from "./output.js";
 import { identifyPersona, judgeAnswer, loadRubric, NO_PERSONA_GUESS, type Judged, type Rubric, type TurnVerdict } from "./rubric.js";
 import { ContaminationIndex, detectRecordRefusal, FirstPass, refusalRuleReason } from "./rules.js";
 import type { PhraseCaps, RuleFindings, RuleSettings } from "./rules.js";
-import { verdictReasons, type JudgeThresholds, type TurnEntry } from "./verdict.js";
+import { verdictReasons, type JudgeReason, type JudgeThresholds, type TurnEntry } from "./verdict.js";
 
 export { detectRefusal } from "./refusal.js";
 export { identifyPersona, judgeAnswer, loadRubric, personaGuessSchema, turnVerdictSchema } from "./rubric.js";
@@ -65,7 +66,7 @@ export interface MetaJudge {
   source: SourceRef;
   judge: { model: string; rubric: string; rubric_sha256: string; persona_rubric: string | null } | null;
   decision: "kept" | "rejected";
-  reasons: string[];
+  reasons: JudgeReason[];
   rules: RuleFindings;
   turns: TurnEntry[];
   persona_guess: { persona: string | null; unusable: string | null; tries: number } | null;
@@ -99,9 +100,12 @@ export interface JudgeSummary {
 type JudgeParts = Pick<MetaJudge, "rules" | "reasons" | "turns" | "persona_guess">;
 type ModelInfo = { identity: string; smoke: boolean; path: string | null };
 
+/** A reject's reason: the judge's own (JUDGE_REASONS), or the reading/validation code of an item that is no valid record. */
+type RejectReason = JudgeReason | ReasonCode;
+
 type Item =
   | { source: SourceRef; record: ConversationRecord }
-  | { source: SourceRef; error: { code: string; message: string }; id?: string };
+  | { source: SourceRef; error: { code: ReasonCode; message: string }; id?: string };
 
 /** Every input item in order, each as a validated record or the reason it is none. */
 async function* items(config: JudgeConfig, onChunk?: (input: number, chunk: Buffer) => void): AsyncGenerator<Item> {
@@ -228,7 +232,7 @@ class JudgeRun {
         const refusal = detectRecordRefusal(record);
         const { duplicate_of, near_duplicate_of, contamination } = decision;
         const rules: RuleFindings = { duplicate_of, near_duplicate_of, contamination, capped_phrases: capped, refusal };
-        const reasons: string[] = decision.reason ? [decision.reason] : capped.length > 0 ? ["phrase_cap"] : [];
+        const reasons: JudgeReason[] = decision.reason ? [decision.reason] : capped.length > 0 ? ["phrase_cap"] : [];
         if (reasons.length === 0 && !this.llm && this.config.rules.refusalRule) {
           const r = refusalRuleReason(record, refusal);
           if (r) reasons.push(r);
@@ -318,7 +322,13 @@ class JudgeRun {
     this.writeReject({ id: record.id, reason: parts.reasons[0], message: message ?? reasonMessage(parts), source, record: out });
   }
 
-  private writeReject(line: { id: string | null; reason: string; message: string; source: SourceRef; record?: ConversationRecord }): void {
+  private writeReject(line: {
+    id: string | null;
+    reason: RejectReason;
+    message: string;
+    source: SourceRef;
+    record?: ConversationRecord;
+  }): void {
     const { id, reason, message, source, record } = line;
     this.rejects.append({ id, reason, message, source, ...(record ? { record } : {}) });
     this.byReason.set(line.reason, (this.byReason.get(line.reason) ?? 0) + 1);

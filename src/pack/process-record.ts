@@ -5,7 +5,8 @@
 import { lineTooLong, parseJsonLine } from "../core/jsonl.js";
 import { adaptValue, type FromShape } from "../ingest/source-record.js";
 import { renderDocuments, type Dialect, type DocumentMode, type MaskMode } from "../render/index.js";
-import { validateRecord } from "../validate/index.js";
+import type { ReasonCode } from "../core/reasons.js";
+import { validateRecord, type ValidationIssue } from "../validate/index.js";
 
 export interface RenderedDocument {
   /** The record's id, or `ID#k` for turn k when the record is cut into several documents. */
@@ -33,9 +34,9 @@ export interface RejectedLine {
   kind: "reject";
   line: number;
   id?: string;
-  code: string;
+  code: ReasonCode;
   message: string;
-  issues?: { code: string; message: string; path?: string }[];
+  issues?: ValidationIssue[];
 }
 
 export type LineResult = RenderedRecord | RejectedLine;
@@ -71,7 +72,7 @@ function renderValue(value: unknown, file: string, line: number, settings: Rende
   if ("error" in adapted) return { kind: "reject", line, id: adapted.id, code: adapted.error.code, message: adapted.error.message };
   const checked = validateRecord(adapted.value, { allowTrailingCall: settings.allowTrailingCall });
   if (!checked.ok) {
-    const first = checked.issues[0] ?? { code: "invalid_record", message: "record is invalid" };
+    const first = checked.issues[0];
     return { kind: "reject", line, id: checked.id, code: first.code, message: first.message, issues: checked.issues };
   }
   let rendered;

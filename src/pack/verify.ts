@@ -17,6 +17,7 @@ import { ShardReader, readManifest } from "./reader.js";
 import { inputCandidates, locateInput } from "./source-path.js";
 
 export interface VerifyProblem {
+  /** verify's own check codes (bad_bounds, checksum_mismatch, …), not record reason codes (src/core/reasons.ts). */
   code: string;
   message: string;
   file?: string;

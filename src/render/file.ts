@@ -3,6 +3,7 @@
 import { DataError } from "../core/errors.js";
 import { displayName, readSource, type ReadSourceOptions } from "../ingest/source.js";
 import type { ConversationRecord } from "../core/record.js";
+import type { ReasonCode } from "../core/reasons.js";
 import { validateRecord, type ValidateOptions } from "../validate/index.js";
 import { renderDocuments, checkRenderOptions, type RecordDocuments, type RenderOptions } from "./index.js";
 
@@ -19,7 +20,7 @@ export interface BadLine {
   ok: false;
   line: number;
   id?: string;
-  code: string;
+  code: ReasonCode;
   message: string;
 }
 

@@ -2,6 +2,7 @@
 // bounded by the reservoirs (quantiles.ts), the duplicate trackers (duplicates.ts) and one
 // small entry per persona, per tool and per reason code.
 import { PERSONAS } from "../core/record.js";
+import type { ReasonCode } from "../core/reasons.js";
 import { ratio, DuplicateTracker, type DuplicateFigures } from "./duplicates.js";
 import type { RecordFacts } from "./facts.js";
 import { JudgedAccumulator, type JudgedFigures } from "./judged.js";
@@ -18,7 +19,7 @@ export interface LocatedProblem {
   file: string;
   line: number;
   id?: string;
-  code: string;
+  code: ReasonCode;
   message: string;
 }
 

@@ -1,4 +1,5 @@
 // Ajv errors → our issues: a stable reason code, a message that names the field, and the JSON path.
+import type { ReasonCodeOf } from "../core/reasons.js";
 import type { ErrorObject } from "./schemas.js";
 import type { ValidationIssue } from "./types.js";
 
@@ -15,10 +16,12 @@ export function schemaIssues(errors: readonly ErrorObject[], record: unknown): V
     seen.add(key);
     issues.push({ code: codeFor(error), message: messageFor(error, record), path: error.instancePath || "/" });
   }
+  // A failed record always has an issue (ValidationResult), even if Ajv named no error we report.
+  if (issues.length === 0) issues.push({ code: "schema_violation", message: "record: does not match the schema", path: "/" });
   return issues;
 }
 
-function codeFor(error: ErrorObject): string {
+function codeFor(error: ErrorObject): ReasonCodeOf<"validate"> {
   if (error.keyword === "enum" && ROLE_PATH.test(error.instancePath)) return "unknown_role";
   if (error.keyword === "enum" && error.instancePath === "/persona") return "unknown_persona";
   if (error.keyword === "format" && error.instancePath === "/meta/date") return "invalid_date";

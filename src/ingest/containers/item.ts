@@ -1,8 +1,9 @@
 // What every container yields per item, before parsing.
+import type { ReasonCodeOf } from "../../core/reasons.js";
 
-/** Why an item is not a record: a stable reason code and a one-line message. */
+/** Why an item is not a record: a stable reason code of the input layer (src/core/reasons.ts) and a one-line message. */
 export interface ItemError {
-  code: string;
+  code: ReasonCodeOf<"core/json" | "core/jsonl" | "ingest/containers" | "ingest/shapes">;
   message: string;
 }
 

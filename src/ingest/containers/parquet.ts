@@ -9,6 +9,7 @@
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, type AsyncBuffer, type FileMetaData } from "hyparquet";
 import { compressors } from "hyparquet-compressors";
 import { DEFAULT_MAX_LINE_BYTES } from "../../core/lines.js";
+import type { ReasonCodeOf } from "../../core/reasons.js";
 import { CorruptContainer } from "./decompress.js";
 import type { SourceLine } from "./item.js";
 
@@ -40,7 +41,7 @@ const parsers = {
 
 class UnsupportedValue extends Error {
   constructor(
-    readonly code: string,
+    readonly code: ReasonCodeOf<"core/jsonl" | "ingest/containers">,
     message: string,
   ) {
     super(message);
