@@ -21,7 +21,7 @@ import { adaptValue } from "../ingest/source-record.js";
 import { renderRecord } from "../render/index.js";
 import { isFinalReply, NO_PERSONA } from "../stats/facts.js";
 import { stableHash } from "../generate/seed.js";
-import { StepError } from "../generate/conversation.js";
+import { StepError } from "../generate/model/types.js";
 import { FleetModel } from "../generate/model/server.js";
 import type { GenerationModel, ModelSession, TraceEntry } from "../generate/model/types.js";
 import { validateRecord } from "../validate/index.js";
