@@ -209,4 +209,13 @@ describe("datagen judge without a model (rules only)", () => {
     expect(help.stdout).toMatch(/phrase_cap +repeats a phrase/);
     expectCleanError(await runCli("datagen", ["judge", dump, "--out", d]), 2, /--out .* (is|contains) the input|datagen did not write/);
   });
+
+  it("exits 1 when a complete run keeps nothing, with its rejects written", async () => {
+    const d = dir("judge-none");
+    const empty = writeJsonl(join(d, "empty.jsonl"), []);
+    const out = join(d, "out");
+    const run = await runCli("datagen", ["judge", empty, "--out", out]);
+    expectCleanError(run, 1, /nothing kept: all 1 input items were rejected/);
+    expect(readJsonlFile<Reject>(join(out, "rejects.jsonl")).map((r) => r.reason)).toEqual(["empty_input"]);
+  });
 });

@@ -1,7 +1,8 @@
 // `datagen judge IN… --out DIR`: parse options, call judgeDataset, print the summary.
 import { existsSync, rmdirSync } from "node:fs";
+import { join } from "node:path";
 import { type Command, InvalidArgumentError, Option } from "commander";
-import { UsageError } from "../../core/errors.js";
+import { NothingUsableError, UsageError } from "../../core/errors.js";
 import { escapeControls, jsonLine } from "../../core/escape.js";
 import { assertOutputApart } from "../../core/output.js";
 import type { FromShape } from "../../ingest/source.js";
@@ -207,6 +208,12 @@ export function register(program: Command): void {
         });
         progress.done();
         printSummary(summary, flags.json === true);
+        if (summary.status === "complete" && summary.kept === 0) {
+          // As generate, pack and import: a run that keeps nothing is a failure a script must see.
+          throw new NothingUsableError(
+            `nothing kept: all ${summary.items} input items were rejected (reasons in ${join(summary.out, "rejects.jsonl")})`,
+          );
+        }
       } catch (err) {
         if (outWasMissing) removeEmptyFolder(flags.out);
         throw err;
