@@ -51,7 +51,7 @@ describe("datagen judge over two llama-servers", () => {
       "1",
       "--json",
     ]);
-    expect(run.code, run.stderr).toBe(0);
+    expect(run.code, run.stderr).toBe(readJsonlFile(join(out, "conversations.jsonl")).length > 0 ? 0 : 1); // 1: nothing kept
     const kept = readJsonlFile<Line>(join(out, "conversations.jsonl"));
     const rejects = readJsonlFile<Line>(join(out, "rejects.jsonl"));
     expect(kept.length + rejects.length).toBe(6);
@@ -92,7 +92,8 @@ describe("datagen judge over two llama-servers", () => {
       "--verdict-retries",
       "0",
     ]);
-    expect(run.code, run.stderr).toBe(0);
+    expect(run.code, run.stderr).toBe(1); // nothing kept
+    expect(run.stderr).toMatch(/nothing kept: all 6 input items were rejected/);
     expect(readJsonlFile(join(out, "conversations.jsonl"))).toEqual([]);
     const rejects = readJsonlFile<Line>(join(out, "rejects.jsonl"));
     expect(rejects.map((r) => r.reason)).toEqual(Array(6).fill("verdict_unusable"));

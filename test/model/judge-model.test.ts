@@ -155,7 +155,8 @@ describe("datagen judge on the smoke model", () => {
       "2",
       "--json",
     ]);
-    expect(run.code, run.stderr).toBe(0);
+    expect(run.code, run.stderr).toBe(1); // nothing kept
+    expect(run.stderr).toMatch(/nothing kept: all 8 input items were rejected/);
     const kept = readJsonlFile(join(out, "conversations.jsonl"));
     const rejects = readJsonlFile<{
       reason: string;
@@ -194,7 +195,7 @@ describe("datagen judge on the smoke model", () => {
       "--concurrency",
       "2",
     ]);
-    expect(run.code, run.stderr).toBe(0);
+    expect(run.code, run.stderr).toBe(readJsonlFile(join(out, "conversations.jsonl")).length > 0 ? 0 : 1); // 1: nothing kept
     const all = [
       ...readJsonlFile<{ meta: { judge: unknown } }>(join(out, "conversations.jsonl")),
       ...readJsonlFile<{ record: { meta: { judge: unknown } } }>(join(out, "rejects.jsonl")).map((r) => r.record),
@@ -248,7 +249,7 @@ describe("datagen judge on the smoke model", () => {
     // A line torn by the kill (simulated: kill -9 can leave one): cut off on resume.
     appendFileSync(join(out, "rejects.jsonl"), '{"id":"s7","reason":"verd');
     const resumed = await runCli("datagen", args);
-    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.code, resumed.stderr).toBe(readJsonlFile(join(out, "conversations.jsonl")).length > 0 ? 0 : 1); // 1: nothing kept
     expect(resumed.stderr).toMatch(/resuming .*dropped a half-written last line/);
     const summary = JSON.parse(resumed.stdout) as { resumed: number; written: number; judged: number; items: number };
     expect(summary).toMatchObject({ resumed: before, written: 8 - before, judged: 8 - before, items: 8 });
