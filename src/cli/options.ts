@@ -1,10 +1,12 @@
-// Option handling shared by the commands that read conversation JSONL files.
+// Option handling shared by the commands: those that read conversation JSONL files, and those that
+// talk to servers (--server-kind).
 import { statSync } from "node:fs";
 import { Option } from "commander";
 import { DIALECT_NAMES, DOCUMENT_MODE_NAMES, MASK_MODE_NAMES } from "../render/names.js";
 import { DEFAULT_MAX_LINE_BYTES } from "../core/lines.js";
 import { UsageError } from "../core/errors.js";
 import { FROM_SHAPES, STDIN_ARG } from "../ingest/source.js";
+import { SERVER_KIND_CHOICES } from "../generate/model/servers/index.js";
 import { positiveInt } from "./run.js";
 
 /** --max-line-bytes <n> (default 16 MiB); longer lines are reported as line_too_long and skipped. */
@@ -27,6 +29,11 @@ export function fromOption(): Option {
   return new Option("--from <shape>", "shape of the input records: auto detects it per record (see docs/INPUTS.md)")
     .choices(FROM_SHAPES)
     .default("auto");
+}
+
+/** --server-kind <kind>: auto or one of the server kinds (src/generate/model/servers); the commands word their own help. */
+export function serverKindOption(description: string): Option {
+  return new Option("--server-kind <kind>", description).choices(SERVER_KIND_CHOICES);
 }
 
 /** A usage error (exit 2) unless `file` is an existing regular file or "-" (stdin). */

@@ -15,7 +15,7 @@ export interface ModelChoice {
   serverKind: ServerKindChoice;
   gpu: GpuChoice;
   threads: number | null;
-  /** Sequences in-process; calls in flight per vLLM/SGLang server. */
+  /** Sequences in-process; calls in flight per server of a kind that reports no slots (vLLM, SGLang). */
   concurrency: number;
   contextSize: number;
   serverWaitSeconds: number;

@@ -10,11 +10,12 @@ import { projectRoot } from "../core/project.js";
 import { PERSONAS } from "../core/record.js";
 import { BANDS, MAX_CONTEXT, type LengthMix } from "../longctx/bands.js";
 import type { SeedSpace } from "../longctx/tasks.js";
+import type { ServerKindChoice } from "./model/servers/index.js";
 
 const addFormats = formatsModule.default;
 
 export type GpuChoice = "auto" | "cuda" | "vulkan" | "cpu";
-export type ServerKindChoice = "auto" | "llama-server" | "vllm" | "sglang";
+export type { ServerKindChoice };
 export type PersonaChoice = (typeof PERSONAS)[number] | null;
 
 export interface MaxTokens {

@@ -5,6 +5,7 @@ import { createReadStream, existsSync } from "node:fs";
 import { UsageError } from "../core/errors.js";
 import type { GpuChoice } from "../generate/config.js";
 import { FleetModel } from "../generate/model/server.js";
+import type { ServerKindChoice } from "../generate/model/servers/index.js";
 import type { GenerationModel } from "../generate/model/types.js";
 import { ensureSmokeModel } from "../model/smoke.js";
 
@@ -12,8 +13,8 @@ export interface JudgeModelSettings {
   /** A GGUF path, "smoke" for the built-in smoke model, or null (servers, or rules only). */
   model: string | null;
   servers: string[];
-  serverKind: "auto" | "llama-server" | "vllm" | "sglang";
-  /** Sequences in-process; calls per vLLM/SGLang server. */
+  serverKind: ServerKindChoice;
+  /** Sequences in-process; calls per server of a kind that reports no slots (vLLM, SGLang). */
   concurrency: number;
   threads: number | null;
   gpu: GpuChoice;

@@ -356,6 +356,20 @@ describe("the client on vLLM- and SGLang-shaped servers (stand-ins; no real vLLM
     await expect(FleetModel.connect(options([url]))).rejects.toThrow(/does not use the o200k_harmony tokenizer/);
   }, 60_000);
 
+  it("auto detection asks /props, /get_model_info, then /v1/models; a server that answers none as one is named with them", async () => {
+    const asked: string[] = [];
+    const url = await standIn((req, _body, res) => {
+      asked.push(req.url ?? "");
+      send(res, 200, {});
+    });
+    const connecting = FleetModel.connect(options([url]));
+    await expect(connecting).rejects.toThrow(ServersUnavailableError);
+    await expect(connecting).rejects.toThrow(
+      "not a llama-server, vLLM or SGLang server (none of /props, /get_model_info, /v1/models answered as one)",
+    );
+    expect(asked).toEqual(["/health", "/props", "/get_model_info", "/v1/models"]);
+  });
+
   it("no server reachable: one error naming every URL and why", async () => {
     const dead = await standIn(() => {});
     const port = Number(new URL(dead).port);

@@ -3,9 +3,10 @@ import { type Command, InvalidArgumentError, Option } from "commander";
 import { UsageError } from "../../core/errors.js";
 import { escapeControls, jsonLine } from "../../core/escape.js";
 import { PERSONAS } from "../../core/record.js";
+import { CONCURRENCY_SERVER_NAMES, SERVER_NAMES, type ServerKindChoice } from "../../generate/model/servers/index.js";
 import { gracefulStopSignal, positiveInt } from "../run.js";
 import { StderrProgress } from "../progress.js";
-import { requireReadableFile } from "../options.js";
+import { requireReadableFile, serverKindOption } from "../options.js";
 
 const SUITES = ["ruler", "personas", "sycophancy", "refusals"] as const;
 const DEFAULT_LENGTHS = "4096,8192,16384,32768,65536,131072";
@@ -21,7 +22,7 @@ interface RunOptions {
   holdout?: string;
   model?: string;
   server?: string[];
-  serverKind?: string;
+  serverKind?: ServerKindChoice;
   concurrency?: number;
   threads?: number;
   gpu: string;
@@ -46,7 +47,7 @@ interface ScoreOptions {
   answers?: string;
   judgeModel?: string;
   judgeServer?: string[];
-  serverKind?: string;
+  serverKind?: ServerKindChoice;
   gpu: string;
   threads?: number;
   html: boolean;
@@ -117,7 +118,7 @@ async function personaChoices(value: string | undefined): Promise<(string | null
 function judgeOptions(cmd: Command): Command {
   return cmd
     .option("--judge-model <file>", 'GGUF judge model for the judged columns ("smoke": the built-in smoke model, verdicts are noise)')
-    .option("--judge-server <url>", "judge on this server (llama-server, vLLM or SGLang; repeatable)", collect)
+    .option("--judge-server <url>", `judge on this server (${SERVER_NAMES}; repeatable)`, collect)
     .option("--no-html", "do not write report.html");
 }
 
@@ -144,13 +145,11 @@ export function register(program: Command): void {
     .option("--persona <list>", "judged suites: all | none | comma list (may include none) (default: none and all 9)")
     .option("--holdout <file>", "ask the judged suites' items from these reserved scenario families (generate --holdout's file)")
     .option("--model <file>", "GGUF model; default: the built-in smoke model, whose answers are random noise")
-    .option("--server <url>", "ask this llama-server, vLLM or SGLang server instead (repeatable, or a comma list)", collect)
-    .addOption(
-      new Option("--server-kind <kind>", "what the servers are (default: auto)").choices(["auto", "llama-server", "vllm", "sglang"]),
-    )
+    .option("--server <url>", `ask this ${SERVER_NAMES} server instead (repeatable, or a comma list)`, collect)
+    .addOption(serverKindOption("what the servers are (default: auto)"))
     .option(
       "--concurrency <n>",
-      "items at once: sequences in-process, calls per vLLM/SGLang server (default 1 in-process, 16 remotely)",
+      `items at once: sequences in-process, calls per ${CONCURRENCY_SERVER_NAMES} server (default 1 in-process, 16 remotely)`,
       positiveInt("--concurrency", 256),
     )
     .option("--threads <n>", "CPU threads (default: 1 for the smoke model, else the physical cores)", positiveInt("--threads"))
@@ -237,7 +236,7 @@ Examples:
             out: o.out,
             model: o.model ?? null,
             servers,
-            serverKind: (o.serverKind ?? "auto") as never,
+            serverKind: o.serverKind ?? "auto",
             gpu: o.gpu as never,
             threads: o.threads ?? null,
             concurrency: o.concurrency ?? (servers.length > 0 ? 16 : 1),
@@ -267,7 +266,7 @@ Examples:
           judgeServer: o.judgeServer,
           gpu: o.gpu as never,
           threads: o.threads ?? null,
-          serverKind: (o.serverKind ?? "auto") as never,
+          serverKind: o.serverKind ?? "auto",
           contextSize: JUDGE_CONTEXT,
         },
         o.out,
@@ -286,9 +285,7 @@ Examples:
     .description("Score an eval folder's answers (or another tool's, --answers) and write report.json and report.html into it.")
     .argument("<dir>", "eval folder (with items.jsonl)")
     .option("--answers <file>", "answers from another tool: JSONL of {id, answer} (default: DIR/answers.jsonl)")
-    .addOption(
-      new Option("--server-kind <kind>", "what the judge servers are (default: auto)").choices(["auto", "llama-server", "vllm", "sglang"]),
-    )
+    .addOption(serverKindOption("what the judge servers are (default: auto)"))
     .addOption(new Option("--gpu <kind>", "judge device").choices(["auto", "cuda", "vulkan", "cpu"]).default("auto"))
     .option("--threads <n>", "judge CPU threads", positiveInt("--threads"))
     .option("--json", "print the report as JSON on stdout");
@@ -305,7 +302,7 @@ Examples:
         judgeServer: o.judgeServer,
         gpu: o.gpu as never,
         threads: o.threads ?? null,
-        serverKind: (o.serverKind ?? "auto") as never,
+        serverKind: o.serverKind ?? "auto",
         contextSize: JUDGE_CONTEXT,
       },
       dir,

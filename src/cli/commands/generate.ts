@@ -6,6 +6,8 @@ import { escapeControls, jsonLine } from "../../core/escape.js";
 import { NothingUsableError, UsageError } from "../../core/errors.js";
 import { redactText } from "../../core/redact.js";
 import { API_KEY_ENV } from "../../generate/model/api-key.js";
+import { CONCURRENCY_SERVER_NAMES, SERVER_NAMES } from "../../generate/model/servers/index.js";
+import { serverKindOption } from "../options.js";
 import { gracefulStopSignal, positiveInt, threadCount } from "../run.js";
 import type { GenerateOverrides, GenerateSummary } from "../../generate/index.js";
 import { StderrProgress } from "../progress.js";
@@ -50,17 +52,10 @@ export function register(program: Command): void {
     )
     .option(
       "--server <url>",
-      "send every model call to this llama-server, vLLM or SGLang server instead of loading a model (repeatable, or a comma list); --concurrency is then calls per vLLM/SGLang server (default 16)",
+      `send every model call to this ${SERVER_NAMES} server instead of loading a model (repeatable, or a comma list); --concurrency is then calls per ${CONCURRENCY_SERVER_NAMES} server (default 16)`,
       (v: string, prev: string[] = []) => [...prev, v],
     )
-    .addOption(
-      new Option("--server-kind <kind>", "what the servers are; auto asks their own endpoints (default: auto)").choices([
-        "auto",
-        "llama-server",
-        "vllm",
-        "sglang",
-      ]),
-    )
+    .addOption(serverKindOption("what the servers are; auto asks their own endpoints (default: auto)"))
     .option(
       "--server-wait <duration>",
       "with every server down, wait this long (e.g. 90s, 10m) before stopping as interrupted (default: 10m)",

@@ -5,10 +5,11 @@ import { type Command, InvalidArgumentError, Option } from "commander";
 import { NothingUsableError, UsageError } from "../../core/errors.js";
 import { escapeControls, jsonLine } from "../../core/escape.js";
 import { assertOutputApart } from "../../core/output.js";
+import { CONCURRENCY_SERVER_NAMES, SERVER_NAMES, type ServerKindChoice } from "../../generate/model/servers/index.js";
 import type { FromShape } from "../../ingest/source.js";
 import type { JudgeConfig, JudgeSummary } from "../../judge/index.js";
 import { JUDGE_REASONS } from "../../judge/verdict.js";
-import { fromOption } from "../options.js";
+import { fromOption, serverKindOption } from "../options.js";
 import { StderrProgress } from "../progress.js";
 import { gracefulStopSignal, positiveInt } from "../run.js";
 
@@ -19,7 +20,7 @@ interface JudgeFlags {
   model?: string;
   smokeModel?: boolean;
   server?: string[];
-  serverKind: "auto" | "llama-server" | "vllm" | "sglang";
+  serverKind: ServerKindChoice;
   concurrency?: number;
   threads?: number;
   gpu: "auto" | "cuda" | "vulkan" | "cpu";
@@ -97,17 +98,14 @@ export function register(program: Command): void {
     .option("--against <file>", "holdout/eval JSONL (records or holdout lines): records repeating its texts are rejected as contaminated")
     .option("--model <file>", "judge with this GGUF (a gpt-oss model) in-process")
     .option("--smoke-model", "judge with the built-in smoke model (random weights: verdicts are noise; for plumbing and timing)")
-    .option(
-      "--server <url>",
-      "judge on these llama-server, vLLM or SGLang servers (repeatable, or a comma list)",
-      (v: string, prev: string[] = []) => [...prev, ...v.split(",").filter(Boolean)],
-    )
-    .addOption(
-      new Option("--server-kind <kind>", "what the servers are").choices(["auto", "llama-server", "vllm", "sglang"]).default("auto"),
-    )
+    .option("--server <url>", `judge on these ${SERVER_NAMES} servers (repeatable, or a comma list)`, (v: string, prev: string[] = []) => [
+      ...prev,
+      ...v.split(",").filter(Boolean),
+    ])
+    .addOption(serverKindOption("what the servers are").default("auto"))
     .option(
       "--concurrency <n>",
-      "records judged at once: sequences in-process (default 2), calls per vLLM/SGLang server (default 16)",
+      `records judged at once: sequences in-process (default 2), calls per ${CONCURRENCY_SERVER_NAMES} server (default 16)`,
       positiveInt("--concurrency", 256),
     )
     .option("--threads <n>", "CPU threads in-process (default: 1 for the smoke model, else the physical cores)", positiveInt("--threads"))

@@ -4,26 +4,9 @@
 // decide: retry, back off, or bench the server.
 import { Agent, request as httpRequest, type IncomingMessage } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+import { TransportError } from "./transport-error.js";
 
-export type FailureKind = "refused" | "reset" | "timeout" | "http" | "bad_answer" | "aborted";
-
-export class TransportError extends Error {
-  constructor(
-    readonly kind: FailureKind,
-    message: string,
-    /** HTTP status, when there was one. */
-    readonly status?: number,
-    /** Seconds the server asked us to wait (Retry-After). */
-    readonly retryAfter?: number,
-  ) {
-    super(message);
-  }
-
-  /** A stable reason code for logs, run.json and rejects. */
-  get code(): string {
-    return this.kind === "http" ? `server_http_${this.status}` : `server_${this.kind}`;
-  }
-}
+export { type FailureKind, TransportError } from "./transport-error.js";
 
 const agents = { http: new Agent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
 

@@ -1,37 +1,29 @@
 // The fleet implementation of the model interface: the same token-exact calls as local.ts, sent to
-// one or more llama-server, vLLM or SGLang servers (protocols.ts says what each is sent).
+// one or more servers of the kinds in servers/ (each kind's file says how it is told, probed, asked
+// and read).
 //
 // Scheduling, per server: at most `limit` calls in flight, limit starting at the server's slots
-// (llama-server's total_slots; --concurrency for vLLM and SGLang) and adapting AIMD-style: halved
-// on 429, 503 or a timeout, one more after `limit` calls in a row succeed. A failed call is retried
-// with jittered exponential back-off (at least what Retry-After asks), on the same server while it
-// is healthy, else on another: the call carries the conversation's whole prompt, so the
-// conversation goes on where it was. A server that refuses connections or fails 3 calls in a row is
-// benched; a health probe every second brings it back when it answers again. With every server
-// benched, calls wait up to --server-wait, then the run stops (ServersUnavailableError: run.json
-// says interrupted, rerunning resumes).
-import { createHash } from "node:crypto";
-import { basename } from "node:path";
+// (for a kind that reports them, llama-server's total_slots; --concurrency for the others) and
+// adapting AIMD-style: halved on 429, 503 or a timeout, one more after `limit` calls in a row
+// succeed. A failed call is retried with jittered exponential back-off (at least what Retry-After
+// asks), on the same server while it is healthy, else on another: the call carries the
+// conversation's whole prompt, so the conversation goes on where it was. A server that refuses
+// connections or fails 3 calls in a row is benched; a health probe every second brings it back
+// when it answers again. With every server benched, calls wait up to --server-wait, then the run
+// stops (ServersUnavailableError: run.json says interrupted, rerunning resumes).
 import { DatagenError, UsageError } from "../../core/errors.js";
 import { splitCredentials } from "../../core/redact.js";
-import { SPECIAL } from "../../tokenize/o200k_harmony.js";
 import { StepError } from "../conversation.js";
 import { answerCapBytes, httpJson, oneLine, parseJsonBody, TransportError } from "./http.js";
-import {
-  buildRequest,
-  finishGeneration,
-  LlamaServerStream,
-  parseAnswer,
-  SERVER_KINDS,
-  type ServerKind,
-  type WireResult,
-} from "./protocols.js";
+import { buildRequest, finishGeneration, type WireResult } from "./protocols.js";
+import type { ProbedServer, ServerClient } from "./servers/common.js";
+import { DETECT_ORDER, SERVER_NAMES, type ServerKind, type ServerKindChoice, serverKindSpec } from "./servers/index.js";
 import type { Generated, GenerateRequest, GenerationModel, ModelSession, TokenCounters, TraceEntry } from "./types.js";
 
 export interface FleetOptions {
   urls: string[];
-  kind: ServerKind | "auto";
-  /** Calls in flight per vLLM or SGLang server (llama-server: its own total_slots). */
+  kind: ServerKindChoice;
+  /** Calls in flight per server of a kind that reports no slots (vLLM, SGLang; llama-server: its own total_slots). */
   concurrency: number;
   /** All servers down: how long calls wait before the run stops. */
   waitSeconds: number;
@@ -52,25 +44,10 @@ export const MAX_TRIES = 6;
 const PROBE_EVERY_MS = 1000;
 const BENCH_AFTER_FAILURES = 3;
 
-/** The most calls in flight one server is given, whatever it reports (p-queue and AIMD need a sane number). */
-export const MAX_SERVER_SLOTS = 1024;
-/** The largest context a server's report is believed up to (tokens). */
-const MAX_CONTEXT = 1 << 24;
+export { MAX_SERVER_SLOTS } from "./servers/common.js";
 
-export interface ServerInfo {
+export interface ServerInfo extends ProbedServer {
   kind: ServerKind;
-  /** The model's identity: its name and a hash of everything the server reports of it (the resume fingerprint's model). */
-  model: string;
-  /** The model's short name (a file name, a served name): shown, and written in records. */
-  name: string;
-  /** The fields the identity is made of, as the server reported them (run.json). */
-  reported: Record<string, unknown>;
-  /** False when the server reports only names and paths: two models of one name cannot be told apart. */
-  distinctive: boolean;
-  /** The name to send as `model` (vLLM). */
-  servedName: string;
-  slots: number | null;
-  contextSize: number | null;
 }
 
 /** Where and how to reach a server: its URL without credentials, and the headers that carry them. */
@@ -100,7 +77,7 @@ class Server {
 
   setUp(info: ServerInfo, concurrency: number): void {
     this.info = info;
-    this.max = info.kind === "llama-server" && info.slots ? info.slots : concurrency;
+    this.max = serverKindSpec(info.kind).reportsSlots && info.slots ? info.slots : concurrency;
     this.limit = this.max;
   }
 
@@ -135,7 +112,6 @@ class Server {
 }
 
 const trimSlash = (url: string) => url.replace(/\/+$/, "");
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /**
  * A --server URL → where to send and what to send with it: user:password in the URL becomes Basic
@@ -174,21 +150,25 @@ async function authorized<T extends { status: number }>(url: string, call: Promi
   return res;
 }
 
-/** A count the server reports: a positive integer, at most `max`; anything else is not believed. */
-function reportedCount(value: unknown, max: number): number | null {
-  return typeof value === "number" && Number.isInteger(value) && value >= 1 ? Math.min(value, max) : null;
+/** A probe's way to its server: its credentials on every call, 401/403 as a UsageError. */
+function serverClient(target: ServerTarget, timeoutMs: number): ServerClient {
+  return {
+    base: target.url,
+    getJson: (path) => getJson(target, path, timeoutMs),
+    postJson: async (path, body) => {
+      const url = target.url + path;
+      const res = await authorized(url, httpJson("POST", url, body, { timeoutMs, headers: target.headers }));
+      return parseJsonBody(target.url, res.body);
+    },
+  };
 }
 
-/** Which kind of server answers at `base` (its own endpoints tell). */
+/** Which kind of server answers at `base` (its own endpoints tell, asked in DETECT_ORDER). */
 async function detectKind(target: ServerTarget, timeoutMs: number): Promise<ServerKind> {
   const base = target.url;
-  const tries: [ServerKind, string, (v: unknown) => boolean][] = [
-    ["llama-server", "/props", (v) => isRecord(v) && "total_slots" in v],
-    ["sglang", "/get_model_info", (v) => isRecord(v) && "model_path" in v],
-    ["vllm", "/v1/models", (v) => isRecord(v) && Array.isArray(v.data)],
-  ];
   let last: unknown;
-  for (const [kind, path, fits] of tries) {
+  for (const kind of DETECT_ORDER) {
+    const { path, fits } = serverKindSpec(kind).detect;
     try {
       if (fits(await getJson(target, path, timeoutMs))) return kind;
     } catch (err) {
@@ -201,116 +181,17 @@ async function detectKind(target: ServerTarget, timeoutMs: number): Promise<Serv
     ? last
     : new TransportError(
         "bad_answer",
-        `${base}: not a llama-server, vLLM or SGLang server (none of /props, /get_model_info, /v1/models answered as one)`,
+        `${base}: not a ${SERVER_NAMES} server (none of ${DETECT_ORDER.map((k) => serverKindSpec(k).detect.path).join(", ")} answered as one)`,
       );
 }
 
 /** Health, kind, model identity, slots and context of one server; throws a TransportError (a UsageError for a refused key). */
-export async function probeServer(target: ServerTarget, kind: ServerKind | "auto", timeoutMs: number): Promise<ServerInfo> {
+export async function probeServer(target: ServerTarget, kind: ServerKindChoice, timeoutMs: number): Promise<ServerInfo> {
   const base = target.url;
   const health = await authorized(`${base}/health`, httpJson("GET", `${base}/health`, undefined, { timeoutMs, headers: target.headers }));
   if (health.status !== 200) throw new TransportError("http", `${base}/health: HTTP ${health.status}`, health.status);
   const found = kind === "auto" ? await detectKind(target, timeoutMs) : kind;
-  if (found === "llama-server") {
-    const props = await getJson(target, "/props", timeoutMs);
-    if (!isRecord(props) || typeof props.total_slots !== "number")
-      throw new TransportError("bad_answer", `${base}/props: no total_slots; is this a llama-server?`);
-    const slots = reportedCount(props.total_slots, MAX_SERVER_SLOTS);
-    if (slots === null)
-      throw new TransportError("bad_answer", `${base}/props: total_slots ${JSON.stringify(props.total_slots)} is not a positive integer`);
-    await checkHarmonyIds(target, timeoutMs);
-    const settings = isRecord(props.default_generation_settings) ? props.default_generation_settings : {};
-    // /v1/models carries what the GGUF is (parameters, vocabulary, bytes); older builds lack it.
-    const listed = await getJson(target, "/v1/models", timeoutMs).catch((err: unknown) => {
-      if (err instanceof UsageError) throw err;
-      return null;
-    });
-    const first = isRecord(listed) && Array.isArray(listed.data) && isRecord(listed.data[0]) ? listed.data[0] : {};
-    const meta = isRecord(first.meta) ? first.meta : {};
-    const file = typeof props.model_path === "string" ? basename(props.model_path) : "unknown";
-    const reported = {
-      model_file: file,
-      ...pick(meta, ["n_params", "n_vocab", "n_ctx_train", "n_embd", "size", "vocab_type"]),
-      ...(typeof props.chat_template === "string" ? { chat_template_sha256: sha256(props.chat_template).slice(0, 16) } : {}),
-    };
-    const distinctive = ["n_params", "size"].some((k) => k in reported);
-    return {
-      kind: found,
-      ...identify(file, reported, distinctive),
-      servedName: file,
-      slots,
-      contextSize: reportedCount(settings.n_ctx, MAX_CONTEXT),
-    };
-  }
-  if (found === "vllm") {
-    const models = await getJson(target, "/v1/models", timeoutMs);
-    const first = isRecord(models) && Array.isArray(models.data) && isRecord(models.data[0]) ? models.data[0] : null;
-    if (!first || typeof first.id !== "string") throw new TransportError("bad_answer", `${base}/v1/models: no model listed`);
-    const name = typeof first.root === "string" ? first.root : first.id;
-    // Everything it lists but what changes on each start (created, permission ids).
-    const reported = scalarsOf(first, ["created", "permission"]);
-    return {
-      kind: found,
-      ...identify(name, reported, false),
-      servedName: first.id,
-      slots: null,
-      contextSize: reportedCount(first.max_model_len, MAX_CONTEXT),
-    };
-  }
-  const info = await getJson(target, "/get_model_info", timeoutMs);
-  if (!isRecord(info) || typeof info.model_path !== "string")
-    throw new TransportError("bad_answer", `${base}/get_model_info: no model_path`);
-  return {
-    kind: found,
-    ...identify(info.model_path, scalarsOf(info, []), false),
-    servedName: info.model_path,
-    slots: null,
-    contextSize: null,
-  };
-}
-
-const sha256 = (text: string): string => createHash("sha256").update(text).digest("hex");
-
-function pick(from: Record<string, unknown>, keys: string[]): Record<string, unknown> {
-  return Object.fromEntries(keys.filter((k) => ["number", "string", "boolean"].includes(typeof from[k])).map((k) => [k, from[k]]));
-}
-
-/** The fields of a report that can name a model: strings, numbers, booleans, sorted by key. */
-function scalarsOf(from: Record<string, unknown>, except: string[]): Record<string, unknown> {
-  return pick(
-    from,
-    Object.keys(from)
-      .filter((k) => !except.includes(k))
-      .sort(),
-  );
-}
-
-/** `name #hash`: the hash covers every reported field, so two models that share a file name differ. */
-function identify(
-  name: string,
-  reported: Record<string, unknown>,
-  distinctive: boolean,
-): Pick<ServerInfo, "model" | "name" | "reported" | "distinctive"> {
-  const canonical = JSON.stringify(
-    Object.keys(reported)
-      .sort()
-      .map((k) => [k, reported[k]]),
-  );
-  return { model: `${name} #${sha256(canonical).slice(0, 12)}`, name, reported, distinctive };
-}
-
-/** Our prompts are o200k_harmony ids: the server's vocabulary must put the harmony markers where we do. */
-async function checkHarmonyIds(target: ServerTarget, timeoutMs: number): Promise<void> {
-  const base = target.url;
-  const expected = [SPECIAL.start, SPECIAL.message, SPECIAL.return, SPECIAL.call];
-  const body = { content: "<|start|><|message|><|return|><|call|>", parse_special: true };
-  const res = await authorized(`${base}/tokenize`, httpJson("POST", `${base}/tokenize`, body, { timeoutMs, headers: target.headers }));
-  const got = (parseJsonBody(base, res.body) as { tokens?: unknown }).tokens;
-  if (JSON.stringify(got) !== JSON.stringify(expected)) {
-    throw new UsageError(
-      `${base}: the server's model does not use the o200k_harmony tokenizer (<|start|><|message|><|return|><|call|> → ${JSON.stringify(got)}, expected ${JSON.stringify(expected)}); generate needs a gpt-oss model`,
-    );
-  }
+  return { kind: found, ...(await serverKindSpec(found).probe(serverClient(target, timeoutMs))) };
 }
 
 const sleep = (ms: number, signal?: AbortSignal) =>
@@ -481,15 +362,16 @@ export class FleetModel implements GenerationModel {
     const url = server.url + wire.path;
     const timeoutMs = (request.timeoutSeconds ?? this.options.timeoutSeconds) * 1000;
     const limits = { timeoutMs, signal, headers: server.headers, maxBytes: answerCapBytes(request.maxTokens) };
-    if (info.kind === "llama-server") {
-      const stream = new LlamaServerStream(url, request);
+    const answer = serverKindSpec(info.kind).answer;
+    if ("stream" in answer) {
+      const stream = answer.stream(url, request);
       const res = await httpJson("POST", url, wire.body, { ...limits, onEvent: stream.onEvent });
       // A 200 without an event stream: the whole answer in one body.
       if (res.body) stream.onEvent(res.body);
       return stream.result();
     }
     const res = await httpJson("POST", url, wire.body, limits);
-    return parseAnswer(info.kind, url, parseJsonBody(url, res.body));
+    return answer.parse(url, parseJsonBody(url, res.body));
   }
 
   private account(request: GenerateRequest, out: Generated, wire: WireResult, started: number): void {
@@ -589,5 +471,3 @@ export class FleetModel implements GenerationModel {
     this.wake();
   }
 }
-
-export { SERVER_KINDS, type ServerKind };
