@@ -17,8 +17,6 @@ import * as P from "./prompt.js";
 import { stableHash } from "./seed.js";
 import { execute, injectedError, type ToolSchemas } from "./tools.js";
 
-export { StepError } from "./model/types.js";
-
 export class AbortedError extends Error {}
 
 export interface ConversationDeps {

@@ -8,7 +8,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { StepError } from "../../src/generate/conversation.js";
+import { StepError } from "../../src/generate/model/types.js";
 import { parseRetryAfter, TransportError } from "../../src/generate/model/http.js";
 import { buildRequest, finishGeneration, LlamaServerStream, parseAnswer, STOP_IDS } from "../../src/generate/model/protocols.js";
 import { backoffMs, FleetModel, MAX_TRIES, ServersUnavailableError } from "../../src/generate/model/server.js";

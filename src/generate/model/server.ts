@@ -13,7 +13,7 @@
 // stops (ServersUnavailableError: run.json says interrupted, rerunning resumes).
 import { DatagenError, UsageError } from "../../core/errors.js";
 import { splitCredentials } from "../../core/redact.js";
-import { StepError } from "../conversation.js";
+import { StepError } from "./types.js";
 import { answerCapBytes, httpJson, oneLine, parseJsonBody, TransportError } from "./http.js";
 import { buildRequest, finishGeneration, type WireResult } from "./protocols.js";
 import type { ProbedServer, ServerClient } from "./servers/common.js";
