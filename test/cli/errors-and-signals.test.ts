@@ -1,15 +1,15 @@
 // Exits and signals, the classes that need no model: ordinary mistakes end with a message and exit 1 or 2
 // (never a stack trace or 70), SIGINT/SIGTERM end every command with 130/143, a pool whose worker
 // fails lets the process end, "nothing usable" is exit 1, and text/JSON output a script can trust.
-// Each test runs the CLI from source through tsx, as a user does.
-import { spawn } from "node:child_process";
+// Each test runs the built CLI, as a user does. What needs the model loaded (generate's context check,
+// its --json and summary lines, a GGUF that holds no model) is in test/model: generate-exits-and-output
+// and model-check-hostile.
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { escapeControls, escapeControlsKeepLayout } from "../../src/core/escape.js";
-import { gv, writeGguf } from "../../src/model/gguf.js";
-import { expectCleanError, runCli, type CliOptions, type CliRun } from "../helpers/cli.js";
+import { expectCleanError, runCli, runScript, type CliOptions, type CliRun } from "../helpers/cli.js";
 import { personaDocs, writePackedDataset } from "../helpers/train-helpers.js";
 
 type Run = CliRun;
@@ -35,15 +35,8 @@ describe("ordinary mistakes: a message and exit 1/2, never a crash", () => {
     expect(existsSync(join(work, "never"))).toBe(false);
   });
 
-  it("generate with a pipeline contextSize past the model's trained context is a usage error (llama.cpp tried to allocate it: killed for memory)", async () => {
-    const pipeline = join(work, "huge-context.json");
-    writeFileSync(pipeline, JSON.stringify({ contextSize: 100_000_000 }));
-    const run = await datagen("generate", "--pipeline", pipeline, "--count", "1", "--out", join(work, "never-context"));
-    expectCleanError(run, 2, /contextSize 100000000 \(the pipeline's\) exceeds .*trained context of 131072 tokens/);
-  }, 120_000);
-
   for (const command of ["generate", "train"]) {
-    it(`${command} --model: a folder, a text file and a truncated GGUF are named, with a reason`, async () => {
+    it(`${command} --model: a folder, a text file and a truncated GGUF are named, with a reason (before any model loads)`, async () => {
       const data = join(work, "packed-for-model-checks");
       if (!existsSync(data)) writePackedDataset(data, personaDocs(2), 1024);
       const args = (model: string) =>
@@ -66,14 +59,6 @@ describe("ordinary mistakes: a message and exit 1/2, never a crash", () => {
       header.writeBigUInt64LE(5n, 16); // five metadata entries, none of them present
       writeFileSync(cut, header.subarray(0, 30));
       expectCleanError(await datagen(...args(cut)), 1, /cut\.gguf gguf-truncated/);
-      // A complete GGUF that holds no model: node-llama-cpp said only "Failed to load model" (exit 70).
-      const empty = join(work, "no-model.gguf");
-      await writeGguf(empty, { metadata: [["general.architecture", gv.str("llama")]], tensors: [] });
-      expectCleanError(
-        await datagen(...args(empty)),
-        1,
-        command === "generate" ? /no-model\.gguf model_load_failed/ : /bad_model .*no-model\.gguf: architecture is "llama"/,
-      );
     }, 180_000);
   }
 });
@@ -81,18 +66,8 @@ describe("ordinary mistakes: a message and exit 1/2, never a crash", () => {
 describe("stdout that cannot be written", () => {
   it("a full disk (/dev/full) is one line and exit 1, not an uncaught ENOSPC stack", async () => {
     const full = openSync("/dev/full", "w");
-    const child = spawn(process.execPath, ["--import", "tsx", "src/cli/datagen.ts", "render", EXAMPLES, "--json"], {
-      stdio: ["ignore", full, "pipe"],
-    });
-    let stderr = "";
-    child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
-    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
-    closeSync(full);
-    expectCleanError(
-      { code, signal: null, stdout: "", stderr },
-      1,
-      /^error: cannot write to stdout \(ENOSPC\); the output is incomplete\n$/,
-    );
+    const run = await runCli("datagen", ["render", EXAMPLES, "--json"], { stdoutFd: full }).finally(() => closeSync(full));
+    expectCleanError(run, 1, /^error: cannot write to stdout \(ENOSPC\); the output is incomplete\n$/);
   }, 60_000);
 });
 
@@ -173,21 +148,10 @@ describe("a worker pool whose worker fails", () => {
         try { await pool.run({ ...broken, data: new Uint8Array(8) }); console.log("resolved"); }
         catch (err) { console.log("rejected " + attempt); }
       }`;
-    const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    const ended = await new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => {
-        child.kill("SIGKILL");
-        resolve(false);
-      }, 20_000);
-      child.on("close", () => {
-        clearTimeout(timer);
-        resolve(true);
-      });
-    });
-    expect(stdout).toBe("rejected 1\nrejected 2\n");
-    expect(ended).toBe(true);
+    // A process still alive after 20 s is killed: it would not have ended by itself.
+    const run = await runScript(script, [], { timeoutMs: 20_000 });
+    expect(run.stdout).toBe("rejected 1\nrejected 2\n");
+    expect(run.signal, "the process did not end by itself").toBeNull();
   }, 30_000);
 });
 
@@ -283,19 +247,6 @@ describe("output a script can trust", () => {
       `error: ${EXAMPLES} id_not_found no record with id "nope\\nerror: forged" (check the id, or run without --id to see them all)\n`,
     );
   });
-
-  it("generate: --json is one line; the text summary escapes a path with a newline (smoke model, one record)", async () => {
-    const out = join(work, "gen\nforged: 1/1 records");
-    const json = await datagen("generate", "--count", "1", "--persona", "lawful_good", "--gpu", "cpu", "--out", out, "--json");
-    expect(json.code, json.stderr).toBe(0);
-    expect(json.stdout.trimEnd().split("\n")).toHaveLength(1);
-    expect(JSON.parse(json.stdout)).toMatchObject({ status: "complete", records: 1, out });
-    // The same command again: everything is done, so it only loads the model and prints the summary.
-    const text = await datagen("generate", "--count", "1", "--persona", "lawful_good", "--gpu", "cpu", "--out", out);
-    expect(text.code, text.stderr).toBe(0);
-    expect(text.stdout.split("\n")[0]).toMatch(/^complete: 1\/1 records, .* in \S*gen\\nforged: 1\/1 records$/);
-    expect(text.stdout.trimEnd().split("\n")).toHaveLength(3);
-  }, 300_000);
 
   it("pack --json and verify --json print exactly one JSON document on one line", async () => {
     const out = join(work, "packed-json");

@@ -2,28 +2,17 @@
 // playwright-core), like the stats report: no console errors, no network requests, no scripts,
 // the card's tables and every chart with visible marks; "not scored (no judge)" is shown as such.
 // A screenshot is kept in test/artifacts/eval-report.png.
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
-import { chromium, type Browser } from "playwright-core";
+import { join } from "node:path";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderEvalHtml } from "../../src/eval/html.js";
 import { scoreEval } from "../../src/eval/score.js";
 import { buildItems } from "../../src/eval/suites/index.js";
 import { PERSONAS } from "../../src/core/record.js";
+import { finishReport, launchChromium, openReport } from "../helpers/browser.js";
 
-const CHROMIUM = "/usr/bin/chromium";
-const ARGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
-const ARTIFACTS = resolve("test/artifacts");
 // Chart id → the fewest marks with a size it must show.
 const CHARTS: Record<string, number> = { ruler: 5, personas: 10, sycophancy: 10, refusals: 2, timing: 4 };
 
@@ -32,7 +21,6 @@ let htmlPath: string;
 const scratch = mkdtempSync(join(tmpdir(), "eval-html-"));
 
 beforeAll(async () => {
-  expect(existsSync(CHROMIUM), "Debian's chromium must be installed (apt-get install chromium)").toBe(true);
   const items = buildItems(["ruler", "personas", "sycophancy", "refusals"], {
     seed: "1",
     lengths: [4096, 8192],
@@ -50,7 +38,7 @@ beforeAll(async () => {
   writeFileSync(join(scratch, "answers.jsonl"), answers.map((a) => JSON.stringify(a) + "\n").join(""));
   htmlPath = join(scratch, "report.html");
   writeFileSync(htmlPath, await renderEvalHtml(await scoreEval(scratch)));
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
@@ -60,16 +48,8 @@ afterAll(async () => {
 
 describe("eval HTML report in headless Chromium", () => {
   it("loads offline without errors or requests and shows the card's tables and every chart", async () => {
-    const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
-    const problems: string[] = [];
-    const requests: string[] = [];
-    page.on("console", (m) => {
-      if (m.type() === "error" || m.type() === "warning") problems.push(`${m.type()}: ${m.text()}`);
-    });
-    page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
-    page.on("request", (r) => requests.push(r.url()));
-    const pageUrl = pathToFileURL(htmlPath).href;
-    await page.goto(pageUrl, { waitUntil: "load" });
+    const report = await openReport(browser, htmlPath);
+    const page = report.page;
 
     const marks = (await page.evaluate(`Object.fromEntries([...document.querySelectorAll("figure.chart")].map((fig) => [
       fig.getAttribute("data-chart"),
@@ -104,12 +84,6 @@ describe("eval HTML report in headless Chromium", () => {
     expect(await page.locator("ul.notes li").count()).toBeGreaterThanOrEqual(1);
     expect(await page.evaluate(`document.querySelectorAll("script, link, img, iframe").length`)).toBe(0);
 
-    mkdirSync(ARTIFACTS, { recursive: true });
-    const shot = join(ARTIFACTS, "eval-report.png");
-    await page.screenshot({ path: shot, fullPage: true });
-    expect(existsSync(shot)).toBe(true);
-    expect(problems).toEqual([]);
-    expect(requests).toEqual([pageUrl]);
-    await page.close();
+    await finishReport(report, "eval-report.png");
   });
 });

@@ -1,7 +1,6 @@
 // datagen export: every format read back with an independent reader (hyparquet, itself checked
 // against pyarrow-written fixtures) and compared position by position with the packed shards.
-import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { asyncBufferFromFile, parquetReadObjects } from "hyparquet";
@@ -11,13 +10,21 @@ import { conversation } from "../../bench/corpus/generate.js";
 import { harmonySpecialTokens } from "../../src/tokenize/o200k_harmony.js";
 import { tokenizeAllowingSpecials } from "../../src/export/index.js";
 import { renderDocuments, renderText } from "../../src/render/index.js";
+import { runCli } from "../helpers/cli.js";
 
 const dir = mkdtempSync(join(tmpdir(), "export-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const cli = (name: string): string[] => ["--import", "tsx", join(import.meta.dirname, `../../src/cli/${name}.ts`)];
-const run = (args: string[]) => spawnSync(process.execPath, [...cli("datagen"), ...args], { encoding: "utf8" });
+const run = (args: string[]) => runCli("datagen", args);
 const examples = join(import.meta.dirname, "../../data/examples/conversations.jsonl");
 const fixtures = join(import.meta.dirname, "../fixtures/export");
+
+// The example records packed once for the whole file (small seq-len: several documents per sample;
+// the examples hold thinking and tool calls). Tests that damage it work on a copy.
+const examplesPacked = join(dir, "examples-packed");
+beforeAll(async () => {
+  const r = await run(["pack", examples, "--out", examplesPacked, "--seq-len", "2048", "--overlong", "truncate"]);
+  expect(r.code, r.stderr).toBe(0);
+}, 120_000);
 
 async function readParquet(path: string): Promise<Record<string, unknown>[]> {
   return (await parquetReadObjects({ file: await asyncBufferFromFile(path), compressors })) as Record<string, unknown>[];
@@ -117,16 +124,12 @@ describe("hyparquet reads pyarrow-written Parquet exactly (the tests' reader)", 
 });
 
 describe("datagen export --to hf-parquet / megatron-bridge", () => {
-  const examplesPacked = join(dir, "examples-packed");
   const corpusPacked = join(dir, "corpus-packed");
-  beforeAll(() => {
-    // Small seq-len: several documents per sample; examples hold thinking and tool calls.
-    let r = run(["pack", examples, "--out", examplesPacked, "--seq-len", "2048", "--overlong", "truncate"]);
-    expect(r.status, r.stderr).toBe(0);
+  beforeAll(async () => {
     const corpus = join(dir, "corpus.jsonl");
     writeFileSync(corpus, Array.from({ length: 120 }, (_, i) => JSON.stringify(conversation(i, 5))).join("\n") + "\n");
-    r = run(["pack", corpus, "--out", corpusPacked, "--seq-len", "16384", "--shard-samples", "3"]);
-    expect(r.status, r.stderr).toBe(0);
+    const r = await run(["pack", corpus, "--out", corpusPacked, "--seq-len", "16384", "--shard-samples", "3"]);
+    expect(r.code, r.stderr).toBe(0);
   }, 240_000);
 
   for (const [name, packed] of [
@@ -136,8 +139,8 @@ describe("datagen export --to hf-parquet / megatron-bridge", () => {
     it(`${name}: hf-parquet rows match the shards position by position`, async () => {
       const out = join(dir, `hf-${name.length}`);
       // small files: several parts, so part boundaries are covered too
-      const r = run(["export", packed, "--to", "hf-parquet", "--out", out, "--file-tokens", "1500", "--json"]);
-      expect(r.status, r.stderr).toBe(0);
+      const r = await run(["export", packed, "--to", "hf-parquet", "--out", out, "--file-tokens", "1500", "--json"]);
+      expect(r.code, r.stderr).toBe(0);
       const summary = JSON.parse(r.stdout);
       const manifest = JSON.parse(readFileSync(join(packed, "manifest.json"), "utf8"));
       expect(summary.rows).toBe(manifest.samples);
@@ -154,8 +157,8 @@ describe("datagen export --to hf-parquet / megatron-bridge", () => {
 
     it(`${name}: megatron-bridge rows carry the shifted loss_mask`, async () => {
       const out = join(dir, `mb-${name.length}`);
-      const r = run(["export", packed, "--to", "megatron-bridge", "--out", out, "--compression", "snappy", "--json"]);
-      expect(r.status, r.stderr).toBe(0);
+      const r = await run(["export", packed, "--to", "megatron-bridge", "--out", out, "--compression", "snappy", "--json"]);
+      expect(r.code, r.stderr).toBe(0);
       const summary = JSON.parse(r.stdout);
       const manifest = JSON.parse(readFileSync(join(packed, "manifest.json"), "utf8"));
       expect(summary.trained).toBe(manifest.tokens.trained);
@@ -165,34 +168,29 @@ describe("datagen export --to hf-parquet / megatron-bridge", () => {
     });
   }
 
-  it("refuses a non-empty --out unless --force, and foreign files even with --force", () => {
+  it("refuses a non-empty --out unless --force, and foreign files even with --force", async () => {
     const out = join(dir, "again");
-    expect(run(["export", examplesPacked, "--to", "hf-parquet", "--out", out]).status).toBe(0);
-    const second = run(["export", examplesPacked, "--to", "hf-parquet", "--out", out]);
-    expect(second.status).toBe(2);
+    expect((await run(["export", examplesPacked, "--to", "hf-parquet", "--out", out])).code).toBe(0);
+    const second = await run(["export", examplesPacked, "--to", "hf-parquet", "--out", out]);
+    expect(second.code).toBe(2);
     expect(second.stderr).toContain("--force");
-    expect(run(["export", examplesPacked, "--to", "hf-parquet", "--out", out, "--force"]).status).toBe(0);
+    expect((await run(["export", examplesPacked, "--to", "hf-parquet", "--out", out, "--force"])).code).toBe(0);
     writeFileSync(join(out, "mine.txt"), "x");
-    const foreign = run(["export", examplesPacked, "--to", "hf-parquet", "--out", out, "--force"]);
-    expect(foreign.status).toBe(2);
+    const foreign = await run(["export", examplesPacked, "--to", "hf-parquet", "--out", out, "--force"]);
+    expect(foreign.code).toBe(2);
     expect(foreign.stderr).toContain("mine.txt");
   });
 });
 
 describe("datagen export: damaged sources", () => {
-  const packed = join(dir, "damaged-src");
-  beforeAll(() => {
-    const r = run(["pack", examples, "--out", packed, "--seq-len", "2048", "--overlong", "truncate"]);
-    expect(r.status, r.stderr).toBe(0);
-  }, 120_000);
   const copy = (name: string): string => {
     const to = join(dir, name);
     rmSync(to, { recursive: true, force: true });
-    spawnSync("cp", ["-r", packed, to]);
+    cpSync(examplesPacked, to, { recursive: true });
     return to;
   };
 
-  it("a flipped byte fails verify: refused (exit 1, nothing written) unless --no-verify", () => {
+  it("a flipped byte fails verify: refused (exit 1, nothing written) unless --no-verify", async () => {
     const src = copy("flipped");
     const m = JSON.parse(readFileSync(join(src, "manifest.json"), "utf8"));
     const tokens = join(src, m.shards[0].files.tokens.path);
@@ -200,53 +198,53 @@ describe("datagen export: damaged sources", () => {
     bytes[8] ^= 0x01; // token 2 of sample 0: still a valid id, so only the checksum notices
     writeFileSync(tokens, bytes);
     const out = join(dir, "flipped-out");
-    const r = run(["export", src, "--to", "hf-parquet", "--out", out]);
-    expect(r.status).toBe(1);
+    const r = await run(["export", src, "--to", "hf-parquet", "--out", out]);
+    expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/source_verify_failed .*checksum_mismatch .*@8/);
     expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
     expect(existsSync(out)).toBe(false);
-    const forced = run(["export", src, "--to", "hf-parquet", "--out", out, "--no-verify"]);
-    expect(forced.status, forced.stderr).toBe(0);
+    const forced = await run(["export", src, "--to", "hf-parquet", "--out", out, "--no-verify"]);
+    expect(forced.code, forced.stderr).toBe(0);
   });
 
-  it("a truncated shard is a clear error even with --no-verify; nothing is left in --out", () => {
+  it("a truncated shard is a clear error even with --no-verify; nothing is left in --out", async () => {
     const src = copy("truncated");
     const m = JSON.parse(readFileSync(join(src, "manifest.json"), "utf8"));
     const mask = join(src, m.shards[0].files.mask.path);
     writeFileSync(mask, readFileSync(mask).subarray(0, 100));
     for (const flags of [[], ["--no-verify"]]) {
       const out = join(dir, `truncated-out-${flags.length}`);
-      const r = run(["export", src, "--to", "megatron-bridge", "--out", out, ...flags]);
-      expect(r.status).toBe(1);
+      const r = await run(["export", src, "--to", "megatron-bridge", "--out", out, ...flags]);
+      expect(r.code).toBe(1);
       expect(r.stderr).toMatch(flags.length ? /truncated_shard .*mask\.u8 has 100 bytes/ : /source_verify_failed .*size_mismatch/);
       expect(existsSync(out)).toBe(false);
     }
   });
 
-  it("a missing manifest is a clear error; nothing is created", () => {
+  it("a missing manifest is a clear error; nothing is created", async () => {
     const src = copy("no-manifest");
     rmSync(join(src, "manifest.json"));
     const out = join(dir, "no-manifest-out");
-    const r = run(["export", src, "--to", "hf-parquet", "--out", out]);
-    expect(r.status).toBe(1);
+    const r = await run(["export", src, "--to", "hf-parquet", "--out", out]);
+    expect(r.code).toBe(1);
     expect(r.stderr).toContain("missing_manifest");
     expect(existsSync(out)).toBe(false);
   });
 
-  it("JSONL given to a packed format (and a folder to a text format) is a usage error", () => {
-    expect(run(["export", examples, "--to", "hf-parquet", "--out", join(dir, "u1")]).status).toBe(2);
-    expect(run(["export", packed, "--to", "harmony-text", "--out", join(dir, "u2")]).status).toBe(2);
+  it("JSONL given to a packed format (and a folder to a text format) is a usage error", async () => {
+    expect((await run(["export", examples, "--to", "hf-parquet", "--out", join(dir, "u1")])).code).toBe(2);
+    expect((await run(["export", examplesPacked, "--to", "harmony-text", "--out", join(dir, "u2")])).code).toBe(2);
   });
 });
 
 describe("datagen export --to harmony-text / hf-messages", () => {
-  it("an input with no usable record is an error (exit 1, the first reject named), not 'exported 0 rows'", () => {
+  it("an input with no usable record is an error (exit 1, the first reject named), not 'exported 0 rows'", async () => {
     const empty = join(dir, "empty.jsonl");
     writeFileSync(empty, "");
     for (const to of ["harmony-text", "hf-messages"]) {
       const out = join(dir, `empty-${to}`);
-      const r = run(["export", empty, "--to", to, "--out", out]);
-      expect(r.status, r.stderr).toBe(1);
+      const r = await run(["export", empty, "--to", to, "--out", out]);
+      expect(r.code, r.stderr).toBe(1);
       expect(r.stderr).toContain("nothing exported");
       expect(r.stderr).toContain("empty_input");
       expect(existsSync(out)).toBe(false); // not even the empty folder the run created
@@ -255,17 +253,23 @@ describe("datagen export --to harmony-text / hf-messages", () => {
 
   it("Ctrl-C part way leaves no unfinished files in --out", async () => {
     const input = join(dir, "interrupt-in.jsonl");
-    writeFileSync(input, Array.from({ length: 4000 }, (_, i) => JSON.stringify(conversation(i, 11))).join("\n") + "\n");
+    // 1500 records: the export takes seconds more than the 300 ms it runs before the signal.
+    writeFileSync(input, Array.from({ length: 1500 }, (_, i) => JSON.stringify(conversation(i, 11))).join("\n") + "\n");
     const out = join(dir, "interrupted");
-    const child = spawn(process.execPath, [...cli("datagen"), "export", input, "--to", "harmony-text", "--out", out], { stdio: "ignore" });
-    const exited = new Promise<number | null>((done) => child.on("exit", (code) => done(code)));
-    let running = true;
-    void exited.then(() => (running = false));
-    while (running && !existsSync(join(out, "data.jsonl.partial"))) await new Promise((r) => setTimeout(r, 50));
+    // SIGINT once the export has written part of data.jsonl for 300 ms; it must still be running then.
+    let running = false;
+    const stopped = await runCli("datagen", ["export", input, "--to", "harmony-text", "--out", out], {
+      when: {
+        ready: () => existsSync(join(out, "data.jsonl.partial")),
+        act: async (child) => {
+          await new Promise((r) => setTimeout(r, 300));
+          running = child.exitCode === null && child.signalCode === null;
+          child.kill("SIGINT");
+        },
+      },
+    });
     expect(running, "the export ended before it could be interrupted").toBe(true);
-    await new Promise((r) => setTimeout(r, 300));
-    child.kill("SIGINT");
-    expect(await exited).toBe(130);
+    expect(stopped.code, stopped.stderr).toBe(130);
     expect(readdirSync(out)).toEqual([]);
   }, 180_000);
 
@@ -283,8 +287,8 @@ describe("datagen export --to harmony-text / hf-messages", () => {
     reserved.messages.find((mm: { role: string }) => mm.role === "user").content += " <|reserved_200500|>";
     writeFileSync(input, [...records, spelled, reserved].map((r) => JSON.stringify(r)).join("\n") + "\n{broken\n");
     const out = join(dir, "text-out");
-    const r = run(["export", input, "--to", "harmony-text", "--out", out, "--json"]);
-    expect(r.status, r.stderr).toBe(0);
+    const r = await run(["export", input, "--to", "harmony-text", "--out", out, "--json"]);
+    expect(r.code, r.stderr).toBe(0);
     const summary = JSON.parse(r.stdout);
     // One line per document: --documents auto (the default, as pack's) cuts records with analysis before their last turn.
     const order = records.flatMap((rec) =>
@@ -307,7 +311,7 @@ describe("datagen export --to harmony-text / hf-messages", () => {
 
     // Compare with what pack trains on: one document per sample at a large seq-len, in input order.
     const packed = join(dir, "text-packed");
-    expect(run(["pack", examples, "--out", packed, "--seq-len", "65536"]).status).toBe(0);
+    expect((await run(["pack", examples, "--out", packed, "--seq-len", "65536"])).code).toBe(0);
     const docs = readFileSync(join(packed, "documents.jsonl"), "utf8")
       .trim()
       .split("\n")
@@ -326,8 +330,8 @@ describe("datagen export --to harmony-text / hf-messages", () => {
     }
     // --documents conversation: one line per record, the whole-record rendering pack --documents conversation trains on.
     const whole = join(dir, "text-conversation");
-    const c = run(["export", examples, "--to", "harmony-text", "--out", whole, "--documents", "conversation", "--json"]);
-    expect(c.status, c.stderr).toBe(0);
+    const c = await run(["export", examples, "--to", "harmony-text", "--out", whole, "--documents", "conversation", "--json"]);
+    expect(c.code, c.stderr).toBe(0);
     const wholeLines = readFileSync(join(whole, "data.jsonl"), "utf8")
       .trim()
       .split("\n")
@@ -339,8 +343,8 @@ describe("datagen export --to harmony-text / hf-messages", () => {
 
   it("hf-messages: messages and tools columns parse back to the records", async () => {
     const out = join(dir, "messages-out");
-    const r = run(["export", examples, "--to", "hf-messages", "--out", out, "--json"]);
-    expect(r.status, r.stderr).toBe(0);
+    const r = await run(["export", examples, "--to", "hf-messages", "--out", out, "--json"]);
+    expect(r.code, r.stderr).toBe(0);
     const rows = await rowsOf(out, ".parquet");
     const records = readFileSync(examples, "utf8")
       .split("\n")

@@ -1,5 +1,4 @@
-// `datagen import` end to end, as a user runs it (node --import tsx, the shape fixtures).
-import { execFileSync, spawn } from "node:child_process";
+// `datagen import` end to end, as a user runs it (the built CLI, the shape fixtures).
 import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,31 +8,10 @@ import { adaptRecord } from "../../src/ingest/shapes/index.js";
 import { renderRecord, renderText } from "../../src/render/index.js";
 import { validateRecord } from "../../src/validate/index.js";
 import type { ConversationRecord } from "../../src/core/record.js";
+import { runCli, runProgram } from "../helpers/cli.js";
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function datagen(...args: string[]): Promise<Run> {
-  return datagenWithInput(undefined, ...args);
-}
-
-function datagenWithInput(input: Buffer | undefined, ...args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "src/cli/datagen.ts", ...args], {
-      stdio: [input ? "pipe" : "ignore", "pipe", "pipe"],
-    });
-    if (input) child.stdin!.end(input);
-    let stdout = "";
-    let stderr = "";
-    child.stdout!.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const datagen = (...args: string[]) => runCli("datagen", args);
+const datagenWithInput = (stdin: Buffer, ...args: string[]) => runCli("datagen", args, { stdin });
 
 const DIR = "test/fixtures/ingest/shapes";
 const SHAPE_FILES = ["openai.jsonl", "thinking.jsonl", "sharegpt.jsonl", "hermes.jsonl", "xlam.jsonl"].map((f) => `${DIR}/${f}`);
@@ -184,7 +162,7 @@ describe("datagen import", () => {
     expect(forced.code).toBe(0);
     expect(jsonLines(readFileSync(out, "utf8"))).toHaveLength(3);
     const fifo = join(work, "fifo");
-    execFileSync("mkfifo", [fifo]);
+    expect((await runProgram("mkfifo", [fifo])).code).toBe(0);
     const special = await datagen("import", `${DIR}/sharegpt.jsonl`, "--out", fifo, "--force");
     expect(special.code).toBe(2);
     expect(special.stderr).toContain("is not a regular file");

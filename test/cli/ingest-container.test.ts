@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { DataError } from "../../src/core/errors.js";
 import { readSource, readSourceLines, type SourceItem } from "../../src/ingest/source.js";
 import type { Container } from "../../src/ingest/source.js";
+import { runScript } from "../helpers/cli.js";
 
 const FIXTURES = "test/fixtures/ingest/containers";
 const fixture = (name: string): string => join(FIXTURES, name);
@@ -120,13 +121,9 @@ describe("readSource: every container gives the items of its plain JSONL twin", 
   });
 
   it("stdin ('-') is read like a file and named <stdin>", async () => {
-    const { spawnSync } = await import("node:child_process");
     const script =
       'import { readSource } from "./src/ingest/source.ts"; for await (const i of readSource("-")) console.log(i.file, i.line, "error" in i ? i.error.code : i.value.id);';
-    const run = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
-      input: readFileSync(fixture("records.jsonl.gz")),
-      encoding: "utf8",
-    });
+    const run = await runScript(script, [], { stdin: readFileSync(fixture("records.jsonl.gz")) });
     expect(run.stderr).toBe("");
     expect(run.stdout.trim().split("\n")).toEqual([
       "<stdin> 1 lawful_good-000001",

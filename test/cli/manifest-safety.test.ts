@@ -21,7 +21,7 @@ const good = join(root, "good");
 const SECRET = "secret-outside-the-dataset-3f9a\n";
 const outside = join(root, "secret.txt");
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Json = Record<string, any>;
 
 /** A copy of the good dataset whose manifest `edit` changed. */
 function tampered(name: string, edit: (m: Json) => void): string {
@@ -183,17 +183,23 @@ describe("token ids and sources", () => {
     const data = readFileSync(path);
     data.writeUInt32LE(0xffffffff, 4 * 5);
     writeFileSync(path, data);
-    const [exported, evaluated] = await Promise.all([
-      runCli("datagen", ["export", dir, "--to", "hf-parquet", "--out", join(root, "bad-id-export"), "--no-verify", "--workers", "1"]),
-      runCli("datagen", ["train", "--data", dir, "--eval-only", "--threads", "1"]),
+    const exported = await runCli("datagen", [
+      "export",
+      dir,
+      "--to",
+      "hf-parquet",
+      "--out",
+      join(root, "bad-id-export"),
+      "--no-verify",
+      "--workers",
+      "1",
     ]);
     expectCleanError(
       exported,
       1,
       /token_out_of_range shard 0 sample 0 position 5: token id 4294967295 is not below the vocabulary size 201088/,
     );
-    // train's reader (trainer/data.h) checks every id when it opens a shard
-    expectCleanError(evaluated, 1, /token_out_of_vocab token id 4294967295 at offset 20 is not below the model's vocabulary size 201088/);
+    // train's reader refuses it too, in the trainer (trainer/data.h): test/model/train-cli.test.ts.
   }, 120_000);
 
   it("verify --source is not ok when it compared none of the documents", async () => {

@@ -1,28 +1,18 @@
 // `datagen render`: text, --tokens, --json, --id, bad lines, usage errors — through the real CLI.
-import { execFile, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import type { ConversationRecord } from "../../src/core/record.js";
 import { renderRecord } from "../../src/render/index.js";
+import { runCli } from "../helpers/cli.js";
 
-const run = promisify(execFile);
 const ROOT = join(import.meta.dirname, "..", "..");
 const RECORDS = join(ROOT, "test", "fixtures", "render", "records.jsonl");
 const scratch = mkdtempSync(join(tmpdir(), "render-cli-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-async function datagen(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ["--import", "tsx", join(ROOT, "src/cli/datagen.ts"), ...args], { cwd: ROOT });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const datagen = (...args: string[]) => runCli("datagen", args, { cwd: ROOT });
 
 const docsRecord = {
   id: "docs",
@@ -144,15 +134,14 @@ describe("datagen render", () => {
     const file = join(scratch, "many.jsonl");
     // ~1 MB of output: far more than a pipe holds, so the write after the close must fail.
     writeFileSync(file, Array.from({ length: 400 }, (_, i) => JSON.stringify({ ...docsRecord, id: `r${i}` })).join("\n"));
-    const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "src/cli/datagen.ts"), "render", file, "--tokens"], { cwd: ROOT });
-    let stderr = "";
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     let sawOutput = false;
-    child.stdout.once("data", () => {
-      sawOutput = true;
-      child.stdout.destroy();
+    const { code, stderr } = await runCli("datagen", ["render", file, "--tokens"], {
+      whileRunning: (child) =>
+        child.stdout!.once("data", () => {
+          sawOutput = true;
+          child.stdout!.destroy();
+        }),
     });
-    const code = await new Promise((resolve) => child.on("close", resolve));
     expect(sawOutput).toBe(true);
     expect(stderr).toBe("");
     expect(code).toBe(141);

@@ -2,31 +2,18 @@
 // any working directory: pack records each input relative to the dataset (manifest `location`).
 // Before, both resolved the path as given to pack against the current directory, so running them
 // anywhere but where pack ran reported missing_source / "0 of 1 inputs found".
-import { execFile } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
-import { promisify } from "node:util";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { packDataset } from "../../src/pack/index.js";
 import { inputLocation } from "../../src/pack/source-path.js";
+import { runCli } from "../helpers/cli.js";
 
-const ROOT = resolve(import.meta.dirname, "..", "..");
 const FIXTURE = "test/fixtures/train/generated-persona.jsonl";
-const run = promisify(execFile);
 
-/** A CLI (`datagen` or `dataset`) run from `cwd` (tsx is loaded by absolute URL: cwd is not the project). */
-async function cliIn(cli: "datagen" | "dataset", cwd: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const tsx = pathToFileURL(join(ROOT, "node_modules/tsx/dist/loader.mjs")).href;
-  try {
-    const { stdout, stderr } = await run(process.execPath, ["--import", tsx, join(ROOT, "src/cli", `${cli}.ts`), ...args], { cwd });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+/** A CLI (`datagen` or `dataset`) run from `cwd`. */
+const cliIn = (cli: "datagen" | "dataset", cwd: string, args: string[]) => runCli(cli, args, { cwd });
 
 describe("packed input paths do not depend on the current directory", () => {
   let dir: string;

@@ -1,6 +1,5 @@
 // stats report --documents: the token cost of each mode on raw records (documents and tokens per
 // record, the share spent on repeated prefixes, analysis left untrained) and the mode of a packed dataset.
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,6 +8,7 @@ import type { ConversationRecord } from "../../src/core/record.js";
 import { packDataset } from "../../src/pack/index.js";
 import { renderDocuments, type DocumentMode } from "../../src/render/index.js";
 import { buildReport } from "../../src/stats/index.js";
+import { runCli } from "../helpers/cli.js";
 
 const INPUT = "test/fixtures/render/documents.jsonl";
 const records = readFileSync(INPUT, "utf8")
@@ -64,10 +64,8 @@ describe("stats report --documents", () => {
   it("prints the cost in the terminal report and the packed dataset's mode (CLI; default auto)", async () => {
     const packed = join(scratch, "packed");
     await packDataset([INPUT], { out: packed, seqLen: 4096, workers: 1, documents: "turns" });
-    const run = spawnSync(process.execPath, ["--import", "tsx", "src/cli/dataset.ts", "stats", "report", INPUT, packed, "--workers", "0"], {
-      encoding: "utf8",
-    });
-    expect(run.status, run.stderr).toBe(0);
+    const run = await runCli("dataset", ["stats", "report", INPUT, packed, "--workers", "0"]);
+    expect(run.code, run.stderr).toBe(0);
     const e = expected("auto");
     expect(run.stdout).toMatch(/documents \(--documents auto\)\s+5 \(1\.7 per record\)/);
     expect(run.stdout).toMatch(new RegExp(`repeated prefix tokens\\s+${e.repeated.toLocaleString("en-US")} \\(`));

@@ -1,26 +1,14 @@
 // The HTML report opened in a real headless Chromium (Debian's chromium, driven by
 // playwright-core): no console errors, no network requests, every chart present with
 // visible marks; a screenshot is kept in test/artifacts/stats-report.png.
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
-import { chromium, type Browser } from "playwright-core";
+import { join } from "node:path";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderHtml } from "../../src/stats/html.js";
 import { buildReport } from "../../src/stats/index.js";
-
-const CHROMIUM = "/usr/bin/chromium";
-const ARGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
-const ARTIFACTS = resolve("test/artifacts");
+import { finishReport, launchChromium, openReport } from "../helpers/browser.js";
 
 // Chart id → the fewest marks with non-zero size it must show for the fixtures.
 const CHARTS: Record<string, number> = {
@@ -40,11 +28,10 @@ let htmlPath: string;
 const scratch = mkdtempSync(join(tmpdir(), "stats-html-"));
 
 beforeAll(async () => {
-  expect(existsSync(CHROMIUM), "Debian's chromium must be installed (apt-get install chromium)").toBe(true);
   const bundle = await buildReport(["test/fixtures/stats/raw", "test/fixtures/stats/packed"], { workers: 0 });
   htmlPath = join(scratch, "report.html");
   writeFileSync(htmlPath, await renderHtml(bundle));
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
@@ -54,16 +41,8 @@ afterAll(async () => {
 
 describe("HTML report in headless Chromium", () => {
   it("loads offline without errors or requests and shows every chart", async () => {
-    const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
-    const problems: string[] = [];
-    const requests: string[] = [];
-    page.on("console", (m) => {
-      if (m.type() === "error" || m.type() === "warning") problems.push(`${m.type()}: ${m.text()}`);
-    });
-    page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
-    page.on("request", (r) => requests.push(r.url()));
-    const pageUrl = pathToFileURL(htmlPath).href;
-    await page.goto(pageUrl, { waitUntil: "load" });
+    const report = await openReport(browser, htmlPath);
+    const page = report.page;
 
     // Runs in the page (a string: this project compiles without the DOM types).
     const marks = (await page.evaluate(`Object.fromEntries([...document.querySelectorAll("figure.chart")].map((fig) => [
@@ -77,12 +56,6 @@ describe("HTML report in headless Chromium", () => {
     expect(scripts).toBe(0);
     expect(await page.locator("table").count()).toBeGreaterThanOrEqual(8);
 
-    mkdirSync(ARTIFACTS, { recursive: true });
-    const shot = join(ARTIFACTS, "stats-report.png");
-    await page.screenshot({ path: shot, fullPage: true });
-    expect(existsSync(shot)).toBe(true);
-    expect(problems).toEqual([]);
-    expect(requests).toEqual([pageUrl]);
-    await page.close();
+    await finishReport(report, "stats-report.png");
   });
 });

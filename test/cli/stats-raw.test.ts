@@ -13,12 +13,12 @@
 // (r1's and r4's first analysis messages are dropped by the auto-drop rule: they come before the
 // first final; r4's second-turn analysis is kept.) These figures are the whole-record rendering,
 // so the report runs with --documents conversation (the default auto is test/stats-documents.test.ts's).
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildReport, type StatsReport } from "../../src/stats/index.js";
+import { runCli } from "../helpers/cli.js";
 
 const RAW = "test/fixtures/stats/raw";
 const scratch = mkdtempSync(join(tmpdir(), "stats-raw-"));
@@ -120,10 +120,10 @@ describe("raw conversation figures", () => {
 });
 
 describe("dataset stats report (CLI)", () => {
-  it("prints tables, writes --json with the required figures and --html, exit 0", () => {
+  it("prints tables, writes --json with the required figures and --html, exit 0", async () => {
     const json = join(scratch, "stats.json");
     const html = join(scratch, "stats.html");
-    const run = cli([
+    const run = await cli([
       "stats",
       "report",
       RAW,
@@ -137,7 +137,7 @@ describe("dataset stats report (CLI)", () => {
       "--documents",
       "conversation",
     ]);
-    expect(run.status, run.stderr).toBe(0);
+    expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain("Per persona");
     expect(run.stdout).toMatch(/fill rate\s+83\.33 %/);
     // Bad lines are located (file:line, id, reason) in the terminal report too.
@@ -152,14 +152,14 @@ describe("dataset stats report (CLI)", () => {
     expect(readFileSync(html, "utf8")).toMatch(/^<!doctype html>/);
   });
 
-  it("exits 2 on a missing path or an unknown mask mode", () => {
-    const missing = cli(["stats", "report", join(scratch, "nope.jsonl")]);
-    expect(missing.status).toBe(2);
+  it("exits 2 on a missing path or an unknown mask mode", async () => {
+    const missing = await cli(["stats", "report", join(scratch, "nope.jsonl")]);
+    expect(missing.code).toBe(2);
     expect(missing.stderr).toContain("no such file or folder");
-    expect(cli(["stats", "report", RAW, "--mask", "everything"]).status).toBe(2);
+    expect((await cli(["stats", "report", RAW, "--mask", "everything"])).code).toBe(2);
   });
 });
 
 function cli(args: string[]) {
-  return spawnSync(process.execPath, ["--import", "tsx", "src/cli/dataset.ts", ...args], { encoding: "utf8" });
+  return runCli("dataset", args);
 }

@@ -14,7 +14,7 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 const good = join(root, "good");
 const integration = join(import.meta.dirname, "..", "..", "integrations", "torchtitan");
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Json = Record<string, any>;
 
 function tampered(name: string, edit: (m: Json, dir: string) => void): string {
   const dir = join(root, name);

@@ -1,33 +1,17 @@
-// The `datagen validate` command end to end, as a user runs it (node --import tsx, real files).
-import { spawn } from "node:child_process";
+// The `datagen validate` command end to end, as a user runs it (the built CLI, real files).
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { REASON_CODES as ALL_REASON_CODES } from "../../src/validate/index.js";
+import { runCli } from "../helpers/cli.js";
 
 // invalid.jsonl has one line per code a record can get from validate; the text-export codes
 // (datagen export --to harmony-text) are given by export only.
 const EXPORT_ONLY = ["special_token_text", "text_roundtrip_mismatch"];
 const REASON_CODES = ALL_REASON_CODES.filter((c) => !EXPORT_ONLY.includes(c));
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function datagen(...args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "src/cli/datagen.ts", ...args], { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const datagen = (...args: string[]) => runCli("datagen", args);
 
 const work = mkdtempSync(join(tmpdir(), "datagen-validate-cli-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));

@@ -1,7 +1,6 @@
 // `datagen generate --server` against real llama-server processes (CPU, the smoke model, built by
 // scripts/setup.sh --test from the llama.cpp source node-llama-cpp ships), all on 127.0.0.1.
 // No vLLM or SGLang server ran here: their shapes are covered in test/fleet-protocols.test.ts.
-import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,18 +10,17 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { callArguments, PERSONAS, type ConversationRecord } from "../../src/core/record.js";
 import { ensureSmokeModel, GENERATE_STOP_BOOST } from "../../src/model/smoke.js";
 import { validateRecord } from "../../src/validate/index.js";
-import { builtCli } from "../helpers/cli.js";
+import { runCli, type CliRun } from "../helpers/cli.js";
 import {
   FaultProxy,
   freePort,
   kill9,
   lineCount,
   readLines,
-  runCli,
+  runDatagen,
   startLlamaServer,
   stopAll,
   type LlamaServer,
-  type RunResult,
 } from "../helpers/fleet-helpers.js";
 
 const addFormats = formatsModule.default;
@@ -66,13 +64,9 @@ function checkOutput(out: string, expectedIds: string[]): ConversationRecord[] {
 }
 
 /** The ids the run will execute: generate --plan --json prints them without loading a model. */
-function plannedIds(personas: string, count: number): string[] {
-  const plan = spawnSync(
-    process.execPath,
-    [builtCli("datagen"), "generate", "--plan", "--json", "--persona", personas, "--count", String(count)],
-    { encoding: "utf8" },
-  );
-  expect(plan.status, plan.stderr).toBe(0);
+async function plannedIds(personas: string, count: number): Promise<string[]> {
+  const plan = await runCli("datagen", ["generate", "--plan", "--json", "--persona", personas, "--count", String(count)]);
+  expect(plan.code, plan.stderr).toBe(0);
   return plan.stdout
     .trim()
     .split("\n")
@@ -100,19 +94,19 @@ describe("9 personas x 2 records over two llama-servers, with kill -9 of generat
   const out = tempDir("datagen-fleet-");
   const file = join(out, "conversations.jsonl");
   let args: string[];
-  const runs: RunResult[] = [];
+  const runs: CliRun[] = [];
 
   beforeAll(async () => {
     args = ["generate", "--persona", "all", "--count", "2", "--out", out, "--server", `${a.url},${b.url}`];
-    runs.push(await runCli(args, { file, afterLines: 2, action: (child) => void child.kill("SIGKILL") }));
-    runs.push(await runCli(args));
+    runs.push(await runDatagen(args, { file, afterLines: 2, action: (child) => void child.kill("SIGKILL") }));
+    runs.push(await runDatagen(args));
   }, 900_000);
 
-  it("was killed, then the same command resumed and completed", () => {
+  it("was killed, then the same command resumed and completed", async () => {
     expect(runs[0].signal).toBe("SIGKILL");
     expect(runs[1].code, runs[1].stderr).toBe(0);
     // The smoke model's noise can fail a step's checks (arguments that never close): such a conversation is an honest reject.
-    const planned = plannedIds("all", 2).length;
+    const planned = (await plannedIds("all", 2)).length;
     const done = /^complete: (\d+)\/(\d+) records(?:, (\d+) rejected)?/.exec(runs[1].stdout);
     expect(done, runs[1].stdout).not.toBeNull();
     expect(Number(done![2])).toBe(planned);
@@ -123,8 +117,8 @@ describe("9 personas x 2 records over two llama-servers, with kill -9 of generat
     expect(run.counts.resumed).toBeGreaterThanOrEqual(3);
   });
 
-  it("has every planned id exactly once (records and rejects), every record valid", () => {
-    const records = checkOutput(out, plannedIds("all", 2));
+  it("has every planned id exactly once (records and rejects), every record valid", async () => {
+    const records = checkOutput(out, await plannedIds("all", 2));
     expect(records.length).toBeGreaterThan(0);
   });
 
@@ -167,7 +161,7 @@ describe("9 personas x 2 records over two llama-servers, with kill -9 of generat
     const server = await startLlamaServer(other);
     const before = lineCount(file);
     try {
-      const result = await runCli([...args.slice(0, -1), server.url]);
+      const result = await runDatagen([...args.slice(0, -1), server.url]);
       expect(result.code).toBe(2);
       expect(result.stderr).toMatch(
         /holds a run made with model gpt-oss-smoke-[0-9a-f]{16}\.gguf #[0-9a-f]{12}, but this run.s model is other-model\.gguf #[0-9a-f]{12}/,
@@ -182,20 +176,20 @@ describe("9 personas x 2 records over two llama-servers, with kill -9 of generat
 describe("kill -9 of one of two servers mid-run", () => {
   const out = tempDir("datagen-fleet-kill-");
   let victim: LlamaServer;
-  let result: RunResult;
+  let result: CliRun;
   const personas = PERSONAS.slice(0, 3);
 
   beforeAll(async () => {
     victim = await startLlamaServer(model);
     const args = ["generate", "--persona", personas.join(","), "--count", "2", "--out", out, "--server", a.url, "--server", victim.url];
-    result = await runCli(args, { file: join(out, "conversations.jsonl"), afterLines: 0, action: () => kill9(victim.child) });
+    result = await runDatagen(args, { file: join(out, "conversations.jsonl"), afterLines: 0, action: () => kill9(victim.child) });
   }, 900_000);
 
-  it("completes on the other server with no id lost or duplicated", () => {
+  it("completes on the other server with no id lost or duplicated", async () => {
     expect(victim.child.signalCode).toBe("SIGKILL");
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toContain(`server ${victim.url} benched`);
-    checkOutput(out, idsFor(personas, 2));
+    checkOutput(out, await idsFor(personas, 2));
     const run = runJson(out);
     expect(run.status).toBe("complete");
     const dead = run.servers.find((s) => s.url === victim.url) as ServerStats;
@@ -217,7 +211,7 @@ describe("a fault proxy in front of a real server", () => {
 
   it("rides out 503 + Retry-After, 429, a reset, a stall past the timeout and llama-server's UTF-8 500: all valid, retries counted", async () => {
     const out = tempDir("datagen-fleet-faults-");
-    const result = await runCli([
+    const result = await runDatagen([
       "generate",
       "--persona",
       personas.join(","),
@@ -232,7 +226,7 @@ describe("a fault proxy in front of a real server", () => {
     ]);
     expect(result.code, result.stderr).toBe(0);
     expect(proxy.applied).toEqual(["503", "429", "reset", "stall", "500"]);
-    checkOutput(out, idsFor(personas, 2));
+    checkOutput(out, await idsFor(personas, 2));
     const [server] = runJson(out).servers;
     expect(server.errors).toBeGreaterThanOrEqual(5);
     expect(server.retries).toBeGreaterThanOrEqual(5);
@@ -242,19 +236,19 @@ describe("a fault proxy in front of a real server", () => {
     const out = tempDir("datagen-fleet-down-");
     const file = join(out, "conversations.jsonl");
     const args = ["generate", "--persona", personas.join(","), "--count", "2", "--out", out, "--server", proxy.url, "--server-wait", "3s"];
-    const down = await runCli(args, { file, afterLines: 0, action: () => proxy.stop() });
+    const down = await runDatagen(args, { file, afterLines: 0, action: () => proxy.stop() });
     expect(down.code, down.stderr).toBe(1);
     expect(down.stderr).toContain(`no server answered for 3 s (--server-wait): ${proxy.url}`);
     expect(runJson(out).status).toBe("interrupted");
     const kept = lineCount(file);
     expect(kept).toBeGreaterThanOrEqual(1);
     await proxy.start();
-    const rerun = await runCli(args);
+    const rerun = await runDatagen(args);
     expect(rerun.code, rerun.stderr).toBe(0);
-    const planned = idsFor(personas, 2).length;
+    const planned = (await idsFor(personas, 2)).length;
     expect(rerun.stdout).toMatch(new RegExp(`^complete: \\d+/${planned} records`));
     expect(runJson(out).counts.resumed).toBeGreaterThanOrEqual(kept);
-    checkOutput(out, idsFor(personas, 2));
+    checkOutput(out, await idsFor(personas, 2));
   }, 600_000);
 });
 
@@ -262,7 +256,7 @@ describe("no server reachable", () => {
   it("fails at once with exit 1, naming every URL and why, and writes nothing", async () => {
     const out = join(tempDir("datagen-fleet-none-"), "not-yet-there");
     const urls = [`http://127.0.0.1:${await freePort()}`, `http://127.0.0.1:${await freePort()}`];
-    const result = await runCli(["generate", "--persona", "all", "--out", out, "--server", urls.join(",")]);
+    const result = await runDatagen(["generate", "--persona", "all", "--out", out, "--server", urls.join(",")]);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(
       new RegExp(

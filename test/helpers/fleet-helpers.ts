@@ -1,5 +1,6 @@
 // Shared by the fleet tests: real llama-server processes on 127.0.0.1 (the binary that
-// scripts/setup.sh --test builds), the datagen CLI as a child process, and a loopback fault proxy.
+// scripts/setup.sh --test builds), the datagen CLI as a child process (test/helpers/cli.ts runCli,
+// tracked here), and a loopback fault proxy.
 // Every process started here is tracked and killed by stopAll().
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
@@ -7,7 +8,7 @@ import { createServer, request, type IncomingMessage, type Server, type ServerRe
 import type { AddressInfo, Socket } from "node:net";
 import { join } from "node:path";
 import { projectRoot } from "../../src/core/project.js";
-import { builtCli } from "./cli.js";
+import { runCli, type CliRun } from "./cli.js";
 
 const root = projectRoot();
 const children = new Set<ChildProcess>();
@@ -94,13 +95,6 @@ export async function stopAll(): Promise<void> {
   await Promise.all([...children].map(kill9));
 }
 
-export interface RunResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
 export const lineCount = (file: string): number => (existsSync(file) ? readFileSync(file, "utf8").split("\n").length - 1 : 0);
 export const readLines = (file: string): unknown[] =>
   existsSync(file)
@@ -110,35 +104,21 @@ export const readLines = (file: string): unknown[] =>
         .map((l) => JSON.parse(l) as unknown)
     : [];
 
-/** Runs the datagen CLI; `when` runs `action` once `file` has more than `afterLines` lines. */
-export function runCli(
+/**
+ * Runs the built datagen CLI from the project root, tracked by stopAll(); `when` runs `action` once
+ * `file` has more than `afterLines` lines.
+ */
+export function runDatagen(
   args: string[],
   when?: { file: string; afterLines: number; action: (child: ChildProcess) => void | Promise<void> },
-): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [builtCli("datagen"), ...args], {
-      cwd: root,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    children.add(child);
-    let stdout = "";
-    let stderr = "";
-    child.stdout?.on("data", (d: Buffer) => (stdout += d));
-    child.stderr?.on("data", (d: Buffer) => (stderr += d));
-    const poll = when
-      ? setInterval(() => {
-          if (lineCount(when.file) > when.afterLines) {
-            clearInterval(poll);
-            void when.action(child);
-          }
-        }, 100)
-      : undefined;
-    child.on("error", reject);
-    child.on("close", (code, signal) => {
-      if (poll) clearInterval(poll);
-      children.delete(child);
-      resolve({ code, signal, stdout, stderr });
-    });
+): Promise<CliRun> {
+  return runCli("datagen", args, {
+    cwd: root,
+    whileRunning: (child) => {
+      children.add(child);
+      child.on("close", () => children.delete(child));
+    },
+    when: when && { ready: () => lineCount(when.file) > when.afterLines, act: when.action, everyMs: 100 },
   });
 }
 

@@ -6,6 +6,8 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { FORMAT_NAME, FORMAT_VERSION, TOKENIZER_NAME, shardFileName, type ShardKind } from "../../src/pack/format.js";
 import { N_VOCAB, PAD_ID, SPECIAL, getTokenizer } from "../../src/tokenize/o200k_harmony.js";
+import { trainerBinaryPath } from "../../src/train/binary.js";
+import { runProgram, type CliOptions, type CliRun } from "./cli.js";
 
 export interface Doc {
   tokens: number[];
@@ -113,4 +115,9 @@ export function personaDocs(count: number, offset = 0): Doc[] {
     docs.push({ tokens, mask });
   }
   return docs;
+}
+
+/** Runs the bundled trainer binary (built by buildTrainer) with `args`, for tests of the trainer itself. */
+export function runTrainer(args: string[], options?: CliOptions): Promise<CliRun> {
+  return runProgram(trainerBinaryPath(), args, options);
 }

@@ -1,7 +1,6 @@
 // `datagen generate` for real: node-llama-cpp on the smoke model, CPU, one thread.
 // One 9-persona x 2-record output is made by three runs of the CLI (Ctrl-C, then kill -9 plus a
 // hand-written half line, then a resume to the end) and every assertion about records is made on it.
-import { spawn } from "node:child_process";
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,41 +13,22 @@ import { generateDataset, loadGenerateConfig } from "../../src/generate/index.js
 import { recordSeed } from "../../src/generate/seed.js";
 import { ensureSmokeModel, GENERATE_STOP_BOOST } from "../../src/model/smoke.js";
 import { validateRecord } from "../../src/validate/index.js";
+import { runCli, type CliRun } from "../helpers/cli.js";
 
 const root = projectRoot();
 const addFormats = formatsModule.default;
 
-interface RunResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
+type RunResult = CliRun;
 
-/** Runs the CLI; `interrupt` may send a signal once the output file has more than `afterLines` lines. */
-function runCli(args: string[], interrupt?: { signal: NodeJS.Signals; file: string; afterLines: number }): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", join(root, "src/cli/datagen.ts"), ...args], {
-      cwd: root,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d));
-    child.stderr.on("data", (d: Buffer) => (stderr += d));
-    const poll = interrupt
-      ? setInterval(() => {
-          if (lineCount(interrupt.file) > interrupt.afterLines) {
-            clearInterval(poll);
-            child.kill(interrupt.signal);
-          }
-        }, 100)
-      : undefined;
-    child.on("error", reject);
-    child.on("close", (code, signal) => {
-      if (poll) clearInterval(poll);
-      resolve({ code, signal, stdout, stderr });
-    });
+/** Runs the CLI; `interrupt` sends a signal once the output file has more than `afterLines` lines. */
+function datagen(args: string[], interrupt?: { signal: NodeJS.Signals; file: string; afterLines: number }): Promise<RunResult> {
+  return runCli("datagen", args, {
+    cwd: root,
+    when: interrupt && {
+      ready: () => lineCount(interrupt.file) > interrupt.afterLines,
+      act: (child) => void child.kill(interrupt.signal),
+      everyMs: 100,
+    },
   });
 }
 
@@ -81,13 +61,13 @@ describe("datagen generate on the smoke model", () => {
   beforeAll(async () => {
     await ensureSmokeModel({ stopBoost: GENERATE_STOP_BOOST });
     // 1. Ctrl-C after the first record: a clean stop with a summary.
-    runs.push(await runCli(args, { signal: "SIGINT", file: conversations, afterLines: 0 }));
+    runs.push(await datagen(args, { signal: "SIGINT", file: conversations, afterLines: 0 }));
     // 2. kill -9 after one more record, then a half-written line appended by hand.
     const before = lineCount(conversations);
-    runs.push(await runCli(args, { signal: "SIGKILL", file: conversations, afterLines: before }));
+    runs.push(await datagen(args, { signal: "SIGKILL", file: conversations, afterLines: before }));
     appendFileSync(conversations, '{"id":"lawful_good-000001","persona":"lawful_go');
     // 3. The same command resumes and completes.
-    runs.push(await runCli(args));
+    runs.push(await datagen(args));
     records = readLines(conversations) as ConversationRecord[];
     rejects = readLines(join(out, "rejects.jsonl")) as { id: string; reason: string }[];
   }, 900_000);
@@ -226,7 +206,7 @@ describe("the generate CLI", () => {
   it("rejects a bad pipeline file with every error and its JSON path, exit 2", async () => {
     const file = join(tempDir("datagen-bad-"), "bad.json");
     writeFileSync(file, JSON.stringify({ count: -1, gpu: "tpu", maxTokens: { final: 0 } }));
-    const result = await runCli(["generate", "--pipeline", file]);
+    const result = await datagen(["generate", "--pipeline", file]);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("invalid_pipeline (3 errors");
     expect(result.stderr).toContain("/count: must be >= 1");

@@ -1,8 +1,8 @@
 // Hostile GGUF files: a count that does not divide, a 64-bit count that truncates to a
 // small one, a zero dimension, a wrong shape. checkModelFile (generate and train) and the native
 // trainer each refuse them with the reason; neither dies of a signal. The files are written with
-// the project's GGUF writer from the smoke model's own tensor list, on a 16-token vocabulary.
-import { spawnSync } from "node:child_process";
+// the project's GGUF writer from the smoke model's own tensor list, on a 16-token vocabulary. A
+// complete GGUF that holds no model at all is named by generate (node-llama-cpp) and train (trainer).
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,9 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkModelFile } from "../../src/model/check.js";
 import { GGML_TYPE, gv, writeGguf, type GgufValue } from "../../src/model/gguf.js";
 import { smokeHyperparameters, smokeMetadata, smokeTensorSpecs, type SmokeHyperparameters } from "../../src/model/smoke.js";
-import { buildTrainer, trainerBinaryPath } from "../../src/train/index.js";
+import { buildTrainer } from "../../src/train/index.js";
 import { expectCleanError, runCli } from "../helpers/cli.js";
-import { personaDocs, writePackedDataset } from "../helpers/train-helpers.js";
+import { personaDocs, runTrainer, writePackedDataset } from "../helpers/train-helpers.js";
 
 const dir = mkdtempSync(join(tmpdir(), "model-check-hostile-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -50,11 +50,8 @@ function refusal(path: string): string {
   return "accepted";
 }
 
-/** The trainer's `info` on a model: exit status, the signal if one ended it, stderr. */
-function trainerInfo(path: string, extra: string[] = []) {
-  const r = spawnSync(trainerBinaryPath(), ["info", "--model", path, ...extra], { encoding: "utf8" });
-  return { status: r.status, signal: r.signal, stderr: r.stderr, stdout: r.stdout };
-}
+/** The trainer's `info` on a model: exit code, the signal if one ended it, stdout and stderr. */
+const trainerInfo = (path: string, extra: string[] = []) => runTrainer(["info", "--model", path, ...extra]);
 
 const CASES: [string, Hostile, RegExp, RegExp][] = [
   [
@@ -103,19 +100,19 @@ describe("hostile GGUF files", () => {
     paths.set("intact", await hostileModel("intact"));
   }, 600_000);
 
-  it("the intact small model passes both checks (the cases below differ from it by one field)", () => {
+  it("the intact small model passes both checks (the cases below differ from it by one field)", async () => {
     expect(refusal(paths.get("intact")!)).toBe("accepted");
-    const info = trainerInfo(paths.get("intact")!);
-    expect(info.status, info.stderr).toBe(0);
+    const info = await trainerInfo(paths.get("intact")!);
+    expect(info.code, info.stderr).toBe(0);
     expect(JSON.parse(info.stdout)).toMatchObject({ n_embd: 8, n_head: 4, n_head_kv: 2, n_vocab: 16 });
   });
 
   for (const [name, , checkMessage, trainerMessage] of CASES) {
-    it(`${name}: checkModelFile refuses it, and so does the trainer (exit 1, no signal)`, () => {
+    it(`${name}: checkModelFile refuses it, and so does the trainer (exit 1, no signal)`, async () => {
       expect(refusal(paths.get(name)!)).toMatch(checkMessage);
-      const info = trainerInfo(paths.get(name)!);
+      const info = await trainerInfo(paths.get(name)!);
       expect(info.signal).toBeNull();
-      expect(info.status).toBe(1);
+      expect(info.code).toBe(1);
       expect(info.stderr).toMatch(trainerMessage);
     });
   }
@@ -144,6 +141,26 @@ describe("hostile GGUF files", () => {
   }, 120_000);
 });
 
+describe("a complete GGUF that holds no model", () => {
+  for (const command of ["generate", "train"]) {
+    it(`${command} --model names it, with a reason (node-llama-cpp said only "Failed to load model", exit 70)`, async () => {
+      const empty = join(dir, `no-model-${command}.gguf`);
+      await writeGguf(empty, { metadata: [["general.architecture", gv.str("llama")]], tensors: [] });
+      const data = join(dir, "data-no-model");
+      if (command === "train") writePackedDataset(data, personaDocs(2), 1024);
+      const args =
+        command === "generate"
+          ? ["generate", "--model", empty, "--count", "1", "--out", join(dir, `out-${command}`)]
+          : ["train", "--data", data, "--model", empty, "--out", join(dir, `out-${command}`), "--steps", "1"];
+      expectCleanError(
+        await runCli("datagen", args),
+        1,
+        command === "generate" ? /no-model-generate\.gguf model_load_failed/ : /bad_model .*no-model-train\.gguf: architecture is "llama"/,
+      );
+    }, 180_000);
+  }
+});
+
 describe("--threads is capped at the cores", () => {
   it("datagen train and generate refuse --threads 100000 as a usage error", async () => {
     const cores = availableParallelism();
@@ -159,10 +176,10 @@ describe("--threads is capped at the cores", () => {
       );
   }, 60_000);
 
-  it("the trainer binary refuses it too (exit 2, not killed)", () => {
-    const info = trainerInfo(join(dir, "missing.gguf"), ["--threads", "100000"]);
+  it("the trainer binary refuses it too (exit 2, not killed)", async () => {
+    const info = await trainerInfo(join(dir, "missing.gguf"), ["--threads", "100000"]);
     expect(info.signal).toBeNull();
-    expect(info.status).toBe(2);
+    expect(info.code).toBe(2);
     expect(info.stderr).toMatch(/--threads must be an integer in 1\.\.\d+ \(the online cores\), got 100000/);
   });
 });
@@ -175,20 +192,9 @@ describe("a trainer that dies of a signal", () => {
     const data = join(dir, "data-signal");
     writePackedDataset(data, personaDocs(2), 512);
     const model = await hostileModel("for-signal");
-    const r = await runCliWithTrainer(fake, ["train", "--data", data, "--model", model, "--eval-only"]);
+    // DATAGEN_TRAINER_BIN: the fake stands in for a crash the real trainer no longer has.
+    const r = await runCli("datagen", ["train", "--data", data, "--model", model, "--eval-only"], { env: { DATAGEN_TRAINER_BIN: fake } });
     expectCleanError(r, 1, /trainer killed by SIGSEGV \(signal 11\)/);
     expect(r.stderr).not.toContain("exit null");
   }, 60_000);
 });
-
-/** runCli with DATAGEN_TRAINER_BIN set for the child (the fake stands in for a crash the real trainer no longer has). */
-async function runCliWithTrainer(bin: string, args: string[]) {
-  const saved = process.env.DATAGEN_TRAINER_BIN;
-  process.env.DATAGEN_TRAINER_BIN = bin;
-  try {
-    return await runCli("datagen", args);
-  } finally {
-    if (saved === undefined) delete process.env.DATAGEN_TRAINER_BIN;
-    else process.env.DATAGEN_TRAINER_BIN = saved;
-  }
-}

@@ -1,15 +1,14 @@
 // One writer per output (src/core/output.ts lockOutput): a second run on an output that another
 // live process is writing is refused with exit 2 naming the holder; a holder killed with -9 leaves
 // a stale lock that the next run takes over. Real CLI runs (generate on the smoke model, pack).
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { ensureSmokeModel } from "../../src/model/smoke.js";
-import { expectCleanError, runCli } from "../helpers/cli.js";
+import { expectCleanError, runCli, startScript } from "../helpers/cli.js";
 
-const TSX = import.meta.resolve("tsx");
 const OUTPUT = join(import.meta.dirname, "..", "..", "src", "core", "output.ts");
 const dir = mkdtempSync(join(tmpdir(), "output-lock-"));
 const EXAMPLES = join(import.meta.dirname, "..", "..", "data", "examples", "conversations.jsonl");
@@ -17,12 +16,12 @@ const holders: ChildProcess[] = [];
 
 /** A process that takes the lock on `out` and keeps it until killed. */
 async function holdLock(out: string): Promise<ChildProcess> {
-  const code = `import(${JSON.stringify(OUTPUT)}).then((m) => { m.lockOutput(process.argv[1]); console.log("locked"); setInterval(() => {}, 1000); })`;
-  const child = spawn(process.execPath, ["--import", TSX, "-e", code, out], { stdio: ["ignore", "pipe", "inherit"] });
+  const code = `const m = await import(${JSON.stringify(OUTPUT)}); m.lockOutput(process.argv[1]); console.log("locked"); setInterval(() => {}, 1000);`;
+  const { child, done } = startScript(code, [out]);
   holders.push(child);
   await new Promise<void>((resolve, reject) => {
     child.stdout!.on("data", (d: Buffer) => d.toString().includes("locked") && resolve());
-    child.on("exit", (c) => reject(new Error(`lock holder exited ${c}`)));
+    void done.then((run) => reject(new Error(`lock holder exited ${run.code}: ${run.stderr}`)));
   });
   return child;
 }

@@ -1,7 +1,6 @@
 // `datagen train` end to end on the smoke model and the example persona conversations packed by
 // `datagen pack`: dataset/model checks, a short run that lowers the held-out assistant loss, SIGINT → checkpoint, --resume without duplicate steps, the recipe's lr
 // schedule, and a checkpoint that node-llama-cpp loads and generates from.
-import { spawn } from "node:child_process";
 import { appendFileSync, chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,33 +8,15 @@ import { getLlama } from "node-llama-cpp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { packDataset } from "../../src/pack/index.js";
 import { buildTrainer, readModelInfo, train, type StepProgress } from "../../src/train/index.js";
+import { expectCleanError, runCli, type CliOptions } from "../helpers/cli.js";
 import { personaDocs, writePackedDataset } from "../helpers/train-helpers.js";
 
 const SEQ_LEN = 1024;
 const LR = 2e-3;
 const STEPS = 6;
 
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs the CLI; onStderr may send signals while it runs. */
-function datagen(args: string[], onStderr?: (text: string, child: ReturnType<typeof spawn>) => void): Promise<CliResult> {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/cli/datagen.ts", ...args], { cwd: process.cwd() });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-  child.stderr.on("data", (c: Buffer) => {
-    stderr += c.toString();
-    onStderr?.(stderr, child);
-  });
-  return new Promise((resolve, reject) => {
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const datagen = (args: string[], onStderr?: CliOptions["onStderr"]) => runCli("datagen", args, { onStderr });
 
 /** torchtitan's warmup-stable-decay (the recipe's scheduler) for 0-indexed step i. */
 function expectedLr(step: number, total: number, warmup: number, decayRatio: number, minFactor: number): number {
@@ -120,6 +101,19 @@ describe("datagen train (smoke model)", () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`${mask} shard_size_mismatch`);
     expect(r.stdout).toBe("");
+  });
+
+  it("refuses token id 4294967295 in a shard when it opens it (trainer/data.h checks every id), exit 1", async () => {
+    // The manifest is intact and names the shard's old checksum: only the id check can catch it
+    // (export --no-verify refuses it too: test/cli/manifest-safety.test.ts).
+    const badId = join(dir, "bad-id");
+    writePackedDataset(badId, personaDocs(3), SEQ_LEN);
+    const tokens = join(badId, "shard-00000.tokens.u32");
+    const data = readFileSync(tokens);
+    data.writeUInt32LE(0xffffffff, 4 * 5);
+    writeFileSync(tokens, data);
+    const r = await datagen(["train", "--data", badId, "--eval-only", "--threads", "1"]);
+    expectCleanError(r, 1, /token_out_of_vocab token id 4294967295 at offset 20 is not below the model's vocabulary size 201088/);
   });
 
   it("trains, stops on SIGINT with a checkpoint, resumes without duplicate steps, and lowers held-out loss", async () => {

@@ -3,17 +3,15 @@
 // the matmuls), an F32 KV cache (the F16 default costs ~4e-3) and flash attention off (ggml's CPU
 // flash-attention path costs ~7e-4 here). node-llama-cpp exposes next-token probabilities, not raw
 // logits, so both sides are compared as log-softmax rows, centered: logits up to each row's constant.
-import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { getLlama } from "node-llama-cpp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureSmokeModel } from "../../src/model/smoke.js";
-import { buildTrainer, trainerBinaryPath } from "../../src/train/index.js";
+import { buildTrainer } from "../../src/train/index.js";
+import { runTrainer } from "../helpers/train-helpers.js";
 
-const run = promisify(execFile);
 const VOCAB = 201_088;
 // Past the 128-token sliding window of layer 0, so the window is exercised.
 const N_TOKENS = 200;
@@ -55,7 +53,7 @@ describe("trainer forward == llama.cpp forward (smoke model, F32)", () => {
 
   async function ourRows(extra: string[] = []): Promise<Float64Array[]> {
     const out = join(dir, `logits-${extra.length}.f32`);
-    await run(trainerBinaryPath(), [
+    const r = await runTrainer([
       "logits",
       "--model",
       modelPath,
@@ -67,6 +65,7 @@ describe("trainer forward == llama.cpp forward (smoke model, F32)", () => {
       "2",
       ...extra,
     ]);
+    expect(r.code, r.stderr).toBe(0);
     const all = new Float32Array(new Uint8Array(readFileSync(out)).buffer);
     expect(all.length).toBe(N_TOKENS * VOCAB);
     return POSITIONS.map((p) => centeredLogSoftmax(all.subarray(p * VOCAB, (p + 1) * VOCAB)));

@@ -1,38 +1,29 @@
 // SIGHUP (a closed terminal) stops `datagen train` like Ctrl-C: the trainer finishes its step and
 // checkpoints, the run exits 129 and --resume continues it. A run that never checkpointed (killed
 // while loading, kill -9) is started again by the same command, without --force.
-import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildTrainer } from "../../src/train/index.js";
-import { runCli } from "../helpers/cli.js";
+import { runCli, type CliRun } from "../helpers/cli.js";
 import { personaDocs, writePackedDataset } from "../helpers/train-helpers.js";
 
-const TSX = import.meta.resolve("tsx");
 const dir = mkdtempSync(join(tmpdir(), "train-signals-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const data = join(dir, "data");
 
 /** `datagen args` in a process group of its own; at the first progress line the whole group gets SIGHUP, as when its terminal closes. */
-function trainHungUp(args: string[]): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
-  const script = join(import.meta.dirname, "..", "..", "src", "cli", "datagen.ts");
-  const child = spawn(process.execPath, ["--import", TSX, script, ...args], { detached: true, stdio: ["ignore", "pipe", "pipe"] });
-  let stdout = "";
-  let stderr = "";
+function trainHungUp(args: string[]): Promise<CliRun> {
   let hungUp = false;
-  child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on("data", (d: Buffer) => {
-    stderr += d.toString();
-    if (!hungUp && /step 1\/\d+/.test(stderr)) {
-      hungUp = true;
-      process.kill(-child.pid!, "SIGHUP");
-    }
-  });
-  return new Promise((resolve, reject) => {
-    child.on("error", reject);
-    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
+  return runCli("datagen", args, {
+    detached: true,
+    onStderr: (stderr, child) => {
+      if (!hungUp && /step 1\/\d+/.test(stderr)) {
+        hungUp = true;
+        process.kill(-child.pid!, "SIGHUP");
+      }
+    },
   });
 }
 

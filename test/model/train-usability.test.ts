@@ -1,17 +1,15 @@
 // Friction in the README tour's train commands: `--eval-only` reports progress while it runs (it
 // printed nothing for minutes), and a run too short for its warmup says that the learning rate never
 // reaches --lr (with the default --warmup 20, `--steps 20` peaked at 95 % of it, silently).
-import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { packDataset } from "../../src/pack/index.js";
 import { buildTrainer, evaluate, RECIPE, type EvalProgress } from "../../src/train/index.js";
 import { lrAt, scheduleWarning } from "../../src/train/schedule.js";
+import { runCli } from "../helpers/cli.js";
 
-const run = promisify(execFile);
 const recipe = { lr: RECIPE.lr, warmup: RECIPE.warmup, decayRatio: RECIPE.decayRatio, minLrFactor: RECIPE.minLrFactor };
 
 describe("learning-rate schedule warning", () => {
@@ -56,10 +54,7 @@ describe("train on the smoke model", () => {
   }, 300_000);
 
   it("`train --steps 1` with the default --warmup 20 warns on stderr", async () => {
-    const { stderr } = await run(process.execPath, [
-      "--import",
-      "tsx",
-      "src/cli/datagen.ts",
+    const { code, stderr } = await runCli("datagen", [
       "train",
       "--data",
       data,
@@ -70,6 +65,7 @@ describe("train on the smoke model", () => {
       "--threads",
       "2",
     ]);
+    expect(code, stderr).toBe(0);
     expect(stderr).toMatch(/^warning: with --warmup 20 and --steps 1 the learning rate never reaches --lr/m);
   }, 300_000);
 });
