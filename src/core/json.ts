@@ -18,10 +18,12 @@
 // is not a pair (one regex test) or raw lone surrogates (isWellFormed) has its strings walked.
 // Rules: docs/ARCHITECTURE.md (the record's JSON text) and docs/RENDERING.md (Numbers, Key order).
 
+import type { ReasonCodeOf } from "./reasons.js";
+
 /** Arrays and objects nested deeper than this are rejected (the record itself is level 1). */
 export const MAX_JSON_DEPTH = 256;
 
-export type JsonErrorCode = import("./reasons.js").ReasonCodeOf<"core/json">;
+export type JsonErrorCode = ReasonCodeOf<"core/json">;
 
 export interface JsonError {
   code: JsonErrorCode;
