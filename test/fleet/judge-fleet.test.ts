@@ -1,5 +1,5 @@
 // `datagen judge --server` on two real CPU llama-servers serving the smoke model (the binary that
-// scripts/setup.sh --test builds; test/fleet-helpers.ts): the verdict schema goes in the servers'
+// scripts/setup.sh --test builds; test/helpers/fleet-helpers.ts): the verdict schema goes in the servers'
 // json_schema field, every record ends in exactly one output file, and an unusable verdict is
 // recorded as such and never passes.
 import { readFileSync, rmSync } from "node:fs";

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -191,14 +191,15 @@ describe("packDataset", () => {
 
   it("refuses to overwrite a dataset without --force, and replaces it with it", async () => {
     await expect(packDataset([input], { out: out1, seqLen: SEQ })).rejects.toThrow(/--force/);
+    // Copies of the dataset packed above stand for one packed earlier into the same --out.
     const foreign = join(dir, "foreign");
-    await packDataset([input], { out: foreign, seqLen: SEQ, workers: 1 });
+    cpSync(out1, foreign, { recursive: true });
     writeFileSync(join(foreign, "notes.txt"), "mine");
     await expect(packDataset([input], { out: foreign, seqLen: SEQ, force: true })).rejects.toThrow(
       /holds files datagen did not write \(notes.txt\)/,
     );
     const out3 = join(dir, "w3");
-    await packDataset([input], { out: out3, seqLen: SEQ, workers: 1, packWindow: 25, shardSamples: 4 });
+    cpSync(out1, out3, { recursive: true });
     await packDataset([input], { out: out3, seqLen: SEQ, workers: 2, packWindow: 25, shardSamples: 4, force: true });
     expect(filesOf(out3)).toEqual(filesOf(out1));
   });
