@@ -1,10 +1,11 @@
 // Option handling shared by the commands: those that read conversation JSONL files, and those that
 // talk to servers (--server-kind).
 import { statSync } from "node:fs";
-import { Option } from "commander";
+import { InvalidArgumentError, Option } from "commander";
 import { DIALECT_NAMES, DOCUMENT_MODE_NAMES, MASK_MODE_NAMES } from "../render/names.js";
 import { DEFAULT_MAX_LINE_BYTES } from "../core/lines.js";
 import { UsageError } from "../core/errors.js";
+import { escapeControls } from "../core/escape.js";
 import { FROM_SHAPES, STDIN_ARG } from "../ingest/source.js";
 import { SERVER_KIND_CHOICES } from "../generate/model/servers/index.js";
 import { positiveInt } from "./run.js";
@@ -14,6 +15,19 @@ export function maxLineBytesOption(): Option {
   return new Option("--max-line-bytes <n>", "longest accepted JSONL line in bytes; longer lines are reported as line_too_long")
     .argParser(positiveInt("--max-line-bytes"))
     .default(DEFAULT_MAX_LINE_BYTES);
+}
+
+/** Most worker threads --workers accepts. */
+const MAX_WORKERS = 256;
+
+/** --workers N: worker threads, 0 meaning this thread only (validate, pack, verify --source). */
+export function workersOption(description: string): Option {
+  return new Option("--workers <n>", description).argParser((value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 0 || n > MAX_WORKERS)
+      throw new InvalidArgumentError(`--workers must be an integer in 0..${MAX_WORKERS}, got "${escapeControls(value)}"`);
+    return n;
+  });
 }
 
 /** --allow-trailing-call: a conversation may end with an assistant tool call (xLAM / APIGen records). */

@@ -5,7 +5,6 @@
 //   → overlong policy → packing window → BinPacker → [shuffle staging] → ShardWriter → manifest
 import { createHash } from "node:crypto";
 import { renameSync, statSync } from "node:fs";
-import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { DataError, formatLocation, InterruptedError, NothingUsableError, UsageError } from "../core/errors.js";
 import { openOutputDir, writeFileAtomic } from "../core/output.js";
@@ -29,6 +28,7 @@ import { FirstSeenIds } from "../core/first-seen-ids.js";
 import { HashedFile } from "./hashed-file.js";
 import { displayName, STDIN_ARG, type FromShape } from "../ingest/source.js";
 import { lineBatches } from "../ingest/line-batches.js";
+import { threadsForInputs } from "../ingest/threads.js";
 import { LOCATOR_BLOCK_BYTES, LOCATOR_MODULUS } from "./locator.js";
 import { PACKED_DATASET, removePartialFiles } from "./output-dir.js";
 import { RenderPool } from "./pool.js";
@@ -41,7 +41,7 @@ import type { DocumentsStats } from "./format.js";
 export { BinPacker, CapacityIndex } from "./bfd.js";
 
 export { DEFAULT_PACK_WINDOW, DEFAULT_SEQ_LEN, DEFAULT_SHARD_SAMPLES } from "./defaults.js";
-import { DEFAULT_PACK_WINDOW, DEFAULT_SEQ_LEN, DEFAULT_SHARD_SAMPLES, MAX_SEQ_LEN } from "./defaults.js";
+import { DEFAULT_PACK_WINDOW, DEFAULT_SEQ_LEN, DEFAULT_SHARD_SAMPLES, MAX_SEQ_LEN, RENDER_THREADS_FROM_BYTES } from "./defaults.js";
 /** Tokens held in the packing window (on top of the document-count window): bounds memory. */
 export const DEFAULT_WINDOW_TOKENS = 1 << 25;
 /** Tokens held in open (not yet full) samples carried across windows. */
@@ -54,6 +54,7 @@ export interface PackOptions {
   mask?: MaskMode;
   /** --documents: how records become documents (default auto; src/render/documents.ts). */
   documents?: DocumentMode;
+  /** Render threads; 0 renders on this thread (default: by the inputs' size, ingest/threads.ts). */
   workers?: number;
   packWindow?: number;
   shardSamples?: number;
@@ -175,7 +176,7 @@ function resolveSettings(inputs: string[], o: PackOptions): Settings {
     dialect: o.dialect ?? "harmony",
     mask: o.mask ?? "assistant",
     documents: o.documents ?? "auto",
-    workers: o.workers ?? availableParallelism(),
+    workers: o.workers ?? threadsForInputs(inputs, RENDER_THREADS_FROM_BYTES),
     packWindow: o.packWindow ?? DEFAULT_PACK_WINDOW,
     shardSamples: o.shardSamples ?? DEFAULT_SHARD_SAMPLES,
     overlong: o.overlong ?? "drop",
@@ -214,7 +215,7 @@ class PackRun {
     private readonly onProgress?: (p: PackProgress) => void,
     private readonly signal?: AbortSignal,
   ) {
-    this.pool = new RenderPool(Math.max(1, s.workers), {
+    this.pool = new RenderPool(s.workers, {
       dialect: s.dialect,
       mask: s.mask,
       documents: s.documents,

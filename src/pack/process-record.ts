@@ -1,9 +1,11 @@
 // One input item (JSONL line, JSON array element, Parquet row) → its rendered documents (tokens +
 // mask; one per assistant turn when --documents cuts the record, src/render/documents.ts) or a
-// reject with a reason code. Runs inside the render worker threads. Parsing and the
-// shape adapter are the ones every command uses (src/ingest/source-record.ts).
+// reject with a reason code. Runs inside the render worker threads, or in the main thread with
+// --workers 0. Parsing and the shape adapter are the ones every command uses
+// (src/ingest/source-record.ts).
 import { lineTooLong, parseJsonLine } from "../core/jsonl.js";
 import { adaptValue, type FromShape } from "../ingest/source-record.js";
+import type { LineBatch } from "../ingest/line-batches.js";
 import { renderDocuments, type Dialect, type DocumentMode, type MaskMode } from "../render/index.js";
 import type { ReasonCode } from "../core/reasons.js";
 import { validateRecord, type ValidationIssue } from "../validate/index.js";
@@ -50,6 +52,30 @@ export interface RenderSettings {
   from?: FromShape;
   /** --allow-trailing-call: a record may end with an assistant tool call. */
   allowTrailingCall?: boolean;
+}
+
+/** Every item of a batch, in order: the container's own verdict where it found one, else processLine. */
+export function renderBatch(batch: LineBatch, settings: RenderSettings): LineResult[] {
+  const results: LineResult[] = [];
+  const errors = new Map(batch.errors.map((e) => [e.index, e]));
+  for (let k = 0; k < batch.lines.length; k++) {
+    const error = errors.get(k);
+    const bytes = batch.tooLong[k] ? null : batch.data.subarray(batch.starts[k], batch.starts[k + 1]);
+    results.push(
+      error
+        ? { kind: "reject", line: batch.lines[k], code: error.code, message: error.message }
+        : processLine(bytes, batch.file, batch.lines[k], settings),
+    );
+  }
+  return results;
+}
+
+/** The token and mask buffers of rendered results: moved, not copied, back to the main thread. */
+export function transferablesOf(results: readonly LineResult[]): ArrayBuffer[] {
+  const transfer: ArrayBuffer[] = [];
+  for (const r of results)
+    if (r.kind === "record") for (const d of r.documents) transfer.push(d.tokens.buffer as ArrayBuffer, d.mask.buffer as ArrayBuffer);
+  return transfer;
 }
 
 export function processLine(bytes: Uint8Array | null, file: string, line: number, settings: RenderSettings): LineResult {

@@ -1,6 +1,5 @@
 // `dataset verify`: recompute every checksum of a packed dataset and check its invariants;
 // with `source`, re-render every document from its input line and compare tokens and mask.
-import { availableParallelism } from "node:os";
 import { createHash } from "node:crypto";
 import { createReadStream, existsSync, statSync } from "node:fs";
 import { createInterface } from "node:readline";
@@ -9,6 +8,8 @@ import type { Dialect, MaskMode } from "../render/index.js";
 import { DOCUMENTS_FILE, manifestDocumentsMode, type DocumentEntry, type FileEntry, type Manifest } from "./format.js";
 import { STDIN_NAME } from "../ingest/source.js";
 import { lineBatches } from "../ingest/line-batches.js";
+import { threadsForBytes } from "../ingest/threads.js";
+import { RENDER_THREADS_FROM_BYTES } from "./defaults.js";
 import { LocatorSums, locateDifferences } from "./locator.js";
 import { RenderPool } from "./pool.js";
 import type { LineResult, RenderedDocument } from "./process-record.js";
@@ -95,7 +96,8 @@ export async function verifyDataset(dir: string, options: VerifyOptions = {}): P
   await checkInvariants(dir, manifest, problems, sources);
   if (sources && !problems.full) {
     const packed = [...sources.values()].reduce((n, lines) => n + lines.size, 0);
-    report.sourceDocumentsChecked = await checkSources(dir, manifest, sources, problems, options.workers ?? availableParallelism());
+    const workers = options.workers ?? threadsForBytes(sourceBytes(manifest), RENDER_THREADS_FROM_BYTES);
+    report.sourceDocumentsChecked = await checkSources(dir, manifest, sources, problems, workers);
     // Never "ok" having compared fewer documents than the dataset holds (e.g. documents.jsonl names inputs the manifest lacks).
     if (report.sourceDocumentsChecked < manifest.documents && !problems.full) {
       const unlisted = [...sources.keys()].filter((input) => !manifest.inputs?.some((i) => i.path === input));
@@ -345,6 +347,12 @@ function addSource(sources: Map<string, Map<number, LineDocuments>>, d: Partial<
   docs.set(String(d.id), at);
 }
 
+/** The bytes of the inputs --source reads again, as pack recorded them (undefined when one is stdin). */
+function sourceBytes(m: Manifest): number | undefined {
+  const inputs = m.inputs ?? [];
+  return inputs.some((i) => i.path === STDIN_NAME) ? undefined : inputs.reduce((sum, i) => sum + i.bytes, 0);
+}
+
 /** Re-renders each packed document's source line and compares tokens and mask. */
 async function checkSources(
   dir: string,
@@ -354,7 +362,7 @@ async function checkSources(
   workers: number,
 ): Promise<number> {
   const readers = m.shards.map((s) => new ShardReader(dir, s, m.seq_len));
-  const pool = new RenderPool(Math.max(1, workers), {
+  const pool = new RenderPool(workers, {
     dialect: m.dialect as Dialect,
     mask: m.mask as MaskMode,
     documents: manifestDocumentsMode(m),

@@ -9,20 +9,20 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { escapeControls, escapeControlsKeepLayout } from "../../src/core/escape.js";
-import { expectCleanError, runCli, runScript, type CliOptions, type CliRun } from "../helpers/cli.js";
+import { STAGING_SUFFIX } from "../../src/core/output.js";
+import { expectCleanError, runCli, runScript, type CliRun } from "../helpers/cli.js";
 import { personaDocs, writePackedDataset } from "../helpers/train-helpers.js";
 
 type Run = CliRun;
 
-/** Runs `datagen` (or `dataset`); `onStderr` may signal the child while it runs. */
-const cli = (bin: "datagen" | "dataset", args: string[], onStderr?: CliOptions["onStderr"]): Promise<Run> =>
-  runCli(bin, args, { onStderr });
+const cli = (bin: "datagen" | "dataset", args: string[]): Promise<Run> => runCli(bin, args);
 const datagen = (...args: string[]) => cli("datagen", args);
 
 /** No stack trace, no "internal error": the user's mistake is named on one line. */
 const work = mkdtempSync(join(tmpdir(), "datagen-hardening-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 const EXAMPLES = "data/examples/conversations.jsonl";
+const INVALID_EXAMPLES = "data/examples/invalid.jsonl";
 
 describe("ordinary mistakes: a message and exit 1/2, never a crash", () => {
   it("train without --steps or --out prints the usage error (it printed nothing)", async () => {
@@ -96,38 +96,42 @@ describe("SIGINT and SIGTERM end every command, with a message and 130 / 143", (
     writeFileSync(big, out.join("\n") + "\n");
   });
 
-  // Each command gets far more input than it can finish before its first progress line (5 s off a
-  // terminal); the signal goes at that line, when the command is surely past its start-up.
-  /** Runs the command and sends `signal` at its first progress line, when it is surely past its start-up. */
-  const stopAtProgress = async (command: string, args: string[], signal: NodeJS.Signals): Promise<Run> => {
+  // Each command gets far more input than it can finish; the signal goes once the command is surely
+  // past its start-up (its handlers are installed before it reads or writes anything).
+  it("validate stopped by SIGINT exits 130 at once, with a message (it died by the signal, with no status)", async () => {
+    // The invalid examples come first: their problem lines on stdout show validation is under way.
     let sent = false;
-    const run = await cli("datagen", args, (text, child) => {
-      if (!sent && new RegExp(`${command}: .*records`).test(text)) {
+    const run = await runCli("datagen", ["validate", INVALID_EXAMPLES, ...Array(400).fill(big)], {
+      onStdout: (stdout, child) => {
+        if (sent || !stdout.includes("\n")) return;
         sent = true;
-        child.kill(signal);
-      }
+        child.kill("SIGINT");
+      },
     });
     expect(sent, run.stderr).toBe(true);
     expect(run.signal).toBeNull();
-    return run;
-  };
-
-  // Each command gets far more input than it can finish before its first progress line (5 s off a terminal).
-  it("validate stopped by SIGINT exits 130 at once, with a message (it died by the signal, with no status)", async () => {
-    const run = await stopAtProgress("validate", ["validate", ...Array(400).fill(big)], "SIGINT");
     expect(run.code, run.stderr).toBe(130);
     expect(run.stderr).toContain("SIGINT: stopped");
   }, 120_000);
 
   it("pack --force stopped by SIGTERM exits 143 after removing its unfinished dataset; the old one is kept", async () => {
     const out = join(work, "packed-signal");
-    expect((await datagen("pack", EXAMPLES, "--out", out, "--seq-len", "4096", "--workers", "1")).code).toBe(0);
+    expect((await datagen("pack", EXAMPLES, "--out", out, "--seq-len", "4096")).code).toBe(0);
     const before = readFileSync(join(out, "manifest.json"));
-    const run = await stopAtProgress(
-      "pack",
-      ["pack", ...Array(400).fill(big), "--out", out, "--force", "--seq-len", "4096", "--workers", "2"],
-      "SIGTERM",
-    );
+    // The staging folder beside --out exists once pack has opened its output, past its start-up.
+    let sent = false;
+    const args = ["pack", ...Array(400).fill(big), "--out", out, "--force", "--seq-len", "4096", "--workers", "2"];
+    const run = await runCli("datagen", args, {
+      when: {
+        ready: () => existsSync(out + STAGING_SUFFIX),
+        act: (child) => {
+          sent = true;
+          child.kill("SIGTERM");
+        },
+      },
+    });
+    expect(sent, run.stderr).toBe(true);
+    expect(run.signal).toBeNull();
     expect(run.code, run.stderr).toBe(143);
     expect(run.stderr).toContain("SIGTERM: finishing cleanly");
     expect(run.stderr).toContain("error: pack interrupted: no dataset was written (an existing one in --out is kept)");

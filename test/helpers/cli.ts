@@ -39,6 +39,8 @@ export interface CliOptions {
   whileRunning?: (child: ChildProcess) => void;
   /** Called with all of stderr so far each time more arrives, e.g. to signal the child at a given progress line. */
   onStderr?: (stderr: string, child: ChildProcess) => void;
+  /** Called with all of stdout so far each time more arrives (not with stdoutFd), e.g. to signal the child at its first result. */
+  onStdout?: (stdout: string, child: ChildProcess) => void;
   /**
    * Polled every `everyMs` (20 unless given) while the child runs: the first time `ready()` holds,
    * `act(child)` is called, once (e.g. to signal the child once a file exists); a `ready` that
@@ -64,7 +66,10 @@ export function startProgram(file: string, args: string[], options: CliOptions =
   const done = new Promise<CliRun>((resolve, reject) => {
     let stdout = "";
     let stderr = "";
-    child.stdout?.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stdout?.on("data", (d: Buffer) => {
+      stdout += d.toString();
+      options.onStdout?.(stdout, child);
+    });
     child.stderr!.on("data", (d: Buffer) => {
       stderr += d.toString();
       options.onStderr?.(stderr, child);

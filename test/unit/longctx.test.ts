@@ -249,7 +249,7 @@ describe("a 100K+ conversation", () => {
     const input = join(work, "long.jsonl");
     writeFileSync(input, `${JSON.stringify(record)}\n${JSON.stringify(wrong)}\n${JSON.stringify(big)}\n`);
     const out = join(work, "packed");
-    const summary = await packDataset([input], { out, seqLen: 131_072, workers: 1 });
+    const summary = await packDataset([input], { out, seqLen: 131_072 });
     expect(summary.documents).toBe(1);
     expect(summary.rejects).toBe(1);
     expect(summary.overlong).toEqual({ policy: "drop", count: 1 });

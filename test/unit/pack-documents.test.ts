@@ -27,7 +27,7 @@ const documentIds = (out: string): string[] =>
 
 async function pack(mode: DocumentMode | undefined, extra: { seqLen?: number; dialect?: "harmony" | "hf" } = {}) {
   const out = join(dir, `${mode ?? "default"}-${extra.dialect ?? "harmony"}-${extra.seqLen ?? 4096}`);
-  const summary = await packDataset([input], { out, seqLen: extra.seqLen ?? 4096, workers: 1, documents: mode, dialect: extra.dialect });
+  const summary = await packDataset([input], { out, seqLen: extra.seqLen ?? 4096, documents: mode, dialect: extra.dialect });
   return { out, summary, manifest: readManifest(out) };
 }
 
@@ -118,14 +118,13 @@ describe("pack --documents", () => {
     const truncated = await packDataset([input], {
       out: join(dir, "truncate"),
       seqLen,
-      workers: 1,
       documents: "turns",
       overlong: "truncate",
     });
     expect(truncated.overlong.count).toBe(1);
     expect(truncated.documents).toBe(6);
-    await expect(
-      packDataset([input], { out: join(dir, "error"), seqLen, workers: 1, documents: "turns", overlong: "error" }),
-    ).rejects.toThrow(/three-turns-tools#3/);
+    await expect(packDataset([input], { out: join(dir, "error"), seqLen, documents: "turns", overlong: "error" })).rejects.toThrow(
+      /three-turns-tools#3/,
+    );
   });
 });

@@ -61,9 +61,9 @@ describe("duplicate record ids across inputs", () => {
     // line 3 of `second` repeats the id of first.jsonl:4
     jsonl(second, [records[5], records[6], { ...records[7], id: records[3].id }]);
     jsonl(secondClean, [records[5], records[6]]);
-    await packDataset([first, second], options(join(dir, "w1"), 1));
+    await packDataset([first, second], options(join(dir, "w1"), 0));
     await packDataset([first, second], options(join(dir, "w2"), 2));
-    await packDataset([first, secondClean], options(join(dir, "clean"), 1));
+    await packDataset([first, secondClean], options(join(dir, "clean"), 0));
   });
 
   it("rejects the later copy with its file, line and where the id was first seen", () => {
@@ -93,7 +93,7 @@ describe("duplicate record ids across inputs", () => {
     ).toEqual([[first, 4]]);
   });
 
-  it("writes byte-identical output with 1 and 2 workers", () => {
+  it("writes byte-identical output on this thread (0 workers) and on 2 workers", () => {
     const one = hashes(join(dir, "w1"));
     expect(one.size).toBeGreaterThan(4);
     expect(hashes(join(dir, "w2"))).toEqual(one);
@@ -123,7 +123,7 @@ describe("duplicate record ids across inputs", () => {
       },
     ]);
     const out = join(dir, "plain");
-    const s = await packDataset([plain, plain], options(out, 2));
+    const s = await packDataset([plain, plain], options(out, 0));
     expect(s.rejects).toBe(0);
     expect(s.documents).toBe(4);
   });
@@ -135,7 +135,7 @@ describe("data/examples/invalid.jsonl line 21 (the repeated id persona-mismatch)
 
   it("is packed on its own: its first occurrence (line 20) was rejected for another reason", async () => {
     const out = join(dir, "examples-alone");
-    await packDataset([examples], options(out, 2));
+    await packDataset([examples], options(out, 0));
     const rejects = rejectsOf(out);
     expect(rejects.find((r) => r.line === 20)?.code).toBe("persona_mismatch");
     expect(rejects.some((r) => r.line === 21)).toBe(false);
@@ -150,7 +150,7 @@ describe("data/examples/invalid.jsonl line 21 (the repeated id persona-mismatch)
     const earlier = join(dir, "earlier.jsonl");
     writeFileSync(earlier, line21 + "\n");
     const out = join(dir, "examples-dup");
-    await packDataset([earlier, examples], options(out, 2));
+    await packDataset([earlier, examples], options(out, 0));
     const reject = rejectsOf(out).find((r) => r.file === examples && r.line === 21);
     expect(reject).toMatchObject({
       id: "persona-mismatch",

@@ -84,12 +84,12 @@ describe("packDataset", () => {
   const out1 = join(dir, "w1");
   const out2 = join(dir, "w2");
   beforeAll(async () => {
-    await packDataset([input], { out: out1, seqLen: SEQ, workers: 1, packWindow: 25, shardSamples: 4 });
+    await packDataset([input], { out: out1, seqLen: SEQ, workers: 0, packWindow: 25, shardSamples: 4 });
     await packDataset([input], { out: out2, seqLen: SEQ, workers: 2, packWindow: 25, shardSamples: 4 });
     manifest = readManifest(out1);
   });
 
-  it("writes byte-identical datasets with 1 and 2 workers", () => {
+  it("writes byte-identical datasets on this thread (--workers 0) and on 2 workers", () => {
     const a = filesOf(out1);
     expect(a.size).toBeGreaterThan(6);
     expect(filesOf(out2)).toEqual(a);
@@ -200,7 +200,7 @@ describe("packDataset", () => {
     );
     const out3 = join(dir, "w3");
     cpSync(out1, out3, { recursive: true });
-    await packDataset([input], { out: out3, seqLen: SEQ, workers: 2, packWindow: 25, shardSamples: 4, force: true });
+    await packDataset([input], { out: out3, seqLen: SEQ, packWindow: 25, shardSamples: 4, force: true });
     expect(filesOf(out3)).toEqual(filesOf(out1));
   });
 
@@ -219,7 +219,7 @@ describe("several inputs", () => {
     const second = join(dir, "second.jsonl");
     writeFileSync(second, Array.from({ length: 12 }, (_, i) => JSON.stringify(conversation(100 + i, 4))).join("\n") + "\n");
     const out = join(dir, "two");
-    const s = await packDataset([input, second], { out, seqLen: 32768, workers: 2 });
+    const s = await packDataset([input, second], { out, seqLen: 32768 });
     const m = readManifest(out);
     expect(m.inputs.map((i) => [i.path, i.records])).toEqual([
       [input, 83],
@@ -246,14 +246,14 @@ describe("overlong documents", () => {
   it("drops and counts them by default", async () => {
     const over = lengths.filter((n) => n > small).length;
     expect(over).toBeGreaterThan(3);
-    const s = await packDataset([input], { out: join(dir, "drop"), seqLen: small, workers: 2 });
+    const s = await packDataset([input], { out: join(dir, "drop"), seqLen: small });
     expect(s.overlong).toEqual({ policy: "drop", count: over });
     expect(s.documents).toBe(lengths.length - over);
   });
 
   it("truncates them to seq_len with --overlong truncate", async () => {
     const out = join(dir, "truncate");
-    const s = await packDataset([input], { out, seqLen: small, workers: 2, overlong: "truncate" });
+    const s = await packDataset([input], { out, seqLen: small, overlong: "truncate" });
     expect(s.documents).toBe(lengths.length);
     const docs = readFileSync(join(out, "documents.jsonl"), "utf8")
       .trim()
@@ -265,7 +265,7 @@ describe("overlong documents", () => {
 
   it("fails with file:line under --overlong error", async () => {
     const out = join(dir, "error");
-    const err = await packDataset([input], { out, seqLen: small, workers: 1, overlong: "error" }).catch((e) => e);
+    const err = await packDataset([input], { out, seqLen: small, overlong: "error" }).catch((e) => e);
     expect(err).toBeInstanceOf(DataError);
     expect((err as DataError).code).toBe("overlong");
     expect((err as Error).message).toMatch(new RegExp(`${input}:\\d+`));
@@ -275,7 +275,7 @@ describe("overlong documents", () => {
 
 describe("--shuffle-seed", () => {
   it("shuffles the sample order reproducibly", async () => {
-    const opts = { seqLen: SEQ, workers: 2, packWindow: 25, shardSamples: 4 };
+    const opts = { seqLen: SEQ, packWindow: 25, shardSamples: 4 };
     await packDataset([input], { ...opts, out: join(dir, "s1"), shuffleSeed: 7 });
     await packDataset([input], { ...opts, out: join(dir, "s2"), shuffleSeed: 7 });
     await packDataset([input], { ...opts, out: join(dir, "s3") });

@@ -56,7 +56,7 @@ describe("coverage of a packed dataset", () => {
     const input = join(work, "in.jsonl");
     writeFileSync(input, `${JSON.stringify(record)}\n${JSON.stringify(short)}\n`);
     const out = join(work, "packed");
-    await packDataset([input], { out, seqLen: 65_536, workers: 1 });
+    await packDataset([input], { out, seqLen: 65_536 });
     const { report } = await buildReport([out, input], { workers: 0 });
     const mask = renderDocuments(record, AUTO).documents[0].mask;
     const expected = Object.fromEntries(POSITION_BANDS.map((b) => [b.id, 0]));

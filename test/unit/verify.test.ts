@@ -36,7 +36,7 @@ function resign(out: string, path: string): void {
 
 beforeAll(async () => {
   writeFileSync(input, Array.from({ length: 40 }, (_, i) => JSON.stringify(conversation(i, 5))).join("\n") + "\n");
-  await packDataset([input], { out: good, seqLen: SEQ, workers: 2, shardSamples: 3 });
+  await packDataset([input], { out: good, seqLen: SEQ, shardSamples: 3 });
 });
 
 describe("verifyDataset", () => {

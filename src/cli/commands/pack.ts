@@ -1,11 +1,25 @@
 // `datagen pack FILE... --out DIR`: parse options, run the pack stage, print the summary.
 import { type Command, InvalidArgumentError, Option } from "commander";
-import { DEFAULT_PACK_WINDOW, DEFAULT_SEQ_LEN, DEFAULT_SHARD_SAMPLES, MAX_SEQ_LEN } from "../../pack/defaults.js";
+import {
+  DEFAULT_PACK_WINDOW,
+  DEFAULT_SEQ_LEN,
+  DEFAULT_SHARD_SAMPLES,
+  MAX_SEQ_LEN,
+  RENDER_THREADS_FROM_BYTES,
+} from "../../pack/defaults.js";
 import { OVERLONG_POLICIES } from "../../pack/format.js";
 import type { PackProgress, PackSummary } from "../../pack/index.js";
 import type { Dialect, DocumentMode, MaskMode } from "../../render/names.js";
 import type { FromShape } from "../../ingest/source.js";
-import { allowTrailingCallOption, dialectOption, documentsOption, fromOption, maskOption, maxLineBytesOption } from "../options.js";
+import {
+  allowTrailingCallOption,
+  dialectOption,
+  documentsOption,
+  fromOption,
+  maskOption,
+  maxLineBytesOption,
+  workersOption,
+} from "../options.js";
 import { elapsed, StderrProgress } from "../progress.js";
 import { escapeControls, jsonLine } from "../../core/escape.js";
 import { gracefulStopSignal, positiveInt } from "../run.js";
@@ -39,7 +53,11 @@ export function register(program: Command): void {
     .addOption(dialectOption())
     .addOption(maskOption("which tokens are trained"))
     .addOption(documentsOption())
-    .option("--workers <n>", "render/tokenize worker threads (default: the core count)", positiveInt("--workers"))
+    .addOption(
+      workersOption(
+        `render/tokenize threads (0: this thread only; default: the core count for inputs of ${RENDER_THREADS_FROM_BYTES >> 20} MiB or more or stdin, else 0)`,
+      ),
+    )
     .option(
       "--pack-window <n>",
       "documents packed together (best-fit-decreasing) per window",

@@ -1,14 +1,13 @@
 // `datagen validate FILE...`: flags in, runValidation out; exit 0 all valid, 1 some invalid, 2 usage.
-import { statSync } from "node:fs";
-import { availableParallelism } from "node:os";
-import { InvalidArgumentError, type Command } from "commander";
+import type { Command } from "commander";
 import { CheckFailedError } from "../../core/errors.js";
 import { containerReasonTable } from "../../ingest/containers/reasons.js";
 import { shapeReasonTable } from "../../ingest/shapes/reasons.js";
 import { reasonTable } from "../../validate/reasons.js";
 import { runValidation } from "../../validate/report.js";
-import { STDIN_ARG, type FromShape } from "../../ingest/source.js";
-import { allowTrailingCallOption, fromOption, maxLineBytesOption, requireReadableInputs } from "../options.js";
+import type { FromShape } from "../../ingest/source.js";
+import { threadsForInputs } from "../../ingest/threads.js";
+import { allowTrailingCallOption, fromOption, maxLineBytesOption, requireReadableInputs, workersOption } from "../options.js";
 import { elapsed, StderrProgress } from "../progress.js";
 
 interface ValidateFlags {
@@ -59,10 +58,10 @@ export function register(program: Command): void {
     .addOption(maxLineBytesOption())
     .addOption(fromOption())
     .addOption(allowTrailingCallOption())
-    .option(
-      "--workers <n>",
-      `threads that parse and validate, the output unchanged (0: this thread only; default: the core count for inputs of ${PARALLEL_FROM_BYTES >> 20} MiB or more or stdin, else 0)`,
-      workerCount,
+    .addOption(
+      workersOption(
+        `threads that parse and validate, the output unchanged (0: this thread only; default: the core count for inputs of ${PARALLEL_FROM_BYTES >> 20} MiB or more or stdin, else 0)`,
+      ),
     )
     .addHelpText("after", HELP_AFTER)
     .showHelpAfterError("(run 'datagen validate --help' for usage and the reason codes)")
@@ -76,7 +75,7 @@ export function register(program: Command): void {
         maxLineBytes: flags.maxLineBytes,
         from: flags.from,
         allowTrailingCall: flags.allowTrailingCall,
-        workers: flags.workers ?? defaultWorkers(files),
+        workers: flags.workers ?? threadsForInputs(files, PARALLEL_FROM_BYTES),
         write: (text) => {
           progress.done();
           process.stdout.write(text);
@@ -88,17 +87,4 @@ export function register(program: Command): void {
       });
       if (summary.invalid > 0) throw new CheckFailedError(`${summary.invalid} of ${summary.records} records are invalid`);
     });
-}
-
-function workerCount(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 256) throw new InvalidArgumentError(`--workers must be an integer in 0..256, got "${value}"`);
-  return n;
-}
-
-function defaultWorkers(files: readonly string[]): number {
-  const cores = availableParallelism();
-  if (cores < 2) return 0;
-  const big = files.some((f) => f === STDIN_ARG) || files.reduce((sum, f) => sum + statSync(f).size, 0) >= PARALLEL_FROM_BYTES;
-  return big ? cores : 0;
 }

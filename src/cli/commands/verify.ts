@@ -4,7 +4,7 @@ import { statSync } from "node:fs";
 import { CheckFailedError, UsageError } from "../../core/errors.js";
 import { verifyDataset, type VerifyReport } from "../../pack/verify.js";
 import { escapeControls, jsonLine } from "../../core/escape.js";
-import { positiveInt } from "../run.js";
+import { workersOption } from "../options.js";
 
 export function register(program: Command): void {
   program
@@ -16,7 +16,7 @@ export function register(program: Command): void {
       "re-render every document from its input line and compare (inputs are found relative to the dataset, as recorded by pack)",
       false,
     )
-    .option("--workers <n>", "render threads for --source (default: the core count, as pack)", positiveInt("--workers"))
+    .addOption(workersOption("render threads for --source (0: this thread only; default as pack, by the inputs' size)"))
     .option("--json", "print the report as JSON", false)
     .showHelpAfterError("(run 'dataset verify --help' for usage)")
     .addHelpText(
