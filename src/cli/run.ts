@@ -24,7 +24,18 @@ export async function runProgram(program: Command, argv: string[] = process.argv
   if (interruptedBy !== undefined) code = SIGNAL_EXIT_CODES[interruptedBy];
   // After an error or an interruption nothing more is owed: end now, even if a worker thread, a
   // timer or a child's pipe is still open (a leaked handle must not turn an error into a hang).
-  if (code !== 0) process.exit(code);
+  // What is already written to stdout and stderr goes first: process.exit drops what a pipe whose
+  // reader lags still holds (validate's last problem lines before a damaged input were lost so).
+  if (code !== 0) {
+    await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+    process.exit(code);
+  }
+}
+
+/** Resolves once every write made so far to `stream` has been handed to the system (or has failed). */
+function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  if (stream.writableLength === 0 || stream.destroyed) return Promise.resolve();
+  return new Promise((resolve) => stream.write("", () => resolve()));
 }
 
 /** Exit status of a command stopped by a signal: 128 + the signal's number, as a shell reports it. */

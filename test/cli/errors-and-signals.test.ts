@@ -5,12 +5,13 @@
 // its --json and summary lines, a GGUF that holds no model) is in test/model: generate-exits-and-output
 // and model-check-hostile.
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { escapeControls, escapeControlsKeepLayout } from "../../src/core/escape.js";
 import { STAGING_SUFFIX } from "../../src/core/output.js";
-import { expectCleanError, runCli, runScript, type CliRun } from "../helpers/cli.js";
+import { builtCli, expectCleanError, runCli, runScript, type CliRun } from "../helpers/cli.js";
 import { personaDocs, writePackedDataset } from "../helpers/train-helpers.js";
 
 type Run = CliRun;
@@ -68,6 +69,26 @@ describe("stdout that cannot be written", () => {
     const full = openSync("/dev/full", "w");
     const run = await runCli("datagen", ["render", EXAMPLES, "--json"], { stdoutFd: full }).finally(() => closeSync(full));
     expectCleanError(run, 1, /^error: cannot write to stdout \(ENOSPC\); the output is incomplete\n$/);
+  }, 60_000);
+
+  it("a reader that lags gets every line of a run that fails (exit 1 used to drop what the pipe could not take yet)", async () => {
+    // Far more problem lines than a pipe holds (64 KiB), none read for the first second.
+    const invalid = join(work, "many-invalid.jsonl");
+    writeFileSync(invalid, readFileSync(INVALID_EXAMPLES, "utf8").repeat(200));
+    const outFile = join(work, "many-invalid.out");
+    const fd = openSync(outFile, "w");
+    const toFile = await runCli("datagen", ["validate", invalid, "--json"], { stdoutFd: fd }).finally(() => closeSync(fd));
+    expect(toFile.code).toBe(1);
+    const whole = readFileSync(outFile, "utf8");
+    expect(whole.length).toBeGreaterThan(4 * 65_536);
+    const child = spawn(process.execPath, [builtCli("datagen"), "validate", invalid, "--json"], { stdio: ["ignore", "pipe", "ignore"] });
+    const parts: Buffer[] = [];
+    child.stdout.on("data", (d: Buffer) => parts.push(d));
+    child.stdout.pause();
+    setTimeout(() => child.stdout.resume(), 1000);
+    const code = await new Promise<number | null>((resolve) => child.once("close", resolve));
+    expect(code).toBe(1);
+    expect(Buffer.concat(parts).toString("utf8")).toBe(whole);
   }, 60_000);
 });
 
