@@ -2,9 +2,10 @@
 // error reported with its JSON path), then command-line overrides, then defaults.
 import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
-import { Ajv2020 } from "ajv/dist/2020.js";
+import type { Ajv2020 } from "ajv/dist/2020.js";
 import formatsModule from "ajv-formats";
 import { UsageError } from "../core/errors.js";
+import { ownSchemasAjv } from "../validate/schemas.js";
 import { redactText, redactUrl } from "../core/redact.js";
 import { projectRoot } from "../core/project.js";
 import { PERSONAS } from "../core/record.js";
@@ -122,7 +123,7 @@ let pipelineValidator: ReturnType<Ajv2020["compile"]> | undefined;
 
 function validatePipelineJson(value: unknown): string[] {
   if (!pipelineValidator) {
-    const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
+    const ajv = ownSchemasAjv({ allErrors: true });
     addFormats(ajv, ["date"]);
     const schema = JSON.parse(readFileSync(join(projectRoot(), "schemas", "pipeline.schema.json"), "utf8")) as object;
     pipelineValidator = ajv.compile(schema);

@@ -8,7 +8,7 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { Ajv2020, type ValidateFunction } from "ajv/dist/2020.js";
+import type { ValidateFunction } from "ajv/dist/2020.js";
 import { DataError } from "../core/errors.js";
 import { parseJsonText, stringifyJson, toPlainJson } from "../core/json.js";
 import { projectRoot } from "../core/project.js";
@@ -17,6 +17,7 @@ import { fillTemplate } from "../generate/catalog.js";
 import type { GenerationModel, ModelSession, Sampling } from "../generate/model/types.js";
 import * as P from "../generate/prompt.js";
 import { stableHash } from "../generate/seed.js";
+import { ownSchemasAjv } from "../validate/schemas.js";
 
 export const RUBRIC_VERSION = "v1";
 export const NO_PERSONA_GUESS = "none";
@@ -127,7 +128,7 @@ function verdictDefs(): Record<string, JsonSchema> {
   return defs;
 }
 
-const ajv = new Ajv2020({ strict: false, allErrors: false });
+const ajv = ownSchemasAjv({ strict: false, allErrors: false });
 const validators = new Map<string, ValidateFunction>();
 function validatorFor(schema: JsonSchema): ValidateFunction {
   const key = JSON.stringify(schema);

@@ -5,9 +5,9 @@
 // symlinks (datasetFile). docs/FORMAT.md states the rules.
 import { closeSync, fstatSync, openSync, readFileSync, readSync, realpathSync } from "node:fs";
 import { join, resolve, sep } from "node:path";
-import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
+import type { ErrorObject, ValidateFunction } from "ajv/dist/2020.js";
 import { DataError } from "../core/errors.js";
-import { schemasDir } from "../validate/schemas.js";
+import { ownSchemasAjv, schemasDir } from "../validate/schemas.js";
 import { SHAPE_NAMES } from "../ingest/shapes/index.js";
 import { isMaskMode } from "../render/mask.js";
 import { FORMAT_NAME, FORMAT_VERSION, MANIFEST_FILE, SHARD_KINDS, type FileEntry, type Manifest } from "./format.js";
@@ -31,7 +31,7 @@ let validator: ValidateFunction | undefined;
 function manifestValidator(): ValidateFunction {
   if (!validator) {
     const schema = JSON.parse(readFileSync(join(schemasDir(), "manifest.schema.json"), "utf8")) as Record<string, unknown>;
-    validator = new Ajv2020({ allErrors: false, strict: true, allowUnionTypes: true }).compile(schema);
+    validator = ownSchemasAjv({ allErrors: false }).compile(schema);
   }
   return validator;
 }

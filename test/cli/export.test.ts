@@ -1,5 +1,6 @@
 // datagen export: every format read back with an independent reader (hyparquet, itself checked
 // against pyarrow-written fixtures) and compared position by position with the packed shards.
+import { createHash } from "node:crypto";
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -174,6 +175,29 @@ describe("datagen export --to hf-parquet / megatron-bridge", () => {
       await checkMegatron(packed, out);
     });
   }
+
+  it("writes byte-identical files encoded on this thread (--workers 0) and on 2 threads", async () => {
+    // The Parquet files (README.md records the run's time).
+    const files = (out: string): Map<string, string> =>
+      new Map(
+        readdirSync(out)
+          .filter((n) => n.endsWith(".parquet"))
+          .map((n) => [
+            n,
+            createHash("sha256")
+              .update(readFileSync(join(out, n)))
+              .digest("hex"),
+          ]),
+      );
+    const outs = ["0", "2"].map((w) => join(dir, `threads-${w}`));
+    for (const [k, w] of ["0", "2"].entries()) {
+      const r = await run(["export", corpusPacked, "--to", "hf-parquet", "--out", outs[k], "--file-tokens", "20000", "--workers", w]);
+      expect(r.code, r.stderr).toBe(0);
+    }
+    const zero = files(outs[0]);
+    expect(zero.size).toBeGreaterThan(1);
+    expect(files(outs[1])).toEqual(zero);
+  });
 
   it("refuses a non-empty --out unless --force, and foreign files even with --force", async () => {
     const out = join(dir, "again");

@@ -1,7 +1,6 @@
 // `datagen export SOURCE --to FORMAT --out DIR`: parse options, run the export stage, print the summary.
 import { type Command, Option } from "commander";
 import { existsSync, statSync } from "node:fs";
-import { availableParallelism } from "node:os";
 import { UsageError } from "../../core/errors.js";
 // Only the choices at start: the writers (apache-arrow, parquet-wasm) load when export runs.
 import {
@@ -17,7 +16,7 @@ import {
 } from "../../export/choices.js";
 import type { ExportSummary } from "../../export/index.js";
 import type { Dialect, DocumentMode } from "../../render/names.js";
-import { dialectOption, documentsOption, maxLineBytesOption, requireReadableFile } from "../options.js";
+import { dialectOption, documentsOption, maxLineBytesOption, requireReadableFile, workersOption } from "../options.js";
 import { elapsed, StderrProgress } from "../progress.js";
 import { positiveInt } from "../run.js";
 
@@ -58,7 +57,9 @@ export function register(program: Command): void {
       DEFAULT_FILE_TOKENS,
     )
     .option("--row-group-rows <n>", "rows per Parquet row group", positiveInt("--row-group-rows"), DEFAULT_ROW_GROUP_ROWS)
-    .option("--workers <n>", "Parquet encoder threads for the packed formats (default: the core count)", positiveInt("--workers"))
+    .addOption(
+      workersOption("Parquet encoder threads for the packed formats (0: this thread only; default: one per file, up to the core count)"),
+    )
     .addOption(dialectOption("rendering dialect of the text exports"))
     .addOption(
       documentsOption(
@@ -98,7 +99,7 @@ Examples:
           compression: o.compression,
           fileTokens: o.fileTokens,
           rowGroupRows: o.rowGroupRows,
-          workers: o.workers ?? availableParallelism(),
+          workers: o.workers,
           onProgress: (p) =>
             progress.report(() =>
               p.stage === "verify"
