@@ -12,7 +12,8 @@ export const DEFAULT_SHARD_SAMPLES = 1024;
 export const MAX_SEQ_LEN = 1_048_576;
 /**
  * Inputs this large (or stdin) are rendered on worker threads by default (pack and verify
- * --source); smaller ones render on the main thread. On 2 cores the two cross near 16 MiB
- * (bench/pack/threads.ts, docs/BENCHMARKS.md "Render threads").
+ * --source); smaller ones render on the main thread. On 2 cores the two cross between 16 MiB
+ * (cores busy) and 48 MiB (idle); 32 MiB, as validate's threshold (bench/pack/threads.ts,
+ * docs/BENCHMARKS.md "Render threads").
  */
-export const RENDER_THREADS_FROM_BYTES = 16 << 20;
+export const RENDER_THREADS_FROM_BYTES = 32 << 20;
