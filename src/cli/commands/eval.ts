@@ -205,11 +205,7 @@ Examples:
   datagen eval run --suite personas,sycophancy,refusals --server http://gpu1:8080 --judge-server http://gpu2:8080 --out out/align`,
     )
     .action(async (o: RunOptions) => {
-      const [{ runEval, scoreAndReport, openJudge, JUDGE_CONTEXT }, { parseServerUrls }, { formatEvalTerminal }] = await Promise.all([
-        import("../../eval/index.js"),
-        import("../../eval/model.js"),
-        import("../../eval/sections.js"),
-      ]);
+      const [{ runEval }, { parseServerUrls }] = await Promise.all([import("../../eval/index.js"), import("../../eval/model.js")]);
       if (o.holdout) requireReadableFile(o.holdout);
       for (const f of o.trainData ?? []) requireReadableFile(f);
       const servers = parseServerUrls(o.server ?? []);
@@ -260,24 +256,7 @@ Examples:
           `resumed: ${summary.resumed}; ask ${summary.askSeconds.toFixed(1)} s, load ${summary.loadSeconds.toFixed(1)} s)`,
       );
       if (summary.status !== "complete" || !o.score) return;
-      const judge = await openJudge(
-        {
-          judgeModel: o.judgeModel,
-          judgeServer: o.judgeServer,
-          gpu: o.gpu as never,
-          threads: o.threads ?? null,
-          serverKind: o.serverKind ?? "auto",
-          contextSize: JUDGE_CONTEXT,
-        },
-        o.out,
-        log,
-      );
-      try {
-        const report = await scoreAndReport(o.out, { judge, html: o.html });
-        process.stdout.write(o.json ? jsonLine(report) : formatEvalTerminal(report));
-      } finally {
-        await judge?.close();
-      }
+      await scoreFolder(o.out, o, log);
     });
 
   const score = evalCmd
@@ -290,29 +269,30 @@ Examples:
     .option("--threads <n>", "judge CPU threads", positiveInt("--threads"))
     .option("--json", "print the report as JSON on stdout");
   judgeOptions(score).action(async (dir: string, o: ScoreOptions) => {
-    const [{ scoreAndReport, openJudge, JUDGE_CONTEXT }, { formatEvalTerminal }] = await Promise.all([
-      import("../../eval/index.js"),
-      import("../../eval/sections.js"),
-    ]);
     if (o.answers) requireReadableFile(o.answers);
-    const log = (line: string) => process.stderr.write(escapeControls(line) + "\n");
-    const judge = await openJudge(
-      {
-        judgeModel: o.judgeModel,
-        judgeServer: o.judgeServer,
-        gpu: o.gpu as never,
-        threads: o.threads ?? null,
-        serverKind: o.serverKind ?? "auto",
-        contextSize: JUDGE_CONTEXT,
-      },
-      dir,
-      log,
-    );
-    try {
-      const report = await scoreAndReport(dir, { answersFile: o.answers, judge, html: o.html });
-      process.stdout.write(o.json ? jsonLine(report) : formatEvalTerminal(report));
-    } finally {
-      await judge?.close();
-    }
+    await scoreFolder(dir, o, (line) => process.stderr.write(escapeControls(line) + "\n"));
   });
+}
+
+/** Open the judge `o` names (if any), score `dir` into report.json/.html and print the report. */
+async function scoreFolder(dir: string, o: ScoreOptions, log: (line: string) => void): Promise<void> {
+  const [{ scoreAndReport, openJudge, JUDGE_CONTEXT }, { formatEvalTerminal }] = await Promise.all([
+    import("../../eval/index.js"),
+    import("../../eval/sections.js"),
+  ]);
+  const judgeSettings = {
+    judgeModel: o.judgeModel,
+    judgeServer: o.judgeServer,
+    gpu: o.gpu as never,
+    threads: o.threads ?? null,
+    serverKind: o.serverKind ?? "auto",
+    contextSize: JUDGE_CONTEXT,
+  };
+  const judge = await openJudge(judgeSettings, dir, log);
+  try {
+    const report = await scoreAndReport(dir, { answersFile: o.answers, judge, html: o.html });
+    process.stdout.write(o.json ? jsonLine(report) : formatEvalTerminal(report));
+  } finally {
+    await judge?.close();
+  }
 }
