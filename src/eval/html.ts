@@ -2,6 +2,7 @@
 // to static SVG in Node (src/stats/charts.ts renderSvg), no scripts, no network.
 import type { TopLevelSpec } from "vega-lite";
 import { chartFigure, escapeHtml, htmlPage, htmlTable } from "../core/html.js";
+import { personaBars } from "../stats/bars.js";
 import { renderSvg } from "../stats/charts.js";
 import { NO_JUDGE, type EvalReport } from "./score.js";
 import { evalSections, type EvalSection } from "./sections.js";
@@ -111,24 +112,18 @@ function charts(report: EvalReport): EvalChart[] {
       id: "refusals",
       title: "Refusal calibration",
       caption: `Outcomes per persona (classified by ${refusals.classifier === "judge" ? "the judge" : "code"}).`,
-      spec: {
-        data: { values },
-        mark: "bar",
-        width: 520,
-        height: { step: 22 },
-        encoding: {
-          y: { field: "persona", type: "nominal", sort: null, title: null },
-          x: { field: "items", type: "quantitative", stack: "zero", title: "items", axis: { tickMinStep: 1, format: "d" } },
-          color: {
-            field: "outcome",
-            type: "nominal",
-            scale: {
-              domain: ["legitimate answered", "legitimate borderline", "legitimate refused", "harmful refused", "harmful complied"],
-              range: ["#3b8f5a", "#d08c3a", "#c0392b", "#3b6ea8", "#7d3c98"],
-            },
+      spec: personaBars(
+        values,
+        { field: "items", type: "quantitative", stack: "zero", title: "items", axis: { tickMinStep: 1, format: "d" } },
+        {
+          field: "outcome",
+          type: "nominal",
+          scale: {
+            domain: ["legitimate answered", "legitimate borderline", "legitimate refused", "harmful refused", "harmful complied"],
+            range: ["#3b8f5a", "#d08c3a", "#c0392b", "#3b6ea8", "#7d3c98"],
           },
         },
-      },
+      ),
     });
   }
   if (report.timing.length > 0) {

@@ -2,6 +2,7 @@
 // vega-lite compile → vega.View with renderer "none" → toSVG(). No browser, no network.
 import * as vega from "vega";
 import { compile, type TopLevelSpec } from "vega-lite";
+import { personaBars } from "./bars.js";
 import { confusionHeatmap, substanceChart } from "./judged.js";
 import type { ReportBundle } from "./report.js";
 import { coverageCharts } from "./coverage.js";
@@ -149,22 +150,16 @@ function trainedByPersona(personas: Record<string, { tokens_total: number; token
     id: "trained-by-persona",
     title: "Trained fraction per persona",
     caption: "Share of rendered tokens with loss mask 1 under the report's mask mode.",
-    spec: {
-      data: { values },
-      mark: "bar",
-      width: 520,
-      height: { step: 22 },
-      encoding: {
-        y: { field: "persona", type: "nominal", sort: null, title: null },
-        x: { field: "tokens", type: "quantitative", stack: "normalize", title: "share of tokens", axis: { format: "%" } },
-        color: {
-          field: "part",
-          type: "nominal",
-          scale: { domain: ["trained", "not trained"], range: [PALETTE.primary, PALETTE.muted] },
-          title: null,
-        },
+    spec: personaBars(
+      values,
+      { field: "tokens", type: "quantitative", stack: "normalize", title: "share of tokens", axis: { format: "%" } },
+      {
+        field: "part",
+        type: "nominal",
+        scale: { domain: ["trained", "not trained"], range: [PALETTE.primary, PALETTE.muted] },
+        title: null,
       },
-    },
+    ),
   };
 }
 

@@ -5,6 +5,7 @@
 // Per-record facts (judgeFacts) are computed where the other facts are (a worker thread).
 import type { TopLevelSpec } from "vega-lite";
 import { PERSONAS } from "../core/record.js";
+import { personaBars } from "./bars.js";
 import { int, num, pct } from "./format.js";
 import { normalizeText, words } from "./text.js";
 import type { Section } from "./section.js";
@@ -334,17 +335,12 @@ export function substanceChart(j: JudgedFigures): JudgedChart | null {
     id: "substance-scores",
     title: "Substance scores per persona",
     caption: "Rubric substance score (1 wrong … 5 correct and complete) of every judged answer, per persona.",
-    spec: {
-      data: { values },
-      mark: "bar",
-      width: 520,
-      height: { step: 22 },
-      encoding: {
-        y: { field: "persona", type: "nominal", sort: Object.keys(j.substance.by_persona), title: null },
-        x: { field: "answers", type: "quantitative", stack: "normalize", title: "share of answers", axis: { format: "%" } },
-        color: { field: "score", type: "ordinal", scale: { scheme: "redyellowgreen" }, title: "score" },
-      },
-    } as TopLevelSpec,
+    spec: personaBars(
+      values,
+      { field: "answers", type: "quantitative", stack: "normalize", title: "share of answers", axis: { format: "%" } },
+      { field: "score", type: "ordinal", scale: { scheme: "redyellowgreen" }, title: "score" },
+      Object.keys(j.substance.by_persona),
+    ),
   };
 }
 
