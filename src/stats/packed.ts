@@ -80,15 +80,7 @@ interface SampleTable {
 
 export class PackedAccumulator {
   private readonly datasets: PackedFigures["datasets"] = [];
-  private readonly samples: {
-    dataset: number;
-    shard: number;
-    sample: number;
-    documents: number;
-    tokens: number;
-    trained: number;
-    seqLen: number;
-  }[] = [];
+  private readonly samples: (Omit<SampleRow, "fill" | "trained_fraction"> & { seqLen: number })[] = [];
   private readonly personas = new Map<string, { documents: number; tokens: number; trained: number }>();
   private readonly rejectsByReason = new Map<string, number>();
   private readonly warnings: string[] = [];

@@ -23,7 +23,15 @@ import { DataError, UsageError } from "../../core/errors.js";
 import type { JsonSchema } from "../../core/record.js";
 import { N_VOCAB, SPECIAL } from "../../tokenize/o200k_harmony.js";
 import type { GpuChoice } from "../config.js";
-import type { Generated, GenerateRequest, GenerationModel, ModelSession, TokenCounters, TraceEntry } from "./types.js";
+import {
+  traceEntry,
+  type Generated,
+  type GenerateRequest,
+  type GenerationModel,
+  type ModelSession,
+  type TokenCounters,
+  type TraceEntry,
+} from "./types.js";
 
 export interface LlmOptions {
   modelPath: string;
@@ -166,17 +174,9 @@ export class LocalModel implements GenerationModel {
       if (tokens.length >= request.maxTokens || signal?.aborted) break;
     }
     text = this.model.detokenize(tokens);
-    this.onCall?.({
-      tag: request.tag ?? "",
-      prompt: request.prompt,
-      grammar: request.schema ?? null,
-      seed: request.seed,
-      sampling: request.sampling,
-      generated: tokens.length,
-      finish,
-      evaluated: fresh.length,
-      seconds: (performance.now() - started) / 1000,
-    });
+    this.onCall?.(
+      traceEntry(request, { generated: tokens.length, finish, evaluated: fresh.length, seconds: (performance.now() - started) / 1000 }),
+    );
     return { tokens, text, finish };
   }
 

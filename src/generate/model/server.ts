@@ -13,7 +13,7 @@
 // stops (ServersUnavailableError: run.json says interrupted, rerunning resumes).
 import { DatagenError, UsageError } from "../../core/errors.js";
 import { splitCredentials } from "../../core/redact.js";
-import { StepError } from "./types.js";
+import { StepError, traceEntry } from "./types.js";
 import { answerCapBytes, httpJson, oneLine, parseJsonBody, TransportError } from "./http.js";
 import { buildRequest, finishGeneration, type WireResult } from "./protocols.js";
 import type { ProbedServer, ServerClient } from "./servers/common.js";
@@ -379,18 +379,15 @@ export class FleetModel implements GenerationModel {
     this.counters.generated += out.tokens.length;
     this.counters.prompt += evaluated;
     this.counters.calls++;
-    this.onCall?.({
-      tag: request.tag ?? "",
-      prompt: request.prompt,
-      grammar: request.schema ?? null,
-      seed: request.seed,
-      sampling: request.sampling,
-      generated: out.tokens.length,
-      finish: out.finish,
-      evaluated,
-      seconds: (performance.now() - started) / 1000,
-      serverSeconds: wire.serverSeconds,
-    });
+    this.onCall?.(
+      traceEntry(request, {
+        generated: out.tokens.length,
+        finish: out.finish,
+        evaluated,
+        seconds: (performance.now() - started) / 1000,
+        serverSeconds: wire.serverSeconds,
+      }),
+    );
   }
 
   /** A server with room, the session's own first; waits while none has; undefined when aborted. */

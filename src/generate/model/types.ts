@@ -49,6 +49,21 @@ export interface TraceEntry {
   serverSeconds?: number;
 }
 
+/** The trace entry of one call: the request's own fields, then what came back. */
+export function traceEntry(
+  request: GenerateRequest,
+  result: Omit<TraceEntry, "tag" | "prompt" | "grammar" | "seed" | "sampling">,
+): TraceEntry {
+  return {
+    tag: request.tag ?? "",
+    prompt: request.prompt,
+    grammar: request.schema ?? null,
+    seed: request.seed,
+    sampling: request.sampling,
+    ...result,
+  };
+}
+
 /** Counters shared by all sessions (generated tokens/s is the headline figure). */
 export interface TokenCounters {
   generated: number;
