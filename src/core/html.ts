@@ -40,7 +40,11 @@ ${page.body}
 
 /** A chart as a captioned figure; `svg` is trusted markup (rendered by Vega in Node). */
 export function chartFigure(chart: { id: string; title: string; caption: string }, svg: string): string {
-  return `<figure class="chart" data-chart="${escapeHtml(chart.id)}"><figcaption><strong>${escapeHtml(chart.title)}</strong>${escapeHtml(chart.caption)}</figcaption>${svg}</figure>`;
+  return (
+    `<figure class="chart" data-chart="${escapeHtml(chart.id)}">` +
+    `<figcaption><strong>${escapeHtml(chart.title)}</strong>${escapeHtml(chart.caption)}</figcaption>` +
+    `${svg}</figure>`
+  );
 }
 
 /** A captioned table of text cells; `cellClass` may give a cell a CSS class. */

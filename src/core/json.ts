@@ -133,7 +133,9 @@ export function parseJsonText(text: string, options: ParseOptions = {}): JsonPar
       return {
         error: {
           code: "lone_surrogate",
-          message: `a string holds a lone UTF-16 surrogate (at ${shown}): it is no character and would become U+FFFD; write the character itself or its full \\uD8xx\\uDCxx pair`,
+          message:
+            `a string holds a lone UTF-16 surrogate (at ${shown}): it is no character and would become U+FFFD; ` +
+            `write the character itself or its full \\uD8xx\\uDCxx pair`,
           path,
         },
       };
@@ -548,16 +550,19 @@ function keyOrder(stack: Frame[], key: string, previous: string): JsonError {
   const path = containerPointer(stack, key);
   return {
     code: "key_order",
-    message: `integer-like key ${JSON.stringify(key)} written after ${JSON.stringify(previous)} cannot keep its place (at ${path}): JavaScript lists such keys first, ascending, so every re-serialization would move it; write them first and ascending`,
+    message:
+      `integer-like key ${JSON.stringify(key)} written after ${JSON.stringify(previous)} cannot keep its place (at ${path}): ` +
+      `JavaScript lists such keys first, ascending, so every re-serialization would move it; write them first and ascending`,
     path,
   };
 }
 
 function outOfRange(stack: Frame[], literal: string): JsonError {
   const path = nextValuePointer(stack);
+  const shown = literal.length > 40 ? literal.slice(0, 40) + "…" : literal;
   return {
     code: "number_out_of_range",
-    message: `number ${literal.length > 40 ? literal.slice(0, 40) + "…" : literal} at ${path || "/"} is beyond the range of a 64-bit float`,
+    message: `number ${shown} at ${path || "/"} is beyond the range of a 64-bit float`,
     path,
   };
 }

@@ -236,7 +236,8 @@ function openLockedOutputDir(out: string, kind: OutputKind, options: OpenOutputO
     const input = (options.inputs ?? []).find((path) => within(realPathOf(path), leftover));
     if (input !== undefined)
       throw new UsageError(
-        `the input ${input} is in ${leftover}, which ${flag} ${out} would clear as an interrupted run's leftover; move the input elsewhere or choose another ${flag}`,
+        `the input ${input} is in ${leftover}, which ${flag} ${out} would clear as an interrupted run's leftover; ` +
+          `move the input elsewhere or choose another ${flag}`,
       );
   }
   recoverInterruptedSwap(final, kind, flag);
@@ -257,7 +258,8 @@ function openLockedOutputDir(out: string, kind: OutputKind, options: OpenOutputO
   }
   if (!options.force)
     throw new UsageError(
-      `${flag} ${out} already holds ${kind.what} (${state.names.slice(0, 3).join(", ")}${state.names.length > 3 ? ", …" : ""}); ${kind.howToReplace}`,
+      `${flag} ${out} already holds ${kind.what} (${state.names.slice(0, 3).join(", ")}${state.names.length > 3 ? ", …" : ""}); ` +
+        `${kind.howToReplace}`,
     );
   return staged(final, out);
 }
@@ -388,14 +390,16 @@ export function checkOutputFile(path: string, flag: string, inputs: readonly str
   for (const input of inputs) {
     if (realPathOf(input) === realPathOf(partial))
       throw new UsageError(
-        `${flag} ${path} is written first as ${partial}, which is the input ${input}: writing there would destroy what is being read; choose another ${flag}`,
+        `${flag} ${path} is written first as ${partial}, which is the input ${input}: ` +
+          `writing there would destroy what is being read; choose another ${flag}`,
       );
   }
   // Not ours to overwrite: a file of the user's, or what a killed run (kill -9) left; either way a person decides.
   lockOutput(path, flag);
   if (statOrNull(partial))
     throw new UsageError(
-      `${flag} ${path} is written first as ${partial}, which already exists (a file of yours, or what an interrupted run left): remove it or choose another ${flag}`,
+      `${flag} ${path} is written first as ${partial}, which already exists (a file of yours, or what an interrupted run left): ` +
+        `remove it or choose another ${flag}`,
     );
   let at = dirname(resolve(path));
   while (!statOrNull(at)) at = dirname(at);
@@ -599,7 +603,8 @@ export function lockOutput(out: string, flag = "--out"): void {
       const holder = readHolder(path);
       if (holder && holderAlive(holder) && holder.pid !== process.pid) {
         throw new UsageError(
-          `${flag} ${out} is being written by another datagen run (pid ${holder.pid}, ${holder.command}, since ${holder.since}); wait for it to end or stop it, then rerun (lock: ${path})`,
+          `${flag} ${out} is being written by another datagen run (pid ${holder.pid}, ${holder.command}, since ${holder.since}); ` +
+            `wait for it to end or stop it, then rerun (lock: ${path})`,
         );
       }
       if (tries >= 3) throw new UsageError(`${flag} ${out}: cannot take its lock ${path} (it keeps changing); rerun`);

@@ -81,7 +81,8 @@ export const RECORD_REASONS = {
   key_order: {
     layer: "core/json",
     summary:
-      'an integer-like key ("1") is written after another key or a larger one: JavaScript would move it first; write such keys first, ascending',
+      'an integer-like key ("1") is written after another key or a larger one: JavaScript would move it first; ' +
+      "write such keys first, ascending",
   },
   // An item that is none of the shapes we read, or cannot be converted (docs/INPUTS.md).
   unknown_shape: {
@@ -113,7 +114,8 @@ export const RECORD_REASONS = {
   special_token_text: {
     layer: "export",
     summary:
-      "content spells an o200k_harmony special token (e.g. <|return|>); exported as text it would become that token, so the record is not exported",
+      "content spells an o200k_harmony special token (e.g. <|return|>); exported as text it would become that token, " +
+      "so the record is not exported",
   },
   text_roundtrip_mismatch: {
     layer: "export",
@@ -128,14 +130,16 @@ export const RECORD_REASONS = {
   lone_surrogate: {
     layer: "core/json",
     summary:
-      "a string holds a lone UTF-16 surrogate (\\ud800 without its pair): no character, it would be trained as U+FFFD; write the character or its full pair",
+      "a string holds a lone UTF-16 surrogate (\\ud800 without its pair): no character, it would be trained as U+FFFD; " +
+      "write the character or its full pair",
   },
   // The input's container: per item, like invalid_json: empty_input and unsupported_value; for the
   // whole input (exit 1, naming the file): corrupt_input and unsupported_input.
   empty_input: {
     layer: "ingest/containers",
     summary:
-      "the input holds no record at all (empty file, only blank lines, an empty JSON array, a Parquet file without rows); reported at line 0",
+      "the input holds no record at all (empty file, only blank lines, an empty JSON array, a Parquet file without rows); " +
+      "reported at line 0",
   },
   unsupported_value: {
     layer: "ingest/containers",

@@ -14,7 +14,8 @@ import { Worker } from "node:worker_threads";
 export function startModuleWorker(callerUrl: string, name: string, workerData: unknown): Worker {
   if (!callerUrl.endsWith(".ts")) return new Worker(new URL(`./${name}.js`, callerUrl), { workerData });
   const entry = new URL(`./${name}.ts`, callerUrl).href;
-  const script = `import(${JSON.stringify(tsxEsmApiUrl())}).then((api) => api.tsImport(${JSON.stringify(entry)}, ${JSON.stringify(callerUrl)}));`;
+  const tsxApi = JSON.stringify(tsxEsmApiUrl());
+  const script = `import(${tsxApi}).then((api) => api.tsImport(${JSON.stringify(entry)}, ${JSON.stringify(callerUrl)}));`;
   return new Worker(script, { eval: true, workerData });
 }
 

@@ -123,7 +123,9 @@ function checkResumable(out: string, print: string, identity: string): void {
     identity,
     modelMismatch: (before, now) =>
       `${out} holds answers of model ${before}, but this run's model is ${now}; resume it with the same model, or choose another --out`,
-    settingsMismatch: `${out} holds answers made with other settings (token budgets, sampling, date or reasoning effort); resume with the same settings, or choose another --out`,
+    settingsMismatch:
+      `${out} holds answers made with other settings (token budgets, sampling, date or reasoning effort); ` +
+      `resume with the same settings, or choose another --out`,
   });
 }
 

@@ -51,7 +51,8 @@ export function textCard(s: ExportSummary, dialect: string, documents = "convers
     `Exported by \`datagen export --to ${s.format}\` from ${s.source} (dialect ${dialect}).`,
     "",
     spec.card(documents),
-    "Records whose content spells a special token (`special_token_text`) or that fail validation are in `rejects.jsonl` with file, line and reason code.",
+    "Records whose content spells a special token (`special_token_text`) or that fail validation " +
+      "are in `rejects.jsonl` with file, line and reason code.",
     "",
     "## Counts",
     "",

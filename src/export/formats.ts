@@ -58,9 +58,11 @@ export const EXPORT_FORMAT_SPECS = {
     card: {
       features: [
         FEATURE_INPUT_IDS,
-        "| `labels` | list<int32> | the token id where datagen's mask is 1, −100 elsewhere; **unshifted** (transformers shifts inside its loss) |",
+        "| `labels` | list<int32> | the token id where datagen's mask is 1, −100 elsewhere; " +
+          "**unshifted** (transformers shifts inside its loss) |",
         "| `position_ids` | list<int32> | 0, 1, … restarting at 0 at each document (conversation) start |",
-        "| `seq_lengths` | list<int32> | the length of each document in the row (TRL's padding-free collator builds its `position_ids` from it) |",
+        "| `seq_lengths` | list<int32> | the length of each document in the row " +
+          "(TRL's padding-free collator builds its `position_ids` from it) |",
       ],
       loading: (s) => [
         "```python",
@@ -94,7 +96,8 @@ export const EXPORT_FORMAT_SPECS = {
     card: {
       features: [
         FEATURE_INPUT_IDS,
-        "| `loss_mask` | list<int8> | **shifted**: `loss_mask[t]` = 1 when position t is trained to predict token t+1 of the same document; 0 on each document's last token |",
+        "| `loss_mask` | list<int8> | **shifted**: " +
+          "`loss_mask[t]` = 1 when position t is trained to predict token t+1 of the same document; 0 on each document's last token |",
         "| `seq_start_id` | list<int32> | start offset of each document in the row |",
       ],
       loading: (s) => [
@@ -115,7 +118,8 @@ export const EXPORT_FORMAT_SPECS = {
     ],
     writes: "text",
     card: (documents) =>
-      `\`data.jsonl\`: one \`{"text": …}\` per document (\`--documents ${documents}\`: a record, or one per assistant turn when it is cut; ` +
+      `\`data.jsonl\`: one \`{"text": …}\` per document (\`--documents ${documents}\`: a record, ` +
+      `or one per assistant turn when it is cut; ` +
       "docs/RENDERING.md), the exact harmony rendering. Tokenize it with special tokens allowed (o200k_harmony): " +
       "every line was checked to give exactly the ids `datagen pack` trains on.",
   },

@@ -106,7 +106,8 @@ async function refuseDamaged(dir: string, manifest: Manifest, onProgress: Packed
   const where = p.file ? `${p.file}${p.offset !== undefined ? ` @${p.offset}` : ""}: ` : "";
   throw new DataError(
     "source_verify_failed",
-    `${dir} fails dataset verify (${report.problems.length}${report.truncated ? "+" : ""} problem(s); first: ${p.code} ${where}${p.message}); run 'dataset verify ${dir}', repack, or pass --no-verify to export anyway`,
+    `${dir} fails dataset verify (${report.problems.length}${report.truncated ? "+" : ""} problem(s); first: ` +
+      `${p.code} ${where}${p.message}); run 'dataset verify ${dir}', repack, or pass --no-verify to export anyway`,
     { file: dir },
   );
 }

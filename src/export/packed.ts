@@ -46,7 +46,8 @@ export function checkShardFiles(dir: string, m: Manifest): void {
       if (size !== want || size !== entry.bytes) {
         throw new DataError(
           "truncated_shard",
-          `shard ${s}: ${entry.path} has ${size} bytes, expected ${want} (manifest says ${entry.bytes}); the dataset is damaged — repack it`,
+          `shard ${s}: ${entry.path} has ${size} bytes, expected ${want} (manifest says ${entry.bytes}); ` +
+            `the dataset is damaged — repack it`,
           { file: path },
         );
       }
@@ -126,7 +127,9 @@ function checkBounds(bounds: Uint32Array, seqLen: number, file: string, shard: n
   if (!ok)
     throw new DataError(
       "bad_bounds",
-      `shard ${shard} sample ${sample}: document bounds [${Array.from(bounds.subarray(0, 8)).join(", ")}${bounds.length > 8 ? ", …" : ""}] are not increasing from 0 within seq_len ${seqLen}`,
+      `shard ${shard} sample ${sample}: document bounds ` +
+        `[${Array.from(bounds.subarray(0, 8)).join(", ")}${bounds.length > 8 ? ", …" : ""}] ` +
+        `are not increasing from 0 within seq_len ${seqLen}`,
       { file },
     );
 }

@@ -175,7 +175,8 @@ export async function exportText(o: TextExportOptions): Promise<ExportSummary> {
     if (s.rows === 0) {
       const inputs = o.inputs.join(", ");
       throw new NothingUsableError(
-        `nothing exported: ${s.records} record${s.records === 1 ? "" : "s"} read from ${inputs}, none usable${firstReject ? ` (${s.rejects} rejected; first: ${firstReject})` : ""}`,
+        `nothing exported: ${s.records} record${s.records === 1 ? "" : "s"} read from ${inputs}, ` +
+          `none usable${firstReject ? ` (${s.rejects} rejected; first: ${firstReject})` : ""}`,
       );
     }
     text?.commit();

@@ -196,7 +196,8 @@ function parseServers(values: string[], modelGiven: boolean): string[] {
   // An empty --server (a variable that was not set) must not fall back to the in-process model.
   if (urls.includes(""))
     throw new UsageError(
-      `--server needs a URL (example: http://10.0.0.5:8000); got an empty one${values.length > 0 ? ` in "${redactText(values.join(","))}"` : ""}`,
+      `--server needs a URL (example: http://10.0.0.5:8000); ` +
+        `got an empty one${values.length > 0 ? ` in "${redactText(values.join(","))}"` : ""}`,
     );
   for (const url of urls) {
     let parsed: URL;

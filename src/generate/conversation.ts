@@ -17,6 +17,9 @@ import * as P from "./prompt.js";
 import { stableHash } from "./seed.js";
 import { execute, injectedError, type ToolSchemas } from "./tools.js";
 
+/** The user simulator's instruction for a follow-up turn the plan has no follow-up for. */
+const DEFAULT_FOLLOWUP = "React to the assistant's last answer naturally, with a follow-up question or a push-back.";
+
 export class AbortedError extends Error {}
 
 export interface ConversationDeps {
@@ -114,7 +117,7 @@ class ConversationRun {
     const instruction =
       turn === 0
         ? `Start the conversation. Rewrite this draft opening in the user's own words and style, keeping what it asks: ${this.plan.opening}`
-        : `Continue as the user. ${this.plan.followups[turn - 1] ?? "React to the assistant's last answer naturally, with a follow-up question or a push-back."}`;
+        : `Continue as the user. ${this.plan.followups[turn - 1] ?? DEFAULT_FOLLOWUP}`;
     const developer = fillTemplate(templates.userSimulator, {
       brief: this.plan.brief,
       turn_instruction: instruction,
@@ -245,7 +248,8 @@ class ConversationRun {
     if (this.pending.prompt + this.pending.maxTokens > room) {
       throw new StepError(
         "context_overflow",
-        `${what.replace("_", " ")}: prompt ${this.pending.prompt} + budget ${this.pending.maxTokens} tokens exceed the context (${room}); raise contextSize in the pipeline or lower turns/maxTokens`,
+        `${what.replace("_", " ")}: prompt ${this.pending.prompt} + budget ${this.pending.maxTokens} tokens exceed the context ` +
+          `(${room}); raise contextSize in the pipeline or lower turns/maxTokens`,
       );
     }
   }

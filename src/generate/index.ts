@@ -137,7 +137,8 @@ export async function generateDataset(config: GenerateConfig, hooks: GenerateHoo
     );
   if (resume.records + resume.rejects > 0 || resume.truncatedBytes > 0) {
     log(
-      `resuming ${config.out}: ${resume.records} records and ${resume.rejects} rejects already there${resume.truncatedBytes ? `, dropped a half-written last line (${resume.truncatedBytes} bytes)` : ""}`,
+      `resuming ${config.out}: ${resume.records} records and ${resume.rejects} rejects already there` +
+        `${resume.truncatedBytes ? `, dropped a half-written last line (${resume.truncatedBytes} bytes)` : ""}`,
     );
   }
   llm.onCall = hooks.trace;
@@ -304,7 +305,8 @@ async function openModel(
       apiKey: loadApiKey(config.apiKeyFile),
     });
     log(
-      `generating on ${config.servers.length} server${config.servers.length > 1 ? "s" : ""} serving ${model.identity} (${model.capacity} calls at once)`,
+      `generating on ${config.servers.length} server${config.servers.length > 1 ? "s" : ""} serving ${model.identity} ` +
+        `(${model.capacity} calls at once)`,
     );
     return {
       model,

@@ -44,7 +44,8 @@ export class LongRun {
     const needed = 2 * Math.max(...thinking) + config.maxTokens.final;
     if (config.longContext.answerBudget < needed) {
       throw new UsageError(
-        `${config.pipelineFile}: longContext.answerBudget ${config.longContext.answerBudget} is less than twice maxTokens.thinking (before the call and before the answer) + maxTokens.final (${needed})`,
+        `${config.pipelineFile}: longContext.answerBudget ${config.longContext.answerBudget} is less than twice maxTokens.thinking ` +
+          `(before the call and before the answer) + maxTokens.final (${needed})`,
       );
     }
     // Checked before any model loads: a payload kind needing a corpus, and the corpus itself.

@@ -74,7 +74,8 @@ export async function generateLongConversation(
     if (prompt.length + maxTokens > session.contextSize) {
       throw new StepError(
         "context_overflow",
-        `${what}: prompt ${prompt.length} + budget ${maxTokens} tokens exceed the context (${session.contextSize}); use "contextSize": "auto" or raise it`,
+        `${what}: prompt ${prompt.length} + budget ${maxTokens} tokens exceed the context (${session.contextSize}); ` +
+          `use "contextSize": "auto" or raise it`,
       );
     }
     const timeoutSeconds = config.requestTimeoutSeconds * Math.max(1, Math.ceil(prompt.length / PROMPT_TOKENS_PER_TIMEOUT_STEP));

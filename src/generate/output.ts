@@ -44,7 +44,8 @@ export function claimOutputDir(dir: string): void {
     const data = state.names.find((n) => (n === CONVERSATIONS_FILE || n === REJECTS_FILE) && statSync(join(dir, n)).size > 0);
     if (data)
       throw new UsageError(
-        `${join(dir, data)} was not written by a datagen generate run (there is no ${RUN_FILE} beside it): it is not resumed or appended to; move it away or choose another --out`,
+        `${join(dir, data)} was not written by a datagen generate run (there is no ${RUN_FILE} beside it): ` +
+          `it is not resumed or appended to; move it away or choose another --out`,
       );
   }
   makeDirs(dir);

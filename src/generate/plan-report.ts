@@ -80,10 +80,16 @@ export function printPlan(config: GenerateConfig, json: boolean): PlanSummary {
   }
   const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
   const lines = [
-    `plan of ${escapeControls(config.pipelineFile)} (seed ${config.seed}): ${summary.conversations} conversations in ${Object.keys(summary.buckets).length} buckets, no-persona share ${pct(summary.no_persona_share)}`,
-    `distinct scenario seeds ${summary.distinct_seeds} (${pct(summary.distinct_seed_share)}); distinct openings ${summary.distinct_openings}, most repeated opening ${pct(summary.most_repeated_opening_share)}`,
-    `families: ${summary.families.training} for training${config.holdoutFile ? `, ${summary.families.holdout} held out in ${escapeControls(config.holdoutFile)} (${held} lines)` : ""}; largest persona difference in one cell: ${summary.max_cell_spread}`,
-    `token budget (every step at its full budget): ${summary.budget_tokens.total} generated tokens, ${Math.round(summary.budget_tokens.mean)} per conversation`,
+    `plan of ${escapeControls(config.pipelineFile)} (seed ${config.seed}): ` +
+      `${summary.conversations} conversations in ${Object.keys(summary.buckets).length} buckets, ` +
+      `no-persona share ${pct(summary.no_persona_share)}`,
+    `distinct scenario seeds ${summary.distinct_seeds} (${pct(summary.distinct_seed_share)}); ` +
+      `distinct openings ${summary.distinct_openings}, most repeated opening ${pct(summary.most_repeated_opening_share)}`,
+    `families: ${summary.families.training} for training` +
+      `${config.holdoutFile ? `, ${summary.families.holdout} held out in ${escapeControls(config.holdoutFile)} (${held} lines)` : ""}` +
+      `; largest persona difference in one cell: ${summary.max_cell_spread}`,
+    `token budget (every step at its full budget): ${summary.budget_tokens.total} generated tokens, ` +
+      `${Math.round(summary.budget_tokens.mean)} per conversation`,
     `reasoning effort: ${Object.entries(summary.reasoning_effort)
       .map(([k, v]) => `${k} ${v}`)
       .join(", ")}`,

@@ -18,7 +18,10 @@ const fmtEta = (s: number | null): string =>
         : `${Math.round(s)}s`;
 
 export function progressLine(s: ProgressState): string {
-  return `generate: ${s.done}/${s.target} records, ${s.rejected} rejected, ${s.tokensPerSecond.toFixed(0)} tok/s, ETA ${fmtEta(s.etaSeconds)}`;
+  return (
+    `generate: ${s.done}/${s.target} records, ${s.rejected} rejected, ${s.tokensPerSecond.toFixed(0)} tok/s, ` +
+    `ETA ${fmtEta(s.etaSeconds)}`
+  );
 }
 
 /**

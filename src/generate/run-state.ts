@@ -87,8 +87,11 @@ export function checkResumable(out: string, print: string, identity: string): vo
     format: "datagen-generate-run/1",
     identity,
     modelMismatch: (before, now) =>
-      `${out} holds a run made with model ${before}, but this run's model is ${now}; resume it with the same model, or choose another --out`,
-    settingsMismatch: `${out} holds a run with different settings (model, seed, sampling, budgets, plan, catalogs or quality); resume it with the same settings, or choose another --out`,
+      `${out} holds a run made with model ${before}, but this run's model is ${now}; ` +
+      `resume it with the same model, or choose another --out`,
+    settingsMismatch:
+      `${out} holds a run with different settings (model, seed, sampling, budgets, plan, catalogs or quality); ` +
+      `resume it with the same settings, or choose another --out`,
   });
 }
 

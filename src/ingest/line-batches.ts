@@ -16,7 +16,10 @@ export interface LineBatch {
   errors: ({ index: number } & ItemError)[];
 }
 
-/** Groups raw items into batches of ≤ 256 items or ≤ 1 MiB, copied into one transferable buffer. `onChunk` sees the file's bytes as stored. */
+/**
+ * Groups raw items into batches of ≤ 256 items or ≤ 1 MiB, copied into one transferable buffer.
+ * `onChunk` sees the file's bytes as stored.
+ */
 export async function* lineBatches(
   path: string,
   maxLineBytes: number | undefined,

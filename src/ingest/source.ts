@@ -113,7 +113,8 @@ async function* containerBatches(path: string, options: SourceOptions): AsyncGen
     if ("unsupported" in detected) {
       throw new DataError(
         "unsupported_input",
-        `the input is ${detected.unsupported}; datagen reads JSONL, a JSON array, gzip or zstd of either, and Parquet: unpack or convert it first`,
+        `the input is ${detected.unsupported}; datagen reads JSONL, a JSON array, gzip or zstd of either, and Parquet: ` +
+          `unpack or convert it first`,
         { file: displayName(path) },
       );
     }

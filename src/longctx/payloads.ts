@@ -156,7 +156,10 @@ function codebaseSource(rng: LongRng): UnitSource {
         const module = rng.pick(v.codeModules);
         const noun = rng.pick(v.codeNouns);
         return {
-          text: `\n// ===== file: src/${module}/${noun}-${rng.pick(v.codeVerbs)}.ts =====\nimport { ${cap(noun)}Store } from "../${rng.pick(v.codeModules)}/store.js";\nimport { logger } from "../core/logger.js";`,
+          text:
+            `\n// ===== file: src/${module}/${noun}-${rng.pick(v.codeVerbs)}.ts =====\n` +
+            `import { ${cap(noun)}Store } from "../${rng.pick(v.codeModules)}/store.js";\n` +
+            `import { logger } from "../core/logger.js";`,
         };
       }
       chunksLeft--;
@@ -232,7 +235,9 @@ function tableSource(rng: LongRng): UnitSource {
       const quantity = rng.int(1, 40);
       const priceCents = rng.int(199, 49_999);
       const amountCents = quantity * priceCents;
-      const text = `SO-${++order},${now().slice(0, 10)},${region},${rng.pick(v.tableProducts)},${quantity},${money(priceCents)},${money(amountCents)},`;
+      const text =
+        `SO-${++order},${now().slice(0, 10)},${region},${rng.pick(v.tableProducts)},` +
+        `${quantity},${money(priceCents)},${money(amountCents)},`;
       return { text, group: region, amountCents };
     },
   };

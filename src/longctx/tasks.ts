@@ -242,7 +242,9 @@ function incidentNotes(rng: LongRng): Insert[] {
   services.forEach((service, i) => {
     for (let n = rng.int(1, 3) * (services.length - i); n > 0; n--)
       inserts.push({
-        text: `Note: incident — the ${service} service failed at ${String(rng.int(0, 23)).padStart(2, "0")}:${String(rng.int(0, 59)).padStart(2, "0")}.`,
+        text:
+          `Note: incident — the ${service} service failed at ` +
+          `${String(rng.int(0, 23)).padStart(2, "0")}:${String(rng.int(0, 59)).padStart(2, "0")}.`,
         depth: rng.next(),
       });
   });

@@ -358,7 +358,8 @@ class PackRun {
     }
     if (t.trained === 0) {
       throw new NothingUsableError(
-        `nothing to train on: ${t.documents} document${t.documents === 1 ? "" : "s"} packed from ${inputs}, but --mask ${this.s.mask} selects no token in any of them`,
+        `nothing to train on: ${t.documents} document${t.documents === 1 ? "" : "s"} packed from ${inputs}, ` +
+          `but --mask ${this.s.mask} selects no token in any of them`,
       );
     }
   }

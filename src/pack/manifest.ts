@@ -168,7 +168,8 @@ function checkMeaning(m: Manifest, file: string): void {
       if (prefix === undefined || prefix === "" || shard.files[kind].path !== prefix + SHARD_SUFFIX[kind]) {
         fail(
           `/shards/${i}/files/${kind}/path`,
-          `${printable(shard.files[kind].path)} is not the shard's ${kind} file (expected PREFIX${SHARD_SUFFIX[kind]}, one PREFIX for the four files)`,
+          `${printable(shard.files[kind].path)} is not the shard's ${kind} file ` +
+            `(expected PREFIX${SHARD_SUFFIX[kind]}, one PREFIX for the four files)`,
         );
       }
     }

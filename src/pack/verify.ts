@@ -106,7 +106,9 @@ export async function verifyDataset(dir: string, options: VerifyOptions = {}): P
       problems.add({
         code: "source_not_checked",
         file: DOCUMENTS_FILE,
-        message: `--source compared ${report.sourceDocumentsChecked} of ${manifest.documents} documents (${packed} indexed) with their source lines${why}`,
+        message:
+          `--source compared ${report.sourceDocumentsChecked} of ${manifest.documents} documents (${packed} indexed) ` +
+          `with their source lines${why}`,
       });
     }
   }
@@ -414,7 +416,9 @@ async function checkSources(
             problems.add({
               code: "source_document_missing",
               file: input.path,
-              message: `line ${r.line}: document ${id} is packed, but a fresh render (--documents ${manifestDocumentsMode(m)}) does not make it`,
+              message:
+                `line ${r.line}: document ${id} is packed, ` +
+                `but a fresh render (--documents ${manifestDocumentsMode(m)}) does not make it`,
             });
         }
       };

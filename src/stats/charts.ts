@@ -101,7 +101,8 @@ function lengthHistograms(samples: Map<string, Float64Array>, p99: number): Char
     id: "length-histograms",
     title: "Conversation length per persona",
     caption:
-      `Tokens per conversation (o200k_harmony, rendered), one histogram per persona, up to the 99th percentile (${Math.round(p99).toLocaleString("en-US")} tokens; ` +
+      `Tokens per conversation (o200k_harmony, rendered), one histogram per persona, ` +
+      `up to the 99th percentile (${Math.round(p99).toLocaleString("en-US")} tokens; ` +
       `${above.toLocaleString("en-US")} longer sampled conversations not shown); up to 5,000 sampled conversations per persona.`,
     spec: {
       data: { values },

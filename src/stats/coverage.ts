@@ -217,7 +217,9 @@ export function coverageCharts(coverage: Coverage | undefined): CoverageChart[] 
     out.push({
       id: "trained-by-position",
       title: "Trained tokens by position in their document",
-      caption: `Mask-1 tokens per position band (positions restart at each document). Longest trained position: ${packed.longest_trained_position < 0 ? "none" : int(packed.longest_trained_position)}.`,
+      caption:
+        `Mask-1 tokens per position band (positions restart at each document). Longest trained position: ` +
+        `${packed.longest_trained_position < 0 ? "none" : int(packed.longest_trained_position)}.`,
       spec: bars(
         POSITION_BANDS.map((b) => ({ band: b.id, value: packed.trained_by_position_band[b.id] })),
         "trained tokens",

@@ -16,8 +16,11 @@ export async function renderHtml(bundle: ReportBundle): Promise<string> {
   const charts = await buildCharts(bundle);
   const inputs = [...report.inputs.raw, ...report.inputs.packed, ...report.inputs.rejects];
   const warnings = report.packed?.warnings ?? [];
+  const inputsLine =
+    `<p class="inputs">Inputs: ${inputs.map(escapeHtml).join(", ")} · mask ${escapeHtml(report.mask)} · ` +
+    `dialect ${escapeHtml(report.dialect)} · tokenizer o200k_harmony</p>`;
   const body = `<h1>Dataset statistics</h1>
-<p class="inputs">Inputs: ${inputs.map(escapeHtml).join(", ")} · mask ${escapeHtml(report.mask)} · dialect ${escapeHtml(report.dialect)} · tokenizer o200k_harmony</p>
+${inputsLine}
 ${warnings.length ? `<ul class="warnings">${warnings.map((w) => `<li>${escapeHtml(w)}</li>`).join("")}</ul>` : ""}
 <h2>Figures</h2>
 <div class="tables">

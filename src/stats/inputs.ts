@@ -7,7 +7,10 @@ import { STDIN_ARG } from "../ingest/source.js";
 
 export const REJECTS_FILE = "rejects.jsonl";
 const PACKED_ONLY_FILES = new Set(["documents.jsonl"]);
-/** Files of a given folder read as raw inputs (a folder of Hugging Face Parquet shards included; not *.json, which is generate's run.json). */
+/**
+ * Files of a given folder read as raw inputs (a folder of Hugging Face Parquet shards included;
+ * not *.json, which is generate's run.json).
+ */
 const INPUT_NAME = /\.(jsonl|parquet)$|\.(jsonl|json)\.(gz|zst)$/;
 
 export interface ResolvedInputs {
@@ -57,7 +60,8 @@ function resolveFolder(dir: string, out: ResolvedInputs, addOnce: (list: string[
   const jsonl = names.filter((n) => INPUT_NAME.test(n) && n !== REJECTS_FILE);
   if (jsonl.length === 0 && !names.includes(REJECTS_FILE)) {
     throw new UsageError(
-      `${dir}: no input files (.jsonl, .parquet, .jsonl.gz, .jsonl.zst) and no manifest.json: expected conversation records, a generate output folder or a packed dataset`,
+      `${dir}: no input files (.jsonl, .parquet, .jsonl.gz, .jsonl.zst) and no manifest.json: expected conversation records, ` +
+        `a generate output folder or a packed dataset`,
     );
   }
   for (const n of jsonl) addOnce(out.raw, join(dir, n));

@@ -222,7 +222,9 @@ export class RawAccumulator {
         assistant_replies: this.assistantReplies.figures(),
       },
       refusals: {
-        method: `assistant final messages containing one of ${REFUSAL_PHRASES.length} stock refusal phrases or an in-voice refusal of the persona (src/stats/refusals.ts), per conversation`,
+        method:
+          `assistant final messages containing one of ${REFUSAL_PHRASES.length} stock refusal phrases or an in-voice refusal of the ` +
+          `persona (src/stats/refusals.ts), per conversation`,
         phrases: REFUSAL_PHRASES.length,
         conversations: refusalConversations,
         rate: ratio(refusalConversations, this.records),

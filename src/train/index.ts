@@ -130,7 +130,8 @@ function parseTrainerLine(line: string): Record<string, unknown> {
     return JSON.parse(line) as Record<string, unknown>;
   } catch {
     throw new DatagenError(
-      `the trainer printed a line that is not JSON (is ${requireTrainerBinary()} from another build? rebuild with \`${TRAINER_BUILD_COMMAND}\`): ${line.slice(0, 200)}`,
+      `the trainer printed a line that is not JSON (is ${requireTrainerBinary()} from another build? rebuild with ` +
+        `\`${TRAINER_BUILD_COMMAND}\`): ${line.slice(0, 200)}`,
     );
   }
 }
@@ -171,14 +172,16 @@ export function checkDatasetMatchesModel(dir: string, manifest: Manifest, info: 
   if (manifest.vocab_size !== info.n_vocab) {
     throw new DataError(
       "vocab_mismatch",
-      `the dataset's vocab_size is ${manifest.vocab_size} but ${model} has ${info.n_vocab} tokens; pack with the model's tokenizer or pass the matching --model`,
+      `the dataset's vocab_size is ${manifest.vocab_size} but ${model} has ${info.n_vocab} tokens; ` +
+        `pack with the model's tokenizer or pass the matching --model`,
       { file },
     );
   }
   if (manifest.seq_len > info.context_length) {
     throw new DataError(
       "seq_len_too_long",
-      `the dataset's seq_len ${manifest.seq_len} exceeds ${model}'s context length ${info.context_length}; repack with --seq-len ${info.context_length} or less`,
+      `the dataset's seq_len ${manifest.seq_len} exceeds ${model}'s context length ${info.context_length}; ` +
+        `repack with --seq-len ${info.context_length} or less`,
       { file },
     );
   }
@@ -188,7 +191,8 @@ export function checkDatasetMatchesModel(dir: string, manifest: Manifest, info: 
   if (manifest.tokens.trained === 0) {
     throw new DataError(
       "no_trained_tokens",
-      `the dataset has no trained token (mask "${manifest.mask}" selects nothing), so there is no loss to train on or measure; repack with another --mask or records that have assistant replies`,
+      `the dataset has no trained token (mask "${manifest.mask}" selects nothing), so there is no loss to train on or measure; ` +
+        `repack with another --mask or records that have assistant replies`,
       { file },
     );
   }
@@ -268,7 +272,8 @@ async function trainIn(dir: string, options: TrainOptions): Promise<TrainSummary
   const optimizerState = join(dir, OPTIMIZER_FILE);
   if (options.resume && !existsSync(optimizerState)) {
     throw new UsageError(
-      `--resume: ${optimizerState} does not exist: the run in ${options.out} never checkpointed: run the same command without --resume to start it again`,
+      `--resume: ${optimizerState} does not exist: the run in ${options.out} never checkpointed: ` +
+        `run the same command without --resume to start it again`,
     );
   }
   const metrics = join(dir, METRICS_FILE);

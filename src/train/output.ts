@@ -1,7 +1,8 @@
 // A training run's folder as an output (rules in src/core/output.ts): ours when every entry is a
 // file the trainer or `datagen train` writes. A non-empty run is continued only with --resume and
-// replaced only with --force (a run that never checkpointed is simply started again); the replacement is trained beside it and swapped in when the trainer
-// ends (finished, or stopped by Ctrl-C with a checkpoint), so the old run survives a failed one.
+// replaced only with --force (a run that never checkpointed is simply started again); the
+// replacement is trained beside it and swapped in when the trainer ends (finished, or stopped by
+// Ctrl-C with a checkpoint), so the old run survives a failed one.
 import { openOutputDir, PARTIAL_FILE_SUFFIX, type OutputDir, type OutputKind } from "../core/output.js";
 
 export const CHECKPOINT_FILE = "checkpoint.gguf";

@@ -65,7 +65,10 @@ export async function runValidation(paths: readonly string[], options: RunValida
 
 type InvalidEvent = Extract<VerdictEvent, { ok: false }>;
 
-/** `FILE:LINE ID REASON_CODE message`, one line per issue; ID is "-" when the line has none. Control characters in the file name, id and message are escaped, so each issue stays one line. */
+/**
+ * `FILE:LINE ID REASON_CODE message`, one line per issue; ID is "-" when the line has none. Control
+ * characters in the file name, id and message are escaped, so each issue stays one line.
+ */
 export function textLines(event: InvalidEvent): string {
   const where = `${escapeControls(event.file)}:${event.line} ${event.id == null ? "-" : escapeControls(event.id)}`;
   let out = "";

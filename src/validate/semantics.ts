@@ -158,7 +158,9 @@ function checkCall(
     const where = error.instancePath || "/";
     issues.push({
       code: "invalid_arguments",
-      message: `call "${call.id}" to ${name}: arguments${error.instancePath} ${error.message ?? error.keyword}${describeParams(error.params)}`,
+      message:
+        `call "${call.id}" to ${name}: ` +
+        `arguments${error.instancePath} ${error.message ?? error.keyword}${describeParams(error.params)}`,
       path: `${path}/function/arguments${where === "/" ? "" : where}`,
     });
   }

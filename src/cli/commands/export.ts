@@ -39,11 +39,13 @@ export function register(program: Command): void {
   program
     .command("export")
     .description(
-      "Write a packed dataset (or JSONL records) in the layout another trainer reads: HF/TRL Parquet, Megatron-Bridge packed Parquet, harmony text",
+      "Write a packed dataset (or JSONL records) in the layout another trainer reads: HF/TRL Parquet, " +
+        "Megatron-Bridge packed Parquet, harmony text",
     )
     .argument(
       "<source...>",
-      `a packed dataset folder (${PACKED_FORMATS.join(", ")}) or conversation files: JSONL, JSON arrays, gzip/zstd, Parquet (the other formats)`,
+      `a packed dataset folder (${PACKED_FORMATS.join(", ")}) ` +
+        `or conversation files: JSONL, JSON arrays, gzip/zstd, Parquet (the other formats)`,
     )
     .addOption(new Option("--to <format>", "output layout").choices([...EXPORT_FORMATS]).makeOptionMandatory())
     .requiredOption("--out <dir>", "output folder (refuses a non-empty one unless --force replaces an earlier export)")
@@ -63,7 +65,8 @@ export function register(program: Command): void {
     .addOption(dialectOption("rendering dialect of the text exports"))
     .addOption(
       documentsOption(
-        "harmony-text: one line per document, a record cut into turns or not (auto, turns, conversation; docs/RENDERING.md). A packed source keeps the mode it was packed with",
+        "harmony-text: one line per document, a record cut into turns or not (auto, turns, conversation; docs/RENDERING.md). " +
+          "A packed source keeps the mode it was packed with",
       ),
     )
     .addOption(maxLineBytesOption())
@@ -139,7 +142,9 @@ function requirePackedFolder(dir: string): void {
 function formatSummary(s: ExportSummary): string {
   const n = (x: number): string => x.toLocaleString("en-US");
   return [
-    `exported ${n(s.rows)} rows (${n(s.documents)} documents, ${n(s.tokens)} tokens${s.trained !== undefined ? `, ${n(s.trained)} trained` : ""}) as ${s.format} in ${s.files.length} file(s): ${s.out}`,
+    `exported ${n(s.rows)} rows (${n(s.documents)} documents, ` +
+      `${n(s.tokens)} tokens${s.trained !== undefined ? `, ${n(s.trained)} trained` : ""}) ` +
+      `as ${s.format} in ${s.files.length} file(s): ${s.out}`,
     ...(s.eosZeroed ? [`warning: ${n(s.eosZeroed)} trained targets follow an eos token that Megatron-Bridge will not train on`] : []),
     ...(!isPackedFormat(s.format as ExportFormat)
       ? [`rejects: ${n(s.rejects)}${s.rejects > 0 ? ` (see ${s.out}/rejects.jsonl)` : ""}`]

@@ -52,7 +52,8 @@ export function register(program: Command): void {
     )
     .option(
       "--server <url>",
-      `send every model call to this ${SERVER_NAMES} server instead of loading a model (repeatable, or a comma list); --concurrency is then calls per ${CONCURRENCY_SERVER_NAMES} server (default 16)`,
+      `send every model call to this ${SERVER_NAMES} server instead of loading a model (repeatable, or a comma list); ` +
+        `--concurrency is then calls per ${CONCURRENCY_SERVER_NAMES} server (default 16)`,
       (v: string, prev: string[] = []) => [...prev, v],
     )
     .addOption(serverKindOption("what the servers are; auto asks their own endpoints (default: auto)"))
@@ -68,7 +69,8 @@ export function register(program: Command): void {
     )
     .option(
       "--no-answer-check",
-      "long-context records: keep their expected answers unchecked (meta.long_context.unchecked_expected_answers) instead of rejecting a final that misses one (the smoke model's answers are noise)",
+      "long-context records: keep their expected answers unchecked (meta.long_context.unchecked_expected_answers) " +
+        "instead of rejecting a final that misses one (the smoke model's answers are noise)",
     )
     .option(
       "--plan",
@@ -76,7 +78,8 @@ export function register(program: Command): void {
     )
     .option(
       "--holdout <file>",
-      "reserve a share of the scenario families (plan.holdoutShare) for evaluation: none is used for training; they are written to FILE as JSONL",
+      "reserve a share of the scenario families (plan.holdoutShare) for evaluation: none is used for training; " +
+        "they are written to FILE as JSONL",
     )
     .option(
       "--api-key-file <file>",
@@ -116,7 +119,8 @@ Examples:
       const { pipeline, persona, json: _json, plan: planOnly, apiKey, ...rest } = options;
       if (apiKey !== undefined)
         throw new UsageError(
-          `--api-key would show the key to every user of this machine (ps) and keep it in the shell's history; put it in the ${API_KEY_ENV} environment variable or in a file named by --api-key-file`,
+          `--api-key would show the key to every user of this machine (ps) and keep it in the shell's history; ` +
+            `put it in the ${API_KEY_ENV} environment variable or in a file named by --api-key-file`,
         );
       const overrides: GenerateOverrides = { ...rest, personas: persona };
       const config = loadGenerateConfig(pipeline, overrides);
@@ -180,11 +184,15 @@ function printSummary(s: GenerateSummary, json: boolean): void {
     return;
   }
   const lines = [
-    `${s.status}: ${s.records}/${s.target} records, ${s.rejects} rejected (this run: ${s.written} written, ${s.rejected} rejected, ${s.resumed} resumed) in ${escapeControls(s.out)}`,
-    `generated ${s.generatedTokens} tokens in ${s.generateSeconds.toFixed(1)} s (${s.tokensPerSecond.toFixed(1)} tokens/s; model load ${s.loadSeconds.toFixed(1)} s; ${s.threads === null ? `${s.servers?.length ?? 0} servers` : `${s.gpu}, ${s.threads} thread${s.threads > 1 ? "s" : ""}`})`,
+    `${s.status}: ${s.records}/${s.target} records, ${s.rejects} rejected (this run: ${s.written} written, ${s.rejected} rejected, ` +
+      `${s.resumed} resumed) in ${escapeControls(s.out)}`,
+    `generated ${s.generatedTokens} tokens in ${s.generateSeconds.toFixed(1)} s ` +
+      `(${s.tokensPerSecond.toFixed(1)} tokens/s; model load ${s.loadSeconds.toFixed(1)} s; ` +
+      `${s.threads === null ? `${s.servers?.length ?? 0} servers` : `${s.gpu}, ${s.threads} thread${s.threads > 1 ? "s" : ""}`})`,
     s.model.path === null || s.model.sha256 === null
       ? `model ${escapeControls(s.model.identity)} as the servers report it`
-      : `model ${escapeControls(s.model.path)} sha256 ${s.model.sha256.slice(0, 16)}…${s.model.smoke ? " (smoke model: random noise text)" : ""}`,
+      : `model ${escapeControls(s.model.path)} sha256 ${s.model.sha256.slice(0, 16)}…` +
+        `${s.model.smoke ? " (smoke model: random noise text)" : ""}`,
   ];
   process.stdout.write(lines.join("\n") + "\n");
 }

@@ -132,7 +132,10 @@ async function importCommand(files: string[], flags: ImportFlags): Promise<void>
 function trailingCallHint(report: ImportReport, flags: ImportFlags): string | undefined {
   const n = report.rejected_by_code.missing_tool_result ?? 0;
   if (n === 0 || flags.allowTrailingCall === true) return undefined;
-  return `${n} record${n === 1 ? "" : "s"} rejected as missing_tool_result; if they end with a tool call and no result (as xLAM / APIGen records do), pass --allow-trailing-call to accept them`;
+  return (
+    `${n} record${n === 1 ? "" : "s"} rejected as missing_tool_result; ` +
+    `if they end with a tool call and no result (as xLAM / APIGen records do), pass --allow-trailing-call to accept them`
+  );
 }
 
 function rejectLine(r: ImportReject): string {
@@ -145,7 +148,8 @@ function summaryText(report: ImportReport, out: string | undefined): string {
       .map(([k, n]) => `${k} ${n}`)
       .join(", ");
   const lines = [
-    `${report.records} records in ${report.files} file${report.files === 1 ? "" : "s"}: ${report.converted} converted, ${report.rejected} rejected${out ? `; written to ${escapeControls(out)}` : "; nothing written"}`,
+    `${report.records} records in ${report.files} file${report.files === 1 ? "" : "s"}: ${report.converted} converted, ` +
+      `${report.rejected} rejected${out ? `; written to ${escapeControls(out)}` : "; nothing written"}`,
   ];
   if (Object.keys(report.shapes).length > 0) lines.push(`  shapes: ${list(report.shapes)}`);
   if (report.rejected > 0) lines.push(`  rejected: ${list(report.rejected_by_code)}`);

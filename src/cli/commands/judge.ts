@@ -90,7 +90,8 @@ export function register(program: Command): void {
   program
     .command("judge")
     .description(
-      "Score and curate conversations: rubric verdicts under a JSON-schema grammar, blind persona identification, duplicates, contamination and phrase caps; kept records and rejects; resumable.",
+      "Score and curate conversations: rubric verdicts under a JSON-schema grammar, blind persona identification, duplicates, " +
+        "contamination and phrase caps; kept records and rejects; resumable.",
     )
     .argument("<inputs...>", "conversation files (any shape --from reads) or generate output folders")
     .requiredOption("--out <dir>", "output folder (conversations.jsonl, rejects.jsonl, run.json)")

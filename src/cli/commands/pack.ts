@@ -55,7 +55,8 @@ export function register(program: Command): void {
     .addOption(documentsOption())
     .addOption(
       workersOption(
-        `render/tokenize threads (0: this thread only; default: the core count for inputs of ${RENDER_THREADS_FROM_BYTES >> 20} MiB or more or stdin, else 0)`,
+        `render/tokenize threads (0: this thread only; ` +
+          `default: the core count for inputs of ${RENDER_THREADS_FROM_BYTES >> 20} MiB or more or stdin, else 0)`,
       ),
     )
     .option(

@@ -114,7 +114,8 @@ async function renderCommand(path: string, flags: RenderFlags): Promise<void> {
     if (!item.ok) {
       bad++;
       process.stderr.write(
-        `${escapeControls(formatLocation({ file, line: item.line }))} ${item.id == null ? "-" : escapeControls(item.id)} ${item.code} ${escapeControls(item.message)}\n`,
+        `${escapeControls(formatLocation({ file, line: item.line }))} ${item.id == null ? "-" : escapeControls(item.id)} ` +
+          `${item.code} ${escapeControls(item.message)}\n`,
       );
       continue;
     }
@@ -129,7 +130,8 @@ async function renderCommand(path: string, flags: RenderFlags): Promise<void> {
     const n = dropped.records;
     const records = `${n} record${n === 1 ? "" : "s"}`;
     process.stderr.write(
-      `render: --documents ${flags.documents} leaves ${dropped.tokens} analysis tokens of ${records} untrained (docs/RENDERING.md, "Documents")\n`,
+      `render: --documents ${flags.documents} leaves ${dropped.tokens} analysis tokens of ${records} untrained ` +
+        `(docs/RENDERING.md, "Documents")\n`,
     );
   }
   if (bad > 0) throw new CheckFailedError(`${bad} problem${bad === 1 ? "" : "s"} in ${file} (listed above)`);
@@ -144,7 +146,9 @@ function formatDocument(
   { formatPieces, formatTokenTable }: Printers,
 ): string {
   if (flags.json) return `${JSON.stringify({ id: rendered.id, tokens: rendered.tokens, mask: Array.from(rendered.mask) })}\n`;
-  const title = `### ${escapeControls(rendered.id)} (${escapeControls(file)}:${item.line}) ${rendered.tokens.length} tokens, ${countOnes(rendered.mask)} targets [${flags.dialect}, mask ${flags.mask}, documents ${flags.documents}]`;
+  const title =
+    `### ${escapeControls(rendered.id)} (${escapeControls(file)}:${item.line}) ${rendered.tokens.length} tokens, ` +
+    `${countOnes(rendered.mask)} targets [${flags.dialect}, mask ${flags.mask}, documents ${flags.documents}]`;
   if (flags.tokens) return `${title}\n${formatTokenTable(rendered, { color })}\n\n`;
   // The record's text keeps its newlines and tabs; other control characters (an ESC that would drive
   // the terminal, a CR that would overwrite the line) are shown escaped. --json has the exact tokens.

@@ -26,7 +26,8 @@ export function register(program: Command): void {
     .showHelpAfterError("(run 'dataset stats report --help' for usage)")
     .argument(
       "<path...>",
-      "input file (JSONL, JSON array, .gz, .zst, Parquet; - for stdin) or folder of them, generate output folder, or packed dataset folder (has manifest.json)",
+      "input file (JSONL, JSON array, .gz, .zst, Parquet; - for stdin) or folder of them, generate output folder, " +
+        "or packed dataset folder (has manifest.json)",
     )
     .option("--json <file>", "write every figure as JSON (missing folders are created)")
     .option("--html <file>", "write a self-contained HTML report with charts (opens offline)")
@@ -75,7 +76,8 @@ Examples:
       const raw = bundle.report.raw;
       if (raw && raw.files.length > 0 && raw.records === 0) {
         throw new NothingUsableError(
-          `no valid record in ${raw.files.join(", ")}: the figures above describe nothing (${raw.invalid.total} invalid; see \`datagen validate\`)`,
+          `no valid record in ${raw.files.join(", ")}: ` +
+            `the figures above describe nothing (${raw.invalid.total} invalid; see \`datagen validate\`)`,
         );
       }
     });

@@ -50,7 +50,8 @@ export function register(program: Command): void {
   program
     .command("validate")
     .description(
-      "Check conversation records (JSONL, JSON array, gzip/zstd, Parquet, stdin; any shape --from reads) against the record schema and the semantic rules (streams files of any size).",
+      "Check conversation records (JSONL, JSON array, gzip/zstd, Parquet, stdin; any shape --from reads) " +
+        "against the record schema and the semantic rules (streams files of any size).",
     )
     .argument("<files...>", "input files, one record per line/element/row (JSONL, JSON array, .gz, .zst, Parquet; - for stdin)")
     .option("--json", "machine-readable output: JSON Lines (see below)")
@@ -60,7 +61,8 @@ export function register(program: Command): void {
     .addOption(allowTrailingCallOption())
     .addOption(
       workersOption(
-        `threads that parse and validate, the output unchanged (0: this thread only; default: the core count for inputs of ${PARALLEL_FROM_BYTES >> 20} MiB or more or stdin, else 0)`,
+        `threads that parse and validate, the output unchanged (0: this thread only; default: ` +
+          `the core count for inputs of ${PARALLEL_FROM_BYTES >> 20} MiB or more or stdin, else 0)`,
       ),
     )
     .addHelpText("after", HELP_AFTER)

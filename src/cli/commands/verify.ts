@@ -46,7 +46,8 @@ function formatReport(r: VerifyReport): string {
   // File names and messages can quote the dataset's own ids and paths: one printable line per problem.
   const lines = r.problems.map(
     (p) =>
-      `  ${p.code}${p.file ? ` ${escapeControls(p.file)}` : ""}${p.offset !== undefined ? ` @${p.offset}` : ""}: ${escapeControls(p.message)}`,
+      `  ${p.code}${p.file ? ` ${escapeControls(p.file)}` : ""}${p.offset !== undefined ? ` @${p.offset}` : ""}: ` +
+      `${escapeControls(p.message)}`,
   );
   if (r.truncated) lines.push("  … more problems not shown");
   return `${head}\nFAILED\n${lines.join("\n")}\n`;

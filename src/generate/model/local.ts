@@ -76,7 +76,8 @@ export class LocalModel implements GenerationModel {
     const llama = await getLlama({ gpu: options.gpu === "cpu" ? false : options.gpu, build: "never", logLevel: LlamaLogLevel.error }).catch(
       (err: unknown) => {
         throw new UsageError(
-          `--gpu ${options.gpu}: node-llama-cpp has no usable prebuilt binary for it here (${err instanceof Error ? err.message : String(err)}); try --gpu auto or --gpu cpu`,
+          `--gpu ${options.gpu}: node-llama-cpp has no usable prebuilt binary for it here ` +
+            `(${err instanceof Error ? err.message : String(err)}); try --gpu auto or --gpu cpu`,
         );
       },
     );
@@ -85,7 +86,8 @@ export class LocalModel implements GenerationModel {
     const model = await llama.loadModel({ modelPath: options.modelPath }).catch((err: unknown) => {
       throw new DataError(
         "model_load_failed",
-        `node-llama-cpp could not load this model (${err instanceof Error ? err.message : String(err)}; the reason is in its log above); give a gpt-oss GGUF`,
+        `node-llama-cpp could not load this model (${err instanceof Error ? err.message : String(err)}; ` +
+          `the reason is in its log above); give a gpt-oss GGUF`,
         { file: options.modelPath },
       );
     });
@@ -220,7 +222,8 @@ function checkHarmonyVocabulary(model: LlamaModel, path: string): void {
     const ids = model.tokenize(name, true);
     if (ids.length !== 1 || ids[0] !== id) {
       throw new UsageError(
-        `${path}: generate needs a gpt-oss model with the o200k_harmony tokenizer (${N_VOCAB} tokens; ${name} = ${id}, this model gives [${ids.join(", ")}])`,
+        `${path}: generate needs a gpt-oss model with the o200k_harmony tokenizer (${N_VOCAB} tokens; ${name} = ${id}, ` +
+          `this model gives [${ids.join(", ")}])`,
       );
     }
   }

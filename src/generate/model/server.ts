@@ -135,7 +135,8 @@ async function authorized<T extends { status: number }>(url: string, call: Promi
   const refuse = (status: number | undefined) => {
     if (status === 401 || status === 403) {
       throw new UsageError(
-        `${url}: HTTP ${status}: the server wants an API key (or refused the one sent); put it in the DATAGEN_API_KEY environment variable or in a file named by --api-key-file`,
+        `${url}: HTTP ${status}: the server wants an API key (or refused the one sent); ` +
+          `put it in the DATAGEN_API_KEY environment variable or in a file named by --api-key-file`,
       );
     }
   };
@@ -181,7 +182,8 @@ async function detectKind(target: ServerTarget, timeoutMs: number): Promise<Serv
     ? last
     : new TransportError(
         "bad_answer",
-        `${base}: not a ${SERVER_NAMES} server (none of ${DETECT_ORDER.map((k) => serverKindSpec(k).detect.path).join(", ")} answered as one)`,
+        `${base}: not a ${SERVER_NAMES} server ` +
+          `(none of ${DETECT_ORDER.map((k) => serverKindSpec(k).detect.path).join(", ")} answered as one)`,
       );
 }
 
@@ -264,7 +266,8 @@ export class FleetModel implements GenerationModel {
         const fleet = new FleetModel(servers, options, info.model, info.name, info.reported);
         if (!info.distinctive) {
           options.log(
-            `warning: ${up[0].url} identifies its model only by name and path (${Object.keys(info.reported).join(", ")}): a different model under the same name would pass for this one on resume; resume only with the same weights`,
+            `warning: ${up[0].url} identifies its model only by name and path (${Object.keys(info.reported).join(", ")}): ` +
+              `a different model under the same name would pass for this one on resume; resume only with the same weights`,
           );
         }
         for (const s of servers.filter((x) => !x.info))
@@ -398,8 +401,10 @@ export class FleetModel implements GenerationModel {
       const free = this.servers.filter((s) => s.free);
       if (free.length > 0) return free.reduce((a, b) => (a.inflight / a.limit <= b.inflight / b.limit ? a : b));
       if (this.downSince !== null && Date.now() - this.downSince >= this.options.waitSeconds * 1000) {
+        const lastErrors = this.servers.map((s) => `${s.url} (${s.lastError.replace(s.url, "") || "benched"})`).join("; ");
         throw new ServersUnavailableError(
-          `no server answered for ${this.options.waitSeconds} s (--server-wait): ${this.servers.map((s) => `${s.url} (${s.lastError.replace(s.url, "") || "benched"})`).join("; ")}; run.json says interrupted, rerun the same command to resume`,
+          `no server answered for ${this.options.waitSeconds} s (--server-wait): ${lastErrors}; ` +
+            `run.json says interrupted, rerun the same command to resume`,
         );
       }
       await new Promise<void>((resolve) => {

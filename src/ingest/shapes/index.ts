@@ -73,7 +73,9 @@ export function adaptRecord(value: unknown, options: AdaptOptions): AdaptResult 
     return {
       error: {
         code: "unknown_shape",
-        message: `not a record of any known shape (${SHAPE_NAMES.join(", ")}): expected "messages", "conversations", or "query" and "answers"`,
+        message:
+          `not a record of any known shape (${SHAPE_NAMES.join(", ")}): ` +
+          `expected "messages", "conversations", or "query" and "answers"`,
       },
     };
   }

@@ -86,7 +86,8 @@ async function checkHarmonyIds(client: ServerClient): Promise<void> {
   const got = ((await client.postJson("/tokenize", body)) as { tokens?: unknown }).tokens;
   if (JSON.stringify(got) !== JSON.stringify(expected)) {
     throw new UsageError(
-      `${client.base}: the server's model does not use the o200k_harmony tokenizer (<|start|><|message|><|return|><|call|> → ${JSON.stringify(got)}, expected ${JSON.stringify(expected)}); generate needs a gpt-oss model`,
+      `${client.base}: the server's model does not use the o200k_harmony tokenizer (<|start|><|message|><|return|><|call|> → ` +
+        `${JSON.stringify(got)}, expected ${JSON.stringify(expected)}); generate needs a gpt-oss model`,
     );
   }
 }
