@@ -4,6 +4,7 @@
 // Nothing here depends on the clock or on the order answers were written: scoring twice gives the same report.
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { NothingUsableError } from "../core/errors.js";
 import { PERSONAS } from "../core/record.js";
 import { detectRefusal } from "../judge/refusal.js";
 import { missingExpectedAnswers } from "../longctx/answers.js";
@@ -165,6 +166,8 @@ export async function scoreEval(dir: string, options: ScoreOptions = {}): Promis
   const itemsFile = join(dir, ITEMS_FILE);
   const answersFile = options.answersFile ?? join(dir, ANSWERS_FILE);
   const items = await readItems(itemsFile);
+  // An empty folder's report would show every table with no row and exit 0, as if it had scored something.
+  if (items.length === 0) throw new NothingUsableError(`nothing to score: ${itemsFile} holds no item; write it with \`datagen eval run\``);
   const { answers, unknown } = await readAnswers(answersFile, new Set(items.map((i) => i.id)));
   const judge = options.judge ?? null;
   const results: ItemResult[] = [];
@@ -174,8 +177,8 @@ export async function scoreEval(dir: string, options: ScoreOptions = {}): Promis
   const notes: string[] = [];
   if (model?.smoke)
     notes.push(
-      "These answers come from the built-in smoke model (random weights): every answer is random noise, so every figure below is noise " +
-        "too.",
+      "These answers come from the built-in smoke model (random weights): " +
+        "every answer is random noise, so every figure below is noise too.",
     );
   if (model === null) notes.push(`The answers' model is not recorded (${options.answersFile ? "answers from --answers" : "no run.json"}).`);
   if (answered < items.length)
@@ -184,9 +187,9 @@ export async function scoreEval(dir: string, options: ScoreOptions = {}): Promis
   const contamination = readContamination(dir);
   if (contamination && contamination.contaminated.length > 0) {
     notes.push(
-      `${contamination.contaminated.length} of ${contamination.checked} judged items overlap the training data (>= ` +
-        `${contamination.threshold * 100}% of their ${contamination.ngram_words}-word n-grams; contamination.json): their figures may ` +
-        `measure memory.`,
+      `${contamination.contaminated.length} of ${contamination.checked} judged items overlap the training data ` +
+        `(>= ${contamination.threshold * 100}% of their ${contamination.ngram_words}-word n-grams; contamination.json): ` +
+        `their figures may measure memory.`,
     );
     const flagged = new Map(contamination.contaminated.map((c) => [c.id, c.overlap]));
     for (const r of results) if (flagged.has(r.id)) r.contamination = flagged.get(r.id);

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import type { GenerationModel, GenerateRequest, Generated } from "../../src/generate/model/types.js";
+import { NothingUsableError } from "../../src/core/errors.js";
 import { EvalJudge } from "../../src/eval/judge.js";
 import { NO_JUDGE, scoreEval } from "../../src/eval/score.js";
 import { formatEvalTerminal } from "../../src/eval/sections.js";
@@ -302,5 +303,13 @@ describe("eval score: known answers, known scores", () => {
     );
     writeFileSync(other, JSON.stringify(ANSWERS[0]) + "\n" + JSON.stringify(ANSWERS[0]) + "\n");
     await expect(scoreEval(dir, { answersFile: other })).rejects.toThrow(/:2 r-correct duplicate_answer/);
+  });
+
+  it("refuses a folder whose items.jsonl holds no item (exit 1 naming the file), rather than an empty report", async () => {
+    const dir = evalDir("empty", []);
+    writeFileSync(join(dir, "items.jsonl"), "");
+    const scoring = scoreEval(dir);
+    await expect(scoring).rejects.toBeInstanceOf(NothingUsableError);
+    await expect(scoring).rejects.toThrow(/nothing to score: .*empty\/items\.jsonl holds no item/);
   });
 });
