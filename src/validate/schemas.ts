@@ -25,7 +25,7 @@ export function loadSchema(name: "conversation" | "tool"): Record<string, unknow
  * An Ajv for the project's own schemas (schemas/ and what judge builds from them): strict, but
  * not checking each schema against the 2020-12 meta-schema at every start, which was half of a
  * compile (about 55 of 105 ms for the conversation schema). test/unit/schemas.test.ts runs that
- * check on every file in schemas/ instead.
+ * check on every file in schemas/ and on the verdict schemas judge builds, instead.
  */
 export function ownSchemasAjv(options: Options = {}): Ajv2020 {
   return new Ajv2020({ strict: true, allowUnionTypes: true, ...options, validateSchema: false });

@@ -1,10 +1,12 @@
 // Every schema in schemas/ against the JSON Schema 2020-12 meta-schema: the check the tool skips
-// at each start (validate/schemas.ts ownSchemasAjv) is made here, once, on every file.
+// at each start (validate/schemas.ts ownSchemasAjv) is made here, once, on every file and on the
+// verdict schemas judge builds from one of them.
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import formatsModule from "ajv-formats";
 import { describe, expect, it } from "vitest";
+import { personaGuessSchema, turnVerdictSchema } from "../../src/judge/rubric.js";
 import { schemasDir } from "../../src/validate/schemas.js";
 
 const addFormats = formatsModule.default;
@@ -37,6 +39,17 @@ describe("schemas/", () => {
       if (name !== "tool.schema.json") expect(() => ajv.compile(schema)).not.toThrow();
     });
   }
+
+  it("the verdict schemas judge builds from judge-verdict.schema.json are valid 2020-12 schemas too", () => {
+    const ajv = metaCheckingAjv();
+    const flags = [false, true];
+    const built = [
+      personaGuessSchema(),
+      ...flags.flatMap((tools) => flags.flatMap((trap) => flags.map((persona) => turnVerdictSchema({ tools, trap, persona })))),
+    ];
+    expect(built).toHaveLength(9);
+    for (const schema of built) expect(ajv.validateSchema(schema), ajv.errorsText(ajv.errors)).toBe(true);
+  });
 
   it("the check catches a schema the meta-schema refuses", () => {
     const ajv = metaCheckingAjv();
