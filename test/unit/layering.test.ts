@@ -23,9 +23,9 @@ const RANK = new Map(STAGE_ORDER.flatMap((names, rank) => names.map((n) => [n, r
 
 const SRC = join(projectRoot(), "src");
 const files = (dir: string): string[] =>
-  readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith(".ts") ? [join(dir, e.name)] : [],
-  );
+  readdirSync(dir, { recursive: true, encoding: "utf8" })
+    .filter((name) => name.endsWith(".ts"))
+    .map((name) => join(dir, name));
 const stageOf = (file: string): string => relative(SRC, file).split("/")[0];
 
 /** file → the project files it imports (static imports and re-exports, dynamic import() too). */
